@@ -1,0 +1,102 @@
+"""The ``innatura`` command line.
+
+Each command lives in its own module that defines ``configure(parser)`` (adds the command's
+arguments to an :class:`argparse.ArgumentParser`) and ``run(args) -> int`` (does the work and
+returns the exit status). The table below names the modules; a module is imported only when
+its command runs, so ``innatura --help`` and light commands stay fast (torch and solara are
+never imported by commands that do not need them).
+"""
+
+from __future__ import annotations
+
+import argparse
+import importlib
+import logging
+import sys
+from collections.abc import Sequence
+
+__all__ = ["COMMANDS", "main"]
+
+logger = logging.getLogger(__name__)
+
+#: command -> (module, one-line help). A value that is a dict is a command group whose
+#: sub-commands are listed the same way (``innatura bench io``).
+COMMANDS: dict[str, tuple[str, str] | dict[str, tuple[str, str]]] = {
+    "run": ("abm.cli.run", "run a simulation and write its results"),
+    "scenarios": ("abm.cli.scenarios", "list the scenarios that ship with innatura"),
+    "solve": ("abm.cli.solve", "print the first night's plan of a scenario"),
+    "viz": ("abm.cli.viz", "serve the browser view of a scenario"),
+    "io": {
+        "solve": ("abm.cli.io_solve", "solve (I - A) x = f of a real IO table and check it"),
+    },
+    "import-io": ("abm.cli.import_io", "turn a real IO table into a scenario file"),
+    "equilibrium": ("abm.cli.equilibrium", "competitive equilibrium of a market in a JSON file"),
+    "train": {
+        "learned": ("abm.cli.train_learned", "train the learned (VAE/GNN/policy) planner"),
+    },
+    "experiment": {
+        "investment-profiles": ("abm.cli.exp_investment", "OLIN-EP Fig. 3: humanity vs investment share"),
+        "learned-ablation": ("abm.cli.exp_learned_ablation", "ablation of the learned planner"),
+        "mee": ("abm.cli.exp_mee", "MOLM regret and MPLM suboptimality on a Markov exchange economy"),
+        "misreporting": ("abm.cli.exp_misreporting", "sweep of misreporting strategies and defences"),
+    },
+    "bench": {
+        "io": ("abm.cli.bench_io", "time (I - A) x = d solvers against scipy spsolve"),
+        "day": ("abm.cli.bench_day", "time one simulated day, split by phase"),
+        "fisher": ("abm.cli.bench_fisher", "time the Fisher-market equilibrium solver"),
+    },
+}
+
+
+def _build_parser(argv: Sequence[str]) -> tuple[argparse.ArgumentParser, list[str]]:
+    """Build the parser for the command named in ``argv``; import only that command's module."""
+    parser = argparse.ArgumentParser(
+        prog="innatura",
+        description="Agent-based simulation of economic planning in natura under imperfect information.",
+    )
+    parser.add_argument("-v", "--verbose", action="count", default=0, help="more log output (-vv: debug)")
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
+    args = [a for a in argv if not a.startswith("-")]
+    chosen = args[0] if args else None
+    for name, entry in COMMANDS.items():
+        if isinstance(entry, dict):
+            group = sub.add_parser(name, help=f"{name} commands: {', '.join(entry)}")
+            gsub = group.add_subparsers(dest="subcommand", metavar="SUBCOMMAND", required=True)
+            chosen_sub = args[1] if len(args) > 1 and chosen == name else None
+            for sname, (module, help_) in entry.items():
+                p = gsub.add_parser(sname, help=help_, description=help_)
+                if sname == chosen_sub:
+                    mod = importlib.import_module(module)
+                    mod.configure(p)
+                    p.set_defaults(_run=mod.run)
+        else:
+            module, help_ = entry
+            p = sub.add_parser(name, help=help_, description=help_)
+            if name == chosen:
+                mod = importlib.import_module(module)
+                mod.configure(p)
+                p.set_defaults(_run=mod.run)
+    return parser, list(argv)
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Entry point of the ``innatura`` console script; returns the exit status."""
+    argv = list(sys.argv[1:] if argv is None else argv)
+    parser, argv = _build_parser(argv)
+    ns = parser.parse_args(argv)
+    level = logging.WARNING - 10 * min(ns.verbose, 2)
+    logging.basicConfig(level=level, format="%(levelname)s %(name)s: %(message)s")
+    from planner.errors import InnaturaError
+
+    try:
+        return int(ns._run(ns) or 0)
+    except InnaturaError as exc:
+        print(f"innatura {ns.command}: error: {exc}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        print("interrupted", file=sys.stderr)
+        return 130
+
+
+if __name__ == "__main__":  # pragma: no cover
+    sys.exit(main())

@@ -1,0 +1,1 @@
+"""innatura package."""
