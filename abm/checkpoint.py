@@ -1,0 +1,98 @@
+"""Checkpoints of a run: save a model mid-run and resume it with identical results.
+
+A checkpoint holds the model's constructor arguments, its :class:`~abm.state.State`, the
+generators' states (numpy ``rng`` and stdlib ``random``), the planning method (which may carry
+a warm start), and the rows collected so far. :func:`load_checkpoint` rebuilds the model from
+the arguments, then restores all of that, so stepping on gives exactly what an uninterrupted
+run gives. Files are written atomically (temporary file + ``os.replace``): an interrupted save
+never destroys the previous checkpoint.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import pickle
+import tempfile
+from pathlib import Path
+from typing import Any
+
+from planner.errors import InvalidInputError
+
+__all__ = ["save_checkpoint", "load_checkpoint", "atomic_write_bytes", "CHECKPOINT_VERSION"]
+
+logger = logging.getLogger(__name__)
+
+CHECKPOINT_VERSION = 1
+
+
+def atomic_write_bytes(path: Path, data: bytes) -> None:
+    """Write ``data`` to ``path`` through a temporary file in the same folder and ``os.replace``."""
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    try:
+        with os.fdopen(fd, "wb") as fh:
+            fh.write(data)
+            fh.flush()
+            os.fsync(fh.fileno())
+        os.replace(tmp, path)
+    except BaseException:
+        if os.path.exists(tmp):
+            os.unlink(tmp)
+        raise
+
+
+def save_checkpoint(model, path: str | os.PathLike[str], extra: dict[str, Any] | None = None) -> Path:  # noqa: ANN001
+    """Save ``model`` (a :class:`~abm.model.PlanningEconomy`) to ``path``; returns the path."""
+    payload = {
+        "version": CHECKPOINT_VERSION,
+        "config": model.config,
+        "state": model.state,
+        "rng": model.rng.bit_generator.state,
+        "random": model.random.getstate(),
+        "planner": model.central_planner.planner,
+        "model_vars": model.datacollector.model_vars,
+        "unit_log": model.unit_log,
+        "region_log": model.region_log,
+        "metrics": model.metrics,
+        "extra": dict(extra or {}),
+    }
+    path = Path(path)
+    atomic_write_bytes(path, pickle.dumps(payload, protocol=pickle.HIGHEST_PROTOCOL))
+    logger.info("checkpoint of day %d written to %s", model.state.day, path)
+    return path
+
+
+def load_checkpoint(path: str | os.PathLike[str]):  # noqa: ANN201
+    """Rebuild the model saved at ``path``; returns ``(model, extra)``.
+
+    Raises:
+        InvalidInputError: the file is missing, unreadable or not an innatura checkpoint.
+    """
+    from abm.model import PlanningEconomy
+
+    path = Path(path)
+    try:
+        payload = pickle.loads(path.read_bytes())
+    except FileNotFoundError:
+        raise InvalidInputError(f"{path}: no checkpoint there") from None
+    except (pickle.UnpicklingError, EOFError, AttributeError, ImportError) as exc:
+        raise InvalidInputError(f"{path}: not a readable checkpoint ({exc})") from None
+    if not isinstance(payload, dict) or payload.get("version") != CHECKPOINT_VERSION:
+        raise InvalidInputError(f"{path}: not an innatura checkpoint of version {CHECKPOINT_VERSION}")
+    config = dict(payload["config"])
+    scenario = config.pop("scenario")
+    model = PlanningEconomy(scenario, **config)
+    model.state = payload["state"]
+    model.rng.bit_generator.state = payload["rng"]
+    model.random.setstate(payload["random"])
+    model.central_planner.planner = payload["planner"]
+    model.datacollector.model_vars = payload["model_vars"]
+    model.unit_log = payload["unit_log"]
+    model.region_log = payload["region_log"]
+    model.metrics = payload["metrics"]
+    model._fit_cache.clear()
+    model._cell_cache.clear()
+    model.steps = model.state.day
+    return model, payload["extra"]

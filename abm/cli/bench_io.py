@@ -1,0 +1,264 @@
+"""``innatura bench io``: time ``(I - A) x = d`` solvers on a random OLIN-EP economy.
+
+Generates (or loads from the cache) a seed-style or cyclic random economy
+(:func:`scenarios.generators.random_economy`), then times in one process: scipy's ``spsolve``
+with default options on ``I - A`` (the OLIN-EP papers' method), the project's default solver
+:func:`planner.leontief.solve_io`, and one sparse matrix-vector product ``A @ x`` (the floor
+any method must pay). Prints a table and, with ``--json``, writes the figures as JSON.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import logging
+import os
+import platform
+import resource
+import statistics
+import sys
+import tempfile
+import time
+import tracemalloc
+from pathlib import Path
+
+import numpy as np
+import scipy
+import scipy.sparse as sp
+
+from planner.errors import InvalidInputError
+
+__all__ = ["configure", "run", "benchmark"]
+
+logger = logging.getLogger(__name__)
+
+#: targets from the issue: speed-up over spsolve, default time in matvec-times, residual
+TARGET_SPEEDUP = 100.0
+TARGET_MATVECS = {"seed": 10.0, "cyclic": 20.0}
+TARGET_RESIDUAL = 1e-8
+TARGET_MEMORY_BYTES = 8 * 1024**3
+
+
+def _parse_case(text: str) -> tuple[int, int, int]:
+    try:
+        parts = tuple(int(p) for p in text.split(","))
+    except ValueError:
+        parts = ()
+    if len(parts) != 3 or min(parts) < 0 or parts[1] < 1:
+        raise argparse.ArgumentTypeError(
+            f"--case: expected IND,FINAL,INPUTS as three integers (FINAL >= 1), got {text!r}"
+        )
+    return parts  # type: ignore[return-value]
+
+
+def configure(parser: argparse.ArgumentParser) -> None:
+    """Add the command's arguments."""
+    parser.add_argument(
+        "--case", type=_parse_case, default=(5000, 500, 1000), metavar="IND,FINAL,INPUTS",
+        help="industrial goods, final goods, inputs per good (default 5000,500,1000)",
+    )
+    parser.add_argument("--profiles", type=int, default=200, help="profile columns (default 200)")
+    parser.add_argument("--cyclic", action="store_true", help="inputs from all goods (cycles, spectral radius 0.7)")
+    parser.add_argument("--repeat", type=int, default=3, help="timed runs of the default solver (best is reported)")
+    parser.add_argument("--seed", type=int, default=0, help="seed of the generator (default 0)")
+    parser.add_argument("--json", type=Path, metavar="PATH", help="write the results as JSON")
+    parser.add_argument("--skip-spsolve", action="store_true", help="do not time spsolve (minutes on large cases)")
+    parser.add_argument(
+        "--cache-dir", default=".bench-cache", metavar="DIR",
+        help="where generated economies are cached as .npz ('none' disables; default .bench-cache)",
+    )
+    parser.add_argument("--quiet", action="store_true", help="no progress bar")
+
+
+def _time(fn, repeat: int) -> tuple[list[float], object]:
+    times, out = [], None
+    for _ in range(max(1, repeat)):
+        t0 = time.perf_counter()
+        out = fn()
+        times.append(time.perf_counter() - t0)
+    return times, out
+
+
+def _rss_bytes() -> int:
+    return int(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss) * 1024
+
+
+def benchmark(
+    case: tuple[int, int, int],
+    *,
+    n_profiles: int = 200,
+    cyclic: bool = False,
+    repeat: int = 3,
+    seed: int = 0,
+    skip_spsolve: bool = False,
+    cache_dir: str | None = ".bench-cache",
+    progress: bool = False,
+) -> dict:
+    """Run the benchmark and return the results as a JSON-ready dict (see the module docstring)."""
+    from planner.leontief import relative_residual, solve_io
+    from scenarios.generators import cached_random_economy
+
+    if repeat < 1:
+        raise InvalidInputError(f"--repeat: expected a positive integer, got {repeat}")
+    n_ind, n_fin, k = case
+    t0 = time.perf_counter()
+    econ = cached_random_economy(
+        n_ind, n_fin, k, n_profiles, cyclic=cyclic, seed=seed, cache_dir=cache_dir, progress=progress
+    )
+    gen_seconds = time.perf_counter() - t0
+    A, d = econ.A, econ.d
+    N = A.shape[0]
+    matrix_bytes = A.data.nbytes + A.indices.nbytes + A.indptr.nbytes
+    logger.info("economy ready in %.1f s: %d x %d, %d nonzeros", gen_seconds, N, N, A.nnz)
+
+    v = np.random.default_rng(seed).random(N)
+    mv_times, _ = _time(lambda: A @ v, max(5, repeat))
+
+    sol_times, sol = _time(lambda: solve_io(A, d), repeat)
+    rss_after_default = _rss_bytes()
+    tracemalloc.start()
+    solve_io(A, d)
+    _, traced_peak = tracemalloc.get_traced_memory()
+    tracemalloc.stop()
+
+    spsolve_result = None
+    if not skip_spsolve:
+        from scipy.sparse.linalg import spsolve
+
+        M = (sp.identity(N, format="csr") - A).tocsc()
+        t1 = time.perf_counter()
+        try:
+            xs = spsolve(M, d)
+            sp_seconds = time.perf_counter() - t1
+            spsolve_result = {"seconds": sp_seconds, "residual": relative_residual(A, d, xs), "error": None}
+        except (RuntimeError, MemoryError) as exc:
+            spsolve_result = {"seconds": time.perf_counter() - t1, "residual": None, "error": str(exc)}
+        del M
+
+    mv_best = min(mv_times)
+    best = min(sol_times)
+    kind = "cyclic" if cyclic else "seed"
+    ratios = {"default_over_matvec": best / mv_best}
+    if spsolve_result and spsolve_result["error"] is None:
+        ratios["spsolve_over_default"] = spsolve_result["seconds"] / best
+    peak = _rss_bytes()
+    targets = {
+        "speedup_over_spsolve": TARGET_SPEEDUP,
+        "max_matvec_times": TARGET_MATVECS[kind],
+        "max_residual": TARGET_RESIDUAL,
+        "max_memory_bytes": TARGET_MEMORY_BYTES,
+    }
+    met = {
+        "matvec_times": ratios["default_over_matvec"] <= TARGET_MATVECS[kind],
+        "residual": sol.residual <= TARGET_RESIDUAL,
+        "memory": rss_after_default <= TARGET_MEMORY_BYTES,
+    }
+    if "spsolve_over_default" in ratios:
+        met["speedup_over_spsolve"] = ratios["spsolve_over_default"] >= TARGET_SPEEDUP
+    return {
+        "case": {
+            "n_industrial": n_ind, "n_final": n_fin, "inputs_per_good": k, "n_profiles": n_profiles,
+            "kind": kind, "seed": seed, "size": N, "nnz": int(A.nnz),
+        },
+        "generate_seconds": gen_seconds,
+        "matvec": {"seconds": mv_best, "median": statistics.median(mv_times), "runs": len(mv_times)},
+        "default": {
+            "method": sol.method, "seconds": best, "median": statistics.median(sol_times), "runs": len(sol_times),
+            "iterations": sol.iterations, "residual": sol.residual, "attempts": list(sol.attempts),
+        },
+        "spsolve": spsolve_result,
+        "ratios": ratios,
+        "memory": {
+            "matrix_bytes": matrix_bytes,
+            "peak_rss_before_spsolve_bytes": rss_after_default,
+            "peak_rss_bytes": peak,
+            "default_solver_traced_peak_bytes": traced_peak,
+        },
+        "targets": targets,
+        "met": met,
+        "machine": {
+            "cpus": os.cpu_count(), "python": platform.python_version(),
+            "numpy": np.__version__, "scipy": scipy.__version__,
+        },
+    }
+
+
+def _fmt_s(x: float | None) -> str:
+    return "-" if x is None else (f"{x:.4g} s" if x < 100 else f"{x:.0f} s")
+
+
+def format_table(r: dict) -> str:
+    """The human-readable table of a :func:`benchmark` result."""
+    c = r["case"]
+    lines = [
+        f"economy: {c['kind']}, {c['n_industrial']}+{c['n_final']} goods + {c['n_profiles']} profiles, "
+        f"{c['inputs_per_good']} inputs/good: {c['size']} x {c['size']}, {c['nnz']:,} nonzeros "
+        f"(ready in {r['generate_seconds']:.1f} s)",
+        f"{'method':<34}{'time':>12}{'x matvec':>10}{'residual':>11}",
+    ]
+    mv = r["matvec"]["seconds"]
+    lines.append(f"{'one matvec A @ x (floor)':<34}{_fmt_s(mv):>12}{1.0:>10.1f}{'':>11}")
+    dft = r["default"]
+    name = f"solve_io default ({dft['method']}, {dft['iterations']} it)"
+    lines.append(f"{name:<34}{_fmt_s(dft['seconds']):>12}{dft['seconds'] / mv:>10.1f}{dft['residual']:>11.1e}")
+    spr = r["spsolve"]
+    if spr is None:
+        lines.append(f"{'scipy spsolve (default options)':<34}{'skipped':>12}")
+    elif spr["error"]:
+        lines.append(f"{'scipy spsolve (default options)':<34}{'failed':>12}  {spr['error'][:60]}")
+    else:
+        lines.append(
+            f"{'scipy spsolve (default options)':<34}{_fmt_s(spr['seconds']):>12}"
+            f"{spr['seconds'] / mv:>10.1f}{spr['residual']:>11.1e}"
+        )
+    ratios = r["ratios"]
+    if "spsolve_over_default" in ratios:
+        lines.append(f"speed-up over spsolve: {ratios['spsolve_over_default']:.0f}x (target >= {TARGET_SPEEDUP:.0f}x)")
+    lines.append(
+        f"default / matvec: {ratios['default_over_matvec']:.1f} (target <= {r['targets']['max_matvec_times']:.0f}); "
+        f"residual target <= {TARGET_RESIDUAL:g}"
+    )
+    m = r["memory"]
+    lines.append(
+        f"memory: A {m['matrix_bytes'] / 2**30:.2f} GiB, peak RSS {m['peak_rss_before_spsolve_bytes'] / 2**30:.2f} GiB "
+        f"before spsolve ({m['peak_rss_bytes'] / 2**30:.2f} GiB overall), "
+        f"default solver allocates {m['default_solver_traced_peak_bytes'] / 2**20:.0f} MiB"
+    )
+    lines.append("targets met: " + ", ".join(f"{k} {'yes' if v else 'NO'}" for k, v in r["met"].items()))
+    return "\n".join(lines)
+
+
+def _write_json(path: Path, payload: dict) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=path.name, suffix=".tmp")
+    try:
+        with os.fdopen(fd, "w") as fh:
+            json.dump(payload, fh, indent=2)
+            fh.write("\n")
+        os.chmod(tmp, 0o644)
+        os.replace(tmp, path)
+    except BaseException:
+        if os.path.exists(tmp):
+            os.unlink(tmp)
+        raise
+
+
+def run(args: argparse.Namespace) -> int:
+    """Run ``innatura bench io``; returns the exit status."""
+    cache = None if str(args.cache_dir).lower() == "none" else args.cache_dir
+    progress = not args.quiet and sys.stderr.isatty()
+    result = benchmark(
+        args.case,
+        n_profiles=args.profiles,
+        cyclic=args.cyclic,
+        repeat=args.repeat,
+        seed=args.seed,
+        skip_spsolve=args.skip_spsolve,
+        cache_dir=cache,
+        progress=progress,
+    )
+    print(format_table(result))
+    if args.json:
+        _write_json(args.json, result)
+        print(f"results written to {args.json}")
+    return 0

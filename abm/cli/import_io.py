@@ -1,0 +1,78 @@
+"""``innatura import-io TABLE --format ... --out scenario.toml``: a real IO table as a scenario.
+
+Industries become final goods, value added one labour good, final-demand groups profiles
+(households: ``--population`` citizens), one production unit per industry with curves equal
+to the table's coefficients at the observed output (``--returns-to-scale``). Flows are the
+table's money flows per day treated as physical quantities; the written file says so. See
+:mod:`scenarios.io_tables.to_scenario` for the full mapping.
+"""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import os
+import re
+import tempfile
+from pathlib import Path
+
+__all__ = ["configure", "run", "write_scenario"]
+
+logger = logging.getLogger(__name__)
+
+
+def configure(parser: argparse.ArgumentParser) -> None:
+    """Add the command's arguments."""
+    from scenarios.io_tables import FORMATS, POLICIES
+
+    parser.add_argument("table", metavar="TABLE",
+                        help="BEA: folder with use.csv and make.csv (or use.csv); WIOD: the CSV file; "
+                             "pymrio: a saved system's folder, or 'test'")
+    parser.add_argument("--format", required=True, choices=sorted(FORMATS), help="table format")
+    parser.add_argument("--year", type=int, default=None, help="year to load (WIOD: default the latest)")
+    parser.add_argument("--out", required=True, type=Path, help="scenario TOML file to write")
+    parser.add_argument("--name", default=None, help="scenario name (a slug; default from the output file name)")
+    parser.add_argument("--population", type=int, default=1000,
+                        help="household citizens sharing household final demand (default 1000)")
+    parser.add_argument("--returns-to-scale", type=float, default=1.0, metavar="E",
+                        help="returns-to-scale exponent in (0, 1]: output grows as inputs**E (default 1: constant)")
+    parser.add_argument("--investment-share", type=float, default=0.1, help="planner investment share (default 0.1)")
+    parser.add_argument("--inventory-days", type=float, default=1.0,
+                        help="opening stock in days of the day-1 requirement (default 1)")
+    parser.add_argument("--days", type=int, default=365, help="default run length in days (default 365)")
+    parser.add_argument("--negative-policy", default="clip", choices=sorted(POLICIES),
+                        help="negative cells and final demand (default clip; scenarios need non-negative values)")
+
+
+def write_scenario(spec, header: list[str], path: Path) -> Path:  # noqa: ANN001
+    """Write ``spec`` as TOML with ``header`` comment lines on top, atomically."""
+    from scenarios.loader import dumps_toml
+
+    text = "".join(f"# {line}\n" for line in header) + dumps_toml(spec)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8") as handle:
+            handle.write(text)
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+    return path
+
+
+def run(args: argparse.Namespace) -> int:
+    """Load the table, build and validate the scenario, write it; exit status 0."""
+    from scenarios.io_tables import load_table
+    from scenarios.io_tables.to_scenario import table_header, table_to_spec
+
+    table = load_table(args.table, args.format, year=args.year, negative_policy=args.negative_policy)
+    name = args.name or re.sub(r"[^a-z0-9_.-]+", "-", args.out.stem.lower()).strip("-.") or "io-table"
+    spec = table_to_spec(
+        table, name, population=args.population, returns_to_scale=args.returns_to_scale,
+        investment_share=args.investment_share, inventory_days=args.inventory_days, days=args.days,
+    )
+    write_scenario(spec, table_header(table, args.population, args.returns_to_scale), args.out)
+    print(f"wrote {args.out}: scenario {name!r}, {len(spec.goods)} goods, {len(spec.profiles)} profiles, "
+          f"{len(spec.units)} units")
+    return 0

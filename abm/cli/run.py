@@ -1,0 +1,147 @@
+"""``innatura run``: simulate a scenario day by day and write its results.
+
+With no arguments it runs the default scenario for 30 days and writes ``runs/<scenario>-<seed>/``:
+``model.csv`` (one row per day), ``units.parquet``, ``regions.parquet``, ``citizens.parquet``,
+``summary.json``, PNG figures, and ``checkpoint.pkl`` (every ``--checkpoint-every`` days and at
+the end); ``innatura run --resume DIR`` continues a run from its checkpoint with results
+identical to an uninterrupted run. Whatever was written stays valid if a run fails or is
+interrupted: every file is replaced atomically, and the rows of the days simulated so far are
+written before the error is reported.
+"""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import sys
+import time
+from pathlib import Path
+
+__all__ = ["configure", "run"]
+
+logger = logging.getLogger(__name__)
+
+DEFAULT_DAYS = 30
+
+
+def _share(text: str) -> float:
+    value = float(text)
+    if not 0.0 <= value <= 1.0:
+        raise argparse.ArgumentTypeError(f"expected a number in [0, 1], got {text}")
+    return value
+
+
+def configure(parser: argparse.ArgumentParser) -> None:
+    """Add the arguments of ``innatura run``."""
+    parser.add_argument("scenario", nargs="?", default=None,
+                        help="built-in scenario name or scenario TOML file (default: the default demo)")
+    parser.add_argument("--days", type=int, default=None, help=f"days to simulate (default {DEFAULT_DAYS})")
+    parser.add_argument("--seed", type=int, default=None, help="random seed (default: the scenario's)")
+    parser.add_argument("--planner", default="olin", help="planning method (default olin)")
+    parser.add_argument("--investment", type=float, default=None, metavar="F",
+                        help="investment share sigma in [0, 1) (default: the scenario's)")
+    parser.add_argument("--noise", type=_share, default=None, metavar="P",
+                        help="daily probability of the scenario's stock-loss events")
+    parser.add_argument("--misreport-share", type=_share, default=0.0, metavar="F",
+                        help="share of citizens and units that misreport (inflate demand / overstate inputs)")
+    parser.add_argument("--query-budget", type=int, default=8, help="queries per unit for active learning")
+    parser.add_argument("--single-region", action="store_true", help="merge all regions into one (no geography)")
+    parser.add_argument("--strict", action="store_true", help="stop at the first broken invariant")
+    parser.add_argument("--out", type=Path, default=None, help="output folder (default runs/<scenario>-<seed>)")
+    parser.add_argument("--checkpoint-every", type=int, default=10, metavar="K", help="checkpoint every K days (0: only at the end)")
+    parser.add_argument("--resume", type=Path, default=None, metavar="DIR", help="continue the run saved in DIR")
+    parser.add_argument("--no-plots", action="store_true", help="skip the PNG figures")
+    parser.add_argument("--quiet", action="store_true", help="no progress bar and no summary table")
+
+
+def _write(model, out: Path, settings: dict, wall: float, final: bool, plots: bool) -> list[Path]:  # noqa: ANN001
+    from abm.checkpoint import save_checkpoint
+    from abm.outputs import run_summary, write_agent_tables, write_json, write_model_csv
+
+    files = [write_model_csv(model, out)]
+    files.append(save_checkpoint(model, out / "checkpoint.pkl", extra={"settings": settings}))
+    if final:
+        files += write_agent_tables(model, out)
+        files.append(write_json(out / "summary.json", run_summary(model, settings, wall)))
+        if plots:
+            from abm.plots import write_run_figures
+
+            files += write_run_figures(model.model_frame(), out)
+    return files
+
+
+def _table(model) -> str:  # noqa: ANN001
+    df = model.model_frame()
+    rows = [("humanity", "humanity"), ("planned humanity", "planned_humanity"), ("min fulfilment", "min_fulfilment"),
+            ("unmet demand", "unmet_demand"), ("plan error", "plan_error"), ("losses", "losses"),
+            ("externalities", "externalities"), ("misreport flags", "misreport_flags")]
+    lines = [f"{'metric':<18}{'first':>12}{'last':>12}{'min':>12}{'max':>12}"]
+    for label, col in rows:
+        s = df[col]
+        lines.append(f"{label:<18}{s.iloc[0]:>12.4g}{s.iloc[-1]:>12.4g}{s.min():>12.4g}{s.max():>12.4g}")
+    t = {k: sum(v) / len(v) for k, v in model.timings.items() if v}
+    lines.append("seconds per day: " + ", ".join(f"{k} {v:.3f}" for k, v in t.items()))
+    return "\n".join(lines)
+
+
+def run(args: argparse.Namespace) -> int:
+    """Run (or resume) a simulation; returns the exit status."""
+    from tqdm import tqdm
+
+    from abm.checkpoint import load_checkpoint
+    from abm.model import PlanningEconomy, load_spec
+    from planner.errors import InvalidInputError
+
+    if args.resume is not None:
+        model, extra = load_checkpoint(Path(args.resume) / "checkpoint.pkl")
+        settings = dict(extra.get("settings", {}))
+        out = Path(args.out) if args.out is not None else Path(args.resume)
+        days = args.days if args.days is not None else int(settings.get("days", DEFAULT_DAYS))
+        settings["days"] = days
+    else:
+        import scenarios
+
+        name = args.scenario if args.scenario is not None else scenarios.DEFAULT_SCENARIO
+        spec = load_spec(name)
+        seed = args.seed if args.seed is not None else int(spec.scenario.seed)
+        days = args.days if args.days is not None else DEFAULT_DAYS
+        out = Path(args.out) if args.out is not None else Path("runs") / f"{spec.name}-{seed}"
+        settings = {"scenario_arg": str(name), "seed": seed, "days": days, "planner": args.planner,
+                    "investment_share": args.investment, "noise": args.noise,
+                    "misreport_share": args.misreport_share, "query_budget": args.query_budget,
+                    "single_region": args.single_region}
+        model = PlanningEconomy(name, rng=seed, planner=args.planner, investment_share=args.investment,
+                                noise=args.noise, misreport_share=args.misreport_share,
+                                query_budget=args.query_budget, single_region=args.single_region,
+                                strict=args.strict)
+        settings["investment_share"] = model.investment_share
+    if days < 1:
+        raise InvalidInputError(f"--days: must be >= 1, got {days}")
+    every = max(int(args.checkpoint_every), 0)
+    out.mkdir(parents=True, exist_ok=True)
+    plots = not args.no_plots
+    start = time.perf_counter()
+    bar = tqdm(total=days, initial=model.state.day, desc=model.layout.name, unit="day",
+               disable=args.quiet or not sys.stderr.isatty())
+    try:
+        while model.state.day < days:
+            model.step()
+            bar.update(1)
+            bar.set_postfix(humanity=f"{model.metrics.get('humanity', float('nan')):.3g}")
+            if every and model.state.day % every == 0 and model.state.day < days:
+                _write(model, out, settings, time.perf_counter() - start, final=False, plots=False)
+    except BaseException:
+        if model.state.day > 0:
+            _write(model, out, settings, time.perf_counter() - start, final=False, plots=False)
+            logger.error("stopped on day %d; results so far and a checkpoint are in %s", model.state.day + 1, out)
+        raise
+    finally:
+        bar.close()
+    files = _write(model, out, settings, time.perf_counter() - start, final=True, plots=plots)
+    if not args.quiet:
+        print(f"{model.layout.name}: {model.state.day} days, planner {args.planner if args.resume is None else settings.get('planner')}, "
+              f"{model.layout.n_citizens} citizens, {model.layout.n_units} units, {model.layout.n_goods} goods, "
+              f"{model.layout.n_regions} regions")
+        print(_table(model))
+        print(f"wrote {len(files)} files to {out}/")
+    return 0

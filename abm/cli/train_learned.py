@@ -1,0 +1,140 @@
+"""``innatura train learned``: train the learned (VAE/GNN/policy) planner and save a checkpoint.
+
+Writes into ``--out``: ``model.pt`` (state_dict), ``config.json`` (the full configuration),
+``history.csv`` (per-episode loss terms and mean welfare) and ``training_curve.png``.
+Reload with :func:`planner.learned.load_checkpoint`.
+"""
+
+from __future__ import annotations
+
+import argparse
+import csv
+import io
+import logging
+import sys
+import time
+from dataclasses import replace
+from pathlib import Path
+
+__all__ = ["configure", "run", "learned_config_for", "write_history", "plot_history"]
+
+logger = logging.getLogger(__name__)
+
+#: scenarios the learned planner can be trained on.
+LEARNED_SCENARIOS = ("five-regions",)
+
+
+def configure(parser: argparse.ArgumentParser) -> None:
+    """Add the command's arguments."""
+    parser.add_argument("--scenario", default="five-regions", choices=LEARNED_SCENARIOS, help="economy (default: five-regions)")
+    parser.add_argument("--episodes", type=int, default=400, help="training episodes (one batched rollout + one step each)")
+    parser.add_argument("--batch-size", type=int, default=32, help="economies per episode (default 32)")
+    parser.add_argument("--seed", type=int, default=0, help="seed of initialisation, economies and sampling")
+    parser.add_argument("--lr", type=float, default=3e-3, help="Adam learning rate")
+    parser.add_argument("--misreport-share", type=float, default=0.3, help="probability a region inflates its reports")
+    for name in ("vae", "ic", "ir", "ostrom", "resource", "policy"):
+        parser.add_argument(f"--lambda-{name}", type=float, default=None, help=f"weight of L_{name} (default: base model)")
+    parser.add_argument("--constrained", action="store_true", help="use the '+ IC, IR, Ostrom' weights as defaults")
+    parser.add_argument("--out", required=True, type=Path, help="output directory")
+    parser.add_argument("--quiet", action="store_true", help="no progress bar")
+
+
+def learned_config_for(scenario: str, **train_kwargs):  # noqa: ANN201
+    """The :class:`~planner.learned.LearnedPlannerConfig` of a scenario, with training settings."""
+    from planner.errors import InvalidInputError
+    from planner.learned.config import EconomyConfig, LearnedPlannerConfig, TrainConfig
+
+    if scenario not in LEARNED_SCENARIOS:
+        raise InvalidInputError(f"--scenario {scenario!r}: the learned planner supports {list(LEARNED_SCENARIOS)}")
+    from scenarios.builders.five_regions import learned_economy
+
+    return LearnedPlannerConfig(economy=EconomyConfig(**learned_economy()), train=TrainConfig(**train_kwargs))
+
+
+def write_history(path: Path, history) -> None:  # noqa: ANN001
+    """Per-episode log as CSV (atomic write)."""
+    from planner.learned.checkpoint import atomic_write_bytes
+
+    buf = io.StringIO()
+    if history:
+        w = csv.DictWriter(buf, fieldnames=list(history[0]))
+        w.writeheader()
+        w.writerows(history)
+    atomic_write_bytes(path, buf.getvalue().encode())
+
+
+def plot_history(path: Path, history, title: str = "") -> None:  # noqa: ANN001
+    """Training curve: mean welfare per episode and the loss terms (log scale)."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+    import numpy as np
+
+    from planner.learned.checkpoint import atomic_write_bytes
+
+    ep = np.array([h["episode"] for h in history])
+    fig, (a, b) = plt.subplots(1, 2, figsize=(11, 4))
+    util = np.array([h["utility"] for h in history])
+    a.plot(ep, util, color="0.7", lw=0.8, label="per episode")
+    k = max(1, len(util) // 20)
+    if len(util) >= k:
+        smooth = np.convolve(util, np.ones(k) / k, mode="valid")
+        a.plot(ep[k - 1:], smooth, color="C0", lw=2, label=f"moving mean ({k})")
+    a.set_xlabel("episode")
+    a.set_ylabel("mean welfare per step")
+    a.set_title("utility of sampled plans")
+    a.legend()
+    for name in ("loss", "vae", "ic", "ir", "ostrom", "resource"):
+        vals = np.array([h[name] for h in history])
+        if np.any(vals > 0):
+            b.plot(ep, np.where(vals > 0, vals, np.nan), lw=1, label=name)
+    b.set_yscale("log")
+    b.set_xlabel("episode")
+    b.set_title("loss terms")
+    b.legend(fontsize=8)
+    fig.suptitle(title)
+    fig.tight_layout()
+    buf = io.BytesIO()
+    fig.savefig(buf, format="png", dpi=110)
+    plt.close(fig)
+    atomic_write_bytes(path, buf.getvalue())
+
+
+def run(args: argparse.Namespace) -> int:
+    """Train, save the checkpoint, the history and the training curve."""
+    from tqdm import tqdm
+
+    from planner.learned.checkpoint import save_checkpoint
+    from planner.learned.config import BASE_WEIGHTS, CONSTRAINED_WEIGHTS
+    from planner.learned.train import train
+
+    cfg = learned_config_for(args.scenario, episodes=args.episodes, batch_size=args.batch_size, seed=args.seed, lr=args.lr)
+    weights = CONSTRAINED_WEIGHTS if args.constrained else BASE_WEIGHTS
+    overrides = {n: getattr(args, f"lambda_{n}") for n in ("vae", "ic", "ir", "ostrom", "resource", "policy")}
+    weights = replace(weights, **{k: v for k, v in overrides.items() if v is not None})
+    cfg = replace(cfg, weights=weights, observation=replace(cfg.observation, misreport_share=args.misreport_share))
+    bar = tqdm(total=args.episodes, desc="train learned", unit="ep", disable=args.quiet or not sys.stderr.isatty())
+    last = {}
+
+    def tick(i: int, row: dict) -> None:
+        last.update(row)
+        bar.update(1)
+        if i % 10 == 0:
+            bar.set_postfix(utility=f"{row['utility']:.3f}", loss=f"{row['loss']:.3f}")
+
+    start = time.perf_counter()
+    try:
+        result = train(cfg, progress=tick)
+    finally:
+        bar.close()
+    seconds = time.perf_counter() - start
+    out: Path = args.out
+    save_checkpoint(out, result.policy, cfg, extra={"train_seconds": seconds, "scenario": args.scenario})
+    write_history(out / "history.csv", result.history)
+    plot_history(out / "training_curve.png", result.history, title=f"{args.scenario}, seed {args.seed}")
+    tail = result.history[-max(1, len(result.history) // 10):]
+    mean_u = sum(h["utility"] for h in tail) / len(tail)
+    print(f"trained {args.episodes} episodes in {seconds:.1f} s; mean welfare over the last {len(tail)}: {mean_u:.4f}")
+    print(f"checkpoint: {out / 'model.pt'}, {out / 'config.json'}; curve: {out / 'training_curve.png'}")
+    return 0

@@ -1,0 +1,150 @@
+"""``innatura viz``: serve the Mesa browser view of a scenario.
+
+The page itself lives in ``viz/app.py``. Layering forbids ``abm`` from importing ``viz``, and
+solara wants a file to serve anyway, so this command locates ``viz/app.py`` on disk with
+:func:`importlib.util.find_spec` (which finds a top-level package without running it; this
+works for editable and for regular installs alike) and runs ``python -m solara run`` on it as
+a child process, with solara's asset cache pointed at the folder that ``python -m viz.assets``
+fills (see :mod:`viz.assets`), so the page works without reaching a CDN.
+"""
+
+from __future__ import annotations
+
+import argparse
+import importlib.util
+import logging
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+from planner.errors import InvalidInputError
+
+__all__ = [
+    "ASSET_DIR_ENV",
+    "SCENARIO_ENV",
+    "default_asset_dir",
+    "app_path",
+    "server_command",
+    "server_env",
+    "configure",
+    "run",
+]
+
+logger = logging.getLogger(__name__)
+
+#: solara's own setting: the folder its CDN proxy reads before going to the network.
+ASSET_DIR_ENV = "SOLARA_ASSETS_PROXY_CACHE_DIR"
+#: How the command tells the page (``viz/app.py``) which scenario to build first.
+SCENARIO_ENV = "INNATURA_VIZ_SCENARIO"
+
+
+def default_asset_dir() -> Path:
+    """``$XDG_CACHE_HOME/innatura/solara-cdn`` (``~/.cache/innatura/solara-cdn``)."""
+    base = os.environ.get("XDG_CACHE_HOME") or str(Path.home() / ".cache")
+    return Path(base) / "innatura" / "solara-cdn"
+
+
+def asset_dir() -> Path:
+    """The asset cache in use: ``$SOLARA_ASSETS_PROXY_CACHE_DIR`` or :func:`default_asset_dir`."""
+    return Path(os.environ.get(ASSET_DIR_ENV) or default_asset_dir())
+
+
+def app_path() -> Path:
+    """Path of ``viz/app.py`` in the installed (or editable) package, found without importing it.
+
+    Raises:
+        InvalidInputError: when the ``viz`` package or its ``app.py`` is not installed.
+    """
+    spec = importlib.util.find_spec("viz")
+    if spec is None or not spec.submodule_search_locations:
+        raise InvalidInputError("the 'viz' package is not installed; install innatura with the [viz] extra")
+    for location in spec.submodule_search_locations:
+        candidate = Path(location) / "app.py"
+        if candidate.is_file():
+            return candidate
+    raise InvalidInputError(f"viz/app.py not found in {list(spec.submodule_search_locations)}")
+
+
+def server_command(host: str, port: int, app: Path | None = None) -> list[str]:
+    """The ``solara run`` command line that serves the page (production mode, no browser)."""
+    return [
+        sys.executable,
+        "-m",
+        "solara",
+        "run",
+        str(app or app_path()),
+        "--host",
+        host,
+        "--port",
+        str(port),
+        "--production",
+        "--no-open",
+        "--no-check-version",
+    ]
+
+
+def server_env(cache_dir: Path, scenario: str | None = None, base: dict[str, str] | None = None) -> dict[str, str]:
+    """Environment for the server: asset cache, no telemetry, the scenario to show first."""
+    env = dict(os.environ if base is None else base)
+    env[ASSET_DIR_ENV] = str(cache_dir)
+    env["SOLARA_TELEMETRY_MIXPANEL_ENABLE"] = "False"
+    if scenario:
+        env[SCENARIO_ENV] = scenario
+    else:
+        env.pop(SCENARIO_ENV, None)
+    return env
+
+
+def configure(parser: argparse.ArgumentParser) -> None:
+    """Add the ``viz`` arguments."""
+    parser.add_argument("scenario", nargs="?", default=None, help="scenario shown first (default: the page's default)")
+    parser.add_argument("--host", default="127.0.0.1", help="address to bind (default 127.0.0.1: this machine only)")
+    parser.add_argument("--port", type=int, default=8765, help="port (default 8765; 0 picks a free one)")
+    parser.add_argument(
+        "--fetch-assets",
+        action="store_true",
+        help="first fill the front-end asset cache from the npm registry (needs npm; once is enough)",
+    )
+    parser.add_argument(
+        "--assets-dir",
+        type=Path,
+        default=None,
+        help=f"front-end asset cache (default ${ASSET_DIR_ENV} or {default_asset_dir()})",
+    )
+
+
+def run(args: argparse.Namespace) -> int:
+    """Serve the page until interrupted; returns the server's exit status."""
+    if not 0 <= args.port <= 65535:
+        raise InvalidInputError(f"--port: {args.port} is not a port number (0..65535)")
+    cache_dir = args.assets_dir or asset_dir()
+    app = app_path()
+    if args.fetch_assets:
+        fetch = [sys.executable, "-m", "viz.assets", "--dir", str(cache_dir)]
+        status = subprocess.call(fetch)
+        if status != 0:
+            print(f"innatura viz: fetching the assets failed (exit {status})", file=sys.stderr)
+            return status
+    if not cache_dir.is_dir() or not any(cache_dir.iterdir()):
+        print(
+            f"innatura viz: warning: the asset cache {cache_dir} is empty; the page will try a public "
+            "CDN. Offline, run `innatura viz --fetch-assets` (or `python -m viz.assets`) once.",
+            file=sys.stderr,
+        )
+    cmd = server_command(args.host, args.port, app)
+    if args.host not in ("127.0.0.1", "localhost", "::1"):
+        print(f"innatura viz: serving on {args.host}: reachable from other machines", file=sys.stderr)
+    print(f"innatura viz: http://{args.host}:{args.port} (Ctrl-C stops)", file=sys.stderr)
+    logger.info("running %s", " ".join(cmd))
+    proc = subprocess.Popen(cmd, env=server_env(cache_dir, args.scenario))
+    try:
+        return proc.wait()
+    except KeyboardInterrupt:
+        proc.terminate()
+        try:
+            proc.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.wait()
+        return 0

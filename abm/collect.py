@@ -1,0 +1,134 @@
+"""Daily metrics and the DataCollector columns (docs/model.md, "Collected data").
+
+:func:`day_metrics` turns a :class:`abm.day.DayOutcome` into one row of model-level metrics
+(humanity Eq. 5 on what citizens received, externalities Eq. 6, fulfilment per profile and
+region, inventory, unmet demand, plan error, losses, report statistics). :func:`model_reporters`
+gives the matching ``mesa.DataCollector`` reporters; :func:`unit_rows` and :func:`region_rows`
+the agent-level tables written as Parquet.
+"""
+
+from __future__ import annotations
+
+import logging
+
+import numpy as np
+
+__all__ = ["metric_columns", "day_metrics", "model_reporters", "unit_rows", "region_rows", "citizen_table"]
+
+logger = logging.getLogger(__name__)
+
+#: report statistics collected besides the columns that docs/model.md fixes.
+REPORT_COLUMNS = (
+    "report_demand_factor",  # mean demand factor reported by citizens (1 = honest)
+    "report_input_factor",  # mean input factor reported by units (1 = honest)
+    "report_capacity_ratio",  # reported over true capacity, mean over bounded units
+    "report_curve_error",  # relative L1 error of reported vs true input use at executed output
+    "invariant_violations",
+)
+
+
+def metric_columns(layout) -> list[str]:  # noqa: ANN001
+    """All model-level column names, in order (``day`` first)."""
+    cols = ["day", "humanity", "planned_humanity", "externalities", "externalities_today", "min_fulfilment",
+            "unmet_demand", "plan_error", "losses", "misreport_flags", *REPORT_COLUMNS]
+    cols += [f"fulfilment:{p}" for p in layout.profiles]
+    cols += [f"fulfilment_region:{r}" for r in layout.regions]
+    stock = [g for g, lab in zip(layout.goods, layout.labour_mask, strict=True) if not lab]
+    cols += [f"inventory:{g}" for g in stock]
+    made = [layout.goods[j] for j in sorted(set(layout.unit_good.tolist()))]
+    cols += [f"planned:{g}" for g in made] + [f"executed:{g}" for g in made]
+    return cols
+
+
+def day_metrics(model, out, violations: int = 0) -> dict[str, float]:  # noqa: ANN001
+    """One row of model-level metrics for the day just executed."""
+    lay, st = model.layout, model.state
+    B = lay.economy.bundles
+    share = out.delivery.share  # (n, m) received over true need
+    need = B * lay.population.sum(axis=0)[None, :]
+    mask = need > 0
+    humanity = float(np.min(share[mask])) if mask.any() else float("nan")
+    capped = np.where(mask, np.minimum(np.nan_to_num(share), 1.0), np.inf)
+    per_profile = capped.min(axis=0)
+    per_profile = np.where(np.isinf(per_profile), np.nan, per_profile)
+    unmet = float(np.sum(need * np.maximum(0.0, 1.0 - np.nan_to_num(share))))
+    planned = np.asarray(out.decision.production, dtype=float)
+    executed = out.produced
+    made_goods = np.unique(lay.unit_good)
+    denom = float(np.abs(planned[made_goods]).sum())
+    plan_error = float(np.abs(planned[made_goods] - executed[made_goods]).sum() / denom) if denom > 0 else 0.0
+    today = float(lay.economy.externality_weights @ executed)
+    losses = float((out.output_lost + out.stock_lost.sum(axis=0) + out.transport_lost)[~lay.labour_mask].sum())
+    reg_need = lay.population @ B.T  # (R, n)
+    reg_got = np.minimum(out.delivery.delivered, reg_need)
+    tot = reg_need.sum(axis=1)
+    region_f = np.divide(reg_got.sum(axis=1), tot, out=np.full(tot.shape, np.nan), where=tot > 0)
+    bounded = np.isfinite(lay.unit_capacity) & ~lay.unit_implicit
+    cap_ratio = float(np.mean(st.unit_reported_capacity[bounded] / lay.unit_capacity[bounded])) if bounded.any() else 1.0
+    tu = st.unit_true_use.sum()
+    row: dict[str, float] = {
+        "day": st.day, "humanity": humanity, "planned_humanity": float(out.decision.planned_humanity),
+        "externalities": float(st.externalities), "externalities_today": today,
+        "min_fulfilment": float(np.nanmin(per_profile)) if np.isfinite(per_profile).any() else float("nan"),
+        "unmet_demand": unmet, "plan_error": plan_error, "losses": losses,
+        "misreport_flags": float(out.reports.flags),
+        "report_demand_factor": float(np.mean(st.citizen_factor)) if st.citizen_factor.size else 1.0,
+        "report_input_factor": float(np.mean(st.unit_input_factor[~lay.unit_implicit])) if (~lay.unit_implicit).any() else 1.0,
+        "report_capacity_ratio": cap_ratio,
+        "report_curve_error": float(np.abs(st.unit_reported_use - st.unit_true_use).sum() / tu) if tu > 0 else 0.0,
+        "invariant_violations": float(violations),
+    }
+    for p, v in zip(lay.profiles, per_profile, strict=True):
+        row[f"fulfilment:{p}"] = float(v)
+    for r, v in zip(lay.regions, region_f, strict=True):
+        row[f"fulfilment_region:{r}"] = float(v)
+    closing = out.closing.sum(axis=0)
+    for j, g in enumerate(lay.goods):
+        if not lay.labour_mask[j]:
+            row[f"inventory:{g}"] = float(closing[j])
+    for j in made_goods:
+        row[f"planned:{lay.goods[j]}"] = float(planned[j])
+        row[f"executed:{lay.goods[j]}"] = float(executed[j])
+    return row
+
+
+def model_reporters(columns: list[str]) -> dict:
+    """``mesa.DataCollector`` model reporters reading the model's latest metrics row."""
+    return {c: (lambda m, c=c: m.metrics.get(c, float("nan"))) for c in columns}
+
+
+def unit_rows(model, out) -> dict[str, np.ndarray]:  # noqa: ANN001
+    """Agent-level rows of the day for production units (columns of equal length)."""
+    lay, st = model.layout, model.state
+    U = lay.n_units
+    return {
+        "day": np.full(U, st.day, dtype=np.int64), "unit": np.arange(U, dtype=np.int64),
+        "good": lay.unit_good, "region": lay.unit_region, "target": out.targets,
+        "output": out.production.output, "output_lost": out.production.output_lost,
+        "reported_capacity": st.unit_reported_capacity, "input_factor": st.unit_input_factor,
+        "true_use": st.unit_true_use, "reported_use": st.unit_reported_use,
+        "samples": np.array([0 if s is None else s.qs.size for s in st.samples], dtype=np.int64),
+    }
+
+
+def region_rows(model, out) -> dict[str, np.ndarray]:  # noqa: ANN001
+    """Agent-level rows of the day for regions."""
+    lay, st = model.layout, model.state
+    R = lay.n_regions
+    stock = st.stocks
+    return {
+        "day": np.full(R, st.day, dtype=np.int64), "region": np.arange(R, dtype=np.int64),
+        "population": lay.population.sum(axis=1), "final_stock": stock[:, lay.final].sum(axis=1),
+        "capital_stock": stock[:, lay.industrial].sum(axis=1), "delivered": out.delivery.delivered.sum(axis=1),
+        "min_share": np.nanmin(np.where(np.isnan(out.delivery.region_share), np.inf, out.delivery.region_share), axis=1),
+    }
+
+
+def citizen_table(model) -> dict[str, np.ndarray]:  # noqa: ANN001
+    """The citizens' state now (one row per citizen)."""
+    lay, st = model.layout, model.state
+    return {
+        "citizen": np.arange(lay.n_citizens, dtype=np.int64), "profile": lay.citizen_profile,
+        "region": lay.citizen_region, "strategy": st.citizen_code, "report_factor": st.citizen_factor,
+        "received": st.citizen_received, "satisfaction": st.citizen_satisfaction,
+    }

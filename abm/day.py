@@ -1,0 +1,244 @@
+"""One simulated day (DESIGN.md "One simulated day"; docs/model.md): report, plan, execute, observe.
+
+Each phase is a function of the model that works on whole arrays; :meth:`PlanningEconomy.step`
+calls them in order and times them.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass, replace
+from typing import TYPE_CHECKING
+
+import numpy as np
+
+from abm.active_learning import SampledInput
+from abm.execution import DeliveryResult, ProductionResult, deliver, produce, transport
+from abm.planners import PlanDecision, PlanningInputs, dispatch_targets
+from abm.reporting import Evidence, NightReports, apply_defences, citizen_reports, unit_reports
+from planner.curves import PowerLawInput, StackedCurve
+from planner.economy import CurveCell
+
+if TYPE_CHECKING:  # pragma: no cover
+    from abm.model import PlanningEconomy
+
+__all__ = ["DayOutcome", "report", "plan", "execute", "observe"]
+
+logger = logging.getLogger(__name__)
+
+_ZERO = PowerLawInput(0.0, 1.0)
+
+
+@dataclass(frozen=True, eq=False)
+class DayOutcome:
+    """Everything a day did, per region and good ``(R, n)`` unless noted.
+
+    ``production``, ``output_lost``, ``transport_lost``: per good ``(n,)``. ``weights``: the
+    reported demand weights ``(R, m)`` the allocation was split by.
+    """
+
+    reports: NightReports
+    decision: PlanDecision
+    targets: np.ndarray
+    opening: np.ndarray
+    closing: np.ndarray
+    production: ProductionResult
+    produced: np.ndarray
+    output_lost: np.ndarray
+    stock_lost: np.ndarray
+    transport_lost: np.ndarray
+    delivery: DeliveryResult
+    weights: np.ndarray
+    edge_load: np.ndarray | None = None  # units carried along each directed edge today, all goods, (D,)
+
+
+def report(model: PlanningEconomy) -> NightReports:
+    """Citizens report demand factors, units their input and capacity factors; validated."""
+    st, lay = model.state, model.layout
+    day = st.day + 1
+    cf, cflag = citizen_reports(st.citizen_code, st.citizen_strategies, st.citizen_param, day, model.rng,
+                                st.citizen_factor)
+    uf, capf, uflag = unit_reports(st.unit_code, st.unit_strategies, st.unit_param, day, model.rng,
+                                   st.unit_input_factor)
+    reports = NightReports(cf, uf, lay.unit_capacity * capf, int(cflag.sum() + uflag.sum()))
+    evidence = Evidence(day, st.unit_output, st.unit_target, st.unit_true_use, st.unit_reported_use,
+                        st.citizen_received)
+    reports = apply_defences(model.defences, reports, evidence)
+    st.citizen_factor = reports.citizen_factor
+    st.unit_input_factor = reports.unit_input_factor
+    st.unit_reported_capacity = reports.unit_capacity
+    return reports
+
+
+def _unit_fits(model: PlanningEconomy, u: int) -> list[SampledInput]:
+    st = model.state
+    key = (int(st.sample_version[u]), float(st.unit_input_factor[u]))
+    hit = model._fit_cache.get(u)
+    if hit is None or hit[0] != key:
+        hit = (key, st.samples[u].fitted(key[1]))
+        model._fit_cache[u] = hit
+    return hit[1]
+
+
+def reported_curves(model: PlanningEconomy) -> tuple[CurveCell, ...]:
+    """The curve cells of the reported economy: each cell's units stacked with their reports."""
+    st = model.state
+    cells = []
+    for c, (row, col, units, local) in enumerate(model._cells):
+        caps = tuple(float(st.unit_reported_capacity[u]) for u in units)
+        key = tuple((int(st.sample_version[u]), float(st.unit_input_factor[u])) for u in units) + caps
+        hit = model._cell_cache.get(c)
+        if hit is None or hit[0] != key:
+            funcs = tuple(_unit_fits(model, u)[k] if k >= 0 else _ZERO for u, k in zip(units, local, strict=True))
+            hit = (key, CurveCell(row, col, StackedCurve(caps, funcs)))
+            model._cell_cache[c] = hit
+        cells.append(hit[1])
+    return tuple(cells)
+
+
+def plan(model: PlanningEconomy, reports: NightReports) -> tuple[PlanningInputs, PlanDecision, np.ndarray, np.ndarray]:
+    """The central planner aggregates the reports, calls the planning method and sets targets.
+
+    Returns:
+        ``(inputs, decision, targets per unit, reported demand weights (R, m))``.
+    """
+    st, lay = model.state, model.layout
+    R, m = lay.population.shape
+    key = lay.citizen_region * m + lay.citizen_profile
+    weights = np.bincount(key, reports.citizen_factor, minlength=R * m).reshape(R, m)
+    economy = replace(lay.economy, curves=reported_curves(model), population=weights.sum(axis=0))
+    capacity = np.zeros(lay.n_goods)
+    np.add.at(capacity, lay.unit_good, reports.unit_capacity)
+    inputs = PlanningInputs(
+        day=st.day + 1, economy=economy, stocks=st.stocks.sum(axis=0), labour_supply=lay.labour_supply.sum(axis=0),
+        capacity=capacity, investment_share=model.investment_share, regional_stocks=st.stocks.copy(),
+        regional_demand=weights, unit_good=lay.unit_good, unit_region=lay.unit_region,
+        unit_capacity=reports.unit_capacity, rng=model.rng,
+    )
+    decision = model.central_planner.plan(inputs)
+    targets = decision.unit_targets
+    if targets is None:
+        targets = dispatch_targets(decision.production, lay.unit_good, reports.unit_capacity, lay.unit_stack,
+                                   lay.unit_pooled, lay.pool_share)
+    return inputs, decision, np.asarray(targets, dtype=float), weights
+
+
+def execute(model: PlanningEconomy, reports: NightReports, decision: PlanDecision, targets: np.ndarray,
+            weights: np.ndarray) -> DayOutcome:
+    """Run the plan with the TRUE technology (docs/model.md, "Execution").
+
+    The day has ``model.shifts`` shifts. In each, goods first move along the region graph
+    (shortest paths, within the edges' daily capacity) towards the units that still need them
+    and the citizens they are owed to
+    (:func:`~abm.execution.transport`), then units produce what the inputs on hand allow of the
+    rest of their target (:func:`~abm.execution.produce`); so an input made in one region
+    reaches a unit in another a shift later, and a unit short of inputs makes less, which
+    propagates downstream. Then the loss events strike, goods move once more, and citizens
+    receive their allocation (:func:`~abm.execution.deliver`).
+    """
+    st, lay, rng = model.state, model.layout, model.rng
+    R, n = st.stocks.shape
+    opening = st.stocks.copy()
+    W = weights.sum(axis=0)
+    wn = np.divide(weights, W[None, :], out=np.zeros_like(weights), where=W[None, :] > 0)
+    owed = wn @ decision.allocation.T  # (R, n) what each region hands out tonight
+    ti = lay.true_inputs
+    cell = lay.unit_region[ti.unit] * n + ti.good
+    t = np.maximum(targets, 0.0)
+    full = ti.use(t)
+    consumed = ~lay.industrial[ti.good]
+    loss = None
+    if model.output_loss[0] > 0:
+        hit = rng.random(lay.n_units) < model.output_loss[0]
+        loss = np.where(hit, model.output_loss[1], 0.0)
+    stocks = opening
+    labour = lay.labour_supply.copy()
+    done = np.zeros(lay.n_units)
+    used = np.zeros((R, n))
+    out_lost = np.zeros(lay.n_units)
+    t_lost = np.zeros(n)
+    out_cell = lay.unit_region * n + lay.unit_good
+    prod = None
+    cap_left = lay.edge_capacity.copy()  # units per day, shared by the day's shipments
+    edge_load = np.zeros(lay.edge_capacity.shape)
+    for _ in range(model.shifts):
+        left = np.where(consumed, full - ti.use(done), full)
+        requested = np.bincount(cell, left, minlength=R * n).reshape(R, n)
+        requested[:, lay.labour_mask] = 0.0
+        moved = transport(stocks, requested + owed, lay.paths, cap_left, lay.edge_loss)
+        cap_left = np.maximum(cap_left - moved.load, 0.0)
+        edge_load += moved.load
+        t_lost += moved.lost
+        prod = produce(t, lay.unit_region, lay.unit_good, ti, moved.stocks, labour, lay.industrial, lay.labour_mask,
+                       loss, done=done)
+        made = np.bincount(out_cell, (prod.output - done) - prod.output_lost, minlength=R * n).reshape(R, n)
+        stocks = moved.stocks + made
+        stocks[:, ~lay.industrial] -= prod.used[:, ~lay.industrial]
+        stocks[:, lay.labour_mask] = 0.0
+        stocks = np.maximum(stocks, 0.0)
+        labour = np.maximum(labour - prod.used * lay.labour_mask, 0.0)
+        used += prod.used
+        out_lost += prod.output_lost
+        done = prod.output
+        if np.all(done >= t * (1 - 1e-12)):
+            break
+    prod = replace(prod, used=used, output_lost=out_lost)
+    stock_lost = np.zeros((R, n))
+    for ev in lay.loss_events if (model.noise is not None or lay.losses_enabled) else ():
+        p = model.noise if model.noise is not None else ev.probability
+        draws = rng.random(1 if ev.scope == "economy" else R)
+        hit = np.broadcast_to(draws < p, (R,))
+        lost = stocks[:, ev.goods] * ev.fraction * hit[:, None]
+        stock_lost[:, ev.goods] += lost
+        stocks[:, ev.goods] -= lost
+    # evening: bring what was made to the citizens, and capital towards tomorrow's units
+    need = owed + np.bincount(cell, full, minlength=R * n).reshape(R, n) * lay.industrial
+    moved = transport(stocks, need, lay.paths, cap_left, lay.edge_loss)
+    edge_load += moved.load
+    t_lost += moved.lost
+    delivery = deliver(moved.stocks, decision.allocation, weights, lay.economy.bundles, lay.population)
+    closing = np.maximum(moved.stocks - delivery.delivered, 0.0)
+    produced = np.bincount(lay.unit_good, prod.output, minlength=n)
+    return DayOutcome(
+        reports=reports, decision=decision, targets=targets, opening=opening, closing=closing, production=prod,
+        produced=produced, output_lost=np.bincount(lay.unit_good, out_lost, minlength=n),
+        stock_lost=stock_lost, transport_lost=t_lost, delivery=delivery, weights=weights, edge_load=edge_load,
+    )
+
+
+def observe(model: PlanningEconomy, out: DayOutcome) -> None:
+    """Tomorrow's evidence: stocks roll over, units refit from what execution revealed, citizens
+    record what they received."""
+    st, lay = model.state, model.layout
+    st.stocks = out.closing
+    st.unit_target = out.targets
+    st.unit_output = out.production.output
+    m = lay.population.shape[1]
+    grp = lay.citizen_region * m + lay.citizen_profile
+    mean_f = np.divide(out.weights, lay.population, out=np.ones_like(out.weights), where=lay.population > 0).ravel()
+    got = np.nan_to_num(out.delivery.region_share.ravel()[grp] / np.maximum(mean_f[grp], 1e-300) * st.citizen_factor)
+    st.citizen_received = got
+    st.citizen_satisfaction = got if st.day == 0 else 0.8 * st.citizen_satisfaction + 0.2 * np.minimum(got, 1.0)
+    use = out.production.entry_use
+    true_use = np.zeros(lay.n_units)
+    rep_use = np.zeros(lay.n_units)
+    for u, ent in model._learned.items():
+        q = float(out.production.output[u])
+        if q <= 0 or ent.size == 0:
+            continue
+        g = use[ent]
+        fits = _unit_fits(model, u)
+        true_use[u] = g.sum()
+        rep_use[u] = sum(f(q) for f in fits)
+        smp = st.samples[u]
+        changed = smp.add(q, g, min_gap=model.observation_gap)
+        if st.unit_target[u] > smp.qs[-1] * (1 + model.observation_gap) and model.daily_queries > 0:
+            top = 2.0 * float(st.unit_target[u])
+            changed |= smp.add(top, model.units[u].query(top))
+            st.extra_queries[u] += 1
+        if changed:
+            smp.prune(model.max_samples)
+            st.sample_version[u] += 1
+    st.unit_true_use = true_use
+    st.unit_reported_use = rep_use
+    st.externalities += float(lay.economy.externality_weights @ out.produced)

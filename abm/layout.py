@@ -1,0 +1,259 @@
+"""The static structure of a simulated economy as arrays, built once from a scenario spec.
+
+:class:`Layout` holds what does not change during a run: goods and their kinds, regions and
+the transport edges, production units (their good, region, TRUE capacity and TRUE input
+functions), citizens (profile and region) and the scenario's loss events. The mutable state of
+a day (stocks, reports, learning samples) lives in :class:`abm.state.State`.
+
+A good that no unit of the scenario makes is produced by *implicit workshops*, one per region,
+with the good's constant coefficients (the column of ``Economy.coefficients``), unbounded
+capacity and honest reports. Workshops, and scenario units with unbounded capacity and no
+curve inputs (their technology is the public constant column), are *pooled*: what a good's
+bounded units do not take is split over its pooled units in proportion to the labour the
+good's column needs in their regions (or to population when it needs no labour). Every other
+unit is stacked (OLIN-EP Fig. 1).
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+
+import networkx as nx
+import numpy as np
+import scipy.sparse as sp
+
+from abm.execution import UnitInputs, route_incidence
+from planner.economy import Economy
+
+__all__ = ["Layout", "LossEvent", "build_layout", "merge_regions"]
+
+logger = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class LossEvent:
+    """With ``probability`` a day, ``fraction`` of the stocks of ``goods`` vanishes.
+
+    ``scope="economy"``: one draw a day for every region; ``"region"``: one draw per region.
+    """
+
+    goods: np.ndarray
+    probability: float
+    fraction: float
+    scope: str = "economy"
+
+
+@dataclass(frozen=True, eq=False)
+class Layout:
+    """Static arrays of a simulated economy (see the module docstring).
+
+    Shapes: ``n`` goods, ``m`` profiles, ``R`` regions, ``U`` units (scenario units first,
+    then implicit workshops), ``E`` true (unit, input) entries, ``D`` directed edges,
+    ``C`` citizens.
+    """
+
+    name: str
+    economy: Economy
+    regions: tuple[str, ...]
+    graph: nx.Graph
+    final: np.ndarray
+    industrial: np.ndarray
+    labour_mask: np.ndarray
+    unit_names: tuple[str, ...]
+    unit_good: np.ndarray
+    unit_region: np.ndarray
+    unit_capacity: np.ndarray
+    unit_stack: np.ndarray
+    unit_implicit: np.ndarray
+    unit_strategy: tuple[str, ...]
+    unit_factor: np.ndarray
+    true_inputs: UnitInputs
+    entry_curve: np.ndarray
+    unit_pooled: np.ndarray
+    pool_share: np.ndarray
+    edge_src: np.ndarray
+    edge_dst: np.ndarray
+    edge_capacity: np.ndarray
+    edge_loss: np.ndarray
+    paths: np.ndarray
+    population: np.ndarray
+    citizen_profile: np.ndarray
+    citizen_region: np.ndarray
+    initial_stocks: np.ndarray
+    labour_supply: np.ndarray
+    loss_events: tuple[LossEvent, ...]
+    losses_enabled: bool
+    investment_share: float
+    default_days: int
+    default_seed: int
+
+    @property
+    def n_goods(self) -> int:
+        return self.economy.n_goods
+
+    @property
+    def n_regions(self) -> int:
+        return len(self.regions)
+
+    @property
+    def n_units(self) -> int:
+        return len(self.unit_names)
+
+    @property
+    def n_citizens(self) -> int:
+        return int(self.citizen_profile.size)
+
+    @property
+    def goods(self) -> tuple[str, ...]:
+        return self.economy.goods
+
+    @property
+    def profiles(self) -> tuple[str, ...]:
+        return self.economy.profiles
+
+    def stack_order(self) -> np.ndarray:
+        """Unit indices sorted by (good, stacking rank): the order the planner's targets fill."""
+        return np.lexsort((np.arange(self.n_units), self.unit_stack, self.unit_good))
+
+
+def _edges(graph: nx.Graph, goods_loss: np.ndarray) -> tuple[np.ndarray, ...]:
+    src, dst, cap, loss = [], [], [], []
+    for a, b, data in graph.edges(data=True):
+        for s, t in ((a, b), (b, a)):
+            src.append(s)
+            dst.append(t)
+            cap.append(float(data.get("capacity", np.inf)))
+            loss.append(float(data.get("loss", 0.0)))
+    src_a = np.asarray(src, dtype=np.int64)
+    edge_loss = 1.0 - (1.0 - np.asarray(loss, dtype=float))[:, None] * (1.0 - goods_loss)[None, :]
+    return src_a, np.asarray(dst, dtype=np.int64), np.asarray(cap, dtype=float), edge_loss.reshape(len(src), len(goods_loss))
+
+
+def _pool_shares(pooled, good, region, A, labour_mask, labour_supply, population) -> np.ndarray:  # noqa: ANN001
+    """Share of its good's pooled orders each pooled unit takes (labour-weighted, see module doc)."""
+    people = population.sum(axis=1).astype(float)
+    share = np.zeros(good.size)
+    for j in np.unique(good[pooled]):
+        units = np.flatnonzero(pooled & (good == j))
+        col = A[:, j].toarray().ravel()
+        need = np.flatnonzero((col > 0) & labour_mask)
+        w = labour_supply[region[units]][:, need].sum(axis=1) if need.size else people[region[units]]
+        if w.sum() <= 0:
+            w = np.ones(units.size)
+        share[units] = w / w.sum()
+    return share
+
+
+def build_layout(spec) -> Layout:  # noqa: ANN001 (a scenarios.spec.ScenarioSpec)
+    """Build the :class:`Layout` of a scenario spec (``scenarios.load(...)``)."""
+    from scenarios.economy import transport_loss
+
+    economy = spec.to_economy()
+    n = economy.n_goods
+    kinds = np.array(economy.kinds)
+    final, industrial, labour_mask = kinds == "final", kinds == "industrial", kinds == "labour"
+    graph = spec.graph()
+    R = graph.number_of_nodes()
+    regions = tuple(graph.nodes[i]["name"] for i in range(R))
+    ua = spec.unit_arrays()
+    A = sp.csc_matrix(economy.coefficients)
+    labour_supply = np.asarray(spec.labour_supply(), dtype=float)
+    population = np.asarray(spec.population_by_region(), dtype=np.int64)
+
+    made = np.zeros(n, dtype=bool)
+    made[ua.good] = True
+    orphan = np.flatnonzero(~made & ~labour_mask)
+    U0 = ua.n_units
+    names = list(ua.names)
+    good = list(ua.good)
+    region = list(ua.region)
+    cap = list(ua.capacity)
+    stack = list(ua.stack_position)
+    strategy = list(ua.reporting)
+    factor = list(ua.reporting_factor)
+    for j in orphan:
+        for r in range(R):
+            names.append(f"{economy.goods[j]}@{regions[r]}")
+            good.append(j)
+            region.append(r)
+            cap.append(np.inf)
+            stack.append(r)
+            strategy.append("honest")
+            factor.append(1.0)
+    U = len(names)
+    good_a = np.asarray(good, dtype=np.int64)
+
+    # true inputs: the scenario units' curve inputs, plus every unit's constant column
+    cu, cg = np.nonzero(ua.scale > 0)
+    e_unit = [cu]
+    e_good = [cg]
+    e_scale = [ua.scale[cu, cg]]
+    e_exp = [ua.exponent[cu, cg]]
+    e_curve = [np.ones(cu.size, dtype=bool)]
+    cols = A[:, good_a].tocoo()  # rows = input good, cols = unit
+    e_unit.append(cols.col.astype(np.int64))
+    e_good.append(cols.row.astype(np.int64))
+    e_scale.append(cols.data.astype(float))
+    e_exp.append(np.ones(cols.nnz))
+    e_curve.append(np.zeros(cols.nnz, dtype=bool))
+    unit_e = np.concatenate(e_unit)
+    order = np.lexsort((np.concatenate(e_good), unit_e))
+    inputs = UnitInputs(
+        unit=unit_e[order], good=np.concatenate(e_good)[order],
+        scale=np.concatenate(e_scale)[order], exponent=np.concatenate(e_exp)[order],
+    )
+    entry_curve = np.concatenate(e_curve)[order]
+
+    src, dst, ecap, eloss = _edges(graph, transport_loss(spec))
+    citizen_profile = np.repeat(np.tile(np.arange(population.shape[1]), R), population.ravel())
+    citizen_region = np.repeat(np.repeat(np.arange(R), population.shape[1]), population.ravel())
+    index = {g: j for j, g in enumerate(economy.goods)}
+    events = tuple(
+        LossEvent(np.array([index[g] for g in ev.goods], dtype=np.int64), float(ev.probability),
+                  float(ev.fraction), ev.scope)
+        for ev in spec.losses.events
+    )
+    cap_a = np.asarray(cap, dtype=float)
+    region_a = np.asarray(region, dtype=np.int64)
+    has_curve = np.zeros(U, dtype=bool)
+    has_curve[inputs.unit[entry_curve]] = True
+    pooled = ~np.isfinite(cap_a) & ~has_curve
+    pool_share = _pool_shares(pooled, good_a, region_a, A, labour_mask, labour_supply, population)
+    return Layout(
+        name=spec.name, economy=economy, regions=regions, graph=graph,
+        final=final, industrial=industrial, labour_mask=labour_mask,
+        unit_names=tuple(names), unit_good=good_a, unit_region=region_a,
+        unit_capacity=cap_a, unit_stack=np.asarray(stack, dtype=np.int64),
+        unit_implicit=np.arange(U) >= U0, unit_strategy=tuple(strategy),
+        unit_factor=np.asarray(factor, dtype=float), true_inputs=inputs, entry_curve=entry_curve,
+        unit_pooled=pooled, pool_share=pool_share, edge_src=src, edge_dst=dst, edge_capacity=ecap, edge_loss=eloss,
+        paths=route_incidence(graph, src, dst),
+        population=population, citizen_profile=citizen_profile, citizen_region=citizen_region,
+        initial_stocks=np.asarray(spec.initial_stocks(), dtype=float), labour_supply=labour_supply,
+        loss_events=events, losses_enabled=bool(spec.losses.enabled), investment_share=float(spec.planning.investment_share),
+        default_days=int(spec.scenario.days), default_seed=int(spec.scenario.seed),
+    )
+
+
+def merge_regions(layout: Layout, name: str = "all") -> Layout:
+    """The same economy with every region merged into one (no geography, no transport).
+
+    Stocks, labour supply and populations are summed; every unit and citizen moves to the
+    single region; pooled units of a good keep their shares. This is the economy of the
+    OLIN-EP papers, which have no geography.
+    """
+    from dataclasses import replace
+
+    graph = nx.Graph()
+    graph.add_node(0, name=name, population_share=1.0)
+    n = layout.n_goods
+    return replace(
+        layout, regions=(name,), graph=graph, unit_region=np.zeros(layout.n_units, dtype=np.int64),
+        edge_src=np.zeros(0, dtype=np.int64), edge_dst=np.zeros(0, dtype=np.int64),
+        edge_capacity=np.zeros(0), edge_loss=np.zeros((0, n)), paths=sp.csr_matrix((1, 0)),
+        population=layout.population.sum(axis=0, keepdims=True),
+        citizen_region=np.zeros(layout.n_citizens, dtype=np.int64),
+        initial_stocks=layout.initial_stocks.sum(axis=0, keepdims=True),
+        labour_supply=layout.labour_supply.sum(axis=0, keepdims=True),
+    )

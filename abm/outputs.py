@@ -1,0 +1,118 @@
+"""Files a run writes: ``model.csv``, agent-level Parquet tables, ``summary.json`` (atomically).
+
+* ``model.csv``: one row per day, the columns of docs/model.md ("Collected data") and the
+  report statistics of :mod:`abm.collect`.
+* ``units.parquet``: one row per unit and day (target, output, reports, learned samples).
+* ``regions.parquet``: one row per region and day (stocks, deliveries, worst share).
+* ``citizens.parquet``: one row per citizen, its state at the end of the run.
+* ``summary.json``: the run's settings, sizes, final and aggregate metrics, phase timings.
+"""
+
+from __future__ import annotations
+
+import io
+import json
+import logging
+import math
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from abm.checkpoint import atomic_write_bytes
+from abm.collect import citizen_table
+
+__all__ = ["write_model_csv", "write_agent_tables", "run_summary", "write_json", "first_day_at_least"]
+
+logger = logging.getLogger(__name__)
+
+
+def write_model_csv(model, out: Path) -> Path:  # noqa: ANN001
+    """Write the model-level rows collected so far to ``out/model.csv``."""
+    path = Path(out) / "model.csv"
+    atomic_write_bytes(path, model.model_frame().to_csv(index=False).encode())
+    return path
+
+
+def _parquet(frame: pd.DataFrame, path: Path) -> Path:
+    buf = io.BytesIO()
+    frame.to_parquet(buf, index=False)
+    atomic_write_bytes(path, buf.getvalue())
+    return path
+
+
+def _concat(rows: list[dict[str, np.ndarray]]) -> pd.DataFrame:
+    if not rows:
+        return pd.DataFrame()
+    return pd.DataFrame({k: np.concatenate([r[k] for r in rows]) for k in rows[0]})
+
+
+def write_agent_tables(model, out: Path) -> list[Path]:  # noqa: ANN001
+    """Write ``units.parquet``, ``regions.parquet`` and ``citizens.parquet`` into ``out``."""
+    out = Path(out)
+    lay = model.layout
+    units = _concat(model.unit_log)
+    if not units.empty:
+        units.insert(2, "name", np.asarray(lay.unit_names, dtype=object)[units["unit"].to_numpy()])
+        units["good"] = np.asarray(lay.goods, dtype=object)[units["good"].to_numpy()]
+        units["region"] = np.asarray(lay.regions, dtype=object)[units["region"].to_numpy()]
+    regions = _concat(model.region_log)
+    if not regions.empty:
+        regions["region"] = np.asarray(lay.regions, dtype=object)[regions["region"].to_numpy()]
+    cit = pd.DataFrame(citizen_table(model))
+    cit["profile"] = np.asarray(lay.profiles, dtype=object)[cit["profile"].to_numpy()]
+    cit["region"] = np.asarray(lay.regions, dtype=object)[cit["region"].to_numpy()]
+    cit["strategy"] = np.asarray(model.state.citizen_strategies, dtype=object)[cit["strategy"].to_numpy()]
+    return [_parquet(units, out / "units.parquet"), _parquet(regions, out / "regions.parquet"),
+            _parquet(cit, out / "citizens.parquet")]
+
+
+def first_day_at_least(days: np.ndarray, values: np.ndarray, level: float) -> int | None:
+    """First day whose value reaches ``level`` (``None`` if never)."""
+    hit = np.flatnonzero(np.asarray(values, dtype=float) >= level)
+    return int(np.asarray(days)[hit[0]]) if hit.size else None
+
+
+def _clean(value: Any) -> Any:
+    if isinstance(value, float) and not math.isfinite(value):
+        return None
+    if isinstance(value, (np.floating, np.integer)):
+        return _clean(value.item())
+    return value
+
+
+def run_summary(model, settings: dict[str, Any], wall_s: float) -> dict[str, Any]:  # noqa: ANN001
+    """The ``summary.json`` content of a run."""
+    df = model.model_frame()
+    lay = model.layout
+    last = df.iloc[-1] if len(df) else None
+    hum = df["humanity"].to_numpy(dtype=float) if len(df) else np.zeros(0)
+    metrics = {}
+    if last is not None:
+        metrics = {
+            "humanity_final": last["humanity"], "humanity_mean": float(np.nanmean(hum)),
+            "humanity_min": float(np.nanmin(hum)), "humanity_max": float(np.nanmax(hum)),
+            "planned_humanity_final": last["planned_humanity"], "min_fulfilment_final": last["min_fulfilment"],
+            "externalities": last["externalities"], "unmet_demand_final": last["unmet_demand"],
+            "plan_error_mean": float(df["plan_error"].mean()), "losses_total": float(df["losses"].sum()),
+            "misreport_flags_total": float(df["misreport_flags"].sum()),
+            "invariant_violations_total": float(df["invariant_violations"].sum()),
+            "first_day_humanity_0999": first_day_at_least(df["day"].to_numpy(), hum, 0.999),
+        }
+    return {
+        "scenario": lay.name, **settings, "days_simulated": int(model.state.day),
+        "sizes": {"regions": lay.n_regions, "goods": lay.n_goods, "profiles": len(lay.profiles),
+                  "units": lay.n_units, "citizens": lay.n_citizens},
+        "metrics": {k: _clean(v) for k, v in metrics.items()},
+        "seconds_per_day": {k: _clean(float(np.mean(v))) if v else None for k, v in model.timings.items()},
+        "wall_seconds": round(float(wall_s), 3),
+        "columns": list(df.columns),
+    }
+
+
+def write_json(path: Path, payload: dict[str, Any]) -> Path:
+    """Write ``payload`` as indented JSON (NaN/inf as ``null``), atomically."""
+    text = json.dumps(payload, indent=2, sort_keys=False, default=_clean, allow_nan=False)
+    atomic_write_bytes(Path(path), (text + "\n").encode())
+    return Path(path)

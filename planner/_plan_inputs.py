@@ -1,0 +1,143 @@
+"""Validation of the daily plan's inputs into one immutable bundle of arrays."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+import scipy.sparse as sp
+
+from planner.economy import CurveCell, Economy
+from planner.errors import InvalidInputError
+from planner.nonlinear import CurveMatrix
+
+__all__ = ["PlanInputs", "validate_plan_inputs", "check_goods_vector"]
+
+
+@dataclass(frozen=True)
+class PlanInputs:
+    """Validated arrays of one planning night (``n`` goods, ``m`` profiles).
+
+    ``A0`` holds the constant coefficients with curve cells set to zero; ``A_struct`` the same
+    pattern plus an explicit entry at every curve cell (values to be overwritten).
+    """
+
+    goods: tuple[str, ...]
+    final: np.ndarray
+    industrial: np.ndarray
+    labour: np.ndarray
+    stocks: np.ndarray
+    labour_supply: np.ndarray
+    capacity: np.ndarray
+    sigma: float
+    A0: sp.csr_matrix
+    A_struct: sp.csr_matrix
+    curves: tuple[CurveCell, ...]
+    curve_rows: np.ndarray
+    curve_cols: np.ndarray
+    bundles: np.ndarray
+    population: np.ndarray
+
+    @property
+    def n(self) -> int:
+        return len(self.goods)
+
+    @property
+    def m(self) -> int:
+        return self.bundles.shape[1]
+
+
+def check_goods_vector(name: str, value, goods, *, allow_inf: bool = False, nonneg: bool = True) -> np.ndarray:
+    """A float vector over goods; errors name the field, the good and the value."""
+    try:
+        v = np.asarray(value, dtype=float)
+    except (TypeError, ValueError) as exc:
+        raise InvalidInputError(f"{name}: not a numeric vector ({exc})") from None
+    if v.ndim == 0:
+        v = np.full(len(goods), float(v))
+    if v.shape != (len(goods),):
+        raise InvalidInputError(f"{name}: shape {v.shape}, expected ({len(goods)},) (one value per good)")
+    bad = np.isnan(v) | (np.isinf(v) if not allow_inf else np.isneginf(v))
+    if bad.any():
+        j = int(np.flatnonzero(bad)[0])
+        raise InvalidInputError(f"{name}: invalid value {v[j]!r} for good {goods[j]!r}")
+    if nonneg and (v < 0).any():
+        j = int(np.flatnonzero(v < 0)[0])
+        raise InvalidInputError(f"{name}: negative value {v[j]!r} for good {goods[j]!r}")
+    return v
+
+
+def validate_plan_inputs(
+    economy: Economy, stocks, labour_supply, capacity, investment_share, coefficients=None, curves=None
+) -> PlanInputs:
+    """Check every input of :func:`planner.daily_plan.plan_day` and build :class:`PlanInputs`."""
+    if not isinstance(economy, Economy):
+        raise InvalidInputError(f"economy: expected a planner.economy.Economy, got {type(economy).__name__}")
+    goods = economy.goods
+    n = economy.n_goods
+    final, industrial, labour = economy.mask("final"), economy.mask("industrial"), economy.mask("labour")
+    s = np.asarray(stocks, dtype=float) if stocks is not None else None
+    if s is None or s.shape != (n,):
+        raise InvalidInputError(f"stocks: expected shape ({n},), got {None if s is None else s.shape}")
+    s = np.where(labour, 0.0, s)  # stocks of labour goods are ignored
+    s = check_goods_vector("stocks", s, goods)
+    L = check_goods_vector("labour_supply", labour_supply, goods)
+    wrong = np.flatnonzero((L != 0) & ~labour)
+    if wrong.size:
+        j = int(wrong[0])
+        raise InvalidInputError(
+            f"labour_supply: {L[j]!r} for good {goods[j]!r} of kind {economy.kinds[j]!r}; only labour goods have a supply"
+        )
+    cap = np.full(n, np.inf) if capacity is None else check_goods_vector("capacity", capacity, goods, allow_inf=True)
+    try:
+        sigma = float(investment_share)
+    except (TypeError, ValueError):
+        raise InvalidInputError(f"investment_share: not a number: {investment_share!r}") from None
+    if not (0.0 <= sigma < 1.0):
+        raise InvalidInputError(f"investment_share: must be in [0, 1), got {investment_share!r}")
+    if coefficients is None:
+        A = economy.coefficients
+    else:
+        A = sp.csr_matrix(coefficients, dtype=float)
+        if A.shape != (n, n):
+            raise InvalidInputError(f"coefficients: shape {A.shape}, expected {(n, n)}")
+        bad = ~np.isfinite(A.data) | (A.data < 0)
+        if bad.any():
+            coo = A.tocoo()
+            k = int(np.flatnonzero(~np.isfinite(coo.data) | (coo.data < 0))[0])
+            raise InvalidInputError(
+                f"coefficients: invalid value {coo.data[k]!r} for input {goods[coo.row[k]]!r} "
+                f"of good {goods[coo.col[k]]!r}"
+            )
+    cells = tuple(CurveCell(*c) for c in (economy.curves if curves is None else curves))
+    for c in cells:
+        if not (0 <= c.row < n and 0 <= c.col < n):
+            raise InvalidInputError(f"curves: cell ({c.row}, {c.col}) outside {n} goods")
+    cm = CurveMatrix(A, cells)
+    A_struct = cm.base
+    A0 = A_struct.copy()
+    A0.data[cm.positions] = 0.0
+    B = economy.bundles
+    off = np.flatnonzero((B > 0).any(axis=1) & ~final)
+    if off.size:
+        j = int(off[0])
+        raise InvalidInputError(
+            f"bundles: good {goods[j]!r} of kind {economy.kinds[j]!r} is in a profile; bundles hold final goods only"
+        )
+    return PlanInputs(
+        goods=goods,
+        final=final,
+        industrial=industrial,
+        labour=labour,
+        stocks=s,
+        labour_supply=L,
+        capacity=cap,
+        sigma=sigma,
+        A0=A0,
+        A_struct=A_struct,
+        curves=cells,
+        curve_rows=np.array([c.row for c in cells], dtype=np.int64),
+        curve_cols=np.array([c.col for c in cells], dtype=np.int64),
+        bundles=B,
+        population=economy.population,
+    )

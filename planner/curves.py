@@ -1,0 +1,386 @@
+"""Coefficient curves ``f_ij(x_j)`` and the production-unit input functions they come from.
+
+OLIN-EP (Eq. 4, Fig. 1; PLoS ONE Fig. 1) lets a technical coefficient vary with the output
+of its column's good. A *production unit* knows its input use for an order of ``q`` units,
+``g(q)`` (an :class:`InputFunction`); several units making the same good are *stacked* by
+output (the first takes orders up to its capacity, then the next, ...), and the coefficient
+at total output ``x`` is total input over ``x`` (:class:`StackedCurve`). Units report their
+curves by sampling themselves ("how much milk for one pound of cheese? two? three?") and
+interpolating (:class:`PiecewiseLinearCurve`, :class:`SmoothCurve`).
+
+Every coefficient curve here satisfies :class:`planner.economy.CoefficientCurve`:
+``curve(x)`` is the input per unit of output at output ``x`` (vectorised), and
+``curve.derivative(x)`` its derivative in ``x``. Curves are immutable and compare by value.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass, field
+from typing import Protocol, runtime_checkable
+
+import numpy as np
+from scipy.interpolate import PchipInterpolator, make_lsq_spline
+
+from planner.errors import InvalidInputError
+
+__all__ = [
+    "InputFunction",
+    "PowerLawInput",
+    "ConstantCurve",
+    "StackedCurve",
+    "PiecewiseLinearCurve",
+    "SmoothCurve",
+    "X_FLOOR",
+]
+
+logger = logging.getLogger(__name__)
+
+#: Output below which a coefficient is evaluated at ``X_FLOOR`` (the coefficient of an
+#: infinitesimal order). ``g(x) / x`` has no value at ``x = 0`` and may diverge there
+#: (``sqrt(q) / q``); planners evaluate curves at zero output on their first iteration.
+X_FLOOR = 1e-9
+
+
+def _asfloat(x: np.ndarray | float) -> np.ndarray:
+    return np.asarray(x, dtype=float)
+
+
+def _out(value: np.ndarray, like: np.ndarray | float) -> np.ndarray | float:
+    """Return a Python float for scalar input, an array otherwise."""
+    return float(value) if np.ndim(like) == 0 else value
+
+
+def _finite_tuple(name: str, values, *, positive: bool = False, nonneg: bool = False) -> tuple[float, ...]:
+    arr = np.atleast_1d(np.asarray(values, dtype=float)).ravel()
+    if not np.all(np.isfinite(arr)):
+        raise InvalidInputError(f"{name}: entries must be finite, got {arr.tolist()!r}")
+    if positive and (arr <= 0).any():
+        raise InvalidInputError(f"{name}: entries must be positive, got {arr.tolist()!r}")
+    if nonneg and (arr < 0).any():
+        raise InvalidInputError(f"{name}: entries must be non-negative, got {arr.tolist()!r}")
+    return tuple(float(v) for v in arr)
+
+
+@runtime_checkable
+class InputFunction(Protocol):
+    """A production unit's use of one input for an order of ``q`` units: ``g(q)``, ``g'(q)``."""
+
+    def __call__(self, q: np.ndarray | float) -> np.ndarray | float: ...
+
+    def derivative(self, q: np.ndarray | float) -> np.ndarray | float: ...
+
+
+@dataclass(frozen=True)
+class PowerLawInput:
+    """Input use ``g(q) = scale * q ** exponent`` of one production unit (an :class:`InputFunction`).
+
+    The Selviaria factories (OLIN-EP Section 5, Fig. 2) are power laws: ``2q/1000`` is
+    ``PowerLawInput(0.002, 1)``, ``10 sqrt(q)/1000`` is ``PowerLawInput(0.01, 0.5)`` and
+    ``q^2/1000/1000`` is ``PowerLawInput(1e-6, 2)``.
+
+    Args:
+        scale: input per unit of ``q ** exponent``, ``>= 0``.
+        exponent: returns to scale of the input, ``> 0`` (``< 1``: economies of scale).
+
+    Note:
+        ``__call__`` is the *input use*, not a coefficient; ``coefficient(x)`` is ``g(x) / x``.
+        Orders ``q <= 0`` use nothing.
+    """
+
+    scale: float
+    exponent: float
+
+    def __post_init__(self) -> None:
+        if not np.isfinite(self.scale) or self.scale < 0:
+            raise InvalidInputError(f"PowerLawInput.scale: must be finite and >= 0, got {self.scale!r}")
+        if not np.isfinite(self.exponent) or self.exponent <= 0:
+            raise InvalidInputError(f"PowerLawInput.exponent: must be finite and > 0, got {self.exponent!r}")
+        object.__setattr__(self, "scale", float(self.scale))
+        object.__setattr__(self, "exponent", float(self.exponent))
+
+    def __call__(self, q: np.ndarray | float) -> np.ndarray | float:
+        qa = np.maximum(_asfloat(q), 0.0)
+        return _out(self.scale * qa**self.exponent, q)
+
+    def derivative(self, q: np.ndarray | float) -> np.ndarray | float:
+        """``g'(q) = scale * exponent * q ** (exponent - 1)``; the right derivative at ``q = 0``
+        is used for ``q <= 0`` (evaluated at :data:`X_FLOOR` when it diverges)."""
+        qa = np.maximum(_asfloat(q), 0.0)
+        if self.exponent < 1:
+            qa = np.maximum(qa, X_FLOOR)
+        return _out(self.scale * self.exponent * qa ** (self.exponent - 1.0), q)
+
+    def coefficient(self, x: np.ndarray | float) -> np.ndarray | float:
+        """Input per unit of output of this unit alone, ``g(x) / x`` (floored at :data:`X_FLOOR`)."""
+        xa = np.maximum(_asfloat(x), X_FLOOR)
+        return _out(self.scale * xa ** (self.exponent - 1.0), x)
+
+
+@dataclass(frozen=True)
+class ConstantCurve:
+    """A coefficient that does not depend on output: ``f(x) = value``, ``f'(x) = 0``."""
+
+    value: float
+
+    def __post_init__(self) -> None:
+        if not np.isfinite(self.value) or self.value < 0:
+            raise InvalidInputError(f"ConstantCurve.value: must be finite and >= 0, got {self.value!r}")
+        object.__setattr__(self, "value", float(self.value))
+
+    def __call__(self, x: np.ndarray | float) -> np.ndarray | float:
+        return _out(np.full(np.shape(x), self.value), x)
+
+    def derivative(self, x: np.ndarray | float) -> np.ndarray | float:
+        return _out(np.zeros(np.shape(x)), x)
+
+
+@dataclass(frozen=True)
+class StackedCurve:
+    """Coefficient of production units stacked by output (OLIN-EP Fig. 1 / Fig. 2).
+
+    Orders up to ``capacities[0]`` go to the first unit, the next ``capacities[1]`` to the
+    second, and so on. **The last unit takes everything beyond its predecessors**: its
+    capacity is reported by :attr:`total_capacity` (what a planner should bound production
+    by) but the curve itself extends past it, so that a solver iterate beyond capacity still
+    has a finite, smooth coefficient. The coefficient at total output ``x`` is total input
+    over ``x``:
+
+    ``f(x) = sum_u g_u(o_u(x)) / x``,  ``o_u(x) = clip(x - C_{u-1}, 0, c_u)``  (``C`` cumulative).
+
+    Args:
+        capacities: capacity of each unit in stacking order, ``> 0`` (the last may be ``inf``).
+        input_functions: each unit's :class:`InputFunction` for this input.
+
+    Below :data:`X_FLOOR` the coefficient is evaluated at ``X_FLOOR``.
+    """
+
+    capacities: tuple[float, ...]
+    input_functions: tuple[InputFunction, ...]
+    _lower: np.ndarray = field(init=False, repr=False, compare=False)
+    _width: np.ndarray = field(init=False, repr=False, compare=False)
+
+    def __post_init__(self) -> None:
+        caps = np.atleast_1d(np.asarray(self.capacities, dtype=float)).ravel()
+        funcs = tuple(self.input_functions)
+        if len(funcs) == 0 or len(caps) != len(funcs):
+            raise InvalidInputError(
+                f"StackedCurve: {len(caps)} capacities for {len(funcs)} input functions; need one per unit"
+            )
+        if np.isnan(caps).any() or (caps <= 0).any() or np.isinf(caps[:-1]).any():
+            raise InvalidInputError(
+                f"StackedCurve.capacities: must be positive and finite (the last may be inf), got {caps.tolist()!r}"
+            )
+        for k, g in enumerate(funcs):
+            if not (callable(g) and hasattr(g, "derivative")):
+                raise InvalidInputError(f"StackedCurve.input_functions[{k}]: {g!r} has no __call__/derivative")
+        object.__setattr__(self, "capacities", tuple(float(c) for c in caps))
+        object.__setattr__(self, "input_functions", funcs)
+        lower = np.concatenate([[0.0], np.cumsum(caps[:-1])])
+        width = caps.copy()
+        width[-1] = np.inf  # the last unit takes everything beyond
+        object.__setattr__(self, "_lower", lower)
+        object.__setattr__(self, "_width", width)
+
+    @property
+    def n_units(self) -> int:
+        return len(self.capacities)
+
+    @property
+    def total_capacity(self) -> float:
+        """Sum of the units' capacities (``inf`` if the last is unbounded)."""
+        return float(np.sum(self.capacities))
+
+    def dispatch(self, x: np.ndarray | float) -> np.ndarray:
+        """Split a target output over the units in stacking order.
+
+        Shapes:
+            ``x``: any shape ``S``; returns shape ``S + (n_units,)`` with the orders per unit;
+            they sum to ``max(x, 0)``.
+        """
+        xa = np.maximum(_asfloat(x), 0.0)
+        return np.clip(xa[..., None] - self._lower, 0.0, self._width)
+
+    def total_input(self, x: np.ndarray | float) -> np.ndarray | float:
+        """Total input use ``G(x) = sum_u g_u(o_u(x))`` of all units for a total output ``x``."""
+        orders = self.dispatch(x)
+        total = np.zeros(orders.shape[:-1])
+        for u, g in enumerate(self.input_functions):
+            total = total + np.asarray(g(orders[..., u]), dtype=float)
+        return _out(total, x)
+
+    def _active_slope(self, xa: np.ndarray) -> np.ndarray:
+        """``G'(x)``: derivative of the unit whose range holds ``x`` (right derivative at breaks)."""
+        unit = np.searchsorted(self._lower, xa, side="right") - 1
+        unit = np.clip(unit, 0, self.n_units - 1)
+        orders = self.dispatch(xa)
+        slope = np.zeros(xa.shape)
+        for u, g in enumerate(self.input_functions):
+            sel = unit == u
+            if sel.any():
+                slope[sel] = np.asarray(g.derivative(orders[..., u][sel]), dtype=float)
+        return slope
+
+    def __call__(self, x: np.ndarray | float) -> np.ndarray | float:
+        xa = np.maximum(_asfloat(x), X_FLOOR)
+        return _out(np.asarray(self.total_input(xa)) / xa, x)
+
+    def derivative(self, x: np.ndarray | float) -> np.ndarray | float:
+        """``f'(x) = G'(x) / x - G(x) / x^2`` (zero below :data:`X_FLOOR`, where ``f`` is flat)."""
+        xr = _asfloat(x)
+        xa = np.maximum(xr, X_FLOOR)
+        G = np.asarray(self.total_input(xa), dtype=float)
+        d = self._active_slope(xa) / xa - G / xa**2
+        return _out(np.where(xr < X_FLOOR, 0.0, d), x)
+
+
+def _sorted_samples(name: str, xs, values) -> tuple[tuple[float, ...], tuple[float, ...]]:
+    xs_t = _finite_tuple(f"{name}.xs", xs)
+    vs_t = _finite_tuple(f"{name}.values", values, nonneg=True)
+    if len(xs_t) != len(vs_t) or len(xs_t) == 0:
+        raise InvalidInputError(f"{name}: {len(xs_t)} sample points for {len(vs_t)} values")
+    xa = np.asarray(xs_t)
+    if (np.diff(xa) <= 0).any():
+        raise InvalidInputError(f"{name}.xs: sample points must be strictly increasing, got {list(xs_t)!r}")
+    return xs_t, vs_t
+
+
+def _coefficients_from_inputs(name: str, qs, inputs) -> tuple[np.ndarray, np.ndarray]:
+    q = np.asarray(_finite_tuple(f"{name}.qs", qs, positive=True))
+    g = np.asarray(_finite_tuple(f"{name}.inputs", inputs, nonneg=True))
+    if q.shape != g.shape:
+        raise InvalidInputError(f"{name}: {q.size} orders for {g.size} input amounts")
+    order = np.argsort(q)
+    return q[order], g[order] / q[order]
+
+
+@dataclass(frozen=True)
+class PiecewiseLinearCurve:
+    """Linear interpolation of a coefficient through sampled points, flat outside them.
+
+    What a production unit reports after active learning: it asks itself the input needs
+    ``g(q)`` at chosen orders ``q`` and interpolates the coefficient ``g(q) / q``
+    (OLIN-EP Section 4.1; see :meth:`from_inputs`).
+
+    Args:
+        xs: strictly increasing output levels.
+        values: coefficient at each level, ``>= 0``.
+
+    The derivative is the slope of the segment holding ``x`` (right derivative at the sample
+    points), zero outside ``[xs[0], xs[-1])``.
+    """
+
+    xs: tuple[float, ...]
+    values: tuple[float, ...]
+    _x: np.ndarray = field(init=False, repr=False, compare=False)
+    _v: np.ndarray = field(init=False, repr=False, compare=False)
+    _slope: np.ndarray = field(init=False, repr=False, compare=False)
+
+    def __post_init__(self) -> None:
+        xs, vs = _sorted_samples("PiecewiseLinearCurve", self.xs, self.values)
+        object.__setattr__(self, "xs", xs)
+        object.__setattr__(self, "values", vs)
+        x, v = np.asarray(xs), np.asarray(vs)
+        object.__setattr__(self, "_x", x)
+        object.__setattr__(self, "_v", v)
+        object.__setattr__(self, "_slope", np.diff(v) / np.diff(x) if x.size > 1 else np.zeros(0))
+
+    @classmethod
+    def from_inputs(cls, qs, inputs) -> PiecewiseLinearCurve:
+        """Fit from sampled input use: coefficient ``inputs[k] / qs[k]`` at output ``qs[k] > 0``."""
+        q, coef = _coefficients_from_inputs("PiecewiseLinearCurve", qs, inputs)
+        return cls(tuple(q), tuple(coef))
+
+    def __call__(self, x: np.ndarray | float) -> np.ndarray | float:
+        return _out(np.interp(_asfloat(x), self._x, self._v), x)
+
+    def derivative(self, x: np.ndarray | float) -> np.ndarray | float:
+        xa = _asfloat(x)
+        if self._x.size < 2:
+            return _out(np.zeros(xa.shape), x)
+        seg = np.searchsorted(self._x, xa, side="right") - 1
+        inside = (seg >= 0) & (seg < self._x.size - 1)
+        d = np.where(inside, self._slope[np.clip(seg, 0, self._slope.size - 1)], 0.0)
+        return _out(d, x)
+
+
+@dataclass(frozen=True)
+class SmoothCurve:
+    """A smooth coefficient curve fitted to samples, flat (and non-negative) outside them.
+
+    Two fits (:meth:`fit`): ``"pchip"`` interpolates with a monotone piecewise-cubic Hermite
+    polynomial (it preserves monotone runs of the samples, no overshoot); ``"lsq"`` is a
+    least-squares cubic B-spline with ``n_knots`` interior knots, for noisy samples.
+
+    Args:
+        xs: strictly increasing sample points.
+        values: sampled coefficients, ``>= 0``.
+        method: ``"pchip"`` or ``"lsq"``.
+        n_knots: interior knots of the ``"lsq"`` fit (ignored by ``"pchip"``).
+    """
+
+    xs: tuple[float, ...]
+    values: tuple[float, ...]
+    method: str = "pchip"
+    n_knots: int = 4
+    _f: object = field(init=False, repr=False, compare=False)
+    _df: object = field(init=False, repr=False, compare=False)
+
+    def __post_init__(self) -> None:
+        xs, vs = _sorted_samples("SmoothCurve", self.xs, self.values)
+        object.__setattr__(self, "xs", xs)
+        object.__setattr__(self, "values", vs)
+        x, v = np.asarray(xs), np.asarray(vs)
+        if self.method == "pchip":
+            if x.size < 2:
+                raise InvalidInputError("SmoothCurve: pchip needs at least 2 sample points")
+            f = PchipInterpolator(x, v, extrapolate=False)
+            df = f.derivative()
+        elif self.method == "lsq":
+            k = 3
+            n_knots = int(self.n_knots)
+            if n_knots < 0 or x.size < n_knots + k + 1:
+                raise InvalidInputError(
+                    f"SmoothCurve: lsq with {n_knots} interior knots needs >= {n_knots + k + 1} samples, got {x.size}"
+                )
+            interior = np.quantile(x, np.linspace(0, 1, n_knots + 2)[1:-1]) if n_knots else np.zeros(0)
+            t = np.concatenate([[x[0]] * (k + 1), interior, [x[-1]] * (k + 1)])
+            try:
+                f = make_lsq_spline(x, v, t, k=k)
+            except (ValueError, np.linalg.LinAlgError) as exc:
+                raise InvalidInputError(f"SmoothCurve: lsq fit failed ({exc}); use fewer knots") from exc
+            df = f.derivative()
+        else:
+            raise InvalidInputError(f"SmoothCurve.method: {self.method!r}; expected 'pchip' or 'lsq'")
+        object.__setattr__(self, "_f", f)
+        object.__setattr__(self, "_df", df)
+
+    @classmethod
+    def fit(cls, xs, values, method: str = "pchip", n_knots: int = 4) -> SmoothCurve:
+        """Fit a smooth curve to coefficient samples (see the class docstring for ``method``)."""
+        x = np.asarray(xs, dtype=float).ravel()
+        order = np.argsort(x)
+        v = np.asarray(values, dtype=float).ravel()
+        if v.shape != x.shape:
+            raise InvalidInputError(f"SmoothCurve.fit: {x.size} sample points for {v.size} values")
+        return cls(tuple(x[order]), tuple(v[order]), method=method, n_knots=n_knots)
+
+    @classmethod
+    def from_inputs(cls, qs, inputs, method: str = "pchip", n_knots: int = 4) -> SmoothCurve:
+        """Fit from sampled input use: coefficient ``inputs[k] / qs[k]`` at output ``qs[k] > 0``."""
+        q, coef = _coefficients_from_inputs("SmoothCurve", qs, inputs)
+        return cls(tuple(q), tuple(coef), method=method, n_knots=n_knots)
+
+    def _raw(self, xa: np.ndarray) -> np.ndarray:
+        lo, hi = self.xs[0], self.xs[-1]
+        return np.asarray(self._f(np.clip(xa, lo, hi)), dtype=float)  # type: ignore[operator]
+
+    def __call__(self, x: np.ndarray | float) -> np.ndarray | float:
+        return _out(np.maximum(self._raw(_asfloat(x)), 0.0), x)
+
+    def derivative(self, x: np.ndarray | float) -> np.ndarray | float:
+        xa = _asfloat(x)
+        lo, hi = self.xs[0], self.xs[-1]
+        inside = (xa >= lo) & (xa < hi) & (self._raw(xa) > 0.0)
+        d = np.asarray(self._df(np.clip(xa, lo, hi)), dtype=float)  # type: ignore[operator]
+        return _out(np.where(inside, d, 0.0), x)

@@ -1,0 +1,43 @@
+"""Result types of the Leontief solvers."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import NamedTuple
+
+import numpy as np
+
+__all__ = ["IOSolution", "MethodOutput"]
+
+
+@dataclass(frozen=True, eq=False)
+class IOSolution:
+    """The production vector solving ``(I - A) x = d`` and how it was found.
+
+    Attributes:
+        x: production, shape ``(n,)`` (or ``(n, k)`` for ``k`` right-hand sides).
+        method: the method that produced ``x`` (``"direct"``, ``"triangular"``, ``"krylov"``,
+            ``"neumann"``).
+        iterations: iterations of the method (1 for the direct and triangular methods).
+        residual: relative residual ``||(I - A) x - d|| / ||d||`` (2-norm; the largest over
+            columns for several right-hand sides; the absolute residual when ``d = 0``).
+        converged: whether ``residual <= tol``.
+        seconds: wall time of the whole call, validation and checks included.
+        attempts: the methods tried, in order (more than one when a fallback was needed).
+    """
+
+    x: np.ndarray
+    method: str
+    iterations: int
+    residual: float
+    converged: bool
+    seconds: float
+    attempts: tuple[str, ...] = ()
+
+
+class MethodOutput(NamedTuple):
+    """What one method returns to the front door (internal)."""
+
+    x: np.ndarray
+    iterations: int
+    converged: bool

@@ -1,0 +1,152 @@
+"""A thin HiGHS wrapper for lexicographic LPs with warm starts.
+
+The daily plan (``docs/model.md``) optimises several objectives in priority order over the
+same constraints: optimise the first, constrain it to its optimum, optimise the next, ...
+:class:`LexicographicLP` keeps one :class:`highspy.Highs` instance so that each further
+objective, and each successive-LP re-linearisation (:meth:`LexicographicLP.set_coefficients`),
+starts from the previous simplex basis.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+import highspy
+import numpy as np
+import scipy.sparse as sp
+
+from planner.errors import InfeasiblePlanError, InnaturaError
+
+__all__ = ["LexicographicLP", "LexResult", "UnboundedLPError"]
+
+logger = logging.getLogger(__name__)
+
+_INF = highspy.kHighsInf
+
+
+class UnboundedLPError(InnaturaError):
+    """An objective of a lexicographic LP is unbounded.
+
+    Attributes:
+        objective: position of the unbounded objective in the sequence.
+    """
+
+    def __init__(self, message: str, objective: int):
+        super().__init__(message)
+        self.objective = objective
+
+
+@dataclass(frozen=True)
+class LexResult:
+    """Solution of a lexicographic LP: values, each objective's optimum, simplex iterations."""
+
+    values: np.ndarray
+    objective_values: tuple[float, ...]
+    iterations: int
+
+
+def _bounds(v: np.ndarray) -> np.ndarray:
+    out = np.asarray(v, dtype=float).copy()
+    out[np.isposinf(out)] = _INF
+    out[np.isneginf(out)] = -_INF
+    return out
+
+
+class LexicographicLP:
+    """``row_lower <= A v <= row_upper``, ``col_lower <= v <= col_upper``, objectives in order.
+
+    Args:
+        A: constraint matrix, shape ``(rows, cols)`` (any scipy.sparse format or dense).
+        row_lower, row_upper: row bounds (``+-inf`` allowed), shape ``(rows,)``.
+        col_lower, col_upper: variable bounds, shape ``(cols,)``.
+        options: extra HiGHS options (e.g. ``{"time_limit": 10.0}``).
+    """
+
+    def __init__(self, A, row_lower, row_upper, col_lower, col_upper, options: dict | None = None):
+        Ac = sp.csc_matrix(A, dtype=float)
+        Ac.sort_indices()
+        self.shape = Ac.shape
+        lp = highspy.HighsLp()
+        lp.num_col_, lp.num_row_ = Ac.shape[1], Ac.shape[0]
+        lp.col_cost_ = np.zeros(Ac.shape[1])
+        lp.col_lower_ = _bounds(col_lower)
+        lp.col_upper_ = _bounds(col_upper)
+        lp.row_lower_ = _bounds(row_lower)
+        lp.row_upper_ = _bounds(row_upper)
+        lp.a_matrix_.format_ = highspy.MatrixFormat.kColwise
+        lp.a_matrix_.num_col_, lp.a_matrix_.num_row_ = Ac.shape[1], Ac.shape[0]
+        lp.a_matrix_.start_ = Ac.indptr.astype(np.int32)
+        lp.a_matrix_.index_ = Ac.indices.astype(np.int32)
+        lp.a_matrix_.value_ = Ac.data
+        h = highspy.Highs()
+        h.setOptionValue("output_flag", False)
+        for key, value in (options or {}).items():
+            h.setOptionValue(key, value)
+        h.passModel(lp)
+        self._h = h
+
+    def set_coefficients(self, rows: np.ndarray, cols: np.ndarray, values: np.ndarray) -> None:
+        """Overwrite single matrix entries (the curve cells of a re-linearisation)."""
+        for r, c, v in zip(np.asarray(rows), np.asarray(cols), np.asarray(values, dtype=float)):
+            self._h.changeCoeff(int(r), int(c), float(v))
+
+    def set_col_bounds(self, lower: np.ndarray, upper: np.ndarray) -> None:
+        idx = np.arange(self.shape[1], dtype=np.int32)
+        self._h.changeColsBounds(idx.size, idx, _bounds(lower), _bounds(upper))
+
+    def set_row_bounds(self, lower: np.ndarray, upper: np.ndarray) -> None:
+        idx = np.arange(self.shape[0], dtype=np.int32)
+        self._h.changeRowsBounds(idx.size, idx, _bounds(lower), _bounds(upper))
+
+    def _run(self, k: int) -> None:
+        h = self._h
+        h.run()
+        status = h.getModelStatus()
+        if status == highspy.HighsModelStatus.kOptimal:
+            return
+        if status in (highspy.HighsModelStatus.kUnbounded, highspy.HighsModelStatus.kUnboundedOrInfeasible):
+            raise UnboundedLPError(f"objective {k} is unbounded ({h.modelStatusToString(status)})", objective=k)
+        if status == highspy.HighsModelStatus.kInfeasible:
+            raise InfeasiblePlanError("the planning LP has no feasible point")
+        raise InfeasiblePlanError(f"HiGHS stopped without an optimum: {h.modelStatusToString(status)}")
+
+    def solve(self, objectives: Sequence[tuple[str, np.ndarray]], rel_slack: float = 1e-9) -> LexResult:
+        """Optimise ``objectives`` (``("max" | "min", cost vector)``) in priority order.
+
+        Each optimum ``z_k`` is kept (to ``rel_slack * max(1, |z_k|)``) while the later
+        objectives are optimised. The model is restored afterwards, so the instance can be
+        re-used with new coefficients.
+
+        Raises:
+            UnboundedLPError: an objective is unbounded.
+            InfeasiblePlanError: the constraints have no feasible point, or HiGHS failed.
+        """
+        h = self._h
+        n = self.shape[1]
+        idx = np.arange(n, dtype=np.int32)
+        added = 0
+        optima: list[float] = []
+        iters = 0
+        try:
+            for k, (sense, cost) in enumerate(objectives):
+                cost = np.asarray(cost, dtype=float)
+                sign = -1.0 if sense == "max" else 1.0
+                h.changeColsCost(n, idx, sign * cost)
+                self._run(k)
+                iters += int(h.getInfo().simplex_iteration_count)
+                z = float(np.dot(cost, np.asarray(h.getSolution().col_value)))
+                optima.append(z)
+                if k + 1 < len(objectives):
+                    nz = np.flatnonzero(cost).astype(np.int32)
+                    slack = rel_slack * max(1.0, abs(z))
+                    lo, hi = (z - slack, _INF) if sense == "max" else (-_INF, z + slack)
+                    h.addRow(lo, hi, nz.size, nz, cost[nz])
+                    added += 1
+            values = np.asarray(h.getSolution().col_value, dtype=float)
+        finally:
+            if added:
+                rows = np.arange(self.shape[0], self.shape[0] + added, dtype=np.int32)
+                h.deleteRows(rows.size, rows)
+        return LexResult(values, tuple(optima), iters)

@@ -1,0 +1,133 @@
+"""Baseline daily plan: scale all demand by one scalar until the requirement fits (seed method).
+
+The public code of OLIN-EP plans a bounded day by dividing the whole demand by a multiplier
+``mu`` in ``[1, 10000]`` found with a bounded scalar search (Brent's method on a penalty:
+the total violation of the upper bounds when positive, minus the citizens served
+otherwise). :func:`scale_demand_plan` reproduces that method on this project's semantics
+(``docs/model.md``) so that :func:`planner.daily_plan.plan_day` can be compared with it:
+
+- the requirement of ``c = 1 / mu`` of every profile is the solution of the nonlinear IO
+  system (Eq. 3) with industrial and labour columns empty (capital and labour are not
+  produced), so that final-good rows give production, industrial rows the capital required
+  and labour rows the labour required;
+- it fits when final-good production is within ``(1 - sigma)`` of capacity, capital within
+  ``(1 - sigma)`` of the stock and labour within ``(1 - sigma)`` of the supply. Final-good
+  stocks are not drawn on (as in the seed, everything consumed is produced that day).
+
+Every profile gets the same share ``c``; there is no investment stage.
+"""
+
+from __future__ import annotations
+
+import logging
+
+import numpy as np
+import scipy.sparse as sp
+from scipy.optimize import minimize_scalar
+
+from planner._plan_inputs import validate_plan_inputs
+from planner.daily_plan import DailyPlan
+from planner.economy import CurveCell
+from planner.metrics import humanity
+from planner.nonlinear import solve_nonlinear_io
+
+__all__ = ["scale_demand_plan"]
+
+logger = logging.getLogger(__name__)
+
+
+def scale_demand_plan(
+    economy,
+    stocks: np.ndarray,
+    labour_supply: np.ndarray,
+    capacity: np.ndarray | None = None,
+    investment_share: float = 0.0,
+    *,
+    coefficients=None,
+    curves=None,
+    bounds: tuple[float, float] = (1.0, 1e4),
+    xatol: float = 1e-5,
+) -> DailyPlan:
+    """Plan a day by scaling every profile's demand by ``1 / mu`` (the seed's method).
+
+    Args:
+        economy, stocks, labour_supply, capacity, investment_share, coefficients, curves:
+            as for :func:`planner.daily_plan.plan_day`.
+        bounds: search interval of the multiplier ``mu`` (the seed's ``[1, 10000]``).
+        xatol: absolute tolerance of the bounded scalar search on ``mu``.
+
+    Returns:
+        A :class:`~planner.daily_plan.DailyPlan` with equal fulfilment ``c = 1 / mu`` on
+        every profile (``0`` when even ``1 / bounds[1]`` does not fit) and
+        ``status="scaled-demand"``.
+    """
+    inp = validate_plan_inputs(economy, stocks, labour_supply, capacity, investment_share, coefficients, curves)
+    n, m = inp.n, inp.m
+    keep = 1.0 - inp.sigma
+    produced = inp.final  # columns that are produced in this baseline
+    A = inp.A0 @ sp.diags(produced.astype(float))
+    cells = tuple(CurveCell(*c) for c in inp.curves if produced[c.col])
+    A_full = sp.bmat([[A, sp.csr_matrix(inp.bundles)], [None, sp.csr_matrix((m, m))]], format="csr")
+    d_full = np.concatenate([np.zeros(n), inp.population])
+    names = tuple(inp.goods) + tuple(f"profile:{j}" for j in range(m))
+    bound = np.where(
+        inp.final, keep * inp.capacity, keep * np.where(inp.industrial, inp.stocks, inp.labour_supply)
+    )
+    cache: dict[float, np.ndarray] = {}
+
+    def requirement(c: float) -> np.ndarray:
+        if c not in cache:
+            if c <= 0:
+                cache[c] = np.zeros(n + m)
+            else:
+                cache[c] = solve_nonlinear_io((A_full, cells), c * d_full, names=names).x
+        return cache[c]
+
+    def violation(c: float) -> float:
+        return float(np.maximum(requirement(c)[:n] - bound, 0.0).sum())
+
+    def penalty(mu: float) -> float:  # the seed's objective
+        c = 1.0 / mu
+        v = violation(c)
+        return v if v > 1e-5 else -float(c * inp.population.sum())
+
+    if violation(1.0) <= 1e-5:
+        c, mu, nfev = 1.0, 1.0, 1
+    else:
+        res = minimize_scalar(penalty, bounds=bounds, method="bounded", options={"xatol": xatol})
+        mu, nfev = float(res.x), int(res.nfev)
+        c = 1.0 / mu
+        halvings = 0
+        while c > 0 and violation(c) > 1e-5:  # Brent may stop on the infeasible side of the boundary
+            c = c / 2.0 if halvings < 60 else 0.0
+            halvings += 1
+    x_req = requirement(c)[:n]
+    x = np.where(inp.final, x_req, 0.0)
+    need = inp.bundles * inp.population
+    active = need.sum(axis=0) > 0
+    fulfil = np.where(active, c, 1.0)
+    allocation = need * fulfil
+    use = inp.A0 @ x
+    if inp.curves:
+        slopes = np.array([float(cv(x[col])) for _, col, cv in inp.curves])
+        use = use + np.bincount(inp.curve_rows, slopes * x[inp.curve_cols], minlength=n)
+    consumption = allocation.sum(axis=1)
+    closing = np.where(
+        inp.final, np.maximum(inp.stocks + x - use - consumption, 0.0), np.where(inp.industrial, inp.stocks, 0.0)
+    )
+    logger.debug("scaled-demand plan: mu=%.6g c=%.6g", mu, c)
+    return DailyPlan(
+        production=x,
+        consumption_production=x,
+        investment_production=np.zeros(n),
+        fulfilment=fulfil,
+        allocation=allocation,
+        planned_humanity=humanity(allocation, inp.bundles, inp.population),
+        inputs_used=np.where(inp.final, use, 0.0),
+        capital_required=np.where(inp.industrial, use, 0.0),
+        labour_used=np.where(inp.labour, use, 0.0),
+        closing_stocks_expected=closing,
+        status="scaled-demand",
+        lp_iterations=0,
+        slp_iterations=nfev,
+    )

@@ -1,0 +1,164 @@
+"""Cross-field checks of a scenario spec: names, kinds, regions, stacking, connectivity.
+
+:func:`check_spec` runs after the field-level validation of :class:`~scenarios.spec.ScenarioSpec`
+and raises :class:`~scenarios.errors.ScenarioFieldError` at the first problem, with the field
+path and the value (the loader turns it into a :class:`~scenarios.errors.ScenarioError`).
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Iterable
+from typing import TYPE_CHECKING
+
+import networkx as nx
+
+from scenarios.errors import ScenarioFieldError
+from scenarios.fields import ALL_REGIONS
+from scenarios.regions import build_graph, check_shares, equal_shares, generate_graph
+
+if TYPE_CHECKING:  # pragma: no cover
+    from scenarios.spec import Regions, ScenarioSpec
+
+__all__ = ["check_spec", "resolve_regions"]
+
+logger = logging.getLogger(__name__)
+
+
+def _unique(names: Iterable[str], *field: str) -> dict[str, int]:
+    """Map each name to its position; a repeated name is an error at ``field[k].name``."""
+    seen: dict[str, int] = {}
+    for k, name in enumerate(names):
+        if name in seen:
+            raise ScenarioFieldError((*field, k, "name"), name, f"duplicate name (also {'.'.join(field)}[{seen[name]}])")
+        seen[name] = k
+    return seen
+
+
+def resolve_regions(regions: Regions, seed: int) -> nx.Graph:
+    """Build the region graph of a ``[regions]`` table (explicit or generated), checked.
+
+    Args:
+        regions: the validated ``[regions]`` table.
+        seed: the seed a random generator gets when ``regions.seed`` is not set.
+    """
+    if regions.generator is not None:
+        generated = generate_graph(regions.generator, regions.params, regions.seed if regions.seed is not None else seed)
+        count = generated.number_of_nodes()
+        if count == 0:
+            raise ScenarioFieldError(("regions", "params"), dict(regions.params), "the generator made no regions")
+        names = [f"{regions.prefix}{i}" for i in range(count)]
+        if regions.population_shares is None:
+            shares = equal_shares(count)
+        else:
+            shares = list(regions.population_shares)
+            if len(shares) != count:
+                raise ScenarioFieldError(
+                    ("regions", "population_shares"), shares, f"{len(shares)} shares for {count} generated regions"
+                )
+            check_shares(shares, ("regions", "population_shares"))
+        edges = [(u, v, regions.capacity, regions.loss) for u, v in sorted(generated.edges())]
+        return build_graph(names, shares, edges, lambda k: ("regions", "generator"))
+    index = _unique((n.name for n in regions.nodes), "regions", "nodes")
+    given = [n.population_share for n in regions.nodes]
+    if all(s is None for s in given):
+        shares = equal_shares(len(given))
+    elif any(s is None for s in given):
+        k = given.index(None)
+        raise ScenarioFieldError(
+            ("regions", "nodes", k, "population_share"), None, "give a population_share for every node or for none"
+        )
+    else:
+        shares = [float(s) for s in given]  # type: ignore[arg-type]
+        check_shares(shares, ("regions", "nodes"))
+    edges = []
+    for k, edge in enumerate(regions.edges):
+        for end in ("source", "target"):
+            name = getattr(edge, end)
+            if name not in index:
+                raise ScenarioFieldError(("regions", "edges", k, end), name, f"unknown region; regions: {list(index)}")
+        edges.append((index[edge.source], index[edge.target], edge.capacity, edge.loss))
+    return build_graph([n.name for n in regions.nodes], shares, edges)
+
+
+def _known(name: str, known: dict[str, int], path: tuple, what: str) -> int:
+    if name not in known:
+        shown = list(known)[:20]
+        more = f" (and {len(known) - 20} more)" if len(known) > 20 else ""
+        raise ScenarioFieldError(path, name, f"unknown {what}; known: {shown}{more}")
+    return known[name]
+
+
+def check_spec(spec: ScenarioSpec) -> None:
+    """Run every cross-field check of a scenario; raise at the first problem found."""
+    goods = _unique((g.name for g in spec.goods), "goods")
+    kinds = [g.kind for g in spec.goods]
+    _unique((p.name for p in spec.profiles), "profiles")
+    for k, p in enumerate(spec.profiles):
+        if p.name in goods:
+            raise ScenarioFieldError(("profiles", k, "name"), p.name, "a profile cannot have the name of a good")
+    _unique((u.name for u in spec.units), "units")
+    graph = resolve_regions(spec.regions, spec.scenario.seed)
+    regions = {graph.nodes[i]["name"]: i for i in graph.nodes}
+
+    constant_cells: set[tuple[str, str]] = set()
+    for output, column in spec.coefficients.items():
+        out = _known(output, goods, ("coefficients", output), "good")
+        if kinds[out] == "labour":
+            raise ScenarioFieldError(("coefficients", output), dict(column), "labour goods are never produced: their column is zero")
+        for good in column:
+            _known(good, goods, ("coefficients", output, good), "good")
+            constant_cells.add((good, output))
+
+    for k, u in enumerate(spec.units):
+        g = _known(u.good, goods, ("units", k, "good"), "good")
+        if kinds[g] == "labour":
+            raise ScenarioFieldError(("units", k, "good"), u.good, "a unit cannot make a labour good (labour is supplied, not produced)")
+        if u.region is None:
+            if len(regions) > 1:
+                raise ScenarioFieldError(("units", k, "region"), None, f"missing; the scenario has {len(regions)} regions")
+        else:
+            _known(u.region, regions, ("units", k, "region"), "region")
+        for good, law in u.inputs.items():
+            _known(good, goods, ("units", k, "inputs", good), "good")
+            if (good, u.good) in constant_cells:
+                raise ScenarioFieldError(
+                    ("units", k, "inputs", good), law.model_dump(),
+                    f"cell ({good!r}, {u.good!r}) is also a constant coefficient (coefficients.{u.good}); "
+                    "a cell is either constant or a curve from units",
+                )
+
+    for k, p in enumerate(spec.profiles):
+        for good, amount in p.bundle.items():
+            g = _known(good, goods, ("profiles", k, "bundle", good), "good")
+            if kinds[g] != "final":
+                raise ScenarioFieldError(("profiles", k, "bundle", good), amount, f"bundles hold final goods only; {good!r} is {kinds[g]}")
+        if not any(v > 0 for v in p.bundle.values()):
+            raise ScenarioFieldError(("profiles", k, "bundle"), dict(p.bundle), "a profile needs a positive amount of some final good")
+        if p.regions is not None:
+            for region in p.regions:
+                _known(region, regions, ("profiles", k, "regions", region), "region")
+            check_shares(list(p.regions.values()), ("profiles", k, "regions"))
+
+    _check_regional(spec.inventory, "inventory", goods, kinds, regions, lambda kind: kind != "labour",
+                    "labour is a daily flow, never stored: give it under [labour]")
+    _check_regional(spec.labour, "labour", goods, kinds, regions, lambda kind: kind == "labour",
+                    "only labour goods have a daily supply; give stocks under [inventory]")
+
+    for k, event in enumerate(spec.losses.events):
+        for j, good in enumerate(event.goods):
+            g = _known(good, goods, ("losses", "events", k, "goods", j), "good")
+            if kinds[g] == "labour":
+                raise ScenarioFieldError(("losses", "events", k, "goods", j), good, "labour is never stored, so it cannot be lost")
+
+
+def _check_regional(table, field, goods, kinds, regions, allowed, why) -> None:  # noqa: ANN001
+    for good, amounts in table.items():
+        g = _known(good, goods, (field, good), "good")
+        if not allowed(kinds[g]):
+            raise ScenarioFieldError((field, good), dict(amounts), f"{good!r} is {kinds[g]}: {why}")
+        if ALL_REGIONS in amounts and len(amounts) > 1:
+            raise ScenarioFieldError((field, good), dict(amounts), f"use either a total ({ALL_REGIONS!r}) or amounts per region")
+        for region in amounts:
+            if region != ALL_REGIONS:
+                _known(region, regions, (field, good, region), "region")

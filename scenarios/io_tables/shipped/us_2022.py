@@ -1,0 +1,19 @@
+"""Shipped scenario ``us-2022`` (see :mod:`scenarios.io_tables.shipped`)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from scenarios.io_tables.shipped import build_shipped
+
+__all__ = ["DESCRIPTION", "build"]
+
+DESCRIPTION = (
+    "US economy 2022 from the BEA summary Make/Use tables: "
+    "71 industries as goods, money flows as physical units"
+)
+
+
+def build(**options: Any):
+    """Build ``us-2022``; options as :func:`scenarios.io_tables.to_scenario.table_to_dict`."""
+    return build_shipped("us-2022", **options)

@@ -1,0 +1,261 @@
+"""The browser view, served by ``solara run`` and driven in Debian Chromium with Playwright.
+
+One server and one browser for the whole module. Each test checks that the page raised no
+JavaScript error and that no HTTP response was >= 400 (a missing offline asset shows as a 404).
+Set ``INNATURA_REQUIRE_BROWSER=1`` (CI does) to turn a missing Chromium or asset cache into
+a failure instead of a skip.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import shutil
+import socket
+import subprocess
+import time
+import urllib.error
+import urllib.request
+from pathlib import Path
+
+import pytest
+
+pytest.importorskip("solara")
+playwright_api = pytest.importorskip("playwright.sync_api")
+
+from abm.cli.viz import asset_dir, server_command, server_env  # noqa: E402
+
+pytestmark = [pytest.mark.browser, pytest.mark.timeout(180)]
+
+CHROMIUM = os.environ.get("INNATURA_CHROMIUM", "/usr/bin/chromium")
+CHROMIUM_FLAGS = [
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+]
+ARTIFACTS = Path(__file__).parent / "artifacts"
+FIGURES = 6  # region map, humanity, production, inventory, misreports, fulfilment
+DAY = re.compile(r"Day (\d+)")
+
+
+def _unavailable(reason: str) -> None:
+    if os.environ.get("INNATURA_REQUIRE_BROWSER") == "1":
+        pytest.fail(reason)
+    pytest.skip(reason)
+
+
+def _free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def _wait_for_http(url: str, proc: subprocess.Popen, log: Path, timeout: float = 90.0) -> None:
+    """Poll ``url`` until it answers 200; fail early if the server process exits."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if proc.poll() is not None:
+            pytest.fail(f"solara exited with {proc.returncode}:\n{log.read_text()[-3000:]}")
+        try:
+            with urllib.request.urlopen(url, timeout=5) as response:
+                if response.status == 200:
+                    return
+        except (urllib.error.URLError, ConnectionError, TimeoutError):
+            pass
+        time.sleep(0.25)
+    pytest.fail(f"no HTTP 200 from {url} within {timeout:.0f} s:\n{log.read_text()[-3000:]}")
+
+
+@pytest.fixture(scope="module")
+def server(tmp_path_factory):
+    """The page served on a free port of 127.0.0.1 with the offline asset cache."""
+    from viz.assets import AssetFetchError, fill_cache, missing_packages
+
+    cache = asset_dir()
+    if missing_packages(cache):
+        if shutil.which("npm") is None:
+            _unavailable(f"asset cache {cache} incomplete and npm missing: run `python -m viz.assets`")
+        try:
+            fill_cache(cache)
+        except AssetFetchError as exc:
+            _unavailable(f"could not fill the asset cache {cache}: {exc}")
+    port = _free_port()
+    log = tmp_path_factory.mktemp("viz-server") / "server.log"
+    with log.open("w") as out:
+        proc = subprocess.Popen(
+            server_command("127.0.0.1", port),
+            env=server_env(cache, None),
+            stdout=out,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
+        )
+    url = f"http://127.0.0.1:{port}/"
+    try:
+        _wait_for_http(url, proc, log)
+        yield url
+    finally:
+        proc.terminate()
+        try:
+            proc.wait(timeout=15)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.wait()
+
+
+@pytest.fixture(scope="module")
+def browser_page(server, tmp_path_factory):
+    """One Chromium page on the served view, with its page errors and failed responses."""
+    if not Path(CHROMIUM).exists():
+        _unavailable(f"{CHROMIUM} missing: apt-get install -y chromium")
+    profile = tmp_path_factory.mktemp("chromium-profile")
+    with playwright_api.sync_playwright() as pw:
+        context = pw.chromium.launch_persistent_context(
+            str(profile),
+            executable_path=CHROMIUM,
+            args=CHROMIUM_FLAGS,
+            headless=True,
+            viewport={"width": 1500, "height": 1000},
+        )
+        page = context.new_page()
+        problems: list[str] = []
+        page.on("pageerror", lambda exc: problems.append(f"page error: {exc}"))
+        page.on("response", lambda r: problems.append(f"HTTP {r.status}: {r.url}") if r.status >= 400 else None)
+        page.goto(server)
+        _wait_for_figures(page)
+        yield page, problems
+        context.close()
+
+
+def _summary(page) -> str:
+    return page.locator(".innatura-summary").first.inner_text(timeout=30_000)
+
+
+def _day(page) -> int:
+    match = DAY.search(_summary(page))
+    assert match, f"no day counter in the summary: {_summary(page)!r}"
+    return int(match.group(1))
+
+
+def _wait_for_day(page, day: int, timeout: float = 30_000) -> None:
+    page.wait_for_function(
+        """d => { const s = document.querySelector('.innatura-summary');
+                  const m = s && s.innerText.match(/Day (\\d+)/); return m && +m[1] >= d; }""",
+        arg=day,
+        timeout=timeout,
+    )
+
+
+def _wait_for_figures(page, timeout: float = 60_000) -> None:
+    page.wait_for_function(
+        """n => { const imgs = [...document.querySelectorAll('img.widget-image')];
+                  return imgs.length >= n && imgs.every(i => i.complete && i.naturalWidth > 0); }""",
+        arg=FIGURES,
+        timeout=timeout,
+    )
+
+
+def _figure_sources(page) -> list[str]:
+    return page.eval_on_selector_all("img.widget-image", "imgs => imgs.map(i => i.src)")
+
+
+def _press(page, name: str) -> None:
+    page.get_by_role("button", name=name, exact=True).click()
+
+
+def test_page_renders_without_errors(browser_page):
+    page, problems = browser_page
+    assert _day(page) == 0
+    assert len(_figure_sources(page)) >= FIGURES
+    assert page.get_by_text("Model Parameters").count() >= 1
+    assert not problems, problems
+
+
+def test_step_advances_day_and_redraws(browser_page):
+    page, problems = browser_page
+    day = _day(page)
+    before = _figure_sources(page)
+    _press(page, "Step")
+    _wait_for_day(page, day + 1)
+    page.wait_for_function(
+        "old => { const now = [...document.querySelectorAll('img.widget-image')].map(i => i.src);"
+        " return now.length >= old.length && now.filter((s, k) => s !== old[k]).length >= old.length; }",
+        arg=before,
+        timeout=30_000,
+    )
+    _wait_for_figures(page)
+    assert _day(page) == day + 1
+    assert not problems, problems
+
+
+def test_play_runs_several_days(browser_page):
+    page, problems = browser_page
+    day = _day(page)
+    _press(page, "▶")
+    try:
+        _wait_for_day(page, day + 3, timeout=60_000)
+    finally:
+        _press(page, "❚❚")
+    assert _day(page) >= day + 3
+    assert not problems, problems
+
+
+def _set_seed(page, text: str) -> None:
+    field = page.get_by_label("Seed (whole number)")
+    field.fill(text)
+    field.press("Enter")
+
+
+def test_bad_seed_is_reported_in_page(browser_page):
+    page, problems = browser_page
+    _set_seed(page, "not-a-number")
+    _press(page, "Reset")
+    page.get_by_text("is not a whole number").first.wait_for(timeout=30_000)
+    assert _day(page) == 0
+    _press(page, "Step")  # the server still works
+    _wait_for_day(page, 1)
+    assert not problems, problems
+
+
+def test_reset_with_new_parameters_changes_model(browser_page):
+    page, problems = browser_page
+    current = _summary(page).split(" · ")[1]
+    page.get_by_label("Scenario").click(force=True)
+    options = [o.strip() for o in page.get_by_role("option").all_inner_texts()]
+    others = [o for o in options if o and o != current]
+    assert others, f"only one scenario offered: {options}"
+    page.get_by_role("option", name=others[0], exact=True).click()
+    _set_seed(page, "7")
+    _press(page, "Reset")
+    page.wait_for_function(
+        "name => document.querySelector('.innatura-summary').innerText.includes(name + ' ·')",
+        arg=others[0],
+        timeout=60_000,
+    )
+    assert _day(page) == 0
+    assert page.get_by_text("is not a whole number").count() == 0  # the old error went with the old model
+    _press(page, "Step")
+    _wait_for_day(page, 1)
+    _wait_for_figures(page)
+    assert not problems, problems
+
+
+def test_full_page_screenshot(browser_page):
+    page, problems = browser_page
+    day = _day(page)
+    _press(page, "▶")
+    try:
+        _wait_for_day(page, day + 6, timeout=90_000)
+    finally:
+        _press(page, "❚❚")
+    ARTIFACTS.mkdir(exist_ok=True)
+    target = ARTIFACTS / "viz.png"
+    page.set_viewport_size({"width": 1500, "height": 1900})
+    _wait_for_figures(page)
+    page.screenshot(path=str(target), full_page=True)
+    assert target.stat().st_size > 50_000
+    assert not problems, problems

@@ -1,0 +1,182 @@
+"""Solara components of the browser view: each is a function ``EconomyView -> element``.
+
+Mesa's ``SolaraViz`` wraps such functions so they re-render after every step. The figures
+come from :mod:`abm.plots` (the same functions ``innatura run`` uses for its PNGs); this
+module only picks the data out of the model and lays the figures out.
+"""
+
+from __future__ import annotations
+
+import logging
+import math
+from collections.abc import Callable, Hashable, Mapping
+from dataclasses import dataclass, field
+
+import networkx as nx
+import numpy as np
+import pandas as pd
+import solara
+from matplotlib.figure import Figure
+
+from abm import plots
+from viz.view_model import EconomyView
+
+__all__ = [
+    "RegionSnapshot",
+    "region_snapshot",
+    "summary_text",
+    "NetworkPanel",
+    "figure_panel",
+    "COMPONENTS",
+]
+
+logger = logging.getLogger(__name__)
+
+#: Resolution of the figures sent to the browser.
+DPI = 90
+#: Figure size (inches) that fills one cell of Mesa's page grid (half the width, 390 px high).
+PANEL_SIZE = (6.4, 4.1)
+#: The region map shares its cell with the summary line and the colour choice.
+NETWORK_SIZE = (6.4, 3.0)
+
+
+@dataclass(frozen=True)
+class RegionSnapshot:
+    """What the region map draws for the current day."""
+
+    graph: nx.Graph
+    population: Mapping[Hashable, float]
+    fulfilment: Mapping[Hashable, float]
+    humanity: Mapping[Hashable, float]
+    shipped: Mapping[tuple[Hashable, Hashable], float] = field(default_factory=dict)
+    labels: Mapping[Hashable, str] = field(default_factory=dict)
+
+
+def region_snapshot(view: EconomyView) -> RegionSnapshot | None:
+    """Read the region graph, populations, today's fulfilment and shipments from the economy.
+
+    Fulfilment per region is the ``fulfilment_region:<region>`` column of the last day;
+    humanity per region is Eq. 5 restricted to the region's citizens (the smallest share of a
+    profile's bundle delivered there); shipped is the day's units sent along each edge, both
+    directions and all goods together. Before the first day only the graph is known.
+    """
+    economy = view.economy
+    if economy is None:
+        return None
+    layout = economy.layout
+    graph = layout.graph
+    nodes = list(graph.nodes)
+    labels = {node: layout.regions[i] for i, node in enumerate(nodes)}
+    population = dict(zip(nodes, layout.population.sum(axis=1).tolist(), strict=True))
+    fulfilment: dict[Hashable, float] = {}
+    humanity: dict[Hashable, float] = {}
+    shipped: dict[tuple[Hashable, Hashable], float] = {}
+    outcome = getattr(economy, "last_outcome", None)
+    if outcome is not None:
+        df = view.frame()
+        last = df.iloc[-1] if not df.empty else pd.Series(dtype=float)
+        for node, name in labels.items():
+            column = f"fulfilment_region:{name}"
+            if column in last.index:
+                fulfilment[node] = float(last[column])
+        share = np.asarray(outcome.delivery.region_share, dtype=float)
+        lives = layout.population > 0
+        per_region = np.where(lives, np.minimum(np.nan_to_num(share, nan=np.inf), 1.0), np.inf).min(axis=1)
+        humanity = {node: float(v) for node, v in zip(nodes, per_region) if np.isfinite(v)}
+        sent = getattr(outcome, "edge_load", None)
+        if sent is not None:
+            totals = np.asarray(sent, dtype=float).reshape(len(layout.edge_src), -1).sum(axis=1)
+            by_pair: dict[frozenset, float] = {}
+            for d, (src, dst) in enumerate(zip(layout.edge_src.tolist(), layout.edge_dst.tolist(), strict=True)):
+                pair = frozenset((nodes[src], nodes[dst]))
+                by_pair[pair] = by_pair.get(pair, 0.0) + float(totals[d])
+            shipped = {(u, v): by_pair.get(frozenset((u, v)), 0.0) for u, v in graph.edges}
+    return RegionSnapshot(graph, population, fulfilment, humanity, shipped, labels)
+
+
+def _fmt(value: float) -> str:
+    if value is None or not math.isfinite(value):
+        return "n/a"
+    if value == 0 or 1e-3 <= abs(value) < 1e5:
+        return f"{value:,.4g}"
+    return f"{value:.3g}"
+
+
+def summary_text(view: EconomyView) -> str:
+    """One line on the current day: humanity (executed and planned), externalities, unmet demand."""
+    df = view.frame()
+    name = f"{view.params.scenario} · {view.params.planner}"
+    if df.empty:
+        return f"Day 0 · {name} · nothing simulated yet: press Step or ▶"
+    row = df.iloc[-1]
+    parts = [f"Day {view.day}", name]
+    for column, label in (
+        ("humanity", "humanity"),
+        ("planned_humanity", "planned"),
+        ("externalities", "externalities"),
+        ("unmet_demand", "unmet demand"),
+        ("misreport_flags", "flagged reports"),
+        ("losses", "losses"),
+    ):
+        if column in row.index:
+            parts.append(f"{label} {_fmt(float(row[column]))}")
+    return " · ".join(parts)
+
+
+def _figure(fig: Figure, size: tuple[float, float] = PANEL_SIZE) -> solara.Element:
+    fig.set_size_inches(*size)
+    return solara.FigureMatplotlib(fig, format="png", dpi=DPI)
+
+
+@solara.component
+def NetworkPanel(view: EconomyView, step: int) -> None:
+    """The summary line, any problems, and the region map with a colour choice."""
+    colour, set_colour = solara.use_state("fulfilment")
+    with solara.Column(gap="4px", style={"padding": "2px 8px"}):
+        solara.Text(summary_text(view), classes=["innatura-summary"],
+                    style={"font-weight": "600", "font-size": "14px", "line-height": "1.3"})
+        for message in view.errors:
+            solara.Error(message, dense=True)
+        solara.ToggleButtonsSingle(value=colour, values=["fulfilment", "humanity"], on_value=set_colour,
+                                   dense=True)
+        snapshot = region_snapshot(view)
+        if snapshot is None:
+            solara.Warning("No economy to show: fix the parameters above and press Reset.", dense=True)
+            return
+        values = snapshot.fulfilment if colour == "fulfilment" else snapshot.humanity
+        fig = plots.region_network_figure(
+            snapshot.graph,
+            values,
+            snapshot.population,
+            snapshot.shipped,
+            value_label=colour,
+            labels=snapshot.labels,
+            title=f"Regions: colour = {colour}, size = population, width = goods shipped",
+        )
+        _figure(fig, NETWORK_SIZE)
+
+
+def network_component(view: EconomyView) -> solara.Element:
+    """Entry for ``SolaraViz(components=...)``: re-rendered after every step."""
+    return NetworkPanel(view, view.steps)
+
+
+def figure_panel(make: Callable[[pd.DataFrame], Figure]) -> Callable[[EconomyView], solara.Element]:
+    """A component drawing ``make(view.frame())``; ``make`` is one of :mod:`abm.plots`."""
+
+    def component(view: EconomyView) -> solara.Element:
+        return _figure(make(view.frame()))
+
+    component.__name__ = f"{make.__name__}_panel"
+    return component
+
+
+#: (component, page) pairs for ``SolaraViz``: all on the first page, two per row.
+COMPONENTS = [
+    (network_component, 0),
+    (figure_panel(plots.humanity_figure), 0),
+    (figure_panel(plots.production_figure), 0),
+    (figure_panel(plots.inventory_figure), 0),
+    (figure_panel(plots.misreport_figure), 0),
+    (figure_panel(plots.fulfilment_figure), 0),
+]

@@ -1,0 +1,158 @@
+"""The model class the page drives: a thin Mesa model around one :class:`abm.model.PlanningEconomy`.
+
+Mesa's page builds a new model with ``type(model)(**model_params)`` when Reset is pressed,
+passing the widgets' values as they come (the seed as text). :class:`EconomyView` takes those
+values, validates them (:mod:`viz.params`), builds the economy, and keeps any problem as a
+message instead of raising: a bad seed, an unknown scenario or a failing day show up in the
+page and the server keeps serving. It only reads the economy; it never changes its logic.
+
+The keyword ``scenario`` is avoided on purpose: Mesa >= 3.5 gives ``Model.__init__`` a
+``scenario`` argument of its own (a ``mesa.experimental.scenarios.Scenario``) and fills it on
+Reset, so the view calls its choice ``scenario_name``.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import replace
+from typing import Any
+
+import mesa
+import pandas as pd
+
+from planner.errors import InnaturaError
+from viz.params import DEFAULTS, ViewParams, validate_params
+
+__all__ = ["EconomyView", "available_scenarios", "available_planners", "build_economy"]
+
+logger = logging.getLogger(__name__)
+
+
+def available_scenarios() -> list[str]:
+    """Names of the registered scenarios, the default first."""
+    import scenarios
+
+    names = list(scenarios.names())
+    if DEFAULTS.scenario in names:
+        names.remove(DEFAULTS.scenario)
+        names.insert(0, DEFAULTS.scenario)
+    return names
+
+
+def available_planners() -> list[str]:
+    """Planning methods the agent model accepts (:data:`abm.planners.PLANNERS`), ``olin`` first."""
+    import abm.model  # noqa: F401  (registers the built-in planners)
+    from abm.planners import PLANNERS
+
+    return sorted(PLANNERS, key=lambda name: (name != DEFAULTS.planner, name))
+
+
+def build_economy(params: ViewParams) -> mesa.Model:
+    """Build the agent model for ``params`` (the one place the view calls the model's constructor).
+
+    ``investment_share`` or ``loss_probability`` left ``None`` take the scenario's own values.
+    """
+    from abm.model import PlanningEconomy
+
+    return PlanningEconomy(
+        params.scenario,
+        rng=params.seed,
+        planner=params.planner,
+        investment_share=params.investment_share,
+        noise=params.loss_probability,
+        misreport_share=params.misreport_share,
+    )
+
+
+class EconomyView(mesa.Model):
+    """A Mesa model that owns one economy, steps it one day at a time and reports problems.
+
+    Args:
+        scenario_name: registered scenario.
+        planner: planning method.
+        investment_share: investment share sigma, in [0, 1); ``None``: the scenario's.
+        loss_probability: daily chance of a stochastic inventory loss, in [0, 1]; ``None``:
+            the scenario's own loss setting.
+        misreport_share: share of misreporting agents, in [0, 1].
+        seed: seed, as text or integer.
+
+    Attributes:
+        params: the validated parameters actually used.
+        errors: messages for the page: invalid fields (with the default used instead), a
+            failure to build the economy, or a failed day (the view then stops running).
+        economy: the agent model, or ``None`` when it could not be built.
+    """
+
+    def __init__(
+        self,
+        scenario_name: str = DEFAULTS.scenario,
+        planner: str = DEFAULTS.planner,
+        investment_share: float | None = DEFAULTS.investment_share,
+        loss_probability: float | None = DEFAULTS.loss_probability,
+        misreport_share: float = DEFAULTS.misreport_share,
+        seed: str | int = DEFAULTS.seed,
+    ) -> None:
+        raw = {
+            "scenario": scenario_name,
+            "planner": planner,
+            "investment_share": investment_share,
+            "loss_probability": loss_probability,
+            "misreport_share": misreport_share,
+            "seed": seed,
+        }
+        errors: list[str] = []
+        try:
+            choices: dict[str, Any] = {"scenarios": available_scenarios(), "planners": available_planners()}
+        except (ImportError, AttributeError) as exc:  # an install without the registry
+            choices = {}
+            errors.append(f"could not list scenarios or planners: {exc}")
+        params, invalid = validate_params(raw, **choices)
+        errors.extend(invalid)
+        super().__init__(rng=params.seed)
+        self.params = params
+        self.economy: mesa.Model | None = None
+        try:
+            self.economy = build_economy(params)
+        except InnaturaError as exc:
+            errors.append(f"could not build scenario {params.scenario!r}: {exc}")
+            self.running = False
+        self.errors: list[str] = errors
+        if errors:
+            logger.warning("view model: %s", "; ".join(errors))
+
+    def step(self) -> None:
+        """Advance the economy by one day; a failure stops the view and becomes a message."""
+        if self.economy is None or not self.running:
+            self.running = False
+            return
+        try:
+            self.economy.step()
+        except InnaturaError as exc:
+            self.errors.append(f"day {self.day + 1} failed: {exc}")
+            self.running = False
+            return
+        self.running = bool(getattr(self.economy, "running", True))
+
+    def effective_params(self) -> ViewParams:
+        """:attr:`params` with the scenario's own investment share and loss probability filled in."""
+        economy = self.economy
+        if economy is None:
+            return self.params
+        investment = float(getattr(economy, "investment_share", self.params.investment_share or 0.0))
+        loss = self.params.loss_probability
+        if loss is None:
+            layout = economy.layout
+            events = layout.loss_events if getattr(layout, "losses_enabled", False) else ()
+            loss = max((float(ev.probability) for ev in events), default=0.0)
+        return replace(self.params, investment_share=investment, loss_probability=loss)
+
+    @property
+    def day(self) -> int:
+        """Days the economy has simulated (0 before the first step)."""
+        return int(getattr(self.economy, "day", 0)) if self.economy is not None else 0
+
+    def frame(self) -> pd.DataFrame:
+        """The economy's model-level rows (``docs/model.md``), one per simulated day."""
+        if self.economy is None:
+            return pd.DataFrame()
+        return self.economy.model_frame()
