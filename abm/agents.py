@@ -162,10 +162,27 @@ class CentralPlanner(mesa.Agent):
         self.planner = planner
         self.last_inputs = None
         self.last_decision = None
+        self.fallback = False
 
     def plan(self, inputs):  # noqa: ANN001, ANN201
-        """Call the planning method on tonight's inputs and remember both."""
-        decision = self.planner.plan(inputs)
+        """Call the planning method on tonight's inputs and remember both.
+
+        If the method fails (a solver that stops without an optimum), yesterday's plan is kept
+        and ``fallback`` is set, so that a run survives a bad night; with no earlier plan the
+        error propagates.
+        """
+        from planner.errors import InfeasiblePlanError, ConvergenceError
+
+        self.fallback = False
+        try:
+            decision = self.planner.plan(inputs)
+        except (InfeasiblePlanError, ConvergenceError) as exc:
+            if self.last_decision is None:
+                raise
+            logger.warning("day %d: planner %s failed (%s); keeping yesterday's plan",
+                           inputs.day, getattr(self.planner, "name", "?"), exc)
+            self.fallback = True
+            decision = self.last_decision
         self.last_inputs, self.last_decision = inputs, decision
         return decision
 

@@ -24,6 +24,7 @@ REPORT_COLUMNS = (
     "report_capacity_ratio",  # reported over true capacity, mean over bounded units
     "report_curve_error",  # relative L1 error of reported vs true input use at executed output
     "invariant_violations",
+    "plan_fallback",  # 1 when the planner failed and yesterday's plan was kept
 )
 
 
@@ -77,6 +78,7 @@ def day_metrics(model, out, violations: int = 0) -> dict[str, float]:  # noqa: A
         "report_capacity_ratio": cap_ratio,
         "report_curve_error": float(np.abs(st.unit_reported_use - st.unit_true_use).sum() / tu) if tu > 0 else 0.0,
         "invariant_violations": float(violations),
+        "plan_fallback": float(model.central_planner.fallback),
     }
     for p, v in zip(lay.profiles, per_profile, strict=True):
         row[f"fulfilment:{p}"] = float(v)

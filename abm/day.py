@@ -13,7 +13,8 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 from abm.active_learning import SampledInput
-from abm.execution import DeliveryResult, ProductionResult, deliver, produce, transport
+from abm.execution import DeliveryResult, ProductionResult, deliver, produce
+from abm.transport import transport
 from abm.planners import PlanDecision, PlanningInputs, dispatch_targets
 from abm.reporting import Evidence, NightReports, apply_defences, citizen_reports, unit_reports
 from planner.curves import PowerLawInput, StackedCurve
@@ -56,13 +57,13 @@ def report(model: PlanningEconomy) -> NightReports:
     """Citizens report demand factors, units their input and capacity factors; validated."""
     st, lay = model.state, model.layout
     day = st.day + 1
-    cf, cflag = citizen_reports(st.citizen_code, st.citizen_strategies, st.citizen_param, day, model.rng,
-                                st.citizen_factor)
-    uf, capf, uflag = unit_reports(st.unit_code, st.unit_strategies, st.unit_param, day, model.rng,
-                                   st.unit_input_factor)
-    reports = NightReports(cf, uf, lay.unit_capacity * capf, int(cflag.sum() + uflag.sum()))
     evidence = Evidence(day, st.unit_output, st.unit_target, st.unit_true_use, st.unit_reported_use,
                         st.citizen_received)
+    cf, cflag = citizen_reports(st.citizen_code, st.citizen_strategies, st.citizen_param, day, model.rng,
+                                st.citizen_factor, evidence=evidence)
+    uf, capf, uflag = unit_reports(st.unit_code, st.unit_strategies, st.unit_param, day, model.rng,
+                                   st.unit_input_factor, evidence=evidence)
+    reports = NightReports(cf, uf, lay.unit_capacity * capf, int(cflag.sum() + uflag.sum()))
     reports = apply_defences(model.defences, reports, evidence)
     st.citizen_factor = reports.citizen_factor
     st.unit_input_factor = reports.unit_input_factor
@@ -120,7 +121,21 @@ def plan(model: PlanningEconomy, reports: NightReports) -> tuple[PlanningInputs,
     if targets is None:
         targets = dispatch_targets(decision.production, lay.unit_good, reports.unit_capacity, lay.unit_stack,
                                    lay.unit_pooled, lay.pool_share)
-    return inputs, decision, np.asarray(targets, dtype=float), weights
+    targets = np.asarray(targets, dtype=float)
+    if decision.unit_inputs is None:
+        decision = replace(decision, unit_inputs=planned_use(model, targets))
+    return inputs, decision, targets, weights
+
+
+def planned_use(model: PlanningEconomy, targets: np.ndarray) -> np.ndarray:
+    """The plan's input use of every (unit, input) entry at ``targets``, ``(E,)``: the units'
+    REPORTED curves for the inputs they learn, the public constant coefficients otherwise."""
+    ti = model.layout.true_inputs
+    out = ti.use(np.maximum(targets, 0.0))
+    for u, ent in model._learned.items():
+        if targets[u] > 0 and ent.size:
+            out[ent] = [f(float(targets[u])) for f in _unit_fits(model, u)]
+    return out
 
 
 def execute(model: PlanningEconomy, reports: NightReports, decision: PlanDecision, targets: np.ndarray,
@@ -133,7 +148,10 @@ def execute(model: PlanningEconomy, reports: NightReports, decision: PlanDecisio
     (:func:`~abm.execution.transport`), then units produce what the inputs on hand allow of the
     rest of their target (:func:`~abm.execution.produce`); so an input made in one region
     reaches a unit in another a shift later, and a unit short of inputs makes less, which
-    propagates downstream. Then the loss events strike, goods move once more, and citizens
+    propagates downstream. Each unit draws first what the plan allotted it
+    (``decision.unit_inputs``: its reported input use at its target); a unit whose TRUE use exceeds its report takes the excess only from what
+    is not owed to citizens tonight (the share ``1 - owed / (stock + output still to come)``), so
+    misjudged curves cut investment, not consumption. Then the loss events strike, goods move once more, and citizens
     receive their allocation (:func:`~abm.execution.deliver`).
     """
     st, lay, rng = model.state, model.layout, model.rng
@@ -142,11 +160,13 @@ def execute(model: PlanningEconomy, reports: NightReports, decision: PlanDecisio
     W = weights.sum(axis=0)
     wn = np.divide(weights, W[None, :], out=np.zeros_like(weights), where=W[None, :] > 0)
     owed = wn @ decision.allocation.T  # (R, n) what each region hands out tonight
+    owed_total = owed.sum(axis=0)
     ti = lay.true_inputs
     cell = lay.unit_region[ti.unit] * n + ti.good
     t = np.maximum(targets, 0.0)
     full = ti.use(t)
     consumed = ~lay.industrial[ti.good]
+    entitled = decision.unit_inputs if decision.unit_inputs is not None else planned_use(model, t)
     loss = None
     if model.output_loss[0] > 0:
         hit = rng.random(lay.n_units) < model.output_loss[0]
@@ -165,12 +185,15 @@ def execute(model: PlanningEconomy, reports: NightReports, decision: PlanDecisio
         left = np.where(consumed, full - ti.use(done), full)
         requested = np.bincount(cell, left, minlength=R * n).reshape(R, n)
         requested[:, lay.labour_mask] = 0.0
-        moved = transport(stocks, requested + owed, lay.paths, cap_left, lay.edge_loss)
+        moved = transport(stocks, requested + owed, lay.paths, cap_left, lay.edge_loss, model.path_keep)
         cap_left = np.maximum(cap_left - moved.load, 0.0)
         edge_load += moved.load
         t_lost += moved.lost
+        # use beyond a unit's allotment may not touch the share of a good owed to citizens
+        coming = moved.stocks.sum(axis=0) + np.bincount(lay.unit_good, t - done, minlength=n)
+        reserve = np.divide(owed_total, coming, out=np.zeros(n), where=coming > 0)
         prod = produce(t, lay.unit_region, lay.unit_good, ti, moved.stocks, labour, lay.industrial, lay.labour_mask,
-                       loss, done=done)
+                       loss, done=done, entitled=entitled, reserve=reserve)
         made = np.bincount(out_cell, (prod.output - done) - prod.output_lost, minlength=R * n).reshape(R, n)
         stocks = moved.stocks + made
         stocks[:, ~lay.industrial] -= prod.used[:, ~lay.industrial]
@@ -193,7 +216,7 @@ def execute(model: PlanningEconomy, reports: NightReports, decision: PlanDecisio
         stocks[:, ev.goods] -= lost
     # evening: bring what was made to the citizens, and capital towards tomorrow's units
     need = owed + np.bincount(cell, full, minlength=R * n).reshape(R, n) * lay.industrial
-    moved = transport(stocks, need, lay.paths, cap_left, lay.edge_loss)
+    moved = transport(stocks, need, lay.paths, cap_left, lay.edge_loss, model.path_keep)
     edge_load += moved.load
     t_lost += moved.lost
     delivery = deliver(moved.stocks, decision.allocation, weights, lay.economy.bundles, lay.population)

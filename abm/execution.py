@@ -3,7 +3,7 @@
 Every function here works on whole arrays: regions x goods stocks, one entry per production
 unit, one entry per (unit, input good) pair, one entry per directed edge. No function loops
 over agents in Python; a day with thousands of units and 100K citizens is a handful of
-``bincount`` and matrix products.
+``bincount`` and matrix products. Transport along the region graph is in :mod:`abm.transport`.
 
 Conventions: ``R`` regions, ``n`` goods, ``U`` units, ``E`` (unit, input) entries, ``D``
 directed edges, ``m`` profiles. Stocks are indexed ``[region, good]``.
@@ -22,9 +22,6 @@ __all__ = [
     "UnitInputs",
     "ProductionResult",
     "produce",
-    "TransportResult",
-    "route_incidence",
-    "transport",
     "DeliveryResult",
     "deliver",
 ]
@@ -105,22 +102,28 @@ def produce(
     labour_mask: np.ndarray,
     output_loss: np.ndarray | None = None,
     done: np.ndarray | None = None,
-    max_iter: int = 100,
+    entitled: np.ndarray | None = None,
+    reserve: np.ndarray | None = None,
+    max_iter: int = 200,
 ) -> ProductionResult:
     """Produce towards ``targets`` with the true technology, rationing scarce inputs.
 
-    Units that have already made ``done`` today (earlier shifts) go on from there: reaching a
-    cumulative output ``q`` takes ``g(q) - g(done)`` more of each circulating input (final goods,
-    labour), so the day's total use is ``g(total output)`` however it is split into shifts;
-    capital (industrial goods) is a capacity requirement ``g(q)`` on the region's stock, not used
-    up. Where a region holds less of a good than its units ask for (stock plus what units of
-    the region make in this pass, for a final good), every request is cut by the same ratio
-    ``r`` and a unit reaches the largest ``q`` its scarcest input allows: for ``s q**e``,
-    ``q = (done**e + r (target**e - done**e))**(1/e)``. A unit cut short makes less of its good,
-    which cuts the units downstream in turn; passes repeat until nothing changes (outputs
-    decrease monotonically, so this converges). Where the passes stop short of the fixed point
-    (``max_iter``, rounding), the (region, good) cells still over-used are rationed against the
-    stock on hand alone, which is always feasible.
+    Units that made ``done`` earlier today go on from there: reaching a cumulative output ``q``
+    takes ``g(q) - g(done)`` more of each circulating input (final goods, labour), so the day's
+    use is ``g(total output)`` however it is split into shifts; capital (industrial goods) is a
+    capacity requirement ``g(q)`` on the region's stock, not used up. A unit's use of its own
+    good comes out of its own output first.
+
+    Final goods are shared in two tiers. First, every unit may draw what the plan allotted it
+    (``entitled``: its reported input use at its target), with priority over citizens: if the
+    region holds less (stock plus what its units make in this pass), every allotment is cut by
+    the same ratio. Second, a unit whose TRUE use exceeds its allotment may take the excess only
+    from what is left after all allotments and after the citizens' ``reserve``, again cut
+    proportionally. A unit reaches the largest ``q`` its scarcest input allows (inverting
+    ``s q**e``); a unit cut short makes less of its good, which cuts the units downstream in
+    turn; passes repeat until nothing changes (outputs decrease monotonically, so this
+    converges). Cells still over-used when the passes stop (rounding, ``max_iter``) are rationed
+    on the stock on hand alone, which is always feasible.
 
     Args:
         targets: target output of each unit today, shape ``(U,)``.
@@ -131,6 +134,9 @@ def produce(
         industrial, labour_mask: boolean masks over goods, shape ``(n,)``.
         output_loss: fraction of each unit's output lost, shape ``(U,)``; default none.
         done: output each unit made earlier today, ``(U,)``; default zeros.
+        entitled: the plan's input use of each entry for the whole day, ``(E,)``; default the
+            true use at the target (everything is first tier).
+        reserve: share of each good owed to citizens, which second-tier use may not touch, ``(n,)``.
         max_iter: bound on the propagation passes.
 
     Returns:
@@ -145,153 +151,88 @@ def produce(
     is_lab = labour_mask[inputs.good]
     is_cap = industrial[inputs.good]
     is_final = ~(is_lab | is_cap)
+    is_self = is_final & (inputs.good == unit_good[inputs.unit])
+    pool = is_final & ~is_self
     base = inputs.use(d0)
     full = inputs.use(t)
-    req = np.where(is_cap, full, full - base)
-    demand = np.bincount(cell, req, minlength=R * n)
-    d_e = demand[cell]
-    static = np.where(is_lab, labour.ravel()[cell], stocks.ravel()[cell])
+    need = np.where(is_cap, full, full - base)
+    ent = full if entitled is None else np.asarray(entitled, dtype=float)
+    tier1 = np.where(pool, np.minimum(need, np.maximum(ent - base, 0.0)), need)
+    tier1[is_self] = 0.0
+    tier2 = np.where(pool, need - tier1, 0.0)
+    T1 = np.bincount(cell, tier1, minlength=R * n)[cell]
+    T2 = np.bincount(cell, tier2, minlength=R * n)[cell]
+    free = np.ones(n) if reserve is None else 1.0 - np.clip(np.asarray(reserve, dtype=float), 0.0, 1.0)
+    free_e = free[inputs.good]
+    kind_cell = np.tile(np.where(labour_mask, 1, np.where(industrial, 2, 0)), R)
+    static_cell = np.where(kind_cell == 1, labour.ravel(), stocks.ravel())
     out_cell = unit_region * n + unit_good
+    self_cell = cell[is_self]
     inv_exp = 1.0 / inputs.exponent
-    te = np.power(t[inputs.unit], inputs.exponent)
     de = np.power(d0[inputs.unit], inputs.exponent)
-    active = d_e > 0
+    constrains = (inputs.scale > 0) & (need > 0) & ~is_self
 
-    def cut(avail_e: np.ndarray) -> np.ndarray:
-        ratio = np.ones_like(d_e)
-        ratio[active] = np.minimum(1.0, _MARGIN * avail_e[active] / d_e[active])
-        allowed = np.where(is_cap, te * ratio, de + ratio * (te - de))
-        allowed = np.maximum(np.power(np.maximum(allowed, 0.0), inv_exp), d0[inputs.unit])
+    self_unit = inputs.unit[is_self]
+    self_scale, self_exp, self_base = inputs.scale[is_self], inputs.exponent[is_self], base[is_self]
+
+    def net_made(q: np.ndarray) -> np.ndarray:
+        own = np.maximum(self_scale * np.power(q[self_unit], self_exp) - self_base, 0.0)
+        gross = np.bincount(out_cell, (q - d0) * keep, minlength=R * n)
+        return np.maximum(gross - np.bincount(self_cell, own, minlength=R * n), 0.0)
+
+    def cut(avail_cell: np.ndarray) -> np.ndarray:
+        a = avail_cell[cell]
+        r1 = np.ones_like(a)
+        np.divide(_MARGIN * a, T1, out=r1, where=T1 > 0)
+        r1 = np.minimum(r1, 1.0)
+        left = np.maximum(a * free_e - T1, 0.0)
+        r2 = np.ones_like(a)
+        np.divide(_MARGIN * left, T2, out=r2, where=T2 > 0)
+        r2 = np.where(r1 >= 1.0, np.minimum(r2, 1.0), 0.0)
+        # only entries that are actually cut need the (costly) inverse power
+        short = constrains & ((r1 < 1.0) | ((r2 < 1.0) & (tier2 > 0)))
         q = t.copy()
-        np.minimum.at(q, inputs.unit, allowed)
+        if short.any():
+            alloc = r1[short] * tier1[short] + r2[short] * tier2[short]
+            power = np.where(is_cap[short], 0.0, de[short]) + alloc / inputs.scale[short]
+            allowed = np.power(np.maximum(power, 0.0), inv_exp[short])
+            np.minimum.at(q, inputs.unit[short], np.maximum(allowed, d0[inputs.unit[short]]))
         return q
+
+    def availability(q: np.ndarray, on_hand: np.ndarray | None = None) -> np.ndarray:
+        made = net_made(q)
+        if on_hand is not None:
+            made = np.where(on_hand, 0.0, made)
+        return np.where(kind_cell == 0, static_cell + made, static_cell)
 
     q = t.copy()
     it = 0
     for it in range(1, max_iter + 1):
-        made = np.bincount(out_cell, (q - d0) * keep, minlength=R * n)
-        avail = np.where(is_final, static + made[cell], static)
-        q_new = np.minimum(q, cut(avail))
+        q_new = np.minimum(q, cut(availability(q)))
         if np.all(np.abs(q_new - q) <= 1e-13 * q_new):
             q = q_new
             break
         q = q_new
-    # Make the result feasible for certain: where a final good's use exceeds what is on hand
-    # plus what was made, ration that (region, good) on the stock on hand alone, and repeat.
     on_hand = np.zeros(R * n, dtype=bool)
     for _ in range(R * n + 1):
-        made = np.bincount(out_cell, (q - d0) * keep, minlength=R * n)
+        made = net_made(q)
         inc = np.maximum(inputs.use(q) - base, 0.0)
-        used_final = np.bincount(cell[is_final], inc[is_final], minlength=R * n)
+        used_final = np.bincount(cell[pool], inc[pool], minlength=R * n)
         over = (used_final > stocks.ravel() + made) & ~on_hand
         if not over.any():
             break
         logger.debug("production: %d (region, good) cells rationed on the stock on hand", int(over.sum()))
         on_hand |= over
-        avail = np.where(is_final & ~on_hand[cell], static + made[cell], static)
-        q = np.minimum(q, cut(avail))
+        q = np.minimum(q, cut(availability(q, on_hand)))
     use = inputs.use(q)
     consumed = ~is_cap
     used = np.bincount(cell[consumed], inc[consumed], minlength=R * n).reshape(R, n)
     cap_req = np.bincount(cell[is_cap], use[is_cap], minlength=R * n).reshape(R, n)
+    requested = np.bincount(cell, need, minlength=R * n).reshape(R, n)
     return ProductionResult(
         output=q, output_lost=(q - d0) * (1.0 - keep), used=used, capital_required=cap_req,
-        entry_use=use, requested=demand.reshape(R, n), iterations=it,
+        entry_use=use, requested=requested, iterations=it,
     )
-
-
-@dataclass(frozen=True, eq=False)
-class TransportResult:
-    """Shipments of one call: ``stocks`` after transport, per directed edge the goods it carried
-    ``shipped`` ``(D, n)``, per good what was ``lost`` on the way ``(n,)``, and the ``load``
-    each edge carried (all goods) ``(D,)``."""
-
-    stocks: np.ndarray
-    shipped: np.ndarray
-    lost: np.ndarray
-    load: np.ndarray
-
-
-def route_incidence(graph, src: np.ndarray, dst: np.ndarray) -> np.ndarray:  # noqa: ANN001
-    """Which directed edges the shortest path from region ``a`` to ``b`` uses: ``(R * R, D)``
-    sparse 0/1 matrix (CSR).
-
-    Paths are networkx's breadth-first shortest paths (deterministic for a given graph).
-    """
-    import networkx as nx
-    import scipy.sparse as sp
-
-    R = graph.number_of_nodes()
-    edge = {(int(a), int(b)): k for k, (a, b) in enumerate(zip(src.tolist(), dst.tolist(), strict=True))}
-    P = np.zeros((R * R, len(src)), dtype=bool)
-    for a, paths in nx.all_pairs_shortest_path(graph):
-        for b, path in paths.items():
-            for u, v in zip(path[:-1], path[1:], strict=True):
-                P[a * R + b, edge[(u, v)]] = True
-    return sp.csr_matrix(P.astype(float))
-
-
-def transport(
-    stocks: np.ndarray,
-    need: np.ndarray,
-    paths: np.ndarray,
-    capacity: np.ndarray,
-    loss_rate: np.ndarray,
-) -> TransportResult:
-    """Ship goods from regions with a surplus to regions with a deficit along shortest paths.
-
-    A region's claim on a good is its need, scaled down by the good's overall shortage (total
-    stock over total need, when below 1), so that a region holding more than its fair share of
-    a scarce good gives the rest away. Every surplus is split over the deficits in proportion
-    (a proportional transportation plan: region ``a`` sends ``b`` the share
-    ``deficit_b / sum deficit`` of its surplus, or less when surpluses exceed deficits). The
-    plan is scaled down on edges whose ``capacity`` (units of all goods) it would exceed, and
-    each edge of a path loses its ``loss_rate`` of what it carries.
-
-    Args:
-        stocks: stocks, shape ``(R, n)``; not modified.
-        need: what each region needs of each good, shape ``(R, n)``.
-        paths: :func:`route_incidence` of the region graph, ``(R * R, D)`` sparse.
-        capacity: units each directed edge can still carry, shape ``(D,)``.
-        loss_rate: share lost on each edge per good, ``(D, n)`` (or ``(D,)``).
-
-    Returns:
-        :class:`TransportResult`.
-    """
-    S = np.array(stocks, dtype=float, copy=True)
-    R, n = S.shape
-    D = paths.shape[1]
-    if D == 0 or R < 2:
-        return TransportResult(S, np.zeros((D, n)), np.zeros(n), np.zeros(D))
-    need = np.asarray(need, dtype=float)
-    tot_s, tot_n = S.sum(axis=0), need.sum(axis=0)
-    fair = need * np.minimum(1.0, np.divide(tot_s, tot_n, out=np.ones_like(tot_s), where=tot_n > 0))
-    deficit = np.maximum(fair - S, 0.0)
-    surplus = np.maximum(S - fair, 0.0)
-    tot_d, tot_sp = deficit.sum(axis=0), surplus.sum(axis=0)
-    send_frac = np.minimum(1.0, np.divide(tot_d, tot_sp, out=np.zeros_like(tot_d), where=tot_sp > 0))
-    share_in = np.divide(deficit, tot_d, out=np.zeros_like(deficit), where=tot_d > 0)
-    flow = (surplus * send_frac)[:, None, :] * share_in[None, :, :]  # (R, R, n): a -> b
-    idx = np.arange(R)
-    flow[idx, idx, :] = 0.0
-    flow = flow.reshape(R * R, n) * _MARGIN
-    Pf = paths
-    load = Pf.T @ flow.sum(axis=1)
-    cap = np.asarray(capacity, dtype=float)
-    if np.any(load > cap):
-        edge_scale = np.minimum(1.0, np.divide(cap, load, out=np.ones_like(load), where=load > cap))
-        pair_scale = np.ones(R * R)
-        rows = np.flatnonzero(np.diff(Pf.indptr) > 0)
-        pair_scale[rows] = np.minimum.reduceat(edge_scale[Pf.indices], Pf.indptr[rows])
-        flow *= pair_scale[:, None]
-    loss = np.asarray(loss_rate, dtype=float)
-    loss = np.broadcast_to(loss[:, None] if loss.ndim == 1 else loss, (D, n))
-    keep = np.exp(Pf @ np.log1p(-np.minimum(loss, 1.0 - 1e-15)))  # (R*R, n) kept along each path
-    out = flow.reshape(R, R, n).sum(axis=1)
-    arrive = (flow * keep).reshape(R, R, n).sum(axis=0)
-    S = np.maximum(S - out, 0.0) + arrive
-    lost = (flow * (1.0 - keep)).sum(axis=0)
-    return TransportResult(S, Pf.T @ flow, lost, Pf.T @ flow.sum(axis=1))
 
 
 @dataclass(frozen=True, eq=False)

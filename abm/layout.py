@@ -5,8 +5,9 @@ the transport edges, production units (their good, region, TRUE capacity and TRU
 functions), citizens (profile and region) and the scenario's loss events. The mutable state of
 a day (stocks, reports, learning samples) lives in :class:`abm.state.State`.
 
-A good that no unit of the scenario makes is produced by *implicit workshops*, one per region,
-with the good's constant coefficients (the column of ``Economy.coefficients``), unbounded
+A good that no unit of the scenario makes is produced by *implicit workshops*, one per region
+(or, in economies with more than :data:`MAX_WORKSHOPS` of them, one in the region with the
+most of the labour the good needs), with the good's constant coefficients (the column of ``Economy.coefficients``), unbounded
 capacity and honest reports. Workshops, and scenario units with unbounded capacity and no
 curve inputs (their technology is the public constant column), are *pooled*: what a good's
 bounded units do not take is split over its pooled units in proportion to the labour the
@@ -23,7 +24,8 @@ import networkx as nx
 import numpy as np
 import scipy.sparse as sp
 
-from abm.execution import UnitInputs, route_incidence
+from abm.execution import UnitInputs
+from abm.transport import route_incidence
 from planner.economy import Economy
 
 __all__ = ["Layout", "LossEvent", "build_layout", "merge_regions"]
@@ -130,6 +132,19 @@ def _edges(graph: nx.Graph, goods_loss: np.ndarray) -> tuple[np.ndarray, ...]:
     return src_a, np.asarray(dst, dtype=np.int64), np.asarray(cap, dtype=float), edge_loss.reshape(len(src), len(goods_loss))
 
 
+#: implicit workshops are placed in every region while there are at most this many of them;
+#: beyond, each good without units gets one workshop, in its best-staffed region.
+MAX_WORKSHOPS = 2000
+
+
+def _best_region(j: int, A, labour_mask, labour_supply, population) -> int:  # noqa: ANN001
+    """The region with the most of the labour good ``j``'s column needs (else the most people)."""
+    col = A[:, j].toarray().ravel()
+    need = np.flatnonzero((col > 0) & labour_mask)
+    w = labour_supply[:, need].sum(axis=1) if need.size else population.sum(axis=1).astype(float)
+    return int(np.argmax(w))
+
+
 def _pool_shares(pooled, good, region, A, labour_mask, labour_supply, population) -> np.ndarray:  # noqa: ANN001
     """Share of its good's pooled orders each pooled unit takes (labour-weighted, see module doc)."""
     people = population.sum(axis=1).astype(float)
@@ -172,8 +187,10 @@ def build_layout(spec) -> Layout:  # noqa: ANN001 (a scenarios.spec.ScenarioSpec
     stack = list(ua.stack_position)
     strategy = list(ua.reporting)
     factor = list(ua.reporting_factor)
+    per_region = orphan.size * R <= MAX_WORKSHOPS
     for j in orphan:
-        for r in range(R):
+        homes = range(R) if per_region else [_best_region(j, A, labour_mask, labour_supply, population)]
+        for r in homes:
             names.append(f"{economy.goods[j]}@{regions[r]}")
             good.append(j)
             region.append(r)

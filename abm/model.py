@@ -16,7 +16,6 @@ from __future__ import annotations
 import logging
 import time
 from collections.abc import Sequence
-from os import PathLike
 from typing import Any
 
 import mesa
@@ -32,6 +31,7 @@ from abm.layout import Layout, build_layout, merge_regions
 from abm.planners import make_planner
 from abm.reporting import CITIZEN_STRATEGIES, UNIT_STRATEGIES, strategy_codes
 from abm.state import State
+from abm.transport import path_keep
 from planner.errors import InvalidInputError
 
 __all__ = ["PlanningEconomy", "load_spec", "PHASES"]
@@ -104,7 +104,7 @@ class PlanningEconomy(mesa.Model):
         max_samples: int = 48,
         observation_gap: float = 0.02,
         output_loss: tuple[float, float] = (0.0, 0.0),
-        shifts: int = 4,
+        shifts: int = 8,
         defences: Sequence[str] = ("none",),
         strict: bool = False,
         collect_agents: bool = True,
@@ -144,7 +144,7 @@ class PlanningEconomy(mesa.Model):
 
         # space: regions are the nodes of the scenario's graph
         self.space = Network(lay.graph, random=self.random)
-        cells = [self.space._cells[i] for i in range(lay.n_regions)]
+        cells = [self.space[i] for i in range(lay.n_regions)]
         self.regions = [Region(self, r, cells[r]) for r in range(lay.n_regions)]
         self.citizens = [Citizen(self, i, cells[r]) for i, r in enumerate(lay.citizen_region.tolist())]
         self.units = [ProductionUnit(self, u, cells[r]) for u, r in enumerate(lay.unit_region.tolist())]
@@ -154,6 +154,7 @@ class PlanningEconomy(mesa.Model):
         self.state = self._initial_state(misreport_share, citizen_misreport, unit_misreport, query_noise)
         self._learned = {u: self.units[u]._entries for u in range(lay.n_units) if self.state.samples[u] is not None}
         self._cells = self._curve_cells()
+        self.path_keep = path_keep(lay.paths, lay.edge_loss) if lay.paths.shape[1] else None
         self._fit_cache: dict = {}
         self._cell_cache: dict = {}
         self.metrics: dict[str, float] = {}
@@ -244,6 +245,13 @@ class PlanningEconomy(mesa.Model):
         t4 = time.perf_counter()
         for name, dt in zip(PHASES, (t1 - t0, t2 - t1, t3 - t2, t4 - t3), strict=True):
             self.timings[name].append(dt)
+
+    def reported_inputs(self, unit: int) -> list:
+        """The input functions unit ``unit`` reported last night (one per learned input, in the
+        order of :attr:`abm.agents.ProductionUnit.learned_inputs`); empty for public technology."""
+        from abm.day import _unit_fits
+
+        return [] if self.state.samples[unit] is None else _unit_fits(self, unit)
 
     @property
     def day(self) -> int:

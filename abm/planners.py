@@ -83,6 +83,9 @@ class PlanDecision:
         fulfilment: planned share of each profile's (reported) bundle, ``(m,)``.
         planned_humanity: Eq. 5 of the plan.
         unit_targets: target per unit ``(U,)``, or ``None`` for dispatch in stacking order.
+        unit_inputs: the inputs the plan allots each (unit, input) entry of
+            ``Layout.true_inputs`` at its target, ``(E,)``: what the reports said the targets
+            need. Filled by the central planner when a method leaves it ``None``.
         info: free-form diagnostics (iterations, solver status) for logs.
     """
 
@@ -91,6 +94,7 @@ class PlanDecision:
     fulfilment: np.ndarray
     planned_humanity: float
     unit_targets: np.ndarray | None = None
+    unit_inputs: np.ndarray | None = None
     info: dict[str, Any] = field(default_factory=dict)
 
 
@@ -202,3 +206,5 @@ class OlinPlanner:
 
 
 register_planner("olin", OlinPlanner)
+register_planner("learned", "abm.planners_learned:LearnedPlanner")
+register_planner("exchange", "abm.planners_exchange:ExchangePlanner")

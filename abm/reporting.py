@@ -53,6 +53,8 @@ class StrategyContext:
         day: the day being planned (1 for the first night).
         rng: the model's generator (the only source of randomness).
         previous: the agents' reports of the previous night (units: input factors), ``(k,)``.
+        evidence: what execution revealed so far (all agents; index it with ``index``), or
+            ``None`` when the caller has none.
     """
 
     index: np.ndarray
@@ -60,6 +62,7 @@ class StrategyContext:
     day: int
     rng: np.random.Generator
     previous: np.ndarray
+    evidence: Evidence | None = None
 
 
 def _ones(ctx: StrategyContext) -> np.ndarray:
@@ -106,11 +109,12 @@ def strategy_codes(names, table: dict) -> tuple[np.ndarray, tuple[str, ...]]:  #
 
 
 def _apply(codes: np.ndarray, names: tuple[str, ...], table: dict, param: np.ndarray, day: int,
-           rng: np.random.Generator, previous: np.ndarray, outputs: int) -> list[np.ndarray]:
+           rng: np.random.Generator, previous: np.ndarray, outputs: int,
+           evidence: Evidence | None = None) -> list[np.ndarray]:
     out = [np.ones(codes.size) for _ in range(outputs)]
     for code in np.unique(codes):  # a handful of strategies, each vectorised over its agents
         idx = np.flatnonzero(codes == code)
-        ctx = StrategyContext(idx, param[idx], day, rng, previous[idx])
+        ctx = StrategyContext(idx, param[idx], day, rng, previous[idx], evidence)
         res = table[names[code]](ctx)
         res = (res,) if outputs == 1 else res
         for k in range(outputs):
@@ -131,15 +135,15 @@ def validate_factors(values: np.ndarray, low: float, high: float) -> tuple[np.nd
     return clipped, bad | (clipped != clean)
 
 
-def citizen_reports(codes, names, param, day, rng, previous, max_factor: float = 10.0):  # noqa: ANN001, ANN201
+def citizen_reports(codes, names, param, day, rng, previous, max_factor: float = 10.0, evidence=None):  # noqa: ANN001, ANN201
     """Demand factors of all citizens, validated: ``(factors (C,), flagged (C,))``."""
-    (raw,) = _apply(codes, names, CITIZEN_STRATEGIES, param, day, rng, previous, 1)
+    (raw,) = _apply(codes, names, CITIZEN_STRATEGIES, param, day, rng, previous, 1, evidence)
     return validate_factors(raw, 0.0, max_factor)
 
 
-def unit_reports(codes, names, param, day, rng, previous, max_factor: float = 100.0):  # noqa: ANN001, ANN201
+def unit_reports(codes, names, param, day, rng, previous, max_factor: float = 100.0, evidence=None):  # noqa: ANN001, ANN201
     """Input and capacity factors of all units, validated: ``(inputs, capacity, flagged)``."""
-    inp, cap = _apply(codes, names, UNIT_STRATEGIES, param, day, rng, previous, 2)
+    inp, cap = _apply(codes, names, UNIT_STRATEGIES, param, day, rng, previous, 2, evidence)
     inp, f1 = validate_factors(inp, 1.0 / max_factor, max_factor)
     cap, f2 = validate_factors(cap, 1.0 / max_factor, max_factor)
     return inp, cap, f1 | f2
@@ -189,12 +193,14 @@ DEFENCES: dict[str, Callable[[NightReports, Evidence], NightReports]] = {
 }
 
 
-def apply_defences(names: tuple[str, ...], reports: NightReports, evidence: Evidence) -> NightReports:
-    """Apply the named defences in order; unknown names raise :class:`InvalidInputError`."""
+def apply_defences(names: tuple, reports: NightReports, evidence: Evidence) -> NightReports:
+    """Apply the defences in order: names in :data:`DEFENCES`, or callables
+    ``f(reports, evidence) -> reports`` (stateful defences bound to one model, e.g.
+    :mod:`abm.adversarial.defences`); unknown names raise :class:`InvalidInputError`."""
     for name in names:
-        if name not in DEFENCES:
+        if not callable(name) and name not in DEFENCES:
             raise InvalidInputError(f"defence {name!r} is unknown; known: {list(DEFENCES)}")
-        out = DEFENCES[name](reports, evidence)
+        out = name(reports, evidence) if callable(name) else DEFENCES[name](reports, evidence)
         if not isinstance(out, NightReports):
             raise InvalidInputError(f"defence {name!r} returned {type(out).__name__}, expected NightReports")
         reports = replace(out, flags=out.flags)

@@ -7,11 +7,12 @@ from dataclasses import dataclass
 import numpy as np
 import scipy.sparse as sp
 
+from planner.curves import X_FLOOR
 from planner.economy import CurveCell, Economy
 from planner.errors import InvalidInputError
 from planner.nonlinear import CurveMatrix
 
-__all__ = ["PlanInputs", "validate_plan_inputs", "check_goods_vector"]
+__all__ = ["PlanInputs", "validate_plan_inputs", "check_goods_vector", "secant_slopes"]
 
 
 @dataclass(frozen=True)
@@ -60,10 +61,10 @@ def check_goods_vector(name: str, value, goods, *, allow_inf: bool = False, nonn
     bad = np.isnan(v) | (np.isinf(v) if not allow_inf else np.isneginf(v))
     if bad.any():
         j = int(np.flatnonzero(bad)[0])
-        raise InvalidInputError(f"{name}: invalid value {v[j]!r} for good {goods[j]!r}")
+        raise InvalidInputError(f"{name}: invalid value {float(v[j])!r} for good {goods[j]!r}")
     if nonneg and (v < 0).any():
         j = int(np.flatnonzero(v < 0)[0])
-        raise InvalidInputError(f"{name}: negative value {v[j]!r} for good {goods[j]!r}")
+        raise InvalidInputError(f"{name}: negative value {float(v[j])!r} for good {goods[j]!r}")
     return v
 
 
@@ -86,7 +87,7 @@ def validate_plan_inputs(
     if wrong.size:
         j = int(wrong[0])
         raise InvalidInputError(
-            f"labour_supply: {L[j]!r} for good {goods[j]!r} of kind {economy.kinds[j]!r}; only labour goods have a supply"
+            f"labour_supply: {float(L[j])!r} for good {goods[j]!r} of kind {economy.kinds[j]!r}; only labour goods have a supply"
         )
     cap = np.full(n, np.inf) if capacity is None else check_goods_vector("capacity", capacity, goods, allow_inf=True)
     try:
@@ -106,7 +107,7 @@ def validate_plan_inputs(
             coo = A.tocoo()
             k = int(np.flatnonzero(~np.isfinite(coo.data) | (coo.data < 0))[0])
             raise InvalidInputError(
-                f"coefficients: invalid value {coo.data[k]!r} for input {goods[coo.row[k]]!r} "
+                f"coefficients: invalid value {float(coo.data[k])!r} for input {goods[coo.row[k]]!r} "
                 f"of good {goods[coo.col[k]]!r}"
             )
     cells = tuple(CurveCell(*c) for c in (economy.curves if curves is None else curves))
@@ -141,3 +142,25 @@ def validate_plan_inputs(
         bundles=B,
         population=economy.population,
     )
+
+
+def secant_slopes(inp: PlanInputs, base: np.ndarray, point: np.ndarray) -> np.ndarray:
+    """Slope of each curve cell's input use ``g(x) = f(x) x`` between ``base`` and ``point``.
+
+    Where ``point`` and ``base`` (nearly) coincide, the derivative ``g'(base)`` is used.
+    Negative slopes (input use falling with output) are clipped to 0.
+
+    Shapes:
+        ``base``, ``point``: ``(n,)``; returns ``(n_curves,)``.
+    """
+    out = np.empty(len(inp.curves))
+    for k, (_, col, curve) in enumerate(inp.curves):
+        b, p = float(base[col]), float(point[col])
+        if abs(p - b) > 1e-9 * max(1.0, abs(b)):
+            g1 = float(curve(p)) * p
+            g0 = float(curve(b)) * b
+            out[k] = (g1 - g0) / (p - b)
+        else:
+            bb = max(b, X_FLOOR)
+            out[k] = float(curve(bb)) + float(curve.derivative(bb)) * b
+    return np.maximum(out, 0.0)

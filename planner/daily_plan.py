@@ -11,6 +11,9 @@ coefficients, in two stages solved as lexicographic LPs with HiGHS:
    relative growth of capital ``sum_k x^I_k / (s_k + 1)``, then the relative growth of the
    final-good stocks kept for tomorrow's inputs, ``sum_i (x^I - F x^I)_i / (s_i + 1)``.
 
+Stage 1 produces final goods only (capital made today serves from tomorrow, so industrial
+output cannot raise today's fulfilment and the third objective would set it to zero).
+
 Constraints per good kind: final goods balance ``s + x - F x - consumption >= 0``;
 industrial rows are capacity requirements ``(F x)_k <= s_k`` (capital is not used up);
 labour rows ``(F x)_l <= L_l``; ``x_j <=`` capacity; labour is never produced.
@@ -18,8 +21,14 @@ labour rows ``(F x)_l <= L_l``; ``x_j <=`` capacity; labour is never produced.
 With coefficient curves each stage is a sequence of LPs (successive linear programming):
 the input use ``g(x_j) = f(x_j) x_j`` of every curve cell is replaced by its secant through
 the stage's base point (``0`` for stage 1, ``x^C`` for stage 2) and the current iterate,
-which is exact at both; the LP is re-solved, the iterate moves (damped when it oscillates)
-until it changes by less than ``tol``.
+which is exact at both; the LP is re-solved, the iterate moves (damped while it oscillates)
+until it changes by less than ``tol`` or the secant slopes at the LP solution equal, to
+``tol``, the slopes the LP used (the solution is its own linearisation point).
+
+``method="balanced"`` (:mod:`planner.balanced_plan`, the default above
+:data:`LP_MAX_GOODS` produced goods) keeps the constraints and the stage-1 maximin value
+but replaces the LPs by scalar searches over sparse products, for economies of thousands of
+goods.
 """
 
 from __future__ import annotations
@@ -30,15 +39,23 @@ from dataclasses import dataclass
 import numpy as np
 import scipy.sparse as sp
 
-from planner._plan_inputs import PlanInputs, validate_plan_inputs
-from planner.curves import X_FLOOR
+from planner._plan_inputs import PlanInputs, secant_slopes, validate_plan_inputs
+from planner.balanced_plan import balanced_stages
 from planner.errors import InvalidInputError
 from planner.lp import LexicographicLP, UnboundedLPError
 from planner.metrics import humanity
 
-__all__ = ["DailyPlan", "plan_day"]
+__all__ = ["DailyPlan", "plan_day", "secant_slopes", "METHODS", "LP_MAX_GOODS"]
 
 logger = logging.getLogger(__name__)
+
+#: HiGHS options of the planning LPs: primal simplex (each stage starts from a feasible
+#: point, and it was several times faster than dual simplex or IPM on seed-style economies).
+_LP_OPTIONS = {"simplex_strategy": 4}
+
+METHODS = ("lp", "balanced")
+#: ``method=None`` uses the exact LPs up to this many produced (final + industrial) goods.
+LP_MAX_GOODS = 1000
 
 
 @dataclass(frozen=True)
@@ -57,7 +74,8 @@ class DailyPlan:
         labour_used: labour needed, on labour goods.
         closing_stocks_expected: final: ``s + x - inputs - consumption``; industrial:
             ``s + x``; labour: 0.
-        status: ``"optimal"`` or ``"slp-not-converged"`` (last iterate returned).
+        status: ``"optimal"``, ``"slp-not-converged"`` (last iterate returned),
+            ``"balanced"`` (``method="balanced"``) or ``"scaled-demand"`` (the baseline).
         lp_iterations: simplex iterations over all LPs solved.
         slp_iterations: successive-LP iterations (consumption + investment stages).
     """
@@ -75,28 +93,6 @@ class DailyPlan:
     status: str
     lp_iterations: int
     slp_iterations: int = 0
-
-
-def secant_slopes(inp: PlanInputs, base: np.ndarray, point: np.ndarray) -> np.ndarray:
-    """Slope of each curve cell's input use ``g(x) = f(x) x`` between ``base`` and ``point``.
-
-    Where ``point`` and ``base`` (nearly) coincide, the derivative ``g'(base)`` is used.
-    Negative slopes (input use falling with output) are clipped to 0.
-
-    Shapes:
-        ``base``, ``point``: ``(n,)``; returns ``(n_curves,)``.
-    """
-    out = np.empty(len(inp.curves))
-    for k, (_, col, curve) in enumerate(inp.curves):
-        b, p = float(base[col]), float(point[col])
-        if abs(p - b) > 1e-9 * max(1.0, abs(b)):
-            g1 = float(curve(p)) * p
-            g0 = float(curve(b)) * b
-            out[k] = (g1 - g0) / (p - b)
-        else:
-            bb = max(b, X_FLOOR)
-            out[k] = float(curve(bb)) + float(curve.derivative(bb)) * b
-    return np.maximum(out, 0.0)
 
 
 def _usage(inp: PlanInputs, slopes: np.ndarray, x: np.ndarray) -> np.ndarray:
@@ -118,37 +114,49 @@ def _unbounded_message(inp: PlanInputs, stage: str) -> str:
     )
 
 
-def _slp(lp: LexicographicLP, inp: PlanInputs, objectives_at, base, start, diag_f, max_iter, tol, stage):
+def _slp(lp: LexicographicLP, inp: PlanInputs, cols, objectives_at, base, start, max_iter, tol, stage):
     """Successive LPs of one stage around ``base``, from the iterate ``start``.
 
+    The LP's first ``len(cols)`` variables are the production of the goods ``cols``.
     ``objectives_at(slopes)`` gives the stage's objectives for the current linearisation.
-    Returns (LP values, curve slopes used, SLP iterations, simplex iterations, converged).
+    Returns (production ``(n,)``, LP values, curve slopes, SLP iterations, simplex iterations,
+    converged).
     """
     n = inp.n
-    cells_on_diag = (inp.curve_rows == inp.curve_cols) & inp.final[inp.curve_rows]
+    lp_col = np.full(n, -1, dtype=np.int64)
+    lp_col[cols] = np.arange(cols.size)
+    in_lp = lp_col[inp.curve_cols] >= 0
+    on_diag = ((inp.curve_rows == inp.curve_cols) & inp.final[inp.curve_rows]).astype(float)
     xbar = start.copy()
-    w, prev_step, lp_iters = 1.0, np.inf, 0
+    w, prev_dir, lp_iters = 1.0, None, 0
     for it in range(1, max_iter + 1):
         slopes = secant_slopes(inp, base, base + xbar)
-        if inp.curves:
-            lp.set_coefficients(inp.curve_rows, inp.curve_cols, slopes - cells_on_diag * diag_f)
+        if in_lp.any():
+            lp.set_coefficients(inp.curve_rows[in_lp], lp_col[inp.curve_cols[in_lp]], (slopes - on_diag)[in_lp])
         try:
             res = lp.solve(objectives_at(slopes))
         except UnboundedLPError:
             raise InvalidInputError(_unbounded_message(inp, stage)) from None
         lp_iters += res.iterations
-        x = res.values[:n]
-        if not inp.curves:
-            return res.values, slopes, it, lp_iters, True
+        x = np.zeros(n)
+        x[cols] = res.values[: cols.size]
+        if not in_lp.any():
+            return x, res.values, slopes, it, lp_iters, True
         step = float(np.max(np.abs(x - xbar), initial=0.0))
         if step <= tol * max(1.0, float(np.max(np.abs(x), initial=0.0))):
-            return res.values, slopes, it, lp_iters, True
-        if step >= prev_step:
-            w = max(0.5 * w, 0.05)
-        prev_step = step
-        xbar = xbar + w * (x - xbar)
+            return x, res.values, slopes, it, lp_iters, True
+        # the LP solution is (nearly) its own linearisation point: a fixed point of the SLP
+        if np.allclose(secant_slopes(inp, base, base + x), slopes, rtol=tol, atol=1e-15):
+            return x, res.values, slopes, it, lp_iters, True
+        # damping: halve the step weight when the iterates oscillate (the step turns back),
+        # grow it again while they move steadily
+        direction = x - xbar
+        if prev_dir is not None:
+            w = max(0.5 * w, 1e-4) if float(direction @ prev_dir) < 0 else min(1.0, 1.25 * w)
+        prev_dir = direction
+        xbar = xbar + w * direction
     logger.warning("%s stage: successive LP did not converge in %d iterations", stage, max_iter)
-    return res.values, slopes, max_iter, lp_iters, False
+    return x, res.values, slopes, max_iter, lp_iters, False
 
 
 def plan_day(
@@ -163,6 +171,7 @@ def plan_day(
     max_slp_iter: int = 50,
     tol: float = 1e-6,
     x_start: np.ndarray | None = None,
+    method: str | None = None,
 ) -> DailyPlan:
     """Plan one day: consumption stage, then investment stage (see the module docstring).
 
@@ -178,6 +187,10 @@ def plan_day(
         max_slp_iter: successive-LP iterations allowed per stage.
         tol: successive-LP tolerance on the change of ``x`` (relative to ``max(1, |x|)``).
         x_start: first linearisation point of the consumption stage (e.g. yesterday's plan).
+        method: ``"lp"`` (the exact lexicographic LPs above), ``"balanced"`` (equal
+            fulfilment and balanced capital growth by scalar search, for large economies; see
+            :mod:`planner.balanced_plan`), or ``None``: ``"lp"`` up to
+            :data:`LP_MAX_GOODS` produced goods, ``"balanced"`` above.
 
     Returns:
         :class:`DailyPlan`.
@@ -190,6 +203,13 @@ def plan_day(
     inp = validate_plan_inputs(economy, stocks, labour_supply, capacity, investment_share, coefficients, curves)
     if max_slp_iter < 1 or not tol > 0:
         raise InvalidInputError(f"max_slp_iter/tol: must be positive, got {max_slp_iter!r}/{tol!r}")
+    if method is None:
+        method = "lp" if int((~inp.labour).sum()) <= LP_MAX_GOODS else "balanced"
+    if method not in METHODS:
+        raise InvalidInputError(f"method: {method!r}; expected one of {METHODS} or None")
+    if method == "balanced":
+        r = balanced_stages(inp)
+        return _assemble(inp, r["xC"], r["xI"], r["fulfil"], r["use_C"], r["use_I"], "balanced", 0, r["sweeps"])
     n, m, sigma = inp.n, inp.m, inp.sigma
     keep = 1.0 - sigma
     need = inp.bundles * inp.population  # (n, m)
@@ -199,32 +219,39 @@ def plan_day(
     F = inp.final.astype(float)
 
     # ---- stage 1: consumption ---------------------------------------------------------------
-    goods_block = sp.hstack([inp.A_struct - sp.diags(F), sp.csr_matrix(need), sp.csr_matrix((n, 1))])
+    # Only final goods are produced: capital made today serves from tomorrow, so industrial
+    # output cannot raise today's fulfilment (the third objective would set it to zero).
+    cols1 = np.flatnonzero(inp.final)
+    n1 = cols1.size
+    goods_block = sp.hstack(
+        [(inp.A_struct - sp.diags(F)).tocsc()[:, cols1], sp.csr_matrix(need), sp.csr_matrix((n, 1))]
+    )
     prof_block = sp.hstack(
-        [sp.csr_matrix((ma, n)), -sp.csr_matrix((np.ones(ma), (np.arange(ma), act_idx)), shape=(ma, m)),
+        [sp.csr_matrix((ma, n1)), -sp.csr_matrix((np.ones(ma), (np.arange(ma), act_idx)), shape=(ma, m)),
          sp.csr_matrix(np.ones((ma, 1)))]
     )
     M1 = sp.vstack([goods_block, prof_block], format="csc")
     ub_goods = np.where(inp.final, inp.stocks, keep * np.where(inp.industrial, inp.stocks, inp.labour_supply))
     row_hi = np.concatenate([ub_goods, np.zeros(ma)])
-    cap_x = np.where(inp.labour, 0.0, keep * inp.capacity)
+    cap_x = np.where(inp.final, keep * inp.capacity, 0.0)
     c_lo = np.where(active, 0.0, 1.0)
-    col_lo = np.concatenate([np.zeros(n), c_lo, [0.0]])
-    col_hi = np.concatenate([cap_x, np.ones(m), [1.0 if ma else 0.0]])
-    lp1 = LexicographicLP(M1, np.full(n + ma, -np.inf), row_hi, col_lo, col_hi)
-    nv = n + m + 1
+    col_lo = np.concatenate([np.zeros(n1), c_lo, [0.0]])
+    col_hi = np.concatenate([cap_x[cols1], np.ones(m), [1.0 if ma else 0.0]])
+    lp1 = LexicographicLP(M1, np.full(n + ma, -np.inf), row_hi, col_lo, col_hi, options=_LP_OPTIONS)
+    nv = n1 + m + 1
     obj_t = np.zeros(nv)
     obj_t[-1] = 1.0
     obj_c = np.zeros(nv)
-    obj_c[n + act_idx] = 1.0
+    obj_c[n1 + act_idx] = 1.0
     obj_x = np.zeros(nv)
-    obj_x[:n] = 1.0
+    obj_x[:n1] = 1.0
     objs1 = [("max", obj_t), ("max", obj_c), ("min", obj_x)] if ma else [("min", obj_x)]
     start = np.zeros(n) if x_start is None else np.clip(np.asarray(x_start, float), 0.0, cap_x)
-    zero = np.zeros(n)
-    v1, slopes1, it1, lpi1, ok1 = _slp(lp1, inp, lambda _s: objs1, zero, start, F[inp.curve_rows], max_slp_iter, tol, "consumption")
-    xC = np.clip(v1[:n], 0.0, cap_x)
-    fulfil = np.clip(v1[n : n + m], 0.0, 1.0)
+    xC, v1, slopes1, it1, lpi1, ok1 = _slp(
+        lp1, inp, cols1, lambda _s: objs1, np.zeros(n), start, max_slp_iter, tol, "consumption"
+    )
+    xC = np.clip(xC, 0.0, cap_x)
+    fulfil = np.clip(v1[n1 : n1 + m], 0.0, 1.0)
     fulfil[~active] = 1.0
     allocation = need * fulfil
     consumption = allocation.sum(axis=1)
@@ -238,27 +265,37 @@ def plan_day(
     )
     left = np.maximum(left, 0.0)
     cap_y = np.where(inp.labour, 0.0, np.maximum(inp.capacity - xC, 0.0))
-    M2 = (inp.A_struct - sp.diags(F)).tocsc()
-    lp2 = LexicographicLP(M2, np.full(n, -np.inf), left, np.zeros(n), cap_y)
+    cols2 = np.flatnonzero(~inp.labour)
+    M2 = (inp.A_struct - sp.diags(F)).tocsc()[:, cols2]
+    lp2 = LexicographicLP(M2, np.full(n, -np.inf), left, np.zeros(cols2.size), cap_y[cols2], options=_LP_OPTIONS)
     w_cap = np.where(inp.industrial, 1.0 / (inp.stocks + 1.0), 0.0)
     w_fin = np.where(inp.final, 1.0 / (inp.stocks + 1.0), 0.0)
-    objs2_base = [o for o in (w_cap,) if o.any()]
-    v2, slopes2, it2, lpi2 = np.zeros(n), np.zeros(len(inp.curves)), 0, 0
-    ok2 = True
-    if w_fin.any() or objs2_base:
-        # the final-stock objective depends on the linearised coefficients: rebuilt per iteration
-        def objectives_at(slopes):
-            A2 = inp.A0 + sp.csr_matrix((slopes, (inp.curve_rows, inp.curve_cols)), shape=(n, n))
-            net_fin = w_fin - A2.T @ w_fin
-            return [("max", o) for o in objs2_base] + ([("max", net_fin)] if w_fin.any() else [])
 
-        v2, slopes2, it2, lpi2, ok2 = _slp(
-            lp2, inp, objectives_at, xC, np.zeros(n), F[inp.curve_rows], max_slp_iter, tol, "investment"
+    def objectives_at(slopes):
+        # the final-stock objective depends on the linearised coefficients
+        objs = [("max", w_cap[cols2])] if w_cap.any() else []
+        if w_fin.any():
+            A2 = inp.A0 + sp.csr_matrix((slopes, (inp.curve_rows, inp.curve_cols)), shape=(n, n))
+            objs.append(("max", (w_fin - A2.T @ w_fin)[cols2]))
+        return objs
+
+    if cols2.size and (w_cap.any() or w_fin.any()):
+        xI, _, slopes2, it2, lpi2, ok2 = _slp(
+            lp2, inp, cols2, objectives_at, xC, np.zeros(n), max_slp_iter, tol, "investment"
         )
-    xI = np.clip(v2[:n], 0.0, cap_y)
+    else:
+        xI, slopes2, it2, lpi2, ok2 = np.zeros(n), secant_slopes(inp, xC, xC), 0, 0, True
+    xI = np.clip(xI, 0.0, cap_y)
     use_I = _usage(inp, slopes2, xI)
 
-    # ---- assemble ---------------------------------------------------------------------------
+    status = "optimal" if (ok1 and ok2) else "slp-not-converged"
+    return _assemble(inp, xC, xI, fulfil, use_C, use_I, status, lpi1 + lpi2, it1 + it2)
+
+
+def _assemble(inp, xC, xI, fulfil, use_C, use_I, status, lp_iterations, slp_iterations) -> DailyPlan:
+    need = inp.bundles * inp.population
+    allocation = need * fulfil
+    consumption = allocation.sum(axis=1)
     x = xC + xI
     use = use_C + use_I
     closing = np.where(
@@ -275,7 +312,7 @@ def plan_day(
         capital_required=np.where(inp.industrial, use, 0.0),
         labour_used=np.where(inp.labour, use, 0.0),
         closing_stocks_expected=closing,
-        status="optimal" if (ok1 and ok2) else "slp-not-converged",
-        lp_iterations=lpi1 + lpi2,
-        slp_iterations=it1 + it2,
+        status=status,
+        lp_iterations=lp_iterations,
+        slp_iterations=slp_iterations,
     )

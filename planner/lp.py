@@ -104,6 +104,11 @@ class LexicographicLP:
         h = self._h
         h.run()
         status = h.getModelStatus()
+        if status not in (highspy.HighsModelStatus.kOptimal, highspy.HighsModelStatus.kInfeasible):
+            # a warm start can leave HiGHS without a verdict ("Unknown"): solve again from scratch
+            h.clearSolver()
+            h.run()
+            status = h.getModelStatus()
         if status == highspy.HighsModelStatus.kOptimal:
             return
         if status in (highspy.HighsModelStatus.kUnbounded, highspy.HighsModelStatus.kUnboundedOrInfeasible):

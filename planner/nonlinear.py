@@ -26,6 +26,7 @@ import numpy as np
 import scipy.sparse as sp
 import scipy.sparse.linalg as spla
 
+from planner.curve_matrix import CurveMatrix
 from planner.economy import CurveCell, Economy
 from planner.errors import ConvergenceError, InvalidInputError, NonProductiveError
 
@@ -100,88 +101,6 @@ def economy_system(economy: Economy) -> IOSystem:
 def system_labels(economy: Economy) -> tuple[str, ...]:
     """Row/column names of :func:`economy_system`: the goods, then ``"profile:<name>"``."""
     return tuple(economy.goods) + tuple(f"profile:{p}" for p in economy.profiles)
-
-
-class CurveMatrix:
-    """``F(x)`` as a CSR matrix whose curve cells are refreshed in place.
-
-    The constant coefficients and the curve cells are merged once into a CSR structure that
-    holds every curve cell explicitly; :meth:`at` then only rewrites those entries, so one
-    evaluation costs ``O(nnz)`` for the copy plus one vectorised call per curve.
-
-    Args:
-        coefficients: constant coefficients, shape ``(N, N)``; entries at curve cells are
-            ignored.
-        curves: the curve cells.
-    """
-
-    def __init__(self, coefficients, curves: Sequence[CurveCell] = ()):
-        A = sp.csr_matrix(coefficients, dtype=float)
-        if A.shape[0] != A.shape[1]:
-            raise InvalidInputError(f"coefficients: must be square, got shape {A.shape}")
-        self.shape = A.shape
-        self.curves = tuple(CurveCell(*c) for c in curves)
-        N = A.shape[0]
-        for cell in self.curves:
-            if not (0 <= cell.row < N and 0 <= cell.col < N):
-                raise InvalidInputError(f"curves: cell ({cell.row}, {cell.col}) outside a {N}x{N} system")
-        if not self.curves:
-            self.base = A
-            self._pos = np.zeros(0, dtype=np.int64)
-            self._rows = self._cols = np.zeros(0, dtype=np.int64)
-            return
-        rows = np.array([c.row for c in self.curves], dtype=np.int64)
-        cols = np.array([c.col for c in self.curves], dtype=np.int64)
-        keys = rows * N + cols
-        if np.unique(keys).size != keys.size:
-            raise InvalidInputError("curves: two curves on the same cell")
-        coo = A.tocoo()
-        keep = ~np.isin(coo.row.astype(np.int64) * N + coo.col, keys)
-        merged = sp.coo_matrix(
-            (np.concatenate([coo.data[keep], np.ones(rows.size)]),
-             (np.concatenate([coo.row[keep], rows]), np.concatenate([coo.col[keep], cols]))),
-            shape=A.shape,
-        ).tocsr()
-        merged.sort_indices()
-        pos = np.empty(rows.size, dtype=np.int64)
-        for k, (r, c) in enumerate(zip(rows, cols)):
-            lo, hi = merged.indptr[r], merged.indptr[r + 1]
-            pos[k] = lo + np.searchsorted(merged.indices[lo:hi], c)
-        self.base, self._pos, self._rows, self._cols = merged, pos, rows, cols
-
-    @property
-    def positions(self) -> np.ndarray:
-        """Index of each curve cell in ``base.data``."""
-        return self._pos
-
-    def values(self, x: np.ndarray) -> np.ndarray:
-        """Coefficient of every curve cell at ``x``, shape ``(n_curves,)``."""
-        return np.array([float(c.curve(x[c.col])) for c in self.curves], dtype=float)
-
-    def derivatives(self, x: np.ndarray) -> np.ndarray:
-        """``f'_ij(x_j)`` of every curve cell, shape ``(n_curves,)``."""
-        return np.array([float(c.curve.derivative(x[c.col])) for c in self.curves], dtype=float)
-
-    def at(self, x: np.ndarray) -> sp.csr_matrix:
-        """``F(x)``, shape ``(N, N)``; a fresh matrix (the constant part is shared, not copied)."""
-        if not self.curves:
-            return self.base
-        vals = self.values(x)
-        bad = ~np.isfinite(vals) | (vals < 0)
-        if bad.any():
-            k = int(np.flatnonzero(bad)[0])
-            raise InvalidInputError(
-                f"curves: cell ({self._rows[k]}, {self._cols[k]}) gives coefficient {vals[k]!r} at x={x[self._cols[k]]!r}"
-            )
-        data = self.base.data.copy()
-        data[self._pos] = vals
-        return sp.csr_matrix((data, self.base.indices, self.base.indptr), shape=self.shape)
-
-    def jacobian_term(self, x: np.ndarray) -> sp.csr_matrix:
-        """``F'(x) diag(x)``: entries ``f'_ij(x_j) x_j`` on the curve cells."""
-        return sp.csr_matrix(
-            (self.derivatives(x) * x[self._cols], (self._rows, self._cols)), shape=self.shape
-        )
 
 
 def check_productive(F: sp.spmatrix, names: Sequence[str] | None = None, *, where: str = "") -> None:

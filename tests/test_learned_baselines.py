@@ -2,7 +2,9 @@
 
 import pytest
 
+pytestmark = pytest.mark.learn
 torch = pytest.importorskip("torch")
+pytest.importorskip("torch_geometric")
 
 from planner.learned import (  # noqa: E402
     BudgetRule,

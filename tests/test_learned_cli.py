@@ -6,7 +6,9 @@ import sys
 
 import pytest
 
+pytestmark = pytest.mark.learn
 torch = pytest.importorskip("torch")
+pytest.importorskip("torch_geometric")
 
 from abm.cli import main  # noqa: E402
 from planner.learned import load_checkpoint  # noqa: E402

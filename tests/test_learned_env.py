@@ -4,7 +4,9 @@ import math
 
 import pytest
 
+pytestmark = pytest.mark.learn
 torch = pytest.importorskip("torch")
+pytest.importorskip("torch_geometric")
 
 from planner.errors import InvalidInputError  # noqa: E402
 from planner.learned.config import EconomyConfig, ObservationConfig  # noqa: E402

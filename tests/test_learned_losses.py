@@ -2,7 +2,9 @@
 
 import pytest
 
+pytestmark = pytest.mark.learn
 torch = pytest.importorskip("torch")
+pytest.importorskip("torch_geometric")
 
 from planner.learned.config import LossWeights  # noqa: E402
 from planner.learned.losses import (  # noqa: E402

@@ -4,7 +4,9 @@ import json
 
 import pytest
 
+pytestmark = pytest.mark.learn
 torch = pytest.importorskip("torch")
+pytest.importorskip("torch_geometric")
 
 from planner.errors import InvalidInputError  # noqa: E402
 from planner.learned import (  # noqa: E402

@@ -2,7 +2,9 @@
 
 import pytest
 
+pytestmark = pytest.mark.learn
 torch = pytest.importorskip("torch")
+pytest.importorskip("torch_geometric")
 stats = pytest.importorskip("scipy.stats")
 
 from planner.learned.config import EconomyConfig, ObservationConfig  # noqa: E402

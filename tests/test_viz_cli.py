@@ -75,6 +75,11 @@ def test_bad_port_is_rejected():
         cli_viz.run(_parse("--port", "70000"))
 
 
+def test_unknown_scenario_is_rejected_before_serving():
+    with pytest.raises(InvalidInputError, match="scenario: 'atlantis' is not one of .*selviaria"):
+        cli_viz.run(_parse("atlantis"))
+
+
 def _free_port() -> int:
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))

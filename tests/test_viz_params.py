@@ -115,6 +115,7 @@ def test_model_params_widgets_match_the_view_model():
         parse_params({name: spec["max"]})  # the slider cannot produce an invalid value
 
 
+@pytest.mark.filterwarnings("ignore:.*use_state.*:UserWarning")  # solara's hook check on Mesa's own page code
 def test_model_params_pass_mesas_own_check():
     from mesa.visualization import solara_viz
 

@@ -11,7 +11,7 @@ from matplotlib import colormaps
 from matplotlib.collections import LineCollection, PathCollection
 from matplotlib.figure import Figure
 
-from abm import plots
+from abm import plots, region_map
 
 
 @pytest.fixture
@@ -120,7 +120,7 @@ def test_region_network_colour_size_and_width_follow_the_data():
     value = {"north": 0.0, "centre": 0.5, "south": 1.0}
     population = {"north": 100, "centre": 400, "south": 900}
     shipped = {("centre", "north"): 10.0, ("centre", "south"): 0.0}
-    fig = plots.region_network_figure(graph, value, population, shipped)
+    fig = region_map.region_network_figure(graph, value, population, shipped)
     ax = fig.axes[0]
     nodes = next(c for c in ax.collections if isinstance(c, PathCollection))
     cmap = colormaps["RdYlGn"]
@@ -138,7 +138,7 @@ def test_region_network_colour_size_and_width_follow_the_data():
 
 def test_region_network_without_values_is_grey():
     graph = nx.Graph([(0, 1)])
-    fig = plots.region_network_figure(graph, {}, {0: 1, 1: 1})
+    fig = region_map.region_network_figure(graph, {}, {0: 1, 1: 1})
     nodes = next(c for c in fig.axes[0].collections if isinstance(c, PathCollection))
     np.testing.assert_allclose(nodes.get_facecolors()[:, :3], 0.75)
 

@@ -18,7 +18,7 @@ import pandas as pd
 import solara
 from matplotlib.figure import Figure
 
-from abm import plots
+from abm import plots, region_map
 from viz.view_model import EconomyView
 
 __all__ = [
@@ -26,6 +26,7 @@ __all__ = [
     "region_snapshot",
     "summary_text",
     "NetworkPanel",
+    "FigurePanel",
     "figure_panel",
     "COMPONENTS",
 ]
@@ -50,6 +51,7 @@ class RegionSnapshot:
     humanity: Mapping[Hashable, float]
     shipped: Mapping[tuple[Hashable, Hashable], float] = field(default_factory=dict)
     labels: Mapping[Hashable, str] = field(default_factory=dict)
+    positions: Mapping[Hashable, np.ndarray] | None = None
 
 
 def region_snapshot(view: EconomyView) -> RegionSnapshot | None:
@@ -91,7 +93,7 @@ def region_snapshot(view: EconomyView) -> RegionSnapshot | None:
                 pair = frozenset((nodes[src], nodes[dst]))
                 by_pair[pair] = by_pair.get(pair, 0.0) + float(totals[d])
             shipped = {(u, v): by_pair.get(frozenset((u, v)), 0.0) for u, v in graph.edges}
-    return RegionSnapshot(graph, population, fulfilment, humanity, shipped, labels)
+    return RegionSnapshot(graph, population, fulfilment, humanity, shipped, labels, view.region_positions())
 
 
 def _fmt(value: float) -> str:
@@ -123,15 +125,42 @@ def summary_text(view: EconomyView) -> str:
     return " · ".join(parts)
 
 
-def _figure(fig: Figure, size: tuple[float, float] = PANEL_SIZE) -> solara.Element:
+def _sized(fig: Figure, size: tuple[float, float]) -> Figure:
     fig.set_size_inches(*size)
-    return solara.FigureMatplotlib(fig, format="png", dpi=DPI)
+    return fig
+
+
+@solara.component
+def FigurePanel(view: EconomyView, step: int, make: Callable[[pd.DataFrame], Figure]) -> None:
+    """``make(view.frame())`` as a PNG; drawn again only when the model or its day changes."""
+    key = [id(view), step]
+    fig = solara.use_memo(lambda: _sized(make(view.frame()), PANEL_SIZE), dependencies=key)
+    solara.FigureMatplotlib(fig, dependencies=key, format="png", dpi=DPI)
 
 
 @solara.component
 def NetworkPanel(view: EconomyView, step: int) -> None:
     """The summary line, any problems, and the region map with a colour choice."""
     colour, set_colour = solara.use_state("fulfilment")
+
+    def draw() -> Figure | None:
+        snapshot = region_snapshot(view)
+        if snapshot is None:
+            return None
+        fig = region_map.region_network_figure(
+            snapshot.graph,
+            snapshot.fulfilment if colour == "fulfilment" else snapshot.humanity,
+            snapshot.population,
+            snapshot.shipped,
+            value_label=colour,
+            labels=snapshot.labels,
+            pos=snapshot.positions,
+            title=f"Regions: colour = {colour}, size = population, width = goods shipped",
+        )
+        return _sized(fig, NETWORK_SIZE)
+
+    key = [id(view), step, colour]
+    fig = solara.use_memo(draw, dependencies=key)
     with solara.Column(gap="4px", style={"padding": "2px 8px"}):
         solara.Text(summary_text(view), classes=["innatura-summary"],
                     style={"font-weight": "600", "font-size": "14px", "line-height": "1.3"})
@@ -139,21 +168,10 @@ def NetworkPanel(view: EconomyView, step: int) -> None:
             solara.Error(message, dense=True)
         solara.ToggleButtonsSingle(value=colour, values=["fulfilment", "humanity"], on_value=set_colour,
                                    dense=True)
-        snapshot = region_snapshot(view)
-        if snapshot is None:
+        if fig is None:
             solara.Warning("No economy to show: fix the parameters above and press Reset.", dense=True)
-            return
-        values = snapshot.fulfilment if colour == "fulfilment" else snapshot.humanity
-        fig = plots.region_network_figure(
-            snapshot.graph,
-            values,
-            snapshot.population,
-            snapshot.shipped,
-            value_label=colour,
-            labels=snapshot.labels,
-            title=f"Regions: colour = {colour}, size = population, width = goods shipped",
-        )
-        _figure(fig, NETWORK_SIZE)
+        else:
+            solara.FigureMatplotlib(fig, dependencies=key, format="png", dpi=DPI)
 
 
 def network_component(view: EconomyView) -> solara.Element:
@@ -162,10 +180,10 @@ def network_component(view: EconomyView) -> solara.Element:
 
 
 def figure_panel(make: Callable[[pd.DataFrame], Figure]) -> Callable[[EconomyView], solara.Element]:
-    """A component drawing ``make(view.frame())``; ``make`` is one of :mod:`abm.plots`."""
+    """An entry for ``SolaraViz(components=...)`` drawing ``make(view.frame())`` (one of :mod:`abm.plots`)."""
 
     def component(view: EconomyView) -> solara.Element:
-        return _figure(make(view.frame()))
+        return FigurePanel(view, view.steps, make)
 
     component.__name__ = f"{make.__name__}_panel"
     return component

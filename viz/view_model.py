@@ -20,6 +20,7 @@ from typing import Any
 import mesa
 import pandas as pd
 
+from abm import region_map
 from planner.errors import InnaturaError
 from viz.params import DEFAULTS, ViewParams, validate_params
 
@@ -110,6 +111,7 @@ class EconomyView(mesa.Model):
         errors.extend(invalid)
         super().__init__(rng=params.seed)
         self.params = params
+        self._positions: dict | None = None
         self.economy: mesa.Model | None = None
         try:
             self.economy = build_economy(params)
@@ -145,6 +147,12 @@ class EconomyView(mesa.Model):
             events = layout.loss_events if getattr(layout, "losses_enabled", False) else ()
             loss = max((float(ev.probability) for ev in events), default=0.0)
         return replace(self.params, investment_share=investment, loss_probability=loss)
+
+    def region_positions(self) -> dict | None:
+        """Positions of the region graph's nodes, laid out once (the graph never changes)."""
+        if self._positions is None and self.economy is not None:
+            self._positions = region_map.region_positions(self.economy.layout.graph)
+        return self._positions
 
     @property
     def day(self) -> int:

@@ -38,6 +38,8 @@ def configure(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--days", type=int, default=None, help=f"days to simulate (default {DEFAULT_DAYS})")
     parser.add_argument("--seed", type=int, default=None, help="random seed (default: the scenario's)")
     parser.add_argument("--planner", default="olin", help="planning method (default olin)")
+    parser.add_argument("--model", type=Path, default=None, metavar="DIR",
+                        help="checkpoint of a trained planner (for --planner learned; see innatura train learned)")
     parser.add_argument("--investment", type=float, default=None, metavar="F",
                         help="investment share sigma in [0, 1) (default: the scenario's)")
     parser.add_argument("--noise", type=_share, default=None, metavar="P",
@@ -111,6 +113,7 @@ def run(args: argparse.Namespace) -> int:
                     "misreport_share": args.misreport_share, "query_budget": args.query_budget,
                     "single_region": args.single_region}
         model = PlanningEconomy(name, rng=seed, planner=args.planner, investment_share=args.investment,
+                                planner_options={"model": str(args.model)} if args.model is not None else None,
                                 noise=args.noise, misreport_share=args.misreport_share,
                                 query_budget=args.query_budget, single_region=args.single_region,
                                 strict=args.strict)

@@ -91,7 +91,7 @@ def plot_history(path: Path, history, title: str = "") -> None:  # noqa: ANN001
             b.plot(ep, np.where(vals > 0, vals, np.nan), lw=1, label=name)
     b.set_yscale("log")
     b.set_xlabel("episode")
-    b.set_title("loss terms")
+    b.set_title("loss terms (unweighted; policy term omitted)")
     b.legend(fontsize=8)
     fig.suptitle(title)
     fig.tight_layout()

@@ -100,7 +100,7 @@ def configure(parser: argparse.ArgumentParser) -> None:
     """Add the ``viz`` arguments."""
     parser.add_argument("scenario", nargs="?", default=None, help="scenario shown first (default: the page's default)")
     parser.add_argument("--host", default="127.0.0.1", help="address to bind (default 127.0.0.1: this machine only)")
-    parser.add_argument("--port", type=int, default=8765, help="port (default 8765; 0 picks a free one)")
+    parser.add_argument("--port", type=int, default=8765, help="port (default 8765)")
     parser.add_argument(
         "--fetch-assets",
         action="store_true",
@@ -118,6 +118,12 @@ def run(args: argparse.Namespace) -> int:
     """Serve the page until interrupted; returns the server's exit status."""
     if not 0 <= args.port <= 65535:
         raise InvalidInputError(f"--port: {args.port} is not a port number (0..65535)")
+    if args.scenario is not None:
+        import scenarios
+
+        known = scenarios.names()
+        if args.scenario not in known:
+            raise InvalidInputError(f"scenario: {args.scenario!r} is not one of {', '.join(known)}")
     cache_dir = args.assets_dir or asset_dir()
     app = app_path()
     if args.fetch_assets:

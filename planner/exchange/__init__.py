@@ -1,0 +1,101 @@
+"""Competitive equilibrium of exchange economies and Fisher markets; the Markov exchange economy.
+
+Front door: :func:`competitive_equilibrium` (``method=None`` picks the default for the market).
+
+==========================  ==============================================  =====================
+market                      methods                                         default
+==========================  ==============================================  =====================
+Fisher, Cobb-Douglas        closed-form, eisenberg-gale, proportional-      closed-form
+                            response, tatonnement
+Fisher, CES                 eisenberg-gale, proportional-response           eisenberg-gale
+                            (0 < rho < 1), tatonnement (0 < rho < 1)
+Fisher, linear              eisenberg-gale, proportional-response           eisenberg-gale
+exchange, Cobb-Douglas      closed-form, newton, proportional-response,     closed-form
+                            tatonnement
+exchange, CES               newton, tatonnement (0 < rho < 1)               newton
+exchange, linear            proportional-response                           proportional-response
+==========================  ==============================================  =====================
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+from typing import Any
+
+from planner.exchange.exchange import cobb_douglas_exchange, newton_exchange, proportional_response_exchange
+from planner.exchange.fisher import cobb_douglas_fisher, eisenberg_gale, proportional_response
+from planner.exchange.markets import (
+    ExchangeMarket,
+    FisherMarket,
+    Market,
+    UnsupportedMethodError,
+    market_from_dict,
+)
+from planner.exchange.result import EquilibriumResult
+from planner.exchange.tatonnement import has_gross_substitutes, tatonnement
+
+__all__ = [
+    "competitive_equilibrium",
+    "METHODS",
+    "ExchangeMarket",
+    "FisherMarket",
+    "Market",
+    "EquilibriumResult",
+    "UnsupportedMethodError",
+    "market_from_dict",
+    "has_gross_substitutes",
+]
+
+logger = logging.getLogger(__name__)
+
+#: (market kind, method) -> solver
+METHODS: dict[tuple[str, str], Callable[..., EquilibriumResult]] = {
+    ("fisher", "closed-form"): cobb_douglas_fisher,
+    ("fisher", "eisenberg-gale"): eisenberg_gale,
+    ("fisher", "proportional-response"): proportional_response,
+    ("fisher", "tatonnement"): tatonnement,
+    ("exchange", "closed-form"): cobb_douglas_exchange,
+    ("exchange", "newton"): newton_exchange,
+    ("exchange", "proportional-response"): proportional_response_exchange,
+    ("exchange", "tatonnement"): tatonnement,
+}
+
+_DEFAULTS = {
+    ("fisher", "cobb-douglas"): "closed-form",
+    ("fisher", "ces"): "eisenberg-gale",
+    ("fisher", "linear"): "eisenberg-gale",
+    ("exchange", "cobb-douglas"): "closed-form",
+    ("exchange", "ces"): "newton",
+    ("exchange", "linear"): "proportional-response",
+}
+
+
+def competitive_equilibrium(market: Market, method: str | None = None, **kwargs: Any) -> EquilibriumResult:
+    """Competitive equilibrium of an exchange economy or a Fisher market.
+
+    Args:
+        market: an :class:`ExchangeMarket` or a :class:`FisherMarket` (validated on creation).
+        method: one of the methods in the module table; ``None`` picks the default.
+        **kwargs: passed to the method (``tol``, ``max_iter``, ...).
+
+    Returns:
+        A frozen :class:`EquilibriumResult`: prices summing to 1, allocations, the measured
+        equilibrium error (relative excess demand, utility gap, Walras residual, budget balance),
+        iterations, method, and whether it converged.
+
+    Raises:
+        UnsupportedMethodError: the method does not apply to the market (e.g. tatonnement
+            without gross substitutes).
+    """
+    if not isinstance(market, (ExchangeMarket, FisherMarket)):
+        raise TypeError(f"market: expected ExchangeMarket or FisherMarket, got {type(market).__name__}")
+    name = method or _DEFAULTS[(market.kind, market.utility)]
+    solver = METHODS.get((market.kind, name))
+    if solver is None:
+        known = sorted(m for k, m in METHODS if k == market.kind)
+        raise UnsupportedMethodError(f"method = {name!r}: unknown for a {market.kind} market; one of {', '.join(known)}")
+    if name == "closed-form" and market.utility != "cobb-douglas":
+        raise UnsupportedMethodError(f"method 'closed-form': needs utility 'cobb-douglas', got {market.utility!r}")
+    logger.debug("competitive equilibrium of a %s %s market %s by %s", market.utility, market.kind, market.shape, name)
+    return solver(market, **kwargs)

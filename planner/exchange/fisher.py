@@ -12,14 +12,11 @@ for homogeneous utilities (Eisenberg & Gale 1959; Eisenberg 1961). Methods:
   each good contributed, ``b_ij <- B_i a_ij x_ij^rho / sum_k a_ik x_ik^rho`` (Wu & Zhang 2007;
   Zhang 2011), for ``rho`` in ``[0, 1]`` (linear: ``rho = 1``). For linear utilities it is mirror
   descent on Shmyrev's convex program (Birnbaum, Devanur & Xiao 2011) and converges only
-  sublinearly; ``polish=True`` therefore tries, every ``check_every`` iterations, to finish
-  exactly: it reads the equilibrium's support (which buyer buys which good) off the bids,
-  solves the linear equations that support implies (equal bang-per-buck on each buyer's goods,
-  budgets spent, markets cleared) and accepts the answer only if it is an equilibrium
-  (non-negative spending, every buyer on maximum bang-per-buck goods).
-- :func:`eisenberg_gale`: damped Newton on the dual of (EG) in price space,
+  sublinearly; ``polish=True`` tries to finish exactly from its prices.
+- :func:`eisenberg_gale`: Newton on the dual of (EG) in price space,
   ``min_p s . p - sum_i B_i log e_i(p)`` (``e_i`` the CES unit expenditure function), whose
   gradient is ``s - X(p)`` (supply minus aggregate demand); convex in ``p`` for every ``rho``.
+  Linear markets: the smoothed dual followed to zero temperature, then an exact finish.
 """
 
 from __future__ import annotations
@@ -30,7 +27,7 @@ import numpy as np
 
 from planner.errors import ConvergenceError
 from planner.exchange.demand import demand, demand_jacobian, normalised_weights
-from planner.exchange.linear_polish import finish_linear_fisher
+from planner.exchange.linear_polish import blas_threads_limited, finish_linear_fisher
 from planner.exchange.markets import FisherMarket, UnsupportedMethodError
 from planner.exchange.result import EquilibriumResult, make_result
 
@@ -50,7 +47,7 @@ def cobb_douglas_fisher(market: FisherMarket, *, tol: float = 1e-9) -> Equilibri
 
 
 def proportional_response(market: FisherMarket, *, tol: float = 1e-6, max_iter: int = 10_000,
-                          check_every: int = 10, polish: bool = True, polish_start: int = 20,
+                          check_every: int = 10, polish: bool = False, polish_start: int = 20,
                           raise_on_failure: bool = False) -> EquilibriumResult:
     """Proportional response dynamics (Wu & Zhang 2007; Zhang 2011) for a Fisher market.
 
@@ -107,7 +104,7 @@ def proportional_response(market: FisherMarket, *, tol: float = 1e-6, max_iter: 
             if polish and it >= next_polish:
                 next_polish = 2 * it
                 exact = finish_linear_fisher(market.weights, budgets, supply, prices)
-                if exact is not None:
+                if exact is not None:  # (prices, allocations, newton steps)
                     res = make_result(market, exact[0], exact[1], method=name, iterations=it, tol=tol)
                     if res.converged:
                         return res
@@ -140,21 +137,34 @@ def _dual_objective(market: FisherMarket, prices: np.ndarray) -> float:
 
 def eisenberg_gale(market: FisherMarket, *, tol: float = 1e-10, max_iter: int = 200,
                    raise_on_failure: bool = False) -> EquilibriumResult:
-    """Damped Newton on the dual of the Eisenberg-Gale program (Cobb-Douglas and CES markets).
+    """The Eisenberg-Gale program solved through its dual in price space.
 
-    Minimises ``f(p) = s . p - sum_i B_i log e_i(p)``; ``grad f = s - X(p)`` and the Hessian is
-    minus the Jacobian of aggregate demand, so each step solves an ``m x m`` system. Backtracking
-    keeps ``p > 0`` and ``f`` decreasing (Armijo).
+    Cobb-Douglas and CES: damped Newton on ``f(p) = s . p - sum_i B_i log e_i(p)``;
+    ``grad f = s - X(p)`` and the Hessian is minus the Jacobian of aggregate demand, so each step
+    solves an ``m x m`` system; backtracking keeps ``p > 0`` and ``f`` decreasing (Armijo).
 
-    Raises:
-        UnsupportedMethodError: linear utilities (the dual is not smooth; use
-            ``proportional-response``, mirror descent on the equivalent Shmyrev program).
+    Linear: the dual ``sum_j s_j e^y_j + sum_i B_i max_j (log a_ij - y_j)`` is not smooth; it is
+    smoothed (log-sum-exp at temperature ``tau``), followed ``tau -> 0`` by Newton, and finished
+    exactly on the support found (:func:`~planner.exchange.linear_polish.finish_linear_fisher`).
+    If that fails (degenerate markets), proportional response with the same finish takes over.
     """
     if market.utility == "linear":
-        raise UnsupportedMethodError(
-            "method 'eisenberg-gale': the dual of a linear market's program is not smooth; use "
-            "'proportional-response' (mirror descent on Shmyrev's equivalent program, with an exact polish)"
-        )
+        start = (market.budgets @ normalised_weights(market.weights)) / market.supply
+        exact = finish_linear_fisher(market.weights, market.budgets, market.supply, start)
+        if exact is not None:
+            res = make_result(market, exact[0], exact[1], method="eisenberg-gale", iterations=exact[2],
+                              tol=max(tol, 1e-9))
+            if res.converged:
+                return res
+        logger.info("eisenberg-gale: smoothed dual did not give an exact equilibrium; proportional response")
+        return proportional_response(market, tol=max(tol, 1e-9), polish=True, max_iter=20 * max_iter,
+                                     raise_on_failure=raise_on_failure)
+    with blas_threads_limited(1):
+        return _eg_newton(market, tol=tol, max_iter=max_iter, raise_on_failure=raise_on_failure)
+
+
+def _eg_newton(market: FisherMarket, *, tol: float, max_iter: int, raise_on_failure: bool) -> EquilibriumResult:
+    """Newton on the smooth Eisenberg-Gale dual (Cobb-Douglas and CES); see :func:`eisenberg_gale`."""
     budgets, supply = market.budgets, market.supply
     prices = (budgets @ normalised_weights(market.weights)) / supply
     f = _dual_objective(market, prices)

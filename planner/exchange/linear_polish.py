@@ -19,41 +19,42 @@ non-degenerate market all but at most ``m - 1`` buyers have a single MBB good. G
 
 from __future__ import annotations
 
+import contextlib
 import logging
+from typing import Any
 
 import numpy as np
 import scipy.sparse as sp
-from scipy.sparse.csgraph import connected_components
+from scipy.sparse.csgraph import connected_components, minimum_spanning_tree
 
-__all__ = ["exact_support_solve", "finish_linear_fisher"]
+__all__ = ["exact_support_solve", "finish_linear_fisher", "blas_threads_limited"]
 
 logger = logging.getLogger(__name__)
 
 
-def exact_support_solve(weights: np.ndarray, budgets: np.ndarray, supply: np.ndarray, bids: np.ndarray,
-                         threshold: float = 1e-3, mbb_tol: float = 1e-10) -> tuple[np.ndarray, np.ndarray] | None:
-    """Exact equilibrium of a linear Fisher market from an approximate one, or ``None``.
+def blas_threads_limited(threads: int | None) -> Any:
+    """A context that limits BLAS to ``threads`` threads (``threadpoolctl``), or does nothing."""
+    if threads is None:
+        return contextlib.nullcontext()
+    try:
+        from threadpoolctl import threadpool_limits
+    except ImportError:  # pragma: no cover - optional
+        return contextlib.nullcontext()
+    return threadpool_limits(limits=threads, user_api="blas")
 
-    The support is the set of edges on which a buyer spends at least ``threshold`` of its
-    budget. Buyers with one good in the support spend everything on it; buyers with several
-    (at most ``m - 1`` in a non-degenerate equilibrium) fix price ratios
-    ``p_j / p_k = a_ij / a_ik`` and split their budgets to clear the markets. The candidate is
-    returned only if all spending is non-negative and every buyer's goods have maximum
-    bang-per-buck ``a_ij / p_j`` (to ``mbb_tol``), i.e. it is an equilibrium.
 
-    Shapes:
-        weights ``(n, m)``, budgets ``(n,)``, supply ``(m,)``, bids ``(n, m)`` ->
-        prices ``(m,)`` (money), allocations ``(n, m)``.
+def _solve_support(weights, budgets, supply, support):
+    """Prices and spending implied by a support whose multi-good part is a forest.
+
+    Returns ``(prices, spend)``, ``spend`` a dense ``(n, m)`` matrix of money flows, or ``None``
+    when the support leaves a buyer or a good without an edge or is inconsistent.
     """
     n, m = weights.shape
-    support = bids >= threshold * budgets[:, None]
-    support &= weights > 0
     deg = support.sum(axis=1)
     if deg.min() == 0 or support.sum(axis=0).min() == 0:
+        logger.debug("support: a buyer or a good without an edge")
         return None
     multi = np.flatnonzero(deg >= 2)
-    if multi.size > 2 * m + 10:
-        return None
     leaf = np.flatnonzero(deg == 1)
     leaf_good = support[leaf].argmax(axis=1)
     mi, mj = np.nonzero(support[multi])
@@ -67,11 +68,13 @@ def exact_support_solve(weights: np.ndarray, budgets: np.ndarray, supply: np.nda
     mat[np.arange(e), mj] = 1.0
     mat[np.arange(e), m + mi] = -1.0
     rhs[:e] = np.log(weights[multi[mi], mj])
-    anchors = np.array([np.flatnonzero(labels == c)[0] for c in range(ncomp)])
-    mat[e + np.arange(ncomp), anchors] = 1.0
+    first = np.full(ncomp, m + k)
+    np.minimum.at(first, labels, np.arange(m + k))
+    mat[e + np.arange(ncomp), first] = 1.0
     sol, *_ = np.linalg.lstsq(mat, rhs, rcond=None)
     if np.max(np.abs(mat @ sol - rhs), initial=0.0) > 1e-9:
-        return None  # the support has a cycle that is not consistent: not an equilibrium support
+        logger.debug("support: inconsistent price ratios (a cycle)")
+        return None
     ptil = np.exp(sol[:m] - sol[:m].max())
     good_comp = labels[:m]
     money = np.bincount(good_comp[leaf_good], weights=budgets[leaf], minlength=ncomp)
@@ -84,67 +87,110 @@ def exact_support_solve(weights: np.ndarray, budgets: np.ndarray, supply: np.nda
     fmat[mi, np.arange(e)] = 1.0
     fmat[k + mj, np.arange(e)] = 1.0
     frhs = np.concatenate([budgets[multi], resid])
-    flows, *_ = np.linalg.lstsq(fmat, frhs, rcond=None) if e else (np.zeros(0),)
+    flows = np.linalg.lstsq(fmat, frhs, rcond=None)[0] if e else np.zeros(0)
+    if np.max(np.abs(fmat @ flows - frhs), initial=0.0) > 1e-10 * budgets.sum():
+        logger.debug("support: flows cannot clear the markets")
+        return None
+    spend = np.zeros((n, m))
+    spend[leaf, leaf_good] = budgets[leaf]
+    spend[multi[mi], mj] = flows
+    return prices, spend
+
+
+def _forest(support, strength):
+    """Keep, among buyers with several goods, a maximum-``strength`` spanning forest."""
+    n, m = support.shape
+    multi = np.flatnonzero(support.sum(axis=1) >= 2)
+    if multi.size == 0:
+        return support
+    mi, mj = np.nonzero(support[multi])
+    w = 2.0 - np.clip(strength[multi[mi], mj], 0.0, 1.0)  # positive; smaller is stronger
+    g = sp.coo_matrix((w, (mj, m + mi)), shape=(m + multi.size, m + multi.size)).tocsr()
+    tree = minimum_spanning_tree(g).tocoo()
+    out = support.copy()
+    out[multi] = False
+    goods = np.where(tree.row < m, tree.row, tree.col)
+    buyers = multi[np.where(tree.row < m, tree.col, tree.row) - m]
+    out[buyers, goods] = True
+    return out
+
+
+def exact_support_solve(weights: np.ndarray, budgets: np.ndarray, supply: np.ndarray, bids: np.ndarray,
+                        threshold: float = 1e-3, mbb_tol: float = 1e-10,
+                        max_repairs: int = 8) -> tuple[np.ndarray, np.ndarray] | None:
+    """Exact equilibrium of a linear Fisher market from approximate spending, or ``None``.
+
+    The support starts as the edges on which a buyer spends at least ``threshold`` of its
+    budget, pruned to a maximum-spending spanning forest among multi-good buyers (in a
+    non-degenerate equilibrium at most ``m - 1`` buyers buy several goods and their edges form a
+    forest). Buyers with one good spend everything on it; the others fix price ratios
+    ``p_j / p_k = a_ij / a_ik`` and split their budgets to clear the markets. Repairs: an edge
+    with negative spending is dropped; a buyer with a better good outside its support gets that
+    edge. The answer is returned only if all spending is non-negative and every buyer spends on
+    maximum bang-per-buck goods (to ``mbb_tol``): a verified equilibrium.
+
+    Shapes:
+        weights ``(n, m)``, budgets ``(n,)``, supply ``(m,)``, bids ``(n, m)`` ->
+        prices ``(m,)`` (money), allocations ``(n, m)``.
+    """
+    strength = bids / budgets[:, None]
+    support = (strength >= threshold) & (weights > 0)
     scale = budgets.sum()
-    if np.max(np.abs(fmat @ flows - frhs), initial=0.0) > 1e-10 * scale:
-        return None
-    if flows.size and flows.min() < -1e-12 * scale:
-        return None
-    flows = np.maximum(flows, 0.0)
-    bang = weights / prices[None, :]
-    best = bang.max(axis=1)
-    if np.any(bang[leaf, leaf_good] < best[leaf] * (1 - mbb_tol)):
-        return None
-    if e and np.any(bang[multi[mi], mj] < best[multi[mi]] * (1 - mbb_tol)):
-        return None
-    x = np.zeros((n, m))
-    x[leaf, leaf_good] = budgets[leaf] / prices[leaf_good]
-    x[multi[mi], mj] = flows / prices[mj]
-    return prices, x
+    for _ in range(max_repairs):
+        support = _forest(support, strength)
+        solved = _solve_support(weights, budgets, supply, support)
+        if solved is None:
+            return None
+        prices, spend = solved
+        neg = spend < -1e-12 * scale
+        if neg.any():
+            i, j = np.unravel_index(np.argmin(spend), spend.shape)
+            logger.debug("support: dropping edge (%d, %d) with spending %.2g", i, j, spend[i, j] / scale)
+            support[i, j] = False
+            continue
+        bang = weights / prices[None, :]
+        best = bang.max(axis=1)
+        worst_in = np.where(support, bang, np.inf).min(axis=1)
+        off = np.flatnonzero(worst_in < best * (1 - mbb_tol))
+        if off.size:
+            i = off[np.argmin(worst_in[off] / best[off])]
+            j = int(bang[i].argmax())
+            logger.debug("support: adding edge (%d, %d) (%d buyers off their best goods)", i, j, off.size)
+            support[i, j] = True
+            strength[i, j] = 1.0
+            continue
+        spend = np.maximum(spend, 0.0)
+        return prices, spend / prices[None, :]
+    return None
 
 
 def _smoothed(y, s, fixed, la, budgets, tau):
-    """Value, gradient and Hessian of the smoothed reduced dual at log-prices ``y``."""
+    """Value, gradient and softmax spending shares of the smoothed reduced dual at ``y``."""
     ey = s * np.exp(y)
     z = (la - y[None, :]) / tau  # -inf off the candidate sets
     top = z.max(axis=1, keepdims=True)
     w = np.exp(z - top)
     tot = w.sum(axis=1, keepdims=True)
-    pi = w / tot
+    w /= tot
     lse = tau * (top[:, 0] + np.log(tot[:, 0]))
     val = float(ey.sum() - fixed @ y + budgets @ lse)
+    grad = ey - fixed - budgets @ w
+    return val, grad, w
+
+
+def _hessian(y, s, budgets, pi, tau):
+    """Hessian of the smoothed reduced dual: ``diag(s e^y) + sum_i B_i (diag(pi_i) - pi_i pi_i^T) / tau``."""
     bp = pi * budgets[:, None]
-    grad = ey - fixed - bp.sum(axis=0)
-    hess = np.diag(ey + bp.sum(axis=0) / tau) - (bp.T @ pi) / tau
-    return val, grad, hess, pi
+    return np.diag(s * np.exp(y) + bp.sum(axis=0) / tau) - (bp.T @ pi) / tau
 
 
-def finish_linear_fisher(weights: np.ndarray, budgets: np.ndarray, supply: np.ndarray,
-                         prices: np.ndarray, *, taus: tuple[float, ...] | None = None,
-                         margin: float = 40.0, max_newton: int = 40) -> tuple[np.ndarray, np.ndarray, int] | None:
-    """Exact linear Fisher equilibrium by smoothed dual Newton from money ``prices``, or ``None``.
-
-    At each temperature ``tau`` (largest first) the buyers whose best log bang-per-buck beats
-    their other goods by more than ``margin * tau`` are fixed on their best good (their softmax
-    weight elsewhere is below ``exp(-margin)``); the others keep the goods within the margin as
-    candidates; the smoothed reduced dual is minimised by damped Newton from the previous
-    temperature's prices. The spending at the last temperature gives the support that
-    :func:`exact_support_solve` turns into an exact, verified equilibrium.
-
-    Args:
-        weights, budgets, supply: the market (shapes ``(n, m)``, ``(n,)``, ``(m,)``).
-        prices: starting money prices, shape ``(m,)`` (e.g. after a few proportional-response
-            iterations, or the Cobb-Douglas prices).
-        taus: smoothing temperatures, largest first (default ``1e-1`` down to ``1e-12``).
-        margin: the decided-buyer margin, in units of ``tau``.
-        max_newton: Newton steps per temperature.
-
-    Returns:
-        ``(prices, allocations, newton_steps)`` of a verified equilibrium, or ``None``.
-    """
+def _finish(weights: np.ndarray, budgets: np.ndarray, supply: np.ndarray, prices: np.ndarray, *,
+            taus: tuple[float, ...] | None, margin: float, max_newton: int,
+            grad_tol: float) -> tuple[np.ndarray, np.ndarray, int] | None:
+    """The body of :func:`finish_linear_fisher` (same arguments, no thread limits)."""
     n, m = weights.shape
     if taus is None:
-        taus = tuple(10.0 ** -k for k in range(1, 13))
+        taus = tuple(10.0 ** -k for k in range(2, 13))
     with np.errstate(divide="ignore"):
         logw = np.log(weights)
     y = np.log(prices)
@@ -161,31 +207,75 @@ def finish_linear_fisher(weights: np.ndarray, budgets: np.ndarray, supply: np.nd
         fixed = np.bincount(dgood, weights=budgets[decided], minlength=m)
         bu = budgets[undecided]
         la = np.where(cand[undecided], logw[undecided], -np.inf)
-        val, grad, hess, pi = _smoothed(y, supply, fixed, la, bu, tau)
-        for _ in range(max_newton):
-            if np.max(np.abs(grad) / (supply * np.exp(y))) <= 1e-13:
+        val, grad, pi = _smoothed(y, supply, fixed, la, bu, tau)
+        converged = False
+        for _ in range(max_newton if undecided.size > 3 * m else 5 * max_newton):
+            if np.max(np.abs(grad) / (supply * np.exp(y))) <= grad_tol:
+                converged = True
                 break
             try:
-                step = np.linalg.solve(hess, -grad)
+                step = np.linalg.solve(_hessian(y, supply, bu, pi, tau), -grad)
             except np.linalg.LinAlgError:
                 return None
             slope = float(grad @ step)
             if not np.isfinite(slope) or slope >= 0:
                 break
             t = 1.0
+            gnorm = float(np.abs(grad).max())
             for _ls in range(40):
                 trial = y + t * step
-                v_t, g_t, h_t, p_t = _smoothed(trial, supply, fixed, la, bu, tau)
-                if v_t <= val + 1e-4 * t * slope:
+                v_t, g_t, p_t = _smoothed(trial, supply, fixed, la, bu, tau)
+                # Armijo, or (when the value no longer resolves the decrease) a smaller gradient
+                if v_t <= val + 1e-4 * t * slope or (np.isfinite(v_t) and v_t <= val + 1e-12 * abs(val)
+                                                     and float(np.abs(g_t).max()) < 0.5 * gnorm):
                     break
                 t *= 0.5
             else:
+                logger.debug("tau %.0e: line search failed, relative gradient %.2g", tau,
+                             np.max(np.abs(grad) / (supply * np.exp(y))))
                 break
             steps += 1
-            y, val, grad, hess, pi = trial, v_t, g_t, h_t, p_t
+            y, val, grad, pi = trial, v_t, g_t, p_t
         logger.debug("tau %.0e: %d undecided buyers, %d Newton steps so far", tau, undecided.size, steps)
-    bids = np.zeros((n, m))
-    bids[decided, dgood] = budgets[decided]
-    bids[undecided] = pi * bu[:, None]
-    out = exact_support_solve(weights, budgets, supply, bids, threshold=1e-6)
-    return None if out is None else (out[0], out[1], steps)
+        if converged and undecided.size <= 3 * m:
+            bids = np.zeros((n, m))
+            bids[decided, dgood] = budgets[decided]
+            bids[undecided] = pi * bu[:, None]
+            for threshold in (1e-3, 1e-6):
+                out = exact_support_solve(weights, budgets, supply, bids, threshold=threshold)
+                if out is not None:
+                    return out[0], out[1], steps
+    return None
+
+
+def finish_linear_fisher(weights: np.ndarray, budgets: np.ndarray, supply: np.ndarray, prices: np.ndarray, *,
+                         taus: tuple[float, ...] | None = None, margin: float = 300.0, max_newton: int = 40,
+                         grad_tol: float = 1e-10, blas_threads: int | None = 1
+                         ) -> tuple[np.ndarray, np.ndarray, int] | None:
+    """Exact linear Fisher equilibrium by smoothed dual Newton from money ``prices``, or ``None``.
+
+    At each temperature ``tau`` (largest first) the buyers whose best log bang-per-buck beats
+    their other goods by more than ``margin * tau`` are fixed on their best good (their softmax
+    weight elsewhere is below ``exp(-margin)``); the others keep the goods within the margin as
+    candidates; the smoothed reduced dual is minimised by damped Newton from the previous
+    temperature's prices. As soon as the spending at a temperature gives a support that
+    :func:`exact_support_solve` turns into a verified equilibrium, that is returned.
+
+    Args:
+        weights, budgets, supply: the market (shapes ``(n, m)``, ``(n,)``, ``(m,)``).
+        prices: starting money prices, shape ``(m,)`` (e.g. the Cobb-Douglas prices).
+        taus: smoothing temperatures, largest first (default ``1e-2`` down to ``1e-12``).
+        margin: the decided-buyer margin, in units of ``tau``.
+        max_newton: Newton steps per temperature (five times more once few buyers are undecided).
+        grad_tol: relative gradient at which a temperature's Newton loop stops.
+        blas_threads: BLAS threads while solving (the ``m x m`` systems and ``(n, m)`` products
+            are too small to gain from more; oversubscribed threads slow them down many-fold);
+            ``None`` leaves the setting alone. Needs ``threadpoolctl``; ignored without it.
+
+    Returns:
+        ``(prices, allocations, newton_steps)`` of a verified equilibrium, or ``None``.
+    """
+    ctx = blas_threads_limited(blas_threads)
+    with ctx:
+        return _finish(weights, budgets, supply, prices, taus=taus, margin=margin, max_newton=max_newton,
+                       grad_tol=grad_tol)

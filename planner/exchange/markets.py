@@ -72,7 +72,7 @@ def _vector(name: str, value: Any, size: int, what: str) -> np.ndarray:
     _finite_nonneg(name, arr)
     bad = np.flatnonzero(arr <= 0)
     if bad.size:
-        raise InvalidInputError(f"{name}[{bad[0]}] = {arr[bad[0]]!r}: must be > 0")
+        raise InvalidInputError(f"{name}[{bad[0]}] = {float(arr[bad[0]])!r}: must be > 0")
     arr.setflags(write=False)
     return arr
 
@@ -81,11 +81,11 @@ def _finite_nonneg(name: str, arr: np.ndarray) -> None:
     bad = np.argwhere(~np.isfinite(arr))
     if bad.size:
         idx = tuple(int(i) for i in bad[0])
-        raise InvalidInputError(f"{name}{list(idx)} = {arr[idx]!r}: must be finite")
+        raise InvalidInputError(f"{name}{list(idx)} = {float(arr[idx])!r}: must be finite")
     bad = np.argwhere(arr < 0)
     if bad.size:
         idx = tuple(int(i) for i in bad[0])
-        raise InvalidInputError(f"{name}{list(idx)} = {arr[idx]!r}: must be >= 0")
+        raise InvalidInputError(f"{name}{list(idx)} = {float(arr[idx])!r}: must be >= 0")
 
 
 def _check_rho(utility: str, rho: float | None) -> float | None:

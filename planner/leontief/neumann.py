@@ -6,6 +6,7 @@ import logging
 
 import numpy as np
 
+from planner.leontief._norms import column_norms
 from planner.leontief.result import MethodOutput
 
 __all__ = ["solve_neumann"]
@@ -29,15 +30,16 @@ def solve_neumann(A, d: np.ndarray, *, tol: float = 1e-10, maxiter: int = 10_000
     Returns:
         ``MethodOutput`` with ``converged=False`` when ``maxiter`` ran out or the series diverged.
     """
-    norm_d = np.linalg.norm(d, axis=0)
+    norm_d = np.asarray(column_norms(d))
     target = tol * np.where(norm_d > 0, norm_d, 1.0)
     x = np.array(d, dtype=np.float64)
     for k in range(1, maxiter + 1):
         x_new = A @ x
         x_new += d
-        step = np.linalg.norm(x_new - x, axis=0)
+        step = np.asarray(column_norms(x_new - x))
         if np.all(step <= target):  # step is exactly the residual of x
-            return MethodOutput(x, k, True)
+            rel = np.where(norm_d > 0, step / np.where(norm_d > 0, norm_d, 1.0), step)
+            return MethodOutput(x, k, True, float(np.max(rel)))
         x = x_new
         if not np.all(np.isfinite(step)):
             logger.warning("Neumann series diverged after %d terms", k)

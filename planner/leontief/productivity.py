@@ -129,7 +129,7 @@ def spectral_radius(A) -> float:
     return max((0.5 * (lo + hi) for _, lo, hi in radii), default=0.0)
 
 
-def _cheap_bound(A) -> float:
+def _cheap_bound(A, hints: dict | None = None) -> float:
     """An upper bound on ``rho(A)``: column (then row) sums over the goods that can lie on a cycle.
 
     A good whose row has no off-diagonal entry (nothing uses it) or whose column has none (it
@@ -139,6 +139,8 @@ def _cheap_bound(A) -> float:
         diag = diagonal(A)
         in_s = (np.diff(A.indptr) - (diag != 0)) > 0  # rows with an off-diagonal entry
         colsum_s = A.T @ in_s.astype(np.float64)
+        if hints is not None:
+            hints.update(in_s=in_s, colsum_s=colsum_s, diag=diag)
         bound = max(float(colsum_s[in_s].max(initial=0.0)), float(diag[~in_s].max(initial=0.0)))
         if bound < 1.0 - _SINGULAR:
             return bound
@@ -155,12 +157,15 @@ def _cheap_bound(A) -> float:
     return min(b1, b2)
 
 
-def check_productive(A, names: Sequence[str] | None = None) -> float:
+def check_productive(A, names: Sequence[str] | None = None, *, hints: dict | None = None) -> float:
     """Prove ``rho(A) < 1`` or raise :class:`~planner.errors.NonProductiveError`.
 
     Args:
         A: validated coefficient matrix (float64 ndarray or canonical CSR).
         names: names of the goods, used in the error.
+        hints: a dict that receives the products computed on the way (``in_s``: rows with an
+            off-diagonal entry, ``colsum_s``: column sums over those rows, ``diag``), which
+            :func:`~planner.leontief.structure.has_cycle` reuses.
 
     Returns:
         An upper bound on the spectral radius that is below 1 (the radius itself when the
@@ -183,7 +188,7 @@ def check_productive(A, names: Sequence[str] | None = None) -> float:
         if hawkins_simon(A):
             return float(np.max(np.abs(np.linalg.eigvals(A))))
     else:
-        bound = _cheap_bound(A)
+        bound = _cheap_bound(A, hints)
         if bound < 1.0 - _SINGULAR:
             return bound
     if kind is None and sp.issparse(A) and strong_components(A)[0] == n:  # acyclic: the diagonal decides

@@ -36,8 +36,13 @@ class IOSolution:
 
 
 class MethodOutput(NamedTuple):
-    """What one method returns to the front door (internal)."""
+    """What one method returns to the front door (internal).
+
+    ``residual`` is the relative residual of ``x`` when the method computed it explicitly as
+    ``||d - (I - A) x|| / ||d||`` (the front door then does not compute it again), else None.
+    """
 
     x: np.ndarray
     iterations: int
     converged: bool
+    residual: float | None = None

@@ -84,7 +84,6 @@ def triangular_kind(A: sp.csr_matrix | np.ndarray) -> Triangular | None:
         if np.array_equal(A, np.tril(A)):
             return "lower"
         return None
-    n = A.shape[0]
     indptr, indices = A.indptr, A.indices
     nonempty = np.diff(indptr) > 0
     rows = np.nonzero(nonempty)[0]
@@ -102,15 +101,23 @@ def triangular_kind(A: sp.csr_matrix | np.ndarray) -> Triangular | None:
     return None
 
 
-def has_cycle(A: sp.csr_matrix, max_rounds: int = 3) -> bool | None:
+def has_cycle(A: sp.csr_matrix, max_rounds: int = 3, *, hints: dict | None = None) -> bool | None:
     """Cheap cycle test on the positive entries: True (cycle), False (acyclic) or None (unknown).
 
     Repeatedly drops the goods with no positive off-diagonal entry into the remaining set (one
     sparse product a round). When a round drops nothing and goods remain, every remaining good
     needs another remaining good, so following those needs must eventually revisit a good: a
     cycle. When nothing remains the graph is acyclic. After ``max_rounds`` rounds: None.
+
+    ``hints`` from :func:`~planner.leontief.productivity.check_productive` (the rows ``in_s``
+    with an off-diagonal entry and the column sums ``colsum_s`` over them) allow the same
+    argument backwards without a product: if every good of ``in_s`` is needed by another good
+    of ``in_s``, walking back along those needs must revisit a good.
     """
-    n = A.shape[0]
+    if hints and "colsum_s" in hints:
+        in_s, colsum_s, dg = hints["in_s"], hints["colsum_s"], hints["diag"]
+        if in_s.any() and bool(((colsum_s - dg * in_s)[in_s] > 0).all()):
+            return True
     diag = diagonal(A)
     keep = np.diff(A.indptr) > (diag != 0)
     for _ in range(max_rounds):
@@ -134,7 +141,7 @@ def strong_components(A: sp.csr_matrix) -> tuple[int, np.ndarray]:
     return connected_components(A, directed=True, connection="strong")
 
 
-def dependency_order(A: sp.csr_matrix) -> np.ndarray | None:
+def dependency_order(A: sp.csr_matrix, *, hints: dict | None = None) -> np.ndarray | None:
     """A permutation ``p`` such that ``A[p][:, p]`` is lower triangular, or None if ``A`` has a cycle.
 
     Self-loops (diagonal entries) are not cycles. The order comes from the strongly connected
@@ -142,7 +149,7 @@ def dependency_order(A: sp.csr_matrix) -> np.ndarray | None:
     component labels are not a topological order, a level-by-level topological sort is used.
     """
     n = A.shape[0]
-    if has_cycle(A) is True:
+    if has_cycle(A, hints=hints) is True:
         return None
     count, labels = strong_components(A)
     if count < n:

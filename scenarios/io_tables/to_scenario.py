@@ -102,7 +102,8 @@ def table_header(table: IOTable, population: int, returns_to_scale: float) -> li
         "Industries are final goods (IO tables do not separate capital); value added is one labour good.",
         f"Households: {population} citizens share household final demand; other final-demand groups are",
         "one-citizen profiles. Production units: one per industry, curves equal to the table's",
-        f"coefficients at the observed output, returns-to-scale exponent {returns_to_scale:g}.",
+        f"coefficients at the observed output, returns-to-scale exponent {returns_to_scale:g}"
+        + (" (constant coefficients)." if returns_to_scale == 1 else "."),
     ]
     negative_va = [c for c, v in zip(table.industries, table.value_added) if v < 0]
     if negative_va:
@@ -154,6 +155,8 @@ def table_to_dict(
                                 "coefficient diverges as output falls to 0")
     if not (isinstance(population, (int, np.integer)) and population >= 1):
         raise InvalidInputError(f"population: {population!r} must be a positive integer")
+    if not (0 <= investment_share < 1):
+        raise InvalidInputError(f"investment_share: {investment_share!r} must lie in [0, 1)")
     for key, value in (("inventory_days", inventory_days), ("capacity_factor", capacity_factor),
                        ("labour_margin", labour_margin)):
         if not (math.isfinite(value) and value > 0):

@@ -1,0 +1,253 @@
+"""One misreporting run, as the sweep runs it: ``run_misreporting(config) -> metrics``.
+
+A run's configuration is a flat, JSON-able dict (the sweep derives the run id from it):
+
+| key | meaning |
+|---|---|
+| ``scenario`` | built-in scenario name or scenario TOML path |
+| ``planner`` | planning method, a key of :data:`abm.planners.PLANNERS` |
+| ``planner_options`` | options of the planner's factory, ``"key=value;key=value"`` (``""``: none) |
+| ``strategy`` | a name of :data:`STRATEGIES` (citizen or unit strategy), or ``"honest"`` |
+| ``strategy_param`` | the strategy's primary parameter (its factor, or ``sd`` for noise) |
+| ``share`` | share of citizens and of scenario units drawn to misreport |
+| ``defence`` | ``"none"`` or names of :data:`abm.adversarial.defences.DEFENCE_TYPES` joined by ``+`` |
+| ``audit_probability`` | audit probability per agent and night (used by ``audit``) |
+| ``days`` | days simulated |
+| ``seed`` | the model's seed: all randomness of the run flows from it |
+
+The run simulates the economy with the misreporters, and the HONEST run with the same seed and
+the same draw of who would misreport (everyone reporting honestly, no defence; cached per
+process), and returns welfare, welfare loss and detection metrics (:mod:`.detection`).
+"""
+
+from __future__ import annotations
+
+import functools
+import json
+import logging
+from collections.abc import Iterable, Sequence
+from typing import Any
+
+import numpy as np
+
+from abm.adversarial.citizen_strategies import CITIZEN_STRATEGY_TYPES
+from abm.adversarial.defences import DEFENCE_TYPES, Audit, BoundDefence, attach_defences
+from abm.adversarial.detection import (
+    ReportRecorder,
+    Welfare,
+    detection_scores,
+    truthful_welfare,
+    welfare,
+    welfare_loss,
+)
+from abm.adversarial.unit_strategies import UNIT_STRATEGY_TYPES, collude_for
+from planner.errors import InnaturaError, InvalidInputError
+
+__all__ = ["STRATEGIES", "CONFIG_KEYS", "make_config", "misreporting_configs", "build_model",
+           "make_defences", "run_misreporting", "check_planners", "parse_options", "planner_options"]
+
+logger = logging.getLogger(__name__)
+
+#: strategy name -> class, citizens' and units' together.
+STRATEGIES: dict[str, type] = {**CITIZEN_STRATEGY_TYPES, **UNIT_STRATEGY_TYPES}
+
+CONFIG_KEYS = ("scenario", "planner", "planner_options", "strategy", "strategy_param", "share", "defence",
+               "audit_probability", "days", "seed")
+
+
+def _default_param(strategy: str) -> float:
+    if strategy == "honest":
+        return 1.0
+    cls = STRATEGIES[strategy]
+    return float(getattr(cls(regions=(0,)) if strategy == "collude" else cls(), cls.primary))
+
+
+def make_config(*, scenario: str = "butter-village", planner: str = "olin", planner_options: str = "",
+                strategy: str = "inflate", strategy_param: float | None = None, share: float = 0.2,
+                defence: str = "none", audit_probability: float = 0.3, days: int = 10, seed: int = 0) -> dict[str, Any]:
+    """A validated, canonical run configuration (share 0 is the honest run of every strategy)."""
+    if strategy != "honest" and strategy not in STRATEGIES:
+        raise InvalidInputError(f"strategy {strategy!r} is unknown; known: {['honest', *STRATEGIES]}")
+    if not 0.0 <= float(share) <= 1.0:
+        raise InvalidInputError(f"share: must be in [0, 1], got {share!r}")
+    if int(days) < 1:
+        raise InvalidInputError(f"days: must be >= 1, got {days!r}")
+    make_defences(defence, audit_probability)  # validates the names and the probability
+    if float(share) == 0.0 or strategy == "honest":
+        strategy, strategy_param = "honest", 1.0
+    param = _default_param(strategy) if strategy_param is None else float(strategy_param)
+    opts = ";".join(f"{k}={v if isinstance(v, str) else json.dumps(v)}"
+                    for k, v in sorted(parse_options(planner_options).items()))
+    return {"scenario": str(scenario), "planner": str(planner), "planner_options": opts,
+            "strategy": strategy, "strategy_param": param,
+            "share": float(share), "defence": str(defence), "audit_probability": float(audit_probability),
+            "days": int(days), "seed": int(seed)}
+
+
+def parse_options(text: str) -> dict[str, Any]:
+    """``"key=value;key=value"`` -> dict; values that read as JSON (numbers, booleans) are decoded."""
+    out: dict[str, Any] = {}
+    for item in [t for t in str(text).split(";") if t.strip()]:
+        key, sep, value = item.partition("=")
+        if not sep or not key.strip():
+            raise InvalidInputError(f"planner option {item!r}: expected key=value")
+        try:
+            out[key.strip()] = json.loads(value)
+        except json.JSONDecodeError:
+            out[key.strip()] = value
+    return out
+
+
+def planner_options(items: Iterable[str], planners: Iterable[str]) -> dict[str, str]:
+    """``["learned:model=DIR", ...]`` -> ``{"learned": "model=DIR"}`` (for the planners named)."""
+    planners = list(planners)
+    found: dict[str, list[str]] = {p: [] for p in planners}
+    for item in items:
+        name, sep, option = item.partition(":")
+        if not sep or name not in found:
+            raise InvalidInputError(
+                f"--planner-option {item!r}: expected PLANNER:KEY=VALUE for a planner of {planners}")
+        parse_options(option)
+        found[name].append(option)
+    return {p: ";".join(v) for p, v in found.items()}
+
+
+def misreporting_configs(*, scenario: str, shares: Iterable[float], strategies: Iterable[str],
+                         planners: Iterable[str], defences: Iterable[str], seeds: Iterable[int], days: int,
+                         audit_probability: float = 0.3,
+                         planner_options: dict[str, str] | None = None) -> list[dict[str, Any]]:
+    """The sweep's grid: every (planner, strategy, share, defence, seed), canonical and without
+    duplicates (share 0 is run once per planner, defence and seed). ``planner_options`` maps a
+    planner to its ``"key=value;..."`` options."""
+    planner_options = planner_options or {}
+    seen: dict[str, dict[str, Any]] = {}
+    for planner in planners:
+        for strategy in strategies:
+            for share in shares:
+                for defence in defences:
+                    for seed in seeds:
+                        c = make_config(scenario=scenario, planner=planner, strategy=strategy, share=share,
+                                        planner_options=planner_options.get(planner, ""),
+                                        defence=defence, audit_probability=audit_probability, days=days, seed=seed)
+                        seen.setdefault(repr(sorted(c.items())), c)
+    return list(seen.values())
+
+
+def make_defences(defence: str, audit_probability: float = 0.3) -> list[Any]:
+    """Defence dataclasses named by ``defence`` (``"none"``, ``"audit"``, ``"audit+robust"``, ...)."""
+    names = [d.strip() for d in str(defence).split("+") if d.strip()]
+    if not names:
+        raise InvalidInputError("defence: empty; use 'none' for no defence")
+    out = []
+    for name in names:
+        if name == "none":
+            continue
+        if name not in DEFENCE_TYPES:
+            raise InvalidInputError(f"defence {name!r} is unknown; known: {['none', *DEFENCE_TYPES]}")
+        out.append(Audit(probability=audit_probability) if name == "audit" else DEFENCE_TYPES[name]())
+    return out
+
+
+@functools.lru_cache(maxsize=8)
+def _layout(scenario: str):  # noqa: ANN202
+    from abm.layout import build_layout
+    from abm.model import load_spec
+
+    return build_layout(load_spec(scenario))
+
+
+def _misreport_args(strategy: str, param: float, scenario: str) -> dict[str, tuple[str, float]]:
+    honest = ("honest", 1.0)
+    if strategy == "honest":
+        return {"citizen_misreport": honest, "unit_misreport": honest}
+    cls = STRATEGIES[strategy]
+    s = collude_for(_layout(scenario), factor=param) if strategy == "collude" else cls(**{cls.primary: param})
+    args = s.model_args()
+    if s.kind == "citizen":
+        return {"citizen_misreport": args, "unit_misreport": honest}
+    return {"citizen_misreport": honest, "unit_misreport": args}
+
+
+def build_model(config: dict[str, Any]) -> tuple[Any, ReportRecorder, tuple[BoundDefence, ...]]:
+    """The model of a run configuration with its report recorder and bound defences."""
+    from abm.model import PlanningEconomy
+
+    c = make_config(**{k: config[k] for k in CONFIG_KEYS if k in config})
+    model = PlanningEconomy(c["scenario"], rng=c["seed"], planner=c["planner"], misreport_share=c["share"],
+                            planner_options=parse_options(c["planner_options"]), collect_agents=False,
+                            **_misreport_args(c["strategy"], c["strategy_param"], c["scenario"]))
+    recorder = ReportRecorder(model)
+    model.defences = (recorder,)
+    bound = attach_defences(model, make_defences(c["defence"], c["audit_probability"]))
+    return model, recorder, bound
+
+
+def _simulate(model: Any, days: int) -> tuple[Welfare, np.ndarray]:
+    """Step ``days`` days; the run's welfare and each citizen's mean ``min(received share, 1)``."""
+    got = np.zeros(model.layout.n_citizens)
+    for _ in range(days):
+        model.step()
+        got += np.minimum(model.state.citizen_received, 1.0)
+    return welfare(model.model_frame()), got / days
+
+
+@functools.lru_cache(maxsize=64)
+def _honest(scenario: str, planner: str, options: str, share: float, days: int,
+            seed: int) -> tuple[Welfare, np.ndarray]:
+    """The honest run: the same seed and the same draw of who would misreport, all honest, no
+    defence (the draw keeps the model's random stream aligned with the misreporting run)."""
+    from abm.model import PlanningEconomy
+
+    model = PlanningEconomy(scenario, rng=seed, planner=planner, planner_options=parse_options(options),
+                            misreport_share=share, collect_agents=False,
+                            citizen_misreport=("honest", 1.0), unit_misreport=("honest", 1.0))
+    return _simulate(model, days)
+
+
+def run_misreporting(config: dict[str, Any]) -> dict[str, Any]:
+    """Run one configuration (see the module docstring); returns a flat dict of metrics.
+
+    A run whose simulation raises an :class:`~planner.errors.InnaturaError` returns ``nan``
+    metrics and the message under ``error`` (empty when the run succeeded), so that one bad
+    cell does not stop a sweep.
+    """
+    c = make_config(**{k: config[k] for k in CONFIG_KEYS if k in config})
+    try:
+        model, recorder, bound = build_model(c)
+        run, received = _simulate(model, c["days"])
+        honest, honest_received = _honest(c["scenario"], c["planner"], c["planner_options"], c["share"], c["days"],
+                                         c["seed"])
+    except InnaturaError as exc:
+        logger.warning("run %s failed: %s", c, exc)
+        return {"error": f"{type(exc).__name__}: {exc}"}
+    C, U = recorder.citizens.size, recorder.units.size
+    fc = np.zeros(C, dtype=bool)
+    fu = np.zeros(U, dtype=bool)
+    for b in bound:
+        fc |= b.flagged_citizens
+        fu |= b.flagged_units
+    out: dict[str, Any] = {"error": ""}
+    out.update(truthful_welfare(received, honest_received, ~recorder.citizens))
+    out.update(run.as_dict())
+    out.update(honest.as_dict("honest_"))
+    out.update(welfare_loss(run, honest))
+    out.update(detection_scores(fc, recorder.citizens).as_dict("citizen_"))
+    out.update(detection_scores(fu, recorder.units).as_dict("unit_"))
+    out.update(detection_scores(np.r_[fc, fu], np.r_[recorder.citizens, recorder.units]).as_dict("all_"))
+    audits = [b for b in bound if hasattr(b, "caught_units")]
+    out["audits"] = int(sum(int(b.audited_units.sum() + b.audited_citizens.sum()) for b in audits))
+    out["catches"] = int(sum(int(b.caught_units.sum() + b.caught_citizens.sum()) for b in audits))
+    frame = model.model_frame()
+    out["invariant_violations"] = int(frame["invariant_violations"].sum())
+    out["mean_demand_factor"] = float(frame["report_demand_factor"].mean())
+    out["mean_input_factor"] = float(frame["report_input_factor"].mean())
+    return out
+
+
+def check_planners(names: Sequence[str]) -> None:
+    """Raise :class:`InvalidInputError` for a planner name the model does not know."""
+    from abm.planners import PLANNERS
+
+    for name in names:
+        if name not in PLANNERS:
+            raise InvalidInputError(f"planner {name!r} is unknown; known: {sorted(PLANNERS)}")

@@ -1,0 +1,88 @@
+"""``innatura bench day``: time one simulated day, split into report / plan / execute / collect.
+
+Builds a random economy of the requested size (:func:`abm.synthetic.synthetic_spec`), runs a
+warm-up day and then ``--days`` timed days, and prints a table and a JSON record: seconds per
+day for each phase, the planner's share of the day, and the set-up time. The reference point
+is the planner itself: the agent model's own work (report, execute, collect) is reported as a
+ratio to the planning time, which should stay well below 1.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import logging
+import time
+from pathlib import Path
+
+import numpy as np
+
+__all__ = ["configure", "run", "bench_day"]
+
+logger = logging.getLogger(__name__)
+
+
+def configure(parser: argparse.ArgumentParser) -> None:
+    """Add the arguments of ``innatura bench day``."""
+    parser.add_argument("--citizens", type=int, default=100_000, help="citizens (default 100000)")
+    parser.add_argument("--units", type=int, default=1_000, help="production units (default 1000)")
+    parser.add_argument("--goods", type=int, default=5_000, help="goods (default 5000)")
+    parser.add_argument("--regions", type=int, default=20, help="regions (default 20)")
+    parser.add_argument("--profiles", type=int, default=200, help="consumption profiles (default 200)")
+    parser.add_argument("--days", type=int, default=3, help="timed days after one warm-up day (default 3)")
+    parser.add_argument("--seed", type=int, default=0, help="random seed")
+    parser.add_argument("--json", type=Path, default=None, help="also write the JSON record to this file")
+
+
+def bench_day(citizens: int, units: int, goods: int, regions: int, profiles: int, days: int, seed: int) -> dict:
+    """Build the economy, simulate ``1 + days`` days, return the timing record."""
+    from abm.model import PHASES, PlanningEconomy
+    from abm.synthetic import synthetic_spec
+
+    t0 = time.perf_counter()
+    spec = synthetic_spec(citizens=citizens, units=units, goods=goods, regions=regions, profiles=profiles,
+                          seed=seed, bundle_size=20)
+    t1 = time.perf_counter()
+    model = PlanningEconomy(spec, rng=seed, collect_agents=False)
+    t2 = time.perf_counter()
+    model.step()  # warm-up: first night builds every reported curve
+    warm = {p: model.timings[p][-1] for p in PHASES}
+    for _ in range(days):
+        model.step()
+    per_day = {p: float(np.mean(model.timings[p][1:])) if days else float("nan") for p in PHASES}
+    total = sum(per_day.values())
+    lay = model.layout
+    return {
+        "sizes": {"citizens": lay.n_citizens, "units": lay.n_units, "scenario_units": int((~lay.unit_implicit).sum()),
+                  "goods": lay.n_goods, "regions": lay.n_regions, "profiles": len(lay.profiles),
+                  "curve_cells": len(lay.economy.curves)},
+        "seconds_per_day": per_day, "seconds_per_day_total": total,
+        "planner_share": per_day["plan"] / total if total > 0 else float("nan"),
+        "model_to_planner_ratio": (total - per_day["plan"]) / per_day["plan"] if per_day["plan"] > 0 else float("nan"),
+        "warmup_day": warm, "spec_seconds": t1 - t0, "setup_seconds": t2 - t1, "days_timed": days,
+        "humanity_last": model.metrics.get("humanity"),
+    }
+
+
+def run(args: argparse.Namespace) -> int:
+    """Run the benchmark; print the table and the JSON record."""
+    from abm.checkpoint import atomic_write_bytes
+    from planner.errors import InvalidInputError
+
+    if min(args.citizens, args.units, args.goods, args.regions, args.profiles) < 1 or args.days < 1:
+        raise InvalidInputError("bench day: sizes and --days must be positive")
+    rec = bench_day(args.citizens, args.units, args.goods, args.regions, args.profiles, args.days, args.seed)
+    s = rec["sizes"]
+    print(f"day of {s['citizens']} citizens, {s['units']} units ({s['scenario_units']} with learned curves), "
+          f"{s['goods']} goods, {s['regions']} regions, {s['profiles']} profiles; mean of {args.days} days")
+    print(f"{'phase':<10}{'s/day':>10}{'share':>9}")
+    for phase, sec in rec["seconds_per_day"].items():
+        print(f"{phase:<10}{sec:>10.4f}{sec / rec['seconds_per_day_total']:>9.1%}")
+    print(f"{'total':<10}{rec['seconds_per_day_total']:>10.4f}")
+    print(f"agent model (report+execute+collect) / planner = {rec['model_to_planner_ratio']:.3f}; "
+          f"set-up {rec['setup_seconds']:.2f} s, spec {rec['spec_seconds']:.2f} s")
+    text = json.dumps(rec, indent=2, default=float)
+    print(text)
+    if args.json is not None:
+        atomic_write_bytes(Path(args.json), (text + "\n").encode())
+    return 0

@@ -1,0 +1,65 @@
+"""``innatura equilibrium MARKET.json``: competitive equilibrium of a market given as JSON.
+
+Schema: ``{"utility": "cobb-douglas" | "ces" | "linear", "rho": <CES only>, "weights":
+[[agent x good]], "endowments": [[agent x good]]}`` for an exchange economy, or ``"budgets"``
+(one per buyer) and ``"supply"`` (one per good) instead of ``"endowments"`` for a Fisher market.
+Prints a JSON object with ``prices`` (summing to 1), ``allocations``, ``max_excess_demand``,
+``method``, ``iterations`` and the other checks of :class:`planner.exchange.EquilibriumResult`.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import logging
+import os
+import tempfile
+from pathlib import Path
+
+__all__ = ["configure", "run"]
+
+logger = logging.getLogger(__name__)
+
+_METHODS = ("closed-form", "eisenberg-gale", "proportional-response", "tatonnement", "newton")
+
+
+def configure(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("market", help="market JSON file (see the README for the schema)")
+    parser.add_argument("--method", choices=_METHODS, default=None, help="solution method (default: by market)")
+    parser.add_argument("--tol", type=float, default=None, help="target relative equilibrium error")
+    parser.add_argument("--out", default=None, help="also write the JSON result to this file")
+    parser.add_argument("--indent", type=int, default=2, help="JSON indentation (0: one line)")
+
+
+def run(args: argparse.Namespace) -> int:
+    from planner.errors import InvalidInputError
+    from planner.exchange import competitive_equilibrium, market_from_dict
+
+    path = Path(args.market)
+    try:
+        text = path.read_text()
+    except OSError as exc:
+        raise InvalidInputError(f"{path}: cannot read ({exc.strerror})") from None
+    try:
+        data = json.loads(text)
+    except json.JSONDecodeError as exc:
+        raise InvalidInputError(f"{path}: not valid JSON (line {exc.lineno}, column {exc.colno}: {exc.msg})") from None
+    try:
+        market = market_from_dict(data)
+        kwargs = {} if args.tol is None else {"tol": args.tol}
+        result = competitive_equilibrium(market, args.method, **kwargs)
+    except InvalidInputError as exc:
+        raise type(exc)(f"{path}: {exc}") from None
+    record = result.to_dict()
+    text_out = json.dumps(record, indent=args.indent or None)
+    print(text_out)
+    if args.out:
+        out = Path(args.out)
+        fd, tmp = tempfile.mkstemp(dir=out.parent if str(out.parent) else ".", prefix=out.name, suffix=".tmp")
+        with os.fdopen(fd, "w") as fh:
+            fh.write(text_out + "\n")
+        os.replace(tmp, out)
+    if not result.converged:
+        logger.warning("%s: not converged (error %.3g > tol %.3g)", path, result.error, result.tol)
+        return 1
+    return 0

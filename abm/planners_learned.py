@@ -1,0 +1,153 @@
+"""The learned planner as a planning method of the agent model (``planner="learned"``).
+
+:class:`LearnedPlanner` loads a checkpoint written by ``innatura train learned`` and, each night,
+turns the :class:`~abm.planners.PlanningInputs` of a five-regions-style scenario (see
+``scenarios.builders.five_regions``: a common stock good, a capital good, one goods unit per
+region whose labour curve carries the region's productivity) into the policy's inputs:
+
+- implied productivity ``p_r = log q - beta log k0 - (1 - beta) log L_r(q)`` at half the unit's
+  reported capacity, where ``L_r`` is the region's REPORTED labour curve (the curve bakes in
+  the scenario's ``k0``); so a unit that overstates its inputs looks less productive;
+- the audit feature: the agent model has no independent audit, so it is set to ``p_r / alpha``
+  (the report-implied log type), and the aggregate over-reporting feature to 0;
+- capital per region and the national goods stock; the step within the training horizon is
+  ``(day - 1) mod horizon`` (the planner re-plans in episodes of the horizon it was trained on).
+
+The policy's plan (labour shares, consumption and investment shares) becomes unit targets
+(goods unit of region ``r``: the output its reported curve gives for ``l_r`` times the region's
+labour; capital unit: the investment ``x_r``) and the allocation of the goods to each region's
+profile, out of the stock plus planned output. The agent model has no logistic regrowth of the
+stock; everything else (execution with TRUE curves, shortfalls, transport) is the model's.
+"""
+
+from __future__ import annotations
+
+import logging
+import math
+from os import PathLike
+
+import numpy as np
+
+from abm.planners import PlanDecision, PlanningInputs
+from planner.errors import InvalidInputError
+
+__all__ = ["LearnedPlanner"]
+
+logger = logging.getLogger(__name__)
+
+
+class LearnedPlanner:
+    """A trained VAE/GNN/policy planner behind the agent model's planner interface.
+
+    Args:
+        model: directory of a checkpoint (``model.pt`` + ``config.json``).
+        goods: name of the common stock good.
+        capital: name of the capital good.
+    """
+
+    name = "learned"
+
+    def __init__(self, model: str | PathLike[str], goods: str = "goods", capital: str = "capital") -> None:
+        from planner.learned.checkpoint import load_checkpoint
+
+        self.policy, self.config = load_checkpoint(model)
+        self.goods, self.capital = goods, capital
+        self._history: list[np.ndarray] = []
+
+    # -- reading the reports -----------------------------------------------------------------
+    def _indices(self, inputs: PlanningInputs) -> tuple[int, int]:
+        names = inputs.economy.goods
+        for name in (self.goods, self.capital):
+            if name not in names:
+                raise InvalidInputError(f"learned planner: the scenario has no good {name!r} (goods: {list(names)})")
+        return names.index(self.goods), names.index(self.capital)
+
+    def _region_curves(self, inputs: PlanningInputs, g: int) -> list[tuple[object, float, int]]:
+        """Per region: (reported labour function of its goods unit, its capacity, labour good)."""
+        n_regions = inputs.regional_stocks.shape[0]
+        units = np.flatnonzero(inputs.unit_good == g)
+        found: dict[int, tuple[object, float, int]] = {}
+        for cell in inputs.economy.curves:
+            if cell.col != g:
+                continue
+            funcs = cell.curve.input_functions
+            if len(funcs) != units.size:
+                raise InvalidInputError(f"learned planner: curve cell ({cell.row}, {cell.col}) stacks {len(funcs)} units, "
+                                        f"the scenario has {units.size} units of {self.goods!r}")
+            for k, f in enumerate(funcs):
+                if float(f(1.0)) > 0:
+                    r = int(inputs.unit_region[units[k]])
+                    found[r] = (f, float(cell.curve.capacities[k]), int(cell.row))
+        missing = sorted(set(range(n_regions)) - set(found))
+        if missing:
+            raise InvalidInputError(f"learned planner: regions {missing} have no goods unit with a labour curve")
+        return [found[r] for r in range(n_regions)]
+
+    def _features(self, curves) -> np.ndarray:  # noqa: ANN001
+        eco = self.config.economy
+        out = np.zeros((len(curves), 3))
+        for r, (f, cap, _) in enumerate(curves):
+            q = 0.5 * cap
+            labour = max(float(f(q)), 1e-12)
+            p = math.log(q) - eco.beta * math.log(eco.initial_capital) - (1 - eco.beta) * math.log(labour)
+            out[r] = (p, p / eco.alpha, 0.0)
+        return out
+
+    @staticmethod
+    def _output_for_labour(f, cap: float, labour: float) -> float:  # noqa: ANN001
+        """Largest ``q`` in ``[0, cap]`` with ``f(q) <= labour`` (bisection; ``f`` increasing)."""
+        if float(f(cap)) <= labour:
+            return cap
+        lo, hi = 0.0, cap
+        for _ in range(60):
+            mid = 0.5 * (lo + hi)
+            lo, hi = (mid, hi) if float(f(mid)) <= labour else (lo, mid)
+        return lo
+
+    # -- the night ---------------------------------------------------------------------------
+    def plan(self, inputs: PlanningInputs) -> PlanDecision:
+        import torch
+
+        from planner.learned.policy import PlannerInput
+
+        eco = self.config.economy
+        g, kc = self._indices(inputs)
+        n_regions = inputs.regional_stocks.shape[0]
+        if n_regions != eco.n_regions:
+            raise InvalidInputError(f"learned planner: trained for {eco.n_regions} regions, the scenario has {n_regions}")
+        curves = self._region_curves(inputs, g)
+        feats = self._features(curves)
+        if not self._history:
+            self._history = [feats] * self.config.observation.history
+        self._history.append(feats)
+        hist = torch.tensor(np.stack(self._history, axis=1)[None], dtype=torch.float32)
+        capital = torch.tensor(np.maximum(inputs.regional_stocks[:, kc], 1e-6)[None], dtype=torch.float32)
+        stock = float(inputs.stocks[g])
+        t = (inputs.day - 1) % eco.horizon
+        d = self.policy.plan(PlannerInput(hist, capital, torch.tensor([stock], dtype=torch.float32), t))
+        share_c, share_x, lab = (d.share_c[0].double().numpy(), d.share_x[0].double().numpy(), d.labour[0].double().numpy())
+
+        n, m = inputs.economy.bundles.shape
+        q = np.array([self._output_for_labour(f, cap, float(lab[r]) * float(inputs.labour_supply[row]))
+                      for r, (f, cap, row) in enumerate(curves)])
+        available = stock + q.sum()
+        cons, inv = available * share_c, available * share_x
+        production = np.zeros(n)
+        production[g], production[kc] = q.sum(), inv.sum()
+        allocation = np.zeros((n, m))
+        home = np.argmax(inputs.regional_demand, axis=1)  # the profile living in each region
+        np.add.at(allocation[g], home, cons)
+        targets = np.zeros(inputs.unit_good.size)
+        for u, (good, region) in enumerate(zip(inputs.unit_good.tolist(), inputs.unit_region.tolist(), strict=True)):
+            if good == g:
+                targets[u] = q[region]
+            elif good == kc:
+                targets[u] = inv[region]
+        need = inputs.economy.bundles[g] * inputs.economy.population
+        fulfilment = np.divide(allocation[g], need, out=np.ones(m), where=need > 0)
+        return PlanDecision(
+            production=production, allocation=allocation, fulfilment=fulfilment,
+            planned_humanity=float(np.min(fulfilment)) if m else 1.0, unit_targets=targets,
+            info={"planner": "learned", "labour": lab.tolist(), "consumption": cons.tolist(),
+                  "investment": inv.tolist(), "episode_step": t},
+        )

@@ -1,0 +1,135 @@
+"""Random planning economies of any size, as scenario specs (benchmarks, property tests).
+
+:func:`synthetic_spec` draws a productive economy from a seed: ``labour`` labour types, a
+share of industrial goods (capital), final goods; every produced good needs one labour type,
+a few other final goods (small constant coefficients, so the economy is productive) and, for
+some, a capital good. ``units`` production units make randomly chosen goods, stacked two or
+more per good where possible: each with power-law curves (``scale * q ** exponent``) for one
+or two inputs, a bounded first unit (exponent >= 1, as the scenario checks require) and an
+unbounded last one. Profiles are sparse bundles of final goods. Regions form a connected
+small-world graph. Stocks start at a few days of demand. Everything is drawn from
+``numpy.random.default_rng(seed)``.
+"""
+
+from __future__ import annotations
+
+import logging
+
+import numpy as np
+
+__all__ = ["synthetic_spec"]
+
+logger = logging.getLogger(__name__)
+
+
+def synthetic_spec(
+    citizens: int = 1000,
+    units: int = 20,
+    goods: int = 30,
+    regions: int = 4,
+    profiles: int = 5,
+    seed: int = 0,
+    bundle_size: int = 5,
+    inputs_per_good: int = 3,
+    name: str = "synthetic",
+):  # noqa: ANN201 (a scenarios.spec.ScenarioSpec)
+    """A random, productive economy as a validated :class:`scenarios.spec.ScenarioSpec`.
+
+    Args:
+        citizens: total population, split over profiles at random.
+        units: production units with learned curves (goods without units get implicit
+            workshops in the model).
+        goods: number of goods (labour types included, at least 6).
+        regions: regions on a connected small-world graph (a path when fewer than 4).
+        profiles: consumption profiles.
+        seed: the only source of randomness.
+        bundle_size: final goods per profile bundle.
+        inputs_per_good: constant final-good inputs per produced good.
+        name: the scenario's name.
+    """
+    from scenarios.loader import spec_from_dict
+
+    rng = np.random.default_rng(seed)
+    goods = max(int(goods), 6)
+    n_lab = max(1, min(5, goods // 10))
+    n_ind = max(1, goods // 20)
+    n_fin = goods - n_lab - n_ind
+    names = [f"f{k}" for k in range(n_fin)] + [f"k{k}" for k in range(n_ind)] + [f"Lb{k}" for k in range(n_lab)]
+    kinds = ["final"] * n_fin + ["industrial"] * n_ind + ["labour"] * n_lab
+    produced = names[: n_fin + n_ind]
+    finals = names[:n_fin]
+    # units: goods chosen at random, two per good where possible
+    n_units = int(min(units, 2 * len(produced)))
+    unit_goods = rng.choice(len(produced), size=max(1, n_units // 2), replace=False)
+    unit_list = []
+    curve_cells: set[tuple[str, str]] = set()
+    region_names = [f"r{k}" for k in range(regions)]
+    for k in range(n_units):
+        j = int(unit_goods[k % unit_goods.size])
+        good = produced[j]
+        first = k < unit_goods.size
+        picks = rng.choice(n_fin, size=min(2, n_fin), replace=False)
+        inputs = {}
+        for i in picks[: 1 + int(rng.random() < 0.5)]:
+            if finals[i] == good:
+                continue
+            exponent = float(rng.uniform(1.0, 1.3)) if first else float(rng.uniform(0.8, 1.3))
+            # coefficient g(q)/q of about 0.01-0.04 at an order of 1000 units
+            scale = float(rng.uniform(0.01, 0.04)) * 1000.0 ** (1.0 - exponent)
+            inputs[finals[i]] = {"scale": scale, "exponent": exponent}
+            curve_cells.add((finals[i], good))
+        unit_list.append({
+            "name": f"u{k}", "good": good, "region": region_names[int(rng.integers(regions))],
+            "capacity": float(rng.uniform(200.0, 2000.0)) if first else float("inf"), "inputs": inputs,
+        })
+    # stack order: the scenario stacks units of a good in file order, bounded ones first
+    unit_list.sort(key=lambda u: (u["good"], np.isinf(u["capacity"])))
+    seen: dict[str, int] = {}
+    for u in unit_list:
+        seen[u["good"]] = seen.get(u["good"], 0) + 1
+    coefficients: dict[str, dict[str, float]] = {}
+    for j, good in enumerate(produced):
+        col = {names[n_fin + n_ind + int(rng.integers(n_lab))]: float(rng.uniform(0.001, 0.01))}
+        for i in rng.choice(n_fin, size=min(inputs_per_good, n_fin), replace=False):
+            if finals[i] != good and (finals[i], good) not in curve_cells:
+                col[finals[i]] = float(rng.uniform(0.005, 0.04))
+        if kinds[j] == "final" and rng.random() < 0.5:
+            cap = names[n_fin + int(rng.integers(n_ind))]
+            if (cap, good) not in curve_cells:
+                col[cap] = float(rng.uniform(0.01, 0.05))
+        coefficients[good] = col
+    shares = rng.dirichlet(np.ones(profiles))
+    counts = np.floor(shares * citizens).astype(int)
+    counts[0] += citizens - counts.sum()
+    profile_list = []
+    for p in range(profiles):
+        items = rng.choice(n_fin, size=min(bundle_size, n_fin), replace=False)
+        profile_list.append({"name": f"p{p}", "population": int(counts[p]),
+                             "bundle": {finals[i]: float(rng.uniform(0.1, 2.0)) for i in items}})
+    demand = np.zeros(len(names))
+    for prof in profile_list:
+        for g, v in prof["bundle"].items():
+            demand[names.index(g)] += v * prof["population"]
+    inventory = {g: float(3.0 * demand[i] + 10.0) for i, g in enumerate(names[: n_fin])}
+    inventory.update({g: float(citizens * 0.05 + 10.0) for g in names[n_fin: n_fin + n_ind]})
+    labour = {g: float(citizens * 2.0) for g in names[n_fin + n_ind:]}
+    if regions >= 4:
+        graph = {"generator": "connected_watts_strogatz_graph", "params": {"n": regions, "k": 4 if regions > 4 else 2, "p": 0.2},
+                 "prefix": "r", "capacity": float(citizens * 50.0), "loss": 0.01, "seed": int(seed)}
+    else:
+        graph = {"generator": "path_graph", "params": {"n": regions}, "prefix": "r", "loss": 0.01}
+    data = {
+        "scenario": {"name": name, "description": f"random economy: {goods} goods, {n_units} units, {citizens} citizens",
+                     "days": 30, "seed": int(seed)},
+        "goods": [{"name": g, "kind": k, "externality": float(rng.uniform(0, 0.01)) if k != "labour" else 0.0}
+                  for g, k in zip(names, kinds, strict=True)],
+        "coefficients": coefficients,
+        "profiles": profile_list,
+        "units": unit_list,
+        "regions": graph,
+        "inventory": inventory,
+        "labour": labour,
+        "planning": {"investment_share": 0.3},
+        "losses": {"enabled": False, "events": [{"goods": finals[:3], "probability": 0.1, "fraction": 0.2}]},
+    }
+    return spec_from_dict(data, source=f"<synthetic seed={seed}>")

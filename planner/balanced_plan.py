@@ -1,0 +1,185 @@
+"""A fast daily plan for large economies: equal fulfilment and balanced capital growth.
+
+:func:`planner.daily_plan.plan_day` solves the two stages of the bounded daily plan as exact
+lexicographic LPs; on seed-style economies with thousands of goods, ``(I - A)^{-1}`` is
+dense and each simplex iteration costs ``O(n^2)``. ``method="balanced"`` keeps the
+constraints of ``docs/model.md`` and changes only the objectives to ones that a scalar
+search can solve with sparse products:
+
+1. **Consumption.** The largest *common* fulfilment ``t`` in ``[0, 1]`` whose least
+   production fits. This is exactly the maximin optimum of stage 1 (``max min_p c_p``) with
+   its least production; profiles are not raised above ``t`` (no second priority).
+2. **Investment.** The largest ``theta`` such that every capital good ``k`` that can grow
+   grows by ``theta (s_k + 1)`` (balanced relative growth, the maximin analogue of the LP's
+   sum of relative growth), with the least final-good production it needs. Final goods are
+   not retained beyond that.
+
+For a target (consumption ``t * need`` or capital ``y_K``), the least final-good production
+is the least solution of ``y = max(0, F_FF y + b)`` (``b``: what the target needs minus the
+final stock left), found by the monotone iteration from ``y = 0``, which converges at the
+rate ``rho(F_FF)``. Feasibility is monotone in ``t`` and ``theta``: bisection finds both.
+"""
+
+from __future__ import annotations
+
+import logging
+
+import numpy as np
+import scipy.sparse as sp
+from scipy.optimize import brentq
+
+from planner._plan_inputs import PlanInputs, secant_slopes
+from planner.errors import ConvergenceError, InvalidInputError
+
+__all__ = ["balanced_stages"]
+
+logger = logging.getLogger(__name__)
+
+_BISECTIONS = 60
+
+
+def _matrix(inp: PlanInputs, slopes: np.ndarray) -> sp.csr_matrix:
+    if not inp.curves:
+        return inp.A0
+    return (inp.A0 + sp.csr_matrix((slopes, (inp.curve_rows, inp.curve_cols)), shape=(inp.n, inp.n))).tocsr()
+
+
+def _blocks(inp: PlanInputs, slopes: np.ndarray, fin: np.ndarray, cache: dict):
+    """``F`` and its final-goods block at the given curve slopes (cached by value)."""
+    key = slopes.tobytes()
+    if key not in cache:
+        A = _matrix(inp, slopes)
+        cache.clear()
+        cache[key] = (A, A[fin][:, fin].tocsr())
+    return cache[key]
+
+
+class _Stage:
+    """Least final production and feasibility of one stage's targets."""
+
+    def __init__(self, inp: PlanInputs, base: np.ndarray, final_left: np.ndarray, bound: np.ndarray, cap: np.ndarray):
+        self.inp, self.base = inp, base
+        self.final_left, self.bound, self.cap = final_left, bound, cap
+        self.fin = np.flatnonzero(inp.final)
+        self.slopes = self._slopes(np.zeros(inp.n))
+        self.sweeps = 0
+        self._cache: dict = {}
+
+    def _slopes(self, y: np.ndarray) -> np.ndarray:
+        return secant_slopes(self.inp, self.base, self.base + y)
+
+    def least_production(self, target: np.ndarray, direct_need: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """Production ``y`` (target on non-final goods, least solution on final goods) and slopes."""
+        inp = self.inp
+        y = target.copy()
+        slopes = self.slopes
+        for _ in range(20 if inp.curves else 1):
+            A, AFF = _blocks(inp, slopes, self.fin, self._cache)
+            b = direct_need[self.fin] - self.final_left[self.fin]
+            if target.any():
+                b = b + (A @ target)[self.fin]
+            z = np.zeros(self.fin.size)
+            for k in range(100_000):
+                z_new = np.maximum(AFF @ z + b, 0.0)
+                self.sweeps += 1
+                if np.max(np.abs(z_new - z), initial=0.0) <= 1e-13 * (1.0 + np.max(z_new, initial=0.0)):
+                    z = z_new
+                    break
+                z = z_new
+            else:
+                raise ConvergenceError("balanced plan: least-production iteration did not converge", iterations=k)
+            y_new = target.copy()
+            y_new[self.fin] = z
+            new_slopes = self._slopes(y_new)
+            done = np.allclose(new_slopes, slopes, rtol=1e-9, atol=1e-15)
+            y, slopes = y_new, new_slopes
+            if done:
+                break
+        if inp.curves:
+            self.slopes = slopes  # warm start for the next target of the search
+        return y, slopes
+
+    def excess(self, y: np.ndarray, slopes: np.ndarray) -> float:
+        """Largest scaled violation of the bounds by production ``y`` (``<= 0``: it fits)."""
+        inp = self.inp
+        rows = ~inp.final
+        use = _blocks(inp, slopes, self.fin, self._cache)[0] @ y
+        over_rows = (use[rows] - self.bound[rows]) / (1.0 + np.abs(self.bound[rows]))
+        finite = np.isfinite(self.cap)
+        over_cap = (y[finite] - self.cap[finite]) / (1.0 + self.cap[finite])
+        return float(max(over_rows.max(initial=-np.inf), over_cap.max(initial=-np.inf), -1.0))
+
+    def fits(self, y: np.ndarray, slopes: np.ndarray) -> bool:
+        return self.excess(y, slopes) <= 1e-9
+
+
+def _largest_feasible(excess, hi: float) -> float:
+    """Largest ``s`` in ``[0, hi]`` with ``excess(s) <= 1e-9`` for a continuous, non-decreasing
+    ``excess``: Brent's method on the crossing, then a bisection guard onto the feasible side."""
+    if excess(hi) <= 1e-9:
+        return hi
+    if excess(0.0) > 1e-9:
+        return 0.0
+    root = brentq(lambda v: excess(v) - 0.5e-9, 0.0, hi, xtol=1e-13 * hi, rtol=1e-12, maxiter=200)
+    lo = root
+    for _ in range(_BISECTIONS):
+        if excess(lo) <= 1e-9:
+            return lo
+        lo = lo * (1.0 - 1e-9) - 1e-13 * hi
+        if lo <= 0.0:
+            return 0.0
+    return 0.0
+
+
+def balanced_stages(inp: PlanInputs) -> dict:
+    """Both stages of ``method="balanced"``; returns the arrays :func:`plan_day` assembles."""
+    n = inp.n
+    keep = 1.0 - inp.sigma
+    need = inp.bundles * inp.population
+    need_total = need.sum(axis=1)
+    active = need.sum(axis=0) > 0
+    zero = np.zeros(n)
+
+    # stage 1: common fulfilment t
+    bound1 = keep * np.where(inp.industrial, inp.stocks, inp.labour_supply)
+    cap1 = np.where(inp.final, keep * inp.capacity, 0.0)
+    s1 = _Stage(inp, zero, inp.stocks, bound1, cap1)
+
+    def solve1(t: float):
+        return s1.least_production(zero, t * need_total)
+
+    t = _largest_feasible(lambda t: s1.excess(*solve1(t)), 1.0) if active.any() else 1.0
+    xC, slopes1 = solve1(t)
+    fulfil = np.where(active, t, 1.0)
+    consumption = need @ fulfil
+    use_C = _matrix(inp, slopes1) @ xC
+
+    # stage 2: balanced capital growth theta
+    final_left = np.maximum(inp.stocks + xC - use_C - consumption, 0.0)
+    bound2 = np.maximum(np.where(inp.industrial, inp.stocks, inp.labour_supply) - use_C, 0.0)
+    cap2 = np.where(inp.labour, 0.0, np.maximum(inp.capacity - xC, 0.0))
+    s2 = _Stage(inp, xC, np.where(inp.final, final_left, 0.0), bound2, cap2)
+    A = _matrix(inp, s2.slopes)
+    limited = (A[~inp.final] != 0).astype(float).T @ (bound2[~inp.final] <= 0)  # needs an exhausted row
+    grow = inp.industrial & (cap2 > 0) & (np.asarray(limited).ravel() == 0)
+    g = np.where(grow, inp.stocks + 1.0, 0.0)
+    theta, xI, slopes2 = 0.0, zero, s2.slopes
+    if grow.any():
+        hi = float(np.min(cap2[grow] / g[grow]))
+        if not np.isfinite(hi):
+            hi = 1.0
+            for _ in range(200):
+                if not s2.fits(*s2.least_production(2 * hi * g, zero)):
+                    break
+                hi *= 2
+            else:
+                raise InvalidInputError("investment stage is unbounded: capital goods can grow without limit")
+            hi *= 2
+        theta = _largest_feasible(lambda th: s2.excess(*s2.least_production(th * g, zero)), hi)
+        xI, slopes2 = s2.least_production(theta * g, zero)
+    use_I = _matrix(inp, slopes2) @ xI
+    logger.debug("balanced plan: t=%.6g theta=%.6g sweeps=%d", t, theta, s1.sweeps + s2.sweeps)
+    return {
+        "xC": xC, "xI": xI, "fulfil": fulfil, "use_C": use_C, "use_I": use_I,
+        "sweeps": s1.sweeps + s2.sweeps, "consumption": consumption,
+    }

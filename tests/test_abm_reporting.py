@@ -1,0 +1,125 @@
+"""Active learning of curves, reporting strategies, validation, and the strategy/defence hooks."""
+
+from __future__ import annotations
+
+import logging
+
+import numpy as np
+import pytest
+
+from abm import reporting
+from abm.active_learning import SampledInput, UnitSamples, curve_error, learn_units
+from abm.day import report
+from abm.execution import produce
+from abm.model import PlanningEconomy
+from abm.reporting import CITIZEN_STRATEGIES, DEFENCES, NightReports, validate_factors
+
+logging.getLogger("planner").setLevel(logging.ERROR)
+
+
+def _true(u, q):
+    scale = [np.array([0.01, 0.005]), np.array([1e-6, 0.001])][u]
+    exponent = [np.array([0.5, 1.0]), np.array([2.0, 1.0])][u]
+    return scale * q**exponent
+
+
+@pytest.mark.parametrize("unit,top", [(0, 500.0), (1, 1000.0)])
+def test_curve_error_shrinks_as_the_query_budget_grows(unit, top):
+    errors = []
+    for budget in (2, 4, 8, 16, 32):
+        samples = learn_units(_true, 2, np.array([2, 2]), np.array([500.0, 1000.0]), budget)
+        errors.append(curve_error(_true, samples[unit], unit, top))
+    assert all(b < a for a, b in zip(errors, errors[1:], strict=False)), errors
+    assert errors[-1] < 0.15 * errors[0]
+
+
+def test_sampled_input_interpolates_and_extrapolates_power_laws():
+    q = np.array([100.0, 200.0, 400.0])
+    f = SampledInput(tuple(q), tuple(3e-4 * q**2))
+    assert f(0.0) == 0.0 and f(200.0) == pytest.approx(12.0)
+    assert f(800.0) == pytest.approx(3e-4 * 800**2, rel=1e-9)  # power law through the last two samples
+    assert f.derivative(800.0) == pytest.approx(2 * 3e-4 * 800, rel=1e-9)
+    g = SampledInput(tuple(q), tuple(q), factor=1.5)
+    assert g(100.0) == pytest.approx(150.0)
+
+
+def test_observations_refine_samples():
+    s = UnitSamples(np.array([100.0]), np.array([[1.0]]))
+    assert s.add(50.0, np.array([0.4]))
+    assert not s.add(50.01, np.array([0.4]), min_gap=1e-3)
+    assert list(s.qs) == [50.0, 100.0]
+    for q in np.linspace(1, 99, 40):
+        s.add(float(q), np.array([q / 100.0]))
+    s.prune(10)
+    assert s.qs.size == 10 and s.qs[-1] == 100.0
+
+
+def test_validation_clips_and_flags_absurd_reports():
+    clean, flagged = validate_factors(np.array([1.0, np.nan, -2.0, 1e9, 3.0]), 0.0, 10.0)
+    np.testing.assert_array_equal(clean, [1.0, 1.0, 0.0, 10.0, 3.0])
+    np.testing.assert_array_equal(flagged, [False, True, True, True, False])
+
+
+def test_misreporting_changes_reports_never_true_execution():
+    honest = PlanningEconomy("selviaria", rng=5)
+    liars = PlanningEconomy("selviaria", rng=5, misreport_share=1.0, unit_misreport=("overstate_inputs", 2.0),
+                            citizen_misreport=("inflate", 1.5))
+    lay_h, lay_l = honest.layout, liars.layout
+    # the first night's reports differ: the planner sees twice the learned input use
+    report(honest)
+    report(liars)
+    u = 0
+    rep_h = [f(300.0) for f in honest.reported_inputs(u)]
+    rep_l = [f(300.0) for f in liars.reported_inputs(u)]
+    np.testing.assert_allclose(rep_l, 2.0 * np.array(rep_h))
+    honest = PlanningEconomy("selviaria", rng=5)
+    liars = PlanningEconomy("selviaria", rng=5, misreport_share=1.0, unit_misreport=("overstate_inputs", 2.0),
+                            citizen_misreport=("inflate", 1.5))
+    honest.step()
+    liars.step()
+    assert liars.model_frame()["report_input_factor"].iloc[0] > 1.0
+    assert liars.model_frame()["report_demand_factor"].iloc[0] == pytest.approx(1.5)
+    # ... but the true technology, and so execution for the same targets, is the same
+    targets = np.array([400.0, 300.0, 200.0, 50.0, 50.0, 50.0, 10.0])
+    stocks = np.full((3, 6), 1e6)
+    args = (lay_h.unit_region, lay_h.unit_good)
+    a = produce(targets, *args, lay_h.true_inputs, stocks, lay_h.labour_supply, lay_h.industrial, lay_h.labour_mask)
+    b = produce(targets, lay_l.unit_region, lay_l.unit_good, lay_l.true_inputs, stocks, lay_l.labour_supply,
+                lay_l.industrial, lay_l.labour_mask)
+    np.testing.assert_array_equal(a.entry_use, b.entry_use)
+    np.testing.assert_array_equal(a.output, b.output)
+    # and what the liars' units actually used is their TRUE use at their output
+    out = liars.last_outcome
+    np.testing.assert_allclose(out.production.entry_use, lay_l.true_inputs.use(out.production.output))
+
+
+def test_new_strategy_and_defence_plug_in(monkeypatch):
+    monkeypatch.setitem(CITIZEN_STRATEGIES, "hoard", lambda ctx: 1.0 + ctx.param * ctx.day)
+    seen = []
+
+    def audit(reports: NightReports, evidence) -> NightReports:  # noqa: ANN001
+        seen.append(evidence.day)
+        return NightReports(np.minimum(reports.citizen_factor, 1.2), reports.unit_input_factor,
+                            reports.unit_capacity, reports.flags + 1)
+
+    monkeypatch.setitem(DEFENCES, "cap-demand", audit)
+    model = PlanningEconomy("selviaria", rng=0, misreport_share=1.0, citizen_misreport=("hoard", 0.5),
+                            defences=("cap-demand",))
+    model.step()
+    model.step()
+    assert seen == [1, 2]
+    assert model.state.citizen_factor.max() == pytest.approx(1.2)
+    assert model.model_frame()["misreport_flags"].iloc[-1] >= 1
+
+
+def test_unknown_names_are_rejected():
+    from planner.errors import InvalidInputError
+
+    with pytest.raises(InvalidInputError, match="planner"):
+        PlanningEconomy("selviaria", rng=0, planner="oracle")
+    with pytest.raises(InvalidInputError, match="strategy"):
+        PlanningEconomy("selviaria", rng=0, misreport_share=1.0, citizen_misreport=("lie-big", 2.0))
+    model = PlanningEconomy("selviaria", rng=0, defences=("nope",))
+    with pytest.raises(InvalidInputError, match="defence"):
+        model.step()
+    assert reporting.strategy_codes(["honest", "noise"], CITIZEN_STRATEGIES)[0].tolist() == [0, 2]
