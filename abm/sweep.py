@@ -90,8 +90,16 @@ def _record(config: Mapping[str, Any], rid: str, metrics: Mapping[str, Any]) -> 
 
 
 def _execute(run_fn: RunFn, config: dict[str, Any]) -> dict[str, Any]:
-    """Runs one configuration (in a worker); returns its metrics as a plain dict."""
-    return dict(run_fn(dict(config)))
+    """Runs one configuration (here or in a worker); returns its metrics as a plain dict.
+
+    BLAS runs on one thread wherever the run executes: a multi-threaded reduction sums in an
+    order that depends on the thread count, and Dask workers pin it to one, so without this the
+    same configuration could differ in the last bits between a local run and a Dask run.
+    """
+    from threadpoolctl import threadpool_limits
+
+    with threadpool_limits(limits=1):
+        return dict(run_fn(dict(config)))
 
 
 def collect_runs(out_dir: str | os.PathLike[str]) -> pd.DataFrame:

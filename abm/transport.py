@@ -1,8 +1,11 @@
 """Transport of goods along the region graph (shortest paths, edge capacities, losses).
 
 Vectorised over regions and goods: one call ships every surplus to every deficit at once with
-a proportional transportation plan (see :func:`transport`). Conventions as in
-:mod:`abm.execution`: ``R`` regions, ``n`` goods, ``D`` directed edges.
+a proportional transportation plan (see :func:`transport`), in a few rounds that reuse the
+capacity earlier rounds left. The plan of a round is the outer product of surpluses and
+deficit shares, so nothing of shape ``(R, R, n)`` is ever built: edge loads, departures and
+arrivals are ``(R, R) @ (R, n)`` matrix products. Conventions as in :mod:`abm.execution`:
+``R`` regions, ``n`` goods, ``D`` directed edges.
 """
 
 from __future__ import annotations
@@ -12,7 +15,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-__all__ = ["TransportResult", "route_incidence", "path_keep", "transport"]
+__all__ = ["TransportResult", "PathKeep", "route_incidence", "path_keep", "transport"]
 
 logger = logging.getLogger(__name__)
 
@@ -22,14 +25,32 @@ _MARGIN = 1.0 - 1e-12
 
 @dataclass(frozen=True, eq=False)
 class TransportResult:
-    """Shipments of one call: ``stocks`` after transport, per directed edge the goods it carried
-    ``shipped`` ``(D, n)``, per good what was ``lost`` on the way ``(n,)``, and the ``load``
-    each edge carried (all goods) ``(D,)``."""
+    """Shipments of one call: ``stocks`` after transport, per good what was ``lost`` on the way
+    ``(n,)``, the ``load`` each directed edge carried (all goods) ``(D,)`` and the units each
+    region sent (``sent``, before losses) and received (``received``, after losses), ``(R, n)``."""
 
     stocks: np.ndarray
-    shipped: np.ndarray
     lost: np.ndarray
     load: np.ndarray
+    sent: np.ndarray
+    received: np.ndarray
+
+
+@dataclass(frozen=True, eq=False)
+class PathKeep:
+    """Share of a shipment that arrives along each shortest path, per good.
+
+    ``matrix[a * R + b, g]`` is the share of good ``g`` sent from ``a`` that reaches ``b``.
+    When every edge's loss composes as ``1 - (1 - l_e)(1 - l_g)`` (an edge rate and a good
+    rate), the matrix factors as ``pair[ab] * good[g] ** hops[ab]`` and transport uses the
+    factors (``factored``), one ``(R, R) @ (R, n)`` product per distinct path length.
+    """
+
+    matrix: np.ndarray
+    pair: np.ndarray
+    hops: np.ndarray
+    good: np.ndarray
+    factored: bool
 
 
 def route_incidence(graph, src: np.ndarray, dst: np.ndarray) -> np.ndarray:  # noqa: ANN001
@@ -51,13 +72,77 @@ def route_incidence(graph, src: np.ndarray, dst: np.ndarray) -> np.ndarray:  # n
     return sp.csr_matrix(P.astype(float))
 
 
+def path_keep(paths, loss_rate: np.ndarray) -> PathKeep:  # noqa: ANN001
+    """Share of a shipment that arrives along each shortest path, per good (:class:`PathKeep`)."""
+    loss = np.asarray(loss_rate, dtype=float)
+    D = paths.shape[1]
+    if loss.ndim == 1:
+        loss = loss[:, None]
+    lk = np.log1p(-np.minimum(loss, 1.0 - 1e-15))  # (D, n)
+    matrix = np.exp(paths @ lk)
+    hops = np.asarray(paths.sum(axis=1)).ravel().round().astype(np.int64)
+    n = lk.shape[1]
+    if D == 0:
+        return PathKeep(matrix, np.ones(paths.shape[0]), hops, np.ones(n), False)
+    b = lk[0, :] - lk[0, 0]  # log keep of the good part, up to a constant moved into the edges
+    a = lk[:, 0]
+    factored = bool(np.allclose(lk, a[:, None] + b[None, :], rtol=0.0, atol=1e-14))
+    return PathKeep(matrix, np.exp(paths @ a), hops, np.exp(b), factored)
+
+
+def _round(S, need, paths, pr, cap, keep, cols_ok):  # noqa: ANN001, ANN202
+    """One proportional round; returns (out, arrive, lost per good, pair flows) or None."""
+    R = S.shape[0]
+    tot_s, tot_n = S.sum(axis=0), need.sum(axis=0)
+    fair = need * np.minimum(1.0, np.divide(tot_s, tot_n, out=np.ones_like(tot_s), where=tot_n > 0))
+    deficit = np.maximum(fair - S, 0.0)
+    surplus = np.maximum(S - fair, 0.0)
+    tot_d, tot_sp = deficit.sum(axis=0), surplus.sum(axis=0)
+    cols = np.flatnonzero((tot_d > 0) & (tot_sp > 0) & cols_ok)  # only goods that move at all
+    if cols.size == 0:
+        return None
+    send_frac = np.minimum(1.0, np.divide(tot_d[cols], tot_sp[cols]))
+    s = surplus[:, cols] * (send_frac * _MARGIN)  # what each region offers, (R, c)
+    sh = deficit[:, cols] / tot_d[cols]  # each region's share of the deficits, (R, c)
+    off = 1.0 - np.eye(R)
+    pair = (s @ sh.T) * off  # units a -> b, all goods, (R, R)
+    load = paths.T @ pair.ravel()
+    if np.any(load > cap):
+        edge_scale = np.minimum(1.0, np.divide(cap, load, out=np.ones_like(load), where=load > cap))
+        pair_scale = np.ones(R * R)
+        rows = np.flatnonzero(np.diff(paths.indptr) > 0)
+        pair_scale[rows] = np.minimum.reduceat(edge_scale[paths.indices], paths.indptr[rows])
+        ps = pair_scale.reshape(R, R) * off
+        pair = pair * ps
+        load = paths.T @ pair.ravel()
+    else:
+        ps = off
+    out = s * (ps @ sh)  # (R, c): a sends sum_b ps_ab s_ag sh_bg
+    if keep is None:
+        arr_w = ps.T @ s  # no losses
+    elif keep.factored:
+        arr_w = np.zeros_like(s)
+        wk = ps * keep.pair.reshape(R, R)
+        hop = keep.hops.reshape(R, R)
+        for h in np.unique(hop[off > 0]):
+            term = np.where(hop == h, wk, 0.0).T @ s
+            arr_w += term * (keep.good[cols] ** h)[None, :]
+    else:
+        k3 = keep.matrix[:, cols].reshape(R, R, cols.size)
+        arr_w = np.einsum("ab,abg,ag->bg", ps, k3, s)
+    arrive = sh * arr_w
+    out = np.minimum(out, S[:, cols])
+    return cols, out, arrive, load
+
+
 def transport(
     stocks: np.ndarray,
     need: np.ndarray,
-    paths: np.ndarray,
+    paths,  # noqa: ANN001
     capacity: np.ndarray,
     loss_rate: np.ndarray,
-    keep: np.ndarray | None = None,
+    keep: PathKeep | np.ndarray | None = None,
+    rounds: int = 3,
 ) -> TransportResult:
     """Ship goods from regions with a surplus to regions with a deficit along shortest paths.
 
@@ -67,7 +152,9 @@ def transport(
     (a proportional transportation plan: region ``a`` sends ``b`` the share
     ``deficit_b / sum deficit`` of its surplus, or less when surpluses exceed deficits). The
     plan is scaled down on edges whose ``capacity`` (units of all goods) it would exceed, and
-    each edge of a path loses its ``loss_rate`` of what it carries.
+    each edge of a path loses its ``loss_rate`` of what it carries. Up to ``rounds`` rounds
+    run, each on the stocks, deficits and edge capacity the previous ones left, so capacity a
+    blocked pair could not use goes to the pairs that can still be served.
 
     Args:
         stocks: stocks, shape ``(R, n)``; not modified.
@@ -76,6 +163,7 @@ def transport(
         capacity: units each directed edge can still carry, shape ``(D,)``.
         loss_rate: share lost on each edge per good, ``(D, n)`` (or ``(D,)``).
         keep: :func:`path_keep` of ``paths`` and ``loss_rate``, if precomputed.
+        rounds: at most this many proportional rounds.
 
     Returns:
         :class:`TransportResult`.
@@ -83,50 +171,32 @@ def transport(
     S = np.array(stocks, dtype=float, copy=True)
     R, n = S.shape
     D = paths.shape[1]
-    shipped = np.zeros((D, n))
     lost = np.zeros(n)
+    sent = np.zeros((R, n))
+    received = np.zeros((R, n))
+    total_load = np.zeros(D)
     if D == 0 or R < 2:
-        return TransportResult(S, shipped, lost, np.zeros(D))
+        return TransportResult(S, lost, total_load, sent, received)
+    if keep is not None and not isinstance(keep, PathKeep):
+        keep = PathKeep(np.asarray(keep, dtype=float), np.ones(R * R), np.zeros(R * R, np.int64), np.ones(n), False)
+    elif keep is None and np.any(np.asarray(loss_rate) > 0):
+        keep = path_keep(paths, loss_rate)
     need = np.asarray(need, dtype=float)
-    tot_s, tot_n = S.sum(axis=0), need.sum(axis=0)
-    fair = need * np.minimum(1.0, np.divide(tot_s, tot_n, out=np.ones_like(tot_s), where=tot_n > 0))
-    deficit = np.maximum(fair - S, 0.0)
-    surplus = np.maximum(S - fair, 0.0)
-    tot_d, tot_sp = deficit.sum(axis=0), surplus.sum(axis=0)
-    cols = np.flatnonzero((tot_d > 0) & (tot_sp > 0))  # only goods that move at all
-    if cols.size == 0:
-        return TransportResult(S, shipped, lost, np.zeros(D))
-    send_frac = np.minimum(1.0, tot_d[cols] / tot_sp[cols])
-    share_in = deficit[:, cols] / tot_d[cols]
-    flow = (surplus[:, cols] * send_frac)[:, None, :] * share_in[None, :, :]  # (R, R, c): a -> b
-    idx = np.arange(R)
-    flow[idx, idx, :] = 0.0
-    flow = flow.reshape(R * R, cols.size) * _MARGIN
-    Pf = paths
-    load = Pf.T @ flow.sum(axis=1)
-    cap = np.asarray(capacity, dtype=float)
-    if np.any(load > cap):
-        edge_scale = np.minimum(1.0, np.divide(cap, load, out=np.ones_like(load), where=load > cap))
-        pair_scale = np.ones(R * R)
-        rows = np.flatnonzero(np.diff(Pf.indptr) > 0)
-        pair_scale[rows] = np.minimum.reduceat(edge_scale[Pf.indices], Pf.indptr[rows])
-        flow *= pair_scale[:, None]
-        load = Pf.T @ flow.sum(axis=1)
-    if keep is None:
-        loss = np.asarray(loss_rate, dtype=float)
-        loss = np.broadcast_to(loss[:, None] if loss.ndim == 1 else loss, (D, n))
-        kept = np.exp(Pf @ np.log1p(-np.minimum(loss[:, cols], 1.0 - 1e-15)))
-    else:
-        kept = keep[:, cols]
-    out = flow.reshape(R, R, cols.size).sum(axis=1)
-    arrive = (flow * kept).reshape(R, R, cols.size).sum(axis=0)
-    S[:, cols] = np.maximum(S[:, cols] - out, 0.0) + arrive
-    lost[cols] = (flow * (1.0 - kept)).sum(axis=0)
-    shipped[:, cols] = Pf.T @ flow
-    return TransportResult(S, shipped, lost, load)
-
-
-def path_keep(paths, loss_rate: np.ndarray) -> np.ndarray:  # noqa: ANN001
-    """Share of a shipment that arrives along each shortest path, per good: ``(R * R, n)``."""
-    loss = np.asarray(loss_rate, dtype=float)
-    return np.exp(paths @ np.log1p(-np.minimum(loss, 1.0 - 1e-15)))
+    cap = np.asarray(capacity, dtype=float).copy()
+    cols_ok = np.ones(n, dtype=bool)
+    for _ in range(max(int(rounds), 1)):
+        if not np.any(cap > 0):
+            break
+        res = _round(S, need, paths, None, cap, keep, cols_ok)
+        if res is None:
+            break
+        cols, out, arrive, load = res
+        S[:, cols] = np.maximum(S[:, cols] - out, 0.0) + arrive
+        sent[:, cols] += out
+        received[:, cols] += arrive
+        lost[cols] += out.sum(axis=0) - arrive.sum(axis=0)
+        total_load += load
+        cap = np.maximum(cap - load, 0.0)
+        if load.sum() <= 1e-9 * max(total_load.sum(), 1e-300):
+            break
+    return TransportResult(S, lost, total_load, sent, received)

@@ -7,6 +7,7 @@ from dataclasses import dataclass
 import numpy as np
 import scipy.sparse as sp
 
+from planner._curve_bank import CurveBank
 from planner.curves import X_FLOOR
 from planner.economy import CurveCell, Economy
 from planner.errors import InvalidInputError
@@ -38,6 +39,7 @@ class PlanInputs:
     curve_cols: np.ndarray
     bundles: np.ndarray
     population: np.ndarray
+    bank: CurveBank
 
     @property
     def n(self) -> int:
@@ -141,6 +143,7 @@ def validate_plan_inputs(
         curve_cols=np.array([c.col for c in cells], dtype=np.int64),
         bundles=B,
         population=economy.population,
+        bank=CurveBank(cells),
     )
 
 
@@ -153,14 +156,20 @@ def secant_slopes(inp: PlanInputs, base: np.ndarray, point: np.ndarray) -> np.nd
     Shapes:
         ``base``, ``point``: ``(n,)``; returns ``(n_curves,)``.
     """
-    out = np.empty(len(inp.curves))
-    for k, (_, col, curve) in enumerate(inp.curves):
-        b, p = float(base[col]), float(point[col])
-        if abs(p - b) > 1e-9 * max(1.0, abs(b)):
-            g1 = float(curve(p)) * p
-            g0 = float(curve(b)) * b
-            out[k] = (g1 - g0) / (p - b)
-        else:
-            bb = max(b, X_FLOOR)
-            out[k] = float(curve(bb)) + float(curve.derivative(bb)) * b
+    if not inp.curves:
+        return np.zeros(0)
+    bank = inp.bank
+    base = np.asarray(base, dtype=float)
+    point = np.asarray(point, dtype=float)
+    b, p = base[inp.curve_cols], point[inp.curve_cols]
+    far = np.abs(p - b) > 1e-9 * np.maximum(1.0, np.abs(b))
+    out = np.empty(b.size)
+    if far.any():
+        g1 = bank.input_use(point)
+        g0 = bank.input_use(base)
+        out[far] = (g1[far] - g0[far]) / (p[far] - b[far])
+    if not far.all():
+        bb = np.maximum(base, X_FLOOR)
+        near = ~far
+        out[near] = (bank.coefficients(bb) + bank.derivatives(bb) * base[inp.curve_cols])[near]
     return np.maximum(out, 0.0)

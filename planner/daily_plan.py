@@ -41,7 +41,7 @@ import scipy.sparse as sp
 
 from planner._plan_inputs import PlanInputs, secant_slopes, validate_plan_inputs
 from planner.balanced_plan import balanced_stages
-from planner.errors import InvalidInputError
+from planner.errors import InfeasiblePlanError, InvalidInputError
 from planner.lp import LexicographicLP, UnboundedLPError
 from planner.metrics import humanity
 
@@ -75,7 +75,9 @@ class DailyPlan:
         closing_stocks_expected: final: ``s + x - inputs - consumption``; industrial:
             ``s + x``; labour: 0.
         status: ``"optimal"``, ``"slp-not-converged"`` (last iterate returned),
-            ``"balanced"`` (``method="balanced"``) or ``"scaled-demand"`` (the baseline).
+            ``"balanced"`` (``method="balanced"``), ``"balanced-fallback"`` (every HiGHS
+            solver failed numerically on the LPs; the balanced method planned the night) or
+            ``"scaled-demand"`` (the baseline).
         lp_iterations: simplex iterations over all LPs solved.
         slp_iterations: successive-LP iterations (consumption + investment stages).
     """
@@ -114,8 +116,37 @@ def _unbounded_message(inp: PlanInputs, stage: str) -> str:
     )
 
 
-def _slp(lp: LexicographicLP, inp: PlanInputs, cols, objectives_at, base, start, max_iter, tol, stage):
+def _redundant_rows(M: sp.csc_matrix, bounded: np.ndarray, row_hi: np.ndarray, col_hi: np.ndarray) -> np.ndarray:
+    """Capital and labour rows that no feasible point can bind (to drop from the LP).
+
+    On the rows ``bounded`` (non-negative coefficients, ``M_r x <= row_hi_r``) every column
+    is limited by ``x_j <= row_hi_r / M_rj``; a row whose largest activity over these implied
+    bounds (and ``col_hi``) stays below its bound is redundant. Dropping it removes stock
+    figures like ``1e9`` that dwarf the other coefficients (a capital stock far above what the
+    labour supply could ever put to use) from the LP.
+    """
+    Mb = M[bounded].tocsr()
+    hi = row_hi[bounded]
+    ratio = Mb.multiply(1.0 / np.where(hi > 0, hi, np.inf)[:, None]).tocsc()  # M_rj / hi_r
+    worst = np.asarray(ratio.max(axis=0).todense()).ravel() if ratio.nnz else np.zeros(M.shape[1])
+    with np.errstate(divide="ignore"):
+        implied = np.minimum(col_hi, np.where(worst > 0, 1.0 / worst, np.inf))
+    zero_hi = np.asarray((Mb[hi <= 0] != 0).sum(axis=0)).ravel() > 0 if (hi <= 0).any() else np.zeros(M.shape[1], bool)
+    implied[zero_hi] = 0.0
+    Mi = Mb.tocsc()
+    with np.errstate(invalid="ignore"):
+        act = Mi @ np.where(np.isfinite(implied), implied, 0.0)
+    unbounded = np.asarray(Mi[:, ~np.isfinite(implied)].getnnz(axis=1)).ravel() > 0 if Mi.nnz else np.zeros(hi.size, bool)
+    drop = np.zeros(M.shape[0], dtype=bool)
+    drop[np.flatnonzero(bounded)] = ~unbounded & (act * (1.0 + 1e-9) < hi)
+    return drop
+
+
+def _slp(lp: LexicographicLP, inp: PlanInputs, cols, objectives_at, base, start, max_iter, tol, stage, row_hi):
     """Successive LPs of one stage around ``base``, from the iterate ``start``.
+
+    ``row_hi`` are the LP's row upper bounds (goods rows first); capital and labour rows that
+    cannot bind at the current linearisation are dropped (:func:`_redundant_rows`).
 
     The LP's first ``len(cols)`` variables are the production of the goods ``cols``.
     ``objectives_at(slopes)`` gives the stage's objectives for the current linearisation.
@@ -129,10 +160,20 @@ def _slp(lp: LexicographicLP, inp: PlanInputs, cols, objectives_at, base, start,
     on_diag = ((inp.curve_rows == inp.curve_cols) & inp.final[inp.curve_rows]).astype(float)
     xbar = start.copy()
     w, prev_dir, lp_iters = 1.0, None, 0
+    bounded = inp.industrial | inp.labour
+    dropped = None
     for it in range(1, max_iter + 1):
         slopes = secant_slopes(inp, base, base + xbar)
         if in_lp.any():
             lp.set_coefficients(inp.curve_rows[in_lp], lp_col[inp.curve_cols[in_lp]], (slopes - on_diag)[in_lp])
+        if it == 1 or in_lp.any():
+            M = (inp.A0 + sp.csr_matrix((slopes, (inp.curve_rows, inp.curve_cols)), shape=(n, n))).tocsc()[:, cols]
+            drop = _redundant_rows(M, bounded, row_hi[:n], lp.col_upper[: cols.size])
+            if dropped is None or (drop != dropped).any():
+                hi = row_hi.copy()
+                hi[:n][drop] = np.inf
+                lp.set_row_bounds(lp.row_lower, hi)
+                dropped = drop
         try:
             res = lp.solve(objectives_at(slopes))
         except UnboundedLPError:
@@ -198,7 +239,8 @@ def plan_day(
     Raises:
         InvalidInputError: malformed or out-of-range inputs (the message names the field and
             good), or an unbounded stage.
-        InfeasiblePlanError: the LP solver failed.
+        InfeasiblePlanError: never for ``method="lp"`` (a failed LP falls back to the
+            balanced method: the zero plan is always feasible).
     """
     inp = validate_plan_inputs(economy, stocks, labour_supply, capacity, investment_share, coefficients, curves)
     if max_slp_iter < 1 or not tol > 0:
@@ -207,9 +249,22 @@ def plan_day(
         method = "lp" if int((~inp.labour).sum()) <= LP_MAX_GOODS else "balanced"
     if method not in METHODS:
         raise InvalidInputError(f"method: {method!r}; expected one of {METHODS} or None")
-    if method == "balanced":
-        r = balanced_stages(inp)
-        return _assemble(inp, r["xC"], r["xI"], r["fulfil"], r["use_C"], r["use_I"], "balanced", 0, r["sweeps"])
+    if method == "lp":
+        try:
+            return _lp_plan(inp, x_start, max_slp_iter, tol)
+        except InfeasiblePlanError as exc:
+            # zero production and zero fulfilment are always feasible, so this is a numerical
+            # failure of every HiGHS solver: plan the night with the balanced method instead
+            logger.warning("planning LP failed (%s); using method='balanced' tonight", exc)
+            status = "balanced-fallback"
+    else:
+        status = "balanced"
+    r = balanced_stages(inp)
+    return _assemble(inp, r["xC"], r["xI"], r["fulfil"], r["use_C"], r["use_I"], status, 0, r["sweeps"])
+
+
+def _lp_plan(inp: PlanInputs, x_start, max_slp_iter: int, tol: float) -> DailyPlan:
+    """Both stages as lexicographic (successive) LPs."""
     n, m, sigma = inp.n, inp.m, inp.sigma
     keep = 1.0 - sigma
     need = inp.bundles * inp.population  # (n, m)
@@ -248,7 +303,7 @@ def plan_day(
     objs1 = [("max", obj_t), ("max", obj_c), ("min", obj_x)] if ma else [("min", obj_x)]
     start = np.zeros(n) if x_start is None else np.clip(np.asarray(x_start, float), 0.0, cap_x)
     xC, v1, slopes1, it1, lpi1, ok1 = _slp(
-        lp1, inp, cols1, lambda _s: objs1, np.zeros(n), start, max_slp_iter, tol, "consumption"
+        lp1, inp, cols1, lambda _s: objs1, np.zeros(n), start, max_slp_iter, tol, "consumption", row_hi
     )
     xC = np.clip(xC, 0.0, cap_x)
     fulfil = np.clip(v1[n1 : n1 + m], 0.0, 1.0)
@@ -281,7 +336,7 @@ def plan_day(
 
     if cols2.size and (w_cap.any() or w_fin.any()):
         xI, _, slopes2, it2, lpi2, ok2 = _slp(
-            lp2, inp, cols2, objectives_at, xC, np.zeros(n), max_slp_iter, tol, "investment"
+            lp2, inp, cols2, objectives_at, xC, np.zeros(n), max_slp_iter, tol, "investment", left
         )
     else:
         xI, slopes2, it2, lpi2, ok2 = np.zeros(n), secant_slopes(inp, xC, xC), 0, 0, True

@@ -54,6 +54,11 @@ def _bounds(v: np.ndarray) -> np.ndarray:
     return out
 
 
+def _option(h: highspy.Highs, key: str):
+    value = h.getOptionValue(key)
+    return value[1] if isinstance(value, tuple) else value  # (status, value) in older highspy
+
+
 class LexicographicLP:
     """``row_lower <= A v <= row_upper``, ``col_lower <= v <= col_upper``, objectives in order.
 
@@ -86,6 +91,8 @@ class LexicographicLP:
             h.setOptionValue(key, value)
         h.passModel(lp)
         self._h = h
+        self.row_lower, self.row_upper = np.asarray(row_lower, float).copy(), np.asarray(row_upper, float).copy()
+        self.col_lower, self.col_upper = np.asarray(col_lower, float).copy(), np.asarray(col_upper, float).copy()
 
     def set_coefficients(self, rows: np.ndarray, cols: np.ndarray, values: np.ndarray) -> None:
         """Overwrite single matrix entries (the curve cells of a re-linearisation)."""
@@ -94,21 +101,32 @@ class LexicographicLP:
 
     def set_col_bounds(self, lower: np.ndarray, upper: np.ndarray) -> None:
         idx = np.arange(self.shape[1], dtype=np.int32)
+        self.col_lower, self.col_upper = np.asarray(lower, float).copy(), np.asarray(upper, float).copy()
         self._h.changeColsBounds(idx.size, idx, _bounds(lower), _bounds(upper))
 
     def set_row_bounds(self, lower: np.ndarray, upper: np.ndarray) -> None:
         idx = np.arange(self.shape[0], dtype=np.int32)
+        self.row_lower, self.row_upper = np.asarray(lower, float).copy(), np.asarray(upper, float).copy()
         self._h.changeRowsBounds(idx.size, idx, _bounds(lower), _bounds(upper))
 
     def _run(self, k: int) -> None:
         h = self._h
         h.run()
         status = h.getModelStatus()
-        if status not in (highspy.HighsModelStatus.kOptimal, highspy.HighsModelStatus.kInfeasible):
-            # a warm start can leave HiGHS without a verdict ("Unknown"): solve again from scratch
-            h.clearSolver()
-            h.run()
-            status = h.getModelStatus()
+        if status != highspy.HighsModelStatus.kOptimal:
+            # a warm start can leave HiGHS without a verdict ("Unknown") or with a wrong one on a
+            # badly scaled model: solve again from scratch, then with the other solvers
+            for options in ({}, {"simplex_strategy": 1}, {"solver": "ipm"}):
+                saved = {key: _option(h, key) for key in options}
+                for key, value in options.items():
+                    h.setOptionValue(key, value)
+                h.clearSolver()
+                h.run()
+                status = h.getModelStatus()
+                for key, value in saved.items():
+                    h.setOptionValue(key, value)
+                if status in (highspy.HighsModelStatus.kOptimal, highspy.HighsModelStatus.kUnbounded):
+                    break
         if status == highspy.HighsModelStatus.kOptimal:
             return
         if status in (highspy.HighsModelStatus.kUnbounded, highspy.HighsModelStatus.kUnboundedOrInfeasible):
@@ -134,22 +152,40 @@ class LexicographicLP:
         added = 0
         optima: list[float] = []
         iters = 0
+        values: np.ndarray | None = None
         try:
             for k, (sense, cost) in enumerate(objectives):
                 cost = np.asarray(cost, dtype=float)
+                # normalise the objective to max |c| = 1: HiGHS treats matrix entries below
+                # ``small_matrix_value`` (1e-9) as zero, so a kept optimum row of tiny weights
+                # (capital growth ``1 / (s_k + 1)`` at stocks of 1e9) would vanish
+                scale = float(np.max(np.abs(cost), initial=0.0)) or 1.0
+                cn = cost / scale
                 sign = -1.0 if sense == "max" else 1.0
-                h.changeColsCost(n, idx, sign * cost)
-                self._run(k)
+                h.changeColsCost(n, idx, sign * cn)
+                try:
+                    self._run(k)
+                except InfeasiblePlanError:
+                    if k == 0 or values is None:
+                        raise
+                    # the earlier objectives had a feasible optimum, so only a kept-optimum row
+                    # can make this LP infeasible, numerically: keep the last solution
+                    logger.warning("objective %d: LP infeasible after fixing the earlier optima; "
+                                   "keeping the solution of objective %d", k, k - 1)
+                    optima.append(float(np.dot(cost, values)))
+                    break
                 iters += int(h.getInfo().simplex_iteration_count)
-                z = float(np.dot(cost, np.asarray(h.getSolution().col_value)))
-                optima.append(z)
+                values = np.asarray(h.getSolution().col_value, dtype=float)
+                zn = float(np.dot(cn, values))
+                optima.append(zn * scale)
                 if k + 1 < len(objectives):
-                    nz = np.flatnonzero(cost).astype(np.int32)
-                    slack = rel_slack * max(1.0, abs(z))
-                    lo, hi = (z - slack, _INF) if sense == "max" else (-_INF, z + slack)
-                    h.addRow(lo, hi, nz.size, nz, cost[nz])
+                    nz = np.flatnonzero(cn).astype(np.int32)
+                    slack = rel_slack * max(1.0, abs(zn))
+                    lo, hi = (zn - slack, _INF) if sense == "max" else (-_INF, zn + slack)
+                    h.addRow(lo, hi, nz.size, nz, cn[nz])
                     added += 1
-            values = np.asarray(h.getSolution().col_value, dtype=float)
+            if values is None:
+                values = np.zeros(n)
         finally:
             if added:
                 rows = np.arange(self.shape[0], self.shape[0] + added, dtype=np.int32)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import csv
+import re
 import json
 from pathlib import Path
 
@@ -26,6 +27,7 @@ def _write(tmp_path: Path, data: dict, name: str = "market.json") -> Path:
          "endowments": [[1, 0, 1], [0, 1, 1], [1, 1, 0]]},
         {"utility": "ces", "rho": -0.5, "weights": [[1, 2], [2, 1]], "endowments": [[1, 0.2], [0.3, 1]]},
         {"utility": "linear", "weights": [[1, 2], [2, 1], [1, 1]], "budgets": [1, 2, 1], "supply": [1, 2]},
+        {"utility": "linear", "weights": [[1, 2, 0], [2, 1, 1], [1, 1, 3]], "endowments": [[1, 0, 1], [0, 1, 1], [1, 1, 0]]},
     ],
 )
 def test_equilibrium_json_round_trip(tmp_path: Path, capsys: pytest.CaptureFixture[str], data: dict) -> None:
@@ -63,7 +65,7 @@ def test_equilibrium_errors_name_file_field_value(tmp_path: Path, capsys: pytest
     assert main(["equilibrium", str(path)]) == 2
     err = capsys.readouterr().err
     assert "bad.json" in err
-    assert pytest.importorskip("re").search(match, err)
+    assert re.search(match, err)
 
 
 def test_equilibrium_unreadable_and_invalid_json(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:

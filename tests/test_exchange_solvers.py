@@ -108,12 +108,14 @@ def test_ces_exchange_matches_scipy_root(rho: float) -> None:
         np.testing.assert_allclose(tat.prices, res.prices, rtol=1e-7)
 
 
-def test_linear_exchange_is_an_equilibrium() -> None:
+@pytest.mark.parametrize("method", ["fisher-fixed-point", "proportional-response"])
+@pytest.mark.parametrize("shape", [(7, 4), (30, 5)])
+def test_linear_exchange_is_an_equilibrium(method: str, shape: tuple[int, int]) -> None:
     rng = np.random.default_rng(3)
-    n, m = 7, 4
+    n, m = shape
     w, e = rng.random((n, m)) + 0.05, rng.random((n, m)) + 0.05
-    res = competitive_equilibrium(ExchangeMarket("linear", w, e), tol=1e-6)
-    assert res.converged
+    res = competitive_equilibrium(ExchangeMarket("linear", w, e), method, tol=1e-6)
+    assert res.converged and res.method == method
     # independent check of the definition: budgets spent, markets clear, best bang-per-buck only
     p, x = res.prices, res.allocations
     np.testing.assert_allclose(x.sum(axis=0), e.sum(axis=0), rtol=1e-9)
@@ -122,6 +124,8 @@ def test_linear_exchange_is_an_equilibrium() -> None:
     spend_share = (x * p) / (e @ p)[:, None]
     off_best = bang < bang.max(axis=1, keepdims=True) * (1 - 1e-3)
     assert spend_share[off_best].max(initial=0.0) < 1e-4
+    if method == "fisher-fixed-point":
+        assert res.error < 1e-10  # exact up to rounding
 
 
 @pytest.mark.parametrize("utility,rho", [("cobb-douglas", None), ("ces", 0.3), ("ces", -1.0), ("linear", None)])
@@ -144,3 +148,26 @@ def test_results_are_deterministic() -> None:
     r1 = competitive_equilibrium(FisherMarket("linear", a, b, s))
     r2 = competitive_equilibrium(FisherMarket("linear", a, b, s))
     np.testing.assert_array_equal(r1.prices, r2.prices)
+
+
+from hypothesis import HealthCheck, given, settings  # noqa: E402
+from hypothesis import strategies as st  # noqa: E402
+
+
+@settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(seed=st.integers(0, 2**31), n=st.integers(1, 12), m=st.integers(1, 6),
+       utility=st.sampled_from(["cobb-douglas", "ces", "linear"]), rho=st.sampled_from([-3.0, -0.5, 0.4, 0.9]),
+       sparse=st.booleans())
+def test_fisher_equilibrium_property(seed: int, n: int, m: int, utility: str, rho: float, sparse: bool) -> None:
+    """Any valid Fisher market: the default method returns a verified equilibrium."""
+    rng = np.random.default_rng(seed)
+    w = rng.random((n, m))
+    if sparse:
+        w[rng.random((n, m)) < 0.4] = 0.0
+        w[np.arange(n), rng.integers(0, m, n)] += 0.5  # every buyer wants something
+        w[rng.integers(0, n, m), np.arange(m)] += 0.5  # every good is wanted
+    market = FisherMarket(utility, w, rng.random(n) + 0.1, rng.random(m) + 0.1, rho if utility == "ces" else None)
+    res = competitive_equilibrium(market)
+    assert res.converged, (res.method, res.error)
+    assert res.prices.sum() == pytest.approx(1.0) and (res.prices > 0).all()
+    assert res.walras_residual < 1e-6

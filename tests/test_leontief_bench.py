@@ -23,7 +23,8 @@ def test_bench_io_small_case(tmp_path, capsys):
     assert r["default"]["method"] == "triangular" and r["default"]["residual"] <= 1e-10
     assert r["spsolve"]["residual"] <= 1e-8
     assert r["ratios"]["spsolve_over_default"] == pytest.approx(r["spsolve"]["seconds"] / r["default"]["seconds"])
-    assert r["memory"]["peak_rss_bytes"] > 0 and r["default"]["runs"] == 2
+    assert r["memory"]["peak_rss_bytes"] > 0 and r["default"]["runs"] == 2 and r["matvec"]["runs"] == 6
+    assert r["default"]["min"] <= r["default"]["seconds"]
     assert list((tmp_path / "cache").glob("*.npz"))
 
 

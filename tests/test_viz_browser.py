@@ -166,8 +166,15 @@ def _figure_sources(page) -> list[str]:
 
 
 def _press(page, name: str) -> None:
+    page.get_by_role("button", name=name, exact=True).click()
+
+
+def _pause(page) -> None:
+    """Press pause and wait until the page shows it took effect (▶ back, Step enabled)."""
     # force: while playing, the controls re-render after every day and never look "stable"
-    page.get_by_role("button", name=name, exact=True).click(force=True)
+    page.get_by_role("button", name="❚❚", exact=True).click(force=True)
+    page.get_by_role("button", name="▶", exact=True).wait_for(timeout=30_000)
+    playwright_api.expect(page.get_by_role("button", name="Step", exact=True)).to_be_enabled(timeout=30_000)
 
 
 def test_page_renders_without_errors(browser_page):
@@ -203,17 +210,21 @@ def test_play_runs_several_days(browser_page):
     try:
         _wait_for_day(page, day + 3, timeout=60_000)
     finally:
-        _press(page, "❚❚")
+        _pause(page)
     assert _day(page) >= day + 3
     assert not problems, problems
 
 
 def test_full_page_screenshot(browser_page):
     page, problems = browser_page
-    day = _day(page)
-    for k in range(1, 4):  # a few more days, so the lines have a shape
+    for _ in range(3):  # a few more days, so the lines have a shape
+        target = _day(page) + 1
         _press(page, "Step")
-        _wait_for_day(page, day + k)
+        try:
+            _wait_for_day(page, target, timeout=15_000)
+        except playwright_api.TimeoutError:  # a click that landed while the controls re-rendered
+            _press(page, "Step")
+            _wait_for_day(page, target)
     ARTIFACTS.mkdir(exist_ok=True)
     target = ARTIFACTS / "viz.png"
     page.set_viewport_size({"width": 1500, "height": 1900})
@@ -244,6 +255,7 @@ def test_reset_with_new_parameters_changes_model(browser_page):
     page, problems = browser_page
     assert _summary(page).split(" · ")[1] == SCENARIO
     page.get_by_label("Scenario").click(force=True)
+    page.get_by_role("option", name=OTHER, exact=True).wait_for(timeout=30_000)  # the menu is open
     options = [o.strip() for o in page.get_by_role("option").all_inner_texts()]
     assert {SCENARIO, OTHER} <= set(options), options
     page.get_by_role("option", name=OTHER, exact=True).click()

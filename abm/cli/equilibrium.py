@@ -20,7 +20,7 @@ __all__ = ["configure", "run"]
 
 logger = logging.getLogger(__name__)
 
-_METHODS = ("closed-form", "eisenberg-gale", "proportional-response", "tatonnement", "newton")
+_METHODS = ("closed-form", "eisenberg-gale", "proportional-response", "tatonnement", "newton", "fisher-fixed-point")
 
 
 def configure(parser: argparse.ArgumentParser) -> None:

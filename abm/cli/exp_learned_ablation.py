@@ -15,7 +15,6 @@ import io
 import logging
 import sys
 import time
-from dataclasses import replace
 from pathlib import Path
 
 __all__ = ["configure", "run"]

@@ -13,7 +13,7 @@ Fisher, linear              eisenberg-gale, proportional-response           eise
 exchange, Cobb-Douglas      closed-form, newton, proportional-response,     closed-form
                             tatonnement
 exchange, CES               newton, tatonnement (0 < rho < 1)               newton
-exchange, linear            proportional-response                           proportional-response
+exchange, linear            fisher-fixed-point, proportional-response       fisher-fixed-point
 ==========================  ==============================================  =====================
 """
 
@@ -23,7 +23,12 @@ import logging
 from collections.abc import Callable
 from typing import Any
 
-from planner.exchange.exchange import cobb_douglas_exchange, newton_exchange, proportional_response_exchange
+from planner.exchange.exchange import (
+    cobb_douglas_exchange,
+    fisher_fixed_point_exchange,
+    newton_exchange,
+    proportional_response_exchange,
+)
 from planner.exchange.fisher import cobb_douglas_fisher, eisenberg_gale, proportional_response
 from planner.exchange.markets import (
     ExchangeMarket,
@@ -59,6 +64,7 @@ METHODS: dict[tuple[str, str], Callable[..., EquilibriumResult]] = {
     ("exchange", "newton"): newton_exchange,
     ("exchange", "proportional-response"): proportional_response_exchange,
     ("exchange", "tatonnement"): tatonnement,
+    ("exchange", "fisher-fixed-point"): fisher_fixed_point_exchange,
 }
 
 _DEFAULTS = {
@@ -67,7 +73,7 @@ _DEFAULTS = {
     ("fisher", "linear"): "eisenberg-gale",
     ("exchange", "cobb-douglas"): "closed-form",
     ("exchange", "ces"): "newton",
-    ("exchange", "linear"): "proportional-response",
+    ("exchange", "linear"): "fisher-fixed-point",
 }
 
 

@@ -12,6 +12,11 @@ its demand; a competitive equilibrium (CE) has ``sum_i x_i(p) = sum_i e_i``.
 - :func:`proportional_response_exchange`: proportional response for linear (and Cobb-Douglas)
   exchange economies (Wu & Zhang 2007): bids ``b_ij``, goods' values ``v_j = sum_i b_ij``,
   incomes ``w_i = sum_j theta_ij v_j`` and ``b_ij <- w_i a_ij x_ij / u_i(x_i)``.
+- :func:`fisher_fixed_point_exchange`: linear economies: freeze incomes at the current prices,
+  solve that Fisher market exactly (:func:`~planner.exchange.linear_polish.finish_linear_fisher`)
+  and repeat with its prices until they stop moving; at the fixed point incomes and prices
+  agree, so the Fisher equilibrium is an exchange equilibrium (to rounding). Falls back to
+  proportional response if a Fisher solve fails.
 """
 
 from __future__ import annotations
@@ -22,10 +27,17 @@ import numpy as np
 
 from planner.errors import ConvergenceError
 from planner.exchange.demand import demand, demand_jacobian, normalised_weights
+from planner.exchange.linear_polish import finish_linear_fisher
 from planner.exchange.markets import ExchangeMarket, UnsupportedMethodError
 from planner.exchange.result import EquilibriumResult, make_result
 
-__all__ = ["cobb_douglas_exchange", "perron_prices", "newton_exchange", "proportional_response_exchange"]
+__all__ = [
+    "cobb_douglas_exchange",
+    "perron_prices",
+    "newton_exchange",
+    "proportional_response_exchange",
+    "fisher_fixed_point_exchange",
+]
 
 logger = logging.getLogger(__name__)
 
@@ -159,4 +171,49 @@ def proportional_response_exchange(market: ExchangeMarket, *, tol: float = 1e-6,
     if raise_on_failure:
         raise ConvergenceError(f"proportional response: error {res.error:.3g} > tol {tol:g} after {max_iter} "
                                "iterations", iterations=max_iter, residual=res.error)
+    return res
+
+
+def fisher_fixed_point_exchange(market: ExchangeMarket, *, tol: float = 1e-9, max_iter: int = 200,
+                                raise_on_failure: bool = False) -> EquilibriumResult:
+    """Linear exchange economy as a fixed point of exact Fisher equilibria.
+
+    ``p <- normalise(FisherCE(weights, budgets = e p, supply = S))``, from uniform prices, until
+    the prices move by less than ``tol`` (relative to the smallest price) and the steps stop
+    shrinking. Each Fisher market is solved exactly, so the result is exact to rounding when the
+    iteration settles.
+
+    Args:
+        market: a linear exchange economy.
+        tol: target relative price change and equilibrium error.
+        max_iter: Fisher solves at most.
+        raise_on_failure: raise :class:`ConvergenceError` instead of returning unconverged.
+    """
+    if market.utility != "linear":
+        raise UnsupportedMethodError(
+            f"method 'fisher-fixed-point': for 'linear' exchange economies, got {market.utility!r}"
+        )
+    w, e, supply = market.weights, market.endowments, market.supply
+    p = np.full(supply.size, 1.0 / supply.size)
+    res = None
+    prev = np.inf
+    for it in range(1, max_iter + 1):
+        out = finish_linear_fisher(w, e @ p, supply, p * (e @ p).sum() / (p @ supply))
+        if out is None:
+            logger.info("fisher fixed point: Fisher solve failed at iteration %d; proportional response", it)
+            return proportional_response_exchange(market, tol=max(tol, 1e-6), raise_on_failure=raise_on_failure)
+        new = out[0] / out[0].sum()
+        step = float(np.max(np.abs(new - p)) / new.min())
+        p = new
+        if step <= tol:
+            # within tolerance: go on while the steps still shrink (each solve is exact)
+            res = make_result(market, out[0], out[1], method="fisher-fixed-point", iterations=it, tol=tol)
+            if res.converged and (step <= 1e-13 or step > 0.5 * prev):
+                return res
+        prev = step
+    if res is None:
+        res = make_result(market, out[0], out[1], method="fisher-fixed-point", iterations=max_iter, tol=tol)
+    if raise_on_failure and not res.converged:
+        raise ConvergenceError(f"fisher fixed point: error {res.error:.3g} > tol {tol:g}", iterations=max_iter,
+                               residual=res.error)
     return res

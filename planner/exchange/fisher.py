@@ -188,11 +188,17 @@ def _eg_newton(market: FisherMarket, *, tol: float, max_iter: int, raise_on_fail
         neg = step < 0
         if neg.any():
             t = min(1.0, 0.99 * float(np.min(-prices[neg] / step[neg])))
+        gnorm = err
         while True:
             trial = prices + t * step
             f_trial = _dual_objective(market, trial)
             if f_trial <= f + 1e-4 * t * slope or t < 1e-12:
                 break
+            # the value no longer resolves the decrease: accept a step that halves the gradient
+            if f_trial <= f + 1e-12 * abs(f):
+                x_t = demand(market.weights, trial, budgets, market.utility, market.rho)
+                if np.max(np.abs(supply - x_t.sum(axis=0)) / supply) < 0.5 * gnorm:
+                    break
             t *= 0.5
         prices, f = trial, f_trial
     x = demand(market.weights, prices, budgets, market.utility, market.rho)

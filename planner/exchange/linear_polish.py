@@ -1,20 +1,20 @@
-"""Exact finish for linear Fisher markets: from approximate prices to an exact equilibrium.
+"""Exact finish for linear Fisher markets: the Eisenberg-Gale dual, smoothed, then solved exactly.
 
 Proportional response converges only sublinearly on linear markets, because buyers' money
 lingers on goods that are almost, but not exactly, their best buys. At equilibrium each buyer
 spends on maximum bang-per-buck (MBB) goods ``argmax_j a_ij / p_j`` only, and in a
-non-degenerate market all but at most ``m - 1`` buyers have a single MBB good. Given prices
-``p_hat`` good to a relative ``delta``, :func:`finish_linear_fisher`
+non-degenerate market all but at most ``m - 1`` buyers have a single MBB good.
+:func:`finish_linear_fisher`
 
-1. fixes every buyer whose best good beats the others by more than ``delta`` (its money goes
-   to that good),
-2. solves the small remaining market exactly in log-prices: the Eisenberg-Gale dual
-   ``min_y sum_j s_j e^y_j - F . y + sum_{i undecided} B_i max_{j in T_i} (log a_ij - y_j)``
-   (``F_j`` the fixed money on good ``j``, ``T_i`` buyer ``i``'s near-MBB goods), smoothing the
-   max by a log-sum-exp at temperature ``tau`` and following ``tau -> 0`` by damped Newton
-   (``m x m`` systems),
-3. hands the resulting spending to :func:`exact_support_solve`, which solves the linear
-   equations of that support and accepts the answer only if it is an equilibrium.
+1. smooths the Eisenberg-Gale dual in log-prices ``y``,
+   ``min_y sum_j s_j e^y_j + sum_i B_i max_j (log a_ij - y_j)``, replacing each max by a
+   log-sum-exp at temperature ``tau``, and follows ``tau -> 0`` by damped Newton (``m x m``
+   systems); buyers whose best good beats the others by far more than ``tau`` are fixed on it,
+   so the problem shrinks as ``tau`` falls;
+2. hands the spending it implies to :func:`exact_support_solve`, which solves the linear
+   equations of that support (equal bang-per-buck on each buyer's goods, budgets spent,
+   markets cleared), repairs the support where that fails, and accepts the answer only if it is
+   an equilibrium: an exact one, to rounding.
 """
 
 from __future__ import annotations
@@ -77,7 +77,7 @@ def _solve_support(weights, budgets, supply, support):
         return None
     ptil = np.exp(sol[:m] - sol[:m].max())
     good_comp = labels[:m]
-    money = np.bincount(good_comp[leaf_good], weights=budgets[leaf], minlength=ncomp)
+    money = np.bincount(good_comp[leaf_good], weights=budgets[leaf], minlength=ncomp).astype(np.float64)
     money += np.bincount(labels[m + np.arange(k)], weights=budgets[multi], minlength=ncomp)
     value = np.bincount(good_comp, weights=supply * ptil, minlength=ncomp)
     prices = ptil * (money / value)[good_comp]

@@ -104,16 +104,18 @@ class FullInformationOracle:
         self.cfg, self.steps, self.lr, self.rule = cfg, int(steps), float(lr), rule
         self.resource_weight = float(resource_weight)
         self._start: EconomyState | None = None
+        self._t0 = 0
         self._plan: tuple[Tensor, Tensor] | None = None
 
     def plan(self, inp: PlannerInput, state: EconomyState) -> Decision:
-        if self._plan is None or (inp.t == 0 and state is not self._start):
-            self._start = state
-            self._plan = self.optimise(state)
+        if self._plan is None or (inp.t == self._t0 and state is not self._start) or inp.t < self._t0:
+            self._start, self._t0 = state, inp.t
+            self._plan = self.optimise(replace(state, t=inp.t))
         node, keep = self._plan
-        if inp.t >= node.shape[0]:
-            raise InvalidInputError(f"FullInformationOracle: step {inp.t} beyond the horizon {node.shape[0]}")
-        return decision_from_raw(node[inp.t], keep[inp.t])
+        k = inp.t - self._t0
+        if k >= node.shape[0]:
+            raise InvalidInputError(f"FullInformationOracle: step {inp.t} beyond the horizon {self.cfg.horizon}")
+        return decision_from_raw(node[k], keep[k])
 
     def optimise(self, state: EconomyState) -> tuple[Tensor, Tensor]:
         """Maximise ``sum_t discount^t welfare_t - resource_weight sum_t excess_t^2`` over the plan; returns pre-activations ``[T, B, N, 3]``, ``[T, B]``."""
