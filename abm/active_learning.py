@@ -88,6 +88,12 @@ class SampledInput:
             out = np.where(beyond, b * gk / qk * (np.maximum(qa, qk) / qk) ** (b - 1.0), out)
         return float(out) if np.ndim(q) == 0 else out
 
+    def knots(self) -> tuple[np.ndarray, np.ndarray, float | None]:
+        """``(q, g, b)``: orders from 0, input use (times ``factor``) and the tail exponent
+        (``None``: the last segment's line), so that planners can evaluate many of these
+        functions at once (:class:`planner._curve_bank.CurveBank`)."""
+        return self._q, self._g, self._b
+
 
 @dataclass
 class UnitSamples:

@@ -14,6 +14,7 @@ import numpy as np
 
 from abm.active_learning import SampledInput
 from abm.execution import DeliveryResult, ProductionResult, deliver, produce
+from abm.redispatch import redispatch, static_ceiling
 from abm.transport import transport
 from abm.planners import PlanDecision, PlanningInputs, dispatch_targets
 from abm.reporting import Evidence, NightReports, apply_defences, citizen_reports, unit_reports
@@ -51,6 +52,7 @@ class DayOutcome:
     delivery: DeliveryResult
     weights: np.ndarray
     edge_load: np.ndarray | None = None  # units carried along each directed edge today, all goods, (D,)
+    planned_targets: np.ndarray | None = None  # the plan's targets per unit, before regional re-dispatch, (U,)
 
 
 def report(model: PlanningEconomy) -> NightReports:
@@ -81,12 +83,14 @@ def _unit_fits(model: PlanningEconomy, u: int) -> list[SampledInput]:
     return hit[1]
 
 
-def reported_curves(model: PlanningEconomy) -> tuple[CurveCell, ...]:
-    """The curve cells of the reported economy: each cell's units stacked with their reports."""
+def reported_curves(model: PlanningEconomy, capacity: np.ndarray | None = None) -> tuple[CurveCell, ...]:
+    """The curve cells of the reported economy: each cell's units stacked with their reports
+    (and ``capacity`` per unit, default the reported capacities)."""
     st = model.state
+    cap = st.unit_reported_capacity if capacity is None else capacity
     cells = []
     for c, (row, col, units, local) in enumerate(model._cells):
-        caps = tuple(float(st.unit_reported_capacity[u]) for u in units)
+        caps = tuple(float(cap[u]) for u in units)
         key = tuple((int(st.sample_version[u]), float(st.unit_input_factor[u])) for u in units) + caps
         hit = model._cell_cache.get(c)
         if hit is None or hit[0] != key:
@@ -107,24 +111,47 @@ def plan(model: PlanningEconomy, reports: NightReports) -> tuple[PlanningInputs,
     R, m = lay.population.shape
     key = lay.citizen_region * m + lay.citizen_profile
     weights = np.bincount(key, reports.citizen_factor, minlength=R * m).reshape(R, m)
-    economy = replace(lay.economy, curves=reported_curves(model), population=weights.sum(axis=0))
-    capacity = np.zeros(lay.n_goods)
-    np.add.at(capacity, lay.unit_good, reports.unit_capacity)
+    unit_cap = staffed_capacity(model, reports.unit_capacity)
+    economy = replace(lay.economy, curves=reported_curves(model, unit_cap), population=weights.sum(axis=0))
+    capacity = np.bincount(lay.unit_good, unit_cap, minlength=lay.n_goods)
     inputs = PlanningInputs(
         day=st.day + 1, economy=economy, stocks=st.stocks.sum(axis=0), labour_supply=lay.labour_supply.sum(axis=0),
         capacity=capacity, investment_share=model.investment_share, regional_stocks=st.stocks.copy(),
         regional_demand=weights, unit_good=lay.unit_good, unit_region=lay.unit_region,
-        unit_capacity=reports.unit_capacity, rng=model.rng,
+        unit_capacity=unit_cap, rng=model.rng,
     )
     decision = model.central_planner.plan(inputs)
     targets = decision.unit_targets
     if targets is None:
-        targets = dispatch_targets(decision.production, lay.unit_good, reports.unit_capacity, lay.unit_stack,
+        targets = dispatch_targets(decision.production, lay.unit_good, unit_cap, lay.unit_stack,
                                    lay.unit_pooled, lay.pool_share)
     targets = np.asarray(targets, dtype=float)
     if decision.unit_inputs is None:
         decision = replace(decision, unit_inputs=planned_use(model, targets))
     return inputs, decision, targets, weights
+
+
+def staffed_capacity(model: PlanningEconomy, capacity: np.ndarray) -> np.ndarray:
+    """Each unit's capacity as far as its region's labour can staff it, ``(U,)``.
+
+    Labour never moves between regions, so a unit can only make what its region's labour
+    supply allows (shared over the region's units in proportion to their labour needs at
+    capacity, :func:`abm.redispatch.static_ceiling`). The planner sees these capacities, so
+    that a national plan does not give targets to units no one can work in. Off with
+    ``model.staffed_capacity = True`` (off by default).
+    """
+    lay = model.layout
+    if not getattr(model, "staffed_capacity", False) or lay.n_regions < 2:
+        return np.asarray(capacity, dtype=float)
+    cap = np.asarray(capacity, dtype=float)
+    finite = np.isfinite(cap)
+    if not finite.any():
+        return cap
+    probe = np.where(finite, cap, 0.0)
+    ceil = static_ceiling(probe, lay.unit_region, lay.true_inputs, np.zeros_like(lay.labour_supply),
+                          lay.labour_supply, lay.labour_mask, lay.labour_mask)
+    # a stacked curve needs positive capacities: an unstaffed unit keeps a negligible one
+    return np.where(finite, np.minimum(cap, np.maximum(ceil, 1e-9 * cap)), cap)
 
 
 def planned_use(model: PlanningEconomy, targets: np.ndarray) -> np.ndarray:
@@ -181,6 +208,13 @@ def execute(model: PlanningEconomy, reports: NightReports, decision: PlanDecisio
     prod = None
     cap_left = lay.edge_capacity.copy()  # units per day, shared by the day's shipments
     edge_load = np.zeros(lay.edge_capacity.shape)
+    plan_targets = t.copy()
+    regional = getattr(model, "regional_dispatch", False)
+    if regional:
+        static = lay.industrial | lay.labour_mask
+        rep_cap = np.minimum(lay.unit_capacity, reports.unit_capacity)
+        by_good = np.bincount(lay.unit_good, t, minlength=n)[lay.unit_good]
+        cap_eff = np.where(np.isfinite(rep_cap), np.maximum(rep_cap, t), t + by_good)
     for _ in range(model.shifts):
         left = np.where(consumed, full - ti.use(done), full)
         requested = np.bincount(cell, left, minlength=R * n).reshape(R, n)
@@ -189,6 +223,16 @@ def execute(model: PlanningEconomy, reports: NightReports, decision: PlanDecisio
         cap_left = np.maximum(cap_left - moved.load, 0.0)
         edge_load += moved.load
         t_lost += moved.lost
+        if regional:
+            # targets this region cannot staff or equip go to the good's units elsewhere
+            c_now = static_ceiling(t, lay.unit_region, ti, moved.stocks, lay.labour_supply, static, lay.labour_mask)
+            c_max = static_ceiling(cap_eff, lay.unit_region, ti, moved.stocks, lay.labour_supply, static,
+                                   lay.labour_mask)
+            t_new = redispatch(t, done, c_now, c_max, lay.unit_good, n)
+            if not np.array_equal(t_new, t):
+                full_new = ti.use(t_new)
+                entitled = entitled + np.maximum(full_new - full, 0.0)
+                t, full = t_new, full_new
         # use beyond a unit's allotment may not touch the share of a good owed to citizens
         coming = moved.stocks.sum(axis=0) + np.bincount(lay.unit_good, t - done, minlength=n)
         reserve = np.divide(owed_total, coming, out=np.zeros(n), where=coming > 0)
@@ -223,9 +267,10 @@ def execute(model: PlanningEconomy, reports: NightReports, decision: PlanDecisio
     closing = np.maximum(moved.stocks - delivery.delivered, 0.0)
     produced = np.bincount(lay.unit_good, prod.output, minlength=n)
     return DayOutcome(
-        reports=reports, decision=decision, targets=targets, opening=opening, closing=closing, production=prod,
+        reports=reports, decision=decision, targets=t, opening=opening, closing=closing, production=prod,
         produced=produced, output_lost=np.bincount(lay.unit_good, out_lost, minlength=n),
         stock_lost=stock_lost, transport_lost=t_lost, delivery=delivery, weights=weights, edge_load=edge_load,
+        planned_targets=plan_targets,
     )
 
 

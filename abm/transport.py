@@ -142,7 +142,7 @@ def transport(
     capacity: np.ndarray,
     loss_rate: np.ndarray,
     keep: PathKeep | np.ndarray | None = None,
-    rounds: int = 3,
+    rounds: int = 1,
 ) -> TransportResult:
     """Ship goods from regions with a surplus to regions with a deficit along shortest paths.
 

@@ -94,6 +94,7 @@ class CurveBank:
         self._p_exp = np.array(p_exp, dtype=float)
         self._kn = np.array(k_unit, dtype=np.int64)
         self._setup_knots(k_q, k_g, k_b)
+        self._memo: list[tuple[bytes, np.ndarray]] = []
 
     def _setup_knots(self, qs: list, gs: list, bs: list) -> None:
         """Concatenate the knot tables; a knot's search key is ``2 i + q / q_max`` for table ``i``."""
@@ -190,5 +191,14 @@ class CurveBank:
         return d
 
     def input_use(self, x: np.ndarray) -> np.ndarray:
-        """``g(x_col) = f(x_col) x_col`` of every cell."""
-        return self.coefficients(x) * np.asarray(x, dtype=float)[self.cols]
+        """``g(x_col) = f(x_col) x_col`` of every cell (the last two results are remembered:
+        successive LPs and searches evaluate the same base point again and again)."""
+        xc = np.asarray(x, dtype=float)[self.cols]
+        key = xc.tobytes()
+        for k, v in self._memo:
+            if k == key:
+                return v
+        g = self.coefficients(x) * xc
+        g.setflags(write=False)
+        self._memo = [(key, g)] + self._memo[:1]
+        return g

@@ -21,7 +21,9 @@ class PlanInputs:
     """Validated arrays of one planning night (``n`` goods, ``m`` profiles).
 
     ``A0`` holds the constant coefficients with curve cells set to zero; ``A_struct`` the same
-    pattern plus an explicit entry at every curve cell (values to be overwritten).
+    pattern plus an explicit entry at every curve cell (values to be overwritten); both share
+    one CSR structure, ``curve_pos`` is each curve cell's index in their ``data``. ``bank``
+    evaluates all curve cells at once.
     """
 
     goods: tuple[str, ...]
@@ -40,6 +42,7 @@ class PlanInputs:
     bundles: np.ndarray
     population: np.ndarray
     bank: CurveBank
+    curve_pos: np.ndarray
 
     @property
     def n(self) -> int:
@@ -118,6 +121,9 @@ def validate_plan_inputs(
             raise InvalidInputError(f"curves: cell ({c.row}, {c.col}) outside {n} goods")
     cm = CurveMatrix(A, cells)
     A_struct = cm.base
+    if not cells and not A_struct.has_canonical_format:
+        A_struct = A_struct.copy()
+        A_struct.sum_duplicates()
     A0 = A_struct.copy()
     A0.data[cm.positions] = 0.0
     B = economy.bundles
@@ -144,6 +150,7 @@ def validate_plan_inputs(
         bundles=B,
         population=economy.population,
         bank=CurveBank(cells),
+        curve_pos=np.asarray(cm.positions, dtype=np.int64),
     )
 
 

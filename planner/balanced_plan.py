@@ -39,31 +39,49 @@ _BISECTIONS = 60
 
 
 def _matrix(inp: PlanInputs, slopes: np.ndarray) -> sp.csr_matrix:
+    """``F`` at the curve slopes, on the shared structure of ``A0`` (no re-sorting)."""
     if not inp.curves:
         return inp.A0
-    return (inp.A0 + sp.csr_matrix((slopes, (inp.curve_rows, inp.curve_cols)), shape=(inp.n, inp.n))).tocsr()
+    data = inp.A0.data.copy()
+    data[inp.curve_pos] = slopes
+    return sp.csr_matrix((data, inp.A0.indices, inp.A0.indptr), shape=inp.A0.shape)
 
 
-def _blocks(inp: PlanInputs, slopes: np.ndarray, fin: np.ndarray, cache: dict):
-    """``F`` and its final-goods block at the given curve slopes (cached by value)."""
-    key = slopes.tobytes()
-    if key not in cache:
-        A = _matrix(inp, slopes)
-        cache.clear()
-        cache[key] = (A, A[fin][:, fin].tocsr())
-    return cache[key]
+class _Blocks:
+    """``F`` and its final-goods block at given curve slopes; the block's structure is sliced
+    once, each new set of slopes only rewrites its data (the last one is cached)."""
+
+    def __init__(self, inp: PlanInputs, fin: np.ndarray):
+        self.inp = inp
+        marker = sp.csr_matrix(
+            (np.arange(1, inp.A0.nnz + 1, dtype=float), inp.A0.indices, inp.A0.indptr), shape=inp.A0.shape
+        )
+        sub = marker[fin][:, fin].tocsr()
+        self._take = sub.data.astype(np.int64) - 1  # index in A0.data of each block entry
+        self._sub = sub
+        self._key = None
+        self._value = None
+
+    def at(self, slopes: np.ndarray):
+        key = slopes.tobytes()
+        if key != self._key:
+            A = _matrix(self.inp, slopes)
+            AFF = sp.csr_matrix((A.data[self._take], self._sub.indices, self._sub.indptr), shape=self._sub.shape)
+            self._key, self._value = key, (A, AFF)
+        return self._value
 
 
 class _Stage:
     """Least final production and feasibility of one stage's targets."""
 
-    def __init__(self, inp: PlanInputs, base: np.ndarray, final_left: np.ndarray, bound: np.ndarray, cap: np.ndarray):
+    def __init__(self, inp: PlanInputs, base: np.ndarray, final_left: np.ndarray, bound: np.ndarray, cap: np.ndarray,
+                 blocks: _Blocks | None = None):
         self.inp, self.base = inp, base
         self.final_left, self.bound, self.cap = final_left, bound, cap
         self.fin = np.flatnonzero(inp.final)
         self.slopes = self._slopes(np.zeros(inp.n))
         self.sweeps = 0
-        self._cache: dict = {}
+        self._blocks = _Blocks(inp, self.fin) if blocks is None else blocks
 
     def _slopes(self, y: np.ndarray) -> np.ndarray:
         return secant_slopes(self.inp, self.base, self.base + y)
@@ -74,7 +92,7 @@ class _Stage:
         y = target.copy()
         slopes = self.slopes
         for _ in range(20 if inp.curves else 1):
-            A, AFF = _blocks(inp, slopes, self.fin, self._cache)
+            A, AFF = self._blocks.at(slopes)
             b = direct_need[self.fin] - self.final_left[self.fin]
             if target.any():
                 b = b + (A @ target)[self.fin]
@@ -103,7 +121,7 @@ class _Stage:
         """Largest scaled violation of the bounds by production ``y`` (``<= 0``: it fits)."""
         inp = self.inp
         rows = ~inp.final
-        use = _blocks(inp, slopes, self.fin, self._cache)[0] @ y
+        use = self._blocks.at(slopes)[0] @ y
         over_rows = (use[rows] - self.bound[rows]) / (1.0 + np.abs(self.bound[rows]))
         finite = np.isfinite(self.cap)
         over_cap = (y[finite] - self.cap[finite]) / (1.0 + self.cap[finite])
@@ -158,7 +176,7 @@ def balanced_stages(inp: PlanInputs) -> dict:
     final_left = np.maximum(inp.stocks + xC - use_C - consumption, 0.0)
     bound2 = np.maximum(np.where(inp.industrial, inp.stocks, inp.labour_supply) - use_C, 0.0)
     cap2 = np.where(inp.labour, 0.0, np.maximum(inp.capacity - xC, 0.0))
-    s2 = _Stage(inp, xC, np.where(inp.final, final_left, 0.0), bound2, cap2)
+    s2 = _Stage(inp, xC, np.where(inp.final, final_left, 0.0), bound2, cap2, s1._blocks)
     A = _matrix(inp, s2.slopes)
     limited = (A[~inp.final] != 0).astype(float).T @ (bound2[~inp.final] <= 0)  # needs an exhausted row
     grow = inp.industrial & (cap2 > 0) & (np.asarray(limited).ravel() == 0)
