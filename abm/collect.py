@@ -80,18 +80,35 @@ def day_metrics(model, out, violations: int = 0) -> dict[str, float]:  # noqa: A
         "invariant_violations": float(violations),
         "plan_fallback": float(model.central_planner.fallback),
     }
-    for p, v in zip(lay.profiles, per_profile, strict=True):
-        row[f"fulfilment:{p}"] = float(v)
-    for r, v in zip(lay.regions, region_f, strict=True):
-        row[f"fulfilment_region:{r}"] = float(v)
-    closing = out.closing.sum(axis=0)
-    for j, g in enumerate(lay.goods):
-        if not lay.labour_mask[j]:
-            row[f"inventory:{g}"] = float(closing[j])
-    for j in made_goods:
-        row[f"planned:{lay.goods[j]}"] = float(planned[j])
-        row[f"executed:{lay.goods[j]}"] = float(executed[j])
+    names = _names(lay)
+    row.update(zip(names["fulfilment"], per_profile.tolist()))
+    row.update(zip(names["fulfilment_region"], region_f.tolist()))
+    row.update(zip(names["inventory"], out.closing.sum(axis=0)[names["stock"]].tolist()))
+    row.update(zip(names["planned"], planned[made_goods].tolist()))
+    row.update(zip(names["executed"], executed[made_goods].astype(float).tolist()))
     return row
+
+
+_NAMES: dict[int, tuple[object, dict]] = {}
+
+
+def _names(lay) -> dict:  # noqa: ANN001
+    """Column names of the per-profile, per-region and per-good metrics, built once per layout."""
+    hit = _NAMES.get(id(lay))
+    if hit is None or hit[0] is not lay:
+        stock = np.flatnonzero(~lay.labour_mask)
+        made = np.unique(lay.unit_good)
+        names = {
+            "fulfilment": [f"fulfilment:{p}" for p in lay.profiles],
+            "fulfilment_region": [f"fulfilment_region:{r}" for r in lay.regions],
+            "stock": stock, "inventory": [f"inventory:{lay.goods[j]}" for j in stock],
+            "planned": [f"planned:{lay.goods[j]}" for j in made],
+            "executed": [f"executed:{lay.goods[j]}" for j in made],
+        }
+        hit = (lay, names)
+        _NAMES.clear()
+        _NAMES[id(lay)] = hit
+    return hit[1]
 
 
 def model_reporters(columns: list[str]) -> dict:

@@ -22,8 +22,10 @@ With coefficient curves each stage is a sequence of LPs (successive linear progr
 the input use ``g(x_j) = f(x_j) x_j`` of every curve cell is replaced by its secant through
 the stage's base point (``0`` for stage 1, ``x^C`` for stage 2) and the current iterate,
 which is exact at both; the LP is re-solved, the iterate moves (damped while it oscillates)
-until it changes by less than ``tol`` or the secant slopes at the LP solution equal, to
-``tol``, the slopes the LP used (the solution is its own linearisation point).
+until it changes by less than ``tol``, the secant slopes at the LP solution equal, to
+``tol``, the slopes the LP used (the solution is its own linearisation point), or the first
+objective has changed by less than ``tol`` (relative) over two successive LPs (on degenerate
+LPs the iterate may keep moving between alternative optima of the later objectives).
 
 ``method="balanced"`` (:mod:`planner.balanced_plan`, the default above
 :data:`LP_MAX_GOODS` produced goods) keeps the constraints and the stage-1 maximin value
@@ -162,6 +164,7 @@ def _slp(lp: LexicographicLP, inp: PlanInputs, cols, objectives_at, base, start,
     w, prev_dir, lp_iters = 1.0, None, 0
     bounded = inp.industrial | inp.labour
     dropped = None
+    z_prev, settled = None, 0
     for it in range(1, max_iter + 1):
         slopes = secant_slopes(inp, base, base + xbar)
         if in_lp.any():
@@ -185,6 +188,13 @@ def _slp(lp: LexicographicLP, inp: PlanInputs, cols, objectives_at, base, start,
             return x, res.values, slopes, it, lp_iters, True
         step = float(np.max(np.abs(x - xbar), initial=0.0))
         if step <= tol * max(1.0, float(np.max(np.abs(x), initial=0.0))):
+            return x, res.values, slopes, it, lp_iters, True
+        # the first objective has settled: on degenerate LPs the iterate can keep jumping
+        # between alternative optima of the later objectives without improving the first
+        z = res.objective_values[0]
+        settled = settled + 1 if z_prev is not None and abs(z - z_prev) <= tol * max(1.0, abs(z)) else 0
+        z_prev = z
+        if settled >= 2:
             return x, res.values, slopes, it, lp_iters, True
         # the LP solution is (nearly) its own linearisation point: a fixed point of the SLP
         if np.allclose(secant_slopes(inp, base, base + x), slopes, rtol=tol, atol=1e-15):

@@ -91,13 +91,23 @@ class LexicographicLP:
             h.setOptionValue(key, value)
         h.passModel(lp)
         self._h = h
+        self._last_coeffs: tuple[np.ndarray, np.ndarray, np.ndarray] | None = None
         self.row_lower, self.row_upper = np.asarray(row_lower, float).copy(), np.asarray(row_upper, float).copy()
         self.col_lower, self.col_upper = np.asarray(col_lower, float).copy(), np.asarray(col_upper, float).copy()
 
     def set_coefficients(self, rows: np.ndarray, cols: np.ndarray, values: np.ndarray) -> None:
-        """Overwrite single matrix entries (the curve cells of a re-linearisation)."""
-        for r, c, v in zip(np.asarray(rows), np.asarray(cols), np.asarray(values, dtype=float)):
-            self._h.changeCoeff(int(r), int(c), float(v))
+        """Overwrite single matrix entries (the curve cells of a re-linearisation); entries
+        whose value did not change since the last call with the same cells are skipped."""
+        rows, cols = np.asarray(rows), np.asarray(cols)
+        values = np.asarray(values, dtype=float)
+        last = self._last_coeffs
+        if last is not None and last[0].shape == rows.shape and (last[0] == rows).all() and (last[1] == cols).all():
+            changed = np.flatnonzero(values != last[2])
+        else:
+            changed = np.arange(values.size)
+        for k in changed.tolist():
+            self._h.changeCoeff(int(rows[k]), int(cols[k]), float(values[k]))
+        self._last_coeffs = (rows.copy(), cols.copy(), values.copy())
 
     def set_col_bounds(self, lower: np.ndarray, upper: np.ndarray) -> None:
         idx = np.arange(self.shape[1], dtype=np.int32)

@@ -15,7 +15,7 @@ import os
 import re
 import tempfile
 import tomllib
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -143,13 +143,18 @@ def dumps_toml(spec: ScenarioSpec) -> str:
     return "\n".join(lines) + "\n"
 
 
-def dump_toml(spec: ScenarioSpec, path: str | os.PathLike[str]) -> Path:
+def dump_toml(spec: ScenarioSpec, path: str | os.PathLike[str], header: Sequence[str] = ()) -> Path:
     """Write ``spec`` as TOML to ``path`` atomically; returns the path.
 
     The file loads back (:func:`load_toml`) into a spec equal to ``spec``.
+
+    Args:
+        spec: the scenario.
+        path: the file to write (replaced atomically: readers never see half a file).
+        header: comment lines written above the TOML (without the leading ``#``).
     """
     path = Path(path)
-    text = dumps_toml(spec)
+    text = "".join(f"# {line}\n" for line in header) + dumps_toml(spec)
     path.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
     try:

@@ -11,9 +11,7 @@ from __future__ import annotations
 
 import argparse
 import logging
-import os
 import re
-import tempfile
 from pathlib import Path
 
 __all__ = ["configure", "run", "write_scenario"]
@@ -46,19 +44,9 @@ def configure(parser: argparse.ArgumentParser) -> None:
 
 def write_scenario(spec, header: list[str], path: Path) -> Path:  # noqa: ANN001
     """Write ``spec`` as TOML with ``header`` comment lines on top, atomically."""
-    from scenarios.loader import dumps_toml
+    from scenarios.loader import dump_toml
 
-    text = "".join(f"# {line}\n" for line in header) + dumps_toml(spec)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8") as handle:
-            handle.write(text)
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
-    return path
+    return dump_toml(spec, path, header=header)
 
 
 def run(args: argparse.Namespace) -> int:
