@@ -47,12 +47,13 @@ def day_metrics(model, out, violations: int = 0) -> dict[str, float]:  # noqa: A
     B = lay.economy.bundles
     share = out.delivery.share  # (n, m) received over true need
     need = B * lay.population.sum(axis=0)[None, :]
-    mask = need > 0
-    humanity = float(np.min(share[mask])) if mask.any() else float("nan")
-    capped = np.where(mask, np.minimum(np.nan_to_num(share), 1.0), np.inf)
-    per_profile = capped.min(axis=0)
+    gi, pi = np.nonzero(need)  # only (good, profile) pairs with a need count
+    got = share[gi, pi]
+    humanity = float(np.min(got)) if gi.size else float("nan")
+    per_profile = np.full(B.shape[1], np.inf)
+    np.minimum.at(per_profile, pi, np.minimum(np.nan_to_num(got), 1.0))
     per_profile = np.where(np.isinf(per_profile), np.nan, per_profile)
-    unmet = float(np.sum(need * np.maximum(0.0, 1.0 - np.nan_to_num(share))))
+    unmet = float(np.sum(need[gi, pi] * np.maximum(0.0, 1.0 - np.nan_to_num(got))))
     planned = np.asarray(out.decision.production, dtype=float)
     executed = out.produced
     made_goods = np.unique(lay.unit_good)
@@ -60,7 +61,7 @@ def day_metrics(model, out, violations: int = 0) -> dict[str, float]:  # noqa: A
     plan_error = float(np.abs(planned[made_goods] - executed[made_goods]).sum() / denom) if denom > 0 else 0.0
     today = float(lay.economy.externality_weights @ executed)
     losses = float((out.output_lost + out.stock_lost.sum(axis=0) + out.transport_lost)[~lay.labour_mask].sum())
-    reg_need = lay.population @ B.T  # (R, n)
+    reg_need = _names(lay)["reg_need"]  # (R, n) the citizens' true needs per region
     reg_got = np.minimum(out.delivery.delivered, reg_need)
     tot = reg_need.sum(axis=1)
     region_f = np.divide(reg_got.sum(axis=1), tot, out=np.full(tot.shape, np.nan), where=tot > 0)
@@ -93,7 +94,8 @@ _NAMES: dict[int, tuple[object, dict]] = {}
 
 
 def _names(lay) -> dict:  # noqa: ANN001
-    """Column names of the per-profile, per-region and per-good metrics, built once per layout."""
+    """Column names of the per-profile, per-region and per-good metrics, and the citizens' true
+    needs per region and good, built once per layout."""
     hit = _NAMES.get(id(lay))
     if hit is None or hit[0] is not lay:
         stock = np.flatnonzero(~lay.labour_mask)
@@ -104,6 +106,7 @@ def _names(lay) -> dict:  # noqa: ANN001
             "stock": stock, "inventory": [f"inventory:{lay.goods[j]}" for j in stock],
             "planned": [f"planned:{lay.goods[j]}" for j in made],
             "executed": [f"executed:{lay.goods[j]}" for j in made],
+            "reg_need": lay.population @ lay.economy.bundles.T,
         }
         hit = (lay, names)
         _NAMES.clear()

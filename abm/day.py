@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 from abm.active_learning import SampledInput
-from abm.execution import DeliveryResult, ProductionResult, deliver, produce
+from abm.execution import DeliveryResult, ProductionResult, deliver, produce, regional_allocation
 from abm.redispatch import redispatch, static_ceiling
 from abm.transport import transport
 from abm.planners import PlanDecision, PlanningInputs, dispatch_targets
@@ -135,10 +135,12 @@ def staffed_capacity(model: PlanningEconomy, capacity: np.ndarray) -> np.ndarray
     """Each unit's capacity as far as its region's labour can staff it, ``(U,)``.
 
     Labour never moves between regions, so a unit can only make what its region's labour
-    supply allows (shared over the region's units in proportion to their labour needs at
-    capacity, :func:`abm.redispatch.static_ceiling`). The planner sees these capacities, so
-    that a national plan does not give targets to units no one can work in. Off with
-    ``model.staffed_capacity = True`` (off by default).
+    supply allows: the region's supply of each labour type goes to its units in stacking order
+    (:func:`abm.redispatch.static_ceiling`, ``method="stacked"``), each taking what it needs at
+    full capacity. The planner sees these capacities (in the curves, the per-good capacity and
+    the dispatch), so that a national plan gives no targets to units no one can work in. On
+    with ``model.staffed_capacity = True`` (off by default: it makes the plan regionally
+    feasible, plan error near 0, but lowers what the planner dares to plan).
     """
     lay = model.layout
     if not getattr(model, "staffed_capacity", False) or lay.n_regions < 2:
@@ -149,7 +151,7 @@ def staffed_capacity(model: PlanningEconomy, capacity: np.ndarray) -> np.ndarray
         return cap
     probe = np.where(finite, cap, 0.0)
     ceil = static_ceiling(probe, lay.unit_region, lay.true_inputs, np.zeros_like(lay.labour_supply),
-                          lay.labour_supply, lay.labour_mask, lay.labour_mask)
+                          lay.labour_supply, lay.labour_mask, lay.labour_mask, method="stacked", rank=lay.unit_stack)
     # a stacked curve needs positive capacities: an unstaffed unit keeps a negligible one
     return np.where(finite, np.minimum(cap, np.maximum(ceil, 1e-9 * cap)), cap)
 
@@ -180,13 +182,19 @@ def execute(model: PlanningEconomy, reports: NightReports, decision: PlanDecisio
     is not owed to citizens tonight (the share ``1 - owed / (stock + output still to come)``), so
     misjudged curves cut investment, not consumption. Then the loss events strike, goods move once more, and citizens
     receive their allocation (:func:`~abm.execution.deliver`).
+
+    With ``model.regional_dispatch = True`` (off by default), each shift first moves the part
+    of a target that the unit's region cannot staff or equip (labour supply, capital on hand)
+    to the good's units elsewhere with headroom (:func:`abm.redispatch.redispatch`); every
+    good's national target is kept. ``DayOutcome.targets`` are the targets executed,
+    ``DayOutcome.planned_targets`` the plan's.
     """
     st, lay, rng = model.state, model.layout, model.rng
     R, n = st.stocks.shape
     opening = st.stocks.copy()
     W = weights.sum(axis=0)
     wn = np.divide(weights, W[None, :], out=np.zeros_like(weights), where=W[None, :] > 0)
-    owed = wn @ decision.allocation.T  # (R, n) what each region hands out tonight
+    owed = regional_allocation(wn, decision.allocation)  # (R, n) what each region hands out tonight
     owed_total = owed.sum(axis=0)
     ti = lay.true_inputs
     cell = lay.unit_region[ti.unit] * n + ti.good

@@ -24,6 +24,7 @@ __all__ = [
     "produce",
     "DeliveryResult",
     "deliver",
+    "regional_allocation",
 ]
 
 logger = logging.getLogger(__name__)
@@ -62,10 +63,19 @@ class UnitInputs:
             raise InvalidInputError("unit inputs: scale must be finite and non-negative")
         if not np.all(np.isfinite(self.exponent)) or (self.exponent <= 0).any():
             raise InvalidInputError("unit inputs: exponent must be finite and positive")
+        # constant coefficients (exponent 1) skip the power
+        object.__setattr__(self, "_curved", np.flatnonzero(self.exponent != 1.0))
 
     def use(self, q: np.ndarray) -> np.ndarray:
         """Input amount of each entry when every unit produces ``q[unit]``; shape ``(E,)``."""
-        return self.scale * np.power(np.maximum(q[self.unit], 0.0), self.exponent)
+        qq = np.maximum(q[self.unit], 0.0)
+        out = self.scale * qq
+        c = self.__dict__.get("_curved")
+        if c is None:  # an object pickled before the index existed
+            c = np.flatnonzero(self.exponent != 1.0)
+        if c.size:
+            out[c] = self.scale[c] * np.power(qq[c], self.exponent[c])
+        return out
 
 
 @dataclass(frozen=True, eq=False)
@@ -91,6 +101,39 @@ class ProductionResult:
     iterations: int
 
 
+def _structure(inputs: UnitInputs, unit_region: np.ndarray, unit_good: np.ndarray, industrial: np.ndarray,
+               labour_mask: np.ndarray, n: int) -> dict:
+    """Index arrays of :func:`produce` that depend only on the economy's structure, built once
+    and kept on ``inputs`` while the same layout arrays are passed (every shift of every day)."""
+    key = (unit_region, unit_good, industrial, labour_mask, n)
+    hit = inputs.__dict__.get("_structure")
+    if hit is not None and len(hit[0]) == len(key) and all(a is b for a, b in zip(hit[0][:4], key[:4])) \
+            and hit[0][4] == n:
+        return hit[1]
+    cell = unit_region[inputs.unit] * n + inputs.good
+    # work on the (region, good) cells some unit draws on only: K <= E cells instead of R * n
+    ucell, inv = np.unique(cell, return_inverse=True)
+    K = ucell.size
+    is_lab = labour_mask[inputs.good]
+    is_cap = industrial[inputs.good]
+    is_final = ~(is_lab | is_cap)
+    is_self = is_final & (inputs.good == unit_good[inputs.unit])
+    ugood = ucell % n
+    out_cell = unit_region * n + unit_good
+    pos = np.minimum(np.searchsorted(ucell, out_cell), max(K - 1, 0))
+    # units whose output some unit in their region draws on
+    feeds = ucell[pos] == out_cell if K else np.zeros(out_cell.shape, dtype=bool)
+    sx = {
+        "cell": cell, "ucell": ucell, "inv": inv.ravel(), "K": K, "is_cap": is_cap, "is_self": is_self,
+        "pool": is_final & ~is_self,
+        "kind_cell": np.where(labour_mask[ugood], 1, np.where(industrial[ugood], 2, 0)),
+        "out_pos": pos[feeds], "out_unit": np.flatnonzero(feeds), "self_k": inv.ravel()[is_self],
+        "inv_exp": 1.0 / inputs.exponent, "by_unit": np.argsort(inputs.unit, kind="stable"),
+    }
+    object.__setattr__(inputs, "_structure", (key, sx))
+    return sx
+
+
 def produce(
     targets: np.ndarray,
     unit_region: np.ndarray,
@@ -104,7 +147,7 @@ def produce(
     done: np.ndarray | None = None,
     entitled: np.ndarray | None = None,
     reserve: np.ndarray | None = None,
-    max_iter: int = 200,
+    max_iter: int = 40,
 ) -> ProductionResult:
     """Produce towards ``targets`` with the true technology, rationing scarce inputs.
 
@@ -147,12 +190,9 @@ def produce(
     t = np.maximum(np.asarray(targets, dtype=float), 0.0)
     d0 = np.zeros_like(t) if done is None else np.minimum(np.asarray(done, dtype=float), t)
     keep = np.ones_like(t) if output_loss is None else 1.0 - np.asarray(output_loss, dtype=float)
-    cell = unit_region[inputs.unit] * n + inputs.good
-    is_lab = labour_mask[inputs.good]
-    is_cap = industrial[inputs.good]
-    is_final = ~(is_lab | is_cap)
-    is_self = is_final & (inputs.good == unit_good[inputs.unit])
-    pool = is_final & ~is_self
+    sx = _structure(inputs, unit_region, unit_good, industrial, labour_mask, n)
+    cell, ucell, inv, K = sx["cell"], sx["ucell"], sx["inv"], sx["K"]
+    is_cap, is_self, pool = sx["is_cap"], sx["is_self"], sx["pool"]
     base = inputs.use(d0)
     full = inputs.use(t)
     need = np.where(is_cap, full, full - base)
@@ -160,70 +200,95 @@ def produce(
     tier1 = np.where(pool, np.minimum(need, np.maximum(ent - base, 0.0)), need)
     tier1[is_self] = 0.0
     tier2 = np.where(pool, need - tier1, 0.0)
-    T1 = np.bincount(cell, tier1, minlength=R * n)[cell]
-    T2 = np.bincount(cell, tier2, minlength=R * n)[cell]
+    T1 = np.bincount(inv, tier1, minlength=K)[inv]
+    T2 = np.bincount(inv, tier2, minlength=K)[inv]
     free = np.ones(n) if reserve is None else 1.0 - np.clip(np.asarray(reserve, dtype=float), 0.0, 1.0)
     free_e = free[inputs.good]
-    kind_cell = np.tile(np.where(labour_mask, 1, np.where(industrial, 2, 0)), R)
-    static_cell = np.where(kind_cell == 1, labour.ravel(), stocks.ravel())
-    out_cell = unit_region * n + unit_good
-    self_cell = cell[is_self]
-    inv_exp = 1.0 / inputs.exponent
+    kind_cell = sx["kind_cell"]
+    stock_u = stocks.ravel()[ucell]
+    static_cell = np.where(kind_cell == 1, labour.ravel()[ucell], stock_u)
+    out_pos, out_unit = sx["out_pos"], sx["out_unit"]
+    self_k = sx["self_k"]
+    inv_exp = sx["inv_exp"]
     de = np.power(d0[inputs.unit], inputs.exponent)
     constrains = (inputs.scale > 0) & (need > 0) & ~is_self
+    is_final_k = kind_cell == 0
 
     self_unit = inputs.unit[is_self]
     self_scale, self_exp, self_base = inputs.scale[is_self], inputs.exponent[is_self], base[is_self]
 
     def net_made(q: np.ndarray) -> np.ndarray:
         own = np.maximum(self_scale * np.power(q[self_unit], self_exp) - self_base, 0.0)
-        gross = np.bincount(out_cell, (q - d0) * keep, minlength=R * n)
-        return np.maximum(gross - np.bincount(self_cell, own, minlength=R * n), 0.0)
+        gross = np.bincount(out_pos, ((q - d0) * keep)[out_unit], minlength=K)
+        return np.maximum(gross - np.bincount(self_k, own, minlength=K), 0.0)
+
+    # only entries that can cut their unit take part in the rationing: sorted by unit, so
+    # that the minimum over a unit's entries is one ``minimum.reduceat``
+    by_unit = sx["by_unit"]
+    ci = by_unit[constrains[by_unit]]
+    c_unit = inputs.unit[ci]
+    c_inv, c_T1, c_T2, c_t1, c_t2 = inv[ci], T1[ci], T2[ci], tier1[ci], tier2[ci]
+    c_free, c_scale, c_iexp = free_e[ci], inputs.scale[ci], inv_exp[ci]
+    c_base = np.where(is_cap[ci], 0.0, de[ci])
+    c_floor = d0[c_unit]
+    c_t = t[c_unit]
+    c_has_t2 = c_t2 > 0
+    starts = np.flatnonzero(np.r_[True, c_unit[1:] != c_unit[:-1]]) if ci.size else np.zeros(0, dtype=np.int64)
+    c_units = c_unit[starts]
 
     def cut(avail_cell: np.ndarray) -> np.ndarray:
-        a = avail_cell[cell]
+        a = avail_cell[c_inv]
         r1 = np.ones_like(a)
-        np.divide(_MARGIN * a, T1, out=r1, where=T1 > 0)
-        r1 = np.minimum(r1, 1.0)
-        left = np.maximum(a * free_e - T1, 0.0)
+        np.divide(_MARGIN * a, c_T1, out=r1, where=c_T1 > 0)
+        np.minimum(r1, 1.0, out=r1)
+        left = np.maximum(a * c_free - c_T1, 0.0)
         r2 = np.ones_like(a)
-        np.divide(_MARGIN * left, T2, out=r2, where=T2 > 0)
+        np.divide(_MARGIN * left, c_T2, out=r2, where=c_T2 > 0)
         r2 = np.where(r1 >= 1.0, np.minimum(r2, 1.0), 0.0)
         # only entries that are actually cut need the (costly) inverse power
-        short = constrains & ((r1 < 1.0) | ((r2 < 1.0) & (tier2 > 0)))
+        short = np.flatnonzero((r1 < 1.0) | ((r2 < 1.0) & c_has_t2))
         q = t.copy()
-        if short.any():
-            alloc = r1[short] * tier1[short] + r2[short] * tier2[short]
-            power = np.where(is_cap[short], 0.0, de[short]) + alloc / inputs.scale[short]
-            allowed = np.power(np.maximum(power, 0.0), inv_exp[short])
-            np.minimum.at(q, inputs.unit[short], np.maximum(allowed, d0[inputs.unit[short]]))
+        if short.size:
+            alloc = r1[short] * c_t1[short] + r2[short] * c_t2[short]
+            power = c_base[short] + alloc / c_scale[short]
+            allowed = np.power(np.maximum(power, 0.0), c_iexp[short])
+            vals = c_t.copy()
+            vals[short] = np.maximum(allowed, c_floor[short])
+            q[c_units] = np.minimum(q[c_units], np.minimum.reduceat(vals, starts))
         return q
 
     def availability(q: np.ndarray, on_hand: np.ndarray | None = None) -> np.ndarray:
         made = net_made(q)
         if on_hand is not None:
             made = np.where(on_hand, 0.0, made)
-        return np.where(kind_cell == 0, static_cell + made, static_cell)
+        return np.where(is_final_k, static_cell + made, static_cell)
 
     q = t.copy()
     it = 0
-    for it in range(1, max_iter + 1):
-        q_new = np.minimum(q, cut(availability(q)))
-        if np.all(np.abs(q_new - q) <= 1e-13 * q_new):
+    if K:
+        # an absolute tolerance (relative to the target): on a cycle of shortages the outputs
+        # decay geometrically towards their fixed point and a relative test would never stop
+        tol = 1e-12 * t
+        for it in range(1, max_iter + 1):
+            q_new = np.minimum(q, cut(availability(q)))
+            if np.all(np.abs(q_new - q) <= tol):
+                q = q_new
+                break
             q = q_new
-            break
-        q = q_new
-    on_hand = np.zeros(R * n, dtype=bool)
-    for _ in range(R * n + 1):
+    on_hand = np.zeros(K, dtype=bool)
+    inv_pool = inv[pool]
+    for _ in range(K + 1):
         made = net_made(q)
         inc = np.maximum(inputs.use(q) - base, 0.0)
-        used_final = np.bincount(cell[pool], inc[pool], minlength=R * n)
-        over = (used_final > stocks.ravel() + made) & ~on_hand
+        used_final = np.bincount(inv_pool, inc[pool], minlength=K)
+        over = (used_final > stock_u + made) & ~on_hand
         if not over.any():
             break
         logger.debug("production: %d (region, good) cells rationed on the stock on hand", int(over.sum()))
         on_hand |= over
         q = np.minimum(q, cut(availability(q, on_hand)))
+    else:
+        inc = np.maximum(inputs.use(q) - base, 0.0)
     use = inputs.use(q)
     consumed = ~is_cap
     used = np.bincount(cell[consumed], inc[consumed], minlength=R * n).reshape(R, n)
@@ -254,6 +319,24 @@ class DeliveryResult:
     region_share: np.ndarray
 
 
+def regional_allocation(weight_share: np.ndarray, allocation: np.ndarray) -> np.ndarray:
+    """What each region owes of each good: ``weight_share @ allocation.T``, ``(R, n)``.
+
+    ``weight_share[r, p]`` is region ``r``'s share of profile ``p``'s reported demand and
+    ``allocation[i, p]`` the plan's units of good ``i`` for profile ``p``. The allocation is as
+    sparse as the bundles, so the product runs over its non-zero entries (a sparse-dense
+    product) instead of a dense ``(R, m) @ (m, n)`` GEMM.
+    """
+    import scipy.sparse as sp
+
+    gi, pi = np.nonzero(allocation)
+    R, n = weight_share.shape[0], allocation.shape[0]
+    if gi.size == 0:
+        return np.zeros((R, n))
+    A = sp.csr_matrix((allocation[gi, pi], (gi, pi)), shape=allocation.shape)  # (n, m)
+    return np.asarray(A @ weight_share.T).T
+
+
 def deliver(
     stocks: np.ndarray,
     allocation: np.ndarray,
@@ -281,24 +364,29 @@ def deliver(
     """
     W = weight_reported.sum(axis=0)
     wn = np.divide(weight_reported, W[None, :], out=np.zeros_like(weight_reported), where=W[None, :] > 0)
-    alloc = wn @ allocation.T  # (R, n)
+    alloc = regional_allocation(wn, allocation)  # (R, n)
     ratio = np.ones_like(alloc)
     np.divide(_MARGIN * stocks, alloc, out=ratio, where=alloc > 0)
     np.minimum(ratio, 1.0, out=ratio)
     delivered = alloc * ratio
-    recv = allocation * (wn.T @ ratio).T  # (n, m) received by each profile, all regions
-    need = bundles_true * population_true.sum(axis=0)[None, :]
-    share = np.full(need.shape, np.nan)
-    np.divide(recv, need, out=share, where=need > 0)
+    # only (profile, good) pairs in some bundle matter: nnz entries, not n x m
+    pi, gi = np.nonzero(bundles_true.T)  # sorted by profile
+    b_nz = bundles_true[gi, pi]
+    a_nz = allocation[gi, pi]
+    pop = population_true.sum(axis=0)
+    recv = a_nz * np.einsum("rk,rk->k", wn[:, pi], ratio[:, gi])  # received by each pair, all regions
+    need = b_nz * pop[pi]
+    share = np.full(bundles_true.shape, np.nan)
+    ok = need > 0
+    share[gi[ok], pi[ok]] = recv[ok] / need[ok]
     # region r, profile p, good i: ratio_ri * allocation_ip * w_rp / (W_p * b_ip * n_rp)
-    per_w = np.divide(allocation, bundles_true * W[None, :], out=np.zeros_like(allocation),
-                      where=(bundles_true > 0) & (W[None, :] > 0))
+    denom = b_nz * W[pi]
+    per_w = np.divide(a_nz, denom, out=np.zeros_like(a_nz), where=denom > 0)
     per_cap = np.divide(weight_reported, population_true, out=np.zeros_like(weight_reported),
                         where=population_true > 0)
     region_share = np.full(population_true.shape, np.nan)
-    pi, gi = np.nonzero(bundles_true.T)  # (profile, good) pairs, sorted by profile
     if pi.size:
-        vals = ratio[:, gi] * per_w[gi, pi]  # (R, nnz)
+        vals = ratio[:, gi] * per_w[None, :]  # (R, nnz)
         starts = np.flatnonzero(np.r_[True, pi[1:] != pi[:-1]])
         mins = np.full(population_true.shape, np.nan)
         mins[:, pi[starts]] = np.minimum.reduceat(vals, starts, axis=1)

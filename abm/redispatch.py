@@ -19,6 +19,7 @@ import logging
 import numpy as np
 
 from abm.execution import UnitInputs
+from planner.errors import InvalidInputError
 
 __all__ = ["static_ceiling", "redispatch"]
 
@@ -33,22 +34,32 @@ def static_ceiling(
     labour: np.ndarray,
     static: np.ndarray,
     labour_mask: np.ndarray,
+    method: str = "proportional",
+    rank: np.ndarray | None = None,
 ) -> np.ndarray:
     """The output each unit reaches towards ``targets`` when only labour and capital bind.
 
-    A region's labour supply and capital stock are shared over its units in proportion to what
-    their targets require (the rationing of :func:`abm.execution.produce`); a unit gets
-    ``t * min_e ratio_e ** (1 / exponent_e)`` over its static entries (inverting ``s q**e``).
+    ``method="proportional"``: a region's labour supply and capital stock are shared over its
+    units in proportion to what their targets require (the rationing of
+    :func:`abm.execution.produce`). ``method="stacked"``: they go to the region's units in the
+    order of ``rank`` (lowest first, ties by unit index), each taking what its target requires
+    before the next gets any: the order in which a plan fills units (OLIN-EP Fig. 1). Either
+    way a unit gets ``t * min_e ratio_e ** (1 / exponent_e)`` over its static entries
+    (inverting ``s q**e``).
 
     Args:
         targets: ``(U,)``; unit_region: ``(U,)``; inputs: the TRUE input functions.
         stocks: stocks on hand ``(R, n)``; labour: labour left ``(R, n)``.
         static: boolean mask of the static goods (labour and industrial), ``(n,)``.
         labour_mask: boolean mask of labour goods, ``(n,)``.
+        method: ``"proportional"`` or ``"stacked"``.
+        rank: ``(U,)`` priority of each unit for ``"stacked"``; default the unit index.
 
     Returns:
         ``(U,)``, ``<= targets``.
     """
+    if method not in ("proportional", "stacked"):
+        raise InvalidInputError(f"static_ceiling: method must be 'proportional' or 'stacked', got {method!r}")
     R, n = stocks.shape
     t = np.maximum(targets, 0.0)
     ent = np.flatnonzero(static[inputs.good] & (inputs.scale > 0))
@@ -59,9 +70,20 @@ def static_ceiling(
     use = inputs.scale[ent] * np.power(t[u], inputs.exponent[ent])
     req = np.bincount(cell, use, minlength=R * n)
     avail = np.where(labour_mask[None, :], labour, stocks).ravel()
-    ratio = np.ones(R * n)
-    np.divide(avail, req, out=ratio, where=req > 0)
-    ratio = np.clip(ratio, 0.0, 1.0)[cell]
+    if method == "proportional":
+        ratio = np.ones(R * n)
+        np.divide(avail, req, out=ratio, where=req > 0)
+        ratio = np.clip(ratio, 0.0, 1.0)[cell]
+    else:
+        r = np.zeros(t.size) if rank is None else np.asarray(rank, dtype=float)
+        order = np.lexsort((u, r[u], cell))
+        c_sorted, use_sorted = cell[order], use[order]
+        before = np.cumsum(use_sorted) - use_sorted
+        first = np.flatnonzero(np.r_[True, c_sorted[1:] != c_sorted[:-1]])
+        offset = np.repeat(before[first], np.diff(np.r_[first, c_sorted.size]))
+        got = np.clip(avail[c_sorted] - (before - offset), 0.0, use_sorted)
+        ratio = np.ones(ent.size)
+        ratio[order] = np.divide(got, use_sorted, out=np.ones_like(got), where=use_sorted > 0)
     q = t.copy()
     short = ratio < 1.0
     if short.any():

@@ -90,22 +90,24 @@ def path_keep(paths, loss_rate: np.ndarray) -> PathKeep:  # noqa: ANN001
     return PathKeep(matrix, np.exp(paths @ a), hops, np.exp(b), factored)
 
 
-def _round(S, need, paths, pr, cap, keep, cols_ok):  # noqa: ANN001, ANN202
-    """One proportional round; returns (out, arrive, lost per good, pair flows) or None."""
+def _round(S, need, paths, cap, keep):  # noqa: ANN001, ANN202
+    """One proportional round: ``(cols, sent (R, c), arrived (R, c), edge load (D,))`` for the
+    goods ``cols`` that move, or ``None`` when nothing moves."""
     R = S.shape[0]
     tot_s, tot_n = S.sum(axis=0), need.sum(axis=0)
     fair = need * np.minimum(1.0, np.divide(tot_s, tot_n, out=np.ones_like(tot_s), where=tot_n > 0))
     deficit = np.maximum(fair - S, 0.0)
     surplus = np.maximum(S - fair, 0.0)
     tot_d, tot_sp = deficit.sum(axis=0), surplus.sum(axis=0)
-    cols = np.flatnonzero((tot_d > 0) & (tot_sp > 0) & cols_ok)  # only goods that move at all
+    cols = np.flatnonzero((tot_d > 0) & (tot_sp > 0))  # only goods that move at all
     if cols.size == 0:
         return None
     send_frac = np.minimum(1.0, np.divide(tot_d[cols], tot_sp[cols]))
     s = surplus[:, cols] * (send_frac * _MARGIN)  # what each region offers, (R, c)
     sh = deficit[:, cols] / tot_d[cols]  # each region's share of the deficits, (R, c)
     off = 1.0 - np.eye(R)
-    pair = (s @ sh.T) * off  # units a -> b, all goods, (R, R)
+    # einsum, not BLAS: a multi-threaded GEMM of these thin shapes is slower than a plain loop
+    pair = np.einsum("ag,bg->ab", s, sh) * off  # units a -> b, all goods, (R, R)
     load = paths.T @ pair.ravel()
     if np.any(load > cap):
         edge_scale = np.minimum(1.0, np.divide(cap, load, out=np.ones_like(load), where=load > cap))
@@ -117,15 +119,15 @@ def _round(S, need, paths, pr, cap, keep, cols_ok):  # noqa: ANN001, ANN202
         load = paths.T @ pair.ravel()
     else:
         ps = off
-    out = s * (ps @ sh)  # (R, c): a sends sum_b ps_ab s_ag sh_bg
+    out = s * np.einsum("ab,bg->ag", ps, sh)  # (R, c): a sends sum_b ps_ab s_ag sh_bg
     if keep is None:
-        arr_w = ps.T @ s  # no losses
+        arr_w = np.einsum("ab,ag->bg", ps, s)  # no losses
     elif keep.factored:
         arr_w = np.zeros_like(s)
         wk = ps * keep.pair.reshape(R, R)
         hop = keep.hops.reshape(R, R)
         for h in np.unique(hop[off > 0]):
-            term = np.where(hop == h, wk, 0.0).T @ s
+            term = np.einsum("ab,ag->bg", np.where(hop == h, wk, 0.0), s)
             arr_w += term * (keep.good[cols] ** h)[None, :]
     else:
         k3 = keep.matrix[:, cols].reshape(R, R, cols.size)
@@ -183,11 +185,10 @@ def transport(
         keep = path_keep(paths, loss_rate)
     need = np.asarray(need, dtype=float)
     cap = np.asarray(capacity, dtype=float).copy()
-    cols_ok = np.ones(n, dtype=bool)
     for _ in range(max(int(rounds), 1)):
         if not np.any(cap > 0):
             break
-        res = _round(S, need, paths, None, cap, keep, cols_ok)
+        res = _round(S, need, paths, cap, keep)
         if res is None:
             break
         cols, out, arrive, load = res

@@ -27,6 +27,10 @@ __all__ = ["CurveBank"]
 
 logger = logging.getLogger(__name__)
 
+#: the last bank built by :meth:`CurveBank.for_cells`, with the curves it holds (kept alive so
+#: that their ids stay theirs): the model reports the same curve objects night after night
+_LAST: list = []
+
 
 def _unit_kind(g) -> str | None:
     if isinstance(g, PowerLawInput):
@@ -45,6 +49,18 @@ class CurveBank:
     Shapes:
         every method takes the goods vector ``x`` ``(n,)`` and returns ``(n_cells,)``.
     """
+
+    @classmethod
+    def for_cells(cls, cells: Sequence[CurveCell]) -> CurveBank:
+        """The bank of ``cells``, re-used when the same curve objects sit on the same cells as
+        in the previous call (curves are immutable)."""
+        cells = tuple(cells)
+        key = tuple((int(c.row), int(c.col), id(c.curve)) for c in cells)
+        if _LAST and _LAST[0] == key:
+            return _LAST[2]
+        bank = cls(cells)
+        _LAST[:] = [key, tuple(c.curve for c in cells), bank]
+        return bank
 
     def __init__(self, cells: Sequence[CurveCell]):
         cells = tuple(cells)

@@ -149,7 +149,7 @@ def validate_plan_inputs(
         curve_cols=np.array([c.col for c in cells], dtype=np.int64),
         bundles=B,
         population=economy.population,
-        bank=CurveBank(cells),
+        bank=CurveBank.for_cells(cells),
         curve_pos=np.asarray(cm.positions, dtype=np.int64),
     )
 

@@ -120,10 +120,13 @@ class _Stage:
     def excess(self, y: np.ndarray, slopes: np.ndarray) -> float:
         """Largest scaled violation of the bounds by production ``y`` (``<= 0``: it fits)."""
         inp = self.inp
-        rows = ~inp.final
         use = self._blocks.at(slopes)[0] @ y
+        # entries with nothing used (or made) always fit; leaving them out keeps the excess
+        # negative inside the feasible region (not a flat 0 at bounds of 0), so that the
+        # root search can interpolate instead of bisecting
+        rows = ~inp.final & (use > 0)
         over_rows = (use[rows] - self.bound[rows]) / (1.0 + np.abs(self.bound[rows]))
-        finite = np.isfinite(self.cap)
+        finite = np.isfinite(self.cap) & (y > 0)
         over_cap = (y[finite] - self.cap[finite]) / (1.0 + self.cap[finite])
         return float(max(over_rows.max(initial=-np.inf), over_cap.max(initial=-np.inf), -1.0))
 

@@ -24,7 +24,7 @@ the stage's base point (``0`` for stage 1, ``x^C`` for stage 2) and the current 
 which is exact at both; the LP is re-solved, the iterate moves (damped while it oscillates)
 until it changes by less than ``tol``, the secant slopes at the LP solution equal, to
 ``tol``, the slopes the LP used (the solution is its own linearisation point), or the first
-objective has changed by less than ``tol`` (relative) over two successive LPs (on degenerate
+objective has changed by less than ``10 tol`` (relative) over two successive LPs (on degenerate
 LPs the iterate may keep moving between alternative optima of the later objectives).
 
 ``method="balanced"`` (:mod:`planner.balanced_plan`, the default above
@@ -42,9 +42,10 @@ import numpy as np
 import scipy.sparse as sp
 
 from planner._plan_inputs import PlanInputs, secant_slopes, validate_plan_inputs
+from planner._slp import _slp, _usage
 from planner.balanced_plan import balanced_stages
 from planner.errors import InfeasiblePlanError, InvalidInputError
-from planner.lp import LexicographicLP, UnboundedLPError
+from planner.lp import LexicographicLP
 from planner.metrics import humanity
 
 __all__ = ["DailyPlan", "plan_day", "secant_slopes", "METHODS", "LP_MAX_GOODS"]
@@ -76,7 +77,9 @@ class DailyPlan:
         labour_used: labour needed, on labour goods.
         closing_stocks_expected: final: ``s + x - inputs - consumption``; industrial:
             ``s + x``; labour: 0.
-        status: ``"optimal"``, ``"slp-not-converged"`` (last iterate returned),
+        status: ``"optimal"``, ``"slp-not-converged"`` (last iterate returned: the
+            iteration limit was reached, or the solution still overdraws a good under the
+            curves by more than the tolerance after the reserve rounds),
             ``"balanced"`` (``method="balanced"``), ``"balanced-fallback"`` (every HiGHS
             solver failed numerically on the LPs; the balanced method planned the night) or
             ``"scaled-demand"`` (the baseline).
@@ -97,117 +100,6 @@ class DailyPlan:
     status: str
     lp_iterations: int
     slp_iterations: int = 0
-
-
-def _usage(inp: PlanInputs, slopes: np.ndarray, x: np.ndarray) -> np.ndarray:
-    use = inp.A0 @ x
-    if inp.curves:
-        use = use + np.bincount(inp.curve_rows, slopes * x[inp.curve_cols], minlength=inp.n)
-    return use
-
-
-def _unbounded_message(inp: PlanInputs, stage: str) -> str:
-    bounded_rows = inp.industrial | inp.labour
-    A = (inp.A0 != 0).astype(float).tocsc()
-    limited = np.asarray(A[bounded_rows].sum(axis=0)).ravel() > 0
-    limited[inp.curve_cols[bounded_rows[inp.curve_rows]]] = True
-    goods = [inp.goods[j] for j in np.flatnonzero(np.isinf(inp.capacity) & ~limited & ~inp.labour)]
-    return (
-        f"{stage} stage is unbounded: some goods can be produced without limit; give them a "
-        f"capacity or a labour/capital input. Candidates: {goods[:20]}"
-    )
-
-
-def _redundant_rows(M: sp.csc_matrix, bounded: np.ndarray, row_hi: np.ndarray, col_hi: np.ndarray) -> np.ndarray:
-    """Capital and labour rows that no feasible point can bind (to drop from the LP).
-
-    On the rows ``bounded`` (non-negative coefficients, ``M_r x <= row_hi_r``) every column
-    is limited by ``x_j <= row_hi_r / M_rj``; a row whose largest activity over these implied
-    bounds (and ``col_hi``) stays below its bound is redundant. Dropping it removes stock
-    figures like ``1e9`` that dwarf the other coefficients (a capital stock far above what the
-    labour supply could ever put to use) from the LP.
-    """
-    Mb = M[bounded].tocsr()
-    hi = row_hi[bounded]
-    ratio = Mb.multiply(1.0 / np.where(hi > 0, hi, np.inf)[:, None]).tocsc()  # M_rj / hi_r
-    worst = np.asarray(ratio.max(axis=0).todense()).ravel() if ratio.nnz else np.zeros(M.shape[1])
-    with np.errstate(divide="ignore"):
-        implied = np.minimum(col_hi, np.where(worst > 0, 1.0 / worst, np.inf))
-    zero_hi = np.asarray((Mb[hi <= 0] != 0).sum(axis=0)).ravel() > 0 if (hi <= 0).any() else np.zeros(M.shape[1], bool)
-    implied[zero_hi] = 0.0
-    Mi = Mb.tocsc()
-    with np.errstate(invalid="ignore"):
-        act = Mi @ np.where(np.isfinite(implied), implied, 0.0)
-    unbounded = np.asarray(Mi[:, ~np.isfinite(implied)].getnnz(axis=1)).ravel() > 0 if Mi.nnz else np.zeros(hi.size, bool)
-    drop = np.zeros(M.shape[0], dtype=bool)
-    drop[np.flatnonzero(bounded)] = ~unbounded & (act * (1.0 + 1e-9) < hi)
-    return drop
-
-
-def _slp(lp: LexicographicLP, inp: PlanInputs, cols, objectives_at, base, start, max_iter, tol, stage, row_hi):
-    """Successive LPs of one stage around ``base``, from the iterate ``start``.
-
-    ``row_hi`` are the LP's row upper bounds (goods rows first); capital and labour rows that
-    cannot bind at the current linearisation are dropped (:func:`_redundant_rows`).
-
-    The LP's first ``len(cols)`` variables are the production of the goods ``cols``.
-    ``objectives_at(slopes)`` gives the stage's objectives for the current linearisation.
-    Returns (production ``(n,)``, LP values, curve slopes, SLP iterations, simplex iterations,
-    converged).
-    """
-    n = inp.n
-    lp_col = np.full(n, -1, dtype=np.int64)
-    lp_col[cols] = np.arange(cols.size)
-    in_lp = lp_col[inp.curve_cols] >= 0
-    on_diag = ((inp.curve_rows == inp.curve_cols) & inp.final[inp.curve_rows]).astype(float)
-    xbar = start.copy()
-    w, prev_dir, lp_iters = 1.0, None, 0
-    bounded = inp.industrial | inp.labour
-    dropped = None
-    z_prev, settled = None, 0
-    for it in range(1, max_iter + 1):
-        slopes = secant_slopes(inp, base, base + xbar)
-        if in_lp.any():
-            lp.set_coefficients(inp.curve_rows[in_lp], lp_col[inp.curve_cols[in_lp]], (slopes - on_diag)[in_lp])
-        if it == 1 or in_lp.any():
-            M = (inp.A0 + sp.csr_matrix((slopes, (inp.curve_rows, inp.curve_cols)), shape=(n, n))).tocsc()[:, cols]
-            drop = _redundant_rows(M, bounded, row_hi[:n], lp.col_upper[: cols.size])
-            if dropped is None or (drop != dropped).any():
-                hi = row_hi.copy()
-                hi[:n][drop] = np.inf
-                lp.set_row_bounds(lp.row_lower, hi)
-                dropped = drop
-        try:
-            res = lp.solve(objectives_at(slopes))
-        except UnboundedLPError:
-            raise InvalidInputError(_unbounded_message(inp, stage)) from None
-        lp_iters += res.iterations
-        x = np.zeros(n)
-        x[cols] = res.values[: cols.size]
-        if not in_lp.any():
-            return x, res.values, slopes, it, lp_iters, True
-        step = float(np.max(np.abs(x - xbar), initial=0.0))
-        if step <= tol * max(1.0, float(np.max(np.abs(x), initial=0.0))):
-            return x, res.values, slopes, it, lp_iters, True
-        # the first objective has settled: on degenerate LPs the iterate can keep jumping
-        # between alternative optima of the later objectives without improving the first
-        z = res.objective_values[0]
-        settled = settled + 1 if z_prev is not None and abs(z - z_prev) <= tol * max(1.0, abs(z)) else 0
-        z_prev = z
-        if settled >= 2:
-            return x, res.values, slopes, it, lp_iters, True
-        # the LP solution is (nearly) its own linearisation point: a fixed point of the SLP
-        if np.allclose(secant_slopes(inp, base, base + x), slopes, rtol=tol, atol=1e-15):
-            return x, res.values, slopes, it, lp_iters, True
-        # damping: halve the step weight when the iterates oscillate (the step turns back),
-        # grow it again while they move steadily
-        direction = x - xbar
-        if prev_dir is not None:
-            w = max(0.5 * w, 1e-4) if float(direction @ prev_dir) < 0 else min(1.0, 1.25 * w)
-        prev_dir = direction
-        xbar = xbar + w * direction
-    logger.warning("%s stage: successive LP did not converge in %d iterations", stage, max_iter)
-    return x, res.values, slopes, max_iter, lp_iters, False
 
 
 def plan_day(
@@ -236,7 +128,9 @@ def plan_day(
         coefficients: reported constant coefficients ``(n, n)`` overriding the economy's.
         curves: reported curve cells overriding the economy's.
         max_slp_iter: successive-LP iterations allowed per stage.
-        tol: successive-LP tolerance on the change of ``x`` (relative to ``max(1, |x|)``).
+        tol: successive-LP tolerance on the change of ``x`` (relative to ``max(1, |x|)``);
+            a stage also stops when its first objective changed by less than ``10 tol``
+            (relative) over two successive LPs.
         x_start: first linearisation point of the consumption stage (e.g. yesterday's plan).
         method: ``"lp"`` (the exact lexicographic LPs above), ``"balanced"`` (equal
             fulfilment and balanced capital growth by scalar search, for large economies; see

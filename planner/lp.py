@@ -40,11 +40,13 @@ class UnboundedLPError(InnaturaError):
 
 @dataclass(frozen=True)
 class LexResult:
-    """Solution of a lexicographic LP: values, each objective's optimum, simplex iterations."""
+    """Solution of a lexicographic LP: values, each objective's optimum, simplex iterations,
+    and the activity ``A v`` of the constraint rows."""
 
     values: np.ndarray
     objective_values: tuple[float, ...]
     iterations: int
+    row_values: np.ndarray | None = None
 
 
 def _bounds(v: np.ndarray) -> np.ndarray:
@@ -145,6 +147,28 @@ class LexicographicLP:
             raise InfeasiblePlanError("the planning LP has no feasible point")
         raise InfeasiblePlanError(f"HiGHS stopped without an optimum: {h.modelStatusToString(status)}")
 
+    def _run_kept(self, k: int, last_row) -> bool:
+        """Solve for objective ``k``; if the LP with the kept optimum of objective ``k - 1``
+        (``last_row``: row, sense, value, slack) is reported infeasible, widen that row's
+        slack (x1e3, x1e6) and retry. Returns False when it stays infeasible (``k > 0``)."""
+        try:
+            self._run(k)
+            return True
+        except InfeasiblePlanError:
+            if last_row is None:
+                raise
+        row, sense, z, slack = last_row
+        for factor in (1e3, 1e6):
+            wide = slack * factor
+            lo, hi = (z - wide, _INF) if sense == "max" else (-_INF, z + wide)
+            self._h.changeRowBounds(int(row), lo, hi)
+            try:
+                self._run(k)
+                return True
+            except InfeasiblePlanError:
+                continue
+        return False
+
     def solve(self, objectives: Sequence[tuple[str, np.ndarray]], rel_slack: float = 1e-9) -> LexResult:
         """Optimise ``objectives`` (``("max" | "min", cost vector)``) in priority order.
 
@@ -163,6 +187,8 @@ class LexicographicLP:
         optima: list[float] = []
         iters = 0
         values: np.ndarray | None = None
+        row_values: np.ndarray | None = None
+        last_row = None
         try:
             for k, (sense, cost) in enumerate(objectives):
                 cost = np.asarray(cost, dtype=float)
@@ -173,11 +199,7 @@ class LexicographicLP:
                 cn = cost / scale
                 sign = -1.0 if sense == "max" else 1.0
                 h.changeColsCost(n, idx, sign * cn)
-                try:
-                    self._run(k)
-                except InfeasiblePlanError:
-                    if k == 0 or values is None:
-                        raise
+                if not self._run_kept(k, last_row):
                     # the earlier objectives had a feasible optimum, so only a kept-optimum row
                     # can make this LP infeasible, numerically: keep the last solution
                     logger.warning("objective %d: LP infeasible after fixing the earlier optima; "
@@ -185,7 +207,9 @@ class LexicographicLP:
                     optima.append(float(np.dot(cost, values)))
                     break
                 iters += int(h.getInfo().simplex_iteration_count)
-                values = np.asarray(h.getSolution().col_value, dtype=float)
+                sol = h.getSolution()
+                values = np.asarray(sol.col_value, dtype=float)
+                row_values = np.asarray(sol.row_value, dtype=float)[: self.shape[0]]
                 zn = float(np.dot(cn, values))
                 optima.append(zn * scale)
                 if k + 1 < len(objectives):
@@ -193,6 +217,7 @@ class LexicographicLP:
                     slack = rel_slack * max(1.0, abs(zn))
                     lo, hi = (zn - slack, _INF) if sense == "max" else (-_INF, zn + slack)
                     h.addRow(lo, hi, nz.size, nz, cn[nz])
+                    last_row = (self.shape[0] + added, sense, zn, slack)
                     added += 1
             if values is None:
                 values = np.zeros(n)
@@ -200,4 +225,6 @@ class LexicographicLP:
             if added:
                 rows = np.arange(self.shape[0], self.shape[0] + added, dtype=np.int32)
                 h.deleteRows(rows.size, rows)
-        return LexResult(values, tuple(optima), iters)
+        if row_values is None:
+            row_values = np.zeros(self.shape[0])
+        return LexResult(values, tuple(optima), iters, row_values)

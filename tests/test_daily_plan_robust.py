@@ -64,3 +64,18 @@ def test_badly_scaled_lp_matches_cvxpy():
     prob.solve()
     assert res.objective_values[0] == pytest.approx(prob.value, rel=1e-6)
     assert (A @ res.values <= b * (1 + 1e-7)).all()
+
+
+@pytest.mark.parametrize("lucloelium,picks", [(0.0, 1e6), (3.5e5, 1e8), (3.5e5, 1.2e9)])
+def test_plan_fits_the_curves_not_only_their_linearisation(selviaria_true, lucloelium, picks):
+    # all Lucloelium goes to the picks (1e-6 q^2): a slope slightly off at the successive-LP
+    # stop would overdraw the Lucloelium owed to citizens; the stages reserve the overdraft
+    e = selviaria_true
+    stocks = np.array([lucloelium, picks, 7.7e4, 0, 0, 0])
+    plan = plan_day(e, stocks, np.array([0, 0, 0, 1e5, 7e5, 7e5]), None, 0.51)
+    use = CurveMatrix(e.coefficients, e.curves).at(plan.production) @ plan.production
+    owed = plan.allocation[0].sum()
+    balance = stocks[0] + plan.production[0] - use[0] - owed
+    assert balance >= -1e-5 * (1.0 + stocks[0] + owed)
+    assert use[1] <= picks * (1 + 1e-9) + 1e-5
+    assert plan.fulfilment.min() == pytest.approx(1.0)

@@ -1,0 +1,74 @@
+"""The vectorised curve evaluation of the daily plan against the curves' own methods."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+import scenarios
+from abm.active_learning import SampledInput
+from planner._curve_bank import CurveBank
+from planner._plan_inputs import secant_slopes, validate_plan_inputs
+from planner.curves import ConstantCurve, PiecewiseLinearCurve, PowerLawInput, StackedCurve
+from planner.economy import CurveCell
+
+
+def _random_cells(rng, n_cells=200):
+    cells = []
+    for k in range(n_cells):
+        funcs = []
+        for _ in range(int(rng.integers(1, 4))):
+            if rng.random() < 0.3:
+                funcs.append(PowerLawInput(rng.uniform(0, 2), float(rng.choice([0.5, 1.0, 1.3, 2.0]))))
+            else:
+                qs = np.unique(np.sort(rng.uniform(0.1, 100, int(rng.integers(1, 6)))))
+                vals = rng.uniform(0, 5, qs.size) * (rng.random(qs.size) > 0.2)
+                funcs.append(SampledInput(tuple(qs), tuple(vals), rng.uniform(0.5, 2)))
+        last = (np.inf,) if rng.random() < 0.5 else (rng.uniform(1, 50),)
+        caps = tuple(rng.uniform(1, 50, len(funcs) - 1)) + last
+        cells.append(CurveCell(0, k, StackedCurve(caps, tuple(funcs))))
+    cells.append(CurveCell(0, n_cells, ConstantCurve(0.3)))
+    cells.append(CurveCell(0, n_cells + 1, PiecewiseLinearCurve((1.0, 5.0), (0.2, 0.4))))  # cell by cell
+    return cells
+
+
+@pytest.mark.parametrize("seed", [0, 1, 2])
+def test_bank_matches_each_curve(seed):
+    rng = np.random.default_rng(seed)
+    cells = _random_cells(rng)
+    bank = CurveBank(cells)
+    n = len(cells)
+    for x in [np.zeros(n), rng.uniform(0, 300, n), np.geomspace(1e-6, 1e7, n), rng.uniform(0, 2, n)]:
+        xf = np.maximum(x, 1e-9)
+        f_ref = np.array([float(c.curve(xf[c.col])) for c in cells])
+        d_ref = np.array([float(c.curve.derivative(xf[c.col])) for c in cells])
+        np.testing.assert_allclose(bank.coefficients(x), f_ref, rtol=1e-12, atol=1e-300)
+        # f' = G'/x - G/x^2 cancels: compare on the scale of its terms
+        scale = np.abs(f_ref) / xf + np.abs(d_ref)
+        assert np.all(np.abs(bank.derivatives(xf) - d_ref) <= 1e-9 * scale + 1e-300)
+        np.testing.assert_allclose(bank.input_use(x), f_ref * x, rtol=1e-12, atol=1e-300)
+
+
+def test_bank_is_reused_for_the_same_curves():
+    cells = _random_cells(np.random.default_rng(4), 10)
+    assert CurveBank.for_cells(cells) is CurveBank.for_cells(tuple(CurveCell(*c) for c in cells))
+    other = cells[:-1] + [CurveCell(0, 11, ConstantCurve(0.5))]
+    assert CurveBank.for_cells(other) is not CurveBank.for_cells(cells)
+
+
+@pytest.mark.parametrize("base", [0.0, 2e3, 1e6, 1e9])
+def test_secant_of_the_quadratic_last_unit_at_huge_outputs(base):
+    # Selviaria's pick: units of 500, 500, then 1e-6 q^2 Lucloelium (OLIN-EP Fig. 2); beyond
+    # 1000 the input use is 0.002*500 + 0.01*sqrt(500) + 1e-6 (x - 1000)^2
+    e = scenarios.load("selviaria").to_economy()
+    inp = validate_plan_inputs(e, np.zeros(6), np.array([0, 0, 0, 1, 1, 1.0]), None, 0.0)
+    k = [i for i, c in enumerate(inp.curves) if c.row == 0][0]
+
+    for step in [1e-3, 1.0, 1e4, 1e8]:
+        b = base + 1000.0 if base else 1000.0
+        p = b + step
+        x0, x1 = np.zeros(6), np.zeros(6)
+        x0[1], x1[1] = b, p
+        slope = secant_slopes(inp, x0, x1)[k]
+        exact = 1e-6 * (p + b - 2000)  # (g(p) - g(b)) / (p - b) for the quadratic
+        assert slope == pytest.approx(exact, rel=1e-6, abs=1e-12), (b, p)
