@@ -139,11 +139,11 @@ def staffed_capacity(model: PlanningEconomy, capacity: np.ndarray) -> np.ndarray
     (:func:`abm.redispatch.static_ceiling`, ``method="stacked"``), each taking what it needs at
     full capacity. The planner sees these capacities (in the curves, the per-good capacity and
     the dispatch), so that a national plan gives no targets to units no one can work in. On
-    with ``model.staffed_capacity = True`` (off by default: it makes the plan regionally
+    with ``PlanningEconomy(..., staffed_capacity=True)`` (off by default: it makes the plan regionally
     feasible, plan error near 0, but lowers what the planner dares to plan).
     """
     lay = model.layout
-    if not getattr(model, "staffed_capacity", False) or lay.n_regions < 2:
+    if not model.staffed_capacity or lay.n_regions < 2:
         return np.asarray(capacity, dtype=float)
     cap = np.asarray(capacity, dtype=float)
     finite = np.isfinite(cap)
@@ -183,7 +183,7 @@ def execute(model: PlanningEconomy, reports: NightReports, decision: PlanDecisio
     misjudged curves cut investment, not consumption. Then the loss events strike, goods move once more, and citizens
     receive their allocation (:func:`~abm.execution.deliver`).
 
-    With ``model.regional_dispatch = True`` (off by default), each shift first moves the part
+    With ``PlanningEconomy(..., regional_dispatch=True)`` (off by default), each shift first moves the part
     of a target that the unit's region cannot staff or equip (labour supply, capital on hand)
     to the good's units elsewhere with headroom (:func:`abm.redispatch.redispatch`); every
     good's national target is kept. ``DayOutcome.targets`` are the targets executed,
@@ -217,7 +217,7 @@ def execute(model: PlanningEconomy, reports: NightReports, decision: PlanDecisio
     cap_left = lay.edge_capacity.copy()  # units per day, shared by the day's shipments
     edge_load = np.zeros(lay.edge_capacity.shape)
     plan_targets = t.copy()
-    regional = getattr(model, "regional_dispatch", False)
+    regional = model.regional_dispatch
     if regional:
         static = lay.industrial | lay.labour_mask
         rep_cap = np.minimum(lay.unit_capacity, reports.unit_capacity)

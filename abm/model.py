@@ -84,6 +84,10 @@ class PlanningEconomy(mesa.Model):
         strict: raise :class:`abm.invariants.InvariantError` when a day breaks an invariant.
         collect_agents: keep agent-level rows (units and regions) each day.
         single_region: merge all regions into one (no geography, as in the OLIN-EP papers).
+        staffed_capacity: show the planner unit capacities cut to what each unit's region can
+            staff with its labour (a regionally feasible plan; see :func:`abm.day.staffed_capacity`).
+        regional_dispatch: each shift, move the part of a target a region cannot staff or equip
+            to the good's units elsewhere (see :func:`abm.redispatch.redispatch`).
     """
 
     def __init__(
@@ -109,6 +113,8 @@ class PlanningEconomy(mesa.Model):
         strict: bool = False,
         collect_agents: bool = True,
         single_region: bool = False,
+        staffed_capacity: bool = False,
+        regional_dispatch: bool = False,
     ) -> None:
         self.config: dict[str, Any] = {
             k: v for k, v in locals().items() if k not in ("self", "__class__")
@@ -136,6 +142,8 @@ class PlanningEconomy(mesa.Model):
         self.observation_gap = float(observation_gap)
         self.output_loss = (float(output_loss[0]), float(output_loss[1]))
         self.shifts = int(shifts)
+        self.staffed_capacity = bool(staffed_capacity)
+        self.regional_dispatch = bool(regional_dispatch)
         if self.shifts < 1:
             raise InvalidInputError(f"shifts: must be >= 1, got {shifts!r}")
         self.defences = tuple(defences)

@@ -156,9 +156,8 @@ def test_regional_options_keep_the_invariants_and_determinism(flags):
     from abm.model import PlanningEconomy
 
     def run():
-        model = PlanningEconomy("archipelago", rng=0, strict=True, collect_agents=False)
-        for f in flags:
-            setattr(model, f, True)
+        model = PlanningEconomy("archipelago", rng=0, strict=True, collect_agents=False,
+                                **{f: True for f in flags})
         for _ in range(4):
             model.step()  # strict: a broken invariant raises
         return model

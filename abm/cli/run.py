@@ -48,6 +48,10 @@ def configure(parser: argparse.ArgumentParser) -> None:
                         help="share of citizens and units that misreport (inflate demand / overstate inputs)")
     parser.add_argument("--query-budget", type=int, default=8, help="queries per unit for active learning")
     parser.add_argument("--single-region", action="store_true", help="merge all regions into one (no geography)")
+    parser.add_argument("--staffed-capacity", action="store_true",
+                        help="plan with unit capacities cut to what regional labour can staff")
+    parser.add_argument("--regional-dispatch", action="store_true",
+                        help="move target shares a region cannot staff or equip to the good's other units")
     parser.add_argument("--strict", action="store_true", help="stop at the first broken invariant")
     parser.add_argument("--out", type=Path, default=None, help="output folder (default runs/<scenario>-<seed>)")
     parser.add_argument("--checkpoint-every", type=int, default=10, metavar="K", help="checkpoint every K days (0: only at the end)")
@@ -111,12 +115,14 @@ def run(args: argparse.Namespace) -> int:
         settings = {"scenario_arg": str(name), "seed": seed, "days": days, "planner": args.planner,
                     "investment_share": args.investment, "noise": args.noise,
                     "misreport_share": args.misreport_share, "query_budget": args.query_budget,
-                    "single_region": args.single_region}
+                    "single_region": args.single_region, "staffed_capacity": args.staffed_capacity,
+                    "regional_dispatch": args.regional_dispatch}
         model = PlanningEconomy(name, rng=seed, planner=args.planner, investment_share=args.investment,
                                 planner_options={"model": str(args.model)} if args.model is not None else None,
                                 noise=args.noise, misreport_share=args.misreport_share,
                                 query_budget=args.query_budget, single_region=args.single_region,
-                                strict=args.strict)
+                                staffed_capacity=args.staffed_capacity,
+                                regional_dispatch=args.regional_dispatch, strict=args.strict)
         settings["investment_share"] = model.investment_share
     if days < 1:
         raise InvalidInputError(f"--days: must be >= 1, got {days}")
