@@ -149,7 +149,7 @@ def _slp(lp: LexicographicLP, inp: PlanInputs, cols, objectives_at, base, start,
             bad = over > 10 * tol * (1.0 + np.abs(np.where(finite_hi, row_hi[:n], 0.0)))
             if not bad.any() or rounds >= _RESERVE_ROUNDS:
                 if bad.any():
-                    logger.warning("%s stage: the plan overdraws %d goods under the curves by up to %.3g",
+                    logger.info("%s stage: the plan overdraws %d goods under the curves by up to %.3g",
                                    stage, int(bad.sum()), float(over.max()))
                 converged = not bad.any()
                 stopped = True
@@ -166,5 +166,5 @@ def _slp(lp: LexicographicLP, inp: PlanInputs, cols, objectives_at, base, start,
         prev_dir = direction
         xbar = xbar + w * direction
     if not stopped:
-        logger.warning("%s stage: successive LP did not converge in %d iterations", stage, max_iter)
+        logger.info("%s stage: successive LP did not converge in %d iterations", stage, max_iter)
     return x, res.values, secant_slopes(inp, base, base + x), it, lp_iters, converged

@@ -169,12 +169,37 @@ def _press(page, name: str) -> None:
     page.get_by_role("button", name=name, exact=True).click()
 
 
+def _step(page) -> int:
+    """Press Step until the day counter moves; returns the new day.
+
+    A click can land while the controls re-render (after Play, Pause or Reset) and be lost;
+    the day counter, not the click, says whether the model stepped.
+    """
+    target = _day(page) + 1
+    for _ in range(4):
+        _press(page, "Step")
+        try:
+            _wait_for_day(page, target, timeout=15_000)
+            return _day(page)
+        except playwright_api.TimeoutError:
+            continue
+    _wait_for_day(page, target)  # a last, longer wait: its timeout error names the state
+    return _day(page)
+
+
 def _pause(page) -> None:
-    """Press pause and wait until the page shows it took effect (▶ back, Step enabled)."""
+    """Press pause and wait until it took effect: ▶ back, Step enabled, the day counter still."""
     # force: while playing, the controls re-render after every day and never look "stable"
     page.get_by_role("button", name="❚❚", exact=True).click(force=True)
     page.get_by_role("button", name="▶", exact=True).wait_for(timeout=30_000)
     playwright_api.expect(page.get_by_role("button", name="Step", exact=True)).to_be_enabled(timeout=30_000)
+    day = _day(page)
+    for _ in range(20):  # a day already under way when pause was pressed still finishes
+        page.wait_for_timeout(1_000)
+        now = _day(page)
+        if now == day:
+            return
+        day = now
 
 
 def test_page_renders_without_errors(browser_page):
@@ -190,8 +215,7 @@ def test_step_advances_day_and_redraws(browser_page):
     page, problems = browser_page
     day = _day(page)
     before = _figure_sources(page)
-    _press(page, "Step")
-    _wait_for_day(page, day + 1)
+    assert _step(page) == day + 1
     page.wait_for_function(
         "old => { const now = [...document.querySelectorAll('img.widget-image')].map(i => i.src);"
         " return now.length >= old.length && now.filter((s, k) => s !== old[k]).length >= old.length; }",
@@ -218,13 +242,7 @@ def test_play_runs_several_days(browser_page):
 def test_full_page_screenshot(browser_page):
     page, problems = browser_page
     for _ in range(3):  # a few more days, so the lines have a shape
-        target = _day(page) + 1
-        _press(page, "Step")
-        try:
-            _wait_for_day(page, target, timeout=15_000)
-        except playwright_api.TimeoutError:  # a click that landed while the controls re-rendered
-            _press(page, "Step")
-            _wait_for_day(page, target)
+        _step(page)
     ARTIFACTS.mkdir(exist_ok=True)
     target = ARTIFACTS / "viz.png"
     page.set_viewport_size({"width": 1500, "height": 1900})
@@ -246,8 +264,7 @@ def test_bad_seed_is_reported_in_page(browser_page):
     _press(page, "Reset")
     page.get_by_text("is not a whole number").first.wait_for(timeout=30_000)
     assert _day(page) == 0
-    _press(page, "Step")  # the server still works
-    _wait_for_day(page, 1)
+    assert _step(page) == 1  # the server still works
     assert not problems, problems
 
 
@@ -268,7 +285,6 @@ def test_reset_with_new_parameters_changes_model(browser_page):
     )
     assert _day(page) == 0
     assert page.get_by_text("is not a whole number").count() == 0  # the old error went with the old model
-    _press(page, "Step")
-    _wait_for_day(page, 1)
+    assert _step(page) == 1
     _wait_for_figures(page)
     assert not problems, problems
