@@ -21,13 +21,10 @@ logger = logging.getLogger(__name__)
 
 def configure(parser: argparse.ArgumentParser) -> None:
     """Add the command's arguments."""
-    from scenarios.io_tables import FORMATS, POLICIES
+    from abm.cli.io_solve import add_table_arguments
+    from scenarios.io_tables import POLICIES
 
-    parser.add_argument("table", metavar="TABLE",
-                        help="BEA: folder with use.csv and make.csv (or use.csv); WIOD: the CSV file; "
-                             "pymrio: a saved system's folder, or 'test'")
-    parser.add_argument("--format", required=True, choices=sorted(FORMATS), help="table format")
-    parser.add_argument("--year", type=int, default=None, help="year to load (WIOD: default the latest)")
+    add_table_arguments(parser)
     parser.add_argument("--out", required=True, type=Path, help="scenario TOML file to write")
     parser.add_argument("--name", default=None, help="scenario name (a slug; default from the output file name)")
     parser.add_argument("--population", type=int, default=1000,

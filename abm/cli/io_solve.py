@@ -15,20 +15,27 @@ import logging
 import sys
 import time
 
-__all__ = ["configure", "run", "report"]
+__all__ = ["add_table_arguments", "configure", "run", "report"]
 
 logger = logging.getLogger(__name__)
 
 
-def configure(parser: argparse.ArgumentParser) -> None:
-    """Add the command's arguments."""
-    from scenarios.io_tables import FORMATS, POLICIES
+def add_table_arguments(parser: argparse.ArgumentParser) -> None:
+    """The arguments naming a table, shared by ``io solve`` and ``import-io``."""
+    from scenarios.io_tables import FORMATS
 
     parser.add_argument("table", metavar="TABLE",
                         help="BEA: folder with use.csv and make.csv (or use.csv); WIOD: the CSV file; "
                              "pymrio: a saved system's folder, or 'test'")
     parser.add_argument("--format", required=True, choices=sorted(FORMATS), help="table format")
     parser.add_argument("--year", type=int, default=None, help="year to load (WIOD: default the latest in the file)")
+
+
+def configure(parser: argparse.ArgumentParser) -> None:
+    """Add the command's arguments."""
+    from scenarios.io_tables import POLICIES
+
+    add_table_arguments(parser)
     parser.add_argument("--negative-policy", default="keep", choices=sorted(POLICIES),
                         help="negative cells and negative final demand: "
                              + "; ".join(f"{k}: {v}" for k, v in POLICIES.items()) + " (default: keep)")
