@@ -8,7 +8,8 @@ import scipy.sparse as sp
 
 from planner.errors import InvalidInputError
 from planner.leontief import solve_io
-from scenarios.generators import cached_random_economy, random_economy
+from scenarios.generator_cache import cached_random_economy
+from scenarios.generators import random_economy
 
 
 def _seed(n_ind=40, n_fin=10, k=8, P=6, **kw):

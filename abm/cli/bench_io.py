@@ -99,7 +99,7 @@ def benchmark(
 ) -> dict:
     """Run the benchmark and return the results as a JSON-ready dict (see the module docstring)."""
     from planner.leontief import relative_residual, solve_io
-    from scenarios.generators import cached_random_economy
+    from scenarios.generator_cache import cached_random_economy
 
     if repeat < 1:
         raise InvalidInputError(f"--repeat: expected a positive integer, got {repeat}")
