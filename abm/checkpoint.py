@@ -13,34 +13,17 @@ from __future__ import annotations
 import logging
 import os
 import pickle
-import tempfile
 from pathlib import Path
 from typing import Any
 
+from planner.atomic import atomic_write_bytes
 from planner.errors import InvalidInputError
 
-__all__ = ["save_checkpoint", "load_checkpoint", "atomic_write_bytes", "CHECKPOINT_VERSION"]
+__all__ = ["save_checkpoint", "load_checkpoint", "CHECKPOINT_VERSION"]
 
 logger = logging.getLogger(__name__)
 
 CHECKPOINT_VERSION = 1
-
-
-def atomic_write_bytes(path: Path, data: bytes) -> None:
-    """Write ``data`` to ``path`` through a temporary file in the same folder and ``os.replace``."""
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    try:
-        with os.fdopen(fd, "wb") as fh:
-            fh.write(data)
-            fh.flush()
-            os.fsync(fh.fileno())
-        os.replace(tmp, path)
-    except BaseException:
-        if os.path.exists(tmp):
-            os.unlink(tmp)
-        raise
 
 
 def save_checkpoint(model, path: str | os.PathLike[str], extra: dict[str, Any] | None = None) -> Path:  # noqa: ANN001

@@ -12,8 +12,6 @@ map lives in :mod:`abm.region_map`.
 from __future__ import annotations
 
 import logging
-import os
-import tempfile
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 
@@ -22,6 +20,8 @@ import pandas as pd
 from matplotlib.axes import Axes
 from matplotlib.figure import Figure
 from matplotlib.ticker import LogLocator, MaxNLocator, NullLocator
+
+from planner.atomic import atomic_path
 
 __all__ = [
     "columns_with_prefix",
@@ -273,15 +273,9 @@ RUN_FIGURES = {
 
 
 def _save(fig: Figure, path: Path, dpi: int) -> None:
-    """Write ``fig`` to ``path`` atomically (temporary file + ``os.replace``)."""
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.stem}-", suffix=".png", dir=path.parent)
-    os.close(fd)
-    try:
+    """Write ``fig`` to ``path`` atomically."""
+    with atomic_path(path, suffix=".png") as tmp:
         fig.savefig(tmp, dpi=dpi, format="png")
-        os.replace(tmp, path)
-    finally:
-        if os.path.exists(tmp):
-            os.unlink(tmp)
 
 
 def write_run_figures(model_df: pd.DataFrame, out_dir: Path | str, *, dpi: int = 120) -> list[Path]:

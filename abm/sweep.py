@@ -18,7 +18,6 @@ import hashlib
 import json
 import logging
 import os
-import tempfile
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
@@ -26,6 +25,7 @@ from typing import Any
 
 import pandas as pd
 
+from planner.atomic import atomic_path, atomic_write_text
 from planner.errors import InvalidInputError
 
 __all__ = ["SweepResult", "run_id", "run_sweep", "collect_runs"]
@@ -69,17 +69,7 @@ class SweepResult:
 
 
 def _write_atomic(path: Path, payload: Mapping[str, Any]) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    try:
-        with os.fdopen(fd, "w") as fh:
-            json.dump(payload, fh, sort_keys=True)
-            fh.flush()
-            os.fsync(fh.fileno())
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
+    atomic_write_text(path, json.dumps(payload, sort_keys=True))
 
 
 def _record(config: Mapping[str, Any], rid: str, metrics: Mapping[str, Any]) -> dict[str, Any]:
@@ -172,9 +162,8 @@ def run_sweep(
         bar.close()
     table = collect_runs(out)
     path = out / "runs.parquet"
-    tmp = path.with_suffix(".parquet.tmp")
-    table.to_parquet(tmp, index=False)
-    os.replace(tmp, path)
+    with atomic_path(path, suffix=".parquet") as tmp:
+        table.to_parquet(tmp, index=False)
     return SweepResult(table=table, ran=tuple(ran), skipped=tuple(skipped), path=path)
 
 

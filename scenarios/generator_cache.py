@@ -9,12 +9,12 @@ import hashlib
 import json
 import logging
 import os
-import tempfile
 from pathlib import Path
 
 import numpy as np
 import scipy.sparse as sp
 
+from planner.atomic import atomic_path
 from scenarios.generators import RandomEconomy, random_economy
 
 __all__ = ["cached_random_economy"]
@@ -78,28 +78,19 @@ def cached_random_economy(
 
 
 def _save(path: Path, econ: RandomEconomy) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
     meta = np.array(
         [econ.n_industrial, econ.n_final, econ.n_profiles, econ.inputs_per_good, int(econ.cyclic)], dtype=np.int64
     )
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=path.name, suffix=".tmp")
-    try:
-        with os.fdopen(fd, "wb") as fh:
-            np.savez(
-                fh,
-                data=econ.A.data,
-                indices=econ.A.indices,
-                indptr=econ.A.indptr,
-                d=econ.d,
-                meta=meta,
-                spectral_radius=np.array(econ.spectral_radius),
-            )
-        os.chmod(tmp, 0o644)
-        os.replace(tmp, path)
-    except BaseException:
-        if os.path.exists(tmp):
-            os.unlink(tmp)
-        raise
+    with atomic_path(path, suffix=".npz") as tmp:
+        np.savez(
+            tmp,
+            data=econ.A.data,
+            indices=econ.A.indices,
+            indptr=econ.A.indptr,
+            d=econ.d,
+            meta=meta,
+            spectral_radius=np.array(econ.spectral_radius),
+        )
 
 
 def _load(path: Path) -> RandomEconomy:

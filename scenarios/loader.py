@@ -13,7 +13,6 @@ import logging
 import math
 import os
 import re
-import tempfile
 import tomllib
 from collections.abc import Mapping, Sequence
 from pathlib import Path
@@ -21,6 +20,7 @@ from typing import Any
 
 from pydantic import ValidationError
 
+from planner.atomic import atomic_write_text
 from scenarios.errors import ScenarioError
 from scenarios.spec import ALL_REGIONS, ScenarioSpec, validation_problems
 
@@ -155,14 +155,6 @@ def dump_toml(spec: ScenarioSpec, path: str | os.PathLike[str], header: Sequence
     """
     path = Path(path)
     text = "".join(f"# {line}\n" for line in header) + dumps_toml(spec)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8") as handle:
-            handle.write(text)
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
+    atomic_write_text(path, text)
     logger.info("wrote scenario %s to %s", spec.scenario.name, path)
     return path

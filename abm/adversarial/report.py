@@ -16,6 +16,8 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from planner.atomic import atomic_path
+
 __all__ = ["summary_table", "summary_markdown", "write_heatmaps"]
 
 logger = logging.getLogger(__name__)
@@ -107,9 +109,8 @@ def write_heatmaps(summary: pd.DataFrame, out_dir: str | os.PathLike[str],
         fig.colorbar(im, ax=axes[0].tolist(), label="welfare loss of truthful citizens")
         fig.suptitle(f"planner: {planner}")
         path = out / f"welfare_loss_{planner}.png"
-        tmp = out / f".{path.name}.tmp.png"
-        fig.savefig(tmp, dpi=110)
+        with atomic_path(path, suffix=".png") as tmp:
+            fig.savefig(tmp, dpi=110)
         plt.close(fig)
-        os.replace(tmp, path)
         files.append(path)
     return files

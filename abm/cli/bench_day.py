@@ -66,7 +66,7 @@ def bench_day(citizens: int, units: int, goods: int, regions: int, profiles: int
 
 def run(args: argparse.Namespace) -> int:
     """Run the benchmark; print the table and the JSON record."""
-    from abm.checkpoint import atomic_write_bytes
+    from planner.atomic import atomic_write_bytes
     from planner.errors import InvalidInputError
 
     if min(args.citizens, args.units, args.goods, args.regions, args.profiles) < 1 or args.days < 1:

@@ -97,13 +97,7 @@ def run(args: argparse.Namespace) -> int:
         record["cvxpy_error_note"] = "cvxpy error = max relative price difference to the default solver"
     print(json.dumps(record))
     if args.json_out:
-        import os
-        import tempfile
-        from pathlib import Path
+        from planner.atomic import atomic_write_text
 
-        out = Path(args.json_out)
-        fd, tmp = tempfile.mkstemp(dir=out.parent or ".", prefix=out.name, suffix=".tmp")
-        with os.fdopen(fd, "w") as fh:
-            json.dump(record, fh, indent=2)
-        os.replace(tmp, out)
+        atomic_write_text(args.json_out, json.dumps(record, indent=2))
     return 0 if fast.converged else 1

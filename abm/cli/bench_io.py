@@ -17,7 +17,6 @@ import platform
 import resource
 import statistics
 import sys
-import tempfile
 import time
 import tracemalloc
 from pathlib import Path
@@ -26,6 +25,7 @@ import numpy as np
 import scipy
 import scipy.sparse as sp
 
+from planner.atomic import atomic_write_text
 from planner.errors import InvalidInputError
 
 __all__ = ["configure", "run", "benchmark"]
@@ -239,18 +239,7 @@ def format_table(r: dict) -> str:
 
 
 def _write_json(path: Path, payload: dict) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=path.name, suffix=".tmp")
-    try:
-        with os.fdopen(fd, "w") as fh:
-            json.dump(payload, fh, indent=2)
-            fh.write("\n")
-        os.chmod(tmp, 0o644)
-        os.replace(tmp, path)
-    except BaseException:
-        if os.path.exists(tmp):
-            os.unlink(tmp)
-        raise
+    atomic_write_text(path, json.dumps(payload, indent=2) + "\n")
 
 
 def run(args: argparse.Namespace) -> int:

@@ -12,9 +12,9 @@ from __future__ import annotations
 import argparse
 import json
 import logging
-import os
-import tempfile
 from pathlib import Path
+
+from planner.atomic import atomic_write_text
 
 __all__ = ["configure", "run"]
 
@@ -54,11 +54,7 @@ def run(args: argparse.Namespace) -> int:
     text_out = json.dumps(record, indent=args.indent or None)
     print(text_out)
     if args.out:
-        out = Path(args.out)
-        fd, tmp = tempfile.mkstemp(dir=out.parent if str(out.parent) else ".", prefix=out.name, suffix=".tmp")
-        with os.fdopen(fd, "w") as fh:
-            fh.write(text_out + "\n")
-        os.replace(tmp, out)
+        atomic_write_text(args.out, text_out + "\n")
     if not result.converged:
         logger.warning("%s: not converged (error %.3g > tol %.3g)", path, result.error, result.tol)
         return 1

@@ -84,8 +84,8 @@ def run(args: argparse.Namespace) -> int:
     """Run the experiment; returns the exit status."""
     import io
 
-    from abm.checkpoint import atomic_write_bytes
     from abm.outputs import first_day_at_least, write_json
+    from planner.atomic import atomic_write_bytes
     from planner.errors import InvalidInputError
 
     if args.days < 1:

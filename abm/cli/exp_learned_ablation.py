@@ -48,9 +48,14 @@ def run(args: argparse.Namespace) -> int:
     from tqdm import tqdm
 
     from abm.cli.train_learned import learned_config_for
+    from planner.atomic import atomic_write_bytes
     from planner.errors import InvalidInputError
-    from planner.learned.ablation import METRICS, markdown_table, run_ablation, summarise
-    from planner.learned.checkpoint import atomic_write_bytes
+    from planner.learned.ablation import (
+        METRICS,
+        markdown_table,
+        run_ablation,
+        summarise,
+    )
 
     if args.seeds < 1:
         raise InvalidInputError(f"--seeds {args.seeds}: must be >= 1")

@@ -12,14 +12,15 @@ from __future__ import annotations
 
 import argparse
 import csv
+import io
 import json
 import logging
-import os
 import sys
-import tempfile
 from pathlib import Path
 
 import numpy as np
+
+from planner.atomic import atomic_path, atomic_write_text
 
 __all__ = ["configure", "run", "loglog_slope"]
 
@@ -47,12 +48,11 @@ def loglog_slope(x: np.ndarray, y: np.ndarray) -> float:
 
 
 def _write_csv(path: Path, header: list[str], rows: list[list[object]]) -> None:
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=path.name, suffix=".tmp")
-    with os.fdopen(fd, "w", newline="") as fh:
-        w = csv.writer(fh)
-        w.writerow(header)
-        w.writerows(rows)
-    os.replace(tmp, path)
+    buf = io.StringIO(newline="")
+    w = csv.writer(buf)
+    w.writerow(header)
+    w.writerows(rows)
+    atomic_write_text(path, buf.getvalue())
 
 
 def run(args: argparse.Namespace) -> int:
@@ -100,10 +100,7 @@ def run(args: argparse.Namespace) -> int:
                "episodes": args.episodes, "seeds": args.seeds, "sizes": sizes,
                "final_cumulative_regret": float(mean_regret[-1]),
                "mplm_mean_suboptimality": mean_sub.tolist()}
-    fd, tmp = tempfile.mkstemp(dir=out, prefix="summary.json", suffix=".tmp")
-    with os.fdopen(fd, "w") as fh:
-        json.dump(summary, fh, indent=2)
-    os.replace(tmp, out / "summary.json")
+    atomic_write_text(out / "summary.json", json.dumps(summary, indent=2))
     print(f"MOLM: cumulative regret after {args.episodes} episodes {mean_regret[-1]:.3f} "
           f"(mean of {args.seeds} seeds); log-log slope {molm_slope:.3f} (episodes >= {args.episodes // 10})")
     print("MPLM: suboptimality by dataset size: " +
@@ -134,8 +131,6 @@ def _plot(path: Path, episodes, regret, sizes, subopt, molm_slope, mplm_slope) -
     ax2.set_title("MPLM (offline, pessimistic)")
     ax2.legend()
     fig.tight_layout()
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=path.name, suffix=".tmp.png")
-    os.close(fd)
-    fig.savefig(tmp, dpi=110)
+    with atomic_path(path, suffix=".png") as tmp:
+        fig.savefig(tmp, dpi=110)
     plt.close(fig)
-    os.replace(tmp, path)

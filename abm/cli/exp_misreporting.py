@@ -14,11 +14,11 @@ from __future__ import annotations
 import argparse
 import importlib
 import logging
-import os
 import sys
-import tempfile
 import time
 from pathlib import Path
+
+from planner.atomic import atomic_write_text
 
 __all__ = ["configure", "run", "DEFAULTS"]
 
@@ -77,7 +77,12 @@ def configure(parser: argparse.ArgumentParser) -> None:
 
 def run(args: argparse.Namespace) -> int:
     """Run the sweep (or what is left of it) and write the table, summary and heatmaps."""
-    from abm.adversarial.experiment import check_planners, misreporting_configs, planner_options, run_misreporting
+    from abm.adversarial.experiment import (
+        check_planners,
+        misreporting_configs,
+        planner_options,
+        run_misreporting,
+    )
     from abm.adversarial.report import summary_markdown, summary_table, write_heatmaps
     from abm.sweep import run_sweep
     from planner.errors import InvalidInputError
@@ -118,10 +123,7 @@ def run(args: argparse.Namespace) -> int:
           f"the same citizens in the honest run with the same seed, minus welfare (positive = worse); "
           f"precision/recall: of the agents the defences flagged against those who misreported.\n\n"
           + summary_markdown(summary))
-    fd, tmp = tempfile.mkstemp(dir=out, prefix=".summary.md.", suffix=".tmp")
-    with os.fdopen(fd, "w") as fh:
-        fh.write(md)
-    os.replace(tmp, out / "summary.md")
+    atomic_write_text(out / "summary.md", md)
     files = [] if args.no_plots else write_heatmaps(summary, out, args.defences)
     if not args.quiet:
         print(summary_markdown(summary), end="")

@@ -53,7 +53,7 @@ def learned_config_for(scenario: str, **train_kwargs):  # noqa: ANN201
 
 def write_history(path: Path, history) -> None:  # noqa: ANN001
     """Per-episode log as CSV (atomic write)."""
-    from planner.learned.checkpoint import atomic_write_bytes
+    from planner.atomic import atomic_write_bytes
 
     buf = io.StringIO()
     if history:
@@ -71,7 +71,7 @@ def plot_history(path: Path, history, title: str = "") -> None:  # noqa: ANN001
     import matplotlib.pyplot as plt
     import numpy as np
 
-    from planner.learned.checkpoint import atomic_write_bytes
+    from planner.atomic import atomic_write_bytes
 
     ep = np.array([h["episode"] for h in history])
     fig, (a, b) = plt.subplots(1, 2, figsize=(11, 4))

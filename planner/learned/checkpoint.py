@@ -9,42 +9,25 @@ from __future__ import annotations
 import io
 import json
 import logging
-import os
 import pickle
-import tempfile
 from pathlib import Path
 from typing import Any
 
 import torch
 
+from planner.atomic import atomic_write_bytes
 from planner.errors import InvalidInputError
 from planner.learned.config import LearnedPlannerConfig
 from planner.learned.policy import PlannerPolicy
 from planner.learned.train import build_policy
 
-__all__ = ["MODEL_FILE", "CONFIG_FILE", "save_checkpoint", "load_checkpoint", "atomic_write_bytes"]
+__all__ = ["MODEL_FILE", "CONFIG_FILE", "save_checkpoint", "load_checkpoint"]
 
 logger = logging.getLogger(__name__)
 
 MODEL_FILE = "model.pt"
 CONFIG_FILE = "config.json"
 FORMAT_VERSION = 1
-
-
-def atomic_write_bytes(path: Path, data: bytes) -> None:
-    """Write ``data`` to ``path`` via a temporary file in the same directory and ``os.replace``."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    try:
-        with os.fdopen(fd, "wb") as fh:
-            fh.write(data)
-        umask = os.umask(0)
-        os.umask(umask)
-        os.chmod(tmp, 0o666 & ~umask)  # mkstemp creates 0600; give the file the usual mode
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
 
 
 def save_checkpoint(
