@@ -232,19 +232,30 @@ class RobustAggregation:
         return np.where(judged, loc[groups], values), flagged
 
 
+def _within_peer_groups(peers, reports: NightReports, transform) -> tuple[np.ndarray, ...]:  # noqa: ANN001
+    """Apply ``transform(values, groups) -> (values, flags)`` to the reports, peer group by group.
+
+    Citizens' demand factors are judged within their citizen groups; units' input factors
+    within their unit groups, for the units that report curves. Capacities pass unchanged.
+
+    Returns:
+        ``(citizen factors, unit input factors, unit capacities, citizen flags, unit flags)``.
+    """
+    c_fac, fc = transform(np.asarray(reports.citizen_factor, dtype=float), peers.citizen_group)
+    u_fac = np.asarray(reports.unit_input_factor, dtype=float).copy()
+    fu = np.zeros(u_fac.size, dtype=bool)
+    idx = np.flatnonzero(peers.unit_reports_curve)
+    if idx.size:
+        _, grp = np.unique(peers.unit_group[idx], return_inverse=True)
+        u_fac[idx], fu[idx] = transform(u_fac[idx], grp)
+    return c_fac, u_fac, np.asarray(reports.unit_capacity, dtype=float), fc, fu
+
+
 class RobustRun(BoundDefence):
     """:class:`RobustAggregation` bound to a model."""
 
     def defend(self, reports: NightReports, evidence: Evidence) -> tuple[np.ndarray, ...]:
-        p = self.peers
-        c_fac, fc = self.spec.aggregate(np.asarray(reports.citizen_factor, dtype=float), p.citizen_group)
-        u_fac = np.asarray(reports.unit_input_factor, dtype=float).copy()
-        fu = np.zeros(u_fac.size, dtype=bool)
-        idx = np.flatnonzero(p.unit_reports_curve)
-        if idx.size:
-            _, grp = np.unique(p.unit_group[idx], return_inverse=True)
-            u_fac[idx], fu[idx] = self.spec.aggregate(u_fac[idx], grp)
-        return c_fac, u_fac, np.asarray(reports.unit_capacity, dtype=float), fc, fu
+        return _within_peer_groups(self.peers, reports, self.spec.aggregate)
 
 
 # -- belief updates from execution ------------------------------------------------------------
@@ -331,15 +342,7 @@ class ICRun(BoundDefence):
     """:class:`ICPenalty` bound to a model."""
 
     def defend(self, reports: NightReports, evidence: Evidence) -> tuple[np.ndarray, ...]:
-        p = self.peers
-        c_fac, fc = self.spec.penalise(np.asarray(reports.citizen_factor, dtype=float), p.citizen_group)
-        u_fac = np.asarray(reports.unit_input_factor, dtype=float).copy()
-        fu = np.zeros(u_fac.size, dtype=bool)
-        idx = np.flatnonzero(p.unit_reports_curve)
-        if idx.size:
-            _, grp = np.unique(p.unit_group[idx], return_inverse=True)
-            u_fac[idx], fu[idx] = self.spec.penalise(u_fac[idx], grp)
-        return c_fac, u_fac, np.asarray(reports.unit_capacity, dtype=float), fc, fu
+        return _within_peer_groups(self.peers, reports, self.spec.penalise)
 
 
 #: defence name -> its class (CLI names; combine with ``+``: ``audit+robust``).
