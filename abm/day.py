@@ -116,7 +116,8 @@ def plan(model: PlanningEconomy, reports: NightReports) -> tuple[PlanningInputs,
     capacity = np.bincount(lay.unit_good, unit_cap, minlength=lay.n_goods)
     inputs = PlanningInputs(
         day=st.day + 1, economy=economy, stocks=st.stocks.sum(axis=0), labour_supply=lay.labour_supply.sum(axis=0),
-        capacity=capacity, investment_share=model.investment_share, regional_stocks=st.stocks.copy(),
+        capacity=capacity, investment_share=model.investment_share, safety_stock=safety_target(model),
+        regional_stocks=st.stocks.copy(),
         regional_demand=weights, unit_good=lay.unit_good, unit_region=lay.unit_region,
         unit_capacity=unit_cap, rng=model.rng,
     )
@@ -129,6 +130,18 @@ def plan(model: PlanningEconomy, reports: NightReports) -> tuple[PlanningInputs,
     if decision.unit_inputs is None:
         decision = replace(decision, unit_inputs=planned_use(model, targets))
     return inputs, decision, targets, weights
+
+
+def safety_target(model: PlanningEconomy) -> float | np.ndarray:
+    """The safety stocks the planner keeps tonight (docs/model.md, "Safety stocks"): the
+    model's ``safety_stock`` days of yesterday's whole draw on each good (inputs used up,
+    consumption delivered), investment included; on the first night, days of the plan's own
+    consumption-stage draw (a number for :func:`planner.daily_plan.plan_day`)."""
+    beta = model.safety_stock
+    draw = model.state.last_draw
+    if beta == 0.0 or draw is None:
+        return beta
+    return beta * np.where(model.layout.industrial | model.layout.labour_mask, 0.0, np.maximum(draw, 0.0))
 
 
 def staffed_capacity(model: PlanningEconomy, capacity: np.ndarray) -> np.ndarray:
@@ -287,6 +300,7 @@ def observe(model: PlanningEconomy, out: DayOutcome) -> None:
     record what they received."""
     st, lay = model.state, model.layout
     st.stocks = out.closing
+    st.last_draw = out.production.used.sum(axis=0) + out.delivery.delivered.sum(axis=0)
     st.unit_target = out.targets
     st.unit_output = out.production.output
     m = lay.population.shape[1]

@@ -6,8 +6,8 @@ functions), citizens (profile and region) and the scenario's loss events. The mu
 a day (stocks, reports, learning samples) lives in :class:`abm.state.State`.
 
 A good that no unit of the scenario makes is produced by *implicit workshops*, one per region
-(or, in economies with more than :data:`MAX_WORKSHOPS` of them, one in the region with the
-most of the labour the good needs), with the good's constant coefficients (the column of ``Economy.coefficients``), unbounded
+(or, in economies with more than :data:`MAX_WORKSHOPS` of them, one per good, placed so that
+the workshops' expected labour need is spread over the regions' labour supply), with the good's constant coefficients (the column of ``Economy.coefficients``), unbounded
 capacity and honest reports. Workshops, and scenario units with unbounded capacity and no
 curve inputs (their technology is the public constant column), are *pooled*: what a good's
 bounded units do not take is split over its pooled units in proportion to the labour the
@@ -89,6 +89,7 @@ class Layout:
     investment_share: float
     default_days: int
     default_seed: int
+    safety_stock: float = 0.0
 
     @property
     def n_goods(self) -> int:
@@ -133,16 +134,45 @@ def _edges(graph: nx.Graph, goods_loss: np.ndarray) -> tuple[np.ndarray, ...]:
 
 
 #: implicit workshops are placed in every region while there are at most this many of them;
-#: beyond, each good without units gets one workshop, in its best-staffed region.
+#: beyond, each good without units gets one workshop, placed to spread their labour need.
 MAX_WORKSHOPS = 2000
 
 
-def _best_region(j: int, A, labour_mask, labour_supply, population) -> int:  # noqa: ANN001
-    """The region with the most of the labour good ``j``'s column needs (else the most people)."""
-    col = A[:, j].toarray().ravel()
-    need = np.flatnonzero((col > 0) & labour_mask)
-    w = labour_supply[:, need].sum(axis=1) if need.size else population.sum(axis=1).astype(float)
-    return int(np.argmax(w))
+def _workshop_regions(orphan: np.ndarray, A, labour_mask, labour_supply, population, demand) -> np.ndarray:  # noqa: ANN001
+    """One home region per good in ``orphan`` that spreads the workshops' labour over regions.
+
+    Each good's daily output is estimated as ``d + A d + A^2 d`` (``d``: the profiles' total
+    demand, a truncated Leontief inverse over the constant coefficients) and its labour need
+    as that output times its column's labour coefficients. Goods are placed one by one, the
+    largest labour need first, each in the region with the most of its labour types still
+    unclaimed, relative to the region's supply (goods that need no labour: the most people per
+    workshop placed). Placing every workshop in the best-staffed region instead would give one
+    region the whole economy's labour demand.
+    """
+    A = sp.csc_matrix(A)
+    Af = A[:, ~labour_mask][~labour_mask, :]
+    d = np.asarray(demand, dtype=float)[~labour_mask]
+    x_est = np.zeros(A.shape[0])
+    x_est[~labour_mask] = d + Af @ d + Af @ (Af @ d)
+    lab_rows = np.flatnonzero(labour_mask)
+    need = (A[lab_rows][:, orphan].toarray() * x_est[orphan][None, :]).T  # (orphans, labour types)
+    supply = np.asarray(labour_supply, dtype=float)[:, lab_rows]  # (R, L)
+    left = supply.copy()
+    people = population.sum(axis=1).astype(float)
+    placed = np.zeros(people.size)
+    home = np.zeros(orphan.size, dtype=np.int64)
+    for k in np.argsort(-need.sum(axis=1), kind="stable"):
+        types = np.flatnonzero(need[k] > 0)
+        if types.size:
+            free = left[:, types] / np.maximum(supply[:, types], 1e-300)
+            score = np.where(supply[:, types].min(axis=1) > 0, free.min(axis=1), -np.inf)
+            r = int(np.argmax(score))
+            left[r, types] -= need[k, types]
+        else:
+            r = int(np.argmax(people / (1.0 + placed)))
+        placed[r] += 1
+        home[k] = r
+    return home
 
 
 def _pool_shares(pooled, good, region, A, labour_mask, labour_supply, population) -> np.ndarray:  # noqa: ANN001
@@ -188,8 +218,11 @@ def build_layout(spec) -> Layout:  # noqa: ANN001 (a scenarios.spec.ScenarioSpec
     strategy = list(ua.reporting)
     factor = list(ua.reporting_factor)
     per_region = orphan.size * R <= MAX_WORKSHOPS
-    for j in orphan:
-        homes = range(R) if per_region else [_best_region(j, A, labour_mask, labour_supply, population)]
+    if not per_region:
+        demand = (np.asarray(economy.bundles, dtype=float) * population.sum(axis=0)[None, :]).sum(axis=1)
+        home = _workshop_regions(orphan, A, labour_mask, labour_supply, population, demand)
+    for k, j in enumerate(orphan):
+        homes = range(R) if per_region else [int(home[k])]
         for r in homes:
             names.append(f"{economy.goods[j]}@{regions[r]}")
             good.append(j)
@@ -250,6 +283,7 @@ def build_layout(spec) -> Layout:  # noqa: ANN001 (a scenarios.spec.ScenarioSpec
         initial_stocks=np.asarray(spec.initial_stocks(), dtype=float), labour_supply=labour_supply,
         loss_events=events, losses_enabled=bool(spec.losses.enabled), investment_share=float(spec.planning.investment_share),
         default_days=int(spec.scenario.days), default_seed=int(spec.scenario.seed),
+        safety_stock=float(spec.planning.safety_stock),
     )
 
 

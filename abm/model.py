@@ -67,6 +67,8 @@ class PlanningEconomy(mesa.Model):
         planner: planning method, a key of :data:`abm.planners.PLANNERS` (``"olin"``).
         planner_options: keyword arguments for the planner's factory.
         investment_share: ``sigma``; default the scenario's.
+        safety_stock: days of cover of final goods the planner keeps before investing
+            (docs/model.md, "Safety stocks"); default the scenario's (``0``: OLIN-EP's plan).
         noise: probability a day of the scenario's loss events (enables them); ``None``: the
             scenario's own setting. A scenario without loss events gets one over all final and
             industrial goods, losing 20%.
@@ -98,6 +100,7 @@ class PlanningEconomy(mesa.Model):
         planner: str = "olin",
         planner_options: dict[str, Any] | None = None,
         investment_share: float | None = None,
+        safety_stock: float | None = None,
         noise: float | None = None,
         misreport_share: float = 0.0,
         citizen_misreport: tuple[str, float] = ("inflate", 1.5),
@@ -129,6 +132,9 @@ class PlanningEconomy(mesa.Model):
         self.investment_share = float(lay.investment_share if investment_share is None else investment_share)
         if not 0.0 <= self.investment_share < 1.0:
             raise InvalidInputError(f"investment_share: must be in [0, 1), got {self.investment_share!r}")
+        self.safety_stock = float(lay.safety_stock if safety_stock is None else safety_stock)
+        if not (np.isfinite(self.safety_stock) and self.safety_stock >= 0.0):
+            raise InvalidInputError(f"safety_stock: days of cover, a finite number >= 0, got {safety_stock!r}")
         if noise is not None and not 0.0 <= noise <= 1.0:
             raise InvalidInputError(f"noise: a daily probability in [0, 1], got {noise!r}")
         if not 0.0 <= misreport_share <= 1.0:

@@ -54,6 +54,8 @@ class PlanningInputs:
         capacity: reported capacity per good, ``(n,)``; ``inf`` where unbounded, 0 where no
             unit makes the good.
         investment_share: ``sigma``.
+        safety_stock: the safety stocks to keep before investing: days of cover (a number), or
+            target stocks per good ``(n,)`` (see :func:`abm.day.safety_target`).
         regional_stocks: ``(R, n)``; regional_demand: reported demand weights ``(R, m)``.
         unit_good, unit_region, unit_capacity: the units' good, region and REPORTED capacity.
         rng: the model's generator, for planners that sample.
@@ -65,6 +67,7 @@ class PlanningInputs:
     labour_supply: np.ndarray
     capacity: np.ndarray
     investment_share: float
+    safety_stock: float | np.ndarray
     regional_stocks: np.ndarray
     regional_demand: np.ndarray
     unit_good: np.ndarray
@@ -193,8 +196,9 @@ class OlinPlanner:
         from planner.daily_plan import plan_day
 
         start = self._last if self.warm_start and self._last is not None and self._last.any() else None
+        options = {"safety_stock": inputs.safety_stock, **self.options}
         p = plan_day(inputs.economy, inputs.stocks, inputs.labour_supply, inputs.capacity,
-                     inputs.investment_share, x_start=start, **self.options)
+                     inputs.investment_share, x_start=start, **options)
         self._last = np.asarray(p.production, dtype=float)
         return PlanDecision(
             production=np.asarray(p.production, dtype=float),

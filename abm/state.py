@@ -40,6 +40,8 @@ class State:
             workshops, whose technology is public).
         sample_version: bumped whenever a unit's samples change, ``(U,)``.
         extra_queries: queries spent after the initial budget, ``(U,)``.
+        last_draw: yesterday's national draw on each good's stock (inputs used up, capital
+            held, consumption delivered), ``(n,)``; ``None`` before the first day.
     """
 
     day: int
@@ -63,6 +65,7 @@ class State:
     unit_reported_use: np.ndarray = field(default=None)  # type: ignore[assignment]
     sample_version: np.ndarray = field(default=None)  # type: ignore[assignment]
     extra_queries: np.ndarray = field(default=None)  # type: ignore[assignment]
+    last_draw: np.ndarray | None = None
 
     def __post_init__(self) -> None:
         C, U = self.citizen_code.size, self.unit_code.size

@@ -32,6 +32,7 @@ def synthetic_spec(
     bundle_size: int = 5,
     inputs_per_good: int = 3,
     name: str = "synthetic",
+    safety_stock: float = 0.5,
 ):  # noqa: ANN201 (a scenarios.spec.ScenarioSpec)
     """A random, productive economy as a validated :class:`scenarios.spec.ScenarioSpec`.
 
@@ -46,6 +47,10 @@ def synthetic_spec(
         bundle_size: final goods per profile bundle.
         inputs_per_good: constant final-good inputs per produced good.
         name: the scenario's name.
+        safety_stock: the planner's days of cover of final goods (``[planning]``). Half a day
+            by default: many goods of a random economy sit on closed input chains, which the
+            planner would otherwise run with no stock, so that learned curves a little off
+            the truth would starve the whole chain.
     """
     from scenarios.loader import spec_from_dict
 
@@ -129,7 +134,7 @@ def synthetic_spec(
         "regions": graph,
         "inventory": inventory,
         "labour": labour,
-        "planning": {"investment_share": 0.3},
+        "planning": {"investment_share": 0.3, "safety_stock": float(safety_stock)},
         "losses": {"enabled": False, "events": [{"goods": finals[:3], "probability": 0.1, "fraction": 0.2}]},
     }
     return spec_from_dict(data, source=f"<synthetic seed={seed}>")

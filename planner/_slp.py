@@ -72,7 +72,8 @@ def _redundant_rows(M: sp.csc_matrix, bounded: np.ndarray, row_hi: np.ndarray, c
     return drop
 
 
-def _slp(lp: LexicographicLP, inp: PlanInputs, cols, objectives_at, base, start, max_iter, tol, stage, row_hi):
+def _slp(lp: LexicographicLP, inp: PlanInputs, cols, objectives_at, base, start, max_iter, tol, stage, row_hi,
+         settle_objective: int = 0):
     """Successive LPs of one stage around ``base``, from the iterate ``start``.
 
     ``row_hi`` are the LP's row upper bounds (goods rows first); capital and labour rows that
@@ -86,7 +87,10 @@ def _slp(lp: LexicographicLP, inp: PlanInputs, cols, objectives_at, base, start,
     checked again (at most :data:`_RESERVE_ROUNDS` times).
 
     The LP's first ``len(cols)`` variables are the production of the goods ``cols``.
-    ``objectives_at(slopes)`` gives the stage's objectives for the current linearisation.
+    ``objectives_at(slopes)`` gives the stage's objectives for the current linearisation;
+    ``settle_objective`` is the one whose settling stops the iteration (the first that the
+    linearisation can move: a share bounded by 1, such as the safety-stock share, settles at
+    once and says nothing about the rest).
     Returns (production ``(n,)``, LP values, curve slopes at the production (exact input use),
     SLP iterations, simplex iterations, converged).
     """
@@ -132,7 +136,7 @@ def _slp(lp: LexicographicLP, inp: PlanInputs, cols, objectives_at, base, start,
         step = float(np.max(np.abs(x - xbar), initial=0.0))
         # the first objective has settled: on degenerate LPs the iterate can keep jumping
         # between alternative optima of the later objectives without improving the first
-        z = res.objective_values[0]
+        z = res.objective_values[min(settle_objective, len(res.objective_values) - 1)]
         settled = settled + 1 if z_prev is not None and abs(z - z_prev) <= 10 * tol * max(1.0, abs(z)) else 0
         z_prev = z
         done = (

@@ -9,10 +9,12 @@ search can solve with sparse products:
 1. **Consumption.** The largest *common* fulfilment ``t`` in ``[0, 1]`` whose least
    production fits. This is exactly the maximin optimum of stage 1 (``max min_p c_p``) with
    its least production; profiles are not raised above ``t`` (no second priority).
-2. **Investment.** The largest ``theta`` such that every capital good ``k`` that can grow
-   grows by ``theta (s_k + 1)`` (balanced relative growth, the maximin analogue of the LP's
-   sum of relative growth), with the least final-good production it needs. Final goods are
-   not retained beyond that.
+2. **Investment.** First the largest common share ``tau`` in ``[0, 1]`` of the safety stocks
+   (as in the LP: every final good closes with ``tau`` times its safety target), then the
+   largest ``theta`` such that every capital good ``k`` that can grow grows by
+   ``theta (s_k + 1)`` (balanced relative growth, the maximin analogue of the LP's sum of
+   relative growth) on top of them, with the least final-good production it needs. Final
+   goods are not retained beyond that.
 
 For a target (consumption ``t * need`` or capital ``y_K``), the least final-good production
 is the least solution of ``y = max(0, F_FF y + b)`` (``b``: what the target needs minus the
@@ -31,7 +33,7 @@ from scipy.optimize import brentq
 from planner._plan_inputs import PlanInputs, secant_slopes
 from planner.errors import ConvergenceError, InvalidInputError
 
-__all__ = ["balanced_stages"]
+__all__ = ["balanced_stages", "balanced_investment"]
 
 logger = logging.getLogger(__name__)
 
@@ -139,7 +141,7 @@ def _largest_feasible(excess, hi: float) -> float:
     ``excess``: Brent's method on the crossing, then a bisection guard onto the feasible side."""
     if excess(hi) <= 1e-9:
         return hi
-    if excess(0.0) > 1e-9:
+    if excess(0.0) > 0.5e-9:  # infeasible, or within the tolerance only at 0 (no sign change)
         return 0.0
     root = brentq(lambda v: excess(v) - 0.5e-9, 0.0, hi, xtol=1e-13 * hi, rtol=1e-12, maxiter=200)
     lo = root
@@ -152,8 +154,10 @@ def _largest_feasible(excess, hi: float) -> float:
     return 0.0
 
 
-def balanced_stages(inp: PlanInputs) -> dict:
-    """Both stages of ``method="balanced"``; returns the arrays :func:`plan_day` assembles."""
+def balanced_stages(inp: PlanInputs, safety_stock: float | np.ndarray = 0.0) -> dict:
+    """Both stages of ``method="balanced"``; returns the arrays :func:`plan_day` assembles.
+
+    ``safety_stock``: days of cover, or target stocks ``(n,)`` (:func:`planner.daily_plan.plan_day`)."""
     n = inp.n
     keep = 1.0 - inp.sigma
     need = inp.bundles * inp.population
@@ -175,32 +179,54 @@ def balanced_stages(inp: PlanInputs) -> dict:
     consumption = need @ fulfil
     use_C = _matrix(inp, slopes1) @ xC
 
-    # stage 2: balanced capital growth theta
+    inv = balanced_investment(inp, xC, use_C, consumption, safety_stock, s1._blocks)
+    logger.debug("balanced plan: t=%.6g tau=%.6g theta=%.6g sweeps=%d", t, inv["tau"], inv["theta"],
+                 s1.sweeps + inv["sweeps"])
+    return {
+        "xC": xC, "xI": inv["xI"], "fulfil": fulfil, "use_C": use_C, "use_I": inv["use_I"],
+        "sweeps": s1.sweeps + inv["sweeps"], "consumption": consumption,
+    }
+
+
+def balanced_investment(inp: PlanInputs, xC: np.ndarray, use_C: np.ndarray, consumption: np.ndarray,
+                        safety_stock: float | np.ndarray = 0.0, blocks: _Blocks | None = None) -> dict:
+    """Stage 2 of ``method="balanced"`` after any consumption stage ``(xC, use_C, consumption)``.
+
+    Safety stocks first (the largest common share ``tau``), then balanced capital growth
+    ``theta``; also the fallback of the LP method when its successive LPs end on a production
+    the curves do not allow. Returns ``xI``, ``use_I``, ``tau``, ``theta`` and ``sweeps``.
+    """
+    zero = np.zeros(inp.n)
     final_left = np.maximum(inp.stocks + xC - use_C - consumption, 0.0)
     bound2 = np.maximum(np.where(inp.industrial, inp.stocks, inp.labour_supply) - use_C, 0.0)
     cap2 = np.where(inp.labour, 0.0, np.maximum(inp.capacity - xC, 0.0))
-    s2 = _Stage(inp, xC, np.where(inp.final, final_left, 0.0), bound2, cap2, s1._blocks)
+    s2 = _Stage(inp, xC, np.where(inp.final, final_left, 0.0), bound2, cap2, blocks)
     A = _matrix(inp, s2.slopes)
     limited = (A[~inp.final] != 0).astype(float).T @ (bound2[~inp.final] <= 0)  # needs an exhausted row
     grow = inp.industrial & (cap2 > 0) & (np.asarray(limited).ravel() == 0)
     g = np.where(grow, inp.stocks + 1.0, 0.0)
-    theta, xI, slopes2 = 0.0, zero, s2.slopes
+    # safety stocks first: the final goods' closing stocks, over what stage 1 leaves
+    if np.isscalar(safety_stock):
+        safety = np.where(inp.final, safety_stock * np.maximum(use_C + consumption, 0.0), 0.0)
+    else:
+        safety = np.where(inp.final, np.asarray(safety_stock, dtype=float), 0.0)
+    tau = 0.0
+    if safety.any():
+        tau = _largest_feasible(lambda v: s2.excess(*s2.least_production(zero, v * safety)), 1.0)
+    buffer = tau * safety
+    theta, (xI, slopes2) = 0.0, s2.least_production(zero, buffer) if tau > 0 else (zero, s2.slopes)
     if grow.any():
         hi = float(np.min(cap2[grow] / g[grow]))
         if not np.isfinite(hi):
             hi = 1.0
             for _ in range(200):
-                if not s2.fits(*s2.least_production(2 * hi * g, zero)):
+                if not s2.fits(*s2.least_production(2 * hi * g, buffer)):
                     break
                 hi *= 2
             else:
                 raise InvalidInputError("investment stage is unbounded: capital goods can grow without limit")
             hi *= 2
-        theta = _largest_feasible(lambda th: s2.excess(*s2.least_production(th * g, zero)), hi)
-        xI, slopes2 = s2.least_production(theta * g, zero)
+        theta = _largest_feasible(lambda th: s2.excess(*s2.least_production(th * g, buffer)), hi)
+        xI, slopes2 = s2.least_production(theta * g, buffer)
     use_I = _matrix(inp, slopes2) @ xI
-    logger.debug("balanced plan: t=%.6g theta=%.6g sweeps=%d", t, theta, s1.sweeps + s2.sweeps)
-    return {
-        "xC": xC, "xI": xI, "fulfil": fulfil, "use_C": use_C, "use_I": use_I,
-        "sweeps": s1.sweeps + s2.sweeps, "consumption": consumption,
-    }
+    return {"xI": xI, "use_I": use_I, "tau": tau, "theta": theta, "sweeps": s2.sweeps}

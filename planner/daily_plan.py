@@ -7,9 +7,13 @@ coefficients, in two stages solved as lexicographic LPs with HiGHS:
 1. **Consumption.** Maximise ``min_p c_p``, then ``sum_p c_p``, then (to waste nothing)
    minimise ``sum_j x_j``, using at most ``1 - sigma`` of every capital stock, labour supply
    and capacity, and the final-good stocks. Profile ``p`` receives ``c_p b_ip n_p`` of good ``i``.
-2. **Investment.** With everything stage 1 left (at least the ``sigma`` share), maximise the
-   relative growth of capital ``sum_k x^I_k / (s_k + 1)``, then the relative growth of the
-   final-good stocks kept for tomorrow's inputs, ``sum_i (x^I - F x^I)_i / (s_i + 1)``.
+2. **Investment.** With everything stage 1 left (at least the ``sigma`` share), first rebuild
+   the safety stocks: the largest common share ``tau`` in ``[0, 1]`` such that every final
+   good closes with at least ``tau * beta * (stage-1 input use + consumption)`` in stock
+   (``beta = safety_stock``, days of cover; ``beta = 0`` skips this), then at that ``tau``
+   maximise the relative growth of capital ``sum_k x^I_k / (s_k + 1)``, then the relative
+   growth of the final-good stocks kept for tomorrow's inputs,
+   ``sum_i (x^I - F x^I)_i / (s_i + 1)``.
 
 Stage 1 produces final goods only (capital made today serves from tomorrow, so industrial
 output cannot raise today's fulfilment and the third objective would set it to zero).
@@ -43,7 +47,7 @@ import scipy.sparse as sp
 
 from planner._plan_inputs import PlanInputs, secant_slopes, validate_plan_inputs
 from planner._slp import _slp, _usage
-from planner.balanced_plan import balanced_stages
+from planner.balanced_plan import balanced_investment, balanced_stages
 from planner.errors import InfeasiblePlanError, InvalidInputError
 from planner.lp import LexicographicLP
 from planner.metrics import humanity
@@ -80,6 +84,8 @@ class DailyPlan:
         status: ``"optimal"``, ``"slp-not-converged"`` (last iterate returned: the
             iteration limit was reached, or the solution still overdraws a good under the
             curves by more than the tolerance after the reserve rounds),
+            ``"balanced-investment"`` (the consumption stage converged; the investment
+            stage's successive LPs did not, and the balanced method planned it),
             ``"balanced"`` (``method="balanced"``), ``"balanced-fallback"`` (every HiGHS
             solver failed numerically on the LPs; the balanced method planned the night) or
             ``"scaled-demand"`` (the baseline).
@@ -115,6 +121,7 @@ def plan_day(
     tol: float = 1e-6,
     x_start: np.ndarray | None = None,
     method: str | None = None,
+    safety_stock: float | np.ndarray = 0.0,
 ) -> DailyPlan:
     """Plan one day: consumption stage, then investment stage (see the module docstring).
 
@@ -136,6 +143,13 @@ def plan_day(
             fulfilment and balanced capital growth by scalar search, for large economies; see
             :mod:`planner.balanced_plan`), or ``None``: ``"lp"`` up to
             :data:`LP_MAX_GOODS` produced goods, ``"balanced"`` above.
+        safety_stock: the safety stocks the investment stage first keeps of final goods
+            (docs/model.md, "Safety stocks"): a number ``beta >= 0``, days of cover of the
+            consumption stage's draw on each good (input use plus consumption), or an array
+            ``(n,)`` of target stocks in units (e.g. ``beta`` times yesterday's whole draw,
+            investment included). A plan without buffers is exact only if the reported
+            coefficients are: a closed chain of goods with no stock collapses under true
+            input use a little above the report.
 
     Returns:
         :class:`DailyPlan`.
@@ -153,9 +167,10 @@ def plan_day(
         method = "lp" if int((~inp.labour).sum()) <= LP_MAX_GOODS else "balanced"
     if method not in METHODS:
         raise InvalidInputError(f"method: {method!r}; expected one of {METHODS} or None")
+    beta = _safety_argument(safety_stock, inp.n)
     if method == "lp":
         try:
-            return _lp_plan(inp, x_start, max_slp_iter, tol)
+            return _lp_plan(inp, x_start, max_slp_iter, tol, beta)
         except InfeasiblePlanError as exc:
             # zero production and zero fulfilment are always feasible, so this is a numerical
             # failure of every HiGHS solver: plan the night with the balanced method instead
@@ -163,11 +178,38 @@ def plan_day(
             status = "balanced-fallback"
     else:
         status = "balanced"
-    r = balanced_stages(inp)
+    r = balanced_stages(inp, beta)
     return _assemble(inp, r["xC"], r["xI"], r["fulfil"], r["use_C"], r["use_I"], status, 0, r["sweeps"])
 
 
-def _lp_plan(inp: PlanInputs, x_start, max_slp_iter: int, tol: float) -> DailyPlan:
+def _safety_argument(value, n: int) -> float | np.ndarray:  # noqa: ANN001
+    """Validate ``safety_stock``: a finite number ``>= 0`` or a finite array ``(n,)`` ``>= 0``."""
+    if np.isscalar(value):
+        try:
+            beta = float(value)
+        except (TypeError, ValueError):
+            beta = float("nan")
+        if not (np.isfinite(beta) and beta >= 0.0):
+            raise InvalidInputError(f"safety_stock: must be a finite number >= 0 (days of cover), got {value!r}")
+        return beta
+    arr = np.asarray(value, dtype=float)
+    if arr.shape != (n,):
+        raise InvalidInputError(f"safety_stock: an array of target stocks must have shape ({n},), got {arr.shape}")
+    bad = np.flatnonzero(~np.isfinite(arr) | (arr < 0))
+    if bad.size:
+        raise InvalidInputError(f"safety_stock: target stocks must be finite and >= 0; entry {int(bad[0])} is {arr[bad[0]]!r}")
+    return arr
+
+
+def safety_target(inp: PlanInputs, use_C: np.ndarray, consumption: np.ndarray, beta) -> np.ndarray:  # noqa: ANN001
+    """The safety stock of every final good, zero on other goods, ``(n,)``: ``beta`` times the
+    consumption stage's draw on it (input use plus consumption), or the given target array."""
+    if np.isscalar(beta):
+        return np.where(inp.final, beta * np.maximum(use_C + consumption, 0.0), 0.0)
+    return np.where(inp.final, np.asarray(beta, dtype=float), 0.0)
+
+
+def _lp_plan(inp: PlanInputs, x_start, max_slp_iter: int, tol: float, beta: float | np.ndarray = 0.0) -> DailyPlan:
     """Both stages as lexicographic (successive) LPs."""
     n, m, sigma = inp.n, inp.m, inp.sigma
     keep = 1.0 - sigma
@@ -225,29 +267,52 @@ def _lp_plan(inp: PlanInputs, x_start, max_slp_iter: int, tol: float) -> DailyPl
     left = np.maximum(left, 0.0)
     cap_y = np.where(inp.labour, 0.0, np.maximum(inp.capacity - xC, 0.0))
     cols2 = np.flatnonzero(~inp.labour)
+    # the safety-stock share tau is one more column: closing stock >= tau * safety target
+    safety = safety_target(inp, use_C, consumption, beta)
+    buffered = bool(safety.any())
     M2 = (inp.A_struct - sp.diags(F)).tocsc()[:, cols2]
-    lp2 = LexicographicLP(M2, np.full(n, -np.inf), left, np.zeros(cols2.size), cap_y[cols2], options=_LP_OPTIONS)
+    if buffered:
+        M2 = sp.hstack([M2, sp.csc_matrix(safety[:, None])], format="csc")
+    k2 = cols2.size + int(buffered)
+    lo2 = np.zeros(k2)
+    hi2 = np.concatenate([cap_y[cols2], [1.0]]) if buffered else cap_y[cols2]
+    lp2 = LexicographicLP(M2, np.full(n, -np.inf), left, lo2, hi2, options=_LP_OPTIONS)
     w_cap = np.where(inp.industrial, 1.0 / (inp.stocks + 1.0), 0.0)
     w_fin = np.where(inp.final, 1.0 / (inp.stocks + 1.0), 0.0)
 
+    def padded(cost: np.ndarray) -> np.ndarray:
+        return np.concatenate([cost, [0.0]]) if buffered else cost
+
     def objectives_at(slopes):
         # the final-stock objective depends on the linearised coefficients
-        objs = [("max", w_cap[cols2])] if w_cap.any() else []
+        objs = [("max", padded(np.zeros(cols2.size)) + (np.arange(k2) == cols2.size))] if buffered else []
+        if w_cap.any():
+            objs.append(("max", padded(w_cap[cols2])))
         if w_fin.any():
             A2 = inp.A0 + sp.csr_matrix((slopes, (inp.curve_rows, inp.curve_cols)), shape=(n, n))
-            objs.append(("max", (w_fin - A2.T @ w_fin)[cols2]))
+            objs.append(("max", padded((w_fin - A2.T @ w_fin)[cols2])))
         return objs
 
     if cols2.size and (w_cap.any() or w_fin.any()):
         xI, _, slopes2, it2, lpi2, ok2 = _slp(
-            lp2, inp, cols2, objectives_at, xC, np.zeros(n), max_slp_iter, tol, "investment", left
+            lp2, inp, cols2, objectives_at, xC, np.zeros(n), max_slp_iter, tol, "investment", left,
+            settle_objective=int(buffered),
         )
     else:
         xI, slopes2, it2, lpi2, ok2 = np.zeros(n), secant_slopes(inp, xC, xC), 0, 0, True
     xI = np.clip(xI, 0.0, cap_y)
     use_I = _usage(inp, slopes2, xI)
+    investment_fallback = not ok2
+    if investment_fallback:
+        # the successive LPs ended on a production the curves do not allow: plan the
+        # investment stage by the balanced method, which is feasible under the curves
+        logger.info("investment stage: successive LPs did not converge; balanced investment tonight")
+        inv = balanced_investment(inp, xC, use_C, consumption, beta)
+        xI, use_I = inv["xI"], inv["use_I"]
 
     status = "optimal" if (ok1 and ok2) else "slp-not-converged"
+    if ok1 and investment_fallback:
+        status = "balanced-investment"
     return _assemble(inp, xC, xI, fulfil, use_C, use_I, status, lpi1 + lpi2, it1 + it2)
 
 

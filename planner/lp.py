@@ -189,6 +189,7 @@ class LexicographicLP:
         values: np.ndarray | None = None
         row_values: np.ndarray | None = None
         last_row = None
+        saved_cols: list[tuple[int, float, float]] = []
         try:
             for k, (sense, cost) in enumerate(objectives):
                 cost = np.asarray(cost, dtype=float)
@@ -216,12 +217,23 @@ class LexicographicLP:
                     nz = np.flatnonzero(cn).astype(np.int32)
                     slack = rel_slack * max(1.0, abs(zn))
                     lo, hi = (zn - slack, _INF) if sense == "max" else (-_INF, zn + slack)
+                    if nz.size == 1:
+                        # one variable (a share such as the safety-stock level): keep its optimum
+                        # as a bound on the column, not as a row that HiGHS may find infeasible
+                        j, c = int(nz[0]), float(cn[nz[0]])
+                        lo_j, hi_j = sorted((lo / c, hi / c))
+                        saved_cols.append((j, self.col_lower[j], self.col_upper[j]))
+                        h.changeColBounds(j, max(self.col_lower[j], lo_j), min(self.col_upper[j], hi_j))
+                        last_row = None
+                        continue
                     h.addRow(lo, hi, nz.size, nz, cn[nz])
                     last_row = (self.shape[0] + added, sense, zn, slack)
                     added += 1
             if values is None:
                 values = np.zeros(n)
         finally:
+            for j, lo_j, hi_j in reversed(saved_cols):
+                h.changeColBounds(j, float(_bounds(np.array([lo_j]))[0]), float(_bounds(np.array([hi_j]))[0]))
             if added:
                 rows = np.arange(self.shape[0], self.shape[0] + added, dtype=np.int32)
                 h.deleteRows(rows.size, rows)

@@ -151,9 +151,10 @@ class Regions(_Spec):
 
 
 class Planning(_Spec):
-    """``[planning]``: the planner and the investment share ``sigma``."""
+    """``[planning]``: the planner, the investment share ``sigma`` and the safety stock."""
 
     investment_share: Rate = 0.5
+    safety_stock: Annotated[float, Strict(), Field(ge=0, le=365, allow_inf_nan=False)] = 0.0
     method: Annotated[str, Strict(), StringConstraints(pattern=r"^[a-z][a-z0-9_-]*$")] = "olin"
 
 

@@ -42,6 +42,8 @@ def configure(parser: argparse.ArgumentParser) -> None:
                         help="checkpoint of a trained planner (for --planner learned; see innatura train learned)")
     parser.add_argument("--investment", type=float, default=None, metavar="F",
                         help="investment share sigma in [0, 1) (default: the scenario's)")
+    parser.add_argument("--safety-stock", type=float, default=None, metavar="DAYS",
+                        help="days of cover of final goods the planner keeps before investing (default: the scenario's)")
     parser.add_argument("--noise", type=_share, default=None, metavar="P",
                         help="daily probability of the scenario's stock-loss events")
     parser.add_argument("--misreport-share", type=_share, default=0.0, metavar="F",
@@ -113,17 +115,19 @@ def run(args: argparse.Namespace) -> int:
         days = args.days if args.days is not None else DEFAULT_DAYS
         out = Path(args.out) if args.out is not None else Path("runs") / f"{spec.name}-{seed}"
         settings = {"scenario_arg": str(name), "seed": seed, "days": days, "planner": args.planner,
-                    "investment_share": args.investment, "noise": args.noise,
+                    "investment_share": args.investment, "safety_stock": args.safety_stock, "noise": args.noise,
                     "misreport_share": args.misreport_share, "query_budget": args.query_budget,
                     "single_region": args.single_region, "staffed_capacity": args.staffed_capacity,
                     "regional_dispatch": args.regional_dispatch}
         model = PlanningEconomy(name, rng=seed, planner=args.planner, investment_share=args.investment,
+                                safety_stock=args.safety_stock,
                                 planner_options={"model": str(args.model)} if args.model is not None else None,
                                 noise=args.noise, misreport_share=args.misreport_share,
                                 query_budget=args.query_budget, single_region=args.single_region,
                                 staffed_capacity=args.staffed_capacity,
                                 regional_dispatch=args.regional_dispatch, strict=args.strict)
         settings["investment_share"] = model.investment_share
+        settings["safety_stock"] = model.safety_stock
     if days < 1:
         raise InvalidInputError(f"--days: must be >= 1, got {days}")
     every = max(int(args.checkpoint_every), 0)
