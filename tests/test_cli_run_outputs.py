@@ -97,4 +97,16 @@ def test_bench_day_small(tmp_path, capsys):
     rec = json.loads(path.read_text())
     assert set(rec["seconds_per_day"]) == {"report", "plan", "execute", "collect"}
     assert rec["sizes"]["citizens"] == 2000
+    assert 0.0 <= rec["humanity_last"] <= 1.0 and rec["plan_error_last"] >= 0.0
     assert "planner" in capsys.readouterr().out
+
+
+def test_bench_day_default_economy_is_fed(tmp_path):
+    """The default bench economy (one region, safety stocks) at a smaller size: the timed days
+    are days of a fed economy, not of rationing."""
+    path = tmp_path / "bench.json"
+    assert main(["bench", "day", "--citizens", "20000", "--units", "400", "--goods", "2000",
+                 "--profiles", "50", "--days", "3", "--json", str(path)]) == 0
+    rec = json.loads(path.read_text())
+    assert rec["sizes"]["regions"] == 1
+    assert rec["humanity_last"] > 0.99 and rec["plan_error_last"] < 1e-3

@@ -5,6 +5,13 @@ warm-up day and then ``--days`` timed days, and prints a table and a JSON record
 day for each phase, the planner's share of the day, and the set-up time. The reference point
 is the planner itself: the agent model's own work (report, execute, collect) is reported as a
 ratio to the planning time, which should stay well below 1.
+
+The economy is one region by default, with half a day of safety stock (see
+:func:`abm.synthetic.synthetic_spec`), so that the timed days are days of a fed economy: the
+record carries the last day's humanity and plan error to show it. With ``--regions R > 1`` the
+national plan meets regional labour and transport that it does not model, and a random
+economy of thousands of goods starves within days (docs/model.md, "Regional friction"); the
+timings then describe days of heavy rationing.
 """
 
 from __future__ import annotations
@@ -27,7 +34,7 @@ def configure(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--citizens", type=int, default=100_000, help="citizens (default 100000)")
     parser.add_argument("--units", type=int, default=1_000, help="production units (default 1000)")
     parser.add_argument("--goods", type=int, default=5_000, help="goods (default 5000)")
-    parser.add_argument("--regions", type=int, default=20, help="regions (default 20)")
+    parser.add_argument("--regions", type=int, default=1, help="regions (default 1; see the module docstring)")
     parser.add_argument("--profiles", type=int, default=200, help="consumption profiles (default 200)")
     parser.add_argument("--days", type=int, default=3, help="timed days after one warm-up day (default 3)")
     parser.add_argument("--seed", type=int, default=0, help="random seed")
@@ -61,6 +68,7 @@ def bench_day(citizens: int, units: int, goods: int, regions: int, profiles: int
         "model_to_planner_ratio": (total - per_day["plan"]) / per_day["plan"] if per_day["plan"] > 0 else float("nan"),
         "warmup_day": warm, "spec_seconds": t1 - t0, "setup_seconds": t2 - t1, "days_timed": days,
         "humanity_last": model.metrics.get("humanity"),
+        "plan_error_last": model.metrics.get("plan_error"),
     }
 
 
@@ -79,6 +87,8 @@ def run(args: argparse.Namespace) -> int:
     for phase, sec in rec["seconds_per_day"].items():
         print(f"{phase:<10}{sec:>10.4f}{sec / rec['seconds_per_day_total']:>9.1%}")
     print(f"{'total':<10}{rec['seconds_per_day_total']:>10.4f}")
+    print(f"planner share {rec['planner_share']:.1%}; last day: humanity {rec['humanity_last']:.4g}, "
+          f"plan error {rec['plan_error_last']:.4g}")
     print(f"agent model (report+execute+collect) / planner = {rec['model_to_planner_ratio']:.3f}; "
           f"set-up {rec['setup_seconds']:.2f} s, spec {rec['spec_seconds']:.2f} s")
     text = json.dumps(rec, indent=2, default=float)
