@@ -61,6 +61,11 @@ logger = logging.getLogger(__name__)
 _LP_OPTIONS = {"simplex_strategy": 4}
 
 METHODS = ("lp", "balanced")
+#: an investment stage whose successive LPs end on a production that draws more than this
+#: share beyond what there is of some good (under the curves) is re-planned (status
+#: ``"investment-fallback"``); smaller overdrafts are kept, reported in the status
+#: (``"slp-not-converged"``) and rationed by execution.
+_OVERDRAFT_FALLBACK = 0.05
 #: ``method=None`` uses the exact LPs up to this many produced (final + industrial) goods.
 LP_MAX_GOODS = 1000
 
@@ -84,8 +89,10 @@ class DailyPlan:
         status: ``"optimal"``, ``"slp-not-converged"`` (last iterate returned: the
             iteration limit was reached, or the solution still overdraws a good under the
             curves by more than the tolerance after the reserve rounds),
-            ``"balanced-investment"`` (the consumption stage converged; the investment
-            stage's successive LPs did not, and the balanced method planned it),
+            ``"investment-fallback"`` (the consumption stage converged; the investment
+            stage's successive LPs ended on a production the curves do not allow, and the
+            better of its largest feasible scale and the balanced method's investment stage
+            was taken),
             ``"balanced"`` (``method="balanced"``), ``"balanced-fallback"`` (every HiGHS
             solver failed numerically on the LPs; the balanced method planned the night) or
             ``"scaled-demand"`` (the baseline).
@@ -302,18 +309,57 @@ def _lp_plan(inp: PlanInputs, x_start, max_slp_iter: int, tol: float, beta: floa
         xI, slopes2, it2, lpi2, ok2 = np.zeros(n), secant_slopes(inp, xC, xC), 0, 0, True
     xI = np.clip(xI, 0.0, cap_y)
     use_I = _usage(inp, slopes2, xI)
-    investment_fallback = not ok2
+    overdraft = _relative_overdraft(inp, left, xI, use_I)
+    investment_fallback = not ok2 and overdraft > _OVERDRAFT_FALLBACK
     if investment_fallback:
-        # the successive LPs ended on a production the curves do not allow: plan the
-        # investment stage by the balanced method, which is feasible under the curves
-        logger.info("investment stage: successive LPs did not converge; balanced investment tonight")
+        # the successive LPs ended on a production the curves do not allow: take the better,
+        # on the stage's own objectives (safety share, then capital growth), of the largest
+        # feasible scale of that production and the balanced method's investment stage; both
+        # are feasible under the curves
+        scaled = _feasible_scale(inp, xC, xI, left, tol)
+        use_s = _usage(inp, secant_slopes(inp, xC, xC + scaled), scaled)
         inv = balanced_investment(inp, xC, use_C, consumption, beta)
-        xI, use_I = inv["xI"], inv["use_I"]
+
+        def score(y: np.ndarray, use: np.ndarray) -> tuple[float, float]:
+            closing = left + y - use
+            share = np.divide(closing, safety, out=np.ones(n), where=safety > 0)
+            return float(np.clip(share.min(initial=1.0), 0.0, 1.0)), float(w_cap @ y)
+
+        s_scaled, s_bal = score(scaled, use_s), score(inv["xI"], inv["use_I"])
+        pick_scaled = s_scaled[0] > s_bal[0] + 1e-9 or (abs(s_scaled[0] - s_bal[0]) <= 1e-9 and s_scaled[1] >= s_bal[1])
+        logger.info("investment stage: successive LPs ended %.3g over a bound under the curves; "
+                    "using the %s investment tonight", overdraft, "scaled" if pick_scaled else "balanced")
+        xI, use_I = (scaled, use_s) if pick_scaled else (inv["xI"], inv["use_I"])
 
     status = "optimal" if (ok1 and ok2) else "slp-not-converged"
     if ok1 and investment_fallback:
-        status = "balanced-investment"
+        status = "investment-fallback"
     return _assemble(inp, xC, xI, fulfil, use_C, use_I, status, lpi1 + lpi2, it1 + it2)
+
+
+def _feasible_scale(inp: PlanInputs, xC: np.ndarray, xI: np.ndarray, left: np.ndarray, tol: float) -> np.ndarray:
+    """``lam * xI`` for the largest ``lam`` in ``[0, 1]`` (bisection) that overdraws nothing
+    under the curves by more than ``10 tol`` (relative); ``lam = 0`` always fits."""
+
+    def fits(lam: float) -> bool:
+        y = lam * xI
+        return _relative_overdraft(inp, left, y, _usage(inp, secant_slopes(inp, xC, xC + y), y)) <= 10 * tol
+
+    if fits(1.0):
+        return xI
+    lo, hi = 0.0, 1.0
+    for _ in range(40):
+        mid = 0.5 * (lo + hi)
+        lo, hi = (mid, hi) if fits(mid) else (lo, mid)
+    return lo * xI
+
+
+def _relative_overdraft(inp: PlanInputs, left: np.ndarray, y: np.ndarray, use: np.ndarray) -> float:
+    """Largest overdraft of what stage 1 ``left`` by investment ``y`` with exact input use
+    ``use``, relative to what is there to draw on (``1 + left``, plus the output ``y`` of a
+    final good); 0 when it fits."""
+    there = np.where(inp.final, left + y, left)
+    return float(np.max((use - there) / (1.0 + np.abs(there)), initial=0.0))
 
 
 def _assemble(inp, xC, xI, fulfil, use_C, use_I, status, lp_iterations, slp_iterations) -> DailyPlan:
