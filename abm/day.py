@@ -24,7 +24,8 @@ from planner.economy import CurveCell
 if TYPE_CHECKING:  # pragma: no cover
     from abm.model import PlanningEconomy
 
-__all__ = ["DayOutcome", "report", "plan", "execute", "observe"]
+__all__ = ["DayOutcome", "report", "plan", "execute", "observe", "regional_labour_cut", "safety_target",
+           "staffed_capacity"]
 
 logger = logging.getLogger(__name__)
 
@@ -104,6 +105,13 @@ def reported_curves(model: PlanningEconomy, capacity: np.ndarray | None = None) 
 def plan(model: PlanningEconomy, reports: NightReports) -> tuple[PlanningInputs, PlanDecision, np.ndarray, np.ndarray]:
     """The central planner aggregates the reports, calls the planning method and sets targets.
 
+    The plan is national, labour is regional (docs/model.md, "Regional friction"). Unless the
+    method sets unit targets itself, the night is re-planned up to
+    ``model.regional_labour_rounds`` times: each round cuts the capacity of every unit in a
+    region whose labour the plan overdraws to the part of its target that labour can staff
+    (:func:`regional_labour_cut`), so output moves to units elsewhere or the plan shrinks to
+    what the regions can make. Capacities only fall, so the rounds settle.
+
     Returns:
         ``(inputs, decision, targets per unit, reported demand weights (R, m))``.
     """
@@ -112,6 +120,21 @@ def plan(model: PlanningEconomy, reports: NightReports) -> tuple[PlanningInputs,
     key = lay.citizen_region * m + lay.citizen_profile
     weights = np.bincount(key, reports.citizen_factor, minlength=R * m).reshape(R, m)
     unit_cap = staffed_capacity(model, reports.unit_capacity)
+    for _ in range(1 + (model.regional_labour_rounds if lay.n_regions > 1 else 0)):
+        inputs, decision, targets = _plan_once(model, weights, unit_cap)
+        if decision.unit_targets is not None:
+            break
+        cut = regional_labour_cut(model, decision.unit_inputs)
+        if cut is None:
+            break
+        unit_cap = np.minimum(unit_cap, np.maximum(targets * cut, 1e-9 * np.where(np.isfinite(unit_cap), unit_cap, 1.0)))
+    return inputs, decision, targets, weights
+
+
+def _plan_once(model: PlanningEconomy, weights: np.ndarray, unit_cap: np.ndarray):  # noqa: ANN202
+    """One call of the planning method with unit capacities ``unit_cap``: (inputs, decision
+    with the planned input use per entry, targets per unit)."""
+    st, lay = model.state, model.layout
     economy = replace(lay.economy, curves=reported_curves(model, unit_cap), population=weights.sum(axis=0))
     capacity = np.bincount(lay.unit_good, unit_cap, minlength=lay.n_goods)
     inputs = PlanningInputs(
@@ -129,7 +152,32 @@ def plan(model: PlanningEconomy, reports: NightReports) -> tuple[PlanningInputs,
     targets = np.asarray(targets, dtype=float)
     if decision.unit_inputs is None:
         decision = replace(decision, unit_inputs=planned_use(model, targets))
-    return inputs, decision, targets, weights
+    return inputs, decision, targets
+
+
+def regional_labour_cut(model: PlanningEconomy, use: np.ndarray) -> np.ndarray | None:
+    """Per unit, the share of its target its region's labour can staff, ``(U,)``, or ``None``
+    when every region has the labour the plan asks of it.
+
+    The plan's labour use (``use``: per (unit, input) entry) is summed per region and labour
+    type; a type asked ``rho > 1`` times its supply in a region cuts every unit there that uses
+    it to ``1 / rho`` of its target (the smallest over the unit's labour types).
+    """
+    lay = model.layout
+    ti = lay.true_inputs
+    R, n = lay.labour_supply.shape
+    lab = lay.labour_mask[ti.good]
+    cell = lay.unit_region[ti.unit] * n + ti.good
+    demand = np.bincount(cell[lab], use[lab], minlength=R * n).reshape(R, n)
+    supply = lay.labour_supply
+    over = lay.labour_mask[None, :] & (demand > supply * (1.0 + 1e-9) + 1e-12)
+    if not over.any():
+        return None
+    ratio = np.divide(supply, demand, out=np.ones_like(demand), where=over)
+    f_entry = np.where(lab & (use > 0), ratio.ravel()[cell], 1.0)
+    cut = np.ones(lay.n_units)
+    np.minimum.at(cut, ti.unit, f_entry)
+    return cut
 
 
 def safety_target(model: PlanningEconomy) -> float | np.ndarray:

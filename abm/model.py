@@ -90,6 +90,10 @@ class PlanningEconomy(mesa.Model):
             staff with its labour (a regionally feasible plan; see :func:`abm.day.staffed_capacity`).
         regional_dispatch: each shift, move the part of a target a region cannot staff or equip
             to the good's units elsewhere (see :func:`abm.redispatch.redispatch`).
+        regional_labour_rounds: times a night the planner re-plans with the capacities of units
+            in regions whose labour the plan overdraws cut to what that labour staffs
+            (:func:`abm.day.regional_labour_cut`; docs/model.md, "Regional friction"); ``0``:
+            the plain national plan.
     """
 
     def __init__(
@@ -118,6 +122,7 @@ class PlanningEconomy(mesa.Model):
         single_region: bool = False,
         staffed_capacity: bool = False,
         regional_dispatch: bool = False,
+        regional_labour_rounds: int = 3,
     ) -> None:
         self.config: dict[str, Any] = {
             k: v for k, v in locals().items() if k not in ("self", "__class__")
@@ -130,6 +135,10 @@ class PlanningEconomy(mesa.Model):
             self.layout = merge_regions(self.layout)
         lay = self.layout
         self.investment_share = float(lay.investment_share if investment_share is None else investment_share)
+        if isinstance(regional_labour_rounds, bool) or not isinstance(regional_labour_rounds, (int, np.integer)) \
+                or regional_labour_rounds < 0:
+            raise InvalidInputError(f"regional_labour_rounds: a whole number >= 0, got {regional_labour_rounds!r}")
+        self.regional_labour_rounds = int(regional_labour_rounds)
         if not 0.0 <= self.investment_share < 1.0:
             raise InvalidInputError(f"investment_share: must be in [0, 1), got {self.investment_share!r}")
         self.safety_stock = float(lay.safety_stock if safety_stock is None else safety_stock)

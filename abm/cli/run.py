@@ -54,6 +54,8 @@ def configure(parser: argparse.ArgumentParser) -> None:
                         help="plan with unit capacities cut to what regional labour can staff")
     parser.add_argument("--regional-dispatch", action="store_true",
                         help="move target shares a region cannot staff or equip to the good's other units")
+    parser.add_argument("--regional-labour-rounds", type=int, default=3, metavar="K",
+                        help="re-plans a night with capacities cut to regional labour (default 3; 0: national plan only)")
     parser.add_argument("--strict", action="store_true", help="stop at the first broken invariant")
     parser.add_argument("--out", type=Path, default=None, help="output folder (default runs/<scenario>-<seed>)")
     parser.add_argument("--checkpoint-every", type=int, default=10, metavar="K", help="checkpoint every K days (0: only at the end)")
@@ -118,14 +120,16 @@ def run(args: argparse.Namespace) -> int:
                     "investment_share": args.investment, "safety_stock": args.safety_stock, "noise": args.noise,
                     "misreport_share": args.misreport_share, "query_budget": args.query_budget,
                     "single_region": args.single_region, "staffed_capacity": args.staffed_capacity,
-                    "regional_dispatch": args.regional_dispatch}
+                    "regional_dispatch": args.regional_dispatch,
+                    "regional_labour_rounds": args.regional_labour_rounds}
         model = PlanningEconomy(name, rng=seed, planner=args.planner, investment_share=args.investment,
                                 safety_stock=args.safety_stock,
                                 planner_options={"model": str(args.model)} if args.model is not None else None,
                                 noise=args.noise, misreport_share=args.misreport_share,
                                 query_budget=args.query_budget, single_region=args.single_region,
                                 staffed_capacity=args.staffed_capacity,
-                                regional_dispatch=args.regional_dispatch, strict=args.strict)
+                                regional_dispatch=args.regional_dispatch,
+                                regional_labour_rounds=args.regional_labour_rounds, strict=args.strict)
         settings["investment_share"] = model.investment_share
         settings["safety_stock"] = model.safety_stock
     if days < 1:
