@@ -60,7 +60,8 @@ def day_metrics(model, out, violations: int = 0) -> dict[str, float]:  # noqa: A
     denom = float(np.abs(planned[made_goods]).sum())
     plan_error = float(np.abs(planned[made_goods] - executed[made_goods]).sum() / denom) if denom > 0 else 0.0
     today = float(lay.economy.externality_weights @ executed)
-    losses = float((out.output_lost + out.stock_lost.sum(axis=0) + out.transport_lost)[~lay.labour_mask].sum())
+    # transport loss is sent minus arrived: on lossless edges it is rounding, of either sign
+    losses = max(float((out.output_lost + out.stock_lost.sum(axis=0) + out.transport_lost)[~lay.labour_mask].sum()), 0.0)
     reg_need = _names(lay)["reg_need"]  # (R, n) the citizens' true needs per region
     reg_got = np.minimum(out.delivery.delivered, reg_need)
     tot = reg_need.sum(axis=1)
