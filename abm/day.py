@@ -115,7 +115,7 @@ def plan(model: PlanningEconomy, reports: NightReports) -> tuple[PlanningInputs,
     Returns:
         ``(inputs, decision, targets per unit, reported demand weights (R, m))``.
     """
-    st, lay = model.state, model.layout
+    lay = model.layout
     R, m = lay.population.shape
     key = lay.citizen_region * m + lay.citizen_profile
     weights = np.bincount(key, reports.citizen_factor, minlength=R * m).reshape(R, m)

@@ -46,8 +46,9 @@ import numpy as np
 import scipy.sparse as sp
 
 from planner._plan_inputs import PlanInputs, secant_slopes, validate_plan_inputs
+from planner._investment_fallback import OVERDRAFT_FALLBACK, relative_overdraft, repair_investment
 from planner._slp import _slp, _usage
-from planner.balanced_plan import balanced_investment, balanced_stages
+from planner.balanced_plan import balanced_stages
 from planner.errors import InfeasiblePlanError, InvalidInputError
 from planner.lp import LexicographicLP
 from planner.metrics import humanity
@@ -61,11 +62,6 @@ logger = logging.getLogger(__name__)
 _LP_OPTIONS = {"simplex_strategy": 4}
 
 METHODS = ("lp", "balanced")
-#: an investment stage whose successive LPs end on a production that draws more than this
-#: share beyond what there is of some good (under the curves) is re-planned (status
-#: ``"investment-fallback"``); smaller overdrafts are kept, reported in the status
-#: (``"slp-not-converged"``) and rationed by execution.
-_OVERDRAFT_FALLBACK = 0.05
 #: ``method=None`` uses the exact LPs up to this many produced (final + industrial) goods.
 LP_MAX_GOODS = 1000
 
@@ -309,57 +305,16 @@ def _lp_plan(inp: PlanInputs, x_start, max_slp_iter: int, tol: float, beta: floa
         xI, slopes2, it2, lpi2, ok2 = np.zeros(n), secant_slopes(inp, xC, xC), 0, 0, True
     xI = np.clip(xI, 0.0, cap_y)
     use_I = _usage(inp, slopes2, xI)
-    overdraft = _relative_overdraft(inp, left, xI, use_I)
-    investment_fallback = not ok2 and overdraft > _OVERDRAFT_FALLBACK
+    overdraft = relative_overdraft(inp, left, xI, use_I)
+    investment_fallback = not ok2 and overdraft > OVERDRAFT_FALLBACK
     if investment_fallback:
-        # the successive LPs ended on a production the curves do not allow: take the better,
-        # on the stage's own objectives (safety share, then capital growth), of the largest
-        # feasible scale of that production and the balanced method's investment stage; both
-        # are feasible under the curves
-        scaled = _feasible_scale(inp, xC, xI, left, tol)
-        use_s = _usage(inp, secant_slopes(inp, xC, xC + scaled), scaled)
-        inv = balanced_investment(inp, xC, use_C, consumption, beta)
-
-        def score(y: np.ndarray, use: np.ndarray) -> tuple[float, float]:
-            closing = left + y - use
-            share = np.divide(closing, safety, out=np.ones(n), where=safety > 0)
-            return float(np.clip(share.min(initial=1.0), 0.0, 1.0)), float(w_cap @ y)
-
-        s_scaled, s_bal = score(scaled, use_s), score(inv["xI"], inv["use_I"])
-        pick_scaled = s_scaled[0] > s_bal[0] + 1e-9 or (abs(s_scaled[0] - s_bal[0]) <= 1e-9 and s_scaled[1] >= s_bal[1])
-        logger.info("investment stage: successive LPs ended %.3g over a bound under the curves; "
-                    "using the %s investment tonight", overdraft, "scaled" if pick_scaled else "balanced")
-        xI, use_I = (scaled, use_s) if pick_scaled else (inv["xI"], inv["use_I"])
+        logger.info("investment stage: successive LPs ended %.3g over a bound under the curves", overdraft)
+        xI, use_I = repair_investment(inp, xC, xI, use_C, consumption, left, safety, w_cap, beta, tol)
 
     status = "optimal" if (ok1 and ok2) else "slp-not-converged"
     if ok1 and investment_fallback:
         status = "investment-fallback"
     return _assemble(inp, xC, xI, fulfil, use_C, use_I, status, lpi1 + lpi2, it1 + it2)
-
-
-def _feasible_scale(inp: PlanInputs, xC: np.ndarray, xI: np.ndarray, left: np.ndarray, tol: float) -> np.ndarray:
-    """``lam * xI`` for the largest ``lam`` in ``[0, 1]`` (bisection) that overdraws nothing
-    under the curves by more than ``10 tol`` (relative); ``lam = 0`` always fits."""
-
-    def fits(lam: float) -> bool:
-        y = lam * xI
-        return _relative_overdraft(inp, left, y, _usage(inp, secant_slopes(inp, xC, xC + y), y)) <= 10 * tol
-
-    if fits(1.0):
-        return xI
-    lo, hi = 0.0, 1.0
-    for _ in range(40):
-        mid = 0.5 * (lo + hi)
-        lo, hi = (mid, hi) if fits(mid) else (lo, mid)
-    return lo * xI
-
-
-def _relative_overdraft(inp: PlanInputs, left: np.ndarray, y: np.ndarray, use: np.ndarray) -> float:
-    """Largest overdraft of what stage 1 ``left`` by investment ``y`` with exact input use
-    ``use``, relative to what is there to draw on (``1 + left``, plus the output ``y`` of a
-    final good); 0 when it fits."""
-    there = np.where(inp.final, left + y, left)
-    return float(np.max((use - there) / (1.0 + np.abs(there)), initial=0.0))
 
 
 def _assemble(inp, xC, xI, fulfil, use_C, use_I, status, lp_iterations, slp_iterations) -> DailyPlan:
