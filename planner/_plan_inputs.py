@@ -13,7 +13,8 @@ from planner.economy import CurveCell, Economy
 from planner.errors import InvalidInputError
 from planner.nonlinear import CurveMatrix
 
-__all__ = ["PlanInputs", "validate_plan_inputs", "check_goods_vector", "secant_slopes"]
+__all__ = ["PlanInputs", "validate_plan_inputs", "check_goods_vector", "secant_slopes", "validate_safety_stock",
+           "safety_targets"]
 
 
 @dataclass(frozen=True)
@@ -180,3 +181,30 @@ def secant_slopes(inp: PlanInputs, base: np.ndarray, point: np.ndarray) -> np.nd
         near = ~far
         out[near] = (bank.coefficients(bb) + bank.derivatives(bb) * base[inp.curve_cols])[near]
     return np.maximum(out, 0.0)
+
+
+def validate_safety_stock(value, n: int) -> float | np.ndarray:  # noqa: ANN001
+    """Validate ``safety_stock``: a finite number ``>= 0`` or a finite array ``(n,)`` ``>= 0``."""
+    if np.isscalar(value):
+        try:
+            beta = float(value)
+        except (TypeError, ValueError):
+            beta = float("nan")
+        if not (np.isfinite(beta) and beta >= 0.0):
+            raise InvalidInputError(f"safety_stock: must be a finite number >= 0 (days of cover), got {value!r}")
+        return beta
+    arr = np.asarray(value, dtype=float)
+    if arr.shape != (n,):
+        raise InvalidInputError(f"safety_stock: an array of target stocks must have shape ({n},), got {arr.shape}")
+    bad = np.flatnonzero(~np.isfinite(arr) | (arr < 0))
+    if bad.size:
+        raise InvalidInputError(f"safety_stock: target stocks must be finite and >= 0; entry {int(bad[0])} is {arr[bad[0]]!r}")
+    return arr
+
+
+def safety_targets(inp: PlanInputs, use_C: np.ndarray, consumption: np.ndarray, beta) -> np.ndarray:  # noqa: ANN001
+    """The safety stock of every final good, zero on other goods, ``(n,)``: ``beta`` times the
+    consumption stage's draw on it (input use plus consumption), or the given target array."""
+    if np.isscalar(beta):
+        return np.where(inp.final, beta * np.maximum(use_C + consumption, 0.0), 0.0)
+    return np.where(inp.final, np.asarray(beta, dtype=float), 0.0)

@@ -30,7 +30,7 @@ import numpy as np
 import scipy.sparse as sp
 from scipy.optimize import brentq
 
-from planner._plan_inputs import PlanInputs, secant_slopes
+from planner._plan_inputs import PlanInputs, safety_targets, secant_slopes
 from planner.errors import ConvergenceError, InvalidInputError
 
 __all__ = ["balanced_stages", "balanced_investment"]
@@ -206,10 +206,7 @@ def balanced_investment(inp: PlanInputs, xC: np.ndarray, use_C: np.ndarray, cons
     grow = inp.industrial & (cap2 > 0) & (np.asarray(limited).ravel() == 0)
     g = np.where(grow, inp.stocks + 1.0, 0.0)
     # safety stocks first: the final goods' closing stocks, over what stage 1 leaves
-    if np.isscalar(safety_stock):
-        safety = np.where(inp.final, safety_stock * np.maximum(use_C + consumption, 0.0), 0.0)
-    else:
-        safety = np.where(inp.final, np.asarray(safety_stock, dtype=float), 0.0)
+    safety = safety_targets(inp, use_C, consumption, safety_stock)
     tau = 0.0
     if safety.any():
         tau = _largest_feasible(lambda v: s2.excess(*s2.least_production(zero, v * safety)), 1.0)

@@ -45,8 +45,14 @@ from dataclasses import dataclass
 import numpy as np
 import scipy.sparse as sp
 
-from planner._plan_inputs import PlanInputs, secant_slopes, validate_plan_inputs
 from planner._investment_fallback import OVERDRAFT_FALLBACK, relative_overdraft, repair_investment
+from planner._plan_inputs import (
+    PlanInputs,
+    safety_targets,
+    secant_slopes,
+    validate_plan_inputs,
+    validate_safety_stock,
+)
 from planner._slp import _slp, _usage
 from planner.balanced_plan import balanced_stages
 from planner.errors import InfeasiblePlanError, InvalidInputError
@@ -170,7 +176,7 @@ def plan_day(
         method = "lp" if int((~inp.labour).sum()) <= LP_MAX_GOODS else "balanced"
     if method not in METHODS:
         raise InvalidInputError(f"method: {method!r}; expected one of {METHODS} or None")
-    beta = _safety_argument(safety_stock, inp.n)
+    beta = validate_safety_stock(safety_stock, inp.n)
     if method == "lp":
         try:
             return _lp_plan(inp, x_start, max_slp_iter, tol, beta)
@@ -183,33 +189,6 @@ def plan_day(
         status = "balanced"
     r = balanced_stages(inp, beta)
     return _assemble(inp, r["xC"], r["xI"], r["fulfil"], r["use_C"], r["use_I"], status, 0, r["sweeps"])
-
-
-def _safety_argument(value, n: int) -> float | np.ndarray:  # noqa: ANN001
-    """Validate ``safety_stock``: a finite number ``>= 0`` or a finite array ``(n,)`` ``>= 0``."""
-    if np.isscalar(value):
-        try:
-            beta = float(value)
-        except (TypeError, ValueError):
-            beta = float("nan")
-        if not (np.isfinite(beta) and beta >= 0.0):
-            raise InvalidInputError(f"safety_stock: must be a finite number >= 0 (days of cover), got {value!r}")
-        return beta
-    arr = np.asarray(value, dtype=float)
-    if arr.shape != (n,):
-        raise InvalidInputError(f"safety_stock: an array of target stocks must have shape ({n},), got {arr.shape}")
-    bad = np.flatnonzero(~np.isfinite(arr) | (arr < 0))
-    if bad.size:
-        raise InvalidInputError(f"safety_stock: target stocks must be finite and >= 0; entry {int(bad[0])} is {arr[bad[0]]!r}")
-    return arr
-
-
-def safety_target(inp: PlanInputs, use_C: np.ndarray, consumption: np.ndarray, beta) -> np.ndarray:  # noqa: ANN001
-    """The safety stock of every final good, zero on other goods, ``(n,)``: ``beta`` times the
-    consumption stage's draw on it (input use plus consumption), or the given target array."""
-    if np.isscalar(beta):
-        return np.where(inp.final, beta * np.maximum(use_C + consumption, 0.0), 0.0)
-    return np.where(inp.final, np.asarray(beta, dtype=float), 0.0)
 
 
 def _lp_plan(inp: PlanInputs, x_start, max_slp_iter: int, tol: float, beta: float | np.ndarray = 0.0) -> DailyPlan:
@@ -271,7 +250,7 @@ def _lp_plan(inp: PlanInputs, x_start, max_slp_iter: int, tol: float, beta: floa
     cap_y = np.where(inp.labour, 0.0, np.maximum(inp.capacity - xC, 0.0))
     cols2 = np.flatnonzero(~inp.labour)
     # the safety-stock share tau is one more column: closing stock >= tau * safety target
-    safety = safety_target(inp, use_C, consumption, beta)
+    safety = safety_targets(inp, use_C, consumption, beta)
     buffered = bool(safety.any())
     M2 = (inp.A_struct - sp.diags(F)).tocsc()[:, cols2]
     if buffered:
