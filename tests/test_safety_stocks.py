@@ -24,9 +24,9 @@ def _small():
     return eco, stocks, labour, need
 
 
-def _curve_balance(eco, stocks, labour, plan):
+def _curve_balance(eco, stocks, labour, plan, capacity=None, sigma=0.3):
     """Closing balance of every good under the plan's own (reported) curves."""
-    inp = validate_plan_inputs(eco, stocks, labour, None, 0.3, None, None)
+    inp = validate_plan_inputs(eco, stocks, labour, capacity, sigma, None, None)
     x = plan.production
     use = _usage(inp, secant_slopes(inp, np.zeros_like(x), x), x)
     cons = plan.allocation.sum(axis=1)
@@ -130,10 +130,5 @@ def test_plan_never_overdraws_its_own_curves():
     inp = nights[-1]
     p = plan_day(inp.economy, inp.stocks, inp.labour_supply, inp.capacity, inp.investment_share, method="lp")
     assert p.status in ("optimal", "investment-fallback")
-    vi = validate_plan_inputs(inp.economy, inp.stocks, inp.labour_supply, inp.capacity, inp.investment_share, None, None)
-    x = p.production
-    use = _usage(vi, secant_slopes(vi, np.zeros_like(x), x), x)
-    cons = p.allocation.sum(axis=1)
-    s, L = inp.stocks, inp.labour_supply
-    bal = np.where(vi.final, s + x - use - cons, np.where(vi.industrial, s - use, L - use))
-    assert np.all(bal >= -1e-5 * (1.0 + np.abs(np.where(vi.labour, L, s))))
+    vi, bal = _curve_balance(inp.economy, inp.stocks, inp.labour_supply, p, inp.capacity, inp.investment_share)
+    assert np.all(bal >= -1e-5 * (1.0 + np.abs(np.where(vi.labour, inp.labour_supply, inp.stocks))))
