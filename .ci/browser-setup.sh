@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Set up what the browser tests need on a fresh Debian machine:
 #   1. Debian's Chromium (/usr/bin/chromium) and npm, through apt, when missing;
-#   2. solara's front-end asset cache, filled from the npm registry by `python -m viz.assets`
+#   2. solara's front-end asset cache, filled from the npm registry by `python -m innatura.viz.assets`
 #      (exact package versions read from the installed solara), when solara is installed.
 # Idempotent: a second run installs and fetches nothing.
 # The cache goes to $SOLARA_ASSETS_PROXY_CACHE_DIR, or ~/.cache/innatura/solara-cdn.
@@ -26,5 +26,5 @@ if "$python" -c "import solara, viz.assets" >/dev/null 2>&1; then
   "$python" -m viz.assets
 else
   echo "browser-setup: solara or innatura not installed for $python yet; the asset cache is" \
-       "filled by \`$python -m viz.assets\` after the install (the browser tests do it too)."
+       "filled by \`$python -m innatura.viz.assets\` after the install (the browser tests do it too)."
 fi

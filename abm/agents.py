@@ -24,7 +24,7 @@ import numpy as np
 from mesa.discrete_space import FixedAgent
 
 if TYPE_CHECKING:  # pragma: no cover
-    from abm.model import PlanningEconomy
+    from innatura.abm.model import PlanningEconomy
 
 __all__ = ["Region", "Citizen", "ProductionUnit", "CentralPlanner"]
 
@@ -171,7 +171,7 @@ class CentralPlanner(mesa.Agent):
         and ``fallback`` is set, so that a run survives a bad night; with no earlier plan the
         error propagates.
         """
-        from planner.errors import InfeasiblePlanError, ConvergenceError
+        from innatura.planner.errors import InfeasiblePlanError, ConvergenceError
 
         self.fallback = False
         try:

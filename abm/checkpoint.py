@@ -16,8 +16,8 @@ import pickle
 from pathlib import Path
 from typing import Any
 
-from planner.atomic import atomic_write_bytes
-from planner.errors import InvalidInputError
+from innatura.planner.atomic import atomic_write_bytes
+from innatura.planner.errors import InvalidInputError
 
 __all__ = ["save_checkpoint", "load_checkpoint", "CHECKPOINT_VERSION"]
 
@@ -53,7 +53,7 @@ def load_checkpoint(path: str | os.PathLike[str]):  # noqa: ANN201
     Raises:
         InvalidInputError: the file is missing, unreadable or not an innatura checkpoint.
     """
-    from abm.model import PlanningEconomy
+    from innatura.abm.model import PlanningEconomy
 
     path = Path(path)
     try:

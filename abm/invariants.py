@@ -17,7 +17,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from planner.errors import InnaturaError
+from innatura.planner.errors import InnaturaError
 
 __all__ = ["InvariantError", "Violation", "check_day"]
 

@@ -24,9 +24,9 @@ import networkx as nx
 import numpy as np
 import scipy.sparse as sp
 
-from abm.execution import UnitInputs
-from abm.transport import route_incidence
-from planner.economy import Economy
+from innatura.abm.execution import UnitInputs
+from innatura.abm.transport import route_incidence
+from innatura.planner.economy import Economy
 
 __all__ = ["Layout", "LossEvent", "build_layout", "merge_regions"]
 
@@ -192,7 +192,7 @@ def _pool_shares(pooled, good, region, A, labour_mask, labour_supply, population
 
 def build_layout(spec) -> Layout:  # noqa: ANN001 (a scenarios.spec.ScenarioSpec)
     """Build the :class:`Layout` of a scenario spec (``scenarios.load(...)``)."""
-    from scenarios.economy import transport_loss
+    from innatura.scenarios.economy import transport_loss
 
     economy = spec.to_economy()
     n = economy.n_goods

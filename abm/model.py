@@ -22,17 +22,17 @@ import mesa
 import numpy as np
 from mesa.discrete_space import Network
 
-from abm.active_learning import learn_units
-from abm.agents import CentralPlanner, Citizen, ProductionUnit, Region
-from abm.collect import day_metrics, metric_columns, model_reporters, region_rows, unit_rows
-from abm.day import execute, observe, plan, report
-from abm.invariants import check_day
-from abm.layout import Layout, build_layout, merge_regions
-from abm.planners import make_planner
-from abm.reporting import CITIZEN_STRATEGIES, UNIT_STRATEGIES, strategy_codes
-from abm.state import State
-from abm.transport import path_keep
-from planner.errors import InvalidInputError
+from innatura.abm.active_learning import learn_units
+from innatura.abm.agents import CentralPlanner, Citizen, ProductionUnit, Region
+from innatura.abm.collect import day_metrics, metric_columns, model_reporters, region_rows, unit_rows
+from innatura.abm.day import execute, observe, plan, report
+from innatura.abm.invariants import check_day
+from innatura.abm.layout import Layout, build_layout, merge_regions
+from innatura.abm.planners import make_planner
+from innatura.abm.reporting import CITIZEN_STRATEGIES, UNIT_STRATEGIES, strategy_codes
+from innatura.abm.state import State
+from innatura.abm.transport import path_keep
+from innatura.planner.errors import InvalidInputError
 
 __all__ = ["PlanningEconomy", "load_spec", "PHASES"]
 
@@ -46,13 +46,13 @@ def load_spec(scenario: Any):  # noqa: ANN201
     """A scenario spec from a built-in name, a TOML path, or a spec (returned as is)."""
     if hasattr(scenario, "to_economy"):
         return scenario
-    import scenarios
+    from innatura import scenarios
 
     if hasattr(scenarios, "load"):
         return scenarios.load(scenario)
     from pathlib import Path
 
-    from scenarios.loader import load_toml  # pragma: no cover - before the registry exists
+    from innatura.scenarios.loader import load_toml  # pragma: no cover - before the registry exists
 
     builtin = Path(scenarios.__file__).parent / "builtin" / f"{scenario}.toml"
     return load_toml(builtin if builtin.exists() else scenario)
@@ -272,7 +272,7 @@ class PlanningEconomy(mesa.Model):
     def reported_inputs(self, unit: int) -> list:
         """The input functions unit ``unit`` reported last night (one per learned input, in the
         order of :attr:`abm.agents.ProductionUnit.learned_inputs`); empty for public technology."""
-        from abm.day import _unit_fits
+        from innatura.abm.day import _unit_fits
 
         return [] if self.state.samples[unit] is None else _unit_fits(self, unit)
 
@@ -289,7 +289,7 @@ class PlanningEconomy(mesa.Model):
 def _with_default_losses(lay: Layout, spec) -> Layout:  # noqa: ANN001
     from dataclasses import replace
 
-    from abm.layout import LossEvent
+    from innatura.abm.layout import LossEvent
 
     goods = np.flatnonzero(~lay.labour_mask)
     del spec

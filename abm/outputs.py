@@ -20,8 +20,8 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from abm.collect import citizen_table
-from planner.atomic import atomic_write_bytes
+from innatura.abm.collect import citizen_table
+from innatura.planner.atomic import atomic_write_bytes
 
 __all__ = ["write_model_csv", "write_agent_tables", "run_summary", "write_json", "first_day_at_least"]
 

@@ -6,7 +6,7 @@ Every night the :class:`~abm.agents.CentralPlanner` aggregates the reports into 
 method (:class:`Planner`); :data:`PLANNERS` maps a name to a factory, so a new method joins
 the model with one line in its own module::
 
-    from abm.planners import register_planner
+    from innatura.abm.planners import register_planner
     register_planner("learned", LearnedPlanner)
 
 ``PlanDecision.unit_targets`` may be left ``None``: the central planner then splits each
@@ -23,8 +23,8 @@ from typing import Any, Protocol, runtime_checkable
 
 import numpy as np
 
-from planner.economy import Economy
-from planner.errors import InvalidInputError
+from innatura.planner.economy import Economy
+from innatura.planner.errors import InvalidInputError
 
 __all__ = [
     "PlanningInputs",
@@ -193,7 +193,7 @@ class OlinPlanner:
         self._last: np.ndarray | None = None
 
     def plan(self, inputs: PlanningInputs) -> PlanDecision:
-        from planner.daily_plan import plan_day
+        from innatura.planner.daily_plan import plan_day
 
         start = self._last if self.warm_start and self._last is not None and self._last.any() else None
         options = {"safety_stock": inputs.safety_stock, **self.options}
@@ -210,5 +210,5 @@ class OlinPlanner:
 
 
 register_planner("olin", OlinPlanner)
-register_planner("learned", "abm.planners_learned:LearnedPlanner")
-register_planner("exchange", "abm.planners_exchange:ExchangePlanner")
+register_planner("learned", "innatura.abm.planners_learned:LearnedPlanner")
+register_planner("exchange", "innatura.abm.planners_exchange:ExchangePlanner")

@@ -25,10 +25,10 @@ from typing import Any
 
 import numpy as np
 
-from abm.planners import OlinPlanner, PlanDecision, PlanningInputs
-from planner.errors import InvalidInputError
-from planner.exchange import ExchangeMarket, competitive_equilibrium
-from planner.metrics import humanity
+from innatura.abm.planners import OlinPlanner, PlanDecision, PlanningInputs
+from innatura.planner.errors import InvalidInputError
+from innatura.planner.exchange import ExchangeMarket, competitive_equilibrium
+from innatura.planner.metrics import humanity
 
 __all__ = ["ExchangePlanner", "profile_endowments"]
 

@@ -28,8 +28,8 @@ from os import PathLike
 
 import numpy as np
 
-from abm.planners import PlanDecision, PlanningInputs
-from planner.errors import InvalidInputError
+from innatura.abm.planners import PlanDecision, PlanningInputs
+from innatura.planner.errors import InvalidInputError
 
 __all__ = ["LearnedPlanner"]
 
@@ -48,7 +48,7 @@ class LearnedPlanner:
     name = "learned"
 
     def __init__(self, model: str | PathLike[str], goods: str = "goods", capital: str = "capital") -> None:
-        from planner.learned.checkpoint import load_checkpoint
+        from innatura.planner.learned.checkpoint import load_checkpoint
 
         self.policy, self.config = load_checkpoint(model)
         self.goods, self.capital = goods, capital
@@ -108,7 +108,7 @@ class LearnedPlanner:
     def plan(self, inputs: PlanningInputs) -> PlanDecision:
         import torch
 
-        from planner.learned.policy import PlannerInput
+        from innatura.planner.learned.policy import PlannerInput
 
         eco = self.config.economy
         g, kc = self._indices(inputs)

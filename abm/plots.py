@@ -21,7 +21,7 @@ from matplotlib.axes import Axes
 from matplotlib.figure import Figure
 from matplotlib.ticker import LogLocator, MaxNLocator, NullLocator
 
-from planner.atomic import atomic_path
+from innatura.planner.atomic import atomic_path
 
 __all__ = [
     "columns_with_prefix",

@@ -18,8 +18,8 @@ import logging
 
 import numpy as np
 
-from abm.execution import UnitInputs
-from planner.errors import InvalidInputError
+from innatura.abm.execution import UnitInputs
+from innatura.planner.errors import InvalidInputError
 
 __all__ = ["static_ceiling", "redispatch"]
 

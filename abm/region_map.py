@@ -16,7 +16,7 @@ from matplotlib.cm import ScalarMappable
 from matplotlib.colors import Normalize
 from matplotlib.figure import Figure
 
-from abm.plots import FIGSIZE, _new_figure, _no_data
+from innatura.abm.plots import FIGSIZE, _new_figure, _no_data
 
 __all__ = ["region_positions", "region_network_figure"]
 

@@ -24,7 +24,7 @@ from dataclasses import dataclass, replace
 
 import numpy as np
 
-from planner.errors import InvalidInputError
+from innatura.planner.errors import InvalidInputError
 
 __all__ = [
     "StrategyContext",

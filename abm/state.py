@@ -11,7 +11,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from abm.active_learning import UnitSamples
+from innatura.abm.active_learning import UnitSamples
 
 __all__ = ["State"]
 

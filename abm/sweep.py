@@ -25,8 +25,8 @@ from typing import Any
 
 import pandas as pd
 
-from planner.atomic import atomic_path, atomic_write_text
-from planner.errors import InvalidInputError
+from innatura.planner.atomic import atomic_path, atomic_write_text
+from innatura.planner.errors import InvalidInputError
 
 __all__ = ["SweepResult", "run_id", "run_sweep", "collect_runs"]
 

@@ -52,7 +52,7 @@ def synthetic_spec(
             planner would otherwise run with no stock, so that learned curves a little off
             the truth would starve the whole chain.
     """
-    from scenarios.loader import spec_from_dict
+    from innatura.scenarios.loader import spec_from_dict
 
     rng = np.random.default_rng(seed)
     goods = max(int(goods), 6)

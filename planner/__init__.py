@@ -12,18 +12,18 @@ The learned planner (:mod:`planner.learned`, needs torch) and the exchange-econo
 (:mod:`planner.exchange`) are subpackages imported on demand.
 """
 
-from planner.daily_plan import DailyPlan, plan_day
-from planner.economy import CoefficientCurve, CurveCell, Economy
-from planner.errors import (
+from innatura.planner.daily_plan import DailyPlan, plan_day
+from innatura.planner.economy import CoefficientCurve, CurveCell, Economy
+from innatura.planner.errors import (
     ConvergenceError,
     InfeasiblePlanError,
     InnaturaError,
     InvalidInputError,
     NonProductiveError,
 )
-from planner.leontief import IOSolution, check_productive, solve_io, spectral_radius
-from planner.metrics import externalities, humanity
-from planner.nonlinear import NonlinearIOSolution, solve_nonlinear_io
+from innatura.planner.leontief import IOSolution, check_productive, solve_io, spectral_radius
+from innatura.planner.metrics import externalities, humanity
+from innatura.planner.nonlinear import NonlinearIOSolution, solve_nonlinear_io
 
 __all__ = [
     "Economy",

@@ -20,8 +20,8 @@ from collections.abc import Sequence
 
 import numpy as np
 
-from planner.curves import X_FLOOR, ConstantCurve, PowerLawInput, StackedCurve
-from planner.economy import CurveCell
+from innatura.planner.curves import X_FLOOR, ConstantCurve, PowerLawInput, StackedCurve
+from innatura.planner.economy import CurveCell
 
 __all__ = ["CurveBank"]
 

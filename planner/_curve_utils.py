@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from planner.errors import InvalidInputError
+from innatura.planner.errors import InvalidInputError
 
 __all__ = ["_asfloat", "_out", "_finite_tuple"]
 

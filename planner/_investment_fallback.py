@@ -14,9 +14,9 @@ import logging
 
 import numpy as np
 
-from planner._plan_inputs import PlanInputs, secant_slopes
-from planner._slp import _usage
-from planner.balanced_plan import balanced_investment
+from innatura.planner._plan_inputs import PlanInputs, secant_slopes
+from innatura.planner._slp import _usage
+from innatura.planner.balanced_plan import balanced_investment
 
 __all__ = ["OVERDRAFT_FALLBACK", "relative_overdraft", "feasible_scale", "repair_investment"]
 

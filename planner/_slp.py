@@ -15,9 +15,9 @@ import logging
 import numpy as np
 import scipy.sparse as sp
 
-from planner._plan_inputs import PlanInputs, secant_slopes
-from planner.errors import InvalidInputError
-from planner.lp import LexicographicLP, UnboundedLPError
+from innatura.planner._plan_inputs import PlanInputs, secant_slopes
+from innatura.planner.errors import InvalidInputError
+from innatura.planner.lp import LexicographicLP, UnboundedLPError
 
 __all__: list[str] = []
 

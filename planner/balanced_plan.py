@@ -30,8 +30,8 @@ import numpy as np
 import scipy.sparse as sp
 from scipy.optimize import brentq
 
-from planner._plan_inputs import PlanInputs, safety_targets, secant_slopes
-from planner.errors import ConvergenceError, InvalidInputError
+from innatura.planner._plan_inputs import PlanInputs, safety_targets, secant_slopes
+from innatura.planner.errors import ConvergenceError, InvalidInputError
 
 __all__ = ["balanced_stages", "balanced_investment"]
 

@@ -14,8 +14,8 @@ from dataclasses import dataclass, field
 import numpy as np
 from scipy.interpolate import PchipInterpolator, make_lsq_spline
 
-from planner._curve_utils import _asfloat, _finite_tuple, _out
-from planner.errors import InvalidInputError
+from innatura.planner._curve_utils import _asfloat, _finite_tuple, _out
+from innatura.planner.errors import InvalidInputError
 
 __all__ = ["PiecewiseLinearCurve", "SmoothCurve"]
 

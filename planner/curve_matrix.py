@@ -8,8 +8,8 @@ from collections.abc import Sequence
 import numpy as np
 import scipy.sparse as sp
 
-from planner.economy import CurveCell
-from planner.errors import InvalidInputError
+from innatura.planner.economy import CurveCell
+from innatura.planner.errors import InvalidInputError
 
 __all__ = ["CurveMatrix"]
 

@@ -21,9 +21,9 @@ from typing import Protocol, runtime_checkable
 
 import numpy as np
 
-from planner._curve_utils import _asfloat, _out
-from planner.curve_fits import PiecewiseLinearCurve, SmoothCurve
-from planner.errors import InvalidInputError
+from innatura.planner._curve_utils import _asfloat, _out
+from innatura.planner.curve_fits import PiecewiseLinearCurve, SmoothCurve
+from innatura.planner.errors import InvalidInputError
 
 __all__ = [
     "InputFunction",

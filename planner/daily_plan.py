@@ -45,19 +45,19 @@ from dataclasses import dataclass
 import numpy as np
 import scipy.sparse as sp
 
-from planner._investment_fallback import OVERDRAFT_FALLBACK, relative_overdraft, repair_investment
-from planner._plan_inputs import (
+from innatura.planner._investment_fallback import OVERDRAFT_FALLBACK, relative_overdraft, repair_investment
+from innatura.planner._plan_inputs import (
     PlanInputs,
     safety_targets,
     secant_slopes,
     validate_plan_inputs,
     validate_safety_stock,
 )
-from planner._slp import _slp, _usage
-from planner.balanced_plan import balanced_stages
-from planner.errors import InfeasiblePlanError, InvalidInputError
-from planner.lp import LexicographicLP
-from planner.metrics import humanity
+from innatura.planner._slp import _slp, _usage
+from innatura.planner.balanced_plan import balanced_stages
+from innatura.planner.errors import InfeasiblePlanError, InvalidInputError
+from innatura.planner.lp import LexicographicLP
+from innatura.planner.metrics import humanity
 
 __all__ = ["DailyPlan", "plan_day", "secant_slopes", "METHODS", "LP_MAX_GOODS"]
 

@@ -17,7 +17,7 @@ import highspy
 import numpy as np
 import scipy.sparse as sp
 
-from planner.errors import InfeasiblePlanError, InnaturaError
+from innatura.planner.errors import InfeasiblePlanError, InnaturaError
 
 __all__ = ["LexicographicLP", "LexResult", "UnboundedLPError"]
 
@@ -54,6 +54,11 @@ def _bounds(v: np.ndarray) -> np.ndarray:
     out[np.isposinf(out)] = _INF
     out[np.isneginf(out)] = -_INF
     return out
+
+
+#: seconds one HiGHS run may take before it counts as a failed run and the next strategy is
+#: tried; a rare badly scaled model can otherwise keep the simplex cycling for ever.
+RUN_SECONDS = 60.0
 
 
 def _option(h: highspy.Highs, key: str):
@@ -121,9 +126,16 @@ class LexicographicLP:
         self.row_lower, self.row_upper = np.asarray(lower, float).copy(), np.asarray(upper, float).copy()
         self._h.changeRowsBounds(idx.size, idx, _bounds(lower), _bounds(upper))
 
+    def _solve(self) -> None:
+        """One HiGHS run, stopped after :data:`RUN_SECONDS` (HiGHS's clock counts from the
+        object's first run, so the limit is set relative to the time already spent)."""
+        h = self._h
+        h.setOptionValue("time_limit", float(h.getRunTime()) + RUN_SECONDS)
+        h.run()
+
     def _run(self, k: int) -> None:
         h = self._h
-        h.run()
+        self._solve()
         status = h.getModelStatus()
         if status != highspy.HighsModelStatus.kOptimal:
             # a warm start can leave HiGHS without a verdict ("Unknown") or with a wrong one on a
@@ -133,7 +145,7 @@ class LexicographicLP:
                 for key, value in options.items():
                     h.setOptionValue(key, value)
                 h.clearSolver()
-                h.run()
+                self._solve()
                 status = h.getModelStatus()
                 for key, value in saved.items():
                     h.setOptionValue(key, value)

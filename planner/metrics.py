@@ -27,7 +27,7 @@ import logging
 import numpy as np
 import scipy.sparse as sp
 
-from planner.errors import InvalidInputError
+from innatura.planner.errors import InvalidInputError
 
 __all__ = [
     "humanity",

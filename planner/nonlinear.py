@@ -26,12 +26,12 @@ import numpy as np
 import scipy.sparse as sp
 import scipy.sparse.linalg as spla
 
-from planner.curve_matrix import CurveMatrix
-from planner.economy import CurveCell, Economy
-from planner.errors import ConvergenceError, InvalidInputError, NonProductiveError
+from innatura.planner.curve_matrix import CurveMatrix
+from innatura.planner.economy import CurveCell, Economy
+from innatura.planner.errors import ConvergenceError, InvalidInputError, NonProductiveError
 
-from planner.leontief import check_productive as _leontief_check_productive
-from planner.leontief import solve_io, validate_coefficients
+from innatura.planner.leontief import check_productive as _leontief_check_productive
+from innatura.planner.leontief import solve_io, validate_coefficients
 
 __all__ = [
     "IOSystem",

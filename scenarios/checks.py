@@ -13,12 +13,12 @@ from typing import TYPE_CHECKING
 
 import networkx as nx
 
-from scenarios.errors import ScenarioFieldError
-from scenarios.fields import ALL_REGIONS
-from scenarios.regions import build_graph, check_shares, equal_shares, generate_graph
+from innatura.scenarios.errors import ScenarioFieldError
+from innatura.scenarios.fields import ALL_REGIONS
+from innatura.scenarios.regions import build_graph, check_shares, equal_shares, generate_graph
 
 if TYPE_CHECKING:  # pragma: no cover
-    from scenarios.spec import Regions, ScenarioSpec
+    from innatura.scenarios.spec import Regions, ScenarioSpec
 
 __all__ = ["check_spec", "resolve_regions"]
 

@@ -23,9 +23,9 @@ import networkx as nx
 import numpy as np
 import scipy.sparse as sp
 
-from planner.economy import CurveCell, Economy
-from scenarios.checks import resolve_regions
-from scenarios.spec import ALL_REGIONS, ScenarioSpec
+from innatura.planner.economy import CurveCell, Economy
+from innatura.scenarios.checks import resolve_regions
+from innatura.scenarios.spec import ALL_REGIONS, ScenarioSpec
 
 __all__ = [
     "UnitArrays",
@@ -207,7 +207,7 @@ def curve_cells(spec: ScenarioSpec) -> tuple[CurveCell, ...]:
     The units of a good are stacked in file order; a unit that does not list an input of the
     cell uses none of it (``PowerLawInput(0, 1)``).
     """
-    from planner.curves import PowerLawInput, StackedCurve  # scipy.interpolate: imported when needed
+    from innatura.planner.curves import PowerLawInput, StackedCurve  # scipy.interpolate: imported when needed
 
     goods = {name: j for j, name in enumerate(spec.good_names)}
     by_good: dict[str, list] = {}

@@ -12,7 +12,7 @@ import re
 from collections.abc import Iterable, Sequence
 from typing import Any
 
-from planner.errors import InvalidInputError
+from innatura.planner.errors import InvalidInputError
 
 __all__ = ["ScenarioError", "ScenarioFieldError", "UnknownScenarioError", "format_path", "format_value"]
 

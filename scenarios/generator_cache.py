@@ -14,8 +14,8 @@ from pathlib import Path
 import numpy as np
 import scipy.sparse as sp
 
-from planner.atomic import atomic_path
-from scenarios.generators import RandomEconomy, random_economy
+from innatura.planner.atomic import atomic_path
+from innatura.scenarios.generators import RandomEconomy, random_economy
 
 __all__ = ["cached_random_economy"]
 

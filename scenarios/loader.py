@@ -20,9 +20,9 @@ from typing import Any
 
 from pydantic import ValidationError
 
-from planner.atomic import atomic_write_text
-from scenarios.errors import ScenarioError
-from scenarios.spec import ALL_REGIONS, ScenarioSpec, validation_problems
+from innatura.planner.atomic import atomic_write_text
+from innatura.scenarios.errors import ScenarioError
+from innatura.scenarios.spec import ALL_REGIONS, ScenarioSpec, validation_problems
 
 __all__ = ["load_toml", "loads_toml", "dump_toml", "dumps_toml", "spec_from_dict"]
 

@@ -15,7 +15,7 @@ from typing import Any
 
 import networkx as nx
 
-from scenarios.errors import ScenarioFieldError
+from innatura.scenarios.errors import ScenarioFieldError
 
 __all__ = ["GENERATORS", "build_graph", "check_shares", "equal_shares", "generate_graph"]
 

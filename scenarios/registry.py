@@ -17,9 +17,9 @@ import tomllib
 from pathlib import Path
 from typing import Any
 
-from scenarios.errors import ScenarioError, UnknownScenarioError
-from scenarios.loader import load_toml
-from scenarios.spec import ScenarioSpec
+from innatura.scenarios.errors import ScenarioError, UnknownScenarioError
+from innatura.scenarios.loader import load_toml
+from innatura.scenarios.spec import ScenarioSpec
 
 __all__ = ["BUILDERS", "BUILTIN_DIR", "DEFAULT_SCENARIO", "available", "load", "names"]
 
@@ -31,11 +31,11 @@ BUILTIN_DIR = Path(__file__).resolve().parent / "builtin"
 #: Python builders: scenario name -> ``"module:function"``; the module also defines
 #: ``DESCRIPTION`` (the one-line description, read without building).
 BUILDERS: dict[str, str] = {
-    "archipelago": "scenarios.builders.archipelago:build",
-    "five-regions": "scenarios.builders.five_regions:build",
-    "us-2022": "scenarios.io_tables.shipped.us_2022:build",
-    "us-2017-detail": "scenarios.io_tables.shipped.us_2017_detail:build",
-    "usa-wiod-2014": "scenarios.io_tables.shipped.usa_wiod_2014:build",
+    "archipelago": "innatura.scenarios.builders.archipelago:build",
+    "five-regions": "innatura.scenarios.builders.five_regions:build",
+    "us-2022": "innatura.scenarios.io_tables.shipped.us_2022:build",
+    "us-2017-detail": "innatura.scenarios.io_tables.shipped.us_2017_detail:build",
+    "usa-wiod-2014": "innatura.scenarios.io_tables.shipped.usa_wiod_2014:build",
 }
 
 #: the scenario ``innatura run`` runs when none is named.

@@ -19,8 +19,8 @@ from typing import TYPE_CHECKING, Annotated, Any, Literal
 
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, Strict, StringConstraints, ValidationError, model_validator
 
-from scenarios.errors import ScenarioError, ScenarioFieldError
-from scenarios.fields import (
+from innatura.scenarios.errors import ScenarioError, ScenarioFieldError
+from innatura.scenarios.fields import (
     ALL_REGIONS,
     REPORTING_STRATEGIES,
     Amount,
@@ -41,8 +41,8 @@ if TYPE_CHECKING:  # pragma: no cover
     import networkx as nx
     import numpy as np
 
-    from planner.economy import Economy
-    from scenarios.economy import UnitArrays
+    from innatura.planner.economy import Economy
+    from innatura.scenarios.economy import UnitArrays
 
 __all__ = [
     "FrozenDict", "ScenarioMeta", "Good", "PowerLaw", "Profile", "Unit",
@@ -201,7 +201,7 @@ class ScenarioSpec(_Spec):
 
     @model_validator(mode="after")
     def _cross_checks(self) -> ScenarioSpec:
-        from scenarios.checks import check_spec
+        from innatura.scenarios.checks import check_spec
 
         check_spec(self)
         return self
@@ -225,44 +225,44 @@ class ScenarioSpec(_Spec):
 
     @cached_property
     def region_names(self) -> tuple[str, ...]:
-        from scenarios.economy import region_names
+        from innatura.scenarios.economy import region_names
 
         return region_names(self)
 
     # -- arrays for the planner and the agent model (see scenarios.economy) ----------------
     def to_economy(self) -> Economy:
         """The planner's :class:`~planner.economy.Economy` with the TRUE curves of the units."""
-        from scenarios.economy import to_economy
+        from innatura.scenarios.economy import to_economy
 
         return to_economy(self)
 
     def graph(self) -> nx.Graph:
         """The region graph (nodes ``0..R-1``), built deterministically from the seed."""
-        from scenarios.economy import region_graph
+        from innatura.scenarios.economy import region_graph
 
         return region_graph(self)
 
     def initial_stocks(self) -> np.ndarray:
         """Opening stock per region and good, shape ``(R, n)``; zero on labour goods."""
-        from scenarios.economy import initial_stocks
+        from innatura.scenarios.economy import initial_stocks
 
         return initial_stocks(self)
 
     def labour_supply(self) -> np.ndarray:
         """Daily labour supply per region and good, shape ``(R, n)``; zero off labour goods."""
-        from scenarios.economy import labour_supply
+        from innatura.scenarios.economy import labour_supply
 
         return labour_supply(self)
 
     def population_by_region(self) -> np.ndarray:
         """Citizens per region and profile, integers, shape ``(R, m)``."""
-        from scenarios.economy import population_by_region
+        from innatura.scenarios.economy import population_by_region
 
         return population_by_region(self)
 
     def unit_arrays(self) -> UnitArrays:
         """The production units as arrays (good, region, capacity, power-law matrices)."""
-        from scenarios.economy import unit_arrays
+        from innatura.scenarios.economy import unit_arrays
 
         return unit_arrays(self)
 

@@ -6,11 +6,11 @@ import networkx as nx
 import numpy as np
 import pytest
 
-from abm.execution import UnitInputs, deliver, produce
-from abm.transport import route_incidence, transport
-from abm.planners import dispatch_targets
-from planner.curves import PowerLawInput, StackedCurve
-from planner.errors import InvalidInputError
+from innatura.abm.execution import UnitInputs, deliver, produce
+from innatura.abm.transport import route_incidence, transport
+from innatura.abm.planners import dispatch_targets
+from innatura.planner.curves import PowerLawInput, StackedCurve
+from innatura.planner.errors import InvalidInputError
 
 # goods: 0 final "grain", 1 final "bread", 2 industrial "oven", 3 labour
 IND = np.array([False, False, True, False])

@@ -10,11 +10,11 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-import scenarios
-from abm.agents import Citizen, ProductionUnit, Region
-from abm.invariants import InvariantError, check_day
-from abm.model import PlanningEconomy
-from abm.synthetic import synthetic_spec
+from innatura import scenarios
+from innatura.abm.agents import Citizen, ProductionUnit, Region
+from innatura.abm.invariants import InvariantError, check_day
+from innatura.abm.model import PlanningEconomy
+from innatura.abm.synthetic import synthetic_spec
 
 logging.getLogger("planner").setLevel(logging.ERROR)
 

@@ -7,12 +7,12 @@ import logging
 import numpy as np
 import pytest
 
-from abm import reporting
-from abm.active_learning import SampledInput, UnitSamples, curve_error, learn_units
-from abm.day import report
-from abm.execution import produce
-from abm.model import PlanningEconomy
-from abm.reporting import CITIZEN_STRATEGIES, DEFENCES, NightReports, validate_factors
+from innatura.abm import reporting
+from innatura.abm.active_learning import SampledInput, UnitSamples, curve_error, learn_units
+from innatura.abm.day import report
+from innatura.abm.execution import produce
+from innatura.abm.model import PlanningEconomy
+from innatura.abm.reporting import CITIZEN_STRATEGIES, DEFENCES, NightReports, validate_factors
 
 logging.getLogger("planner").setLevel(logging.ERROR)
 
@@ -113,7 +113,7 @@ def test_new_strategy_and_defence_plug_in(monkeypatch):
 
 
 def test_unknown_names_are_rejected():
-    from planner.errors import InvalidInputError
+    from innatura.planner.errors import InvalidInputError
 
     with pytest.raises(InvalidInputError, match="planner"):
         PlanningEconomy("selviaria", rng=0, planner="oracle")

@@ -7,10 +7,10 @@ import networkx as nx
 import numpy as np
 import pytest
 
-from abm.execution import UnitInputs, deliver, produce
-from abm.redispatch import redispatch, static_ceiling
-from abm.transport import path_keep, route_incidence, transport
-from planner.errors import InvalidInputError
+from innatura.abm.execution import UnitInputs, deliver, produce
+from innatura.abm.redispatch import redispatch, static_ceiling
+from innatura.abm.transport import path_keep, route_incidence, transport
+from innatura.planner.errors import InvalidInputError
 
 
 def _graph(R: int, seed: int):
@@ -153,7 +153,7 @@ def test_deliver_shares_match_dense_formula():
 
 @pytest.mark.parametrize("flags", [("regional_dispatch",), ("staffed_capacity", "regional_dispatch")])
 def test_regional_options_keep_the_invariants_and_determinism(flags):
-    from abm.model import PlanningEconomy
+    from innatura.abm.model import PlanningEconomy
 
     def run():
         model = PlanningEconomy("archipelago", rng=0, strict=True, collect_agents=False,
@@ -169,7 +169,7 @@ def test_regional_options_keep_the_invariants_and_determinism(flags):
     planned = np.bincount(a.layout.unit_good, out.planned_targets, minlength=a.layout.n_goods)
     np.testing.assert_allclose(made, planned, rtol=1e-9, atol=1e-9)  # re-dispatch keeps each good's total
     if "staffed_capacity" in flags:
-        from abm.day import staffed_capacity
+        from innatura.abm.day import staffed_capacity
 
         lay = a.layout
         rep = a.state.unit_reported_capacity
@@ -185,7 +185,7 @@ def test_regional_options_keep_the_invariants_and_determinism(flags):
 
 
 def test_regional_allocation_equals_dense_product():
-    from abm.execution import regional_allocation
+    from innatura.abm.execution import regional_allocation
 
     rng = np.random.default_rng(7)
     wn = rng.random((5, 4))
@@ -198,7 +198,7 @@ def test_staffed_plan_is_regionally_feasible_on_archipelago():
     """With staffed capacities the national plan asks no region for more labour than it has:
     executed output follows the plan (mean plan error under 1% over ten days; a re-planned
     investment stage that ignored regions once pushed one day to 0.74)."""
-    from abm.model import PlanningEconomy
+    from innatura.abm.model import PlanningEconomy
 
     model = PlanningEconomy("archipelago", rng=1, collect_agents=False, staffed_capacity=True)
     errors = []

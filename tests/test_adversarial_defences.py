@@ -7,7 +7,7 @@ import numpy as np
 import pytest
 from scipy import stats
 
-from abm.adversarial import (
+from innatura.abm.adversarial import (
     Audit,
     BeliefUpdate,
     ICPenalty,
@@ -17,10 +17,10 @@ from abm.adversarial import (
     detection_scores,
     truthful_welfare,
 )
-from abm.adversarial.defences import Peers
-from abm.model import PlanningEconomy
-from abm.reporting import Evidence, NightReports
-from planner.errors import InvalidInputError
+from innatura.abm.adversarial.defences import Peers
+from innatura.abm.model import PlanningEconomy
+from innatura.abm.reporting import Evidence, NightReports
+from innatura.planner.errors import InvalidInputError
 
 pytestmark = pytest.mark.filterwarnings("ignore")
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from abm.adversarial import (
+from innatura.abm.adversarial import (
     Collude,
     Deflate,
     Hoard,
@@ -16,10 +16,10 @@ from abm.adversarial import (
     collude_for,
     register,
 )
-from abm.day import execute, plan, report
-from abm.model import PlanningEconomy
-from abm.reporting import CITIZEN_STRATEGIES, UNIT_STRATEGIES, Evidence, StrategyContext
-from planner.errors import InvalidInputError
+from innatura.abm.day import execute, plan, report
+from innatura.abm.model import PlanningEconomy
+from innatura.abm.reporting import CITIZEN_STRATEGIES, UNIT_STRATEGIES, Evidence, StrategyContext
+from innatura.planner.errors import InvalidInputError
 
 pytestmark = pytest.mark.filterwarnings("ignore")
 
@@ -142,8 +142,8 @@ def test_citizen_strategy_changes_reports_never_execution_or_needs(strategy):
 
 @pytest.mark.parametrize("strategy", UNIT_CASES, ids=lambda s: s if isinstance(s, str) else s.name)
 def test_unit_strategy_changes_reports_never_execution(strategy):
-    from abm.layout import build_layout
-    from abm.model import load_spec
+    from innatura.abm.layout import build_layout
+    from innatura.abm.model import load_spec
 
     if strategy == "collude":
         strategy = collude_for(build_layout(load_spec("selviaria")), factor=1.5)
@@ -165,8 +165,8 @@ def test_unit_strategy_changes_reports_never_execution(strategy):
 
 
 def test_collusion_in_a_model_follows_the_region_cover():
-    from abm.layout import build_layout
-    from abm.model import load_spec
+    from innatura.abm.layout import build_layout
+    from innatura.abm.model import load_spec
 
     c = collude_for(build_layout(load_spec("selviaria")), factor=1.6)
     key, param = c.model_args()

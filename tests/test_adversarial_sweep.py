@@ -13,9 +13,9 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-from abm.adversarial.experiment import make_config, misreporting_configs, run_misreporting
-from abm.cli import main
-from abm.sweep import collect_runs, run_id, run_sweep
+from innatura.abm.adversarial.experiment import make_config, misreporting_configs, run_misreporting
+from innatura.cli import main
+from innatura.abm.sweep import collect_runs, run_id, run_sweep
 
 pytestmark = pytest.mark.filterwarnings("ignore")
 
@@ -38,7 +38,7 @@ def test_grid_is_canonical_and_deduplicated():
 
 def test_a_killed_sweep_resumes_to_exactly_the_expected_runs(tmp_path):
     out = tmp_path / "sweep"
-    cmd = [sys.executable, "-m", "abm", "experiment", "misreporting", "--local", *GRID, "--out", str(out)]
+    cmd = [sys.executable, "-m", "innatura", "experiment", "misreporting", "--local", *GRID, "--out", str(out)]
     proc = subprocess.Popen(cmd, cwd=REPO, start_new_session=True, stdout=subprocess.DEVNULL,
                             stderr=subprocess.DEVNULL)
     try:
@@ -97,8 +97,8 @@ def test_dask_scheduler_gives_the_same_results_as_local(tmp_path):
 
 
 def test_planner_options_are_parsed_and_canonical():
-    from abm.adversarial.experiment import parse_options, planner_options
-    from planner.errors import InvalidInputError
+    from innatura.abm.adversarial.experiment import parse_options, planner_options
+    from innatura.planner.errors import InvalidInputError
 
     assert parse_options("model=runs/x;warm_start=false;max_slp_iter=5") == {
         "model": "runs/x", "warm_start": False, "max_slp_iter": 5}

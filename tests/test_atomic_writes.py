@@ -6,7 +6,7 @@ import stat
 
 import pytest
 
-from planner.atomic import atomic_path, atomic_write_bytes, atomic_write_text
+from innatura.planner.atomic import atomic_path, atomic_write_bytes, atomic_write_text
 
 
 def test_write_replaces_the_file_and_leaves_no_temporary(tmp_path):

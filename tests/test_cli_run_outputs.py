@@ -9,9 +9,9 @@ import logging
 import pandas as pd
 import pytest
 
-from abm.checkpoint import load_checkpoint, save_checkpoint
-from abm.cli import main
-from abm.model import PlanningEconomy
+from innatura.abm.checkpoint import load_checkpoint, save_checkpoint
+from innatura.cli import main
+from innatura.abm.model import PlanningEconomy
 
 logging.getLogger("planner").setLevel(logging.ERROR)
 

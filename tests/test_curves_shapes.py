@@ -8,7 +8,7 @@ import math
 import numpy as np
 import pytest
 
-from planner.curves import (
+from innatura.planner.curves import (
     X_FLOOR,
     ConstantCurve,
     PiecewiseLinearCurve,
@@ -16,8 +16,8 @@ from planner.curves import (
     SmoothCurve,
     StackedCurve,
 )
-from planner.economy import CoefficientCurve
-from planner.errors import InvalidInputError
+from innatura.planner.economy import CoefficientCurve
+from innatura.planner.errors import InvalidInputError
 
 CAPS = (500.0, 500.0, math.inf)
 

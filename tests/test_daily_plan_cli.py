@@ -6,7 +6,7 @@ import json
 
 import pytest
 
-from abm.cli import main
+from innatura.cli import main
 
 
 def test_solve_selviaria_json(capsys):

@@ -7,8 +7,8 @@ import math
 import numpy as np
 import scipy.sparse as sp
 
-from planner.curves import PowerLawInput, StackedCurve
-from planner.economy import CurveCell, Economy
+from innatura.planner.curves import PowerLawInput, StackedCurve
+from innatura.planner.economy import CurveCell, Economy
 
 CAPS = (500.0, 500.0, math.inf)
 

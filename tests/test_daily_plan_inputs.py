@@ -7,10 +7,10 @@ import pytest
 import scipy.sparse as sp
 from test_daily_plan_fixtures import random_plan_economy, selviaria, selviaria_state
 
-from planner.daily_plan import plan_day
-from planner.economy import Economy
-from planner.errors import InvalidInputError
-from planner.scaled_plan import scale_demand_plan
+from innatura.planner.daily_plan import plan_day
+from innatura.planner.economy import Economy
+from innatura.planner.errors import InvalidInputError
+from innatura.planner.scaled_plan import scale_demand_plan
 
 
 def _args():

@@ -11,8 +11,8 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from test_daily_plan_fixtures import random_plan_economy, selviaria, selviaria_state
 
-from planner.daily_plan import plan_day
-from planner.nonlinear import CurveMatrix
+from innatura.planner.daily_plan import plan_day
+from innatura.planner.nonlinear import CurveMatrix
 
 
 def test_selviaria_first_night_by_hand():

@@ -7,10 +7,10 @@ import numpy as np
 import pytest
 import scipy.sparse as sp
 
-import scenarios
-from planner.daily_plan import plan_day
-from planner.lp import LexicographicLP
-from planner.nonlinear import CurveMatrix
+from innatura import scenarios
+from innatura.planner.daily_plan import plan_day
+from innatura.planner.lp import LexicographicLP
+from innatura.planner.nonlinear import CurveMatrix
 
 
 @pytest.fixture(scope="module")

@@ -10,8 +10,8 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from abm.cli import main
-from planner.exchange import competitive_equilibrium, market_from_dict
+from innatura.cli import main
+from innatura.planner.exchange import competitive_equilibrium, market_from_dict
 
 
 def _write(tmp_path: Path, data: dict, name: str = "market.json") -> Path:

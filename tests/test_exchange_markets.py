@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from planner.errors import InvalidInputError
-from planner.exchange import (
+from innatura.planner.errors import InvalidInputError
+from innatura.planner.exchange import (
     ExchangeMarket,
     FisherMarket,
     UnsupportedMethodError,

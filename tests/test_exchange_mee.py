@@ -5,11 +5,11 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from planner.errors import InvalidInputError
-from planner.exchange import ExchangeMarket, competitive_equilibrium
-from planner.exchange.mee import ce_allocation, make_mee
-from planner.exchange.molm import molm
-from planner.exchange.mplm import collect_dataset, mplm
+from innatura.planner.errors import InvalidInputError
+from innatura.planner.exchange import ExchangeMarket, competitive_equilibrium
+from innatura.planner.exchange.mee import ce_allocation, make_mee
+from innatura.planner.exchange.molm import molm
+from innatura.planner.exchange.mplm import collect_dataset, mplm
 
 
 def _small(seed: int):

@@ -7,10 +7,10 @@ import logging
 import numpy as np
 import pytest
 
-from abm.model import PlanningEconomy
-from abm.planners import make_planner
-from abm.planners_exchange import ExchangePlanner, profile_endowments
-from planner.errors import InvalidInputError
+from innatura.abm.model import PlanningEconomy
+from innatura.abm.planners import make_planner
+from innatura.abm.planners_exchange import ExchangePlanner, profile_endowments
+from innatura.planner.errors import InvalidInputError
 
 logging.getLogger("planner").setLevel(logging.ERROR)
 

@@ -6,8 +6,8 @@ import numpy as np
 import pytest
 import scipy.optimize
 
-from planner.exchange import ExchangeMarket, FisherMarket, competitive_equilibrium
-from planner.exchange.demand import demand
+from innatura.planner.exchange import ExchangeMarket, FisherMarket, competitive_equilibrium
+from innatura.planner.exchange.demand import demand
 
 
 def _perron_oracle(weights: np.ndarray, endowments: np.ndarray) -> np.ndarray:

@@ -6,10 +6,10 @@ import numpy as np
 import pytest
 import scipy.sparse as sp
 
-from planner.errors import InvalidInputError
-from planner.leontief import solve_io
-from scenarios.generator_cache import cached_random_economy
-from scenarios.generators import random_economy
+from innatura.planner.errors import InvalidInputError
+from innatura.planner.leontief import solve_io
+from innatura.scenarios.generator_cache import cached_random_economy
+from innatura.scenarios.generators import random_economy
 
 
 def _seed(n_ind=40, n_fin=10, k=8, P=6, **kw):

@@ -9,8 +9,8 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from scenarios.io_tables import TableFormatError, data_path, load_table
-from scenarios.io_tables.solve import solve_table
+from innatura.scenarios.io_tables import TableFormatError, data_path, load_table
+from innatura.scenarios.io_tables.solve import solve_table
 
 SUMMARY = data_path("bea_summary_2022")
 DETAIL = data_path("bea_detail_2017")

@@ -6,10 +6,10 @@ import numpy as np
 import pytest
 import scipy.sparse as sp
 
-from planner.errors import InvalidInputError
-from scenarios.io_tables import data_path, load_table
-from scenarios.io_tables.policy import POLICIES, apply_negative_policy
-from scenarios.io_tables.solve import solve_table
+from innatura.planner.errors import InvalidInputError
+from innatura.scenarios.io_tables import data_path, load_table
+from innatura.scenarios.io_tables.policy import POLICIES, apply_negative_policy
+from innatura.scenarios.io_tables.solve import solve_table
 
 A = np.array([[0.1, -0.002, 0.0], [0.2, 0.1, 0.3], [0.0, 0.05, 0.1]])
 # components: households, exports, imports (net of imports: industry 2 is a net importer)

@@ -5,8 +5,8 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from scenarios.io_tables import from_pymrio, load_table
-from scenarios.io_tables.solve import solve_table
+from innatura.scenarios.io_tables import from_pymrio, load_table
+from innatura.scenarios.io_tables.solve import solve_table
 
 pymrio = pytest.importorskip("pymrio")
 

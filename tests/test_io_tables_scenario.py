@@ -7,12 +7,12 @@ import json
 import numpy as np
 import pytest
 
-from abm.cli import main
-from planner.daily_plan import plan_day
-from planner.errors import InvalidInputError
-from scenarios.io_tables import data_path, load_table
-from scenarios.io_tables.to_scenario import DAYS_PER_YEAR, component_group, table_to_spec
-from scenarios.loader import load_toml
+from innatura.cli import main
+from innatura.planner.daily_plan import plan_day
+from innatura.planner.errors import InvalidInputError
+from innatura.scenarios.io_tables import data_path, load_table
+from innatura.scenarios.io_tables.to_scenario import DAYS_PER_YEAR, component_group, table_to_spec
+from innatura.scenarios.loader import load_toml
 
 WIOD = data_path("wiod_niot_usa_2000_2014/USA_NIOT_domestic_2000-2014.csv")
 BEA = data_path("bea_summary_2022")
@@ -147,7 +147,7 @@ def test_io_solve_reports_malformed_table(tmp_path, capsys):
 
 
 def test_shipped_scenarios_are_registered():
-    from scenarios import registry
+    from innatura.scenarios import registry
 
     assert {"us-2022", "us-2017-detail", "usa-wiod-2014"} <= set(registry.names())
     spec = registry.load("usa-wiod-2014", population=100, seed=4)
@@ -157,7 +157,7 @@ def test_shipped_scenarios_are_registered():
 
 @pytest.mark.slow
 def test_detail_scenario_builds_and_plans():
-    from scenarios import registry
+    from innatura.scenarios import registry
 
     spec = registry.load("us-2017-detail")
     assert len(spec.goods) == 403

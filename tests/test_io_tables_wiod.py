@@ -9,9 +9,9 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from scenarios.io_tables import TableFormatError, data_path, load_table
-from scenarios.io_tables.solve import solve_table
-from scenarios.io_tables.wiod import wiod_years
+from innatura.scenarios.io_tables import TableFormatError, data_path, load_table
+from innatura.scenarios.io_tables.solve import solve_table
+from innatura.scenarios.io_tables.wiod import wiod_years
 
 WIOD = data_path("wiod_niot_usa_2000_2014/USA_NIOT_domestic_2000-2014.csv")
 

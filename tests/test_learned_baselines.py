@@ -6,7 +6,7 @@ pytestmark = pytest.mark.learn
 torch = pytest.importorskip("torch")
 pytest.importorskip("torch_geometric")
 
-from planner.learned import (  # noqa: E402
+from innatura.planner.learned import (  # noqa: E402
     BudgetRule,
     EconomyConfig,
     EqualSplit,
@@ -17,7 +17,7 @@ from planner.learned import (  # noqa: E402
     initial_state,
     simulate,
 )
-from planner.learned.observations import draw_noise, observe  # noqa: E402
+from innatura.planner.learned.observations import draw_noise, observe  # noqa: E402
 
 torch.set_num_threads(1)
 ECO = EconomyConfig()

@@ -10,8 +10,8 @@ pytestmark = pytest.mark.learn
 torch = pytest.importorskip("torch")
 pytest.importorskip("torch_geometric")
 
-from abm.cli import main  # noqa: E402
-from planner.learned import load_checkpoint  # noqa: E402
+from innatura.cli import main  # noqa: E402
+from innatura.planner.learned import load_checkpoint  # noqa: E402
 
 
 def test_train_learned_writes_a_reloadable_checkpoint(tmp_path):
@@ -48,6 +48,7 @@ def test_bad_arguments_are_reported(tmp_path, capsys):
 
 
 def test_planner_does_not_import_torch_and_learned_does_not_import_mesa():
-    code = ("import sys, planner; assert 'torch' not in sys.modules; import planner.learned; "
-            "bad = [m for m in ('mesa', 'abm', 'scenarios', 'viz') if m in sys.modules]; assert not bad, bad")
+    code = ("import sys, innatura.planner; assert 'torch' not in sys.modules; import innatura.planner.learned; "
+            "bad = [m for m in ('mesa', 'innatura.abm', 'innatura.scenarios', 'innatura.viz') if m in sys.modules]; "
+            "assert not bad, bad")
     subprocess.run([sys.executable, "-c", code], check=True)

@@ -8,9 +8,9 @@ pytestmark = pytest.mark.learn
 torch = pytest.importorskip("torch")
 pytest.importorskip("torch_geometric")
 
-from planner.errors import InvalidInputError  # noqa: E402
-from planner.learned.config import EconomyConfig, ObservationConfig  # noqa: E402
-from planner.learned.env import (  # noqa: E402
+from innatura.planner.errors import InvalidInputError  # noqa: E402
+from innatura.planner.learned.config import EconomyConfig, ObservationConfig  # noqa: E402
+from innatura.planner.learned.env import (  # noqa: E402
     allocate,
     initial_state,
     production,
@@ -21,7 +21,7 @@ from planner.learned.env import (  # noqa: E402
     utility,
     welfare,
 )
-from planner.learned.observations import draw_noise, implied_log_theta, observe, pooled_types  # noqa: E402
+from innatura.planner.learned.observations import draw_noise, implied_log_theta, observe, pooled_types  # noqa: E402
 
 torch.set_num_threads(1)
 ECO = EconomyConfig()

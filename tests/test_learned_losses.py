@@ -6,8 +6,8 @@ pytestmark = pytest.mark.learn
 torch = pytest.importorskip("torch")
 pytest.importorskip("torch_geometric")
 
-from planner.learned.config import LossWeights  # noqa: E402
-from planner.learned.losses import (  # noqa: E402
+from innatura.planner.learned.config import LossWeights  # noqa: E402
+from innatura.planner.learned.losses import (  # noqa: E402
     LossTerms,
     discounted_returns,
     ic_penalty,

@@ -8,9 +8,9 @@ torch = pytest.importorskip("torch")
 pytest.importorskip("torch_geometric")
 pytest.importorskip("mesa")
 
-from abm.model import PlanningEconomy  # noqa: E402
-from planner.errors import InvalidInputError  # noqa: E402
-from planner.learned import LearnedPlannerConfig, ModelConfig, TrainConfig, save_checkpoint, train  # noqa: E402
+from innatura.abm.model import PlanningEconomy  # noqa: E402
+from innatura.planner.errors import InvalidInputError  # noqa: E402
+from innatura.planner.learned import LearnedPlannerConfig, ModelConfig, TrainConfig, save_checkpoint, train  # noqa: E402
 
 
 @pytest.fixture(scope="module")
@@ -45,7 +45,7 @@ def test_learned_planner_rejects_other_economies(checkpoint):
 
 
 def test_innatura_run_uses_the_checkpoint(checkpoint, tmp_path):
-    from abm.cli import main
+    from innatura.cli import main
 
     out = tmp_path / "run"
     code = main(["run", "five-regions", "--planner", "learned", "--model", str(checkpoint), "--days", "2",

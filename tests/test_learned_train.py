@@ -8,8 +8,8 @@ pytestmark = pytest.mark.learn
 torch = pytest.importorskip("torch")
 pytest.importorskip("torch_geometric")
 
-from planner.errors import InvalidInputError  # noqa: E402
-from planner.learned import (  # noqa: E402
+from innatura.planner.errors import InvalidInputError  # noqa: E402
+from innatura.planner.learned import (  # noqa: E402
     CONSTRAINED_WEIGHTS,
     LearnedPlannerConfig,
     ModelConfig,

@@ -7,10 +7,10 @@ torch = pytest.importorskip("torch")
 pytest.importorskip("torch_geometric")
 stats = pytest.importorskip("scipy.stats")
 
-from planner.learned.config import EconomyConfig, ObservationConfig  # noqa: E402
-from planner.learned.env import initial_state  # noqa: E402
-from planner.learned.observations import draw_noise, observe  # noqa: E402
-from planner.learned.vae import TypeVAE  # noqa: E402
+from innatura.planner.learned.config import EconomyConfig, ObservationConfig  # noqa: E402
+from innatura.planner.learned.env import initial_state  # noqa: E402
+from innatura.planner.learned.observations import draw_noise, observe  # noqa: E402
+from innatura.planner.learned.vae import TypeVAE  # noqa: E402
 
 torch.set_num_threads(1)
 ECO = EconomyConfig()

@@ -6,7 +6,7 @@ import json
 
 import pytest
 
-from abm.cli import main
+from innatura.cli import main
 
 
 def test_bench_io_small_case(tmp_path, capsys):

@@ -8,8 +8,8 @@ import scipy.sparse as sp
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from planner.errors import NonProductiveError
-from planner.leontief import check_productive, component_radii, hawkins_simon, solve_io, spectral_radius
+from innatura.planner.errors import NonProductiveError
+from innatura.planner.leontief import check_productive, component_radii, hawkins_simon, solve_io, spectral_radius
 
 
 def _rho(D: np.ndarray) -> float:

@@ -6,8 +6,8 @@ import numpy as np
 import pytest
 import scipy.sparse as sp
 
-from planner.errors import InvalidInputError
-from planner.leontief import METHODS, solve_io
+from innatura.planner.errors import InvalidInputError
+from innatura.planner.leontief import METHODS, solve_io
 
 pymrio = pytest.importorskip("pymrio")
 

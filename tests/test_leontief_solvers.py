@@ -10,13 +10,13 @@ from hypothesis import strategies as st
 from scipy.sparse.csgraph import connected_components
 from scipy.sparse.linalg import spsolve
 
-from planner.errors import ConvergenceError, InvalidInputError
-from planner.leontief import METHODS, IOSolution, relative_residual, solve_io
-from planner.leontief.direct import solve_direct
-from planner.leontief.krylov import solve_krylov
-from planner.leontief.neumann import solve_neumann
-from planner.leontief.structure import dependency_order, has_cycle, row_search, triangular_kind
-from planner.leontief.triangular import solve_triangular_io
+from innatura.planner.errors import ConvergenceError, InvalidInputError
+from innatura.planner.leontief import METHODS, IOSolution, relative_residual, solve_io
+from innatura.planner.leontief.direct import solve_direct
+from innatura.planner.leontief.krylov import solve_krylov
+from innatura.planner.leontief.neumann import solve_neumann
+from innatura.planner.leontief.structure import dependency_order, has_cycle, row_search, triangular_kind
+from innatura.planner.leontief.triangular import solve_triangular_io
 
 
 def random_productive(n: int, density: float, rho: float, rng: np.random.Generator, *, kind: str = "cyclic"):
@@ -212,8 +212,8 @@ def test_residual_reported_and_unconverged_explicit_method():
 
 
 def test_default_falls_back_when_first_method_misses(monkeypatch):
-    import planner.leontief as lt
-    from planner.leontief.result import MethodOutput
+    import innatura.planner.leontief as lt
+    from innatura.planner.leontief.result import MethodOutput
 
     rng = np.random.default_rng(10)
     A = random_productive(1500, 0.005, 0.8, rng)
@@ -224,8 +224,8 @@ def test_default_falls_back_when_first_method_misses(monkeypatch):
 
 
 def test_default_raises_when_nothing_converges(monkeypatch):
-    import planner.leontief as lt
-    from planner.leontief.result import MethodOutput
+    import innatura.planner.leontief as lt
+    from innatura.planner.leontief.result import MethodOutput
 
     rng = np.random.default_rng(11)
     A = random_productive(50, 0.1, 0.8, rng)
@@ -265,7 +265,7 @@ def test_method_functions_direct_use():
 
 
 def test_levels_topological_sort_and_unsorted_rows():
-    from planner.leontief.structure import _is_lower_after, _levels_order
+    from innatura.planner.leontief.structure import _is_lower_after, _levels_order
 
     rng = np.random.default_rng(13)
     A = random_productive(400, 0.02, 0.9, rng, kind="upper")
@@ -289,8 +289,8 @@ def test_levels_topological_sort_and_unsorted_rows():
 
 
 def test_cycle_hints_from_the_productivity_check():
-    from planner.leontief import check_productive
-    from planner.leontief.validation import validate_coefficients
+    from innatura.planner.leontief import check_productive
+    from innatura.planner.leontief.validation import validate_coefficients
 
     rng = np.random.default_rng(14)
     for kind, expect in (("cyclic", True), ("upper", False)):

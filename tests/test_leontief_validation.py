@@ -6,8 +6,8 @@ import numpy as np
 import pytest
 import scipy.sparse as sp
 
-from planner.errors import InvalidInputError
-from planner.leontief import solve_io, validate_coefficients, validate_demand
+from innatura.planner.errors import InvalidInputError
+from innatura.planner.leontief import solve_io, validate_coefficients, validate_demand
 
 
 @pytest.mark.parametrize("sparse", [False, True])

@@ -8,8 +8,8 @@ import scipy.sparse as sp
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from planner.errors import InvalidInputError
-from planner.metrics import (
+from innatura.planner.errors import InvalidInputError
+from innatura.planner.metrics import (
     externalities,
     externality_terms,
     fulfilment,

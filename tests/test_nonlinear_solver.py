@@ -11,10 +11,10 @@ import scipy.sparse as sp
 from scipy.optimize import fsolve
 from test_daily_plan_fixtures import selviaria
 
-from planner.curves import ConstantCurve, PiecewiseLinearCurve
-from planner.economy import CurveCell
-from planner.errors import ConvergenceError, InvalidInputError, NonProductiveError
-from planner.nonlinear import CurveMatrix, economy_system, solve_nonlinear_io, system_labels
+from innatura.planner.curves import ConstantCurve, PiecewiseLinearCurve
+from innatura.planner.economy import CurveCell
+from innatura.planner.errors import ConvergenceError, InvalidInputError, NonProductiveError
+from innatura.planner.nonlinear import CurveMatrix, economy_system, solve_nonlinear_io, system_labels
 
 METHODS = ["fixed-point", "newton-krylov"]
 

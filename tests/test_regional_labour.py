@@ -6,9 +6,9 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from abm.day import regional_labour_cut
-from abm.model import PlanningEconomy
-from planner.errors import InvalidInputError
+from innatura.abm.day import regional_labour_cut
+from innatura.abm.model import PlanningEconomy
+from innatura.planner.errors import InvalidInputError
 
 
 def _nights(model: PlanningEconomy, days: int) -> list:

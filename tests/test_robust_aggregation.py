@@ -8,8 +8,8 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from scipy import stats
 
-from planner.errors import InvalidInputError
-from planner.robust import (
+from innatura.planner.errors import InvalidInputError
+from innatura.planner.robust import (
     MAD_SCALE,
     group_mad,
     group_median,

@@ -6,13 +6,13 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from abm.layout import _workshop_regions
-from abm.model import PlanningEconomy
-from abm.synthetic import synthetic_spec
-from planner._plan_inputs import secant_slopes, validate_plan_inputs
-from planner._slp import _usage
-from planner.daily_plan import plan_day
-from planner.errors import InvalidInputError
+from innatura.abm.layout import _workshop_regions
+from innatura.abm.model import PlanningEconomy
+from innatura.abm.synthetic import synthetic_spec
+from innatura.planner._plan_inputs import secant_slopes, validate_plan_inputs
+from innatura.planner._slp import _usage
+from innatura.planner.daily_plan import plan_day
+from innatura.planner.errors import InvalidInputError
 
 
 def _small():

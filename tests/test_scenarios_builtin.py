@@ -7,9 +7,9 @@ import math
 import numpy as np
 import pytest
 
-import scenarios
-import scenarios.registry
-from planner.economy import Economy
+from innatura import scenarios
+import innatura.scenarios.registry
+from innatura.planner.economy import Economy
 
 NAMES = ["butter-village", "selviaria", "archipelago"]
 
@@ -154,7 +154,7 @@ def test_archipelago_size_and_determinism(specs):
 
 @pytest.mark.parametrize("name", NAMES)
 def test_unbounded_requirement_is_productive(specs, name):
-    from planner.nonlinear import solve_nonlinear_io
+    from innatura.planner.nonlinear import solve_nonlinear_io
 
     solution = solve_nonlinear_io(specs[name].to_economy())
     assert solution.converged and solution.residual < 1e-8 and (solution.x >= -1e-9).all()
@@ -162,7 +162,7 @@ def test_unbounded_requirement_is_productive(specs, name):
 
 def test_archipelago_is_plannable_and_grows(specs):
     """The daily planner runs on the aggregate economy; humanity starts below 1 and rises."""
-    from planner.daily_plan import plan_day
+    from innatura.planner.daily_plan import plan_day
 
     spec = specs["archipelago"]
     e = spec.to_economy()
@@ -181,7 +181,7 @@ def test_archipelago_is_plannable_and_grows(specs):
 @pytest.mark.parametrize("seed", range(8))
 def test_archipelago_builds_for_many_seeds(seed):
     """Every draw passes the builder's productivity check and the spec validation."""
-    from planner.nonlinear import solve_nonlinear_io
+    from innatura.planner.nonlinear import solve_nonlinear_io
 
     spec = scenarios.load("archipelago", seed=seed, regions=6 + seed, citizens=500 + seed)
     assert len(spec.region_names) == 6 + seed

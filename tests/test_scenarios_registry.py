@@ -6,9 +6,9 @@ import json
 
 import pytest
 
-import scenarios
-from abm.cli import main
-from scenarios.registry import BUILDERS
+from innatura import scenarios
+from innatura.cli import main
+from innatura.scenarios.registry import BUILDERS
 
 
 def test_unknown_name_lists_the_known_ones():
@@ -36,7 +36,7 @@ def test_builders_table_is_explicit_and_described():
         mod = importlib.import_module(module)
         assert callable(getattr(mod, func)), name
         assert isinstance(mod.DESCRIPTION, str) and mod.DESCRIPTION and "\n" not in mod.DESCRIPTION
-    from scenarios.builders import archipelago
+    from innatura.scenarios.builders import archipelago
 
     assert archipelago.build().description == archipelago.DESCRIPTION
 

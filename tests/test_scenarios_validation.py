@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from planner.errors import InvalidInputError
-from scenarios import ScenarioError, load_toml, loads_toml
+from innatura.planner.errors import InvalidInputError
+from innatura.scenarios import ScenarioError, load_toml, loads_toml
 
 BASE = '''
 [scenario]
@@ -213,7 +213,7 @@ def test_several_problems_are_all_reported():
 
 
 def test_spec_built_in_python_raises_scenario_error():
-    from scenarios.spec import ScenarioSpec
+    from innatura.scenarios.spec import ScenarioSpec
 
     with pytest.raises(ScenarioError, match=r"<python>: profiles\[0\]\.bundle\.cake: unknown good"):
         ScenarioSpec(scenario={"name": "x", "description": "d"}, goods=[{"name": "bread", "kind": "final"}],

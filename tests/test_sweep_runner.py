@@ -9,8 +9,8 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from abm.sweep import collect_runs, run_id, run_sweep
-from planner.errors import InvalidInputError
+from innatura.abm.sweep import collect_runs, run_id, run_sweep
+from innatura.planner.errors import InvalidInputError
 
 
 def noisy_sum(config: dict) -> dict:

@@ -17,8 +17,8 @@ import pytest
 
 pytest.importorskip("solara")
 
-from viz import assets  # noqa: E402
-from viz.assets import AssetFetchError, AssetPackage, fill_cache, missing_packages, required_packages  # noqa: E402
+from innatura.viz import assets  # noqa: E402
+from innatura.viz.assets import AssetFetchError, AssetPackage, fill_cache, missing_packages, required_packages  # noqa: E402
 
 FAKE_NPM = textwrap.dedent(
     """\

@@ -23,7 +23,7 @@ import pytest
 pytest.importorskip("solara")
 playwright_api = pytest.importorskip("playwright.sync_api")
 
-from abm.cli.viz import asset_dir, server_command, server_env  # noqa: E402
+from innatura.cli.viz import asset_dir, server_command, server_env  # noqa: E402
 
 pytestmark = [pytest.mark.browser, pytest.mark.timeout(180)]
 
@@ -76,12 +76,12 @@ def _wait_for_http(url: str, proc: subprocess.Popen, log: Path, timeout: float =
 @pytest.fixture(scope="module")
 def server(tmp_path_factory):
     """The page served on a free port of 127.0.0.1 with the offline asset cache."""
-    from viz.assets import AssetFetchError, fill_cache, missing_packages
+    from innatura.viz.assets import AssetFetchError, fill_cache, missing_packages
 
     cache = asset_dir()
     if missing_packages(cache):
         if shutil.which("npm") is None:
-            _unavailable(f"asset cache {cache} incomplete and npm missing: run `python -m viz.assets`")
+            _unavailable(f"asset cache {cache} incomplete and npm missing: run `python -m innatura.viz.assets`")
         try:
             fill_cache(cache)
         except AssetFetchError as exc:
@@ -244,7 +244,7 @@ def test_full_page_screenshot(browser_page):
     for _ in range(3):  # a few more days, so the lines have a shape
         _step(page)
     ARTIFACTS.mkdir(exist_ok=True)
-    target = ARTIFACTS / "viz.png"
+    target = ARTIFACTS / "innatura.viz.png"
     page.set_viewport_size({"width": 1500, "height": 1900})
     _wait_for_figures(page)
     page.screenshot(path=str(target), full_page=True)

@@ -15,8 +15,8 @@ from pathlib import Path
 
 import pytest
 
-from abm.cli import viz as cli_viz
-from planner.errors import InvalidInputError
+from innatura.cli import viz as cli_viz
+from innatura.planner.errors import InvalidInputError
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -42,8 +42,8 @@ def test_app_path_is_the_page_file():
 
 def test_cli_module_imports_neither_viz_nor_solara():
     code = (
-        "import sys, abm.cli.viz as m; m.app_path(); "
-        "bad = [k for k in sys.modules if k == 'viz' or k.startswith(('viz.', 'solara'))]; "
+        "import sys, innatura.cli.viz as m; m.app_path(); "
+        "bad = [k for k in sys.modules if k == 'innatura.viz' or k.startswith(('innatura.viz.', 'solara'))]; "
         "print(bad); sys.exit(1 if bad else 0)"
     )
     proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=ROOT)
@@ -92,7 +92,7 @@ def test_innatura_viz_serves_the_page_and_stops_on_ctrl_c(tmp_path):
     env = dict(os.environ, XDG_CACHE_HOME=str(tmp_path))  # an empty cache: the command warns
     env.pop(cli_viz.ASSET_DIR_ENV, None)
     proc = subprocess.Popen(
-        [sys.executable, "-m", "abm", "viz", "selviaria", "--port", str(port)],
+        [sys.executable, "-m", "innatura", "viz", "selviaria", "--port", str(port)],
         cwd=tmp_path, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
     )
     try:

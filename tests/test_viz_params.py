@@ -9,8 +9,8 @@ import pytest
 
 pytest.importorskip("solara")
 
-from planner.errors import InvalidInputError  # noqa: E402
-from viz.params import DEFAULTS, MAX_SEED, ViewParams, model_params, parse_params, validate_params  # noqa: E402
+from innatura.planner.errors import InvalidInputError  # noqa: E402
+from innatura.viz.params import DEFAULTS, MAX_SEED, ViewParams, model_params, parse_params, validate_params  # noqa: E402
 
 SCENARIOS = ["archipelago", "selviaria"]
 PLANNERS = ["olin"]
@@ -101,7 +101,7 @@ def test_valid_input_has_no_messages():
 
 
 def test_model_params_widgets_match_the_view_model():
-    from viz.view_model import EconomyView
+    from innatura.viz.view_model import EconomyView
 
     widgets = model_params(SCENARIOS, PLANNERS)
     init = inspect.signature(EconomyView.__init__).parameters
@@ -119,6 +119,6 @@ def test_model_params_widgets_match_the_view_model():
 def test_model_params_pass_mesas_own_check():
     from mesa.visualization import solara_viz
 
-    from viz.view_model import EconomyView
+    from innatura.viz.view_model import EconomyView
 
     solara_viz._check_model_params(EconomyView.__init__, model_params(SCENARIOS, PLANNERS))

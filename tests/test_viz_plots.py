@@ -11,7 +11,7 @@ from matplotlib import colormaps
 from matplotlib.collections import LineCollection, PathCollection
 from matplotlib.figure import Figure
 
-from abm import plots, region_map
+from innatura.abm import plots, region_map
 
 
 @pytest.fixture

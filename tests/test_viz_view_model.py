@@ -8,10 +8,10 @@ import pytest
 
 pytest.importorskip("solara")
 
-from planner.errors import InfeasiblePlanError  # noqa: E402
-from viz.components import region_snapshot, summary_text  # noqa: E402
-from viz.params import DEFAULTS  # noqa: E402
-from viz.view_model import EconomyView, available_planners, available_scenarios  # noqa: E402
+from innatura.planner.errors import InfeasiblePlanError  # noqa: E402
+from innatura.viz.components import region_snapshot, summary_text  # noqa: E402
+from innatura.viz.params import DEFAULTS  # noqa: E402
+from innatura.viz.view_model import EconomyView, available_planners, available_scenarios  # noqa: E402
 
 SMALL = "butter-village"
 

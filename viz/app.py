@@ -13,9 +13,9 @@ import os
 
 from mesa.visualization import SolaraViz
 
-from viz.components import COMPONENTS
-from viz.params import DEFAULTS, model_params
-from viz.view_model import EconomyView, available_planners, available_scenarios
+from innatura.viz.components import COMPONENTS
+from innatura.viz.params import DEFAULTS, model_params
+from innatura.viz.view_model import EconomyView, available_planners, available_scenarios
 
 __all__ = ["page", "model"]
 

@@ -9,7 +9,7 @@ its Vue components), runs ``npm pack`` for the missing ones and unpacks each tar
 ``<dir>/<package>@<version>/`` (the tarball's leading ``package/`` folder stripped).
 Packages already present are left alone, so running it twice fetches nothing.
 
-Run it as ``python -m viz.assets [--dir DIR]`` or through ``innatura viz --fetch-assets``.
+Run it as ``python -m innatura.viz.assets [--dir DIR]`` or through ``innatura viz --fetch-assets``.
 """
 
 from __future__ import annotations
@@ -28,8 +28,8 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
-from abm.cli.viz import ASSET_DIR_ENV, default_asset_dir
-from planner.errors import InnaturaError
+from innatura.cli.viz import ASSET_DIR_ENV, default_asset_dir
+from innatura.planner.errors import InnaturaError
 
 __all__ = [
     "AssetPackage",
@@ -234,8 +234,8 @@ def fill_cache(
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    """``python -m viz.assets``: fill (or with ``--check``, check) the asset cache."""
-    parser = argparse.ArgumentParser(prog="python -m viz.assets", description=__doc__.split("\n\n")[0])
+    """``python -m innatura.viz.assets``: fill (or with ``--check``, check) the asset cache."""
+    parser = argparse.ArgumentParser(prog="python -m innatura.viz.assets", description=__doc__.split("\n\n")[0])
     parser.add_argument(
         "--dir",
         type=Path,

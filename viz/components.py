@@ -18,8 +18,8 @@ import pandas as pd
 import solara
 from matplotlib.figure import Figure
 
-from abm import plots, region_map
-from viz.view_model import EconomyView
+from innatura.abm import plots, region_map
+from innatura.viz.view_model import EconomyView
 
 __all__ = [
     "RegionSnapshot",

@@ -15,7 +15,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import asdict, dataclass, fields
 from typing import Any
 
-from planner.errors import InvalidInputError
+from innatura.planner.errors import InvalidInputError
 
 __all__ = [
     "ViewParams",

@@ -20,9 +20,9 @@ from typing import Any
 import mesa
 import pandas as pd
 
-from abm import region_map
-from planner.errors import InnaturaError
-from viz.params import DEFAULTS, ViewParams, validate_params
+from innatura.abm import region_map
+from innatura.planner.errors import InnaturaError
+from innatura.viz.params import DEFAULTS, ViewParams, validate_params
 
 __all__ = ["EconomyView", "available_scenarios", "available_planners", "build_economy"]
 
@@ -31,7 +31,7 @@ logger = logging.getLogger(__name__)
 
 def available_scenarios() -> list[str]:
     """Names of the registered scenarios, the default first."""
-    import scenarios
+    from innatura import scenarios
 
     names = list(scenarios.names())
     if DEFAULTS.scenario in names:
@@ -42,8 +42,8 @@ def available_scenarios() -> list[str]:
 
 def available_planners() -> list[str]:
     """Planning methods the agent model accepts (:data:`abm.planners.PLANNERS`), ``olin`` first."""
-    import abm.model  # noqa: F401  (registers the built-in planners)
-    from abm.planners import PLANNERS
+    import innatura.abm.model  # noqa: F401  (registers the built-in planners)
+    from innatura.abm.planners import PLANNERS
 
     return sorted(PLANNERS, key=lambda name: (name != DEFAULTS.planner, name))
 
@@ -53,7 +53,7 @@ def build_economy(params: ViewParams) -> mesa.Model:
 
     ``investment_share`` or ``loss_probability`` left ``None`` take the scenario's own values.
     """
-    from abm.model import PlanningEconomy
+    from innatura.abm.model import PlanningEconomy
 
     return PlanningEconomy(
         params.scenario,

@@ -13,9 +13,9 @@ Strategies plug into the model's reporting tables (:mod:`abm.reporting`) and def
 defence chain; neither touches the day loop.
 """
 
-from abm.adversarial.base import Strategy, register
-from abm.adversarial.citizen_strategies import CITIZEN_STRATEGY_TYPES, Deflate, Hoard, Inflate, Noise
-from abm.adversarial.defences import (
+from innatura.abm.adversarial.base import Strategy, register
+from innatura.abm.adversarial.citizen_strategies import CITIZEN_STRATEGY_TYPES, Deflate, Hoard, Inflate, Noise
+from innatura.abm.adversarial.defences import (
     DEFENCE_TYPES,
     Audit,
     BeliefUpdate,
@@ -24,9 +24,9 @@ from abm.adversarial.defences import (
     RobustAggregation,
     attach_defences,
 )
-from abm.adversarial.detection import Detection, ReportRecorder, detection_scores, truthful_welfare
-from abm.adversarial.experiment import STRATEGIES, build_model, make_config, misreporting_configs, run_misreporting
-from abm.adversarial.unit_strategies import UNIT_STRATEGY_TYPES, Collude, OverstateCapacity, Ratchet, collude_for
+from innatura.abm.adversarial.detection import Detection, ReportRecorder, detection_scores, truthful_welfare
+from innatura.abm.adversarial.experiment import STRATEGIES, build_model, make_config, misreporting_configs, run_misreporting
+from innatura.abm.adversarial.unit_strategies import UNIT_STRATEGY_TYPES, Collude, OverstateCapacity, Ratchet, collude_for
 
 __all__ = [
     "Strategy", "register",

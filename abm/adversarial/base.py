@@ -24,8 +24,8 @@ from typing import ClassVar
 
 import numpy as np
 
-from abm.reporting import CITIZEN_STRATEGIES, UNIT_STRATEGIES, StrategyContext
-from planner.errors import InvalidInputError
+from innatura.abm.reporting import CITIZEN_STRATEGIES, UNIT_STRATEGIES, StrategyContext
+from innatura.planner.errors import InvalidInputError
 
 __all__ = ["Strategy", "register", "check_positive"]
 

@@ -23,8 +23,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from abm.adversarial.base import Strategy, check_positive
-from abm.reporting import StrategyContext
+from innatura.abm.adversarial.base import Strategy, check_positive
+from innatura.abm.reporting import StrategyContext
 
 __all__ = ["Inflate", "Deflate", "Noise", "Hoard", "CITIZEN_STRATEGY_TYPES"]
 

@@ -27,10 +27,10 @@ from typing import Any, ClassVar
 
 import numpy as np
 
-from abm.adversarial.base import check_positive
-from abm.reporting import Evidence, NightReports
-from planner.errors import InvalidInputError
-from planner.robust import mad_outliers, robust_location
+from innatura.abm.adversarial.base import check_positive
+from innatura.abm.reporting import Evidence, NightReports
+from innatura.planner.errors import InvalidInputError
+from innatura.planner.robust import mad_outliers, robust_location
 
 __all__ = ["Peers", "BoundDefence", "Audit", "RobustAggregation", "BeliefUpdate", "ICPenalty",
            "DEFENCE_TYPES", "attach_defences"]

@@ -22,8 +22,8 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from abm.adversarial.defences import Peers
-from abm.reporting import Evidence, NightReports
+from innatura.abm.adversarial.defences import Peers
+from innatura.abm.reporting import Evidence, NightReports
 
 __all__ = ["ReportRecorder", "Detection", "detection_scores", "Welfare", "welfare", "welfare_loss", "truthful_welfare"]
 

@@ -30,9 +30,9 @@ from typing import Any
 
 import numpy as np
 
-from abm.adversarial.citizen_strategies import CITIZEN_STRATEGY_TYPES
-from abm.adversarial.defences import DEFENCE_TYPES, Audit, BoundDefence, attach_defences
-from abm.adversarial.detection import (
+from innatura.abm.adversarial.citizen_strategies import CITIZEN_STRATEGY_TYPES
+from innatura.abm.adversarial.defences import DEFENCE_TYPES, Audit, BoundDefence, attach_defences
+from innatura.abm.adversarial.detection import (
     ReportRecorder,
     Welfare,
     detection_scores,
@@ -40,8 +40,8 @@ from abm.adversarial.detection import (
     welfare,
     welfare_loss,
 )
-from abm.adversarial.unit_strategies import UNIT_STRATEGY_TYPES, collude_for
-from planner.errors import InnaturaError, InvalidInputError
+from innatura.abm.adversarial.unit_strategies import UNIT_STRATEGY_TYPES, collude_for
+from innatura.planner.errors import InnaturaError, InvalidInputError
 
 __all__ = ["STRATEGIES", "CONFIG_KEYS", "make_config", "misreporting_configs", "build_model",
            "make_defences", "run_misreporting", "check_planners", "parse_options", "planner_options"]
@@ -150,8 +150,8 @@ def make_defences(defence: str, audit_probability: float = 0.3) -> list[Any]:
 
 @functools.lru_cache(maxsize=8)
 def _layout(scenario: str):  # noqa: ANN202
-    from abm.layout import build_layout
-    from abm.model import load_spec
+    from innatura.abm.layout import build_layout
+    from innatura.abm.model import load_spec
 
     return build_layout(load_spec(scenario))
 
@@ -170,7 +170,7 @@ def _misreport_args(strategy: str, param: float, scenario: str) -> dict[str, tup
 
 def build_model(config: dict[str, Any]) -> tuple[Any, ReportRecorder, tuple[BoundDefence, ...]]:
     """The model of a run configuration with its report recorder and bound defences."""
-    from abm.model import PlanningEconomy
+    from innatura.abm.model import PlanningEconomy
 
     c = make_config(**{k: config[k] for k in CONFIG_KEYS if k in config})
     model = PlanningEconomy(c["scenario"], rng=c["seed"], planner=c["planner"], misreport_share=c["share"],
@@ -196,7 +196,7 @@ def _honest(scenario: str, planner: str, options: str, share: float, days: int,
             seed: int) -> tuple[Welfare, np.ndarray]:
     """The honest run: the same seed and the same draw of who would misreport, all honest, no
     defence (the draw keeps the model's random stream aligned with the misreporting run)."""
-    from abm.model import PlanningEconomy
+    from innatura.abm.model import PlanningEconomy
 
     model = PlanningEconomy(scenario, rng=seed, planner=planner, planner_options=parse_options(options),
                             misreport_share=share, collect_agents=False,
@@ -246,7 +246,7 @@ def run_misreporting(config: dict[str, Any]) -> dict[str, Any]:
 
 def check_planners(names: Sequence[str]) -> None:
     """Raise :class:`InvalidInputError` for a planner name the model does not know."""
-    from abm.planners import PLANNERS
+    from innatura.abm.planners import PLANNERS
 
     for name in names:
         if name not in PLANNERS:

@@ -16,7 +16,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from planner.atomic import atomic_path
+from innatura.planner.atomic import atomic_path
 
 __all__ = ["summary_table", "summary_markdown", "write_heatmaps"]
 

@@ -20,9 +20,9 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from abm.adversarial.base import Strategy, check_positive
-from abm.reporting import StrategyContext
-from planner.errors import InvalidInputError
+from innatura.abm.adversarial.base import Strategy, check_positive
+from innatura.abm.reporting import StrategyContext
+from innatura.planner.errors import InvalidInputError
 
 __all__ = ["Ratchet", "OverstateCapacity", "Collude", "collude_for", "UNIT_STRATEGY_TYPES"]
 

@@ -23,22 +23,22 @@ import logging
 from collections.abc import Callable
 from typing import Any
 
-from planner.exchange.exchange import (
+from innatura.planner.exchange.exchange import (
     cobb_douglas_exchange,
     fisher_fixed_point_exchange,
     newton_exchange,
     proportional_response_exchange,
 )
-from planner.exchange.fisher import cobb_douglas_fisher, eisenberg_gale, proportional_response
-from planner.exchange.markets import (
+from innatura.planner.exchange.fisher import cobb_douglas_fisher, eisenberg_gale, proportional_response
+from innatura.planner.exchange.markets import (
     ExchangeMarket,
     FisherMarket,
     Market,
     UnsupportedMethodError,
     market_from_dict,
 )
-from planner.exchange.result import EquilibriumResult
-from planner.exchange.tatonnement import has_gross_substitutes, tatonnement
+from innatura.planner.exchange.result import EquilibriumResult
+from innatura.planner.exchange.tatonnement import has_gross_substitutes, tatonnement
 
 __all__ = [
     "competitive_equilibrium",

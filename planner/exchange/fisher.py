@@ -25,11 +25,11 @@ import logging
 
 import numpy as np
 
-from planner.errors import ConvergenceError
-from planner.exchange.demand import demand, demand_jacobian, normalised_weights
-from planner.exchange.linear_polish import blas_threads_limited, finish_linear_fisher
-from planner.exchange.markets import FisherMarket, UnsupportedMethodError
-from planner.exchange.result import EquilibriumResult, make_result
+from innatura.planner.errors import ConvergenceError
+from innatura.planner.exchange.demand import demand, demand_jacobian, normalised_weights
+from innatura.planner.exchange.linear_polish import blas_threads_limited, finish_linear_fisher
+from innatura.planner.exchange.markets import FisherMarket, UnsupportedMethodError
+from innatura.planner.exchange.result import EquilibriumResult, make_result
 
 __all__ = ["cobb_douglas_fisher", "proportional_response", "eisenberg_gale"]
 

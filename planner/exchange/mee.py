@@ -26,8 +26,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from planner.errors import InvalidInputError
-from planner.exchange.exchange import perron_prices
+from innatura.planner.errors import InvalidInputError
+from innatura.planner.exchange.exchange import perron_prices
 
 __all__ = ["MarkovExchangeEconomy", "ce_allocation", "make_mee"]
 

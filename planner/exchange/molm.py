@@ -17,8 +17,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from planner.exchange.learning import TransitionModel, UtilityModel
-from planner.exchange.mee import MarkovExchangeEconomy
+from innatura.planner.exchange.learning import TransitionModel, UtilityModel
+from innatura.planner.exchange.mee import MarkovExchangeEconomy
 
 __all__ = ["MOLMResult", "molm", "planned_values"]
 

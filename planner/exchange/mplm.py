@@ -15,9 +15,9 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from planner.exchange.learning import TransitionModel, UtilityModel
-from planner.exchange.mee import MarkovExchangeEconomy
-from planner.exchange.molm import planned_values
+from innatura.planner.exchange.learning import TransitionModel, UtilityModel
+from innatura.planner.exchange.mee import MarkovExchangeEconomy
+from innatura.planner.exchange.molm import planned_values
 
 __all__ = ["OfflineDataset", "collect_dataset", "MPLMResult", "mplm"]
 

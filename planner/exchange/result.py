@@ -20,8 +20,8 @@ from typing import Any
 
 import numpy as np
 
-from planner.exchange.demand import linear_utility_gap, utilities
-from planner.exchange.markets import ExchangeMarket, Market
+from innatura.planner.exchange.demand import linear_utility_gap, utilities
+from innatura.planner.exchange.markets import ExchangeMarket, Market
 
 __all__ = ["EquilibriumResult", "make_result"]
 

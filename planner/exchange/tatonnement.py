@@ -13,10 +13,10 @@ import logging
 
 import numpy as np
 
-from planner.errors import ConvergenceError
-from planner.exchange.demand import demand, normalised_weights
-from planner.exchange.markets import ExchangeMarket, Market, UnsupportedMethodError
-from planner.exchange.result import EquilibriumResult, make_result
+from innatura.planner.errors import ConvergenceError
+from innatura.planner.exchange.demand import demand, normalised_weights
+from innatura.planner.exchange.markets import ExchangeMarket, Market, UnsupportedMethodError
+from innatura.planner.exchange.result import EquilibriumResult, make_result
 
 __all__ = ["tatonnement", "has_gross_substitutes"]
 

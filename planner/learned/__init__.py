@@ -6,14 +6,14 @@ investment and labour per region; it is trained by REINFORCE with a learned base
 combined loss of IC, IR, Ostrom, resource and VAE terms. Needs the ``learn`` extra
 (torch, torch_geometric); ``import planner`` does not import this package.
 
-    from planner.learned import LearnedPlannerConfig, train, save_checkpoint
+    from innatura.planner.learned import LearnedPlannerConfig, train, save_checkpoint
     result = train(LearnedPlannerConfig())
 """
 
-from planner.learned.ablation import MODELS, markdown_table, run_ablation, summarise
-from planner.learned.baselines import BudgetRule, EqualSplit, FullInformationOracle, GreedyOnReports, calibrate_budget_rule
-from planner.learned.checkpoint import load_checkpoint, save_checkpoint
-from planner.learned.config import (
+from innatura.planner.learned.ablation import MODELS, markdown_table, run_ablation, summarise
+from innatura.planner.learned.baselines import BudgetRule, EqualSplit, FullInformationOracle, GreedyOnReports, calibrate_budget_rule
+from innatura.planner.learned.checkpoint import load_checkpoint, save_checkpoint
+from innatura.planner.learned.config import (
     BASE_WEIGHTS,
     CONSTRAINED_WEIGHTS,
     EconomyConfig,
@@ -23,10 +23,10 @@ from planner.learned.config import (
     ObservationConfig,
     TrainConfig,
 )
-from planner.learned.env import EconomyState, initial_state
-from planner.learned.policy import Decision, PlannerInput, PlannerPolicy
-from planner.learned.rollout import Episode, EpisodeMetrics, simulate
-from planner.learned.train import TrainResult, train
+from innatura.planner.learned.env import EconomyState, initial_state
+from innatura.planner.learned.policy import Decision, PlannerInput, PlannerPolicy
+from innatura.planner.learned.rollout import Episode, EpisodeMetrics, simulate
+from innatura.planner.learned.train import TrainResult, train
 
 __all__ = [
     "BASE_WEIGHTS",

@@ -16,10 +16,10 @@ from dataclasses import dataclass, replace
 
 import torch
 
-from planner.learned.baselines import EqualSplit, FullInformationOracle, GreedyOnReports, calibrate_budget_rule
-from planner.learned.config import BASE_WEIGHTS, CONSTRAINED_WEIGHTS, LearnedPlannerConfig
-from planner.learned.rollout import EpisodeMetrics, simulate
-from planner.learned.train import train
+from innatura.planner.learned.baselines import EqualSplit, FullInformationOracle, GreedyOnReports, calibrate_budget_rule
+from innatura.planner.learned.config import BASE_WEIGHTS, CONSTRAINED_WEIGHTS, LearnedPlannerConfig
+from innatura.planner.learned.rollout import EpisodeMetrics, simulate
+from innatura.planner.learned.train import train
 
 __all__ = ["MODELS", "METRICS", "AblationRow", "run_ablation", "summarise", "markdown_table"]
 

@@ -22,12 +22,12 @@ from dataclasses import dataclass, replace
 import torch
 from torch import Tensor
 
-from planner.errors import InvalidInputError
-from planner.learned.config import EconomyConfig, ObservationConfig
-from planner.learned.env import EconomyState, allocate, region_utility, regrowth, transition, welfare
-from planner.learned.observations import implied_log_theta
-from planner.learned.policy import Decision, PlannerInput, decision_from_raw
-from planner.learned.rollout import simulate
+from innatura.planner.errors import InvalidInputError
+from innatura.planner.learned.config import EconomyConfig, ObservationConfig
+from innatura.planner.learned.env import EconomyState, allocate, region_utility, regrowth, transition, welfare
+from innatura.planner.learned.observations import implied_log_theta
+from innatura.planner.learned.policy import Decision, PlannerInput, decision_from_raw
+from innatura.planner.learned.rollout import simulate
 
 __all__ = ["BudgetRule", "EqualSplit", "GreedyOnReports", "FullInformationOracle", "calibrate_budget_rule"]
 

@@ -15,11 +15,11 @@ from typing import Any
 
 import torch
 
-from planner.atomic import atomic_write_bytes
-from planner.errors import InvalidInputError
-from planner.learned.config import LearnedPlannerConfig
-from planner.learned.policy import PlannerPolicy
-from planner.learned.train import build_policy
+from innatura.planner.atomic import atomic_write_bytes
+from innatura.planner.errors import InvalidInputError
+from innatura.planner.learned.config import LearnedPlannerConfig
+from innatura.planner.learned.policy import PlannerPolicy
+from innatura.planner.learned.train import build_policy
 
 __all__ = ["MODEL_FILE", "CONFIG_FILE", "save_checkpoint", "load_checkpoint"]
 

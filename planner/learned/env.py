@@ -26,8 +26,8 @@ from dataclasses import dataclass, replace
 import torch
 from torch import Tensor
 
-from planner.errors import InvalidInputError
-from planner.learned.config import EconomyConfig, ObservationConfig
+from innatura.planner.errors import InvalidInputError
+from innatura.planner.learned.config import EconomyConfig, ObservationConfig
 
 __all__ = [
     "EconomyState",

@@ -13,7 +13,7 @@ import torch
 from torch import Tensor, nn
 from torch_geometric.nn import GCNConv, GraphConv
 
-from planner.errors import InvalidInputError
+from innatura.planner.errors import InvalidInputError
 
 __all__ = ["RegionGNN", "batch_edge_index"]
 

@@ -21,7 +21,7 @@ from dataclasses import dataclass
 import torch
 from torch import Tensor
 
-from planner.learned.config import LossWeights
+from innatura.planner.learned.config import LossWeights
 
 __all__ = [
     "ic_penalty",

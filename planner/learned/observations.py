@@ -25,8 +25,8 @@ from dataclasses import dataclass
 import torch
 from torch import Tensor
 
-from planner.learned.config import EconomyConfig, ObservationConfig
-from planner.learned.env import EconomyState, production
+from innatura.planner.learned.config import EconomyConfig, ObservationConfig
+from innatura.planner.learned.env import EconomyState, production
 
 __all__ = ["N_FEATURES", "ReportNoise", "draw_noise", "observe", "pooled_types", "implied_log_theta"]
 

@@ -15,10 +15,10 @@ from dataclasses import dataclass
 import torch
 from torch import Tensor, nn
 
-from planner.learned.config import EconomyConfig, ModelConfig
-from planner.learned.env import shares_from_logits
-from planner.learned.gnn import RegionGNN, batch_edge_index
-from planner.learned.vae import Posterior, TypeVAE
+from innatura.planner.learned.config import EconomyConfig, ModelConfig
+from innatura.planner.learned.env import shares_from_logits
+from innatura.planner.learned.gnn import RegionGNN, batch_edge_index
+from innatura.planner.learned.vae import Posterior, TypeVAE
 
 __all__ = ["PlannerInput", "Decision", "PolicyOutput", "PlannerPolicy", "decision_from_raw"]
 

@@ -15,8 +15,8 @@ from typing import Protocol
 import torch
 from torch import Tensor
 
-from planner.learned.config import EconomyConfig, ObservationConfig
-from planner.learned.env import (
+from innatura.planner.learned.config import EconomyConfig, ObservationConfig
+from innatura.planner.learned.env import (
     Allocation,
     EconomyState,
     allocate,
@@ -26,9 +26,9 @@ from planner.learned.env import (
     transition,
     welfare,
 )
-from planner.learned.losses import ostrom_penalty
-from planner.learned.observations import draw_noise, observe, pooled_types
-from planner.learned.policy import Decision, PlannerInput
+from innatura.planner.learned.losses import ostrom_penalty
+from innatura.planner.learned.observations import draw_noise, observe, pooled_types
+from innatura.planner.learned.policy import Decision, PlannerInput
 
 __all__ = ["Planner", "Episode", "EpisodeMetrics", "burn_in", "simulate"]
 

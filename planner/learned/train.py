@@ -16,9 +16,9 @@ from dataclasses import dataclass
 import torch
 from torch import Tensor
 
-from planner.learned.config import LearnedPlannerConfig
-from planner.learned.env import allocate, initial_state, region_utility, regrowth, transition, welfare
-from planner.learned.losses import (
+from innatura.planner.learned.config import LearnedPlannerConfig
+from innatura.planner.learned.env import allocate, initial_state, region_utility, regrowth, transition, welfare
+from innatura.planner.learned.losses import (
     LossTerms,
     discounted_returns,
     ic_penalty,
@@ -28,10 +28,10 @@ from planner.learned.losses import (
     resource_penalty,
     total_loss,
 )
-from planner.learned.observations import draw_noise, observe, pooled_types
-from planner.learned.policy import PlannerInput, PlannerPolicy, PolicyOutput, decision_from_raw
-from planner.learned.rollout import burn_in
-from planner.learned.vae import Posterior
+from innatura.planner.learned.observations import draw_noise, observe, pooled_types
+from innatura.planner.learned.policy import PlannerInput, PlannerPolicy, PolicyOutput, decision_from_raw
+from innatura.planner.learned.rollout import burn_in
+from innatura.planner.learned.vae import Posterior
 
 __all__ = ["TrainResult", "build_policy", "train", "generators"]
 

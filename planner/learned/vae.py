@@ -21,8 +21,8 @@ from dataclasses import dataclass
 import torch
 from torch import Tensor, nn
 
-from planner.errors import InvalidInputError
-from planner.learned.observations import N_FEATURES
+from innatura.planner.errors import InvalidInputError
+from innatura.planner.learned.observations import N_FEATURES
 
 __all__ = ["TypeVAE", "Posterior"]
 

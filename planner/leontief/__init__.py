@@ -15,17 +15,17 @@ from collections.abc import Callable, Sequence
 import numpy as np
 import scipy.sparse as sp
 
-from planner.errors import ConvergenceError, InvalidInputError
-from planner.leontief._norms import column_norms
-from planner.leontief.direct import solve_direct
-from planner.leontief.krylov import solve_krylov
-from planner.leontief.neumann import solve_neumann
-from planner.leontief.productivity import check_productive, component_radii, hawkins_simon, spectral_radius
-from planner.leontief.productivity import check_productive as _check_productive
-from planner.leontief.result import IOSolution, MethodOutput
-from planner.leontief.structure import dependency_order, triangular_kind
-from planner.leontief.triangular import solve_triangular_io
-from planner.leontief.validation import validate_coefficients, validate_demand, validate_names
+from innatura.planner.errors import ConvergenceError, InvalidInputError
+from innatura.planner.leontief._norms import column_norms
+from innatura.planner.leontief.direct import solve_direct
+from innatura.planner.leontief.krylov import solve_krylov
+from innatura.planner.leontief.neumann import solve_neumann
+from innatura.planner.leontief.productivity import check_productive, component_radii, hawkins_simon, spectral_radius
+from innatura.planner.leontief.productivity import check_productive as _check_productive
+from innatura.planner.leontief.result import IOSolution, MethodOutput
+from innatura.planner.leontief.structure import dependency_order, triangular_kind
+from innatura.planner.leontief.triangular import solve_triangular_io
+from innatura.planner.leontief.validation import validate_coefficients, validate_demand, validate_names
 
 __all__ = [
     "METHODS",

@@ -9,9 +9,9 @@ import scipy.linalg as sla
 import scipy.sparse as sp
 from scipy.sparse.linalg import splu
 
-from planner.errors import InvalidInputError
-from planner.leontief.result import MethodOutput
-from planner.leontief.structure import triangular_kind
+from innatura.planner.errors import InvalidInputError
+from innatura.planner.leontief.result import MethodOutput
+from innatura.planner.leontief.structure import triangular_kind
 
 __all__ = ["solve_direct", "ORDERINGS"]
 

@@ -9,10 +9,10 @@ import numpy as np
 import scipy.sparse as sp
 from scipy.sparse.linalg import LinearOperator, bicgstab
 
-from planner.errors import InvalidInputError
-from planner.leontief._norms import column_norms
-from planner.leontief.result import MethodOutput
-from planner.leontief.structure import diagonal
+from innatura.planner.errors import InvalidInputError
+from innatura.planner.leontief._norms import column_norms
+from innatura.planner.leontief.result import MethodOutput
+from innatura.planner.leontief.structure import diagonal
 
 __all__ = ["solve_krylov", "gmres_jacobi", "KRYLOV_SOLVERS"]
 

@@ -6,8 +6,8 @@ import logging
 
 import numpy as np
 
-from planner.leontief._norms import column_norms
-from planner.leontief.result import MethodOutput
+from innatura.planner.leontief._norms import column_norms
+from innatura.planner.leontief.result import MethodOutput
 
 __all__ = ["solve_neumann"]
 

@@ -22,9 +22,9 @@ from collections.abc import Sequence
 import numpy as np
 import scipy.sparse as sp
 
-from planner.errors import NonProductiveError
-from planner.leontief.structure import diagonal, strong_components, triangular_kind
-from planner.leontief.validation import label
+from innatura.planner.errors import NonProductiveError
+from innatura.planner.leontief.structure import diagonal, strong_components, triangular_kind
+from innatura.planner.leontief.validation import label
 
 __all__ = ["check_productive", "spectral_radius", "hawkins_simon", "component_radii"]
 

@@ -23,9 +23,9 @@ import numpy as np
 import scipy.sparse as sp
 from scipy.linalg import lapack
 
-from planner.errors import InvalidInputError
-from planner.leontief.result import MethodOutput
-from planner.leontief.structure import dependency_order, row_search, triangular_kind
+from innatura.planner.errors import InvalidInputError
+from innatura.planner.leontief.result import MethodOutput
+from innatura.planner.leontief.structure import dependency_order, row_search, triangular_kind
 
 try:  # the C kernels behind scipy.sparse; the public fallback below builds a matrix per block
     from scipy.sparse import _sparsetools as _st

@@ -34,8 +34,8 @@ import numpy as np
 import scipy.sparse as sp
 import scipy.sparse.linalg as spla
 
-from scenarios.errors import ScenarioError
-from scenarios.spec import ScenarioSpec
+from innatura.scenarios.errors import ScenarioError
+from innatura.scenarios.spec import ScenarioSpec
 
 __all__ = ["DESCRIPTION", "build"]
 
@@ -293,6 +293,6 @@ def build(seed: int = 0, *, regions: int = 20, citizens: int = 10_000, investmen
         "planning": {"investment_share": investment_share},
         "losses": {"enabled": False, "events": [{"goods": PERISHABLE, "probability": 0.05, "fraction": 0.1, "scope": "region"}]},
     }
-    from scenarios.loader import spec_from_dict
+    from innatura.scenarios.loader import spec_from_dict
 
     return spec_from_dict(data, source=f"<archipelago seed={seed}>")

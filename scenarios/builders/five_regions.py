@@ -21,7 +21,7 @@ from typing import Any
 
 import numpy as np
 
-from scenarios.spec import ScenarioSpec
+from innatura.scenarios.spec import ScenarioSpec
 
 __all__ = ["DESCRIPTION", "POPULATIONS", "build", "learned_economy", "draw_types"]
 

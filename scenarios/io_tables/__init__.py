@@ -2,7 +2,7 @@
 
 The front door is :func:`load_table`::
 
-    from scenarios.io_tables import load_table
+    from innatura.scenarios.io_tables import load_table
     table = load_table("scenarios/data/io/bea_summary_2022", format="bea", negative_policy="clip")
     table.A, table.f, table.gross_output
 
@@ -20,13 +20,13 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from planner.errors import InvalidInputError
-from scenarios.io_tables.bea import load_bea
-from scenarios.io_tables.errors import TableFormatError
-from scenarios.io_tables.policy import POLICIES, NegativeReport, apply_negative_policy
-from scenarios.io_tables.pymrio_adapter import from_pymrio, load_pymrio
-from scenarios.io_tables.table import IOTable
-from scenarios.io_tables.wiod import load_wiod
+from innatura.planner.errors import InvalidInputError
+from innatura.scenarios.io_tables.bea import load_bea
+from innatura.scenarios.io_tables.errors import TableFormatError
+from innatura.scenarios.io_tables.policy import POLICIES, NegativeReport, apply_negative_policy
+from innatura.scenarios.io_tables.pymrio_adapter import from_pymrio, load_pymrio
+from innatura.scenarios.io_tables.table import IOTable
+from innatura.scenarios.io_tables.wiod import load_wiod
 
 __all__ = [
     "FORMATS",

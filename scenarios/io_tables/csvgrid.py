@@ -17,7 +17,7 @@ from pathlib import Path
 
 import numpy as np
 
-from scenarios.io_tables.errors import TableFormatError
+from innatura.scenarios.io_tables.errors import TableFormatError
 
 __all__ = ["TextGrid", "read_grid"]
 

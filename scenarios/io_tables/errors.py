@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from planner.errors import InvalidInputError
+from innatura.planner.errors import InvalidInputError
 
 __all__ = ["TableFormatError"]
 

@@ -30,7 +30,7 @@ from typing import Literal
 import numpy as np
 import scipy.sparse as sp
 
-from planner.errors import InvalidInputError
+from innatura.planner.errors import InvalidInputError
 
 __all__ = ["NegativePolicy", "POLICIES", "NegativeCell", "NegativeReport", "apply_negative_policy"]
 

@@ -22,8 +22,8 @@ from typing import Any
 import numpy as np
 import scipy.sparse as sp
 
-from planner.errors import InvalidInputError
-from scenarios.io_tables.table import IOTable
+from innatura.planner.errors import InvalidInputError
+from innatura.scenarios.io_tables.table import IOTable
 
 __all__ = ["from_pymrio", "load_pymrio"]
 
@@ -67,7 +67,7 @@ def from_pymrio(io: Any, name: str | None = None) -> IOTable:
         x = Z.to_numpy(dtype=float).sum(axis=1) + F.sum(axis=1)
         notes.append("gross output computed as x = Z 1 + Y 1 (pymrio calc_x)")
     else:
-        from planner.leontief import solve_io
+        from innatura.planner.leontief import solve_io
 
         x = np.asarray(solve_io(sp.csr_matrix(A_df.to_numpy(dtype=float)), F.sum(axis=1)).x)
         notes.append("gross output computed from coefficients: (I - A) x = Y 1")

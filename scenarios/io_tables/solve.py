@@ -15,7 +15,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from scenarios.io_tables.table import IOTable
+from innatura.scenarios.io_tables.table import IOTable
 
 __all__ = ["TableSolution", "solve_table"]
 
@@ -65,7 +65,7 @@ def _spectral_radius(A) -> float:  # noqa: ANN001
     if A.shape[0] == 0:
         return 0.0
     if not (A.nnz and A.data.min() < 0):
-        from planner.leontief import spectral_radius
+        from innatura.planner.leontief import spectral_radius
 
         return float(spectral_radius(A))
     if A.shape[0] <= 3000:
@@ -81,15 +81,15 @@ def _solve(A, f, method: str | None):  # noqa: ANN001
     door rejects it; it is solved by the LU method alone (``planner.leontief.direct``)."""
     if A.nnz and A.data.min() < 0:
         if method not in (None, "direct"):
-            from planner.errors import InvalidInputError
+            from innatura.planner.errors import InvalidInputError
 
             raise InvalidInputError(f"method {method!r}: a table with negative cells (negative policy 'keep') "
                                     "is solved by the direct method only; use --negative-policy clip for others")
-        from planner.leontief.direct import solve_direct
+        from innatura.planner.leontief.direct import solve_direct
 
         out = solve_direct(A, f)
         return np.asarray(out.x, dtype=float), "direct (signed A)", int(out.iterations)
-    from planner.leontief import solve_io
+    from innatura.planner.leontief import solve_io
 
     sol = solve_io(A, f, method=method)
     return np.asarray(sol.x, dtype=float), str(sol.method), int(sol.iterations)

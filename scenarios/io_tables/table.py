@@ -13,8 +13,8 @@ from dataclasses import dataclass, field
 import numpy as np
 import scipy.sparse as sp
 
-from planner.errors import InvalidInputError
-from scenarios.io_tables.policy import NegativeReport
+from innatura.planner.errors import InvalidInputError
+from innatura.scenarios.io_tables.policy import NegativeReport
 
 __all__ = ["IOTable"]
 

@@ -43,8 +43,8 @@ from collections import OrderedDict
 
 import numpy as np
 
-from planner.errors import InvalidInputError
-from scenarios.io_tables.table import IOTable
+from innatura.planner.errors import InvalidInputError
+from innatura.scenarios.io_tables.table import IOTable
 
 __all__ = ["DAYS_PER_YEAR", "MAPPING_OPTIONS", "component_group", "table_to_dict", "table_to_spec", "table_header"]
 
@@ -161,7 +161,7 @@ def table_to_dict(
                        ("labour_margin", labour_margin)):
         if not (math.isfinite(value) and value > 0):
             raise InvalidInputError(f"{key}: {value!r} must be a positive number")
-    from planner.leontief import solve_io
+    from innatura.planner.leontief import solve_io
 
     A = table.A.tocsc()
     F = table.final_demand / DAYS_PER_YEAR
@@ -269,7 +269,7 @@ def _household_split(table, household, groups, F, population) -> dict[str, int]:
     if table.region_population is not None:
         pops = dict(zip(table.region_names, table.region_population))
         weights = np.array([pops.get(g.rsplit("/", 1)[0], 0.0) for g in household])
-    from scenarios.economy import split_integer
+    from innatura.scenarios.economy import split_integer
 
     counts = split_integer(population, weights / weights.sum())
     return dict(zip(household, counts.tolist()))
@@ -288,6 +288,6 @@ def _mrio_regions(table: IOTable, names: list[str], profiles: list[dict]) -> dic
 
 def table_to_spec(table: IOTable, name: str, **options):
     """The validated :class:`~scenarios.spec.ScenarioSpec` for ``table`` (see :func:`table_to_dict`)."""
-    from scenarios.loader import spec_from_dict
+    from innatura.scenarios.loader import spec_from_dict
 
     return spec_from_dict(table_to_dict(table, name, **options), source=f"<{table.source}>")

@@ -22,9 +22,9 @@ from pathlib import Path
 import numpy as np
 import scipy.sparse as sp
 
-from scenarios.io_tables.csvgrid import read_grid
-from scenarios.io_tables.errors import TableFormatError
-from scenarios.io_tables.table import IOTable
+from innatura.scenarios.io_tables.csvgrid import read_grid
+from innatura.scenarios.io_tables.errors import TableFormatError
+from innatura.scenarios.io_tables.table import IOTable
 
 __all__ = ["load_wiod", "wiod_years"]
 

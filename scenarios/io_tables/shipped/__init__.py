@@ -13,8 +13,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from scenarios.io_tables import data_path, load_table
-from scenarios.io_tables.to_scenario import MAPPING_OPTIONS, table_to_spec
+from innatura.scenarios.io_tables import data_path, load_table
+from innatura.scenarios.io_tables.to_scenario import MAPPING_OPTIONS, table_to_spec
 
 __all__ = ["SHIPPED", "build_shipped"]
 

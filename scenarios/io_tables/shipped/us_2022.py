@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from scenarios.io_tables.shipped import build_shipped
+from innatura.scenarios.io_tables.shipped import build_shipped
 
 __all__ = ["DESCRIPTION", "build"]
 

@@ -46,9 +46,9 @@ def _cvxpy_eg(weights: np.ndarray, budgets: np.ndarray, supply: np.ndarray) -> n
 
 
 def run(args: argparse.Namespace) -> int:
-    from planner.errors import InvalidInputError
-    from planner.exchange import FisherMarket, competitive_equilibrium
-    from planner.exchange.fisher import proportional_response
+    from innatura.planner.errors import InvalidInputError
+    from innatura.planner.exchange import FisherMarket, competitive_equilibrium
+    from innatura.planner.exchange.fisher import proportional_response
 
     if args.with_cvxpy and args.utility != "linear":
         raise InvalidInputError(f"--with-cvxpy: only with --utility linear, got {args.utility!r}")
@@ -97,7 +97,7 @@ def run(args: argparse.Namespace) -> int:
         record["cvxpy_error_note"] = "cvxpy error = max relative price difference to the default solver"
     print(json.dumps(record))
     if args.json_out:
-        from planner.atomic import atomic_write_text
+        from innatura.planner.atomic import atomic_write_text
 
         atomic_write_text(args.json_out, json.dumps(record, indent=2))
     return 0 if fast.converged else 1

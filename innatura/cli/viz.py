@@ -4,7 +4,7 @@ The page itself lives in ``viz/app.py``. Layering forbids ``abm`` from importing
 solara wants a file to serve anyway, so this command locates ``viz/app.py`` on disk with
 :func:`importlib.util.find_spec` (which finds a top-level package without running it; this
 works for editable and for regular installs alike) and runs ``python -m solara run`` on it as
-a child process, with solara's asset cache pointed at the folder that ``python -m viz.assets``
+a child process, with solara's asset cache pointed at the folder that ``python -m innatura.viz.assets``
 fills (see :mod:`viz.assets`), so the page works without reaching a CDN.
 """
 
@@ -18,7 +18,7 @@ import subprocess
 import sys
 from pathlib import Path
 
-from planner.errors import InvalidInputError
+from innatura.planner.errors import InvalidInputError
 
 __all__ = [
     "ASSET_DIR_ENV",
@@ -56,7 +56,7 @@ def app_path() -> Path:
     Raises:
         InvalidInputError: when the ``viz`` package or its ``app.py`` is not installed.
     """
-    spec = importlib.util.find_spec("viz")
+    spec = importlib.util.find_spec("innatura.viz")
     if spec is None or not spec.submodule_search_locations:
         raise InvalidInputError("the 'viz' package is not installed; install innatura with the [viz] extra")
     for location in spec.submodule_search_locations:
@@ -119,7 +119,7 @@ def run(args: argparse.Namespace) -> int:
     if not 0 <= args.port <= 65535:
         raise InvalidInputError(f"--port: {args.port} is not a port number (0..65535)")
     if args.scenario is not None:
-        import scenarios
+        from innatura import scenarios
 
         known = scenarios.names()
         if args.scenario not in known:
@@ -127,7 +127,7 @@ def run(args: argparse.Namespace) -> int:
     cache_dir = args.assets_dir or asset_dir()
     app = app_path()
     if args.fetch_assets:
-        fetch = [sys.executable, "-m", "viz.assets", "--dir", str(cache_dir)]
+        fetch = [sys.executable, "-m", "innatura.viz.assets", "--dir", str(cache_dir)]
         status = subprocess.call(fetch)
         if status != 0:
             print(f"innatura viz: fetching the assets failed (exit {status})", file=sys.stderr)
@@ -135,7 +135,7 @@ def run(args: argparse.Namespace) -> int:
     if not cache_dir.is_dir() or not any(cache_dir.iterdir()):
         print(
             f"innatura viz: warning: the asset cache {cache_dir} is empty; the page will try a public "
-            "CDN. Offline, run `innatura viz --fetch-assets` (or `python -m viz.assets`) once.",
+            "CDN. Offline, run `innatura viz --fetch-assets` (or `python -m innatura.viz.assets`) once.",
             file=sys.stderr,
         )
     cmd = server_command(args.host, args.port, app)

@@ -34,9 +34,9 @@ def configure(parser: argparse.ArgumentParser) -> None:
 
 def first_night(spec, investment_share: float | None = None, method: str | None = None) -> dict:
     """Plan the first night of a scenario spec; returns a JSON-ready dict."""
-    from planner.daily_plan import plan_day
-    from planner.metrics import externality_terms
-    from planner.scaled_plan import scale_demand_plan
+    from innatura.planner.daily_plan import plan_day
+    from innatura.planner.metrics import externality_terms
+    from innatura.planner.scaled_plan import scale_demand_plan
 
     economy = spec.to_economy()
     n = economy.n_goods
@@ -98,7 +98,7 @@ def _table(result: dict) -> str:
 
 
 def run(args: argparse.Namespace) -> int:
-    import scenarios
+    from innatura import scenarios
 
     spec = scenarios.load(args.scenario)
     result = first_night(spec, args.investment, args.method)

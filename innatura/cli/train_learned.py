@@ -41,19 +41,19 @@ def configure(parser: argparse.ArgumentParser) -> None:
 
 def learned_config_for(scenario: str, **train_kwargs):  # noqa: ANN201
     """The :class:`~planner.learned.LearnedPlannerConfig` of a scenario, with training settings."""
-    from planner.errors import InvalidInputError
-    from planner.learned.config import EconomyConfig, LearnedPlannerConfig, TrainConfig
+    from innatura.planner.errors import InvalidInputError
+    from innatura.planner.learned.config import EconomyConfig, LearnedPlannerConfig, TrainConfig
 
     if scenario not in LEARNED_SCENARIOS:
         raise InvalidInputError(f"--scenario {scenario!r}: the learned planner supports {list(LEARNED_SCENARIOS)}")
-    from scenarios.builders.five_regions import learned_economy
+    from innatura.scenarios.builders.five_regions import learned_economy
 
     return LearnedPlannerConfig(economy=EconomyConfig(**learned_economy()), train=TrainConfig(**train_kwargs))
 
 
 def write_history(path: Path, history) -> None:  # noqa: ANN001
     """Per-episode log as CSV (atomic write)."""
-    from planner.atomic import atomic_write_bytes
+    from innatura.planner.atomic import atomic_write_bytes
 
     buf = io.StringIO()
     if history:
@@ -71,7 +71,7 @@ def plot_history(path: Path, history, title: str = "") -> None:  # noqa: ANN001
     import matplotlib.pyplot as plt
     import numpy as np
 
-    from planner.atomic import atomic_write_bytes
+    from innatura.planner.atomic import atomic_write_bytes
 
     ep = np.array([h["episode"] for h in history])
     fig, (a, b) = plt.subplots(1, 2, figsize=(11, 4))
@@ -105,9 +105,9 @@ def run(args: argparse.Namespace) -> int:
     """Train, save the checkpoint, the history and the training curve."""
     from tqdm import tqdm
 
-    from planner.learned.checkpoint import save_checkpoint
-    from planner.learned.config import BASE_WEIGHTS, CONSTRAINED_WEIGHTS
-    from planner.learned.train import train
+    from innatura.planner.learned.checkpoint import save_checkpoint
+    from innatura.planner.learned.config import BASE_WEIGHTS, CONSTRAINED_WEIGHTS
+    from innatura.planner.learned.train import train
 
     cfg = learned_config_for(args.scenario, episodes=args.episodes, batch_size=args.batch_size, seed=args.seed, lr=args.lr)
     weights = CONSTRAINED_WEIGHTS if args.constrained else BASE_WEIGHTS

@@ -21,8 +21,8 @@ logger = logging.getLogger(__name__)
 
 def configure(parser: argparse.ArgumentParser) -> None:
     """Add the command's arguments."""
-    from abm.cli.io_solve import add_table_arguments
-    from scenarios.io_tables import POLICIES
+    from innatura.cli.io_solve import add_table_arguments
+    from innatura.scenarios.io_tables import POLICIES
 
     add_table_arguments(parser)
     parser.add_argument("--out", required=True, type=Path, help="scenario TOML file to write")
@@ -41,15 +41,15 @@ def configure(parser: argparse.ArgumentParser) -> None:
 
 def write_scenario(spec, header: list[str], path: Path) -> Path:  # noqa: ANN001
     """Write ``spec`` as TOML with ``header`` comment lines on top, atomically."""
-    from scenarios.loader import dump_toml
+    from innatura.scenarios.loader import dump_toml
 
     return dump_toml(spec, path, header=header)
 
 
 def run(args: argparse.Namespace) -> int:
     """Load the table, build and validate the scenario, write it; exit status 0."""
-    from scenarios.io_tables import load_table
-    from scenarios.io_tables.to_scenario import table_header, table_to_spec
+    from innatura.scenarios.io_tables import load_table
+    from innatura.scenarios.io_tables.to_scenario import table_header, table_to_spec
 
     table = load_table(args.table, args.format, year=args.year, negative_policy=args.negative_policy)
     name = args.name or re.sub(r"[^a-z0-9_.-]+", "-", args.out.stem.lower()).strip("-.") or "io-table"

@@ -20,7 +20,7 @@ from pathlib import Path
 
 import numpy as np
 
-from planner.atomic import atomic_path, atomic_write_text
+from innatura.planner.atomic import atomic_path, atomic_write_text
 
 __all__ = ["configure", "run", "loglog_slope"]
 
@@ -58,10 +58,10 @@ def _write_csv(path: Path, header: list[str], rows: list[list[object]]) -> None:
 def run(args: argparse.Namespace) -> int:
     from tqdm import tqdm
 
-    from planner.errors import InvalidInputError
-    from planner.exchange.mee import make_mee
-    from planner.exchange.molm import molm
-    from planner.exchange.mplm import collect_dataset, mplm
+    from innatura.planner.errors import InvalidInputError
+    from innatura.planner.exchange.mee import make_mee
+    from innatura.planner.exchange.molm import molm
+    from innatura.planner.exchange.mplm import collect_dataset, mplm
 
     try:
         sizes = sorted({int(v) for v in args.sizes.split(",") if v.strip()})

@@ -65,8 +65,8 @@ def configure(parser: argparse.ArgumentParser) -> None:
 
 
 def _write(model, out: Path, settings: dict, wall: float, final: bool, plots: bool) -> list[Path]:  # noqa: ANN001
-    from abm.checkpoint import save_checkpoint
-    from abm.outputs import run_summary, write_agent_tables, write_json, write_model_csv
+    from innatura.abm.checkpoint import save_checkpoint
+    from innatura.abm.outputs import run_summary, write_agent_tables, write_json, write_model_csv
 
     files = [write_model_csv(model, out)]
     files.append(save_checkpoint(model, out / "checkpoint.pkl", extra={"settings": settings}))
@@ -74,7 +74,7 @@ def _write(model, out: Path, settings: dict, wall: float, final: bool, plots: bo
         files += write_agent_tables(model, out)
         files.append(write_json(out / "summary.json", run_summary(model, settings, wall)))
         if plots:
-            from abm.plots import write_run_figures
+            from innatura.abm.plots import write_run_figures
 
             files += write_run_figures(model.model_frame(), out)
     return files
@@ -98,9 +98,9 @@ def run(args: argparse.Namespace) -> int:
     """Run (or resume) a simulation; returns the exit status."""
     from tqdm import tqdm
 
-    from abm.checkpoint import load_checkpoint
-    from abm.model import PlanningEconomy, load_spec
-    from planner.errors import InvalidInputError
+    from innatura.abm.checkpoint import load_checkpoint
+    from innatura.abm.model import PlanningEconomy, load_spec
+    from innatura.planner.errors import InvalidInputError
 
     if args.resume is not None:
         model, extra = load_checkpoint(Path(args.resume) / "checkpoint.pkl")
@@ -109,7 +109,7 @@ def run(args: argparse.Namespace) -> int:
         days = args.days if args.days is not None else int(settings.get("days", DEFAULT_DAYS))
         settings["days"] = days
     else:
-        import scenarios
+        from innatura import scenarios
 
         name = args.scenario if args.scenario is not None else scenarios.DEFAULT_SCENARIO
         spec = load_spec(name)

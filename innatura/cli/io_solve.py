@@ -22,7 +22,7 @@ logger = logging.getLogger(__name__)
 
 def add_table_arguments(parser: argparse.ArgumentParser) -> None:
     """The arguments naming a table, shared by ``io solve`` and ``import-io``."""
-    from scenarios.io_tables import FORMATS
+    from innatura.scenarios.io_tables import FORMATS
 
     parser.add_argument("table", metavar="TABLE",
                         help="BEA: folder with use.csv and make.csv (or use.csv); WIOD: the CSV file; "
@@ -33,7 +33,7 @@ def add_table_arguments(parser: argparse.ArgumentParser) -> None:
 
 def configure(parser: argparse.ArgumentParser) -> None:
     """Add the command's arguments."""
-    from scenarios.io_tables import POLICIES
+    from innatura.scenarios.io_tables import POLICIES
 
     add_table_arguments(parser)
     parser.add_argument("--negative-policy", default="keep", choices=sorted(POLICIES),
@@ -91,8 +91,8 @@ def _text(rep: dict) -> str:
 
 def run(args: argparse.Namespace) -> int:
     """Load, solve and report; exit status 0."""
-    from scenarios.io_tables import load_table
-    from scenarios.io_tables.solve import solve_table
+    from innatura.scenarios.io_tables import load_table
+    from innatura.scenarios.io_tables.solve import solve_table
 
     start = time.perf_counter()
     table = load_table(args.table, args.format, year=args.year, negative_policy=args.negative_policy)

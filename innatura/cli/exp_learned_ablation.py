@@ -47,10 +47,10 @@ def run(args: argparse.Namespace) -> int:
     """Run the ablation and write the CSV and Markdown tables."""
     from tqdm import tqdm
 
-    from abm.cli.train_learned import learned_config_for
-    from planner.atomic import atomic_write_bytes
-    from planner.errors import InvalidInputError
-    from planner.learned.ablation import (
+    from innatura.cli.train_learned import learned_config_for
+    from innatura.planner.atomic import atomic_write_bytes
+    from innatura.planner.errors import InvalidInputError
+    from innatura.planner.learned.ablation import (
         METRICS,
         markdown_table,
         run_ablation,

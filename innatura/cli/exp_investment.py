@@ -46,7 +46,7 @@ def run_profiles(scenario: str, shares, days: int, seed: int, noise: bool, progr
     import pandas as pd
     from tqdm import tqdm
 
-    from abm.model import PlanningEconomy
+    from innatura.abm.model import PlanningEconomy
 
     frames = []
     bar = tqdm(total=days * len(shares), unit="tick", disable=not progress)
@@ -84,9 +84,9 @@ def run(args: argparse.Namespace) -> int:
     """Run the experiment; returns the exit status."""
     import io
 
-    from abm.outputs import first_day_at_least, write_json
-    from planner.atomic import atomic_write_bytes
-    from planner.errors import InvalidInputError
+    from innatura.abm.outputs import first_day_at_least, write_json
+    from innatura.planner.atomic import atomic_write_bytes
+    from innatura.planner.errors import InvalidInputError
 
     if args.days < 1:
         raise InvalidInputError(f"--days: must be >= 1, got {args.days}")

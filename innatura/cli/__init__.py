@@ -23,28 +23,28 @@ logger = logging.getLogger(__name__)
 #: command -> (module, one-line help). A value that is a dict is a command group whose
 #: sub-commands are listed the same way (``innatura bench io``).
 COMMANDS: dict[str, tuple[str, str] | dict[str, tuple[str, str]]] = {
-    "run": ("abm.cli.run", "run a simulation and write its results"),
-    "scenarios": ("abm.cli.scenarios", "list the scenarios that ship with innatura"),
-    "solve": ("abm.cli.solve", "print the first night's plan of a scenario"),
-    "viz": ("abm.cli.viz", "serve the browser view of a scenario"),
+    "run": ("innatura.cli.run", "run a simulation and write its results"),
+    "scenarios": ("innatura.cli.scenarios", "list the scenarios that ship with innatura"),
+    "solve": ("innatura.cli.solve", "print the first night's plan of a scenario"),
+    "viz": ("innatura.cli.viz", "serve the browser view of a scenario"),
     "io": {
-        "solve": ("abm.cli.io_solve", "solve (I - A) x = f of a real IO table and check it"),
+        "solve": ("innatura.cli.io_solve", "solve (I - A) x = f of a real IO table and check it"),
     },
-    "import-io": ("abm.cli.import_io", "turn a real IO table into a scenario file"),
-    "equilibrium": ("abm.cli.equilibrium", "competitive equilibrium of a market in a JSON file"),
+    "import-io": ("innatura.cli.import_io", "turn a real IO table into a scenario file"),
+    "equilibrium": ("innatura.cli.equilibrium", "competitive equilibrium of a market in a JSON file"),
     "train": {
-        "learned": ("abm.cli.train_learned", "train the learned (VAE/GNN/policy) planner"),
+        "learned": ("innatura.cli.train_learned", "train the learned (VAE/GNN/policy) planner"),
     },
     "experiment": {
-        "investment-profiles": ("abm.cli.exp_investment", "OLIN-EP Fig. 3: humanity vs investment share"),
-        "learned-ablation": ("abm.cli.exp_learned_ablation", "ablation of the learned planner"),
-        "mee": ("abm.cli.exp_mee", "MOLM regret and MPLM suboptimality on a Markov exchange economy"),
-        "misreporting": ("abm.cli.exp_misreporting", "sweep of misreporting strategies and defences"),
+        "investment-profiles": ("innatura.cli.exp_investment", "OLIN-EP Fig. 3: humanity vs investment share"),
+        "learned-ablation": ("innatura.cli.exp_learned_ablation", "ablation of the learned planner"),
+        "mee": ("innatura.cli.exp_mee", "MOLM regret and MPLM suboptimality on a Markov exchange economy"),
+        "misreporting": ("innatura.cli.exp_misreporting", "sweep of misreporting strategies and defences"),
     },
     "bench": {
-        "io": ("abm.cli.bench_io", "time (I - A) x = d solvers against scipy spsolve"),
-        "day": ("abm.cli.bench_day", "time one simulated day, split by phase"),
-        "fisher": ("abm.cli.bench_fisher", "time the Fisher-market equilibrium solver"),
+        "io": ("innatura.cli.bench_io", "time (I - A) x = d solvers against scipy spsolve"),
+        "day": ("innatura.cli.bench_day", "time one simulated day, split by phase"),
+        "fisher": ("innatura.cli.bench_fisher", "time the Fisher-market equilibrium solver"),
     },
 }
 
@@ -87,7 +87,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     ns = parser.parse_args(argv)
     level = logging.WARNING - 10 * min(ns.verbose, 2)
     logging.basicConfig(level=level, format="%(levelname)s %(name)s: %(message)s")
-    from planner.errors import InnaturaError
+    from innatura.planner.errors import InnaturaError
 
     try:
         return int(ns._run(ns) or 0)

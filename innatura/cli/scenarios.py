@@ -14,7 +14,7 @@ import logging
 
 import numpy as np
 
-import scenarios
+from innatura import scenarios
 
 __all__ = ["configure", "run"]
 

@@ -14,7 +14,7 @@ import json
 import logging
 from pathlib import Path
 
-from planner.atomic import atomic_write_text
+from innatura.planner.atomic import atomic_write_text
 
 __all__ = ["configure", "run"]
 
@@ -32,8 +32,8 @@ def configure(parser: argparse.ArgumentParser) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from planner.errors import InvalidInputError
-    from planner.exchange import competitive_equilibrium, market_from_dict
+    from innatura.planner.errors import InvalidInputError
+    from innatura.planner.exchange import competitive_equilibrium, market_from_dict
 
     path = Path(args.market)
     try:

@@ -18,7 +18,7 @@ import sys
 import time
 from pathlib import Path
 
-from planner.atomic import atomic_write_text
+from innatura.planner.atomic import atomic_write_text
 
 __all__ = ["configure", "run", "DEFAULTS"]
 
@@ -44,8 +44,8 @@ def _names(text: str) -> list[str]:
 
 def configure(parser: argparse.ArgumentParser) -> None:
     """Add the command's arguments."""
-    from abm.adversarial.defences import DEFENCE_TYPES
-    from abm.adversarial.experiment import STRATEGIES
+    from innatura.abm.adversarial.defences import DEFENCE_TYPES
+    from innatura.abm.adversarial.experiment import STRATEGIES
 
     d = DEFAULTS
     parser.add_argument("--scenario", default=d["scenario"],
@@ -77,15 +77,15 @@ def configure(parser: argparse.ArgumentParser) -> None:
 
 def run(args: argparse.Namespace) -> int:
     """Run the sweep (or what is left of it) and write the table, summary and heatmaps."""
-    from abm.adversarial.experiment import (
+    from innatura.abm.adversarial.experiment import (
         check_planners,
         misreporting_configs,
         planner_options,
         run_misreporting,
     )
-    from abm.adversarial.report import summary_markdown, summary_table, write_heatmaps
-    from abm.sweep import run_sweep
-    from planner.errors import InvalidInputError
+    from innatura.abm.adversarial.report import summary_markdown, summary_table, write_heatmaps
+    from innatura.abm.sweep import run_sweep
+    from innatura.planner.errors import InvalidInputError
 
     if args.seeds < 1:
         raise InvalidInputError(f"--seeds {args.seeds}: must be >= 1")

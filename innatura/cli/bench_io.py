@@ -25,8 +25,8 @@ import numpy as np
 import scipy
 import scipy.sparse as sp
 
-from planner.atomic import atomic_write_text
-from planner.errors import InvalidInputError
+from innatura.planner.atomic import atomic_write_text
+from innatura.planner.errors import InvalidInputError
 
 __all__ = ["configure", "run", "benchmark"]
 
@@ -98,8 +98,8 @@ def benchmark(
     progress: bool = False,
 ) -> dict:
     """Run the benchmark and return the results as a JSON-ready dict (see the module docstring)."""
-    from planner.leontief import relative_residual, solve_io
-    from scenarios.generator_cache import cached_random_economy
+    from innatura.planner.leontief import relative_residual, solve_io
+    from innatura.scenarios.generator_cache import cached_random_economy
 
     if repeat < 1:
         raise InvalidInputError(f"--repeat: expected a positive integer, got {repeat}")

@@ -43,8 +43,8 @@ def configure(parser: argparse.ArgumentParser) -> None:
 
 def bench_day(citizens: int, units: int, goods: int, regions: int, profiles: int, days: int, seed: int) -> dict:
     """Build the economy, simulate ``1 + days`` days, return the timing record."""
-    from abm.model import PHASES, PlanningEconomy
-    from abm.synthetic import synthetic_spec
+    from innatura.abm.model import PHASES, PlanningEconomy
+    from innatura.abm.synthetic import synthetic_spec
 
     t0 = time.perf_counter()
     spec = synthetic_spec(citizens=citizens, units=units, goods=goods, regions=regions, profiles=profiles,
@@ -74,8 +74,8 @@ def bench_day(citizens: int, units: int, goods: int, regions: int, profiles: int
 
 def run(args: argparse.Namespace) -> int:
     """Run the benchmark; print the table and the JSON record."""
-    from planner.atomic import atomic_write_bytes
-    from planner.errors import InvalidInputError
+    from innatura.planner.atomic import atomic_write_bytes
+    from innatura.planner.errors import InvalidInputError
 
     if min(args.citizens, args.units, args.goods, args.regions, args.profiles) < 1 or args.days < 1:
         raise InvalidInputError("bench day: sizes and --days must be positive")

@@ -1,0 +1,7 @@
+"""``python -m innatura`` runs the ``innatura`` command line."""
+
+import sys
+
+from innatura.cli import main
+
+sys.exit(main())
