@@ -21,10 +21,9 @@ import logging
 from dataclasses import dataclass, field
 
 import numpy as np
-
 from innatura.planner.errors import InvalidInputError
 
-__all__ = ["SampledInput", "UnitSamples", "choose_queries", "learn_units", "curve_error"]
+__all__ = ["SampledInput", "UnitSamples", "choose_queries", "curve_error", "learn_units"]
 
 logger = logging.getLogger(__name__)
 

@@ -26,7 +26,7 @@ from mesa.discrete_space import FixedAgent
 if TYPE_CHECKING:  # pragma: no cover
     from innatura.abm.model import PlanningEconomy
 
-__all__ = ["Region", "Citizen", "ProductionUnit", "CentralPlanner"]
+__all__ = ["CentralPlanner", "Citizen", "ProductionUnit", "Region"]
 
 logger = logging.getLogger(__name__)
 
@@ -171,7 +171,7 @@ class CentralPlanner(mesa.Agent):
         and ``fallback`` is set, so that a run survives a bad night; with no earlier plan the
         error propagates.
         """
-        from innatura.planner.errors import InfeasiblePlanError, ConvergenceError
+        from innatura.planner.errors import ConvergenceError, InfeasiblePlanError
 
         self.fallback = False
         try:

@@ -19,7 +19,7 @@ from typing import Any
 from innatura.planner.atomic import atomic_write_bytes
 from innatura.planner.errors import InvalidInputError
 
-__all__ = ["save_checkpoint", "load_checkpoint", "CHECKPOINT_VERSION"]
+__all__ = ["CHECKPOINT_VERSION", "load_checkpoint", "save_checkpoint"]
 
 logger = logging.getLogger(__name__)
 

@@ -13,7 +13,7 @@ import logging
 
 import numpy as np
 
-__all__ = ["metric_columns", "day_metrics", "model_reporters", "unit_rows", "region_rows", "citizen_table"]
+__all__ = ["citizen_table", "day_metrics", "metric_columns", "model_reporters", "region_rows", "unit_rows"]
 
 logger = logging.getLogger(__name__)
 

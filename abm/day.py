@@ -11,21 +11,28 @@ from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING
 
 import numpy as np
-
 from innatura.abm.active_learning import SampledInput
 from innatura.abm.execution import DeliveryResult, ProductionResult, deliver, produce, regional_allocation
-from innatura.abm.redispatch import redispatch, static_ceiling
-from innatura.abm.transport import transport
 from innatura.abm.planners import PlanDecision, PlanningInputs, dispatch_targets
+from innatura.abm.redispatch import redispatch, static_ceiling
 from innatura.abm.reporting import Evidence, NightReports, apply_defences, citizen_reports, unit_reports
+from innatura.abm.transport import transport
 from innatura.planner.curves import PowerLawInput, StackedCurve
 from innatura.planner.economy import CurveCell
 
 if TYPE_CHECKING:  # pragma: no cover
     from innatura.abm.model import PlanningEconomy
 
-__all__ = ["DayOutcome", "report", "plan", "execute", "observe", "regional_labour_cut", "safety_target",
-           "staffed_capacity"]
+__all__ = [
+    "DayOutcome",
+    "execute",
+    "observe",
+    "plan",
+    "regional_labour_cut",
+    "report",
+    "safety_target",
+    "staffed_capacity",
+]
 
 logger = logging.getLogger(__name__)
 

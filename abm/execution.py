@@ -15,15 +15,14 @@ import logging
 from dataclasses import dataclass
 
 import numpy as np
-
 from innatura.planner.errors import InvalidInputError
 
 __all__ = [
-    "UnitInputs",
-    "ProductionResult",
-    "produce",
     "DeliveryResult",
+    "ProductionResult",
+    "UnitInputs",
     "deliver",
+    "produce",
     "regional_allocation",
 ]
 

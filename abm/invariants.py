@@ -16,7 +16,6 @@ import logging
 from dataclasses import dataclass
 
 import numpy as np
-
 from innatura.planner.errors import InnaturaError
 
 __all__ = ["InvariantError", "Violation", "check_day"]

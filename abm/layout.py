@@ -23,7 +23,6 @@ from dataclasses import dataclass
 import networkx as nx
 import numpy as np
 import scipy.sparse as sp
-
 from innatura.abm.execution import UnitInputs
 from innatura.abm.transport import route_incidence
 from innatura.planner.economy import Economy

@@ -20,8 +20,6 @@ from typing import Any
 
 import mesa
 import numpy as np
-from mesa.discrete_space import Network
-
 from innatura.abm.active_learning import learn_units
 from innatura.abm.agents import CentralPlanner, Citizen, ProductionUnit, Region
 from innatura.abm.collect import day_metrics, metric_columns, model_reporters, region_rows, unit_rows
@@ -33,8 +31,9 @@ from innatura.abm.reporting import CITIZEN_STRATEGIES, UNIT_STRATEGIES, strategy
 from innatura.abm.state import State
 from innatura.abm.transport import path_keep
 from innatura.planner.errors import InvalidInputError
+from mesa.discrete_space import Network
 
-__all__ = ["PlanningEconomy", "load_spec", "PHASES"]
+__all__ = ["PHASES", "PlanningEconomy", "load_spec"]
 
 logger = logging.getLogger(__name__)
 

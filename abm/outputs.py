@@ -19,11 +19,10 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
-
 from innatura.abm.collect import citizen_table
 from innatura.planner.atomic import atomic_write_bytes
 
-__all__ = ["write_model_csv", "write_agent_tables", "run_summary", "write_json", "first_day_at_least"]
+__all__ = ["first_day_at_least", "run_summary", "write_agent_tables", "write_json", "write_model_csv"]
 
 logger = logging.getLogger(__name__)
 

@@ -22,19 +22,18 @@ from dataclasses import dataclass, field
 from typing import Any, Protocol, runtime_checkable
 
 import numpy as np
-
 from innatura.planner.economy import Economy
 from innatura.planner.errors import InvalidInputError
 
 __all__ = [
-    "PlanningInputs",
+    "PLANNERS",
+    "OlinPlanner",
     "PlanDecision",
     "Planner",
-    "PLANNERS",
-    "register_planner",
-    "make_planner",
+    "PlanningInputs",
     "dispatch_targets",
-    "OlinPlanner",
+    "make_planner",
+    "register_planner",
 ]
 
 logger = logging.getLogger(__name__)

@@ -24,7 +24,6 @@ import logging
 from typing import Any
 
 import numpy as np
-
 from innatura.abm.planners import OlinPlanner, PlanDecision, PlanningInputs
 from innatura.planner.errors import InvalidInputError
 from innatura.planner.exchange import ExchangeMarket, competitive_equilibrium

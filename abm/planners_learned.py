@@ -27,7 +27,6 @@ import math
 from os import PathLike
 
 import numpy as np
-
 from innatura.abm.planners import PlanDecision, PlanningInputs
 from innatura.planner.errors import InvalidInputError
 
@@ -107,7 +106,6 @@ class LearnedPlanner:
     # -- the night ---------------------------------------------------------------------------
     def plan(self, inputs: PlanningInputs) -> PlanDecision:
         import torch
-
         from innatura.planner.learned.policy import PlannerInput
 
         eco = self.config.economy

@@ -17,19 +17,18 @@ from pathlib import Path
 
 import numpy as np
 import pandas as pd
+from innatura.planner.atomic import atomic_path
 from matplotlib.axes import Axes
 from matplotlib.figure import Figure
 from matplotlib.ticker import LogLocator, MaxNLocator, NullLocator
 
-from innatura.planner.atomic import atomic_path
-
 __all__ = [
     "columns_with_prefix",
-    "humanity_figure",
     "fulfilment_figure",
+    "humanity_figure",
     "inventory_figure",
-    "production_figure",
     "misreport_figure",
+    "production_figure",
     "write_run_figures",
 ]
 

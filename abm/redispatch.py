@@ -17,11 +17,10 @@ from __future__ import annotations
 import logging
 
 import numpy as np
-
 from innatura.abm.execution import UnitInputs
 from innatura.planner.errors import InvalidInputError
 
-__all__ = ["static_ceiling", "redispatch"]
+__all__ = ["redispatch", "static_ceiling"]
 
 logger = logging.getLogger(__name__)
 

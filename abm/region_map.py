@@ -11,14 +11,13 @@ from collections.abc import Hashable, Mapping, Sequence
 
 import networkx as nx
 import numpy as np
+from innatura.abm.plots import FIGSIZE, _new_figure, _no_data
 from matplotlib import colormaps
 from matplotlib.cm import ScalarMappable
 from matplotlib.colors import Normalize
 from matplotlib.figure import Figure
 
-from innatura.abm.plots import FIGSIZE, _new_figure, _no_data
-
-__all__ = ["region_positions", "region_network_figure"]
+__all__ = ["region_network_figure", "region_positions"]
 
 logger = logging.getLogger(__name__)
 

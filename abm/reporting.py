@@ -23,21 +23,20 @@ from collections.abc import Callable
 from dataclasses import dataclass, replace
 
 import numpy as np
-
 from innatura.planner.errors import InvalidInputError
 
 __all__ = [
-    "StrategyContext",
     "CITIZEN_STRATEGIES",
-    "UNIT_STRATEGIES",
-    "NightReports",
-    "Evidence",
     "DEFENCES",
-    "validate_factors",
-    "citizen_reports",
-    "unit_reports",
+    "UNIT_STRATEGIES",
+    "Evidence",
+    "NightReports",
+    "StrategyContext",
     "apply_defences",
+    "citizen_reports",
     "strategy_codes",
+    "unit_reports",
+    "validate_factors",
 ]
 
 logger = logging.getLogger(__name__)

@@ -10,7 +10,6 @@ import logging
 from dataclasses import dataclass, field
 
 import numpy as np
-
 from innatura.abm.active_learning import UnitSamples
 
 __all__ = ["State"]

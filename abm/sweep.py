@@ -24,11 +24,10 @@ from pathlib import Path
 from typing import Any
 
 import pandas as pd
-
 from innatura.planner.atomic import atomic_path, atomic_write_text
 from innatura.planner.errors import InvalidInputError
 
-__all__ = ["SweepResult", "run_id", "run_sweep", "collect_runs"]
+__all__ = ["SweepResult", "collect_runs", "run_id", "run_sweep"]
 
 logger = logging.getLogger(__name__)
 

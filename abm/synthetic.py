@@ -33,7 +33,7 @@ def synthetic_spec(
     inputs_per_good: int = 3,
     name: str = "synthetic",
     safety_stock: float = 0.5,
-):  # noqa: ANN201 (a scenarios.spec.ScenarioSpec)
+):
     """A random, productive economy as a validated :class:`scenarios.spec.ScenarioSpec`.
 
     Args:

@@ -15,7 +15,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-__all__ = ["TransportResult", "PathKeep", "route_incidence", "path_keep", "transport"]
+__all__ = ["PathKeep", "TransportResult", "path_keep", "route_incidence", "transport"]
 
 logger = logging.getLogger(__name__)
 

@@ -19,7 +19,6 @@ import logging
 from collections.abc import Sequence
 
 import numpy as np
-
 from innatura.planner.curves import X_FLOOR, ConstantCurve, PowerLawInput, StackedCurve
 from innatura.planner.economy import CurveCell
 

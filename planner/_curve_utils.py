@@ -3,10 +3,9 @@
 from __future__ import annotations
 
 import numpy as np
-
 from innatura.planner.errors import InvalidInputError
 
-__all__ = ["_asfloat", "_out", "_finite_tuple"]
+__all__ = ["_asfloat", "_finite_tuple", "_out"]
 
 
 def _asfloat(x: np.ndarray | float) -> np.ndarray:

@@ -13,12 +13,11 @@ from __future__ import annotations
 import logging
 
 import numpy as np
-
 from innatura.planner._plan_inputs import PlanInputs, secant_slopes
 from innatura.planner._slp import _usage
 from innatura.planner.balanced_plan import balanced_investment
 
-__all__ = ["OVERDRAFT_FALLBACK", "relative_overdraft", "feasible_scale", "repair_investment"]
+__all__ = ["OVERDRAFT_FALLBACK", "feasible_scale", "relative_overdraft", "repair_investment"]
 
 logger = logging.getLogger(__name__)
 

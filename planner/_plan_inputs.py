@@ -6,15 +6,20 @@ from dataclasses import dataclass
 
 import numpy as np
 import scipy.sparse as sp
-
 from innatura.planner._curve_bank import CurveBank
 from innatura.planner.curves import X_FLOOR
 from innatura.planner.economy import CurveCell, Economy
 from innatura.planner.errors import InvalidInputError
 from innatura.planner.nonlinear import CurveMatrix
 
-__all__ = ["PlanInputs", "validate_plan_inputs", "check_goods_vector", "secant_slopes", "validate_safety_stock",
-           "safety_targets"]
+__all__ = [
+    "PlanInputs",
+    "check_goods_vector",
+    "safety_targets",
+    "secant_slopes",
+    "validate_plan_inputs",
+    "validate_safety_stock",
+]
 
 
 @dataclass(frozen=True)

@@ -14,7 +14,6 @@ import logging
 
 import numpy as np
 import scipy.sparse as sp
-
 from innatura.planner._plan_inputs import PlanInputs, secant_slopes
 from innatura.planner.errors import InvalidInputError
 from innatura.planner.lp import LexicographicLP, UnboundedLPError

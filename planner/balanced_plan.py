@@ -28,12 +28,11 @@ import logging
 
 import numpy as np
 import scipy.sparse as sp
-from scipy.optimize import brentq
-
 from innatura.planner._plan_inputs import PlanInputs, safety_targets, secant_slopes
 from innatura.planner.errors import ConvergenceError, InvalidInputError
+from scipy.optimize import brentq
 
-__all__ = ["balanced_stages", "balanced_investment"]
+__all__ = ["balanced_investment", "balanced_stages"]
 
 logger = logging.getLogger(__name__)
 

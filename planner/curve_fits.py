@@ -12,10 +12,9 @@ import logging
 from dataclasses import dataclass, field
 
 import numpy as np
-from scipy.interpolate import PchipInterpolator, make_lsq_spline
-
 from innatura.planner._curve_utils import _asfloat, _finite_tuple, _out
 from innatura.planner.errors import InvalidInputError
+from scipy.interpolate import PchipInterpolator, make_lsq_spline
 
 __all__ = ["PiecewiseLinearCurve", "SmoothCurve"]
 

@@ -7,7 +7,6 @@ from collections.abc import Sequence
 
 import numpy as np
 import scipy.sparse as sp
-
 from innatura.planner.economy import CurveCell
 from innatura.planner.errors import InvalidInputError
 

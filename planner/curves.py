@@ -20,19 +20,18 @@ from dataclasses import dataclass, field
 from typing import Protocol, runtime_checkable
 
 import numpy as np
-
 from innatura.planner._curve_utils import _asfloat, _out
 from innatura.planner.curve_fits import PiecewiseLinearCurve, SmoothCurve
 from innatura.planner.errors import InvalidInputError
 
 __all__ = [
-    "InputFunction",
-    "PowerLawInput",
-    "ConstantCurve",
-    "StackedCurve",
-    "PiecewiseLinearCurve",
-    "SmoothCurve",
     "X_FLOOR",
+    "ConstantCurve",
+    "InputFunction",
+    "PiecewiseLinearCurve",
+    "PowerLawInput",
+    "SmoothCurve",
+    "StackedCurve",
 ]
 
 logger = logging.getLogger(__name__)

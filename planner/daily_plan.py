@@ -44,7 +44,6 @@ from dataclasses import dataclass
 
 import numpy as np
 import scipy.sparse as sp
-
 from innatura.planner._investment_fallback import OVERDRAFT_FALLBACK, relative_overdraft, repair_investment
 from innatura.planner._plan_inputs import (
     PlanInputs,
@@ -59,7 +58,7 @@ from innatura.planner.errors import InfeasiblePlanError, InvalidInputError
 from innatura.planner.lp import LexicographicLP
 from innatura.planner.metrics import humanity
 
-__all__ = ["DailyPlan", "plan_day", "secant_slopes", "METHODS", "LP_MAX_GOODS"]
+__all__ = ["LP_MAX_GOODS", "METHODS", "DailyPlan", "plan_day", "secant_slopes"]
 
 logger = logging.getLogger(__name__)
 

@@ -12,10 +12,9 @@ from typing import Literal, NamedTuple, Protocol, runtime_checkable
 
 import numpy as np
 import scipy.sparse as sp
-
 from innatura.planner.errors import InvalidInputError
 
-__all__ = ["GoodKind", "CoefficientCurve", "CurveCell", "Economy"]
+__all__ = ["CoefficientCurve", "CurveCell", "Economy", "GoodKind"]
 
 GoodKind = Literal["final", "industrial", "labour"]
 _KINDS: tuple[str, ...] = ("final", "industrial", "labour")

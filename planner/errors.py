@@ -6,11 +6,11 @@ Every error carries enough context to act on: the goods, fields or values respon
 from __future__ import annotations
 
 __all__ = [
+    "ConvergenceError",
+    "InfeasiblePlanError",
     "InnaturaError",
     "InvalidInputError",
     "NonProductiveError",
-    "ConvergenceError",
-    "InfeasiblePlanError",
 ]
 
 

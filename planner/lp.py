@@ -16,10 +16,9 @@ from dataclasses import dataclass
 import highspy
 import numpy as np
 import scipy.sparse as sp
-
 from innatura.planner.errors import InfeasiblePlanError, InnaturaError
 
-__all__ = ["LexicographicLP", "LexResult", "UnboundedLPError"]
+__all__ = ["LexResult", "LexicographicLP", "UnboundedLPError"]
 
 logger = logging.getLogger(__name__)
 

@@ -26,15 +26,14 @@ import logging
 
 import numpy as np
 import scipy.sparse as sp
-
 from innatura.planner.errors import InvalidInputError
 
 __all__ = [
-    "humanity",
-    "humanity_io",
     "externalities",
     "externality_terms",
     "fulfilment",
+    "humanity",
+    "humanity_io",
     "profile_fulfilment",
     "unmet_demand",
 ]

@@ -25,22 +25,20 @@ from typing import NamedTuple
 import numpy as np
 import scipy.sparse as sp
 import scipy.sparse.linalg as spla
-
 from innatura.planner.curve_matrix import CurveMatrix
 from innatura.planner.economy import CurveCell, Economy
 from innatura.planner.errors import ConvergenceError, InvalidInputError, NonProductiveError
-
 from innatura.planner.leontief import check_productive as _leontief_check_productive
 from innatura.planner.leontief import solve_io, validate_coefficients
 
 __all__ = [
+    "CurveMatrix",
     "IOSystem",
     "NonlinearIOSolution",
-    "CurveMatrix",
-    "economy_system",
-    "system_labels",
     "check_productive",
+    "economy_system",
     "solve_nonlinear_io",
+    "system_labels",
 ]
 
 logger = logging.getLogger(__name__)

@@ -21,17 +21,16 @@ import logging
 from dataclasses import dataclass
 
 import numpy as np
-
 from innatura.planner.errors import InvalidInputError
 
 __all__ = [
     "MAD_SCALE",
     "GroupSummary",
+    "group_mad",
     "group_median",
     "group_trimmed_mean",
-    "group_mad",
-    "robust_location",
     "mad_outliers",
+    "robust_location",
     "summarise_groups",
 ]
 

@@ -23,13 +23,12 @@ import logging
 
 import numpy as np
 import scipy.sparse as sp
-from scipy.optimize import minimize_scalar
-
 from innatura.planner._plan_inputs import validate_plan_inputs
 from innatura.planner.daily_plan import DailyPlan
 from innatura.planner.economy import CurveCell
 from innatura.planner.metrics import humanity
 from innatura.planner.nonlinear import solve_nonlinear_io
+from scipy.optimize import minimize_scalar
 
 __all__ = ["scale_demand_plan"]
 

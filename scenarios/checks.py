@@ -12,7 +12,6 @@ from collections.abc import Iterable
 from typing import TYPE_CHECKING
 
 import networkx as nx
-
 from innatura.scenarios.errors import ScenarioFieldError
 from innatura.scenarios.fields import ALL_REGIONS
 from innatura.scenarios.regions import build_graph, check_shares, equal_shares, generate_graph

@@ -22,23 +22,22 @@ from dataclasses import dataclass
 import networkx as nx
 import numpy as np
 import scipy.sparse as sp
-
 from innatura.planner.economy import CurveCell, Economy
 from innatura.scenarios.checks import resolve_regions
 from innatura.scenarios.spec import ALL_REGIONS, ScenarioSpec
 
 __all__ = [
     "UnitArrays",
-    "to_economy",
-    "region_graph",
-    "region_names",
-    "population_by_region",
+    "curve_cells",
     "initial_stocks",
     "labour_supply",
-    "unit_arrays",
-    "transport_loss",
+    "population_by_region",
+    "region_graph",
+    "region_names",
     "split_integer",
-    "curve_cells",
+    "to_economy",
+    "transport_loss",
+    "unit_arrays",
 ]
 
 logger = logging.getLogger(__name__)

@@ -14,8 +14,20 @@ from pydantic import AfterValidator, BeforeValidator, Field, Strict, StringConst
 from pydantic_core import PydanticCustomError
 
 __all__ = [
-    "ALL_REGIONS", "REPORTING_STRATEGIES", "FrozenDict", "Name", "Slug", "Amount", "Positive",
-    "Share", "Rate", "Capacity", "Count", "AmountMap", "Regional", "one_line",
+    "ALL_REGIONS",
+    "REPORTING_STRATEGIES",
+    "Amount",
+    "AmountMap",
+    "Capacity",
+    "Count",
+    "FrozenDict",
+    "Name",
+    "Positive",
+    "Rate",
+    "Regional",
+    "Share",
+    "Slug",
+    "one_line",
 ]
 
 #: key of a regional amount that means "split over the regions by population".

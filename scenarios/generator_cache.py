@@ -13,7 +13,6 @@ from pathlib import Path
 
 import numpy as np
 import scipy.sparse as sp
-
 from innatura.planner.atomic import atomic_path
 from innatura.scenarios.generators import RandomEconomy, random_economy
 

@@ -35,7 +35,6 @@ from dataclasses import dataclass
 
 import numpy as np
 import scipy.sparse as sp
-
 from innatura.planner.errors import InvalidInputError
 
 __all__ = ["RandomEconomy", "random_economy"]

@@ -18,13 +18,12 @@ from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
-from pydantic import ValidationError
-
 from innatura.planner.atomic import atomic_write_text
 from innatura.scenarios.errors import ScenarioError
 from innatura.scenarios.spec import ALL_REGIONS, ScenarioSpec, validation_problems
+from pydantic import ValidationError
 
-__all__ = ["load_toml", "loads_toml", "dump_toml", "dumps_toml", "spec_from_dict"]
+__all__ = ["dump_toml", "dumps_toml", "load_toml", "loads_toml", "spec_from_dict"]
 
 logger = logging.getLogger(__name__)
 

@@ -14,7 +14,6 @@ from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
 import networkx as nx
-
 from innatura.scenarios.errors import ScenarioFieldError
 
 __all__ = ["GENERATORS", "build_graph", "check_shares", "equal_shares", "generate_graph"]

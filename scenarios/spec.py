@@ -17,8 +17,6 @@ import math
 from functools import cached_property
 from typing import TYPE_CHECKING, Annotated, Any, Literal
 
-from pydantic import AfterValidator, BaseModel, ConfigDict, Field, Strict, StringConstraints, ValidationError, model_validator
-
 from innatura.scenarios.errors import ScenarioError, ScenarioFieldError
 from innatura.scenarios.fields import (
     ALL_REGIONS,
@@ -36,18 +34,40 @@ from innatura.scenarios.fields import (
     Slug,
     one_line,
 )
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    ConfigDict,
+    Field,
+    Strict,
+    StringConstraints,
+    ValidationError,
+    model_validator,
+)
 
 if TYPE_CHECKING:  # pragma: no cover
     import networkx as nx
     import numpy as np
-
     from innatura.planner.economy import Economy
     from innatura.scenarios.economy import UnitArrays
 
 __all__ = [
-    "FrozenDict", "ScenarioMeta", "Good", "PowerLaw", "Profile", "Unit",
-    "RegionNode", "RegionEdge", "Regions", "Planning", "LossEvent", "Losses", "ScenarioSpec",
-    "ALL_REGIONS", "REPORTING_STRATEGIES", "validation_problems",
+    "ALL_REGIONS",
+    "REPORTING_STRATEGIES",
+    "FrozenDict",
+    "Good",
+    "LossEvent",
+    "Losses",
+    "Planning",
+    "PowerLaw",
+    "Profile",
+    "RegionEdge",
+    "RegionNode",
+    "Regions",
+    "ScenarioMeta",
+    "ScenarioSpec",
+    "Unit",
+    "validation_problems",
 ]
 
 class _Spec(BaseModel):

@@ -9,12 +9,12 @@ import pandas as pd
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
-
-from innatura import scenarios
 from innatura.abm.agents import Citizen, ProductionUnit, Region
 from innatura.abm.invariants import InvariantError, check_day
 from innatura.abm.model import PlanningEconomy
 from innatura.abm.synthetic import synthetic_spec
+
+from innatura import scenarios
 
 logging.getLogger("planner").setLevel(logging.ERROR)
 

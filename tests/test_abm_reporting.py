@@ -6,7 +6,6 @@ import logging
 
 import numpy as np
 import pytest
-
 from innatura.abm import reporting
 from innatura.abm.active_learning import SampledInput, UnitSamples, curve_error, learn_units
 from innatura.abm.day import report
@@ -97,7 +96,7 @@ def test_new_strategy_and_defence_plug_in(monkeypatch):
     monkeypatch.setitem(CITIZEN_STRATEGIES, "hoard", lambda ctx: 1.0 + ctx.param * ctx.day)
     seen = []
 
-    def audit(reports: NightReports, evidence) -> NightReports:  # noqa: ANN001
+    def audit(reports: NightReports, evidence) -> NightReports:
         seen.append(evidence.day)
         return NightReports(np.minimum(reports.citizen_factor, 1.2), reports.unit_input_factor,
                             reports.unit_capacity, reports.flags + 1)

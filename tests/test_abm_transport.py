@@ -6,7 +6,6 @@ from __future__ import annotations
 import networkx as nx
 import numpy as np
 import pytest
-
 from innatura.abm.execution import UnitInputs, deliver, produce
 from innatura.abm.redispatch import redispatch, static_ceiling
 from innatura.abm.transport import path_keep, route_incidence, transport

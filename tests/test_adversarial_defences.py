@@ -5,8 +5,6 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
-from scipy import stats
-
 from innatura.abm.adversarial import (
     Audit,
     BeliefUpdate,
@@ -21,6 +19,7 @@ from innatura.abm.adversarial.defences import Peers
 from innatura.abm.model import PlanningEconomy
 from innatura.abm.reporting import Evidence, NightReports
 from innatura.planner.errors import InvalidInputError
+from scipy import stats
 
 pytestmark = pytest.mark.filterwarnings("ignore")
 
@@ -30,7 +29,7 @@ def model():
     return PlanningEconomy("selviaria", rng=0, collect_agents=False)
 
 
-def honest_reports(model, **changes):  # noqa: ANN001, ANN201
+def honest_reports(model, **changes):
     lay = model.layout
     r = NightReports(np.ones(lay.n_citizens), np.ones(lay.n_units), lay.unit_capacity.copy(), 0)
     from dataclasses import replace
@@ -38,7 +37,7 @@ def honest_reports(model, **changes):  # noqa: ANN001, ANN201
     return replace(r, **changes)
 
 
-def no_evidence(model, day=1):  # noqa: ANN001, ANN201
+def no_evidence(model, day=1):
     U, C = model.layout.n_units, model.layout.n_citizens
     z = np.zeros(U)
     return Evidence(day, z, z, z, z, np.zeros(C))

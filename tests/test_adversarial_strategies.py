@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
-
 from innatura.abm.adversarial import (
     Collude,
     Deflate,
@@ -24,13 +23,13 @@ from innatura.planner.errors import InvalidInputError
 pytestmark = pytest.mark.filterwarnings("ignore")
 
 
-def ctx(param, day=1, evidence=None, seed=0, index=None):  # noqa: ANN001, ANN201
+def ctx(param, day=1, evidence=None, seed=0, index=None):
     param = np.asarray(param, dtype=float)
     index = np.arange(param.size) if index is None else np.asarray(index)
     return StrategyContext(index, param, day, np.random.default_rng(seed), np.ones(param.size), evidence)
 
 
-def evidence_with(received):  # noqa: ANN001, ANN201
+def evidence_with(received):
     z = np.zeros(3)
     return Evidence(2, z, z, z, z, np.asarray(received, dtype=float))
 
@@ -98,7 +97,7 @@ CITIZEN_CASES = [Inflate(factor=1.5), Deflate(factor=0.6), Noise(sd=0.4), Hoard(
 UNIT_CASES = [Ratchet(factor=1.5, ramp_days=1), OverstateCapacity(factor=2.0), "collude"]
 
 
-def _pair(citizen, unit, share):  # noqa: ANN001, ANN202
+def _pair(citizen, unit, share):
     """The first night of a misreporting model and of its honest twin (same draws of who lies)."""
     honest = PlanningEconomy("selviaria", rng=3, misreport_share=share, collect_agents=False,
                              citizen_misreport=("honest", 1.0), unit_misreport=("honest", 1.0))
@@ -107,7 +106,7 @@ def _pair(citizen, unit, share):  # noqa: ANN001, ANN202
     return honest, liar
 
 
-def _same_execution(honest, liar):  # noqa: ANN001, ANN202
+def _same_execution(honest, liar):
     hr, lr = report(honest), report(liar)
     _, decision, targets, weights = plan(honest, hr)
     a = execute(honest, hr, decision, targets, weights)

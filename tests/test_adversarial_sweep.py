@@ -12,10 +12,10 @@ from pathlib import Path
 
 import pandas as pd
 import pytest
-
 from innatura.abm.adversarial.experiment import make_config, misreporting_configs, run_misreporting
-from innatura.cli import main
 from innatura.abm.sweep import collect_runs, run_id, run_sweep
+
+from innatura.cli import main
 
 pytestmark = pytest.mark.filterwarnings("ignore")
 

@@ -5,7 +5,6 @@ from __future__ import annotations
 import stat
 
 import pytest
-
 from innatura.planner.atomic import atomic_path, atomic_write_bytes, atomic_write_text
 
 

@@ -7,7 +7,6 @@ import math
 
 import numpy as np
 import pytest
-
 from innatura.planner.curves import (
     X_FLOOR,
     ConstantCurve,

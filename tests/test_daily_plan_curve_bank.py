@@ -4,13 +4,13 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
-
-from innatura import scenarios
 from innatura.abm.active_learning import SampledInput
 from innatura.planner._curve_bank import CurveBank
 from innatura.planner._plan_inputs import secant_slopes, validate_plan_inputs
 from innatura.planner.curves import ConstantCurve, PiecewiseLinearCurve, PowerLawInput, StackedCurve
 from innatura.planner.economy import CurveCell
+
+from innatura import scenarios
 
 
 def _random_cells(rng, n_cells=200):

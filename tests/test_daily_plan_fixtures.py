@@ -6,7 +6,6 @@ import math
 
 import numpy as np
 import scipy.sparse as sp
-
 from innatura.planner.curves import PowerLawInput, StackedCurve
 from innatura.planner.economy import CurveCell, Economy
 

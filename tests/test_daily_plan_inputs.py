@@ -5,12 +5,11 @@ from __future__ import annotations
 import numpy as np
 import pytest
 import scipy.sparse as sp
-from test_daily_plan_fixtures import random_plan_economy, selviaria, selviaria_state
-
 from innatura.planner.daily_plan import plan_day
 from innatura.planner.economy import Economy
 from innatura.planner.errors import InvalidInputError
 from innatura.planner.scaled_plan import scale_demand_plan
+from test_daily_plan_fixtures import random_plan_economy, selviaria, selviaria_state
 
 
 def _args():

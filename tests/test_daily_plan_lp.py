@@ -9,10 +9,9 @@ import numpy as np
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
-from test_daily_plan_fixtures import random_plan_economy, selviaria, selviaria_state
-
 from innatura.planner.daily_plan import plan_day
 from innatura.planner.nonlinear import CurveMatrix
+from test_daily_plan_fixtures import random_plan_economy, selviaria, selviaria_state
 
 
 def test_selviaria_first_night_by_hand():

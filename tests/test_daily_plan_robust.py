@@ -6,11 +6,11 @@ import cvxpy as cp
 import numpy as np
 import pytest
 import scipy.sparse as sp
-
-from innatura import scenarios
 from innatura.planner.daily_plan import plan_day
 from innatura.planner.lp import LexicographicLP
 from innatura.planner.nonlinear import CurveMatrix
+
+from innatura import scenarios
 
 
 @pytest.fixture(scope="module")

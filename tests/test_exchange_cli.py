@@ -3,15 +3,15 @@
 from __future__ import annotations
 
 import csv
-import re
 import json
+import re
 from pathlib import Path
 
 import numpy as np
 import pytest
+from innatura.planner.exchange import competitive_equilibrium, market_from_dict
 
 from innatura.cli import main
-from innatura.planner.exchange import competitive_equilibrium, market_from_dict
 
 
 def _write(tmp_path: Path, data: dict, name: str = "market.json") -> Path:

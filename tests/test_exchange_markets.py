@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import pytest
-
 from innatura.planner.errors import InvalidInputError
 from innatura.planner.exchange import (
     ExchangeMarket,

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
-
 from innatura.planner.errors import InvalidInputError
 from innatura.planner.exchange import ExchangeMarket, competitive_equilibrium
 from innatura.planner.exchange.mee import ce_allocation, make_mee

@@ -6,7 +6,6 @@ import logging
 
 import numpy as np
 import pytest
-
 from innatura.abm.model import PlanningEconomy
 from innatura.abm.planners import make_planner
 from innatura.abm.planners_exchange import ExchangePlanner, profile_endowments

@@ -5,7 +5,6 @@ from __future__ import annotations
 import numpy as np
 import pytest
 import scipy.optimize
-
 from innatura.planner.exchange import ExchangeMarket, FisherMarket, competitive_equilibrium
 from innatura.planner.exchange.demand import demand
 

@@ -8,7 +8,6 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 import pytest
-
 from innatura.scenarios.io_tables import TableFormatError, data_path, load_table
 from innatura.scenarios.io_tables.solve import solve_table
 
@@ -106,7 +105,7 @@ def test_tiny_table_loads_and_balances(tmp_path):
     assert table.year == 2020
 
 
-def _edit(path: Path, fn) -> None:  # noqa: ANN001
+def _edit(path: Path, fn) -> None:
     rows = list(csv.reader(path.open()))
     _write(path, fn(rows))
 

@@ -5,7 +5,6 @@ from __future__ import annotations
 import numpy as np
 import pytest
 import scipy.sparse as sp
-
 from innatura.planner.errors import InvalidInputError
 from innatura.scenarios.io_tables import data_path, load_table
 from innatura.scenarios.io_tables.policy import POLICIES, apply_negative_policy

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
-
 from innatura.scenarios.io_tables import from_pymrio, load_table
 from innatura.scenarios.io_tables.solve import solve_table
 

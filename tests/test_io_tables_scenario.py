@@ -6,13 +6,13 @@ import json
 
 import numpy as np
 import pytest
-
-from innatura.cli import main
 from innatura.planner.daily_plan import plan_day
 from innatura.planner.errors import InvalidInputError
 from innatura.scenarios.io_tables import data_path, load_table
 from innatura.scenarios.io_tables.to_scenario import DAYS_PER_YEAR, component_group, table_to_spec
 from innatura.scenarios.loader import load_toml
+
+from innatura.cli import main
 
 WIOD = data_path("wiod_niot_usa_2000_2014/USA_NIOT_domestic_2000-2014.csv")
 BEA = data_path("bea_summary_2022")
@@ -23,7 +23,7 @@ def wiod():
     return load_table(WIOD, "wiod", negative_policy="clip")
 
 
-def _capacity(spec, economy):  # noqa: ANN001, ANN202
+def _capacity(spec, economy):
     units = spec.unit_arrays()
     cap = np.full(economy.n_goods, np.inf)
     cap[units.good] = units.capacity

@@ -8,7 +8,6 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 import pytest
-
 from innatura.scenarios.io_tables import TableFormatError, data_path, load_table
 from innatura.scenarios.io_tables.solve import solve_table
 from innatura.scenarios.io_tables.wiod import wiod_years
@@ -60,7 +59,7 @@ def _small(tmp_path: Path) -> Path:
     return path
 
 
-def _rewrite(path: Path, fn) -> None:  # noqa: ANN001
+def _rewrite(path: Path, fn) -> None:
     rows = list(csv.reader(path.open()))
     with path.open("w", newline="") as fh:
         csv.writer(fh).writerows(fn(rows))

@@ -10,8 +10,9 @@ pytestmark = pytest.mark.learn
 torch = pytest.importorskip("torch")
 pytest.importorskip("torch_geometric")
 
-from innatura.cli import main  # noqa: E402
 from innatura.planner.learned import load_checkpoint  # noqa: E402
+
+from innatura.cli import main  # noqa: E402
 
 
 def test_train_learned_writes_a_reloadable_checkpoint(tmp_path):

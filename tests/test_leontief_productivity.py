@@ -7,7 +7,6 @@ import pytest
 import scipy.sparse as sp
 from hypothesis import given, settings
 from hypothesis import strategies as st
-
 from innatura.planner.errors import NonProductiveError
 from innatura.planner.leontief import check_productive, component_radii, hawkins_simon, solve_io, spectral_radius
 

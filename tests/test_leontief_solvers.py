@@ -7,9 +7,6 @@ import pytest
 import scipy.sparse as sp
 from hypothesis import given, settings
 from hypothesis import strategies as st
-from scipy.sparse.csgraph import connected_components
-from scipy.sparse.linalg import spsolve
-
 from innatura.planner.errors import ConvergenceError, InvalidInputError
 from innatura.planner.leontief import METHODS, IOSolution, relative_residual, solve_io
 from innatura.planner.leontief.direct import solve_direct
@@ -17,6 +14,8 @@ from innatura.planner.leontief.krylov import solve_krylov
 from innatura.planner.leontief.neumann import solve_neumann
 from innatura.planner.leontief.structure import dependency_order, has_cycle, row_search, triangular_kind
 from innatura.planner.leontief.triangular import solve_triangular_io
+from scipy.sparse.csgraph import connected_components
+from scipy.sparse.linalg import spsolve
 
 
 def random_productive(n: int, density: float, rho: float, rng: np.random.Generator, *, kind: str = "cyclic"):

@@ -5,7 +5,6 @@ from __future__ import annotations
 import numpy as np
 import pytest
 import scipy.sparse as sp
-
 from innatura.planner.errors import InvalidInputError
 from innatura.planner.leontief import solve_io, validate_coefficients, validate_demand
 

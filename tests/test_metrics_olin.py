@@ -7,7 +7,6 @@ import pytest
 import scipy.sparse as sp
 from hypothesis import given, settings
 from hypothesis import strategies as st
-
 from innatura.planner.errors import InvalidInputError
 from innatura.planner.metrics import (
     externalities,

@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
-
 from innatura.abm.day import regional_labour_cut
 from innatura.abm.model import PlanningEconomy
 from innatura.planner.errors import InvalidInputError

@@ -6,8 +6,6 @@ import numpy as np
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
-from scipy import stats
-
 from innatura.planner.errors import InvalidInputError
 from innatura.planner.robust import (
     MAD_SCALE,
@@ -18,6 +16,7 @@ from innatura.planner.robust import (
     robust_location,
     summarise_groups,
 )
+from scipy import stats
 
 
 def test_median_by_hand_odd_even_and_empty_groups():

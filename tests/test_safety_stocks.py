@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
-
 from innatura.abm.layout import _workshop_regions
 from innatura.abm.model import PlanningEconomy
 from innatura.abm.synthetic import synthetic_spec

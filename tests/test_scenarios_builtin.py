@@ -6,10 +6,9 @@ import math
 
 import numpy as np
 import pytest
+from innatura.planner.economy import Economy
 
 from innatura import scenarios
-import innatura.scenarios.registry
-from innatura.planner.economy import Economy
 
 NAMES = ["butter-village", "selviaria", "archipelago"]
 

@@ -5,10 +5,10 @@ from __future__ import annotations
 import json
 
 import pytest
+from innatura.scenarios.registry import BUILDERS
 
 from innatura import scenarios
 from innatura.cli import main
-from innatura.scenarios.registry import BUILDERS
 
 
 def test_unknown_name_lists_the_known_ones():

@@ -9,10 +9,10 @@ import numpy as np
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
-
-from innatura import scenarios
 from innatura.scenarios import dump_toml, dumps_toml, load_toml, loads_toml, spec_from_dict
 from innatura.scenarios.economy import split_integer
+
+from innatura import scenarios
 
 
 @pytest.mark.parametrize("name", ["butter-village", "selviaria", "archipelago"])

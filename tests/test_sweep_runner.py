@@ -8,7 +8,6 @@ import sys
 import numpy as np
 import pandas as pd
 import pytest
-
 from innatura.abm.sweep import collect_runs, run_id, run_sweep
 from innatura.planner.errors import InvalidInputError
 

@@ -17,8 +17,8 @@ import pytest
 
 pytest.importorskip("solara")
 
-from innatura.viz import assets  # noqa: E402
-from innatura.viz.assets import AssetFetchError, AssetPackage, fill_cache, missing_packages, required_packages  # noqa: E402
+from innatura.viz import assets
+from innatura.viz.assets import AssetFetchError, AssetPackage, fill_cache, missing_packages, required_packages
 
 FAKE_NPM = textwrap.dedent(
     """\

@@ -14,9 +14,9 @@ import urllib.request
 from pathlib import Path
 
 import pytest
+from innatura.planner.errors import InvalidInputError
 
 from innatura.cli import viz as cli_viz
-from innatura.planner.errors import InvalidInputError
 
 ROOT = Path(__file__).resolve().parent.parent
 

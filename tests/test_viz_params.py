@@ -9,8 +9,8 @@ import pytest
 
 pytest.importorskip("solara")
 
-from innatura.planner.errors import InvalidInputError  # noqa: E402
-from innatura.viz.params import DEFAULTS, MAX_SEED, ViewParams, model_params, parse_params, validate_params  # noqa: E402
+from innatura.planner.errors import InvalidInputError
+from innatura.viz.params import DEFAULTS, MAX_SEED, ViewParams, model_params, parse_params, validate_params
 
 SCENARIOS = ["archipelago", "selviaria"]
 PLANNERS = ["olin"]
@@ -117,8 +117,7 @@ def test_model_params_widgets_match_the_view_model():
 
 @pytest.mark.filterwarnings("ignore:.*use_state.*:UserWarning")  # solara's hook check on Mesa's own page code
 def test_model_params_pass_mesas_own_check():
-    from mesa.visualization import solara_viz
-
     from innatura.viz.view_model import EconomyView
+    from mesa.visualization import solara_viz
 
     solara_viz._check_model_params(EconomyView.__init__, model_params(SCENARIOS, PLANNERS))

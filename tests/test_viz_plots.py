@@ -7,11 +7,10 @@ import networkx as nx
 import numpy as np
 import pandas as pd
 import pytest
+from innatura.abm import plots, region_map
 from matplotlib import colormaps
 from matplotlib.collections import LineCollection, PathCollection
 from matplotlib.figure import Figure
-
-from innatura.abm import plots, region_map
 
 
 @pytest.fixture

@@ -8,10 +8,10 @@ import pytest
 
 pytest.importorskip("solara")
 
-from innatura.planner.errors import InfeasiblePlanError  # noqa: E402
-from innatura.viz.components import region_snapshot, summary_text  # noqa: E402
-from innatura.viz.params import DEFAULTS  # noqa: E402
-from innatura.viz.view_model import EconomyView, available_planners, available_scenarios  # noqa: E402
+from innatura.planner.errors import InfeasiblePlanError
+from innatura.viz.components import region_snapshot, summary_text
+from innatura.viz.params import DEFAULTS
+from innatura.viz.view_model import EconomyView, available_planners, available_scenarios
 
 SMALL = "butter-village"
 

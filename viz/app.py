@@ -11,13 +11,12 @@ from __future__ import annotations
 import logging
 import os
 
-from mesa.visualization import SolaraViz
-
 from innatura.viz.components import COMPONENTS
 from innatura.viz.params import DEFAULTS, model_params
 from innatura.viz.view_model import EconomyView, available_planners, available_scenarios
+from mesa.visualization import SolaraViz
 
-__all__ = ["page", "model"]
+__all__ = ["model", "page"]
 
 logger = logging.getLogger(__name__)
 

@@ -28,16 +28,17 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
-from innatura.cli.viz import ASSET_DIR_ENV, default_asset_dir
 from innatura.planner.errors import InnaturaError
 
+from innatura.cli.viz import ASSET_DIR_ENV, default_asset_dir
+
 __all__ = [
-    "AssetPackage",
     "AssetFetchError",
-    "required_packages",
-    "missing_packages",
+    "AssetPackage",
     "fill_cache",
     "main",
+    "missing_packages",
+    "required_packages",
 ]
 
 logger = logging.getLogger(__name__)

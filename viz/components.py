@@ -16,19 +16,18 @@ import networkx as nx
 import numpy as np
 import pandas as pd
 import solara
-from matplotlib.figure import Figure
-
 from innatura.abm import plots, region_map
 from innatura.viz.view_model import EconomyView
+from matplotlib.figure import Figure
 
 __all__ = [
+    "COMPONENTS",
+    "FigurePanel",
+    "NetworkPanel",
     "RegionSnapshot",
+    "figure_panel",
     "region_snapshot",
     "summary_text",
-    "NetworkPanel",
-    "FigurePanel",
-    "figure_panel",
-    "COMPONENTS",
 ]
 
 logger = logging.getLogger(__name__)

@@ -18,11 +18,11 @@ from typing import Any
 from innatura.planner.errors import InvalidInputError
 
 __all__ = [
-    "ViewParams",
     "DEFAULTS",
+    "ViewParams",
+    "model_params",
     "parse_params",
     "validate_params",
-    "model_params",
 ]
 
 logger = logging.getLogger(__name__)

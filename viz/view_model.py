@@ -19,12 +19,11 @@ from typing import Any
 
 import mesa
 import pandas as pd
-
 from innatura.abm import region_map
 from innatura.planner.errors import InnaturaError
 from innatura.viz.params import DEFAULTS, ViewParams, validate_params
 
-__all__ = ["EconomyView", "available_scenarios", "available_planners", "build_economy"]
+__all__ = ["EconomyView", "available_planners", "available_scenarios", "build_economy"]
 
 logger = logging.getLogger(__name__)
 

@@ -25,14 +25,48 @@ from innatura.abm.adversarial.defences import (
     attach_defences,
 )
 from innatura.abm.adversarial.detection import Detection, ReportRecorder, detection_scores, truthful_welfare
-from innatura.abm.adversarial.experiment import STRATEGIES, build_model, make_config, misreporting_configs, run_misreporting
-from innatura.abm.adversarial.unit_strategies import UNIT_STRATEGY_TYPES, Collude, OverstateCapacity, Ratchet, collude_for
+from innatura.abm.adversarial.experiment import (
+    STRATEGIES,
+    build_model,
+    make_config,
+    misreporting_configs,
+    run_misreporting,
+)
+from innatura.abm.adversarial.unit_strategies import (
+    UNIT_STRATEGY_TYPES,
+    Collude,
+    OverstateCapacity,
+    Ratchet,
+    collude_for,
+)
 
 __all__ = [
-    "Strategy", "register",
-    "Inflate", "Deflate", "Noise", "Hoard", "CITIZEN_STRATEGY_TYPES",
-    "Ratchet", "OverstateCapacity", "Collude", "collude_for", "UNIT_STRATEGY_TYPES",
-    "Audit", "RobustAggregation", "BeliefUpdate", "ICPenalty", "BoundDefence", "DEFENCE_TYPES", "attach_defences",
-    "Detection", "ReportRecorder", "detection_scores", "truthful_welfare",
-    "STRATEGIES", "make_config", "misreporting_configs", "build_model", "run_misreporting",
+    "CITIZEN_STRATEGY_TYPES",
+    "DEFENCE_TYPES",
+    "STRATEGIES",
+    "UNIT_STRATEGY_TYPES",
+    "Audit",
+    "BeliefUpdate",
+    "BoundDefence",
+    "Collude",
+    "Deflate",
+    "Detection",
+    "Hoard",
+    "ICPenalty",
+    "Inflate",
+    "Noise",
+    "OverstateCapacity",
+    "Ratchet",
+    "ReportRecorder",
+    "RobustAggregation",
+    "Strategy",
+    "attach_defences",
+    "build_model",
+    "collude_for",
+    "detection_scores",
+    "make_config",
+    "misreporting_configs",
+    "register",
+    "run_misreporting",
+    "truthful_welfare",
 ]

@@ -23,11 +23,10 @@ from dataclasses import dataclass, fields
 from typing import ClassVar
 
 import numpy as np
-
 from innatura.abm.reporting import CITIZEN_STRATEGIES, UNIT_STRATEGIES, StrategyContext
 from innatura.planner.errors import InvalidInputError
 
-__all__ = ["Strategy", "register", "check_positive"]
+__all__ = ["Strategy", "check_positive", "register"]
 
 logger = logging.getLogger(__name__)
 
@@ -56,7 +55,7 @@ class Strategy:
     kind: ClassVar[str] = ""
     primary: ClassVar[str] = ""
 
-    def __call__(self, ctx: StrategyContext):  # noqa: ANN204
+    def __call__(self, ctx: StrategyContext):
         raise NotImplementedError
 
     @property

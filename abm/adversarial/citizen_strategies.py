@@ -22,11 +22,10 @@ import logging
 from dataclasses import dataclass
 
 import numpy as np
-
 from innatura.abm.adversarial.base import Strategy, check_positive
 from innatura.abm.reporting import StrategyContext
 
-__all__ = ["Inflate", "Deflate", "Noise", "Hoard", "CITIZEN_STRATEGY_TYPES"]
+__all__ = ["CITIZEN_STRATEGY_TYPES", "Deflate", "Hoard", "Inflate", "Noise"]
 
 logger = logging.getLogger(__name__)
 

@@ -26,14 +26,21 @@ from dataclasses import dataclass, replace
 from typing import Any, ClassVar
 
 import numpy as np
-
 from innatura.abm.adversarial.base import check_positive
 from innatura.abm.reporting import Evidence, NightReports
 from innatura.planner.errors import InvalidInputError
 from innatura.planner.robust import mad_outliers, robust_location
 
-__all__ = ["Peers", "BoundDefence", "Audit", "RobustAggregation", "BeliefUpdate", "ICPenalty",
-           "DEFENCE_TYPES", "attach_defences"]
+__all__ = [
+    "DEFENCE_TYPES",
+    "Audit",
+    "BeliefUpdate",
+    "BoundDefence",
+    "ICPenalty",
+    "Peers",
+    "RobustAggregation",
+    "attach_defences",
+]
 
 logger = logging.getLogger(__name__)
 

@@ -21,11 +21,10 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
-
 from innatura.abm.adversarial.defences import Peers
 from innatura.abm.reporting import Evidence, NightReports
 
-__all__ = ["ReportRecorder", "Detection", "detection_scores", "Welfare", "welfare", "welfare_loss", "truthful_welfare"]
+__all__ = ["Detection", "ReportRecorder", "Welfare", "detection_scores", "truthful_welfare", "welfare", "welfare_loss"]
 
 logger = logging.getLogger(__name__)
 

@@ -29,7 +29,6 @@ from collections.abc import Iterable, Sequence
 from typing import Any
 
 import numpy as np
-
 from innatura.abm.adversarial.citizen_strategies import CITIZEN_STRATEGY_TYPES
 from innatura.abm.adversarial.defences import DEFENCE_TYPES, Audit, BoundDefence, attach_defences
 from innatura.abm.adversarial.detection import (
@@ -43,8 +42,18 @@ from innatura.abm.adversarial.detection import (
 from innatura.abm.adversarial.unit_strategies import UNIT_STRATEGY_TYPES, collude_for
 from innatura.planner.errors import InnaturaError, InvalidInputError
 
-__all__ = ["STRATEGIES", "CONFIG_KEYS", "make_config", "misreporting_configs", "build_model",
-           "make_defences", "run_misreporting", "check_planners", "parse_options", "planner_options"]
+__all__ = [
+    "CONFIG_KEYS",
+    "STRATEGIES",
+    "build_model",
+    "check_planners",
+    "make_config",
+    "make_defences",
+    "misreporting_configs",
+    "parse_options",
+    "planner_options",
+    "run_misreporting",
+]
 
 logger = logging.getLogger(__name__)
 

@@ -15,10 +15,9 @@ from pathlib import Path
 
 import numpy as np
 import pandas as pd
-
 from innatura.planner.atomic import atomic_path
 
-__all__ = ["summary_table", "summary_markdown", "write_heatmaps"]
+__all__ = ["summary_markdown", "summary_table", "write_heatmaps"]
 
 logger = logging.getLogger(__name__)
 

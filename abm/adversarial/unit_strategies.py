@@ -19,12 +19,11 @@ import logging
 from dataclasses import dataclass
 
 import numpy as np
-
 from innatura.abm.adversarial.base import Strategy, check_positive
 from innatura.abm.reporting import StrategyContext
 from innatura.planner.errors import InvalidInputError
 
-__all__ = ["Ratchet", "OverstateCapacity", "Collude", "collude_for", "UNIT_STRATEGY_TYPES"]
+__all__ = ["UNIT_STRATEGY_TYPES", "Collude", "OverstateCapacity", "Ratchet", "collude_for"]
 
 logger = logging.getLogger(__name__)
 

@@ -24,7 +24,7 @@ from pathlib import Path
 
 import numpy as np
 
-__all__ = ["configure", "run", "bench_day"]
+__all__ = ["bench_day", "configure", "run"]
 
 logger = logging.getLogger(__name__)
 

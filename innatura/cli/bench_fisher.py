@@ -86,7 +86,7 @@ def run(args: argparse.Namespace) -> int:
     print(f"Fisher market, {args.utility}, {args.buyers} buyers x {args.goods} goods, tol {args.tol:g}")
     print(f"{'method':<42} {'time [s]':>10} {'error':>10} {'iters':>7} {'conv':>5} {'ratio':>8}")
     for name, t, err, it, conv in rows:
-        print(f"{name:<42} {t:>10.3f} {err:>10.2e} {it:>7d} {str(conv):>5} {t / best:>8.2f}")
+        print(f"{name:<42} {t:>10.3f} {err:>10.2e} {it:>7d} {conv!s:>5} {t / best:>8.2f}")
     record = {
         "benchmark": "fisher", "buyers": args.buyers, "goods": args.goods, "utility": args.utility,
         "tol": args.tol, "seed": args.seed,

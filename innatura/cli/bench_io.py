@@ -28,7 +28,7 @@ import scipy.sparse as sp
 from innatura.planner.atomic import atomic_write_text
 from innatura.planner.errors import InvalidInputError
 
-__all__ = ["configure", "run", "benchmark"]
+__all__ = ["benchmark", "configure", "run"]
 
 logger = logging.getLogger(__name__)
 

@@ -18,7 +18,7 @@ from pathlib import Path
 
 import numpy as np
 
-__all__ = ["configure", "run", "run_profiles", "PUBLISHED", "SHARES"]
+__all__ = ["PUBLISHED", "SHARES", "configure", "run", "run_profiles"]
 
 logger = logging.getLogger(__name__)
 

@@ -22,7 +22,7 @@ import numpy as np
 
 from innatura.planner.atomic import atomic_path, atomic_write_text
 
-__all__ = ["configure", "run", "loglog_slope"]
+__all__ = ["configure", "loglog_slope", "run"]
 
 logger = logging.getLogger(__name__)
 

@@ -20,7 +20,7 @@ from pathlib import Path
 
 from innatura.planner.atomic import atomic_write_text
 
-__all__ = ["configure", "run", "DEFAULTS"]
+__all__ = ["DEFAULTS", "configure", "run"]
 
 logger = logging.getLogger(__name__)
 

@@ -15,7 +15,7 @@ import logging
 import sys
 import time
 
-__all__ = ["add_table_arguments", "configure", "run", "report"]
+__all__ = ["add_table_arguments", "configure", "report", "run"]
 
 logger = logging.getLogger(__name__)
 

@@ -13,7 +13,7 @@ import logging
 
 import numpy as np
 
-__all__ = ["configure", "run", "first_night"]
+__all__ = ["configure", "first_night", "run"]
 
 logger = logging.getLogger(__name__)
 

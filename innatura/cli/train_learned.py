@@ -16,7 +16,7 @@ import time
 from dataclasses import replace
 from pathlib import Path
 
-__all__ = ["configure", "run", "learned_config_for", "write_history", "plot_history"]
+__all__ = ["configure", "learned_config_for", "plot_history", "run", "write_history"]
 
 logger = logging.getLogger(__name__)
 

@@ -23,12 +23,12 @@ from innatura.planner.errors import InvalidInputError
 __all__ = [
     "ASSET_DIR_ENV",
     "SCENARIO_ENV",
-    "default_asset_dir",
     "app_path",
+    "configure",
+    "default_asset_dir",
+    "run",
     "server_command",
     "server_env",
-    "configure",
-    "run",
 ]
 
 logger = logging.getLogger(__name__)

@@ -41,15 +41,15 @@ from innatura.planner.exchange.result import EquilibriumResult
 from innatura.planner.exchange.tatonnement import has_gross_substitutes, tatonnement
 
 __all__ = [
-    "competitive_equilibrium",
     "METHODS",
+    "EquilibriumResult",
     "ExchangeMarket",
     "FisherMarket",
     "Market",
-    "EquilibriumResult",
     "UnsupportedMethodError",
-    "market_from_dict",
+    "competitive_equilibrium",
     "has_gross_substitutes",
+    "market_from_dict",
 ]
 
 logger = logging.getLogger(__name__)

@@ -20,12 +20,12 @@ import logging
 import numpy as np
 
 __all__ = [
-    "normalised_weights",
     "ces_shares",
     "demand",
     "demand_jacobian",
-    "utilities",
     "linear_utility_gap",
+    "normalised_weights",
+    "utilities",
 ]
 
 logger = logging.getLogger(__name__)

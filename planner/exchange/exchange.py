@@ -24,7 +24,6 @@ from __future__ import annotations
 import logging
 
 import numpy as np
-
 from innatura.planner.errors import ConvergenceError
 from innatura.planner.exchange.demand import demand, demand_jacobian, normalised_weights
 from innatura.planner.exchange.linear_polish import finish_linear_fisher
@@ -33,10 +32,10 @@ from innatura.planner.exchange.result import EquilibriumResult, make_result
 
 __all__ = [
     "cobb_douglas_exchange",
-    "perron_prices",
-    "newton_exchange",
-    "proportional_response_exchange",
     "fisher_fixed_point_exchange",
+    "newton_exchange",
+    "perron_prices",
+    "proportional_response_exchange",
 ]
 
 logger = logging.getLogger(__name__)

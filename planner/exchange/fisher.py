@@ -24,14 +24,13 @@ from __future__ import annotations
 import logging
 
 import numpy as np
-
 from innatura.planner.errors import ConvergenceError
 from innatura.planner.exchange.demand import demand, demand_jacobian, normalised_weights
 from innatura.planner.exchange.linear_polish import blas_threads_limited, finish_linear_fisher
 from innatura.planner.exchange.markets import FisherMarket, UnsupportedMethodError
 from innatura.planner.exchange.result import EquilibriumResult, make_result
 
-__all__ = ["cobb_douglas_fisher", "proportional_response", "eisenberg_gale"]
+__all__ = ["cobb_douglas_fisher", "eisenberg_gale", "proportional_response"]
 
 logger = logging.getLogger(__name__)
 

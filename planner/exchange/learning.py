@@ -15,7 +15,7 @@ import logging
 
 import numpy as np
 
-__all__ = ["UtilityModel", "TransitionModel"]
+__all__ = ["TransitionModel", "UtilityModel"]
 
 logger = logging.getLogger(__name__)
 

@@ -27,7 +27,7 @@ import numpy as np
 import scipy.sparse as sp
 from scipy.sparse.csgraph import connected_components, minimum_spanning_tree
 
-__all__ = ["exact_support_solve", "finish_linear_fisher", "blas_threads_limited"]
+__all__ = ["blas_threads_limited", "exact_support_solve", "finish_linear_fisher"]
 
 logger = logging.getLogger(__name__)
 

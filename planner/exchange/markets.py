@@ -23,17 +23,16 @@ from typing import Any, Literal
 
 import numpy as np
 import scipy.sparse as sp
-from scipy.sparse.csgraph import connected_components
-
 from innatura.planner.errors import InvalidInputError
+from scipy.sparse.csgraph import connected_components
 
 __all__ = [
     "UTILITIES",
-    "Utility",
-    "UnsupportedMethodError",
     "ExchangeMarket",
     "FisherMarket",
     "Market",
+    "UnsupportedMethodError",
+    "Utility",
     "market_from_dict",
 ]
 

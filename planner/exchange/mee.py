@@ -25,7 +25,6 @@ import logging
 from dataclasses import dataclass
 
 import numpy as np
-
 from innatura.planner.errors import InvalidInputError
 from innatura.planner.exchange.exchange import perron_prices
 

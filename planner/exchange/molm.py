@@ -16,7 +16,6 @@ import logging
 from dataclasses import dataclass
 
 import numpy as np
-
 from innatura.planner.exchange.learning import TransitionModel, UtilityModel
 from innatura.planner.exchange.mee import MarkovExchangeEconomy
 

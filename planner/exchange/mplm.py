@@ -14,12 +14,11 @@ import logging
 from dataclasses import dataclass
 
 import numpy as np
-
 from innatura.planner.exchange.learning import TransitionModel, UtilityModel
 from innatura.planner.exchange.mee import MarkovExchangeEconomy
 from innatura.planner.exchange.molm import planned_values
 
-__all__ = ["OfflineDataset", "collect_dataset", "MPLMResult", "mplm"]
+__all__ = ["MPLMResult", "OfflineDataset", "collect_dataset", "mplm"]
 
 logger = logging.getLogger(__name__)
 

@@ -19,7 +19,6 @@ from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
-
 from innatura.planner.exchange.demand import linear_utility_gap, utilities
 from innatura.planner.exchange.markets import ExchangeMarket, Market
 

@@ -12,13 +12,12 @@ from __future__ import annotations
 import logging
 
 import numpy as np
-
 from innatura.planner.errors import ConvergenceError
 from innatura.planner.exchange.demand import demand, normalised_weights
 from innatura.planner.exchange.markets import ExchangeMarket, Market, UnsupportedMethodError
 from innatura.planner.exchange.result import EquilibriumResult, make_result
 
-__all__ = ["tatonnement", "has_gross_substitutes"]
+__all__ = ["has_gross_substitutes", "tatonnement"]
 
 logger = logging.getLogger(__name__)
 

@@ -11,7 +11,13 @@ combined loss of IC, IR, Ostrom, resource and VAE terms. Needs the ``learn`` ext
 """
 
 from innatura.planner.learned.ablation import MODELS, markdown_table, run_ablation, summarise
-from innatura.planner.learned.baselines import BudgetRule, EqualSplit, FullInformationOracle, GreedyOnReports, calibrate_budget_rule
+from innatura.planner.learned.baselines import (
+    BudgetRule,
+    EqualSplit,
+    FullInformationOracle,
+    GreedyOnReports,
+    calibrate_budget_rule,
+)
 from innatura.planner.learned.checkpoint import load_checkpoint, save_checkpoint
 from innatura.planner.learned.config import (
     BASE_WEIGHTS,

@@ -15,13 +15,12 @@ from collections.abc import Callable
 from dataclasses import dataclass, replace
 
 import torch
-
 from innatura.planner.learned.baselines import EqualSplit, FullInformationOracle, GreedyOnReports, calibrate_budget_rule
 from innatura.planner.learned.config import BASE_WEIGHTS, CONSTRAINED_WEIGHTS, LearnedPlannerConfig
 from innatura.planner.learned.rollout import EpisodeMetrics, simulate
 from innatura.planner.learned.train import train
 
-__all__ = ["MODELS", "METRICS", "AblationRow", "run_ablation", "summarise", "markdown_table"]
+__all__ = ["METRICS", "MODELS", "AblationRow", "markdown_table", "run_ablation", "summarise"]
 
 logger = logging.getLogger(__name__)
 

@@ -20,16 +20,15 @@ import math
 from dataclasses import dataclass, replace
 
 import torch
-from torch import Tensor
-
 from innatura.planner.errors import InvalidInputError
 from innatura.planner.learned.config import EconomyConfig, ObservationConfig
 from innatura.planner.learned.env import EconomyState, allocate, region_utility, regrowth, transition, welfare
 from innatura.planner.learned.observations import implied_log_theta
 from innatura.planner.learned.policy import Decision, PlannerInput, decision_from_raw
 from innatura.planner.learned.rollout import simulate
+from torch import Tensor
 
-__all__ = ["BudgetRule", "EqualSplit", "GreedyOnReports", "FullInformationOracle", "calibrate_budget_rule"]
+__all__ = ["BudgetRule", "EqualSplit", "FullInformationOracle", "GreedyOnReports", "calibrate_budget_rule"]
 
 logger = logging.getLogger(__name__)
 

@@ -14,14 +14,13 @@ from pathlib import Path
 from typing import Any
 
 import torch
-
 from innatura.planner.atomic import atomic_write_bytes
 from innatura.planner.errors import InvalidInputError
 from innatura.planner.learned.config import LearnedPlannerConfig
 from innatura.planner.learned.policy import PlannerPolicy
 from innatura.planner.learned.train import build_policy
 
-__all__ = ["MODEL_FILE", "CONFIG_FILE", "save_checkpoint", "load_checkpoint"]
+__all__ = ["CONFIG_FILE", "MODEL_FILE", "load_checkpoint", "save_checkpoint"]
 
 logger = logging.getLogger(__name__)
 

@@ -15,14 +15,14 @@ from typing import Any
 from innatura.planner.errors import InvalidInputError
 
 __all__ = [
-    "EconomyConfig",
-    "ObservationConfig",
-    "ModelConfig",
-    "LossWeights",
-    "TrainConfig",
-    "LearnedPlannerConfig",
     "BASE_WEIGHTS",
     "CONSTRAINED_WEIGHTS",
+    "EconomyConfig",
+    "LearnedPlannerConfig",
+    "LossWeights",
+    "ModelConfig",
+    "ObservationConfig",
+    "TrainConfig",
 ]
 
 logger = logging.getLogger(__name__)
@@ -83,7 +83,7 @@ class EconomyConfig:
         for i, j in self.edges:
             _check(0 <= i < self.n_regions and 0 <= j < self.n_regions and i != j, n, "edges", (i, j),
                    f"endpoints must be distinct regions in [0, {self.n_regions})")
-        _check(0 < self.alpha, n, "alpha", self.alpha, "must be > 0")
+        _check(self.alpha > 0, n, "alpha", self.alpha, "must be > 0")
         _check(0 < self.beta < 1, n, "beta", self.beta, "must lie in (0, 1)")
         _check(0 <= self.delta <= 1, n, "delta", self.delta, "must lie in [0, 1]")
         _check(self.a >= 0, n, "a", self.a, "must be >= 0")

@@ -24,24 +24,23 @@ import logging
 from dataclasses import dataclass, replace
 
 import torch
-from torch import Tensor
-
 from innatura.planner.errors import InvalidInputError
 from innatura.planner.learned.config import EconomyConfig, ObservationConfig
+from torch import Tensor
 
 __all__ = [
-    "EconomyState",
     "Allocation",
+    "EconomyState",
+    "allocate",
     "initial_state",
     "populations",
     "production",
-    "regrowth",
-    "utility",
     "region_utility",
-    "welfare",
-    "allocate",
-    "transition",
+    "regrowth",
     "shares_from_logits",
+    "transition",
+    "utility",
+    "welfare",
 ]
 
 logger = logging.getLogger(__name__)

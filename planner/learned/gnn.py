@@ -10,10 +10,9 @@ from __future__ import annotations
 import logging
 
 import torch
+from innatura.planner.errors import InvalidInputError
 from torch import Tensor, nn
 from torch_geometric.nn import GCNConv, GraphConv
-
-from innatura.planner.errors import InvalidInputError
 
 __all__ = ["RegionGNN", "batch_edge_index"]
 

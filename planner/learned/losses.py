@@ -19,18 +19,17 @@ import logging
 from dataclasses import dataclass
 
 import torch
+from innatura.planner.learned.config import LossWeights
 from torch import Tensor
 
-from innatura.planner.learned.config import LossWeights
-
 __all__ = [
+    "LossTerms",
+    "discounted_returns",
     "ic_penalty",
     "ir_penalty",
     "ostrom_penalty",
-    "resource_penalty",
-    "discounted_returns",
     "reinforce_loss",
-    "LossTerms",
+    "resource_penalty",
     "total_loss",
 ]
 

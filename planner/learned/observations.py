@@ -23,12 +23,11 @@ import logging
 from dataclasses import dataclass
 
 import torch
-from torch import Tensor
-
 from innatura.planner.learned.config import EconomyConfig, ObservationConfig
 from innatura.planner.learned.env import EconomyState, production
+from torch import Tensor
 
-__all__ = ["N_FEATURES", "ReportNoise", "draw_noise", "observe", "pooled_types", "implied_log_theta"]
+__all__ = ["N_FEATURES", "ReportNoise", "draw_noise", "implied_log_theta", "observe", "pooled_types"]
 
 logger = logging.getLogger(__name__)
 

@@ -13,14 +13,13 @@ import math
 from dataclasses import dataclass
 
 import torch
-from torch import Tensor, nn
-
 from innatura.planner.learned.config import EconomyConfig, ModelConfig
 from innatura.planner.learned.env import shares_from_logits
 from innatura.planner.learned.gnn import RegionGNN, batch_edge_index
 from innatura.planner.learned.vae import Posterior, TypeVAE
+from torch import Tensor, nn
 
-__all__ = ["PlannerInput", "Decision", "PolicyOutput", "PlannerPolicy", "decision_from_raw"]
+__all__ = ["Decision", "PlannerInput", "PlannerPolicy", "PolicyOutput", "decision_from_raw"]
 
 logger = logging.getLogger(__name__)
 

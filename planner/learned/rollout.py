@@ -13,8 +13,6 @@ from dataclasses import dataclass
 from typing import Protocol
 
 import torch
-from torch import Tensor
-
 from innatura.planner.learned.config import EconomyConfig, ObservationConfig
 from innatura.planner.learned.env import (
     Allocation,
@@ -29,8 +27,9 @@ from innatura.planner.learned.env import (
 from innatura.planner.learned.losses import ostrom_penalty
 from innatura.planner.learned.observations import draw_noise, observe, pooled_types
 from innatura.planner.learned.policy import Decision, PlannerInput
+from torch import Tensor
 
-__all__ = ["Planner", "Episode", "EpisodeMetrics", "burn_in", "simulate"]
+__all__ = ["Episode", "EpisodeMetrics", "Planner", "burn_in", "simulate"]
 
 logger = logging.getLogger(__name__)
 

@@ -14,8 +14,6 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 import torch
-from torch import Tensor
-
 from innatura.planner.learned.config import LearnedPlannerConfig
 from innatura.planner.learned.env import allocate, initial_state, region_utility, regrowth, transition, welfare
 from innatura.planner.learned.losses import (
@@ -32,8 +30,9 @@ from innatura.planner.learned.observations import draw_noise, observe, pooled_ty
 from innatura.planner.learned.policy import PlannerInput, PlannerPolicy, PolicyOutput, decision_from_raw
 from innatura.planner.learned.rollout import burn_in
 from innatura.planner.learned.vae import Posterior
+from torch import Tensor
 
-__all__ = ["TrainResult", "build_policy", "train", "generators"]
+__all__ = ["TrainResult", "build_policy", "generators", "train"]
 
 logger = logging.getLogger(__name__)
 

@@ -19,12 +19,11 @@ import math
 from dataclasses import dataclass
 
 import torch
-from torch import Tensor, nn
-
 from innatura.planner.errors import InvalidInputError
 from innatura.planner.learned.observations import N_FEATURES
+from torch import Tensor, nn
 
-__all__ = ["TypeVAE", "Posterior"]
+__all__ = ["Posterior", "TypeVAE"]
 
 logger = logging.getLogger(__name__)
 

@@ -14,7 +14,6 @@ from collections.abc import Callable, Sequence
 
 import numpy as np
 import scipy.sparse as sp
-
 from innatura.planner.errors import ConvergenceError, InvalidInputError
 from innatura.planner.leontief._norms import column_norms
 from innatura.planner.leontief.direct import solve_direct
@@ -30,12 +29,12 @@ from innatura.planner.leontief.validation import validate_coefficients, validate
 __all__ = [
     "METHODS",
     "IOSolution",
-    "solve_io",
-    "relative_residual",
     "check_productive",
-    "spectral_radius",
     "component_radii",
     "hawkins_simon",
+    "relative_residual",
+    "solve_io",
+    "spectral_radius",
     "validate_coefficients",
     "validate_demand",
 ]

@@ -7,13 +7,12 @@ import logging
 import numpy as np
 import scipy.linalg as sla
 import scipy.sparse as sp
-from scipy.sparse.linalg import splu
-
 from innatura.planner.errors import InvalidInputError
 from innatura.planner.leontief.result import MethodOutput
 from innatura.planner.leontief.structure import triangular_kind
+from scipy.sparse.linalg import splu
 
-__all__ = ["solve_direct", "ORDERINGS"]
+__all__ = ["ORDERINGS", "solve_direct"]
 
 logger = logging.getLogger(__name__)
 

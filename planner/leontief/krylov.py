@@ -7,14 +7,13 @@ import math
 
 import numpy as np
 import scipy.sparse as sp
-from scipy.sparse.linalg import LinearOperator, bicgstab
-
 from innatura.planner.errors import InvalidInputError
 from innatura.planner.leontief._norms import column_norms
 from innatura.planner.leontief.result import MethodOutput
 from innatura.planner.leontief.structure import diagonal
+from scipy.sparse.linalg import LinearOperator, bicgstab
 
-__all__ = ["solve_krylov", "gmres_jacobi", "KRYLOV_SOLVERS"]
+__all__ = ["KRYLOV_SOLVERS", "gmres_jacobi", "solve_krylov"]
 
 logger = logging.getLogger(__name__)
 

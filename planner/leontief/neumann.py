@@ -5,7 +5,6 @@ from __future__ import annotations
 import logging
 
 import numpy as np
-
 from innatura.planner.leontief._norms import column_norms
 from innatura.planner.leontief.result import MethodOutput
 

@@ -21,12 +21,11 @@ from collections.abc import Sequence
 
 import numpy as np
 import scipy.sparse as sp
-
 from innatura.planner.errors import NonProductiveError
 from innatura.planner.leontief.structure import diagonal, strong_components, triangular_kind
 from innatura.planner.leontief.validation import label
 
-__all__ = ["check_productive", "spectral_radius", "hawkins_simon", "component_radii"]
+__all__ = ["check_productive", "component_radii", "hawkins_simon", "spectral_radius"]
 
 logger = logging.getLogger(__name__)
 

@@ -15,12 +15,12 @@ import scipy.sparse as sp
 from scipy.sparse.csgraph import connected_components
 
 __all__ = [
-    "row_search",
-    "diagonal",
-    "triangular_kind",
-    "strong_components",
     "dependency_order",
+    "diagonal",
     "has_cycle",
+    "row_search",
+    "strong_components",
+    "triangular_kind",
 ]
 
 logger = logging.getLogger(__name__)

@@ -21,11 +21,10 @@ import logging
 
 import numpy as np
 import scipy.sparse as sp
-from scipy.linalg import lapack
-
 from innatura.planner.errors import InvalidInputError
 from innatura.planner.leontief.result import MethodOutput
 from innatura.planner.leontief.structure import dependency_order, row_search, triangular_kind
+from scipy.linalg import lapack
 
 try:  # the C kernels behind scipy.sparse; the public fallback below builds a matrix per block
     from scipy.sparse import _sparsetools as _st
@@ -34,7 +33,7 @@ try:  # the C kernels behind scipy.sparse; the public fallback below builds a ma
 except (ImportError, AttributeError):  # pragma: no cover - depends on the scipy build
     _csr_matvec = None
 
-__all__ = ["solve_triangular_io", "block_size"]
+__all__ = ["block_size", "solve_triangular_io"]
 
 logger = logging.getLogger(__name__)
 

@@ -11,10 +11,9 @@ from collections.abc import Sequence
 
 import numpy as np
 import scipy.sparse as sp
-
 from innatura.planner.errors import InvalidInputError
 
-__all__ = ["validate_coefficients", "validate_demand", "validate_names", "label"]
+__all__ = ["label", "validate_coefficients", "validate_demand", "validate_names"]
 
 logger = logging.getLogger(__name__)
 

@@ -33,7 +33,6 @@ import networkx as nx
 import numpy as np
 import scipy.sparse as sp
 import scipy.sparse.linalg as spla
-
 from innatura.scenarios.errors import ScenarioError
 from innatura.scenarios.spec import ScenarioSpec
 

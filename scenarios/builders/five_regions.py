@@ -20,10 +20,9 @@ import logging
 from typing import Any
 
 import numpy as np
-
 from innatura.scenarios.spec import ScenarioSpec
 
-__all__ = ["DESCRIPTION", "POPULATIONS", "build", "learned_economy", "draw_types"]
+__all__ = ["DESCRIPTION", "POPULATIONS", "build", "draw_types", "learned_economy"]
 
 logger = logging.getLogger(__name__)
 

@@ -27,12 +27,11 @@ from pathlib import Path
 
 import numpy as np
 import scipy.sparse as sp
-
 from innatura.scenarios.io_tables.csvgrid import TextGrid, read_grid
 from innatura.scenarios.io_tables.errors import TableFormatError
 from innatura.scenarios.io_tables.table import IOTable
 
-__all__ = ["load_bea", "bea_paths"]
+__all__ = ["bea_paths", "load_bea"]
 
 logger = logging.getLogger(__name__)
 

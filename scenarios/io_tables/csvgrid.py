@@ -16,7 +16,6 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
-
 from innatura.scenarios.io_tables.errors import TableFormatError
 
 __all__ = ["TextGrid", "read_grid"]

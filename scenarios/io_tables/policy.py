@@ -29,10 +29,9 @@ from typing import Literal
 
 import numpy as np
 import scipy.sparse as sp
-
 from innatura.planner.errors import InvalidInputError
 
-__all__ = ["NegativePolicy", "POLICIES", "NegativeCell", "NegativeReport", "apply_negative_policy"]
+__all__ = ["POLICIES", "NegativeCell", "NegativePolicy", "NegativeReport", "apply_negative_policy"]
 
 logger = logging.getLogger(__name__)
 

@@ -21,7 +21,6 @@ from typing import Any
 
 import numpy as np
 import scipy.sparse as sp
-
 from innatura.planner.errors import InvalidInputError
 from innatura.scenarios.io_tables.table import IOTable
 

@@ -14,7 +14,6 @@ import time
 from dataclasses import dataclass
 
 import numpy as np
-
 from innatura.scenarios.io_tables.table import IOTable
 
 __all__ = ["TableSolution", "solve_table"]

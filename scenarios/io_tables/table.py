@@ -12,7 +12,6 @@ from dataclasses import dataclass, field
 
 import numpy as np
 import scipy.sparse as sp
-
 from innatura.planner.errors import InvalidInputError
 from innatura.scenarios.io_tables.policy import NegativeReport
 

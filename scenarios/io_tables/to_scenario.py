@@ -42,11 +42,10 @@ import re
 from collections import OrderedDict
 
 import numpy as np
-
 from innatura.planner.errors import InvalidInputError
 from innatura.scenarios.io_tables.table import IOTable
 
-__all__ = ["DAYS_PER_YEAR", "MAPPING_OPTIONS", "component_group", "table_to_dict", "table_to_spec", "table_header"]
+__all__ = ["DAYS_PER_YEAR", "MAPPING_OPTIONS", "component_group", "table_header", "table_to_dict", "table_to_spec"]
 
 logger = logging.getLogger(__name__)
 
@@ -144,7 +143,7 @@ def table_to_dict(
     Raises:
         InvalidInputError: negative cells left in the table, or parameters out of range.
     """
-    if table.A.nnz and table.A.data.min() < 0 or (table.final_demand < 0).any():
+    if (table.A.nnz and table.A.data.min() < 0) or (table.final_demand < 0).any():
         found = table.negatives.summary() if table.negatives is not None else "negative values"
         raise InvalidInputError(
             f"{table.source}: a scenario needs non-negative coefficients and final demand; {found}. "

@@ -21,7 +21,6 @@ from pathlib import Path
 
 import numpy as np
 import scipy.sparse as sp
-
 from innatura.scenarios.io_tables.csvgrid import read_grid
 from innatura.scenarios.io_tables.errors import TableFormatError
 from innatura.scenarios.io_tables.table import IOTable
