@@ -81,8 +81,9 @@ def test_investment_profiles_experiment_files(tmp_path, capsys):
     assert main(["experiment", "investment-profiles", "--days", "6", "--shares", "0.51", "0.6", "--out", str(out),
                  "--quiet"]) == 0
     df = pd.read_csv(out / "humanity.csv")
-    assert list(df.columns) == ["tick", "investment", "humanity"]
+    assert list(df.columns) == ["tick", "investment", "humanity", "seed", "dynamics"]
     assert sorted(df["investment"].unique()) == [0.51, 0.6] and len(df) == 12
+    assert set(df["dynamics"]) == {"conserving"} and set(df["seed"]) == {0}
     for _, grp in df.groupby("investment"):
         h = grp["humanity"].to_numpy()
         assert h[-1] > h[0]  # humanity rises (the claim this model reproduces)
