@@ -155,11 +155,12 @@ class ProductionUnit(FixedAgent):
 
 
 class CentralPlanner(mesa.Agent):
-    """The central planner: each night turns the reports into a plan (:mod:`abm.planners`)."""
+    """The central planner: each night turns the reports into a plan with its planning method
+    (:mod:`abm.planning`)."""
 
-    def __init__(self, model: PlanningEconomy, planner) -> None:  # noqa: ANN001
+    def __init__(self, model: PlanningEconomy, method) -> None:  # noqa: ANN001
         super().__init__(model)
-        self.planner = planner
+        self.method = method
         self.last_inputs = None
         self.last_decision = None
         self.fallback = False
@@ -175,12 +176,12 @@ class CentralPlanner(mesa.Agent):
 
         self.fallback = False
         try:
-            decision = self.planner.plan(inputs)
+            decision = self.method.plan(inputs)
         except (InfeasiblePlanError, ConvergenceError) as exc:
             if self.last_decision is None:
                 raise
             logger.warning("day %d: planner %s failed (%s); keeping yesterday's plan",
-                           inputs.day, getattr(self.planner, "name", "?"), exc)
+                           inputs.day, getattr(self.method, "name", "?"), exc)
             self.fallback = True
             decision = self.last_decision
         self.last_inputs, self.last_decision = inputs, decision

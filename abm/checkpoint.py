@@ -34,7 +34,7 @@ def save_checkpoint(model, path: str | os.PathLike[str], extra: dict[str, Any] |
         "state": model.state,
         "rng": model.rng.bit_generator.state,
         "random": model.random.getstate(),
-        "planner": model.central_planner.planner,
+        "planner": model.central_planner.method,
         "model_vars": model.datacollector.model_vars,
         "unit_log": model.unit_log,
         "region_log": model.region_log,
@@ -70,7 +70,7 @@ def load_checkpoint(path: str | os.PathLike[str]):  # noqa: ANN201
     model.state = payload["state"]
     model.rng.bit_generator.state = payload["rng"]
     model.random.setstate(payload["random"])
-    model.central_planner.planner = payload["planner"]
+    model.central_planner.method = payload["planner"]
     model.datacollector.model_vars = payload["model_vars"]
     model.unit_log = payload["unit_log"]
     model.region_log = payload["region_log"]

@@ -1,4 +1,4 @@
-"""One simulated day (DESIGN.md "One simulated day"; docs/model.md): report, plan, execute, observe.
+"""One simulated day (docs/architecture.md, "One day as a data flow"; docs/model.md): report, plan, execute, observe.
 
 Each phase is a function of the model that works on whole arrays; :meth:`PlanningEconomy.step`
 calls them in order and times them.
@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 from innatura.abm.active_learning import SampledInput
 from innatura.abm.execution import DeliveryResult, ProductionResult, deliver, produce, regional_allocation
-from innatura.abm.planners import PlanDecision, PlanningInputs, dispatch_targets
+from innatura.abm.planning import PlanDecision, PlanningInputs, dispatch_targets
 from innatura.abm.redispatch import redispatch, static_ceiling
 from innatura.abm.reporting import Evidence, NightReports, apply_defences, citizen_reports, unit_reports
 from innatura.abm.transport import transport

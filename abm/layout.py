@@ -27,13 +27,13 @@ from innatura.abm.execution import UnitInputs
 from innatura.abm.transport import route_incidence
 from innatura.planner.economy import Economy
 
-__all__ = ["Layout", "LossEvent", "build_layout", "merge_regions"]
+__all__ = ["MAX_WORKSHOPS", "Layout", "StockLoss", "build_layout", "merge_regions", "workshop_regions"]
 
 logger = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True)
-class LossEvent:
+class StockLoss:
     """With ``probability`` a day, ``fraction`` of the stocks of ``goods`` vanishes.
 
     ``scope="economy"``: one draw a day for every region; ``"region"``: one draw per region.
@@ -83,7 +83,7 @@ class Layout:
     citizen_region: np.ndarray
     initial_stocks: np.ndarray
     labour_supply: np.ndarray
-    loss_events: tuple[LossEvent, ...]
+    loss_events: tuple[StockLoss, ...]
     losses_enabled: bool
     investment_share: float
     default_days: int
@@ -137,7 +137,7 @@ def _edges(graph: nx.Graph, goods_loss: np.ndarray) -> tuple[np.ndarray, ...]:
 MAX_WORKSHOPS = 2000
 
 
-def _workshop_regions(orphan: np.ndarray, A, labour_mask, labour_supply, population, demand) -> np.ndarray:  # noqa: ANN001
+def workshop_regions(orphan: np.ndarray, A, labour_mask, labour_supply, population, demand) -> np.ndarray:  # noqa: ANN001
     """One home region per good in ``orphan`` that spreads the workshops' labour over regions.
 
     Each good's daily output is estimated as ``d + A d + A^2 d`` (``d``: the profiles' total
@@ -191,7 +191,7 @@ def _pool_shares(pooled, good, region, A, labour_mask, labour_supply, population
 
 def build_layout(spec) -> Layout:  # noqa: ANN001 (a scenarios.spec.ScenarioSpec)
     """Build the :class:`Layout` of a scenario spec (``scenarios.load(...)``)."""
-    from innatura.scenarios.economy import transport_loss
+    from innatura.scenarios.arrays import transport_loss
 
     economy = spec.to_economy()
     n = economy.n_goods
@@ -219,7 +219,7 @@ def build_layout(spec) -> Layout:  # noqa: ANN001 (a scenarios.spec.ScenarioSpec
     per_region = orphan.size * R <= MAX_WORKSHOPS
     if not per_region:
         demand = (np.asarray(economy.bundles, dtype=float) * population.sum(axis=0)[None, :]).sum(axis=1)
-        home = _workshop_regions(orphan, A, labour_mask, labour_supply, population, demand)
+        home = workshop_regions(orphan, A, labour_mask, labour_supply, population, demand)
     for k, j in enumerate(orphan):
         homes = range(R) if per_region else [int(home[k])]
         for r in homes:
@@ -259,7 +259,7 @@ def build_layout(spec) -> Layout:  # noqa: ANN001 (a scenarios.spec.ScenarioSpec
     citizen_region = np.repeat(np.repeat(np.arange(R), population.shape[1]), population.ravel())
     index = {g: j for j, g in enumerate(economy.goods)}
     events = tuple(
-        LossEvent(np.array([index[g] for g in ev.goods], dtype=np.int64), float(ev.probability),
+        StockLoss(np.array([index[g] for g in ev.goods], dtype=np.int64), float(ev.probability),
                   float(ev.fraction), ev.scope)
         for ev in spec.losses.events
     )

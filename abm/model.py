@@ -1,7 +1,7 @@
 """``PlanningEconomy``: the Mesa model of an economy planned in natura, day by day.
 
 Build it from a scenario (a built-in name, a TOML path or a :class:`scenarios.spec.ScenarioSpec`)
-and step it; each step is one day (DESIGN.md "One simulated day"): citizens and units report,
+and step it; each step is one day (docs/architecture.md, "One day as a data flow"): citizens and units report,
 the central planner plans the night, units execute with their TRUE technology, goods are lost,
 shipped and handed out, and the day is observed (metrics, curve refits, invariants).
 
@@ -26,7 +26,7 @@ from innatura.abm.collect import day_metrics, metric_columns, model_reporters, r
 from innatura.abm.day import execute, observe, plan, report
 from innatura.abm.invariants import check_day
 from innatura.abm.layout import Layout, build_layout, merge_regions
-from innatura.abm.planners import make_planner
+from innatura.abm.planning import make_method
 from innatura.abm.reporting import CITIZEN_STRATEGIES, UNIT_STRATEGIES, strategy_codes
 from innatura.abm.state import State
 from innatura.abm.transport import path_keep
@@ -63,7 +63,7 @@ class PlanningEconomy(mesa.Model):
     Args:
         scenario: built-in scenario name, path to a scenario TOML file, or a spec.
         rng: seed or ``numpy.random.Generator`` (Mesa's ``rng=``); all randomness flows from it.
-        planner: planning method, a key of :data:`abm.planners.PLANNERS` (``"olin"``).
+        planner: planning method, a key of :data:`abm.planning.METHODS` (``"olin"``).
         planner_options: keyword arguments for the planner's factory.
         investment_share: ``sigma``; default the scenario's.
         safety_stock: days of cover of final goods the planner keeps before investing
@@ -170,7 +170,7 @@ class PlanningEconomy(mesa.Model):
         self.regions = [Region(self, r, cells[r]) for r in range(lay.n_regions)]
         self.citizens = [Citizen(self, i, cells[r]) for i, r in enumerate(lay.citizen_region.tolist())]
         self.units = [ProductionUnit(self, u, cells[r]) for u, r in enumerate(lay.unit_region.tolist())]
-        self.central_planner = CentralPlanner(self, make_planner(planner, **(planner_options or {})))
+        self.central_planner = CentralPlanner(self, make_method(planner, **(planner_options or {})))
         self.planner_name = planner
 
         self.state = self._initial_state(misreport_share, citizen_misreport, unit_misreport, query_noise)
@@ -288,8 +288,8 @@ class PlanningEconomy(mesa.Model):
 def _with_default_losses(lay: Layout, spec) -> Layout:  # noqa: ANN001
     from dataclasses import replace
 
-    from innatura.abm.layout import LossEvent
+    from innatura.abm.layout import StockLoss
 
     goods = np.flatnonzero(~lay.labour_mask)
     del spec
-    return replace(lay, loss_events=(LossEvent(goods, 0.0, 0.2, "economy"),))
+    return replace(lay, loss_events=(StockLoss(goods, 0.0, 0.2, "economy"),))

@@ -11,7 +11,7 @@ from collections.abc import Hashable, Mapping, Sequence
 
 import networkx as nx
 import numpy as np
-from innatura.abm.plots import FIGSIZE, _new_figure, _no_data
+from innatura.abm.plots import FIGSIZE, new_figure, no_data
 from matplotlib import colormaps
 from matplotlib.cm import ScalarMappable
 from matplotlib.colors import Normalize
@@ -53,7 +53,7 @@ def region_network_figure(
         pos: node positions; default a deterministic Kamada-Kawai layout.
         title: figure title.
     """
-    fig, ax = _new_figure(title or f"Regions: colour = {value_label}, size = population, width = shipped",
+    fig, ax = new_figure(title or f"Regions: colour = {value_label}, size = population, width = shipped",
                           figsize=(FIGSIZE[0], FIGSIZE[1] * 1.25))
     fig.subplots_adjust(left=0.02, right=0.9, top=0.9, bottom=0.02)
     ax.grid(False)
@@ -62,7 +62,7 @@ def region_network_figure(
     ax.set_yticks([])
     nodes = list(graph.nodes)
     if not nodes:
-        _no_data(ax, "regions")
+        no_data(ax, "regions")
         return fig
     if pos is None:
         pos = region_positions(graph)

@@ -8,7 +8,7 @@ connected graph) are in :mod:`scenarios.checks`. Every failure becomes a
 
 The arrays the planner and the agent model need (``to_economy()``, initial stocks, labour
 supply, units, the region graph, populations per region) are computed by
-:mod:`scenarios.economy`; the methods here forward to it.
+:mod:`scenarios.arrays`; the methods here forward to it.
 """
 
 from __future__ import annotations
@@ -49,7 +49,7 @@ if TYPE_CHECKING:  # pragma: no cover
     import networkx as nx
     import numpy as np
     from innatura.planner.economy import Economy
-    from innatura.scenarios.economy import UnitArrays
+    from innatura.scenarios.arrays import UnitArrays
 
 __all__ = [
     "ALL_REGIONS",
@@ -245,44 +245,44 @@ class ScenarioSpec(_Spec):
 
     @cached_property
     def region_names(self) -> tuple[str, ...]:
-        from innatura.scenarios.economy import region_names
+        from innatura.scenarios.arrays import region_names
 
         return region_names(self)
 
-    # -- arrays for the planner and the agent model (see scenarios.economy) ----------------
+    # -- arrays for the planner and the agent model (see scenarios.arrays) ----------------
     def to_economy(self) -> Economy:
         """The planner's :class:`~planner.economy.Economy` with the TRUE curves of the units."""
-        from innatura.scenarios.economy import to_economy
+        from innatura.scenarios.arrays import to_economy
 
         return to_economy(self)
 
     def graph(self) -> nx.Graph:
         """The region graph (nodes ``0..R-1``), built deterministically from the seed."""
-        from innatura.scenarios.economy import region_graph
+        from innatura.scenarios.arrays import region_graph
 
         return region_graph(self)
 
     def initial_stocks(self) -> np.ndarray:
         """Opening stock per region and good, shape ``(R, n)``; zero on labour goods."""
-        from innatura.scenarios.economy import initial_stocks
+        from innatura.scenarios.arrays import initial_stocks
 
         return initial_stocks(self)
 
     def labour_supply(self) -> np.ndarray:
         """Daily labour supply per region and good, shape ``(R, n)``; zero off labour goods."""
-        from innatura.scenarios.economy import labour_supply
+        from innatura.scenarios.arrays import labour_supply
 
         return labour_supply(self)
 
     def population_by_region(self) -> np.ndarray:
         """Citizens per region and profile, integers, shape ``(R, m)``."""
-        from innatura.scenarios.economy import population_by_region
+        from innatura.scenarios.arrays import population_by_region
 
         return population_by_region(self)
 
     def unit_arrays(self) -> UnitArrays:
         """The production units as arrays (good, region, capacity, power-law matrices)."""
-        from innatura.scenarios.economy import unit_arrays
+        from innatura.scenarios.arrays import unit_arrays
 
         return unit_arrays(self)
 

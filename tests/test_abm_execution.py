@@ -6,7 +6,7 @@ import networkx as nx
 import numpy as np
 import pytest
 from innatura.abm.execution import UnitInputs, deliver, produce
-from innatura.abm.planners import dispatch_targets
+from innatura.abm.planning import dispatch_targets
 from innatura.abm.transport import route_incidence, transport
 from innatura.planner.curves import PowerLawInput, StackedCurve
 from innatura.planner.errors import InvalidInputError

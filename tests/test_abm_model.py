@@ -12,7 +12,7 @@ from hypothesis import strategies as st
 from innatura.abm.agents import Citizen, ProductionUnit, Region
 from innatura.abm.invariants import InvariantError, check_day
 from innatura.abm.model import PlanningEconomy
-from innatura.abm.synthetic import synthetic_spec
+from innatura.scenarios.builders.synthetic import synthetic_spec
 
 from innatura import scenarios
 

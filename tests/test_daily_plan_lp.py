@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import dataclasses
 
-import cvxpy as cp
 import numpy as np
 import pytest
 from hypothesis import HealthCheck, given, settings
@@ -12,6 +11,8 @@ from hypothesis import strategies as st
 from innatura.planner.daily_plan import plan_day
 from innatura.planner.nonlinear import CurveMatrix
 from test_daily_plan_fixtures import random_plan_economy, selviaria, selviaria_state
+
+cp = pytest.importorskip("cvxpy")  # the independent LP solver these tests compare with
 
 
 def test_selviaria_first_night_by_hand():

@@ -10,7 +10,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 from innatura.scenarios import dump_toml, dumps_toml, load_toml, loads_toml, spec_from_dict
-from innatura.scenarios.economy import split_integer
+from innatura.scenarios.arrays import split_integer
 
 from innatura import scenarios
 

@@ -40,11 +40,10 @@ def available_scenarios() -> list[str]:
 
 
 def available_planners() -> list[str]:
-    """Planning methods the agent model accepts (:data:`abm.planners.PLANNERS`), ``olin`` first."""
-    import innatura.abm.model  # noqa: F401  (registers the built-in planners)
-    from innatura.abm.planners import PLANNERS
+    """Planning methods the agent model accepts (:data:`abm.planning.METHODS`), ``olin`` first."""
+    from innatura.abm.planning import METHODS
 
-    return sorted(PLANNERS, key=lambda name: (name != DEFAULTS.planner, name))
+    return sorted(METHODS, key=lambda name: (name != DEFAULTS.planner, name))
 
 
 def build_economy(params: ViewParams) -> mesa.Model:

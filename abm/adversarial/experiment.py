@@ -5,7 +5,7 @@ A run's configuration is a flat, JSON-able dict (the sweep derives the run id fr
 | key | meaning |
 |---|---|
 | ``scenario`` | built-in scenario name or scenario TOML path |
-| ``planner`` | planning method, a key of :data:`abm.planners.PLANNERS` |
+| ``planner`` | planning method, a key of :data:`abm.planning.METHODS` |
 | ``planner_options`` | options of the planner's factory, ``"key=value;key=value"`` (``""``: none) |
 | ``strategy`` | a name of :data:`STRATEGIES` (citizen or unit strategy), or ``"honest"`` |
 | ``strategy_param`` | the strategy's primary parameter (its factor, or ``sd`` for noise) |
@@ -255,8 +255,8 @@ def run_misreporting(config: dict[str, Any]) -> dict[str, Any]:
 
 def check_planners(names: Sequence[str]) -> None:
     """Raise :class:`InvalidInputError` for a planner name the model does not know."""
-    from innatura.abm.planners import PLANNERS
+    from innatura.abm.planning import METHODS
 
     for name in names:
-        if name not in PLANNERS:
-            raise InvalidInputError(f"planner {name!r} is unknown; known: {sorted(PLANNERS)}")
+        if name not in METHODS:
+            raise InvalidInputError(f"planner {name!r} is unknown; known: {sorted(METHODS)}")

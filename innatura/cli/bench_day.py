@@ -1,13 +1,13 @@
 """``innatura bench day``: time one simulated day, split into report / plan / execute / collect.
 
-Builds a random economy of the requested size (:func:`abm.synthetic.synthetic_spec`), runs a
+Builds a random economy of the requested size (:func:`scenarios.builders.synthetic.synthetic_spec`), runs a
 warm-up day and then ``--days`` timed days, and prints a table and a JSON record: seconds per
 day for each phase, the planner's share of the day, and the set-up time. The reference point
 is the planner itself: the agent model's own work (report, execute, collect) is reported as a
 ratio to the planning time, which should stay well below 1.
 
 The economy is one region by default, with half a day of safety stock (see
-:func:`abm.synthetic.synthetic_spec`), so that the timed days are days of a fed economy: the
+:func:`scenarios.builders.synthetic.synthetic_spec`), so that the timed days are days of a fed economy: the
 record carries the last day's humanity and plan error to show it. With ``--regions R > 1`` the
 national plan meets regional labour and transport that it does not model, and a random
 economy of thousands of goods starves within days (docs/model.md, "Regional friction"); the
@@ -44,7 +44,7 @@ def configure(parser: argparse.ArgumentParser) -> None:
 def bench_day(citizens: int, units: int, goods: int, regions: int, profiles: int, days: int, seed: int) -> dict:
     """Build the economy, simulate ``1 + days`` days, return the timing record."""
     from innatura.abm.model import PHASES, PlanningEconomy
-    from innatura.abm.synthetic import synthetic_spec
+    from innatura.scenarios.builders.synthetic import synthetic_spec
 
     t0 = time.perf_counter()
     spec = synthetic_spec(citizens=citizens, units=units, goods=goods, regions=regions, profiles=profiles,

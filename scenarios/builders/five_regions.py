@@ -1,6 +1,6 @@
 """``five-regions``: the economy of "Modeling Incomplete Economic Socialism using Deep Learning".
 
-N = 5 regions on a chain with populations 100, 150, 120, 200, 180 (DESIGN.md "Five regions",
+N = 5 regions on a chain with populations 100, 150, 120, 200, 180 (docs/model.md "The five-regions economy",
 from the paper's public notebook); productivity types theta_i ~ |N(0, 1)| + 0.1 drawn from
 ``numpy.random.default_rng(seed)``. Its dynamics (Cobb-Douglas output feeding a logistic common
 stock, capital accumulation, a random-walk shock) are not input-output dynamics, so the learned
@@ -34,7 +34,7 @@ K0, R0 = 50.0, 500.0
 
 
 def learned_economy() -> dict[str, Any]:
-    """Fields of ``planner.learned.EconomyConfig`` for this scenario (DESIGN.md "Five regions")."""
+    """Fields of ``planner.learned.EconomyConfig`` for this scenario (docs/model.md "The five-regions economy")."""
     return {
         "populations": tuple(float(p) for p in POPULATIONS),
         "edges": tuple((i, i + 1) for i in range(len(POPULATIONS) - 1)),

@@ -125,7 +125,7 @@ def load_pymrio(path: str | Path) -> IOTable:
     try:
         import pymrio
     except ImportError:  # pragma: no cover - depends on the environment
-        raise InvalidInputError("reading pymrio systems needs pymrio: pip install pymrio") from None
+        raise InvalidInputError("reading pymrio systems needs pymrio: pip install 'innatura[io]'") from None
     if str(path) == "test":
         return from_pymrio(pymrio.load_test())
     p = Path(path)

@@ -268,7 +268,7 @@ def _household_split(table, household, groups, F, population) -> dict[str, int]:
     if table.region_population is not None:
         pops = dict(zip(table.region_names, table.region_population))
         weights = np.array([pops.get(g.rsplit("/", 1)[0], 0.0) for g in household])
-    from innatura.scenarios.economy import split_integer
+    from innatura.scenarios.arrays import split_integer
 
     counts = split_integer(population, weights / weights.sum())
     return dict(zip(household, counts.tolist()))

@@ -1,7 +1,7 @@
 """The learned planner as a planning method of the agent model (``planner="learned"``).
 
-:class:`LearnedPlanner` loads a checkpoint written by ``innatura train learned`` and, each night,
-turns the :class:`~abm.planners.PlanningInputs` of a five-regions-style scenario (see
+:class:`LearnedMethod` loads a checkpoint written by ``innatura train learned`` and, each night,
+turns the :class:`~abm.planning.base.PlanningInputs` of a five-regions-style scenario (see
 ``scenarios.builders.five_regions``: a common stock good, a capital good, one goods unit per
 region whose labour curve carries the region's productivity) into the policy's inputs:
 
@@ -27,15 +27,15 @@ import math
 from os import PathLike
 
 import numpy as np
-from innatura.abm.planners import PlanDecision, PlanningInputs
+from innatura.abm.planning.base import PlanDecision, PlanningInputs
 from innatura.planner.errors import InvalidInputError
 
-__all__ = ["LearnedPlanner"]
+__all__ = ["LearnedMethod"]
 
 logger = logging.getLogger(__name__)
 
 
-class LearnedPlanner:
+class LearnedMethod:
     """A trained VAE/GNN/policy planner behind the agent model's planner interface.
 
     Args:
