@@ -1,8 +1,9 @@
 """Checkpoints of a run: save a model mid-run and resume it with identical results.
 
-A checkpoint holds the model's constructor arguments, its :class:`~abm.state.State`, the
-generators' states (numpy ``rng`` and stdlib ``random``), the planning method (which may carry
-a warm start), and the rows collected so far. :func:`load_checkpoint` rebuilds the model from
+A checkpoint holds what rebuilds the model (:attr:`~abm.model.PlanningEconomy.config`: the
+scenario, the seed and the :class:`~abm.settings.RunSettings`), its :class:`~abm.state.State`,
+the generators' states (numpy ``rng`` and stdlib ``random``), the planning method (which may
+carry a warm start), the memory of its defences, and the rows collected so far. :func:`load_checkpoint` rebuilds the model from
 the arguments, then restores all of that, so stepping on gives exactly what an uninterrupted
 run gives. Files are written atomically (temporary file + ``os.replace``): an interrupted save
 never destroys the previous checkpoint.
@@ -35,6 +36,7 @@ def save_checkpoint(model, path: str | os.PathLike[str], extra: dict[str, Any] |
         "rng": model.rng.bit_generator.state,
         "random": model.random.getstate(),
         "planner": model.central_planner.method,
+        "defences": [d.state_dict() for d in model.defence_chain if hasattr(d, "state_dict")],
         "model_vars": model.datacollector.model_vars,
         "unit_log": model.unit_log,
         "region_log": model.region_log,
@@ -75,7 +77,9 @@ def load_checkpoint(path: str | os.PathLike[str]):  # noqa: ANN201
     model.unit_log = payload["unit_log"]
     model.region_log = payload["region_log"]
     model.metrics = payload["metrics"]
-    model._fit_cache.clear()
-    model._cell_cache.clear()
+    bound = [d for d in model.defence_chain if hasattr(d, "load_state_dict")]
+    for defence, memory in zip(bound, payload.get("defences", []), strict=False):
+        defence.load_state_dict(memory)
+    model.curves.clear()
     model.steps = model.state.day
     return model, payload["extra"]

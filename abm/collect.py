@@ -3,8 +3,9 @@
 :func:`day_metrics` turns a :class:`abm.day.DayOutcome` into one row of model-level metrics
 (humanity Eq. 5 on what citizens received, externalities Eq. 6, fulfilment per profile and
 region, inventory, unmet demand, plan error, losses, report statistics). :func:`model_reporters`
-gives the matching ``mesa.DataCollector`` reporters; :func:`unit_rows` and :func:`region_rows`
-the agent-level tables written as Parquet.
+gives the matching ``mesa.DataCollector`` reporters and :func:`agent_reporters` its per-type
+agent reporters (units and regions); :func:`unit_rows` and :func:`region_rows` the same
+agent-level data as whole arrays, written as Parquet.
 """
 
 from __future__ import annotations
@@ -13,7 +14,15 @@ import logging
 
 import numpy as np
 
-__all__ = ["citizen_table", "day_metrics", "metric_columns", "model_reporters", "region_rows", "unit_rows"]
+__all__ = [
+    "agent_reporters",
+    "citizen_table",
+    "day_metrics",
+    "metric_columns",
+    "model_reporters",
+    "region_rows",
+    "unit_rows",
+]
 
 logger = logging.getLogger(__name__)
 
@@ -120,6 +129,34 @@ def model_reporters(columns: list[str]) -> dict:
     return {c: (lambda m, c=c: m.metrics.get(c, float("nan"))) for c in columns}
 
 
+#: per-agent columns of the DataCollector's agent-type reporters (one row per agent and day).
+UNIT_REPORTERS = ("target", "output", "reported_capacity", "input_factor", "true_use", "reported_use")
+REGION_REPORTERS = ("final_stock", "capital_stock", "delivered")
+
+
+def _unit_value(column: str):  # noqa: ANN202
+    def read(agent) -> float:  # noqa: ANN001
+        return float(agent.model.unit_log[-1][column][agent.index])
+
+    return read
+
+
+def _region_value(column: str):  # noqa: ANN202
+    def read(agent) -> float:  # noqa: ANN001
+        return float(agent.model.region_log[-1][column][agent.index])
+
+    return read
+
+
+def agent_reporters(unit_type: type, region_type: type) -> dict[type, dict]:
+    """``agenttype_reporters`` of ``mesa.DataCollector``: per unit and per region, the day's
+    values of :func:`unit_rows` / :func:`region_rows` (``get_agenttype_vars_dataframe``)."""
+    return {
+        unit_type: {c: _unit_value(c) for c in UNIT_REPORTERS},
+        region_type: {c: _region_value(c) for c in REGION_REPORTERS},
+    }
+
+
 def unit_rows(model, out) -> dict[str, np.ndarray]:  # noqa: ANN001
     """Agent-level rows of the day for production units (columns of equal length)."""
     lay, st = model.layout, model.state
@@ -152,6 +189,8 @@ def citizen_table(model) -> dict[str, np.ndarray]:  # noqa: ANN001
     lay, st = model.layout, model.state
     return {
         "citizen": np.arange(lay.n_citizens, dtype=np.int64), "profile": lay.citizen_profile,
-        "region": lay.citizen_region, "strategy": st.citizen_code, "report_factor": st.citizen_factor,
+        "region": lay.citizen_region, "strategy": np.asarray([str(s) for s in st.citizen_strategies],
+                                                             dtype=object)[st.citizen_code],
+        "report_factor": st.citizen_factor,
         "received": st.citizen_received, "satisfaction": st.citizen_satisfaction,
     }

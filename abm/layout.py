@@ -178,10 +178,17 @@ def _pool_shares(pooled, good, region, A, labour_mask, labour_supply, population
     """Share of its good's pooled orders each pooled unit takes (labour-weighted, see module doc)."""
     people = population.sum(axis=1).astype(float)
     share = np.zeros(good.size)
-    for j in np.unique(good[pooled]):
-        units = np.flatnonzero(pooled & (good == j))
-        col = A[:, j].toarray().ravel()
-        need = np.flatnonzero((col > 0) & labour_mask)
+    A = sp.csc_matrix(A, copy=True)
+    A.sum_duplicates()  # canonical (sorted row indices, one entry per cell), on a copy: A is the economy's
+    members = np.flatnonzero(pooled)
+    if members.size == 0:
+        return share
+    members = members[np.argsort(good[members], kind="stable")]
+    goods, starts = np.unique(good[members], return_index=True)
+    for j, units in zip(goods.tolist(), np.split(members, starts[1:]), strict=True):
+        rows = A.indices[A.indptr[j]:A.indptr[j + 1]]
+        vals = A.data[A.indptr[j]:A.indptr[j + 1]]
+        need = rows[(vals > 0) & labour_mask[rows]]
         w = labour_supply[region[units]][:, need].sum(axis=1) if need.size else people[region[units]]
         if w.sum() <= 0:
             w = np.ones(units.size)

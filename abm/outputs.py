@@ -62,7 +62,6 @@ def write_agent_tables(model, out: Path) -> list[Path]:  # noqa: ANN001
     cit = pd.DataFrame(citizen_table(model))
     cit["profile"] = np.asarray(lay.profiles, dtype=object)[cit["profile"].to_numpy()]
     cit["region"] = np.asarray(lay.regions, dtype=object)[cit["region"].to_numpy()]
-    cit["strategy"] = np.asarray(model.state.citizen_strategies, dtype=object)[cit["strategy"].to_numpy()]
     return [_parquet(units, out / "units.parquet"), _parquet(regions, out / "regions.parquet"),
             _parquet(cit, out / "citizens.parquet")]
 

@@ -109,4 +109,4 @@ def test_agents_view_the_arrays():
     assert unit.output == model.state.unit_output[2]
     np.testing.assert_allclose(unit.query(100.0), [1e-6 * 100**2, 1e-3 * 100])
     c = model.citizens[0]
-    assert c.profile in lay.profiles and c.strategy == "honest" and c.report_factor == 1.0
+    assert c.profile in lay.profiles and c.strategy.name == "honest" and c.report_factor == 1.0

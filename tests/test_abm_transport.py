@@ -168,11 +168,11 @@ def test_regional_options_keep_the_invariants_and_determinism(flags):
     planned = np.bincount(a.layout.unit_good, out.planned_targets, minlength=a.layout.n_goods)
     np.testing.assert_allclose(made, planned, rtol=1e-9, atol=1e-9)  # re-dispatch keeps each good's total
     if "staffed_capacity" in flags:
-        from innatura.abm.day import staffed_capacity
+        from innatura.abm.night import staffed_capacity
 
         lay = a.layout
         rep = a.state.unit_reported_capacity
-        cap = staffed_capacity(a, rep)
+        cap = staffed_capacity(a.layout, rep)
         assert (cap <= rep).all() and (cap > 0).all()
         # all units at their staffed capacity at once fit their regions' labour supply
         again = static_ceiling(np.where(np.isfinite(cap), cap, 0.0), lay.unit_region, lay.true_inputs,

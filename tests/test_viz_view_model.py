@@ -53,7 +53,7 @@ def test_slider_values_reach_the_economy():
                        seed=3)
     assert view.errors == []
     assert view.economy.investment_share == pytest.approx(0.6)
-    assert view.economy.noise == pytest.approx(0.25)
+    assert view.economy.settings.noise == pytest.approx(0.25)
 
 
 def test_bad_seed_is_a_message_and_the_default_is_used():
