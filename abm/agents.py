@@ -321,9 +321,7 @@ class ProductionUnit(EconomyAgent):
                 **options: Any) -> ProductionResult:
         """One shift of production of every unit with its TRUE technology, out of ``stocks`` and
         ``labour`` (:func:`abm.execution.produce`; ``options`` as there)."""
-        lay = model.layout
-        return produce(targets, lay.unit_region, lay.unit_good, lay.true_inputs, stocks, labour, lay.industrial,
-                       lay.labour_mask, **options)
+        return produce(targets, model.layout.technology, stocks, labour, **options)
 
     @classmethod
     def refit(cls, model: PlanningEconomy, outcome: DayOutcome) -> tuple[np.ndarray, np.ndarray]:

@@ -92,11 +92,11 @@ def day_metrics(model, out, violations: int = 0) -> dict[str, float]:  # noqa: A
         "plan_fallback": float(model.central_planner.fallback),
     }
     names = _names(lay)
-    row.update(zip(names["fulfilment"], per_profile.tolist()))
-    row.update(zip(names["fulfilment_region"], region_f.tolist()))
-    row.update(zip(names["inventory"], out.closing.sum(axis=0)[names["stock"]].tolist()))
-    row.update(zip(names["planned"], planned[made_goods].tolist()))
-    row.update(zip(names["executed"], executed[made_goods].astype(float).tolist()))
+    row.update(zip(names["fulfilment"], per_profile.tolist(), strict=False))
+    row.update(zip(names["fulfilment_region"], region_f.tolist(), strict=False))
+    row.update(zip(names["inventory"], out.closing.sum(axis=0)[names["stock"]].tolist(), strict=False))
+    row.update(zip(names["planned"], planned[made_goods].tolist(), strict=False))
+    row.update(zip(names["executed"], executed[made_goods].astype(float).tolist(), strict=False))
     return row
 
 

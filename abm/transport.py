@@ -10,6 +10,7 @@ arrivals are ``(R, R) @ (R, n)`` matrix products. Conventions as in :mod:`abm.ex
 
 from __future__ import annotations
 
+import itertools
 import logging
 from dataclasses import dataclass
 
@@ -67,7 +68,7 @@ def route_incidence(graph, src: np.ndarray, dst: np.ndarray) -> np.ndarray:  # n
     P = np.zeros((R * R, len(src)), dtype=bool)
     for a, paths in nx.all_pairs_shortest_path(graph):
         for b, path in paths.items():
-            for u, v in zip(path[:-1], path[1:], strict=True):
+            for u, v in itertools.pairwise(path):
                 P[a * R + b, edge[(u, v)]] = True
     return sp.csr_matrix(P.astype(float))
 
@@ -137,6 +138,16 @@ def _round(S, need, paths, cap, keep):  # noqa: ANN001, ANN202
     return cols, out, arrive, load
 
 
+def _as_keep(keep, paths, loss_rate: np.ndarray, R: int, n: int) -> PathKeep | None:  # noqa: ANN001
+    """``keep`` as a :class:`PathKeep` (a plain matrix is wrapped; ``None`` is computed when
+    some edge loses goods, else stays ``None``: nothing is lost)."""
+    if keep is not None and not isinstance(keep, PathKeep):
+        return PathKeep(np.asarray(keep, dtype=float), np.ones(R * R), np.zeros(R * R, np.int64), np.ones(n), False)
+    if keep is None and np.any(np.asarray(loss_rate) > 0):
+        return path_keep(paths, loss_rate)
+    return keep
+
+
 def transport(
     stocks: np.ndarray,
     need: np.ndarray,
@@ -159,8 +170,7 @@ def transport(
     blocked pair could not use goes to the pairs that can still be served.
 
     Args:
-        stocks: stocks, shape ``(R, n)``; not modified.
-        need: what each region needs of each good, shape ``(R, n)``.
+        stocks: stocks, shape ``(R, n)`` (not modified); need: what each region needs, ``(R, n)``.
         paths: :func:`route_incidence` of the region graph, ``(R * R, D)`` sparse.
         capacity: units each directed edge can still carry, shape ``(D,)``.
         loss_rate: share lost on each edge per good, ``(D, n)`` (or ``(D,)``).
@@ -179,10 +189,7 @@ def transport(
     total_load = np.zeros(D)
     if D == 0 or R < 2:
         return TransportResult(S, lost, total_load, sent, received)
-    if keep is not None and not isinstance(keep, PathKeep):
-        keep = PathKeep(np.asarray(keep, dtype=float), np.ones(R * R), np.zeros(R * R, np.int64), np.ones(n), False)
-    elif keep is None and np.any(np.asarray(loss_rate) > 0):
-        keep = path_keep(paths, loss_rate)
+    keep = _as_keep(keep, paths, loss_rate, R, n)
     need = np.asarray(need, dtype=float)
     cap = np.asarray(capacity, dtype=float).copy()
     for _ in range(max(int(rounds), 1)):

@@ -2,15 +2,16 @@
 
 from __future__ import annotations
 
+import itertools
 import logging
 
 import numpy as np
 import pytest
 from innatura.abm.active_learning import SampledInput, UnitSamples, curve_error, learn_units
+from innatura.abm.adversarial import Strategy
 from innatura.abm.day import report
 from innatura.abm.execution import produce
 from innatura.abm.model import PlanningEconomy
-from innatura.abm.adversarial import Strategy
 from innatura.abm.reporting import NightReports, validate_factors
 
 logging.getLogger("planner").setLevel(logging.ERROR)
@@ -28,7 +29,7 @@ def test_curve_error_shrinks_as_the_query_budget_grows(unit, top):
     for budget in (2, 4, 8, 16, 32):
         samples = learn_units(_true, 2, np.array([2, 2]), np.array([500.0, 1000.0]), budget)
         errors.append(curve_error(_true, samples[unit], unit, top))
-    assert all(b < a for a, b in zip(errors, errors[1:], strict=False)), errors
+    assert all(b < a for a, b in itertools.pairwise(errors)), errors
     assert errors[-1] < 0.15 * errors[0]
 
 
@@ -81,10 +82,8 @@ def test_misreporting_changes_reports_never_true_execution():
     # ... but the true technology, and so execution for the same targets, is the same
     targets = np.array([400.0, 300.0, 200.0, 50.0, 50.0, 50.0, 10.0])
     stocks = np.full((3, 6), 1e6)
-    args = (lay_h.unit_region, lay_h.unit_good)
-    a = produce(targets, *args, lay_h.true_inputs, stocks, lay_h.labour_supply, lay_h.industrial, lay_h.labour_mask)
-    b = produce(targets, lay_l.unit_region, lay_l.unit_good, lay_l.true_inputs, stocks, lay_l.labour_supply,
-                lay_l.industrial, lay_l.labour_mask)
+    a = produce(targets, lay_h.technology, stocks, lay_h.labour_supply)
+    b = produce(targets, lay_l.technology, stocks, lay_l.labour_supply)
     np.testing.assert_array_equal(a.entry_use, b.entry_use)
     np.testing.assert_array_equal(a.output, b.output)
     # and what the liars' units actually used is their TRUE use at their output

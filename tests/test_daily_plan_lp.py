@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import dataclasses
+import itertools
 
 import numpy as np
 import pytest
@@ -50,8 +51,8 @@ def test_investment_share_moves_production_to_capital():
     plans = [plan_day(selviaria(), stocks, labour, None, s) for s in (0.1, 0.3, 0.6, 0.9)]
     fulfil = [p.fulfilment[0] for p in plans]
     capital = [p.production[1] for p in plans]
-    assert all(a > b for a, b in zip(fulfil, fulfil[1:]))
-    assert all(a < b for a, b in zip(capital, capital[1:]))
+    assert all(a > b for a, b in itertools.pairwise(fulfil))
+    assert all(a < b for a, b in itertools.pairwise(capital))
 
 
 def _oracle(e, stocks, labour, capacity, sigma):
@@ -71,7 +72,7 @@ def _oracle(e, stocks, labour, capacity, sigma):
         cons.append(use[lab] <= (1 - sigma) * labour[lab])
     cp.Problem(cp.Maximize(t), cons).solve(solver="CLARABEL")
     t_star = t.value
-    cp.Problem(cp.Maximize(cp.sum(c)), cons + [t >= t_star - 1e-9]).solve(solver="CLARABEL")
+    cp.Problem(cp.Maximize(cp.sum(c)), [*cons, t >= t_star - 1e-09]).solve(solver="CLARABEL")
     return float(t_star), float(np.sum(c.value))
 
 

@@ -21,7 +21,7 @@ def test_train_learned_writes_a_reloadable_checkpoint(tmp_path):
     for name in ("model.pt", "config.json", "history.csv", "training_curve.png"):
         assert (out / name).stat().st_size > 0, name
     assert (out / "training_curve.png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
-    policy, cfg = load_checkpoint(out)
+    _policy, cfg = load_checkpoint(out)
     assert cfg.train.seed == 2 and cfg.train.episodes == 3
     with open(out / "history.csv") as fh:
         assert len(list(csv.DictReader(fh))) == 3

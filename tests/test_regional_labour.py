@@ -5,8 +5,8 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
-from innatura.abm.night import regional_labour_cut
 from innatura.abm.model import PlanningEconomy
+from innatura.abm.night import regional_labour_cut
 from innatura.planner.errors import InvalidInputError
 
 

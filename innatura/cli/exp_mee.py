@@ -104,7 +104,7 @@ def run(args: argparse.Namespace) -> int:
     print(f"MOLM: cumulative regret after {args.episodes} episodes {mean_regret[-1]:.3f} "
           f"(mean of {args.seeds} seeds); log-log slope {molm_slope:.3f} (episodes >= {args.episodes // 10})")
     print("MPLM: suboptimality by dataset size: " +
-          ", ".join(f"{s}: {v:.3f}" for s, v in zip(sizes, mean_sub)) + f"; log-log slope {mplm_slope:.3f}")
+          ", ".join(f"{s}: {v:.3f}" for s, v in zip(sizes, mean_sub, strict=False)) + f"; log-log slope {mplm_slope:.3f}")
     print(f"wrote {out / 'molm_regret.csv'}, {out / 'mplm_suboptimality.csv'}, {out / 'mee.png'}, {out / 'summary.json'}")
     return 0
 

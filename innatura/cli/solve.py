@@ -70,7 +70,7 @@ def first_night(spec, investment_share: float | None = None, method: str | None 
         "investment_share": float(sigma),
         "status": plan.status,
         "goods": goods,
-        "fulfilment": {p: float(c) for p, c in zip(economy.profiles, plan.fulfilment)},
+        "fulfilment": {p: float(c) for p, c in zip(economy.profiles, plan.fulfilment, strict=False)},
         "humanity": float(plan.planned_humanity),
         "externalities": externality,
     }
@@ -85,7 +85,7 @@ def _table(result: dict) -> str:
         for g in result["goods"]
     ]
     widths = [max(len(str(r[i])) for r in (head, *rows)) for i in range(len(head))]
-    fmt = lambda r: "  ".join(str(v).ljust(w) if i < 2 else str(v).rjust(w) for i, (v, w) in enumerate(zip(r, widths)))  # noqa: E731
+    fmt = lambda r: "  ".join(str(v).ljust(w) if i < 2 else str(v).rjust(w) for i, (v, w) in enumerate(zip(r, widths, strict=False)))  # noqa: E731
     lines = [f"{result['scenario']}: first night's plan (investment share {result['investment_share']:.3g}, "
              f"{result['status']})", "", fmt(head), fmt(tuple("-" * w for w in widths))]
     lines += [fmt(r) for r in rows]

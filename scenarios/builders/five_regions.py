@@ -16,6 +16,7 @@ the capacity reached with every citizen at work.
 
 from __future__ import annotations
 
+import itertools
 import logging
 from typing import Any
 
@@ -81,7 +82,7 @@ def build(seed: int = 0, days: int = 10, bundle: float = 0.5) -> ScenarioSpec:
         "units": units,
         "regions": {
             "nodes": [{"name": r, "population_share": n / total} for r, n in zip(regions, POPULATIONS, strict=True)],
-            "edges": [{"source": a, "target": b} for a, b in zip(regions[:-1], regions[1:], strict=True)],
+            "edges": [{"source": a, "target": b} for a, b in itertools.pairwise(regions)],
         },
         "inventory": {"goods": R0, "capital": {r: K0 for r in regions}},
         "labour": {**{f"Lb({r})": {r: float(n)} for r, n in zip(regions, POPULATIONS, strict=True)},

@@ -95,7 +95,7 @@ def _check_total(path: Path, parts: np.ndarray, total: np.ndarray, labels, axis:
 def _names(folder: Path, pattern: str, codes: list[str]) -> list[str]:
     for p in sorted(folder.glob(pattern)):
         grid = read_grid(p)
-        mapping = {lab[0]: cells[0].strip() for lab, cells in zip(grid.labels, grid.cells)}
+        mapping = {lab[0]: cells[0].strip() for lab, cells in zip(grid.labels, grid.cells, strict=False)}
         return [mapping.get(c, c) for c in codes]
     return list(codes)
 

@@ -79,7 +79,7 @@ def from_pymrio(io: Any, name: str | None = None) -> IOTable:
         intermediate = A.sum(axis=0) * x
     regions = tuple(str(r) for r in index.get_level_values(0))
     sectors = tuple(str(s) for s in index.get_level_values(-1))
-    codes = tuple(f"{r}/{s}" for r, s in zip(regions, sectors))
+    codes = tuple(f"{r}/{s}" for r, s in zip(regions, sectors, strict=False))
     ycols = Y.columns
     fd_regions = tuple(str(c[0]) if isinstance(c, tuple) else "" for c in ycols)
     fd_codes = tuple("/".join(str(p) for p in c) if isinstance(c, tuple) else str(c) for c in ycols)

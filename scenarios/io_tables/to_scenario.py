@@ -104,7 +104,7 @@ def table_header(table: IOTable, population: int, returns_to_scale: float) -> li
         f"coefficients at the observed output, returns-to-scale exponent {returns_to_scale:g}"
         + (" (constant coefficients)." if returns_to_scale == 1 else "."),
     ]
-    negative_va = [c for c, v in zip(table.industries, table.value_added) if v < 0]
+    negative_va = [c for c, v in zip(table.industries, table.value_added, strict=False) if v < 0]
     if negative_va:
         lines.append(f"Value added is negative for {negative_va}: their labour coefficient is 0.")
     if table.negatives is not None:
@@ -189,7 +189,7 @@ def table_to_dict(
     inv_e = 1.0 / returns_to_scale
     for j, good in enumerate(goods):
         col = sub.getcol(j)
-        inputs = {goods[i]: float(v) for i, v in zip(col.indices, col.data) if v > 0}
+        inputs = {goods[i]: float(v) for i, v in zip(col.indices, col.data, strict=False) if v > 0}
         if labour[j] > 0:
             inputs[LABOUR] = float(labour[j])
         unit = {"name": f"{good} producers", "good": good, "capacity": float(max(capacity[j], 1e-12))}
@@ -223,12 +223,12 @@ def table_to_dict(
     need = labour * x_req
     stock = inventory_days * np.maximum(x_req, 0.0)
     if regions is None:
-        data["inventory"] = {g: float(s) for g, s in zip(goods, stock) if s > 0}
+        data["inventory"] = {g: float(s) for g, s in zip(goods, stock, strict=False) if s > 0}
         data["labour"] = {LABOUR: float(labour_margin * need.sum() / (1.0 - sigma))}
     else:
         names = list(dict.fromkeys(regions))
         data["regions"] = _mrio_regions(table, names, profiles)
-        data["inventory"] = {g: {r: float(s)} for g, r, s in zip(goods, regions, stock) if s > 0}
+        data["inventory"] = {g: {r: float(s)} for g, r, s in zip(goods, regions, stock, strict=False) if s > 0}
         data["labour"] = {LABOUR: {r: float(labour_margin * need[[k for k, q in enumerate(regions) if q == r]].sum()
                                               / (1.0 - sigma)) for r in names}}
     return data
@@ -236,7 +236,7 @@ def table_to_dict(
 
 def _profiles(table: IOTable, keep: np.ndarray, goods: list[str], F: np.ndarray, population: int) -> list[dict]:
     groups: OrderedDict[str, list[int]] = OrderedDict()
-    for k, (code, label) in enumerate(zip(table.final_demand_codes, table.final_demand_names)):
+    for k, (code, label) in enumerate(zip(table.final_demand_codes, table.final_demand_names, strict=False)):
         group = component_group(code, label)
         if table.final_demand_regions is not None:
             group = f"{table.final_demand_regions[k]}/{group}"
@@ -266,12 +266,12 @@ def _household_split(table, household, groups, F, population) -> dict[str, int]:
         return {g: population for g in household}
     weights = np.array([F[:, groups[g]].sum() for g in household])
     if table.region_population is not None:
-        pops = dict(zip(table.region_names, table.region_population))
+        pops = dict(zip(table.region_names, table.region_population, strict=False))
         weights = np.array([pops.get(g.rsplit("/", 1)[0], 0.0) for g in household])
     from innatura.scenarios.arrays import split_integer
 
     counts = split_integer(population, weights / weights.sum())
-    return dict(zip(household, counts.tolist()))
+    return dict(zip(household, counts.tolist(), strict=False))
 
 
 def _mrio_regions(table: IOTable, names: list[str], profiles: list[dict]) -> dict:

@@ -58,7 +58,7 @@ def _read(path: Path):
     yi, ci = label_header.index("Year"), label_header.index("Code")
     grid = read_grid(path, n_labels=n_labels, key=ci)
     years = []
-    for lab, line in zip(grid.labels, grid.lines):
+    for lab, line in zip(grid.labels, grid.lines, strict=False):
         try:
             years.append(int(float(lab[yi])))
         except ValueError:
@@ -88,7 +88,7 @@ def load_wiod(path: str | Path, year: int | None = None) -> IOTable:
             ragged rows, non-numeric cells, rows that do not match the industry columns.
     """
     path = Path(path)
-    grid, years, yi, ci = _read(path)
+    grid, years, _yi, ci = _read(path)
     available = sorted(set(years.tolist()))
     if year is None:
         year = available[-1]
@@ -103,11 +103,11 @@ def load_wiod(path: str | Path, year: int | None = None) -> IOTable:
     rows = np.flatnonzero(years == year).tolist()
     oi = grid.label_header.index("Origin") if "Origin" in grid.label_header else None
     origin = [grid.labels[r][oi].strip().lower() if oi is not None else "domestic" for r in rows]
-    domestic = [r for r, o in zip(rows, origin) if o == "domestic"]
+    domestic = [r for r, o in zip(rows, origin, strict=False) if o == "domestic"]
     codes = [grid.labels[r][ci] for r in domestic]
-    imported = [r for r, o in zip(rows, origin) if o == "imports" and grid.labels[r][ci] in codes]
-    va_rows = [r for r, o in zip(rows, origin) if o != "domestic" and grid.labels[r][ci] == "VA"]
-    ignored = sorted({grid.labels[r][ci] for r, o in zip(rows, origin) if o != "domestic"}
+    imported = [r for r, o in zip(rows, origin, strict=False) if o == "imports" and grid.labels[r][ci] in codes]
+    va_rows = [r for r, o in zip(rows, origin, strict=False) if o != "domestic" and grid.labels[r][ci] == "VA"]
+    ignored = sorted({grid.labels[r][ci] for r, o in zip(rows, origin, strict=False) if o != "domestic"}
                      - {grid.labels[r][ci] for r in imported + va_rows})
     if len(set(codes)) != len(codes):
         dup = sorted({c for c in codes if codes.count(c) > 1})
