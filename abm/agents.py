@@ -124,7 +124,8 @@ class Region(EconomyAgent):
         return [(int(lay.edge_dst[e]), float(lay.edge_capacity[e]), float(lay.edge_loss[e].min())) for e in out]
 
     @classmethod
-    def ship(cls, model: PlanningEconomy, stocks: np.ndarray, need: np.ndarray, capacity: np.ndarray) -> TransportResult:
+    def ship(cls, model: PlanningEconomy, stocks: np.ndarray, need: np.ndarray,
+             capacity: np.ndarray) -> TransportResult:
         """All regions ship goods towards ``need`` along the region graph's shortest paths,
         within the edges' remaining daily ``capacity`` (:func:`abm.transport.transport`)."""
         lay = model.layout

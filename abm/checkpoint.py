@@ -3,7 +3,8 @@
 A checkpoint holds what rebuilds the model (:attr:`~abm.model.PlanningEconomy.config`: the
 scenario, the seed and the :class:`~abm.settings.RunSettings`), its :class:`~abm.state.State`,
 the generators' states (numpy ``rng`` and stdlib ``random``), the planning method (which may
-carry a warm start), the memory of its defences, and the rows collected so far. :func:`load_checkpoint` rebuilds the model from
+carry a warm start), the memory of its defences, and the rows collected so far.
+:func:`load_checkpoint` rebuilds the model from
 the arguments, then restores all of that, so stepping on gives exactly what an uninterrupted
 run gives. Files are written atomically (temporary file + ``os.replace``): an interrupted save
 never destroys the previous checkpoint.
@@ -15,10 +16,13 @@ import logging
 import os
 import pickle
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from innatura.planner.atomic import atomic_write_bytes
 from innatura.planner.errors import InvalidInputError
+
+if TYPE_CHECKING:  # pragma: no cover
+    from innatura.abm.model import PlanningEconomy
 
 __all__ = ["CHECKPOINT_VERSION", "load_checkpoint", "save_checkpoint"]
 
@@ -27,7 +31,8 @@ logger = logging.getLogger(__name__)
 CHECKPOINT_VERSION = 1
 
 
-def save_checkpoint(model, path: str | os.PathLike[str], extra: dict[str, Any] | None = None) -> Path:  # noqa: ANN001
+def save_checkpoint(model: PlanningEconomy, path: str | os.PathLike[str], extra: dict[str, Any] | None = None,
+                    ) -> Path:
     """Save ``model`` (a :class:`~abm.model.PlanningEconomy`) to ``path``; returns the path."""
     payload = {
         "version": CHECKPOINT_VERSION,
@@ -49,7 +54,7 @@ def save_checkpoint(model, path: str | os.PathLike[str], extra: dict[str, Any] |
     return path
 
 
-def load_checkpoint(path: str | os.PathLike[str]):  # noqa: ANN201
+def load_checkpoint(path: str | os.PathLike[str]) -> tuple[PlanningEconomy, dict[str, Any]]:
     """Rebuild the model saved at ``path``; returns ``(model, extra)``.
 
     Raises:

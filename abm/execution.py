@@ -295,12 +295,13 @@ class _Rationing:
             # an absolute tolerance (relative to the target): on a cycle of shortages the outputs
             # decay geometrically towards their fixed point and a relative test would never stop
             tol = 1e-12 * self.t
-            for it in range(1, max_iter + 1):
+            while it < max_iter:
+                it += 1
                 q_new = np.minimum(q, self.cut(self.availability(q)))
-                if np.all(np.abs(q_new - q) <= tol):
-                    q = q_new
-                    break
+                converged = bool(np.all(np.abs(q_new - q) <= tol))
                 q = q_new
+                if converged:
+                    break
         return q, it
 
     def settle(self, q: np.ndarray) -> np.ndarray:

@@ -7,7 +7,8 @@ a day (stocks, reports, learning samples) lives in :class:`abm.state.State`.
 
 A good that no unit of the scenario makes is produced by *implicit workshops*, one per region
 (or, in economies with more than :data:`MAX_WORKSHOPS` of them, one per good, placed so that
-the workshops' expected labour need is spread over the regions' labour supply), with the good's constant coefficients (the column of ``Economy.coefficients``), unbounded
+the workshops' expected labour need is spread over the regions' labour supply), with the good's
+constant coefficients (the column of ``Economy.coefficients``), unbounded
 capacity and honest reports. Workshops, and scenario units with unbounded capacity and no
 curve inputs (their technology is the public constant column), are *pooled*: what a good's
 bounded units do not take is split over its pooled units in proportion to the labour the
@@ -19,6 +20,7 @@ from __future__ import annotations
 
 import logging
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 import networkx as nx
 import numpy as np
@@ -26,6 +28,10 @@ import scipy.sparse as sp
 from innatura.abm.execution import Technology, UnitInputs
 from innatura.abm.transport import route_incidence
 from innatura.planner.economy import Economy
+
+if TYPE_CHECKING:  # pragma: no cover
+    from innatura.scenarios.arrays import UnitArrays
+    from innatura.scenarios.spec import ScenarioSpec
 
 __all__ = ["MAX_WORKSHOPS", "Layout", "StockLoss", "build_layout", "merge_regions", "workshop_regions"]
 
@@ -134,7 +140,8 @@ def _edges(graph: nx.Graph, goods_loss: np.ndarray) -> tuple[np.ndarray, ...]:
             loss.append(float(data.get("loss", 0.0)))
     src_a = np.asarray(src, dtype=np.int64)
     edge_loss = 1.0 - (1.0 - np.asarray(loss, dtype=float))[:, None] * (1.0 - goods_loss)[None, :]
-    return src_a, np.asarray(dst, dtype=np.int64), np.asarray(cap, dtype=float), edge_loss.reshape(len(src), len(goods_loss))
+    return (src_a, np.asarray(dst, dtype=np.int64), np.asarray(cap, dtype=float),
+            edge_loss.reshape(len(src), len(goods_loss)))
 
 
 #: implicit workshops are placed in every region while there are at most this many of them;
@@ -142,7 +149,8 @@ def _edges(graph: nx.Graph, goods_loss: np.ndarray) -> tuple[np.ndarray, ...]:
 MAX_WORKSHOPS = 2000
 
 
-def workshop_regions(orphan: np.ndarray, A, labour_mask, labour_supply, population, demand) -> np.ndarray:  # noqa: ANN001
+def workshop_regions(orphan: np.ndarray, A: sp.spmatrix, labour_mask: np.ndarray, labour_supply: np.ndarray,
+                     population: np.ndarray, demand: np.ndarray) -> np.ndarray:
     """One home region per good in ``orphan`` that spreads the workshops' labour over regions.
 
     Each good's daily output is estimated as ``d + A d + A^2 d`` (``d``: the profiles' total
@@ -179,7 +187,8 @@ def workshop_regions(orphan: np.ndarray, A, labour_mask, labour_supply, populati
     return home
 
 
-def _pool_shares(pooled, good, region, A, labour_mask, labour_supply, population) -> np.ndarray:  # noqa: ANN001
+def _pool_shares(pooled: np.ndarray, good: np.ndarray, region: np.ndarray, A: sp.spmatrix, labour_mask: np.ndarray,
+                 labour_supply: np.ndarray, population: np.ndarray) -> np.ndarray:
     """Share of its good's pooled orders each pooled unit takes (labour-weighted, see module doc)."""
     people = population.sum(axis=1).astype(float)
     share = np.zeros(good.size)
@@ -201,7 +210,7 @@ def _pool_shares(pooled, good, region, A, labour_mask, labour_supply, population
     return share
 
 
-def _units(ua, economy: Economy, regions: tuple[str, ...], A: sp.csc_matrix, labour_mask: np.ndarray,  # noqa: ANN001
+def _units(ua: UnitArrays, economy: Economy, regions: tuple[str, ...], A: sp.csc_matrix, labour_mask: np.ndarray,
            labour_supply: np.ndarray, population: np.ndarray) -> dict[str, list]:
     """The scenario's units (``ua``: its :class:`~scenarios.arrays.UnitArrays`) followed by the
     implicit workshops of the goods no unit makes (see the module docstring), as columns."""
@@ -224,7 +233,7 @@ def _units(ua, economy: Economy, regions: tuple[str, ...], A: sp.csc_matrix, lab
     return cols
 
 
-def _true_inputs(ua, A: sp.csc_matrix, good: np.ndarray) -> tuple[UnitInputs, np.ndarray]:  # noqa: ANN001
+def _true_inputs(ua: UnitArrays, A: sp.csc_matrix, good: np.ndarray) -> tuple[UnitInputs, np.ndarray]:
     """Every unit's TRUE input functions (the scenario units' curve inputs, plus every unit's
     constant column), sorted by unit and input good, and which entries are curve inputs."""
     cu, cg = np.nonzero(ua.scale > 0)
@@ -239,7 +248,7 @@ def _true_inputs(ua, A: sp.csc_matrix, good: np.ndarray) -> tuple[UnitInputs, np
         curve[order]
 
 
-def build_layout(spec) -> Layout:  # noqa: ANN001 (a scenarios.spec.ScenarioSpec)
+def build_layout(spec: ScenarioSpec) -> Layout:
     """Build the :class:`Layout` of a scenario spec (``scenarios.load(...)``)."""
     from innatura.scenarios.arrays import transport_loss
 

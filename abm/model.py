@@ -18,7 +18,7 @@ from __future__ import annotations
 
 import logging
 import time
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import mesa
 import numpy as np
@@ -38,6 +38,10 @@ from innatura.abm.transport import path_keep
 from innatura.planner.errors import InvalidInputError
 from mesa.discrete_space import Network
 
+if TYPE_CHECKING:  # pragma: no cover
+    import pandas as pd
+    from innatura.scenarios.spec import ScenarioSpec
+
 __all__ = ["DEFAULT_HORIZON", "DEFAULT_LOSS_FRACTION", "PHASES", "PlanningEconomy", "load_spec"]
 
 logger = logging.getLogger(__name__)
@@ -51,7 +55,7 @@ DEFAULT_HORIZON = 1000.0
 DEFAULT_LOSS_FRACTION = 0.2
 
 
-def load_spec(scenario: Any):  # noqa: ANN201
+def load_spec(scenario: Any) -> ScenarioSpec:
     """A scenario spec from a built-in name, a TOML path, or a spec (returned as is)."""
     if hasattr(scenario, "to_economy"):
         return scenario
@@ -311,7 +315,7 @@ class PlanningEconomy(mesa.Model):
         """Days of safety stock of this run (the scenario's unless set)."""
         return float(self.settings.safety_stock)
 
-    def model_frame(self):  # noqa: ANN201
+    def model_frame(self) -> pd.DataFrame:
         """The collected model-level rows as a DataFrame (one row per day, ``day`` first)."""
         df = self.datacollector.get_model_vars_dataframe()
         return df.reset_index(drop=True)[self.columns]

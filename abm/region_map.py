@@ -13,6 +13,7 @@ import networkx as nx
 import numpy as np
 from innatura.abm.plots import FIGSIZE, new_figure, no_data
 from matplotlib import colormaps
+from matplotlib.axes import Axes
 from matplotlib.cm import ScalarMappable
 from matplotlib.colors import Normalize
 from matplotlib.figure import Figure
@@ -29,7 +30,7 @@ def region_positions(graph: nx.Graph) -> dict[Hashable, np.ndarray]:
     return nx.kamada_kawai_layout(graph)
 
 
-def _bare(ax) -> None:  # noqa: ANN001
+def _bare(ax: Axes) -> None:
     """No grid, frame or ticks: a map, not a plot."""
     ax.grid(False)
     ax.spines[:].set_visible(False)
@@ -37,7 +38,7 @@ def _bare(ax) -> None:  # noqa: ANN001
     ax.set_yticks([])
 
 
-def _label_nodes(ax, nodes: list, pos: Mapping, sizes: np.ndarray, value: Mapping, population: Mapping,  # noqa: ANN001
+def _label_nodes(ax: Axes, nodes: list, pos: Mapping, sizes: np.ndarray, value: Mapping, population: Mapping,
                  labels: Mapping | None) -> tuple[np.ndarray, np.ndarray, float]:
     """Write each region's name, value and population under its node; returns the node
     coordinates and the layout's span."""

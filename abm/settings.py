@@ -14,10 +14,10 @@ it back to an equal object, so that a run can be saved and resumed in a fresh pr
     Inflate(factor=1.7)
     >>> RunSettings.from_dict(s.to_dict()) == s
     True
-    >>> RunSettings.from_options(misreport_shar=0.2)
+    >>> RunSettings.from_options(misreport_shar=0.2)  # doctest: +ELLIPSIS
     Traceback (most recent call last):
     ...
-    innatura.planner.errors.InvalidInputError: PlanningEconomy: unknown option 'misreport_shar' (did you mean 'misreport_share'?); known options: ...
+    innatura.planner.errors.InvalidInputError: PlanningEconomy: unknown option 'misreport_shar' (did you mean ...
 """
 
 from __future__ import annotations
@@ -39,9 +39,14 @@ from innatura.abm.adversarial.unit_strategies import OverstateInputs
 from innatura.abm.adversarial.vocabulary import parse_defences, parse_strategy
 from innatura.planner.errors import InvalidInputError
 
-__all__ = ["ALIASES", "RunSettings"]
+__all__ = ["ALIASES", "DEFAULT_CITIZEN_STRATEGY", "DEFAULT_UNIT_STRATEGY", "RunSettings"]
 
 logger = logging.getLogger(__name__)
+
+#: the strategy misreporting citizens use unless told otherwise: claim half again their need.
+DEFAULT_CITIZEN_STRATEGY = Inflate(1.5)
+#: the strategy misreporting units use unless told otherwise: report 30% more input use.
+DEFAULT_UNIT_STRATEGY = OverstateInputs(1.3)
 
 #: older spellings of options, still accepted: ``citizen_misreport=("inflate", 1.5)``.
 ALIASES = {"citizen_misreport": "citizen_strategy", "unit_misreport": "unit_strategy"}
@@ -117,8 +122,8 @@ class RunSettings:
     safety_stock: float | None = None
     noise: float | None = None
     misreport_share: float = 0.0
-    citizen_strategy: Strategy = Inflate(1.5)
-    unit_strategy: Strategy = OverstateInputs(1.3)
+    citizen_strategy: Strategy = DEFAULT_CITIZEN_STRATEGY
+    unit_strategy: Strategy = DEFAULT_UNIT_STRATEGY
     defences: tuple[Defence, ...] = ()
     query_budget: int = 8
     query_noise: float = 0.0

@@ -13,8 +13,13 @@ from __future__ import annotations
 import itertools
 import logging
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 import numpy as np
+
+if TYPE_CHECKING:  # pragma: no cover
+    import networkx as nx
+    import scipy.sparse as sp
 
 __all__ = ["PathKeep", "TransportResult", "path_keep", "route_incidence", "transport"]
 
@@ -54,7 +59,7 @@ class PathKeep:
     factored: bool
 
 
-def route_incidence(graph, src: np.ndarray, dst: np.ndarray) -> np.ndarray:  # noqa: ANN001
+def route_incidence(graph: nx.Graph, src: np.ndarray, dst: np.ndarray) -> sp.csr_matrix:
     """Which directed edges the shortest path from region ``a`` to ``b`` uses: ``(R * R, D)``
     sparse 0/1 matrix (CSR).
 
@@ -73,7 +78,7 @@ def route_incidence(graph, src: np.ndarray, dst: np.ndarray) -> np.ndarray:  # n
     return sp.csr_matrix(P.astype(float))
 
 
-def path_keep(paths, loss_rate: np.ndarray) -> PathKeep:  # noqa: ANN001
+def path_keep(paths: sp.spmatrix, loss_rate: np.ndarray) -> PathKeep:
     """Share of a shipment that arrives along each shortest path, per good (:class:`PathKeep`)."""
     loss = np.asarray(loss_rate, dtype=float)
     D = paths.shape[1]
@@ -91,7 +96,8 @@ def path_keep(paths, loss_rate: np.ndarray) -> PathKeep:  # noqa: ANN001
     return PathKeep(matrix, np.exp(paths @ a), hops, np.exp(b), factored)
 
 
-def _round(S, need, paths, cap, keep):  # noqa: ANN001, ANN202
+def _round(S: np.ndarray, need: np.ndarray, paths: sp.spmatrix, cap: np.ndarray,
+           keep: PathKeep | None) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray] | None:
     """One proportional round: ``(cols, sent (R, c), arrived (R, c), edge load (D,))`` for the
     goods ``cols`` that move, or ``None`` when nothing moves."""
     R = S.shape[0]
@@ -138,7 +144,8 @@ def _round(S, need, paths, cap, keep):  # noqa: ANN001, ANN202
     return cols, out, arrive, load
 
 
-def _as_keep(keep, paths, loss_rate: np.ndarray, R: int, n: int) -> PathKeep | None:  # noqa: ANN001
+def _as_keep(keep: PathKeep | np.ndarray | None, paths: sp.spmatrix, loss_rate: np.ndarray, R: int,
+             n: int) -> PathKeep | None:
     """``keep`` as a :class:`PathKeep` (a plain matrix is wrapped; ``None`` is computed when
     some edge loses goods, else stays ``None``: nothing is lost)."""
     if keep is not None and not isinstance(keep, PathKeep):
@@ -151,7 +158,7 @@ def _as_keep(keep, paths, loss_rate: np.ndarray, R: int, n: int) -> PathKeep | N
 def transport(
     stocks: np.ndarray,
     need: np.ndarray,
-    paths,  # noqa: ANN001
+    paths: sp.spmatrix,
     capacity: np.ndarray,
     loss_rate: np.ndarray,
     keep: PathKeep | np.ndarray | None = None,

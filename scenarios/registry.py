@@ -100,7 +100,8 @@ def load(name: str | os.PathLike[str], **params: Any) -> ScenarioSpec:
         try:
             spec = build(**params)
         except TypeError as exc:
-            raise ScenarioError(f"<{name}>", [(tuple(params) or ("params",), params, f"bad builder parameters: {exc}")]) from None
+            problem = (tuple(params) or ("params",), params, f"bad builder parameters: {exc}")
+            raise ScenarioError(f"<{name}>", [problem]) from None
         if not isinstance(spec, ScenarioSpec):
             raise TypeError(f"builder of {name!r} returned {type(spec).__name__}, not ScenarioSpec")
         return spec

@@ -150,7 +150,8 @@ class Regions(_Spec):
     nodes: tuple[RegionNode, ...] = ()
     edges: tuple[RegionEdge, ...] = ()
     generator: Annotated[str, Strict()] | None = None
-    params: Annotated[dict[str, Annotated[int, Strict()] | Annotated[float, Strict()]], AfterValidator(FrozenDict)] = FrozenDict()
+    params: Annotated[dict[str, Annotated[int, Strict()] | Annotated[float, Strict()]],
+                      AfterValidator(FrozenDict)] = FrozenDict()
     prefix: Name = "region-"
     capacity: Capacity = math.inf
     loss: Rate = 0.0
@@ -166,7 +167,8 @@ class Regions(_Spec):
             if extra:
                 raise ScenarioFieldError(("regions", extra[0]), getattr(self, extra[0]), "only used with a generator")
         elif self.nodes or self.edges:
-            raise ScenarioFieldError(("regions", "generator"), self.generator, "give either nodes/edges or a generator, not both")
+            raise ScenarioFieldError(("regions", "generator"), self.generator,
+                                     "give either nodes/edges or a generator, not both")
         return self
 
 
@@ -300,7 +302,8 @@ class ScenarioSpec(_Spec):
             elif key in where:
                 data[where[key]][key] = value
             else:
-                raise ScenarioError(f"<{self.scenario.name} overrides>", [((key,), value, f"unknown override; known: {[*where, 'losses_enabled']}")])
+                problem = ((key,), value, f"unknown override; known: {[*where, 'losses_enabled']}")
+                raise ScenarioError(f"<{self.scenario.name} overrides>", [problem])
         try:
             return ScenarioSpec.model_validate(data)
         except ValidationError as exc:
@@ -319,7 +322,8 @@ def validation_problems(exc: ValidationError) -> list[tuple[tuple[str | int, ...
     errors = exc.errors(include_url=False)
     for err in errors:
         loc = tuple(err["loc"])
-        if err["type"] == "too_short" and any(len(e["loc"]) > len(loc) and tuple(e["loc"][: len(loc)]) == loc for e in errors):
+        if err["type"] == "too_short" and any(len(e["loc"]) > len(loc) and tuple(e["loc"][: len(loc)]) == loc
+                                              for e in errors):
             continue  # a list left short because an item failed: the item's error says it all
         ctx_error = (err.get("ctx") or {}).get("error")
         if isinstance(ctx_error, ScenarioError):  # raised by ScenarioSpec.__init__ under model_validate

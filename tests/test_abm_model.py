@@ -66,7 +66,8 @@ def test_invariants_hold_on_random_economies(seed, regions, noise, misreport):
         model.step()  # strict: any broken invariant raises
     out = model.last_outcome
     assert (out.closing >= 0).all()
-    assert (out.production.used[:, model.layout.labour_mask] <= model.layout.labour_supply[:, model.layout.labour_mask] * (1 + 1e-9) + 1e-12).all()
+    lab = model.layout.labour_mask
+    assert (out.production.used[:, lab] <= model.layout.labour_supply[:, lab] * (1 + 1e-9) + 1e-12).all()
 
 
 def test_strict_mode_raises_on_a_broken_invariant():

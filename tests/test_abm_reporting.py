@@ -129,5 +129,5 @@ def test_unknown_names_are_rejected():
         PlanningEconomy("selviaria", rng=0, misreport_share=1.0, citizen_strategy="lie_big(2.0)")
     with pytest.raises(InvalidInputError, match="defence 'nope' is unknown; known: audit, robust, belief, ic"):
         PlanningEconomy("selviaria", rng=0, defences=("nope",))
-    with pytest.raises(InvalidInputError, match="unknown option 'misreport_shar' .did you mean 'misreport_share'"):
+    with pytest.raises(InvalidInputError, match=r"unknown option 'misreport_shar' .did you mean 'misreport_share'"):
         PlanningEconomy("selviaria", rng=0, misreport_shar=0.2)

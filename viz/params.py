@@ -2,8 +2,9 @@
 
 Widgets deliver values as they hold them: a slider a number, a select a string, and the seed
 (an ``InputText``) a string. The strategies of misreporting citizens and units and the
-defences are text in the model's one syntax (``"inflate(1.5)"``, ``"audit(probability=0.5)+robust"``,
-:mod:`abm.adversarial.vocabulary`), read by the same functions as ``innatura run``. :func:`parse_params` casts and checks them and raises an
+defences are text in the model's one syntax (``"inflate(1.5)"``, ``"audit(0.5)+robust"``,
+:mod:`abm.adversarial.vocabulary`), read by the same functions as ``innatura run``.
+:func:`parse_params` casts and checks them and raises an
 :class:`~planner.errors.InvalidInputError` naming the field and the value;
 :func:`validate_params` is the lenient form the page uses: a bad field falls back to its
 default and the message is kept, so the page shows the problem instead of failing.

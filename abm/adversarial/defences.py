@@ -2,19 +2,22 @@
 
 A defence is a frozen dataclass of parameters (:class:`Defence`, with a name and a text form
 such as ``"audit(probability=0.5)"``, :mod:`abm.adversarial.vocabulary`); :meth:`Defence.bind`
-attaches it to ONE model and returns a :class:`BoundDefence`, a callable ``(reports, evidence) -> reports`` that the model
+attaches it to ONE model and returns a :class:`BoundDefence`, a callable
+``(reports, evidence) -> reports`` that the model
 applies every night (:func:`abm.reporting.apply_defences`), with the model's generator as its
 only source of randomness and with the memory a defence needs (probation, beliefs).
 :func:`attach_defences` binds a list of defences to a model in order. Each bound defence keeps
 which agents it ever flagged (:attr:`BoundDefence.flagged_citizens`, ``flagged_units``), for the
 detection metrics of :mod:`abm.adversarial.detection`.
 
-| defence | what it does | parameters |
-|---|---|---|
-| :class:`Audit` | inspects each agent with a probability a night; a caught liar is put on probation | ``probability``, ``penalty``, ``penalty_days``, ``tolerance`` |
-| :class:`RobustAggregation` | compares reports with their peers' (median, trimmed mean, MAD outliers) | ``method``, ``threshold``, ``trim`` |
-| :class:`BeliefUpdate` | corrects units' curves by their reported vs realised input use | ``rate``, ``tolerance`` |
-| :class:`ICPenalty` | discounts the part of a claim above the peer median (inflating stops paying) | ``strength``, ``tolerance`` |
+* :class:`Audit` (``"audit"``): inspects each agent with a probability a night; a caught liar is
+  put on probation (``probability``, ``penalty``, ``penalty_days``, ``tolerance``).
+* :class:`RobustAggregation` (``"robust"``): compares reports with their peers' (median,
+  trimmed mean, MAD outliers) (``method``, ``threshold``, ``trim``).
+* :class:`BeliefUpdate` (``"belief"``): corrects units' curves by their reported vs realised
+  input use (``rate``, ``tolerance``).
+* :class:`ICPenalty` (``"ic"``): discounts the part of a claim above the peer median, so that
+  inflating stops paying (``strength``, ``tolerance``).
 
 The model binds the defences it was built with (``PlanningEconomy(defences=("audit",))``) in
 order. Peers (:class:`Peers`): citizens on the same profile in the same region; units that report a
@@ -24,14 +27,18 @@ curve (scenario units with curve inputs) making the same good.
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
 from dataclasses import dataclass, replace
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 from innatura.abm.adversarial.base import Parameters, check_positive, check_whole
 from innatura.abm.reporting import Evidence, NightReports
 from innatura.planner.errors import InvalidInputError
 from innatura.planner.robust import mad_outliers, robust_location
+
+if TYPE_CHECKING:  # pragma: no cover
+    from innatura.abm.layout import Layout
 
 __all__ = [
     "Audit",
@@ -66,7 +73,7 @@ class Peers:
     unit_reports: np.ndarray
 
     @classmethod
-    def of(cls, layout) -> Peers:  # noqa: ANN001
+    def of(cls, layout: Layout) -> Peers:
         m = layout.population.shape[1]
         curve = np.zeros(layout.n_units, dtype=bool)
         curve[layout.true_inputs.unit[layout.entry_curve]] = True
@@ -267,7 +274,9 @@ class RobustAggregation(Defence):
         return np.where(judged, loc[groups], values), flagged
 
 
-def _within_peer_groups(peers, reports: NightReports, transform) -> tuple[np.ndarray, ...]:  # noqa: ANN001
+def _within_peer_groups(peers: Peers, reports: NightReports,
+                        transform: Callable[[np.ndarray, np.ndarray], tuple[np.ndarray, np.ndarray]],
+                        ) -> tuple[np.ndarray, ...]:
     """Apply ``transform(values, groups) -> (values, flags)`` to the reports, peer group by group.
 
     Citizens' demand factors are judged within their citizen groups; units' input factors

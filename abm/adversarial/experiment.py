@@ -7,7 +7,7 @@ A run's configuration is a flat, JSON-able dict (the sweep derives the run id fr
 | ``scenario`` | built-in scenario name or scenario TOML path |
 | ``planner`` | planning method, a key of :data:`abm.planning.METHODS` |
 | ``planner_options`` | options of the planner's factory, ``"key=value;key=value"`` (``""``: none) |
-| ``strategy`` | a citizen or unit strategy of :mod:`.vocabulary`: a name, or a text such as ``"ratchet(ramp_days=5)"`` |
+| ``strategy`` | a citizen or unit strategy (:mod:`.vocabulary`): a name or a text, ``"ratchet(ramp_days=5)"`` |
 | ``strategy_param`` | the strategy's primary parameter (its factor, or ``sd`` for noise) |
 | ``share`` | share of citizens and of scenario units drawn to misreport |
 | ``defence`` | ``"none"`` or defences of :data:`.vocabulary.DEFENCES` joined by ``+`` (``"audit+robust"``) |

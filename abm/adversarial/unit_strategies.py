@@ -9,7 +9,7 @@ are made.
 | strategy | report | parameters |
 |---|---|---|
 | :class:`OverstateInputs` | inputs times ``factor``, every night: understates productivity | ``factor`` |
-| :class:`Ratchet` | inputs times a factor creeping from 1 to ``factor``: understates productivity to win slack targets | ``factor``, ``ramp_days`` |
+| :class:`Ratchet` | inputs times a factor creeping up to ``factor``, for slack targets | ``factor``, ``ramp_days`` |
 | :class:`OverstateCapacity` | capacity times ``factor``: claims orders it is not built for | ``factor`` |
 | :class:`Collude` | inputs times a factor shared by a region's colluders, as bold as the region's cover | ``factor`` |
 

@@ -56,7 +56,8 @@ def profile_endowments(pool: np.ndarray, regional_stocks: np.ndarray, regional_d
     # a region with no demand weight passes its share on to everyone per citizen
     orphan = regional_demand.sum(axis=1) <= 0
     claim = dem.T @ region_share  # (m, g)
-    per_citizen = population / population.sum() if population.sum() > 0 else np.full(population.size, 1.0 / population.size)
+    total = population.sum()
+    per_citizen = population / total if total > 0 else np.full(population.size, 1.0 / population.size)
     claim += np.outer(per_citizen, region_share[orphan].sum(axis=0))
     claim = (1.0 - redistribution) * claim + redistribution * per_citizen[:, None]
     return claim * pool[None, :]

@@ -25,10 +25,14 @@ from __future__ import annotations
 import logging
 import math
 from os import PathLike
+from typing import TYPE_CHECKING
 
 import numpy as np
 from innatura.abm.planning.base import PlanDecision, PlanningInputs
 from innatura.planner.errors import InvalidInputError
+
+if TYPE_CHECKING:  # pragma: no cover
+    from innatura.planner.curves import InputFunction
 
 __all__ = ["LearnedMethod"]
 
@@ -61,18 +65,18 @@ class LearnedMethod:
                 raise InvalidInputError(f"learned planner: the scenario has no good {name!r} (goods: {list(names)})")
         return names.index(self.goods), names.index(self.capital)
 
-    def _region_curves(self, inputs: PlanningInputs, g: int) -> list[tuple[object, float, int]]:
+    def _region_curves(self, inputs: PlanningInputs, g: int) -> list[tuple[InputFunction, float, int]]:
         """Per region: (reported labour function of its goods unit, its capacity, labour good)."""
         n_regions = inputs.regional_stocks.shape[0]
         units = np.flatnonzero(inputs.unit_good == g)
-        found: dict[int, tuple[object, float, int]] = {}
+        found: dict[int, tuple[InputFunction, float, int]] = {}
         for cell in inputs.economy.curves:
             if cell.col != g:
                 continue
             funcs = cell.curve.input_functions
             if len(funcs) != units.size:
-                raise InvalidInputError(f"learned planner: curve cell ({cell.row}, {cell.col}) stacks {len(funcs)} units, "
-                                        f"the scenario has {units.size} units of {self.goods!r}")
+                raise InvalidInputError(f"learned planner: curve cell ({cell.row}, {cell.col}) stacks {len(funcs)} "
+                                        f"units, the scenario has {units.size} units of {self.goods!r}")
             for k, f in enumerate(funcs):
                 if float(f(1.0)) > 0:
                     r = int(inputs.unit_region[units[k]])
@@ -82,7 +86,7 @@ class LearnedMethod:
             raise InvalidInputError(f"learned planner: regions {missing} have no goods unit with a labour curve")
         return [found[r] for r in range(n_regions)]
 
-    def _features(self, curves) -> np.ndarray:  # noqa: ANN001
+    def _features(self, curves: list[tuple[InputFunction, float, int]]) -> np.ndarray:
         eco = self.config.economy
         out = np.zeros((len(curves), 3))
         for r, (f, cap, _) in enumerate(curves):
@@ -93,7 +97,7 @@ class LearnedMethod:
         return out
 
     @staticmethod
-    def _output_for_labour(f, cap: float, labour: float) -> float:  # noqa: ANN001
+    def _output_for_labour(f: InputFunction, cap: float, labour: float) -> float:
         """Largest ``q`` in ``[0, cap]`` with ``f(q) <= labour`` (bisection; ``f`` increasing)."""
         if float(f(cap)) <= labour:
             return cap
@@ -112,7 +116,8 @@ class LearnedMethod:
         g, kc = self._indices(inputs)
         n_regions = inputs.regional_stocks.shape[0]
         if n_regions != eco.n_regions:
-            raise InvalidInputError(f"learned planner: trained for {eco.n_regions} regions, the scenario has {n_regions}")
+            raise InvalidInputError(f"learned planner: trained for {eco.n_regions} regions, "
+                                    f"the scenario has {n_regions}")
         curves = self._region_curves(inputs, g)
         feats = self._features(curves)
         if not self._history:
@@ -123,7 +128,8 @@ class LearnedMethod:
         stock = float(inputs.stocks[g])
         t = (inputs.day - 1) % eco.horizon
         d = self.policy.plan(PlannerInput(hist, capital, torch.tensor([stock], dtype=torch.float32), t))
-        share_c, share_x, lab = (d.share_c[0].double().numpy(), d.share_x[0].double().numpy(), d.labour[0].double().numpy())
+        share_c, share_x, lab = (d.share_c[0].double().numpy(), d.share_x[0].double().numpy(),
+                                 d.labour[0].double().numpy())
 
         n, m = inputs.economy.bundles.shape
         q = np.array([self._output_for_labour(f, cap, float(lab[r]) * float(inputs.labour_supply[row]))

@@ -4,8 +4,8 @@ A random Fisher market (``--buyers`` x ``--goods``, weights, budgets and supplie
 seeded; linear utilities unless ``--utility``) is solved by the default method (for linear
 utilities the Eisenberg-Gale dual, smoothed and finished exactly), by plain proportional
 response for up to ``--pr-iters`` iterations, stopping at the tolerance (the reference), and
-optionally by cvxpy + Clarabel on the Eisenberg-Gale program (``--with-cvxpy``, linear only). Prints a table and a JSON line with
-times, equilibrium errors and ratios.
+optionally by cvxpy + Clarabel on the Eisenberg-Gale program (``--with-cvxpy``, linear only).
+Prints a table and a JSON line with times, equilibrium errors and ratios.
 """
 
 from __future__ import annotations

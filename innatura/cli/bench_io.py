@@ -19,6 +19,7 @@ import statistics
 import sys
 import time
 import tracemalloc
+from collections.abc import Callable
 from pathlib import Path
 
 import numpy as np
@@ -73,7 +74,7 @@ def configure(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--quiet", action="store_true", help="no progress bar")
 
 
-def _time(fn, repeat: int) -> tuple[list[float], object]:
+def _time(fn: Callable[[], object], repeat: int) -> tuple[list[float], object]:
     times, out = [], None
     for _ in range(max(1, repeat)):
         t0 = time.perf_counter()

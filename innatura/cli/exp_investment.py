@@ -14,9 +14,15 @@ from __future__ import annotations
 import argparse
 import logging
 import sys
+from collections.abc import Sequence
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import numpy as np
+
+if TYPE_CHECKING:  # pragma: no cover
+    import pandas as pd
+    from matplotlib.figure import Figure
 
 __all__ = ["PUBLISHED", "SHARES", "configure", "run", "run_profiles"]
 
@@ -41,7 +47,8 @@ def configure(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--quiet", action="store_true", help="no progress bar")
 
 
-def run_profiles(scenario: str, shares, days: int, seed: int, noise: bool, progress: bool = False):  # noqa: ANN001, ANN201
+def run_profiles(scenario: str, shares: Sequence[float], days: int, seed: int, noise: bool,
+                 progress: bool = False) -> pd.DataFrame:
     """Humanity per tick for each investment share: a long DataFrame (tick, investment, humanity)."""
     import pandas as pd
     from tqdm import tqdm
@@ -63,7 +70,7 @@ def run_profiles(scenario: str, shares, days: int, seed: int, noise: bool, progr
     return pd.concat(frames, ignore_index=True)
 
 
-def _figure(df, noise: bool):  # noqa: ANN001, ANN202
+def _figure(df: pd.DataFrame, noise: bool) -> Figure:
     from matplotlib.figure import Figure
 
     fig = Figure(figsize=(7, 4.2))
@@ -107,8 +114,9 @@ def run(args: argparse.Namespace) -> int:
         first[f"{share:.2f}"] = tick
         print(f"{share:>10.2f}{tick if tick is not None else 'never':>22}{pub if pub is not None else 'never':>12}"
               f"{grp['humanity'].iloc[-1]:>10.4f}{after.min():>11.4f}")
+    published = {f"{k:.2f}": v for k, v in PUBLISHED[bool(args.noise)].items()}
     write_json(out / "summary.json", {"scenario": args.scenario, "noise": bool(args.noise), "days": args.days,
                                       "seed": args.seed, "first_tick_0999": first,
-                                      "published_first_tick_0999": {f"{k:.2f}": v for k, v in PUBLISHED[bool(args.noise)].items()}})
+                                      "published_first_tick_0999": published})
     print(f"wrote {out / 'humanity.csv'} and {out / 'humanity.png'}")
     return 0

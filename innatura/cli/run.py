@@ -16,6 +16,10 @@ import logging
 import sys
 import time
 from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:  # pragma: no cover
+    from innatura.abm.model import PlanningEconomy
 
 __all__ = ["configure", "run"]
 
@@ -43,7 +47,8 @@ def configure(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--investment", type=float, default=None, metavar="F",
                         help="investment share sigma in [0, 1) (default: the scenario's)")
     parser.add_argument("--safety-stock", type=float, default=None, metavar="DAYS",
-                        help="days of cover of final goods the planner keeps before investing (default: the scenario's)")
+                        help="days of cover of final goods the planner keeps before investing "
+                             "(default: the scenario's)")
     parser.add_argument("--noise", type=_share, default=None, metavar="P",
                         help="daily probability of the scenario's stock-loss events")
     parser.add_argument("--misreport-share", type=_share, default=0.0, metavar="F",
@@ -64,16 +69,18 @@ def configure(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--regional-dispatch", action="store_true",
                         help="move target shares a region cannot staff or equip to the good's other units")
     parser.add_argument("--regional-labour-rounds", type=int, default=3, metavar="K",
-                        help="re-plans a night with capacities cut to regional labour (default 3; 0: national plan only)")
+                        help="re-plans a night with capacities cut to regional labour "
+                             "(default 3; 0: national plan only)")
     parser.add_argument("--strict", action="store_true", help="stop at the first broken invariant")
     parser.add_argument("--out", type=Path, default=None, help="output folder (default runs/<scenario>-<seed>)")
-    parser.add_argument("--checkpoint-every", type=int, default=10, metavar="K", help="checkpoint every K days (0: only at the end)")
+    parser.add_argument("--checkpoint-every", type=int, default=10, metavar="K",
+                        help="checkpoint every K days (0: only at the end)")
     parser.add_argument("--resume", type=Path, default=None, metavar="DIR", help="continue the run saved in DIR")
     parser.add_argument("--no-plots", action="store_true", help="skip the PNG figures")
     parser.add_argument("--quiet", action="store_true", help="no progress bar and no summary table")
 
 
-def _write(model, out: Path, settings: dict, wall: float, final: bool, plots: bool) -> list[Path]:  # noqa: ANN001
+def _write(model: PlanningEconomy, out: Path, settings: dict, wall: float, final: bool, plots: bool) -> list[Path]:
     from innatura.abm.checkpoint import save_checkpoint
     from innatura.abm.outputs import run_summary, write_agent_tables, write_json, write_model_csv
 
@@ -89,7 +96,7 @@ def _write(model, out: Path, settings: dict, wall: float, final: bool, plots: bo
     return files
 
 
-def _table(model) -> str:  # noqa: ANN001
+def _table(model: PlanningEconomy) -> str:
     df = model.model_frame()
     rows = [("humanity", "humanity"), ("planned humanity", "planned_humanity"), ("min fulfilment", "min_fulfilment"),
             ("unmet demand", "unmet_demand"), ("plan error", "plan_error"), ("losses", "losses"),
@@ -103,7 +110,7 @@ def _table(model) -> str:  # noqa: ANN001
     return "\n".join(lines)
 
 
-def _build(args: argparse.Namespace, name: str, seed: int, days: int):  # noqa: ANN202
+def _build(args: argparse.Namespace, name: str, seed: int, days: int) -> tuple[PlanningEconomy, dict[str, Any]]:
     """The model of a new run and the settings ``summary.json`` records."""
     from innatura.abm.model import PlanningEconomy
 
@@ -177,7 +184,8 @@ def run(args: argparse.Namespace) -> int:
         bar.close()
     files = _write(model, out, settings, time.perf_counter() - start, final=True, plots=plots)
     if not args.quiet:
-        print(f"{model.layout.name}: {model.state.day} days, planner {args.planner if args.resume is None else settings.get('planner')}, "
+        planner = args.planner if args.resume is None else settings.get("planner")
+        print(f"{model.layout.name}: {model.state.day} days, planner {planner}, "
               f"{model.layout.n_citizens} citizens, {model.layout.n_units} units, {model.layout.n_goods} goods, "
               f"{model.layout.n_regions} regions")
         print(_table(model))

@@ -14,8 +14,13 @@ small-world graph. Stocks start at a few days of demand. Everything is drawn fro
 from __future__ import annotations
 
 import logging
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
+
+if TYPE_CHECKING:  # pragma: no cover
+    from innatura.scenarios.spec import ScenarioSpec
 
 __all__ = ["synthetic_spec"]
 
@@ -33,7 +38,7 @@ def synthetic_spec(
     inputs_per_good: int = 3,
     name: str = "synthetic",
     safety_stock: float = 0.5,
-):
+) -> ScenarioSpec:
     """A random, productive economy as a validated :class:`scenarios.spec.ScenarioSpec`.
 
     Args:
@@ -55,23 +60,81 @@ def synthetic_spec(
     from innatura.scenarios.loader import spec_from_dict
 
     rng = np.random.default_rng(seed)
-    goods = max(int(goods), 6)
-    n_lab = max(1, min(5, goods // 10))
-    n_ind = max(1, goods // 20)
-    n_fin = goods - n_lab - n_ind
-    names = [f"f{k}" for k in range(n_fin)] + [f"k{k}" for k in range(n_ind)] + [f"Lb{k}" for k in range(n_lab)]
-    kinds = ["final"] * n_fin + ["industrial"] * n_ind + ["labour"] * n_lab
-    produced = names[: n_fin + n_ind]
-    finals = names[:n_fin]
-    # units: goods chosen at random, two per good where possible
+    g = _Goods.of(max(int(goods), 6))
+    unit_list, curve_cells = _units(rng, g, int(units), regions)
+    coefficients = _coefficients(rng, g, curve_cells, inputs_per_good)
+    profile_list = _profiles(rng, g, citizens, profiles, bundle_size)
+    demand = np.zeros(len(g.names))
+    for prof in profile_list:
+        for good, v in prof["bundle"].items():
+            demand[g.names.index(good)] += v * prof["population"]
+    inventory = {good: float(3.0 * demand[i] + 10.0) for i, good in enumerate(g.finals)}
+    inventory.update({good: float(citizens * 0.05 + 10.0) for good in g.capital})
+    labour = {good: float(citizens * 2.0) for good in g.labour}
+    if regions >= 4:
+        graph = {"generator": "connected_watts_strogatz_graph",
+                 "params": {"n": regions, "k": 4 if regions > 4 else 2, "p": 0.2},
+                 "prefix": "r", "capacity": float(citizens * 50.0), "loss": 0.01, "seed": int(seed)}
+    else:
+        graph = {"generator": "path_graph", "params": {"n": regions}, "prefix": "r", "loss": 0.01}
+    data = {
+        "scenario": {"name": name, "days": 30, "seed": int(seed),
+                     "description": f"random economy: {len(g.names)} goods, {len(unit_list)} units, "
+                                    f"{citizens} citizens"},
+        "goods": [{"name": good, "kind": k, "externality": float(rng.uniform(0, 0.01)) if k != "labour" else 0.0}
+                  for good, k in zip(g.names, g.kinds, strict=True)],
+        "coefficients": coefficients,
+        "profiles": profile_list,
+        "units": unit_list,
+        "regions": graph,
+        "inventory": inventory,
+        "labour": labour,
+        "planning": {"investment_share": 0.3, "safety_stock": float(safety_stock)},
+        "losses": {"enabled": False, "events": [{"goods": g.finals[:3], "probability": 0.1, "fraction": 0.2}]},
+    }
+    return spec_from_dict(data, source=f"<synthetic seed={seed}>")
+
+
+@dataclass(frozen=True)
+class _Goods:
+    """The goods of a synthetic economy: final goods, then capital, then labour types."""
+
+    finals: list[str]
+    capital: list[str]
+    labour: list[str]
+
+    @classmethod
+    def of(cls, goods: int) -> _Goods:
+        n_lab = max(1, min(5, goods // 10))
+        n_ind = max(1, goods // 20)
+        n_fin = goods - n_lab - n_ind
+        return cls([f"f{k}" for k in range(n_fin)], [f"k{k}" for k in range(n_ind)], [f"Lb{k}" for k in range(n_lab)])
+
+    @property
+    def names(self) -> list[str]:
+        return self.finals + self.capital + self.labour
+
+    @property
+    def kinds(self) -> list[str]:
+        return ["final"] * len(self.finals) + ["industrial"] * len(self.capital) + ["labour"] * len(self.labour)
+
+    @property
+    def produced(self) -> list[str]:
+        return self.finals + self.capital
+
+
+def _units(rng: np.random.Generator, g: _Goods, units: int,
+           regions: int) -> tuple[list[dict[str, Any]], set[tuple[str, str]]]:
+    """Units of goods chosen at random, two per good where possible, in stacking order (the
+    scenario stacks a good's units in file order, bounded ones first); and their curve cells."""
+    produced, finals, n_fin = g.produced, g.finals, len(g.finals)
     n_units = int(min(units, 2 * len(produced)))
     unit_goods = rng.choice(len(produced), size=max(1, n_units // 2), replace=False)
     unit_list = []
     curve_cells: set[tuple[str, str]] = set()
     region_names = [f"r{k}" for k in range(regions)]
     for k in range(n_units):
-        j = int(unit_goods[k % unit_goods.size])
-        good = produced[j]
+        good = produced[int(unit_goods[k % unit_goods.size])]
         first = k < unit_goods.size
         picks = rng.choice(n_fin, size=min(2, n_fin), replace=False)
         inputs = {}
@@ -87,54 +150,38 @@ def synthetic_spec(
             "name": f"u{k}", "good": good, "region": region_names[int(rng.integers(regions))],
             "capacity": float(rng.uniform(200.0, 2000.0)) if first else float("inf"), "inputs": inputs,
         })
-    # stack order: the scenario stacks units of a good in file order, bounded ones first
     unit_list.sort(key=lambda u: (u["good"], np.isinf(u["capacity"])))
-    seen: dict[str, int] = {}
-    for u in unit_list:
-        seen[u["good"]] = seen.get(u["good"], 0) + 1
+    return unit_list, curve_cells
+
+
+def _coefficients(rng: np.random.Generator, g: _Goods, curve_cells: set[tuple[str, str]],
+                  inputs_per_good: int) -> dict[str, dict[str, float]]:
+    """Each produced good's constant column: a labour type, a few final goods, maybe capital."""
+    finals, n_fin = g.finals, len(g.finals)
     coefficients: dict[str, dict[str, float]] = {}
-    for j, good in enumerate(produced):
-        col = {names[n_fin + n_ind + int(rng.integers(n_lab))]: float(rng.uniform(0.001, 0.01))}
+    for j, good in enumerate(g.produced):
+        col = {g.labour[int(rng.integers(len(g.labour)))]: float(rng.uniform(0.001, 0.01))}
         for i in rng.choice(n_fin, size=min(inputs_per_good, n_fin), replace=False):
             if finals[i] != good and (finals[i], good) not in curve_cells:
                 col[finals[i]] = float(rng.uniform(0.005, 0.04))
-        if kinds[j] == "final" and rng.random() < 0.5:
-            cap = names[n_fin + int(rng.integers(n_ind))]
+        if g.kinds[j] == "final" and rng.random() < 0.5:
+            cap = g.capital[int(rng.integers(len(g.capital)))]
             if (cap, good) not in curve_cells:
                 col[cap] = float(rng.uniform(0.01, 0.05))
         coefficients[good] = col
+    return coefficients
+
+
+def _profiles(rng: np.random.Generator, g: _Goods, citizens: int, profiles: int,
+              bundle_size: int) -> list[dict[str, Any]]:
+    """Profiles with random shares of the citizens and sparse bundles of final goods."""
+    n_fin = len(g.finals)
     shares = rng.dirichlet(np.ones(profiles))
     counts = np.floor(shares * citizens).astype(int)
     counts[0] += citizens - counts.sum()
-    profile_list = []
+    out = []
     for p in range(profiles):
         items = rng.choice(n_fin, size=min(bundle_size, n_fin), replace=False)
-        profile_list.append({"name": f"p{p}", "population": int(counts[p]),
-                             "bundle": {finals[i]: float(rng.uniform(0.1, 2.0)) for i in items}})
-    demand = np.zeros(len(names))
-    for prof in profile_list:
-        for g, v in prof["bundle"].items():
-            demand[names.index(g)] += v * prof["population"]
-    inventory = {g: float(3.0 * demand[i] + 10.0) for i, g in enumerate(names[: n_fin])}
-    inventory.update({g: float(citizens * 0.05 + 10.0) for g in names[n_fin: n_fin + n_ind]})
-    labour = {g: float(citizens * 2.0) for g in names[n_fin + n_ind:]}
-    if regions >= 4:
-        graph = {"generator": "connected_watts_strogatz_graph", "params": {"n": regions, "k": 4 if regions > 4 else 2, "p": 0.2},
-                 "prefix": "r", "capacity": float(citizens * 50.0), "loss": 0.01, "seed": int(seed)}
-    else:
-        graph = {"generator": "path_graph", "params": {"n": regions}, "prefix": "r", "loss": 0.01}
-    data = {
-        "scenario": {"name": name, "description": f"random economy: {goods} goods, {n_units} units, {citizens} citizens",
-                     "days": 30, "seed": int(seed)},
-        "goods": [{"name": g, "kind": k, "externality": float(rng.uniform(0, 0.01)) if k != "labour" else 0.0}
-                  for g, k in zip(names, kinds, strict=True)],
-        "coefficients": coefficients,
-        "profiles": profile_list,
-        "units": unit_list,
-        "regions": graph,
-        "inventory": inventory,
-        "labour": labour,
-        "planning": {"investment_share": 0.3, "safety_stock": float(safety_stock)},
-        "losses": {"enabled": False, "events": [{"goods": finals[:3], "probability": 0.1, "fraction": 0.2}]},
-    }
-    return spec_from_dict(data, source=f"<synthetic seed={seed}>")
+        out.append({"name": f"p{p}", "population": int(counts[p]),
+                    "bundle": {g.finals[i]: float(rng.uniform(0.1, 2.0)) for i in items}})
+    return out

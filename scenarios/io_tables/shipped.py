@@ -14,7 +14,10 @@ from __future__ import annotations
 
 import logging
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:  # pragma: no cover
+    from innatura.scenarios.spec import ScenarioSpec
 
 __all__ = ["SHIPPED", "ShippedTable", "build_shipped"]
 
@@ -53,7 +56,7 @@ SHIPPED: dict[str, ShippedTable] = {
 }
 
 
-def build_shipped(name: str, **options: Any):  # noqa: ANN201
+def build_shipped(name: str, **options: Any) -> ScenarioSpec:
     """The :class:`~scenarios.spec.ScenarioSpec` of shipped scenario ``name``."""
     from innatura.scenarios.io_tables import data_path, load_table
     from innatura.scenarios.io_tables.to_scenario import MAPPING_OPTIONS, table_to_spec
