@@ -342,6 +342,8 @@ class ProductionUnit(EconomyAgent):
             true_use[u] = g.sum()
             rep_use[u] = model.curves.reported_use(u, st, q)
             smp = st.samples[u]
+            if smp is None:  # a unit without samples has nothing to refit
+                continue
             changed = smp.add(q, g, min_gap=s.observation_gap)
             if outcome.targets[u] > smp.qs[-1] * (1 + s.observation_gap) and s.daily_queries > 0:
                 top = QUERY_OVERSHOOT * float(outcome.targets[u])

@@ -134,7 +134,6 @@ class _Workday:
     transport_lost: np.ndarray
     edge_left: np.ndarray
     edge_load: np.ndarray
-    production: ProductionResult | None = None
 
 
 def execute(model: PlanningEconomy, night: NightPlan) -> DayOutcome:
@@ -169,16 +168,17 @@ def execute(model: PlanningEconomy, night: NightPlan) -> DayOutcome:
         hit = rng.random(lay.n_units) < s.output_loss[0]
         loss = np.where(hit, s.output_loss[1], 0.0)
     R, n = opening.shape
-    work = _Workday(targets=t, full=lay.true_inputs.use(t), entitled=decision.unit_inputs, stocks=opening,
+    work = _Workday(targets=t, full=lay.true_inputs.use(t), entitled=night.unit_inputs, stocks=opening,
                     labour=lay.labour_supply.copy(), done=np.zeros(lay.n_units), used=np.zeros((R, n)),
                     output_lost=np.zeros(lay.n_units), transport_lost=np.zeros(n),
                     edge_left=lay.edge_capacity.copy(), edge_load=np.zeros(lay.edge_capacity.shape))
     dispatch = _dispatch_bounds(lay, night) if s.regional_dispatch else None
-    for _ in range(s.shifts):
-        _shift(model, work, owed, loss, dispatch)
+    prod = _shift(model, work, owed, loss, dispatch)
+    for _ in range(s.shifts - 1):
         if np.all(work.done >= work.targets * (1 - 1e-12)):
             break
-    prod = replace(work.production, used=work.used, output_lost=work.output_lost)
+        prod = _shift(model, work, owed, loss, dispatch)
+    prod = replace(prod, used=work.used, output_lost=work.output_lost)
     stock_lost = _strike_losses(model, work.stocks)
     return _evening(model, work, night, opening, owed, prod, stock_lost, t)
 
@@ -193,8 +193,9 @@ def _dispatch_bounds(lay: Any, night: NightPlan) -> np.ndarray:
 
 
 def _shift(model: PlanningEconomy, work: _Workday, owed: np.ndarray, loss: np.ndarray | None,
-           dispatch: np.ndarray | None) -> None:
-    """One shift: ship towards what units and citizens still need, re-dispatch (optional), produce."""
+           dispatch: np.ndarray | None) -> ProductionResult:
+    """One shift: ship towards what units and citizens still need, re-dispatch (optional),
+    produce; returns the shift's production (``output``: cumulative over the day)."""
     lay = model.layout
     ti = lay.true_inputs
     R, n = work.stocks.shape
@@ -224,7 +225,7 @@ def _shift(model: PlanningEconomy, work: _Workday, owed: np.ndarray, loss: np.nd
     work.used += prod.used
     work.output_lost += prod.output_lost
     work.done = prod.output
-    work.production = prod
+    return prod
 
 
 def _redispatch(lay: Any, work: _Workday, stocks: np.ndarray, dispatch: np.ndarray) -> None:

@@ -18,7 +18,7 @@ from __future__ import annotations
 
 import logging
 import time
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, TypeVar
 
 import mesa
 import numpy as np
@@ -40,7 +40,11 @@ from mesa.discrete_space import Network
 
 if TYPE_CHECKING:  # pragma: no cover
     import pandas as pd
+    from innatura.abm.day import DayOutcome
     from innatura.scenarios.spec import ScenarioSpec
+
+#: an agent kind of the economy (for :meth:`PlanningEconomy.groups`).
+A = TypeVar("A", bound=EconomyAgent)
 
 __all__ = ["DEFAULT_HORIZON", "DEFAULT_LOSS_FRACTION", "PHASES", "PlanningEconomy", "load_spec"]
 
@@ -140,9 +144,9 @@ class PlanningEconomy(mesa.Model):
             model_reporters=model_reporters(self.columns),
             agenttype_reporters=agent_reporters(self.unit_type, self.region_type) if self.settings.collect_agents
             else None)
-        self.last_outcome = None
+        self.last_outcome: DayOutcome | None = None
         self._groups: dict[type, np.ndarray] = {}
-        self.running = self.state.day < self.settings.days
+        self.running = self.state.day < self.settings.require("days")
 
     # -- construction ----------------------------------------------------------------------
     def _layout(self, settings: RunSettings) -> Layout:
@@ -237,7 +241,7 @@ class PlanningEconomy(mesa.Model):
         return {"scenario": self.scenario_source, "rng": self.seed, "settings": self.settings}
 
     # -- the agents -------------------------------------------------------------------------
-    def groups(self, kind: type[EconomyAgent]) -> list[tuple[type, np.ndarray]]:
+    def groups(self, kind: type[A]) -> list[tuple[type[A], np.ndarray]]:
         """The agent classes of ``kind`` (e.g. :class:`~abm.agents.Citizen` and its subclasses)
         that populate the model, each with the indices of its agents (from ``agents_by_type``).
 
@@ -284,12 +288,12 @@ class PlanningEconomy(mesa.Model):
         t4 = time.perf_counter()
         for name, dt in zip(PHASES, (t1 - t0, t2 - t1, t3 - t2, t4 - t3), strict=True):
             self.timings[name].append(dt)
-        self.running = self.state.day < self.settings.days
+        self.running = self.state.day < self.settings.require("days")
 
     def run_until(self, days: int) -> None:
         """Set the day the run stops at (``running`` follows); e.g. to extend a resumed run."""
         self.settings = self.settings.replace(days=days)
-        self.running = self.state.day < self.settings.days
+        self.running = self.state.day < self.settings.require("days")
 
     def remove_all_agents(self) -> None:
         """Refused, as for one agent (see :meth:`abm.agents.EconomyAgent.remove`)."""
@@ -308,12 +312,12 @@ class PlanningEconomy(mesa.Model):
     @property
     def investment_share(self) -> float:
         """``sigma`` of this run (the scenario's unless set)."""
-        return float(self.settings.investment_share)
+        return float(self.settings.require("investment_share"))
 
     @property
     def safety_stock(self) -> float:
         """Days of safety stock of this run (the scenario's unless set)."""
-        return float(self.settings.safety_stock)
+        return float(self.settings.require("safety_stock"))
 
     def model_frame(self) -> pd.DataFrame:
         """The collected model-level rows as a DataFrame (one row per day, ``day`` first)."""

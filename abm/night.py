@@ -48,8 +48,9 @@ class NightPlan:
     Attributes:
         reports: the validated, defended reports it was made from.
         inputs: what the planning method saw (the reported economy).
-        decision: the planning method's decision, with ``unit_inputs`` filled (the input use the
-            plan allots each (unit, input) entry at its target).
+        decision: the planning method's decision, with ``unit_inputs`` filled.
+        unit_inputs: the input use the plan allots each (unit, input) entry of
+            ``Layout.true_inputs`` at its target, ``(E,)`` (``decision.unit_inputs``).
         targets: target per unit, ``(U,)``.
         weights: reported demand weights per region and profile (citizens times their demand
             factors), ``(R, m)``: the allocation is split over regions by these.
@@ -58,6 +59,7 @@ class NightPlan:
     reports: NightReports
     inputs: PlanningInputs
     decision: PlanDecision
+    unit_inputs: np.ndarray
     targets: np.ndarray
     weights: np.ndarray
 
@@ -80,28 +82,29 @@ def plan_night(model: PlanningEconomy, reports: NightReports) -> NightPlan:
         np.asarray(reports.unit_capacity, dtype=float)
     rounds = 1 + (s.regional_labour_rounds if lay.n_regions > 1 else 0)
     for _ in range(rounds):
-        inputs, decision, targets = _plan_once(model, weights, unit_cap)
+        inputs, decision, use, targets = _plan_once(model, weights, unit_cap)
         if decision.unit_targets is not None:
             break
-        cut = regional_labour_cut(lay, decision.unit_inputs)
+        cut = regional_labour_cut(lay, use)
         if cut is None:
             break
         floor = CAPACITY_FLOOR * np.where(np.isfinite(unit_cap), unit_cap, 1.0)
         unit_cap = np.minimum(unit_cap, np.maximum(targets * cut, floor))
-    return NightPlan(reports=reports, inputs=inputs, decision=decision, targets=targets, weights=weights)
+    return NightPlan(reports=reports, inputs=inputs, decision=decision, unit_inputs=use, targets=targets,
+                     weights=weights)
 
 
 def _plan_once(model: PlanningEconomy, weights: np.ndarray,
-               unit_cap: np.ndarray) -> tuple[PlanningInputs, PlanDecision, np.ndarray]:
+               unit_cap: np.ndarray) -> tuple[PlanningInputs, PlanDecision, np.ndarray, np.ndarray]:
     """One call of the planning method with unit capacities ``unit_cap``: (inputs, decision
-    with the planned input use per entry, targets per unit)."""
+    with the planned input use per entry, that use, targets per unit)."""
     st, lay, s = model.state, model.layout, model.settings
     economy = replace(lay.economy, curves=model.curves.curve_cells(st, unit_cap), population=weights.sum(axis=0))
     capacity = np.bincount(lay.unit_good, unit_cap, minlength=lay.n_goods)
     inputs = PlanningInputs(
         day=st.day + 1, economy=economy, stocks=st.stocks.sum(axis=0), labour_supply=lay.labour_supply.sum(axis=0),
-        capacity=capacity, investment_share=float(s.investment_share),
-        safety_stock=safety_target(lay, float(s.safety_stock), st.last_draw),
+        capacity=capacity, investment_share=float(s.require("investment_share")),
+        safety_stock=safety_target(lay, float(s.require("safety_stock")), st.last_draw),
         regional_stocks=st.stocks.copy(), regional_demand=weights, unit_good=lay.unit_good,
         unit_region=lay.unit_region, unit_capacity=unit_cap, rng=model.rng,
     )
@@ -111,9 +114,11 @@ def _plan_once(model: PlanningEconomy, weights: np.ndarray,
         targets = dispatch_targets(decision.production, lay.unit_good, unit_cap, lay.unit_stack,
                                    lay.unit_pooled, lay.pool_share)
     targets = np.asarray(targets, dtype=float)
-    if decision.unit_inputs is None:
-        decision = replace(decision, unit_inputs=model.curves.planned_use(lay.true_inputs, st, targets))
-    return inputs, decision, targets
+    use = decision.unit_inputs
+    if use is None:
+        use = model.curves.planned_use(lay.true_inputs, st, targets)
+        decision = replace(decision, unit_inputs=use)
+    return inputs, decision, use, targets
 
 
 def regional_labour_cut(layout: Layout, use: np.ndarray) -> np.ndarray | None:

@@ -38,7 +38,11 @@ def _bare(ax: Axes) -> None:
     ax.set_yticks([])
 
 
-def _label_nodes(ax: Axes, nodes: list, pos: Mapping, sizes: np.ndarray, value: Mapping, population: Mapping,
+#: node positions: region -> (x, y).
+Positions = Mapping[Hashable, Sequence[float] | np.ndarray]
+
+
+def _label_nodes(ax: Axes, nodes: list, pos: Positions, sizes: np.ndarray, value: Mapping, population: Mapping,
                  labels: Mapping | None) -> tuple[np.ndarray, np.ndarray, float]:
     """Write each region's name, value and population under its node; returns the node
     coordinates and the layout's span."""
@@ -63,7 +67,7 @@ def region_network_figure(
     *,
     value_label: str = "fulfilment",
     labels: Mapping[Hashable, str] | None = None,
-    pos: Mapping[Hashable, Sequence[float]] | None = None,
+    pos: Positions | None = None,
     title: str | None = None,
 ) -> Figure:
     """The region graph: colour = ``value`` in [0, 1], size = population, width = goods shipped.

@@ -125,7 +125,7 @@ class ReportedCurves:
 
     def reported_use(self, unit: int, state: Any, q: float) -> float:
         """Unit ``unit``'s reported use of its learned inputs at output ``q``, summed."""
-        return sum(f(q) for f in self.unit_fits(unit, state))
+        return sum(float(f(q)) for f in self.unit_fits(unit, state))
 
     # -- plain data ---------------------------------------------------------------------------
     def to_dict(self) -> dict[str, Any]:

@@ -126,8 +126,8 @@ def strategy_reports(codes: np.ndarray, table: Sequence[Strategy], make_context:
     out = [np.ones(codes.size) for _ in range(outputs)]
     for code in np.unique(codes):  # a handful of strategies, each vectorised over its agents
         pos = np.flatnonzero(codes == code)
-        res = table[int(code)].report(make_context(pos))
-        res = (res,) if outputs == 1 else res
+        answer = table[int(code)].report(make_context(pos))
+        res = (answer,) if isinstance(answer, np.ndarray) else answer
         for k in range(outputs):
             out[k][pos] = res[k]
     return out

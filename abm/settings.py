@@ -233,6 +233,18 @@ class RunSettings:
             data["output_loss"] = tuple(data["output_loss"])
         return cls.from_options(**data)
 
+    def require(self, name: str) -> float:
+        """The value of an option the scenario fills in (``investment_share``, ``safety_stock``,
+        ``days``), in settings :meth:`resolved` against it.
+
+        Raises:
+            InvalidInputError: the option is still ``None`` (the settings are not resolved).
+        """
+        value = getattr(self, name)
+        if value is None:
+            raise InvalidInputError(f"{name}: not resolved against a scenario (see RunSettings.resolved)")
+        return value
+
     def resolved(self, *, investment_share: float, safety_stock: float, days: int) -> RunSettings:
         """The settings with the scenario's values in place of ``None`` for
         ``investment_share``, ``safety_stock`` and ``days``."""

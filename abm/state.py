@@ -7,7 +7,7 @@ of vectorised operations, and a checkpoint is this object plus the generators' s
 from __future__ import annotations
 
 import logging
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 import numpy as np
@@ -60,17 +60,17 @@ class State:
     citizen_strategies: tuple[Strategy, ...]
     unit_strategies: tuple[Strategy, ...]
     externalities: float = 0.0
-    citizen_factor: np.ndarray = field(default=None)  # type: ignore[assignment]
-    citizen_received: np.ndarray = field(default=None)  # type: ignore[assignment]
-    citizen_satisfaction: np.ndarray = field(default=None)  # type: ignore[assignment]
-    unit_input_factor: np.ndarray = field(default=None)  # type: ignore[assignment]
-    unit_reported_capacity: np.ndarray = field(default=None)  # type: ignore[assignment]
-    unit_target: np.ndarray = field(default=None)  # type: ignore[assignment]
-    unit_output: np.ndarray = field(default=None)  # type: ignore[assignment]
-    unit_true_use: np.ndarray = field(default=None)  # type: ignore[assignment]
-    unit_reported_use: np.ndarray = field(default=None)  # type: ignore[assignment]
-    sample_version: np.ndarray = field(default=None)  # type: ignore[assignment]
-    extra_queries: np.ndarray = field(default=None)  # type: ignore[assignment]
+    citizen_factor: np.ndarray = None  # type: ignore[assignment]
+    citizen_received: np.ndarray = None  # type: ignore[assignment]
+    citizen_satisfaction: np.ndarray = None  # type: ignore[assignment]
+    unit_input_factor: np.ndarray = None  # type: ignore[assignment]
+    unit_reported_capacity: np.ndarray = None  # type: ignore[assignment]
+    unit_target: np.ndarray = None  # type: ignore[assignment]
+    unit_output: np.ndarray = None  # type: ignore[assignment]
+    unit_true_use: np.ndarray = None  # type: ignore[assignment]
+    unit_reported_use: np.ndarray = None  # type: ignore[assignment]
+    sample_version: np.ndarray = None  # type: ignore[assignment]
+    extra_queries: np.ndarray = None  # type: ignore[assignment]
     last_draw: np.ndarray | None = None
 
     def __post_init__(self) -> None:

@@ -8,7 +8,7 @@ path and the value (the loader turns it into a :class:`~scenarios.errors.Scenari
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from typing import TYPE_CHECKING
 
 import networkx as nx
@@ -82,7 +82,7 @@ def resolve_regions(regions: Regions, seed: int) -> nx.Graph:
     return build_graph([n.name for n in regions.nodes], shares, edges)
 
 
-def _known(name: str, known: dict[str, int], path: tuple, what: str) -> int:
+def _known(name: str, known: Mapping[str, int], path: tuple, what: str) -> int:
     if name not in known:
         shown = list(known)[:20]
         more = f" (and {len(known) - 20} more)" if len(known) > 20 else ""
@@ -116,7 +116,7 @@ def check_spec(spec: ScenarioSpec) -> None:
                                          "labour is never stored, so it cannot be lost")
 
 
-def _check_coefficients(spec: ScenarioSpec, goods: dict[str, int], kinds: list[str]) -> set[tuple[str, str]]:
+def _check_coefficients(spec: ScenarioSpec, goods: dict[str, int], kinds: Sequence[str]) -> set[tuple[str, str]]:
     """Check the constant columns; returns their cells ``(input, output)``."""
     constant_cells: set[tuple[str, str]] = set()
     for output, column in spec.coefficients.items():
@@ -130,7 +130,7 @@ def _check_coefficients(spec: ScenarioSpec, goods: dict[str, int], kinds: list[s
     return constant_cells
 
 
-def _check_units(spec: ScenarioSpec, goods: dict[str, int], kinds: list[str], regions: dict[str, int],
+def _check_units(spec: ScenarioSpec, goods: dict[str, int], kinds: Sequence[str], regions: dict[str, int],
                  constant_cells: set[tuple[str, str]]) -> None:
     for k, u in enumerate(spec.units):
         g = _known(u.good, goods, ("units", k, "good"), "good")
@@ -153,7 +153,7 @@ def _check_units(spec: ScenarioSpec, goods: dict[str, int], kinds: list[str], re
                 )
 
 
-def _check_profiles(spec: ScenarioSpec, goods: dict[str, int], kinds: list[str], regions: dict[str, int]) -> None:
+def _check_profiles(spec: ScenarioSpec, goods: dict[str, int], kinds: Sequence[str], regions: dict[str, int]) -> None:
     for k, p in enumerate(spec.profiles):
         for good, amount in p.bundle.items():
             g = _known(good, goods, ("profiles", k, "bundle", good), "good")
@@ -169,7 +169,7 @@ def _check_profiles(spec: ScenarioSpec, goods: dict[str, int], kinds: list[str],
             check_shares(list(p.regions.values()), ("profiles", k, "regions"))
 
 
-def _check_regional(table: Mapping[str, Mapping[str, float]], field: str, goods: dict[str, int], kinds: list[str],
+def _check_regional(table: Mapping[str, Mapping[str, float]], field: str, goods: dict[str, int], kinds: Sequence[str],
                     regions: Mapping[str, int], allowed: Callable[[str], bool], why: str) -> None:
     for good, amounts in table.items():
         g = _known(good, goods, (field, good), "good")

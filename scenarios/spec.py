@@ -316,9 +316,9 @@ _MESSAGES = {
 }
 
 
-def validation_problems(exc: ValidationError) -> list[tuple[tuple[str | int, ...], Any, str]]:
+def validation_problems(exc: ValidationError) -> list[tuple[tuple[str | int, ...] | None, Any, str]]:
     """Turn pydantic's errors into ``(path, value, message)`` triples with readable paths."""
-    problems = []
+    problems: list[tuple[tuple[str | int, ...] | None, Any, str]] = []
     errors = exc.errors(include_url=False)
     for err in errors:
         loc = tuple(err["loc"])

@@ -71,7 +71,7 @@ def test_required_packages_read_from_installed_solara():
     assert "requirejs" in by_name and "font-awesome" in by_name
     for package in packages:
         assert re.fullmatch(r"\d+(\.\d+)*(-[\w.]+)?", package.version), package
-    template = (Path(assets._solara_root()) / "server" / "templates" / "solara.html.j2").read_text()
+    template = (Path(assets.solara_root()) / "server" / "templates" / "solara.html.j2").read_text()
     app = next(p for p in packages if p.name == "@widgetti/solara-vuetify-app")
     assert app.spec in template
     both = {p.name for p in required_packages(include_both_apps=True)}

@@ -30,7 +30,7 @@ from typing import Any
 
 import numpy as np
 from innatura.abm.adversarial.base import Strategy, format_call, split_top_level
-from innatura.abm.adversarial.defences import Audit, BoundDefence, Defence
+from innatura.abm.adversarial.defences import Audit, AuditRun, BoundDefence, Defence
 from innatura.abm.adversarial.detection import (
     ReportRecorder,
     Welfare,
@@ -159,7 +159,7 @@ def make_defences(defence: str, audit_probability: float = 0.3) -> list[Defence]
             for name in names if name != "none"]
 
 
-def _strategies(strategy: str, param: float) -> dict[str, Strategy | str]:
+def _strategies(strategy: str, param: float) -> dict[str, Any]:
     if strategy == "honest":
         return {"citizen_strategy": "honest", "unit_strategy": "honest"}
     chosen = _strategy(strategy).with_param(param)
@@ -235,7 +235,7 @@ def run_misreporting(config: dict[str, Any]) -> dict[str, Any]:
     out.update(detection_scores(fc, recorder.citizens).as_dict("citizen_"))
     out.update(detection_scores(fu, recorder.units).as_dict("unit_"))
     out.update(detection_scores(np.r_[fc, fu], np.r_[recorder.citizens, recorder.units]).as_dict("all_"))
-    audits = [b for b in bound if hasattr(b, "caught_units")]
+    audits = [b for b in bound if isinstance(b, AuditRun)]
     out["audits"] = int(sum(int(b.audited_units.sum() + b.audited_citizens.sum()) for b in audits))
     out["catches"] = int(sum(int(b.caught_units.sum() + b.caught_citizens.sum()) for b in audits))
     frame = model.model_frame()

@@ -25,10 +25,12 @@ from __future__ import annotations
 import logging
 import math
 from os import PathLike
+from pathlib import Path
 from typing import TYPE_CHECKING
 
 import numpy as np
 from innatura.abm.planning.base import PlanDecision, PlanningInputs
+from innatura.planner.curves import StackedCurve
 from innatura.planner.errors import InvalidInputError
 
 if TYPE_CHECKING:  # pragma: no cover
@@ -53,7 +55,7 @@ class LearnedMethod:
     def __init__(self, model: str | PathLike[str], goods: str = "goods", capital: str = "capital") -> None:
         from innatura.planner.learned.checkpoint import load_checkpoint
 
-        self.policy, self.config = load_checkpoint(model)
+        self.policy, self.config = load_checkpoint(Path(model))
         self.goods, self.capital = goods, capital
         self._history: list[np.ndarray] = []
 
@@ -73,6 +75,9 @@ class LearnedMethod:
         for cell in inputs.economy.curves:
             if cell.col != g:
                 continue
+            if not isinstance(cell.curve, StackedCurve):
+                raise InvalidInputError(f"learned planner: curve cell ({cell.row}, {cell.col}) is not a stack of "
+                                        "units' reported curves")
             funcs = cell.curve.input_functions
             if len(funcs) != units.size:
                 raise InvalidInputError(f"learned planner: curve cell ({cell.row}, {cell.col}) stacks {len(funcs)} "

@@ -30,7 +30,7 @@ logger = logging.getLogger(__name__)
 
 SHARES = (0.51, 0.52, 0.55, 0.60)
 #: first tick at which the published Fig. 3 data reach humanity 0.999 (None: never in 1000 ticks).
-PUBLISHED = {
+PUBLISHED: dict[bool, dict[float, int | None]] = {
     False: {0.51: 381, 0.52: 192, 0.55: 79, 0.60: 42},
     True: {0.51: None, 0.52: 579, 0.55: 96, 0.60: 54},
 }

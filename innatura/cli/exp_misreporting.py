@@ -17,6 +17,7 @@ import logging
 import sys
 import time
 from pathlib import Path
+from typing import Any
 
 from innatura.planner.atomic import atomic_write_text
 
@@ -25,7 +26,7 @@ __all__ = ["DEFAULTS", "configure", "run"]
 logger = logging.getLogger(__name__)
 
 #: defaults: a small scenario, a few days and two seeds finish in a few minutes on 2 cores.
-DEFAULTS = {
+DEFAULTS: dict[str, Any] = {
     "scenario": "butter-village", "shares": "0,0.1,0.2,0.4", "strategies": "inflate,ratchet", "planners": "olin",
     "defences": "none,audit,robust", "seeds": 2, "days": 10, "audit_probability": 0.3,
 }

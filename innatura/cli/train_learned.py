@@ -13,6 +13,7 @@ import io
 import logging
 import sys
 import time
+from collections.abc import Mapping, Sequence
 from dataclasses import replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -58,7 +59,7 @@ def learned_config_for(scenario: str, **train_kwargs: Any) -> LearnedPlannerConf
     return LearnedPlannerConfig(economy=EconomyConfig(**learned_economy()), train=TrainConfig(**train_kwargs))
 
 
-def write_history(path: Path, history: list[dict[str, Any]]) -> None:
+def write_history(path: Path, history: Sequence[Mapping[str, Any]]) -> None:
     """Per-episode log as CSV (atomic write)."""
     from innatura.planner.atomic import atomic_write_bytes
 
@@ -70,7 +71,7 @@ def write_history(path: Path, history: list[dict[str, Any]]) -> None:
     atomic_write_bytes(path, buf.getvalue().encode())
 
 
-def plot_history(path: Path, history: list[dict[str, Any]], title: str = "") -> None:
+def plot_history(path: Path, history: Sequence[Mapping[str, Any]], title: str = "") -> None:
     """Training curve: mean welfare per episode and the loss terms (log scale)."""
     import matplotlib
 

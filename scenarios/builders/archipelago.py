@@ -103,7 +103,7 @@ def _units(rng: np.random.Generator, goods: Goods, kinds: Goods, columns: Column
         if kind == "labour":
             continue
         col = columns[good]
-        main = max((g for g in col if not g.startswith("Lb(")), key=col.get)
+        main = max((g for g in col if not g.startswith("Lb(")), key=lambda g: col[g])
         base = col.pop(main)
         count = int(rng.integers(2, 5))
         # first: constant or diminishing returns (bounded coefficient at 0); middle: anything;
@@ -292,13 +292,13 @@ def _capacities(rng: np.random.Generator, goods: Goods, kinds: Goods, columns: C
     x_lin, _ = _requirement(goods, kinds, columns, linear, unbounded,
                             demand + GROWTH * np.where(industrial, F_lin @ x_lin, 0.0))
     weights: dict[str, float] = {}
-    for u in units:
-        weights[u["good"]] = weights.get(u["good"], 0.0) + u["_weight"]
+    for unit in units:
+        weights[unit["good"]] = weights.get(unit["good"], 0.0) + unit["_weight"]
     capacity = np.array([x_lin[index[u["good"]]] * rng.uniform(1.4, 2.0) * u["_weight"] / weights[u["good"]]
                          for u in units])
     capacity = np.maximum(np.round(capacity, 1), 1.0)
-    for u, unit in enumerate(units):
-        unit["_ref"] = float(capacity[u])
+    for k, unit in enumerate(units):
+        unit["_ref"] = float(capacity[k])
     produced = np.array([k != "labour" for k in kinds])
     good_of = np.array([index[u["good"]] for u in units])
     for _ in range(20):  # the curves' reference orders stay; capacities grow until x fits

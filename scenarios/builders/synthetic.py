@@ -14,6 +14,7 @@ small-world graph. Stocks start at a few days of demand. Everything is drawn fro
 from __future__ import annotations
 
 import logging
+import math
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
@@ -130,7 +131,7 @@ def _units(rng: np.random.Generator, g: _Goods, units: int,
     produced, finals, n_fin = g.produced, g.finals, len(g.finals)
     n_units = int(min(units, 2 * len(produced)))
     unit_goods = rng.choice(len(produced), size=max(1, n_units // 2), replace=False)
-    unit_list = []
+    unit_list: list[dict[str, Any]] = []
     curve_cells: set[tuple[str, str]] = set()
     region_names = [f"r{k}" for k in range(regions)]
     for k in range(n_units):
@@ -150,7 +151,7 @@ def _units(rng: np.random.Generator, g: _Goods, units: int,
             "name": f"u{k}", "good": good, "region": region_names[int(rng.integers(regions))],
             "capacity": float(rng.uniform(200.0, 2000.0)) if first else float("inf"), "inputs": inputs,
         })
-    unit_list.sort(key=lambda u: (u["good"], np.isinf(u["capacity"])))
+    unit_list.sort(key=lambda u: (u["good"], math.isinf(float(u["capacity"]))))
     return unit_list, curve_cells
 
 

@@ -178,7 +178,8 @@ def _read_make(make_path: Path, u: _Use, notes: list[str]) -> tuple[np.ndarray, 
             )
         if len(set(have)) != len(have):
             dup = sorted({h for h in have if have.count(h) > 1})
-            raise TableFormatError(make_path, f"duplicate {what} {dup[:5]}", **{axis: dup[0]})
+            raise TableFormatError(make_path, f"duplicate {what} {dup[:5]}", row=dup[0] if axis == "row" else None,
+                                   column=dup[0] if axis == "column" else None)
     row_pos = [m_rows.index(i) for i in industries]
     col_pos = [m_cols.index(c) for c in commodities]
     V = make.numeric(row_pos, col_pos)

@@ -68,14 +68,14 @@ def from_pymrio(io: Any, name: str | None = None) -> IOTable:
     else:
         from innatura.planner.leontief import solve_io
 
-        x = np.asarray(solve_io(sp.csr_matrix(A_df.to_numpy(dtype=float)), F.sum(axis=1)).x)
+        x = np.asarray(solve_io(sp.csr_matrix(core.to_numpy(dtype=float)), F.sum(axis=1)).x)
         notes.append("gross output computed from coefficients: (I - A) x = Y 1")
     if Z is not None:
         Zm = Z.to_numpy(dtype=float)
         A = np.divide(Zm, x[None, :], out=np.zeros_like(Zm), where=x[None, :] != 0)
         intermediate = Zm.sum(axis=0)
     else:
-        A = A_df.to_numpy(dtype=float)
+        A = core.to_numpy(dtype=float)
         intermediate = A.sum(axis=0) * x
     regions = tuple(str(r) for r in index.get_level_values(0))
     sectors = tuple(str(s) for s in index.get_level_values(-1))
