@@ -88,7 +88,8 @@ class PlanningEconomy(mesa.Model):
         defence_chain: the callables applied to the reports each night, in order (the bound
             ``settings.defences``; experiments may add their own).
         metrics: the last day's model-level row; last_outcome: the last
-            :class:`~abm.day.DayOutcome`; timings: seconds per phase and day.
+            :class:`~abm.day.DayOutcome`; timings: seconds per phase and day; setup_timings:
+            seconds of the set-up (layout, agents, state, rest).
     """
 
     citizen_type: type[Citizen] = Citizen
@@ -120,6 +121,7 @@ class PlanningEconomy(mesa.Model):
             raise InvalidInputError(f"PlanningEconomy: give settings= or options ({', '.join(options)}), not both")
         given = settings if settings is not None else RunSettings.from_options(**options)
         super().__init__(rng=rng)
+        t0 = time.perf_counter()
         self.spec = load_spec(scenario)
         self.scenario_source = scenario
         self.seed = int(rng) if isinstance(rng, (int, np.integer)) and not isinstance(rng, bool) else None
@@ -127,9 +129,12 @@ class PlanningEconomy(mesa.Model):
         lay = self.layout
         self.settings = given.resolved(investment_share=lay.investment_share, safety_stock=lay.safety_stock,
                                        days=lay.default_days)
+        t1 = time.perf_counter()
         self._place_agents()
+        t2 = time.perf_counter()
         entries = [u.entries for u in self.units]
         self.state = self._initial_state(entries)
+        t3 = time.perf_counter()
         learners = [u for u in range(lay.n_units) if self.state.samples[u] is not None]
         self.curves = ReportedCurves.of(lay, learners, entries)
         self.path_keep = path_keep(lay.paths, lay.edge_loss) if lay.paths.shape[1] else None
@@ -146,6 +151,10 @@ class PlanningEconomy(mesa.Model):
             else None)
         self.last_outcome: DayOutcome | None = None
         self._groups: dict[type, np.ndarray] = {}
+        #: seconds the set-up took: the layout (scenario arrays), the agents, the initial state
+        #: (who misreports, the units' active learning), the rest.
+        self.setup_timings = {"layout": t1 - t0, "agents": t2 - t1, "state": t3 - t2,
+                              "rest": time.perf_counter() - t3}
         self.running = self.state.day < self.settings.require("days")
 
     # -- construction ----------------------------------------------------------------------

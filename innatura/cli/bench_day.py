@@ -66,7 +66,8 @@ def bench_day(citizens: int, units: int, goods: int, regions: int, profiles: int
         "seconds_per_day": per_day, "seconds_per_day_total": total,
         "planner_share": per_day["plan"] / total if total > 0 else float("nan"),
         "model_to_planner_ratio": (total - per_day["plan"]) / per_day["plan"] if per_day["plan"] > 0 else float("nan"),
-        "warmup_day": warm, "spec_seconds": t1 - t0, "setup_seconds": t2 - t1, "days_timed": days,
+        "warmup_day": warm, "spec_seconds": t1 - t0, "setup_seconds": t2 - t1,
+        "setup_split": dict(model.setup_timings), "days_timed": days,
         "humanity_last": model.metrics.get("humanity"),
         "plan_error_last": model.metrics.get("plan_error"),
     }
@@ -89,8 +90,9 @@ def run(args: argparse.Namespace) -> int:
     print(f"{'total':<10}{rec['seconds_per_day_total']:>10.4f}")
     print(f"planner share {rec['planner_share']:.1%}; last day: humanity {rec['humanity_last']:.4g}, "
           f"plan error {rec['plan_error_last']:.4g}")
+    split = ", ".join(f"{k} {v:.2f}" for k, v in rec["setup_split"].items())
     print(f"agent model (report+execute+collect) / planner = {rec['model_to_planner_ratio']:.3f}; "
-          f"set-up {rec['setup_seconds']:.2f} s, spec {rec['spec_seconds']:.2f} s")
+          f"set-up {rec['setup_seconds']:.2f} s ({split}), spec {rec['spec_seconds']:.2f} s")
     text = json.dumps(rec, indent=2, default=float)
     print(text)
     if args.json is not None:
