@@ -13,8 +13,6 @@ from pathlib import Path
 
 import pytest
 
-
-
 LAYERS = ("innatura.planner", "innatura.scenarios", "innatura.abm", "innatura.viz", "innatura.cli")
 
 
