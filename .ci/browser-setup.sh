@@ -22,8 +22,8 @@ fi
 /usr/bin/chromium --version 2>/dev/null || { echo "browser-setup: /usr/bin/chromium does not run" >&2; exit 1; }
 
 python=${PYTHON:-python3}
-if "$python" -c "import solara, viz.assets" >/dev/null 2>&1; then
-  "$python" -m viz.assets
+if "$python" -c "import solara, innatura.viz.assets" >/dev/null 2>&1; then
+  "$python" -m innatura.viz.assets
 else
   echo "browser-setup: solara or innatura not installed for $python yet; the asset cache is" \
        "filled by \`$python -m innatura.viz.assets\` after the install (the browser tests do it too)."

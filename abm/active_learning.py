@@ -11,13 +11,15 @@ use at the executed order for free; the unit adds that observation and refits.
 The fitted report is a :class:`SampledInput` per (unit, input): linear interpolation of the
 input use ``g(q)`` through ``(0, 0)`` and the samples, extended past the last sample by the power
 law through the last two samples (exact for power-law technologies, and never the optimistic
-straight line that would invite the planner to order far beyond what the unit has seen). It is a :class:`planner.curves.InputFunction`, so stacked units give the planner
+straight line that would invite the planner to order far beyond what the unit has seen). It is a
+:class:`planner.curves.InputFunction`, so stacked units give the planner
 a :class:`planner.curves.StackedCurve` coefficient.
 """
 
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -166,8 +168,22 @@ def choose_queries(qs: np.ndarray, g: np.ndarray) -> float:
     return 0.5 * (q[k] + q[k + 1])
 
 
+#: a unit's TRUE input use: ``f(unit, q) -> (e,)``.
+TrueUse = Callable[[int, float], np.ndarray]
+
+
+def _ask(samples: UnitSamples, true_use: TrueUse, unit: int, q: float, rng: np.random.Generator | None,
+         query_noise: float) -> None:
+    """Query unit ``unit``'s process at ``q`` (with the answer's noise) and add the answer."""
+    g = np.asarray(true_use(unit, q), dtype=float)
+    if query_noise > 0 and rng is not None:
+        g = g * np.maximum(1.0 + query_noise * rng.standard_normal(g.shape), 0.0)
+    samples.add(q, g)
+    samples.queries += 1
+
+
 def learn_units(
-    true_use,
+    true_use: TrueUse,
     n_units: int,
     n_inputs: np.ndarray,
     horizon: np.ndarray,
@@ -196,22 +212,15 @@ def learn_units(
         e = int(n_inputs[u])
         top = float(horizon[u])
         samples = UnitSamples(np.zeros(0), np.zeros((0, e)))
-
-        def ask(q: float) -> None:
-            g = np.asarray(true_use(u, q), dtype=float)
-            if query_noise > 0 and rng is not None:
-                g = g * np.maximum(1.0 + query_noise * rng.standard_normal(g.shape), 0.0)
-            samples.add(q, g)
-            samples.queries += 1
-
-        ask(top)
+        _ask(samples, true_use, u, top, rng, query_noise)
         while samples.queries < budget:
-            ask(choose_queries(samples.qs, samples.values) if e else top * 0.5 ** samples.queries)
+            q = choose_queries(samples.qs, samples.values) if e else top * 0.5 ** samples.queries
+            _ask(samples, true_use, u, q, rng, query_noise)
         out.append(samples)
     return out
 
 
-def curve_error(true_use, samples: UnitSamples, unit: int, top: float, points: int = 200) -> float:
+def curve_error(true_use: TrueUse, samples: UnitSamples, unit: int, top: float, points: int = 200) -> float:
     """Mean relative error of the fitted input use against the truth over ``[top/100, top]``."""
     grid = np.geomspace(top / 100.0, top, points)
     truth = np.array([true_use(unit, q) for q in grid])  # (points, e)

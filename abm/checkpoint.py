@@ -1,8 +1,10 @@
 """Checkpoints of a run: save a model mid-run and resume it with identical results.
 
-A checkpoint holds the model's constructor arguments, its :class:`~abm.state.State`, the
-generators' states (numpy ``rng`` and stdlib ``random``), the planning method (which may carry
-a warm start), and the rows collected so far. :func:`load_checkpoint` rebuilds the model from
+A checkpoint holds what rebuilds the model (:attr:`~abm.model.PlanningEconomy.config`: the
+scenario, the seed and the :class:`~abm.settings.RunSettings`), its :class:`~abm.state.State`,
+the generators' states (numpy ``rng`` and stdlib ``random``), the planning method (which may
+carry a warm start), the memory of its defences, and the rows collected so far.
+:func:`load_checkpoint` rebuilds the model from
 the arguments, then restores all of that, so stepping on gives exactly what an uninterrupted
 run gives. Files are written atomically (temporary file + ``os.replace``): an interrupted save
 never destroys the previous checkpoint.
@@ -14,10 +16,13 @@ import logging
 import os
 import pickle
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from innatura.planner.atomic import atomic_write_bytes
 from innatura.planner.errors import InvalidInputError
+
+if TYPE_CHECKING:  # pragma: no cover
+    from innatura.abm.model import PlanningEconomy
 
 __all__ = ["CHECKPOINT_VERSION", "load_checkpoint", "save_checkpoint"]
 
@@ -26,7 +31,8 @@ logger = logging.getLogger(__name__)
 CHECKPOINT_VERSION = 1
 
 
-def save_checkpoint(model, path: str | os.PathLike[str], extra: dict[str, Any] | None = None) -> Path:  # noqa: ANN001
+def save_checkpoint(model: PlanningEconomy, path: str | os.PathLike[str], extra: dict[str, Any] | None = None,
+                    ) -> Path:
     """Save ``model`` (a :class:`~abm.model.PlanningEconomy`) to ``path``; returns the path."""
     payload = {
         "version": CHECKPOINT_VERSION,
@@ -34,7 +40,8 @@ def save_checkpoint(model, path: str | os.PathLike[str], extra: dict[str, Any] |
         "state": model.state,
         "rng": model.rng.bit_generator.state,
         "random": model.random.getstate(),
-        "planner": model.central_planner.planner,
+        "planner": model.central_planner.method,
+        "defences": [d.state_dict() for d in model.defence_chain if hasattr(d, "state_dict")],
         "model_vars": model.datacollector.model_vars,
         "unit_log": model.unit_log,
         "region_log": model.region_log,
@@ -47,7 +54,7 @@ def save_checkpoint(model, path: str | os.PathLike[str], extra: dict[str, Any] |
     return path
 
 
-def load_checkpoint(path: str | os.PathLike[str]):  # noqa: ANN201
+def load_checkpoint(path: str | os.PathLike[str]) -> tuple[PlanningEconomy, dict[str, Any]]:
     """Rebuild the model saved at ``path``; returns ``(model, extra)``.
 
     Raises:
@@ -70,12 +77,14 @@ def load_checkpoint(path: str | os.PathLike[str]):  # noqa: ANN201
     model.state = payload["state"]
     model.rng.bit_generator.state = payload["rng"]
     model.random.setstate(payload["random"])
-    model.central_planner.planner = payload["planner"]
+    model.central_planner.method = payload["planner"]
     model.datacollector.model_vars = payload["model_vars"]
     model.unit_log = payload["unit_log"]
     model.region_log = payload["region_log"]
     model.metrics = payload["metrics"]
-    model._fit_cache.clear()
-    model._cell_cache.clear()
+    bound = [d for d in model.defence_chain if hasattr(d, "load_state_dict")]
+    for defence, memory in zip(bound, payload.get("defences", []), strict=False):
+        defence.load_state_dict(memory)
+    model.curves.clear()
     model.steps = model.state.day
     return model, payload["extra"]

@@ -3,17 +3,34 @@
 :func:`day_metrics` turns a :class:`abm.day.DayOutcome` into one row of model-level metrics
 (humanity Eq. 5 on what citizens received, externalities Eq. 6, fulfilment per profile and
 region, inventory, unmet demand, plan error, losses, report statistics). :func:`model_reporters`
-gives the matching ``mesa.DataCollector`` reporters; :func:`unit_rows` and :func:`region_rows`
-the agent-level tables written as Parquet.
+gives the matching ``mesa.DataCollector`` reporters and :func:`agent_reporters` its per-type
+agent reporters (units and regions); :func:`unit_rows` and :func:`region_rows` the same
+agent-level data as whole arrays, written as Parquet.
 """
 
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
+from typing import TYPE_CHECKING
 
 import numpy as np
 
-__all__ = ["citizen_table", "day_metrics", "metric_columns", "model_reporters", "region_rows", "unit_rows"]
+if TYPE_CHECKING:  # pragma: no cover
+    from innatura.abm.agents import EconomyAgent
+    from innatura.abm.day import DayOutcome
+    from innatura.abm.layout import Layout
+    from innatura.abm.model import PlanningEconomy
+
+__all__ = [
+    "agent_reporters",
+    "citizen_table",
+    "day_metrics",
+    "metric_columns",
+    "model_reporters",
+    "region_rows",
+    "unit_rows",
+]
 
 logger = logging.getLogger(__name__)
 
@@ -28,7 +45,7 @@ REPORT_COLUMNS = (
 )
 
 
-def metric_columns(layout) -> list[str]:  # noqa: ANN001
+def metric_columns(layout: Layout) -> list[str]:
     """All model-level column names, in order (``day`` first)."""
     cols = ["day", "humanity", "planned_humanity", "externalities", "externalities_today", "min_fulfilment",
             "unmet_demand", "plan_error", "losses", "misreport_flags", *REPORT_COLUMNS]
@@ -41,7 +58,7 @@ def metric_columns(layout) -> list[str]:  # noqa: ANN001
     return cols
 
 
-def day_metrics(model, out, violations: int = 0) -> dict[str, float]:  # noqa: ANN001
+def day_metrics(model: PlanningEconomy, out: DayOutcome, violations: int = 0) -> dict[str, float]:
     """One row of model-level metrics for the day just executed."""
     lay, st = model.layout, model.state
     B = lay.economy.bundles
@@ -61,13 +78,16 @@ def day_metrics(model, out, violations: int = 0) -> dict[str, float]:  # noqa: A
     plan_error = float(np.abs(planned[made_goods] - executed[made_goods]).sum() / denom) if denom > 0 else 0.0
     today = float(lay.economy.externality_weights @ executed)
     # transport loss is sent minus arrived: on lossless edges it is rounding, of either sign
-    losses = max(float((out.output_lost + out.stock_lost.sum(axis=0) + out.transport_lost)[~lay.labour_mask].sum()), 0.0)
+    lost = out.output_lost + out.stock_lost.sum(axis=0) + out.transport_lost
+    losses = max(float(lost[~lay.labour_mask].sum()), 0.0)
     reg_need = _names(lay)["reg_need"]  # (R, n) the citizens' true needs per region
     reg_got = np.minimum(out.delivery.delivered, reg_need)
     tot = reg_need.sum(axis=1)
     region_f = np.divide(reg_got.sum(axis=1), tot, out=np.full(tot.shape, np.nan), where=tot > 0)
     bounded = np.isfinite(lay.unit_capacity) & ~lay.unit_implicit
-    cap_ratio = float(np.mean(st.unit_reported_capacity[bounded] / lay.unit_capacity[bounded])) if bounded.any() else 1.0
+    cap_ratio = float(np.mean(st.unit_reported_capacity[bounded] / lay.unit_capacity[bounded])) if bounded.any() \
+        else 1.0
+    reporting = ~lay.unit_implicit
     tu = st.unit_true_use.sum()
     row: dict[str, float] = {
         "day": st.day, "humanity": humanity, "planned_humanity": float(out.decision.planned_humanity),
@@ -76,25 +96,25 @@ def day_metrics(model, out, violations: int = 0) -> dict[str, float]:  # noqa: A
         "unmet_demand": unmet, "plan_error": plan_error, "losses": losses,
         "misreport_flags": float(out.reports.flags),
         "report_demand_factor": float(np.mean(st.citizen_factor)) if st.citizen_factor.size else 1.0,
-        "report_input_factor": float(np.mean(st.unit_input_factor[~lay.unit_implicit])) if (~lay.unit_implicit).any() else 1.0,
+        "report_input_factor": float(np.mean(st.unit_input_factor[reporting])) if reporting.any() else 1.0,
         "report_capacity_ratio": cap_ratio,
         "report_curve_error": float(np.abs(st.unit_reported_use - st.unit_true_use).sum() / tu) if tu > 0 else 0.0,
         "invariant_violations": float(violations),
         "plan_fallback": float(model.central_planner.fallback),
     }
     names = _names(lay)
-    row.update(zip(names["fulfilment"], per_profile.tolist()))
-    row.update(zip(names["fulfilment_region"], region_f.tolist()))
-    row.update(zip(names["inventory"], out.closing.sum(axis=0)[names["stock"]].tolist()))
-    row.update(zip(names["planned"], planned[made_goods].tolist()))
-    row.update(zip(names["executed"], executed[made_goods].astype(float).tolist()))
+    row.update(zip(names["fulfilment"], per_profile.tolist(), strict=False))
+    row.update(zip(names["fulfilment_region"], region_f.tolist(), strict=False))
+    row.update(zip(names["inventory"], out.closing.sum(axis=0)[names["stock"]].tolist(), strict=False))
+    row.update(zip(names["planned"], planned[made_goods].tolist(), strict=False))
+    row.update(zip(names["executed"], executed[made_goods].astype(float).tolist(), strict=False))
     return row
 
 
 _NAMES: dict[int, tuple[object, dict]] = {}
 
 
-def _names(lay) -> dict:  # noqa: ANN001
+def _names(lay: Layout) -> dict:
     """Column names of the per-profile, per-region and per-good metrics, and the citizens' true
     needs per region and good, built once per layout."""
     hit = _NAMES.get(id(lay))
@@ -120,7 +140,35 @@ def model_reporters(columns: list[str]) -> dict:
     return {c: (lambda m, c=c: m.metrics.get(c, float("nan"))) for c in columns}
 
 
-def unit_rows(model, out) -> dict[str, np.ndarray]:  # noqa: ANN001
+#: per-agent columns of the DataCollector's agent-type reporters (one row per agent and day).
+UNIT_REPORTERS = ("target", "output", "reported_capacity", "input_factor", "true_use", "reported_use")
+REGION_REPORTERS = ("final_stock", "capital_stock", "delivered")
+
+
+def _unit_value(column: str) -> Callable[[EconomyAgent], float]:
+    def read(agent: EconomyAgent) -> float:
+        return float(agent.model.unit_log[-1][column][agent.index])
+
+    return read
+
+
+def _region_value(column: str) -> Callable[[EconomyAgent], float]:
+    def read(agent: EconomyAgent) -> float:
+        return float(agent.model.region_log[-1][column][agent.index])
+
+    return read
+
+
+def agent_reporters(unit_type: type, region_type: type) -> dict[type, dict]:
+    """``agenttype_reporters`` of ``mesa.DataCollector``: per unit and per region, the day's
+    values of :func:`unit_rows` / :func:`region_rows` (``get_agenttype_vars_dataframe``)."""
+    return {
+        unit_type: {c: _unit_value(c) for c in UNIT_REPORTERS},
+        region_type: {c: _region_value(c) for c in REGION_REPORTERS},
+    }
+
+
+def unit_rows(model: PlanningEconomy, out: DayOutcome) -> dict[str, np.ndarray]:
     """Agent-level rows of the day for production units (columns of equal length)."""
     lay, st = model.layout, model.state
     U = lay.n_units
@@ -134,24 +182,27 @@ def unit_rows(model, out) -> dict[str, np.ndarray]:  # noqa: ANN001
     }
 
 
-def region_rows(model, out) -> dict[str, np.ndarray]:  # noqa: ANN001
+def region_rows(model: PlanningEconomy, out: DayOutcome) -> dict[str, np.ndarray]:
     """Agent-level rows of the day for regions."""
     lay, st = model.layout, model.state
     R = lay.n_regions
+    share = out.delivery.region_share
     stock = st.stocks
     return {
         "day": np.full(R, st.day, dtype=np.int64), "region": np.arange(R, dtype=np.int64),
         "population": lay.population.sum(axis=1), "final_stock": stock[:, lay.final].sum(axis=1),
         "capital_stock": stock[:, lay.industrial].sum(axis=1), "delivered": out.delivery.delivered.sum(axis=1),
-        "min_share": np.nanmin(np.where(np.isnan(out.delivery.region_share), np.inf, out.delivery.region_share), axis=1),
+        "min_share": np.nanmin(np.where(np.isnan(share), np.inf, share), axis=1),
     }
 
 
-def citizen_table(model) -> dict[str, np.ndarray]:  # noqa: ANN001
+def citizen_table(model: PlanningEconomy) -> dict[str, np.ndarray]:
     """The citizens' state now (one row per citizen)."""
     lay, st = model.layout, model.state
     return {
         "citizen": np.arange(lay.n_citizens, dtype=np.int64), "profile": lay.citizen_profile,
-        "region": lay.citizen_region, "strategy": st.citizen_code, "report_factor": st.citizen_factor,
+        "region": lay.citizen_region, "strategy": np.asarray([str(s) for s in st.citizen_strategies],
+                                                             dtype=object)[st.citizen_code],
+        "report_factor": st.citizen_factor,
         "received": st.citizen_received, "satisfaction": st.citizen_satisfaction,
     }

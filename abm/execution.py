@@ -20,6 +20,7 @@ from innatura.planner.errors import InvalidInputError
 __all__ = [
     "DeliveryResult",
     "ProductionResult",
+    "Technology",
     "UnitInputs",
     "deliver",
     "produce",
@@ -106,7 +107,7 @@ def _structure(inputs: UnitInputs, unit_region: np.ndarray, unit_good: np.ndarra
     and kept on ``inputs`` while the same layout arrays are passed (every shift of every day)."""
     key = (unit_region, unit_good, industrial, labour_mask, n)
     hit = inputs.__dict__.get("_structure")
-    if hit is not None and len(hit[0]) == len(key) and all(a is b for a, b in zip(hit[0][:4], key[:4])) \
+    if hit is not None and len(hit[0]) == len(key) and all(a is b for a, b in zip(hit[0][:4], key[:4], strict=False)) \
             and hit[0][4] == n:
         return hit[1]
     cell = unit_region[inputs.unit] * n + inputs.good
@@ -133,15 +134,29 @@ def _structure(inputs: UnitInputs, unit_region: np.ndarray, unit_good: np.ndarra
     return sx
 
 
+@dataclass(frozen=True, eq=False)
+class Technology:
+    """The static side of production: who makes what where, with which TRUE input functions.
+
+    Attributes:
+        unit_region, unit_good: region and good of each unit, shape ``(U,)``.
+        inputs: the TRUE input functions (:class:`UnitInputs`).
+        industrial, labour_mask: boolean masks over goods, shape ``(n,)``.
+    """
+
+    unit_region: np.ndarray
+    unit_good: np.ndarray
+    inputs: UnitInputs
+    industrial: np.ndarray
+    labour_mask: np.ndarray
+
+
 def produce(
     targets: np.ndarray,
-    unit_region: np.ndarray,
-    unit_good: np.ndarray,
-    inputs: UnitInputs,
+    technology: Technology,
     stocks: np.ndarray,
     labour: np.ndarray,
-    industrial: np.ndarray,
-    labour_mask: np.ndarray,
+    *,
     output_loss: np.ndarray | None = None,
     done: np.ndarray | None = None,
     entitled: np.ndarray | None = None,
@@ -169,11 +184,9 @@ def produce(
 
     Args:
         targets: target output of each unit today, shape ``(U,)``.
-        unit_region, unit_good: region and good of each unit, shape ``(U,)``.
-        inputs: the TRUE input functions.
+        technology: the units' regions, goods and TRUE input functions, the goods' kinds.
         stocks: stocks on hand, shape ``(R, n)`` (labour columns ignored).
         labour: labour left today, shape ``(R, n)`` (non-labour columns ignored).
-        industrial, labour_mask: boolean masks over goods, shape ``(n,)``.
         output_loss: fraction of each unit's output lost, shape ``(U,)``; default none.
         done: output each unit made earlier today, ``(U,)``; default zeros.
         entitled: the plan's input use of each entry for the whole day, ``(E,)``; default the
@@ -185,118 +198,143 @@ def produce(
         The :class:`ProductionResult` of THIS pass: ``output`` is the cumulative output,
         ``output_lost`` and ``used`` the increments; stocks are not modified.
     """
-    R, n = stocks.shape
+    tech = technology
     t = np.maximum(np.asarray(targets, dtype=float), 0.0)
     d0 = np.zeros_like(t) if done is None else np.minimum(np.asarray(done, dtype=float), t)
     keep = np.ones_like(t) if output_loss is None else 1.0 - np.asarray(output_loss, dtype=float)
-    sx = _structure(inputs, unit_region, unit_good, industrial, labour_mask, n)
-    cell, ucell, inv, K = sx["cell"], sx["ucell"], sx["inv"], sx["K"]
-    is_cap, is_self, pool = sx["is_cap"], sx["is_self"], sx["pool"]
-    base = inputs.use(d0)
-    full = inputs.use(t)
-    need = np.where(is_cap, full, full - base)
-    ent = full if entitled is None else np.asarray(entitled, dtype=float)
-    tier1 = np.where(pool, np.minimum(need, np.maximum(ent - base, 0.0)), need)
-    tier1[is_self] = 0.0
-    tier2 = np.where(pool, need - tier1, 0.0)
-    T1 = np.bincount(inv, tier1, minlength=K)[inv]
-    T2 = np.bincount(inv, tier2, minlength=K)[inv]
-    free = np.ones(n) if reserve is None else 1.0 - np.clip(np.asarray(reserve, dtype=float), 0.0, 1.0)
-    free_e = free[inputs.good]
-    kind_cell = sx["kind_cell"]
-    stock_u = stocks.ravel()[ucell]
-    static_cell = np.where(kind_cell == 1, labour.ravel()[ucell], stock_u)
-    out_pos, out_unit = sx["out_pos"], sx["out_unit"]
-    self_k = sx["self_k"]
-    inv_exp = sx["inv_exp"]
-    de = np.power(d0[inputs.unit], inputs.exponent)
-    constrains = (inputs.scale > 0) & (need > 0) & ~is_self
-    is_final_k = kind_cell == 0
+    sx = _structure(tech.inputs, tech.unit_region, tech.unit_good, tech.industrial, tech.labour_mask, stocks.shape[1])
+    shift = _Rationing(sx, tech.inputs, t, d0, keep, stocks, labour, entitled, reserve)
+    q, it = shift.propagate(max_iter)
+    q = shift.settle(q)
+    return shift.result(q, it, stocks.shape)
 
-    self_unit = inputs.unit[is_self]
-    self_scale, self_exp, self_base = inputs.scale[is_self], inputs.exponent[is_self], base[is_self]
 
-    def net_made(q: np.ndarray) -> np.ndarray:
-        own = np.maximum(self_scale * np.power(q[self_unit], self_exp) - self_base, 0.0)
-        gross = np.bincount(out_pos, ((q - d0) * keep)[out_unit], minlength=K)
-        return np.maximum(gross - np.bincount(self_k, own, minlength=K), 0.0)
+class _Rationing:
+    """The arrays of one pass of :func:`produce` and its steps: what the units may draw, how
+    much a shortage cuts them, and the propagation of the cuts downstream."""
 
-    # only entries that can cut their unit take part in the rationing: sorted by unit, so
-    # that the minimum over a unit's entries is one ``minimum.reduceat``
-    by_unit = sx["by_unit"]
-    ci = by_unit[constrains[by_unit]]
-    c_unit = inputs.unit[ci]
-    c_inv, c_T1, c_T2, c_t1, c_t2 = inv[ci], T1[ci], T2[ci], tier1[ci], tier2[ci]
-    c_free, c_scale, c_iexp = free_e[ci], inputs.scale[ci], inv_exp[ci]
-    c_base = np.where(is_cap[ci], 0.0, de[ci])
-    c_floor = d0[c_unit]
-    c_t = t[c_unit]
-    c_has_t2 = c_t2 > 0
-    starts = np.flatnonzero(np.r_[True, c_unit[1:] != c_unit[:-1]]) if ci.size else np.zeros(0, dtype=np.int64)
-    c_units = c_unit[starts]
+    def __init__(self, sx: dict, inputs: UnitInputs, t: np.ndarray, d0: np.ndarray, keep: np.ndarray,
+                 stocks: np.ndarray, labour: np.ndarray, entitled: np.ndarray | None,
+                 reserve: np.ndarray | None) -> None:
+        self.sx, self.inputs, self.t, self.d0, self.keep = sx, inputs, t, d0, keep
+        n = stocks.shape[1]
+        inv, K = sx["inv"], sx["K"]
+        is_cap, is_self, pool = sx["is_cap"], sx["is_self"], sx["pool"]
+        self.base = base = inputs.use(d0)
+        full = inputs.use(t)
+        self.need = need = np.where(is_cap, full, full - base)
+        ent = full if entitled is None else np.asarray(entitled, dtype=float)
+        tier1 = np.where(pool, np.minimum(need, np.maximum(ent - base, 0.0)), need)
+        tier1[is_self] = 0.0
+        tier2 = np.where(pool, need - tier1, 0.0)
+        T1 = np.bincount(inv, tier1, minlength=K)[inv]
+        T2 = np.bincount(inv, tier2, minlength=K)[inv]
+        free = np.ones(n) if reserve is None else 1.0 - np.clip(np.asarray(reserve, dtype=float), 0.0, 1.0)
+        kind_cell = sx["kind_cell"]
+        self.stock_u = stock_u = stocks.ravel()[sx["ucell"]]
+        self.static_cell = np.where(kind_cell == 1, labour.ravel()[sx["ucell"]], stock_u)
+        self.is_final_k = kind_cell == 0
+        self.self_unit = inputs.unit[is_self]
+        self.self_scale, self.self_exp, self.self_base = inputs.scale[is_self], inputs.exponent[is_self], base[is_self]
+        # only entries that can cut their unit take part in the rationing: sorted by unit, so
+        # that the minimum over a unit's entries is one ``minimum.reduceat``
+        constrains = (inputs.scale > 0) & (need > 0) & ~is_self
+        by_unit = sx["by_unit"]
+        ci = by_unit[constrains[by_unit]]
+        c_unit = inputs.unit[ci]
+        self.c_inv, self.c_T1, self.c_T2, self.c_t1, self.c_t2 = inv[ci], T1[ci], T2[ci], tier1[ci], tier2[ci]
+        self.c_free, self.c_scale, self.c_iexp = free[inputs.good][ci], inputs.scale[ci], sx["inv_exp"][ci]
+        self.c_base = np.where(is_cap[ci], 0.0, np.power(d0[inputs.unit], inputs.exponent)[ci])
+        self.c_floor = d0[c_unit]
+        self.c_t = t[c_unit]
+        self.c_has_t2 = self.c_t2 > 0
+        self.starts = np.flatnonzero(np.r_[True, c_unit[1:] != c_unit[:-1]]) if ci.size else np.zeros(0, dtype=np.int64)
+        self.c_units = c_unit[self.starts]
 
-    def cut(avail_cell: np.ndarray) -> np.ndarray:
-        a = avail_cell[c_inv]
-        r1 = np.ones_like(a)
-        np.divide(_MARGIN * a, c_T1, out=r1, where=c_T1 > 0)
-        np.minimum(r1, 1.0, out=r1)
-        left = np.maximum(a * c_free - c_T1, 0.0)
-        r2 = np.ones_like(a)
-        np.divide(_MARGIN * left, c_T2, out=r2, where=c_T2 > 0)
-        r2 = np.where(r1 >= 1.0, np.minimum(r2, 1.0), 0.0)
-        # only entries that are actually cut need the (costly) inverse power
-        short = np.flatnonzero((r1 < 1.0) | ((r2 < 1.0) & c_has_t2))
-        q = t.copy()
-        if short.size:
-            alloc = r1[short] * c_t1[short] + r2[short] * c_t2[short]
-            power = c_base[short] + alloc / c_scale[short]
-            allowed = np.power(np.maximum(power, 0.0), c_iexp[short])
-            vals = c_t.copy()
-            vals[short] = np.maximum(allowed, c_floor[short])
-            q[c_units] = np.minimum(q[c_units], np.minimum.reduceat(vals, starts))
-        return q
+    def net_made(self, q: np.ndarray) -> np.ndarray:
+        """What the units add to each cell's stock at outputs ``q``, net of their own use."""
+        sx, K = self.sx, self.sx["K"]
+        own = np.maximum(self.self_scale * np.power(q[self.self_unit], self.self_exp) - self.self_base, 0.0)
+        gross = np.bincount(sx["out_pos"], ((q - self.d0) * self.keep)[sx["out_unit"]], minlength=K)
+        return np.maximum(gross - np.bincount(sx["self_k"], own, minlength=K), 0.0)
 
-    def availability(q: np.ndarray, on_hand: np.ndarray | None = None) -> np.ndarray:
-        made = net_made(q)
+    def availability(self, q: np.ndarray, on_hand: np.ndarray | None = None) -> np.ndarray:
+        """What each cell offers at outputs ``q`` (cells ``on_hand``: their stock alone)."""
+        made = self.net_made(q)
         if on_hand is not None:
             made = np.where(on_hand, 0.0, made)
-        return np.where(is_final_k, static_cell + made, static_cell)
+        return np.where(self.is_final_k, self.static_cell + made, self.static_cell)
 
-    q = t.copy()
-    it = 0
-    if K:
-        # an absolute tolerance (relative to the target): on a cycle of shortages the outputs
-        # decay geometrically towards their fixed point and a relative test would never stop
-        tol = 1e-12 * t
-        for it in range(1, max_iter + 1):
-            q_new = np.minimum(q, cut(availability(q)))
-            if np.all(np.abs(q_new - q) <= tol):
+    def cut(self, avail_cell: np.ndarray) -> np.ndarray:
+        """The outputs the cells' availability allows each unit (two tiers, see :func:`produce`)."""
+        a = avail_cell[self.c_inv]
+        r1 = np.ones_like(a)
+        np.divide(_MARGIN * a, self.c_T1, out=r1, where=self.c_T1 > 0)
+        np.minimum(r1, 1.0, out=r1)
+        left = np.maximum(a * self.c_free - self.c_T1, 0.0)
+        r2 = np.ones_like(a)
+        np.divide(_MARGIN * left, self.c_T2, out=r2, where=self.c_T2 > 0)
+        r2 = np.where(r1 >= 1.0, np.minimum(r2, 1.0), 0.0)
+        # only entries that are actually cut need the (costly) inverse power
+        short = np.flatnonzero((r1 < 1.0) | ((r2 < 1.0) & self.c_has_t2))
+        q = self.t.copy()
+        if short.size:
+            alloc = r1[short] * self.c_t1[short] + r2[short] * self.c_t2[short]
+            power = self.c_base[short] + alloc / self.c_scale[short]
+            allowed = np.power(np.maximum(power, 0.0), self.c_iexp[short])
+            vals = self.c_t.copy()
+            vals[short] = np.maximum(allowed, self.c_floor[short])
+            q[self.c_units] = np.minimum(q[self.c_units], np.minimum.reduceat(vals, self.starts))
+        return q
+
+    def propagate(self, max_iter: int) -> tuple[np.ndarray, int]:
+        """Cut the outputs until nothing changes: ``(outputs, passes)``."""
+        q = self.t.copy()
+        it = 0
+        if self.sx["K"]:
+            # an absolute tolerance (relative to the target): on a cycle of shortages the outputs
+            # decay geometrically towards their fixed point and a relative test would never stop
+            tol = 1e-12 * self.t
+            while it < max_iter:
+                it += 1
+                q_new = np.minimum(q, self.cut(self.availability(q)))
+                converged = bool(np.all(np.abs(q_new - q) <= tol))
                 q = q_new
+                if converged:
+                    break
+        return q, it
+
+    def settle(self, q: np.ndarray) -> np.ndarray:
+        """Ration the cells still over-used (rounding, ``max_iter``) on their stock on hand."""
+        K, pool = self.sx["K"], self.sx["pool"]
+        on_hand = np.zeros(K, dtype=bool)
+        inv_pool = self.sx["inv"][pool]
+        for _ in range(K + 1):
+            made = self.net_made(q)
+            inc = np.maximum(self.inputs.use(q) - self.base, 0.0)
+            used_final = np.bincount(inv_pool, inc[pool], minlength=K)
+            over = (used_final > self.stock_u + made) & ~on_hand
+            if not over.any():
                 break
-            q = q_new
-    on_hand = np.zeros(K, dtype=bool)
-    inv_pool = inv[pool]
-    for _ in range(K + 1):
-        made = net_made(q)
-        inc = np.maximum(inputs.use(q) - base, 0.0)
-        used_final = np.bincount(inv_pool, inc[pool], minlength=K)
-        over = (used_final > stock_u + made) & ~on_hand
-        if not over.any():
-            break
-        logger.debug("production: %d (region, good) cells rationed on the stock on hand", int(over.sum()))
-        on_hand |= over
-        q = np.minimum(q, cut(availability(q, on_hand)))
-    else:
-        inc = np.maximum(inputs.use(q) - base, 0.0)
-    use = inputs.use(q)
-    consumed = ~is_cap
-    used = np.bincount(cell[consumed], inc[consumed], minlength=R * n).reshape(R, n)
-    cap_req = np.bincount(cell[is_cap], use[is_cap], minlength=R * n).reshape(R, n)
-    requested = np.bincount(cell, need, minlength=R * n).reshape(R, n)
-    return ProductionResult(
-        output=q, output_lost=(q - d0) * (1.0 - keep), used=used, capital_required=cap_req,
-        entry_use=use, requested=requested, iterations=it,
-    )
+            logger.debug("production: %d (region, good) cells rationed on the stock on hand", int(over.sum()))
+            on_hand |= over
+            q = np.minimum(q, self.cut(self.availability(q, on_hand)))
+        return q
+
+    def result(self, q: np.ndarray, it: int, shape: tuple[int, int]) -> ProductionResult:
+        """The pass's :class:`ProductionResult` at outputs ``q``."""
+        R, n = shape
+        cell, is_cap = self.sx["cell"], self.sx["is_cap"]
+        use = self.inputs.use(q)
+        inc = np.maximum(use - self.base, 0.0)
+        consumed = ~is_cap
+        used = np.bincount(cell[consumed], inc[consumed], minlength=R * n).reshape(R, n)
+        cap_req = np.bincount(cell[is_cap], use[is_cap], minlength=R * n).reshape(R, n)
+        requested = np.bincount(cell, self.need, minlength=R * n).reshape(R, n)
+        return ProductionResult(
+            output=q, output_lost=(q - self.d0) * (1.0 - self.keep), used=used, capital_required=cap_req,
+            entry_use=use, requested=requested, iterations=it,
+        )
 
 
 @dataclass(frozen=True, eq=False)

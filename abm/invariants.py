@@ -14,9 +14,14 @@ from __future__ import annotations
 
 import logging
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 import numpy as np
 from innatura.planner.errors import InnaturaError
+
+if TYPE_CHECKING:  # pragma: no cover
+    from innatura.abm.day import DayOutcome
+    from innatura.abm.layout import Layout
 
 __all__ = ["InvariantError", "Violation", "check_day"]
 
@@ -50,7 +55,7 @@ class Violation:
         return f"{self.kind} at {self.where}: {self.amount:.3g}"
 
 
-def check_day(layout, out, day: int, strict: bool = False) -> tuple[Violation, ...]:  # noqa: ANN001
+def check_day(layout: Layout, out: DayOutcome, day: int, strict: bool = False) -> tuple[Violation, ...]:
     """Check a :class:`abm.day.DayOutcome`; return the violations (raise in strict mode).
 
     Args:

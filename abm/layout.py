@@ -7,7 +7,8 @@ a day (stocks, reports, learning samples) lives in :class:`abm.state.State`.
 
 A good that no unit of the scenario makes is produced by *implicit workshops*, one per region
 (or, in economies with more than :data:`MAX_WORKSHOPS` of them, one per good, placed so that
-the workshops' expected labour need is spread over the regions' labour supply), with the good's constant coefficients (the column of ``Economy.coefficients``), unbounded
+the workshops' expected labour need is spread over the regions' labour supply), with the good's
+constant coefficients (the column of ``Economy.coefficients``), unbounded
 capacity and honest reports. Workshops, and scenario units with unbounded capacity and no
 curve inputs (their technology is the public constant column), are *pooled*: what a good's
 bounded units do not take is split over its pooled units in proportion to the labour the
@@ -19,21 +20,26 @@ from __future__ import annotations
 
 import logging
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 import networkx as nx
 import numpy as np
 import scipy.sparse as sp
-from innatura.abm.execution import UnitInputs
+from innatura.abm.execution import Technology, UnitInputs
 from innatura.abm.transport import route_incidence
 from innatura.planner.economy import Economy
 
-__all__ = ["Layout", "LossEvent", "build_layout", "merge_regions"]
+if TYPE_CHECKING:  # pragma: no cover
+    from innatura.scenarios.arrays import UnitArrays
+    from innatura.scenarios.spec import ScenarioSpec
+
+__all__ = ["MAX_WORKSHOPS", "Layout", "StockLoss", "build_layout", "merge_regions", "workshop_regions"]
 
 logger = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True)
-class LossEvent:
+class StockLoss:
     """With ``probability`` a day, ``fraction`` of the stocks of ``goods`` vanishes.
 
     ``scope="economy"``: one draw a day for every region; ``"region"``: one draw per region.
@@ -83,7 +89,7 @@ class Layout:
     citizen_region: np.ndarray
     initial_stocks: np.ndarray
     labour_supply: np.ndarray
-    loss_events: tuple[LossEvent, ...]
+    loss_events: tuple[StockLoss, ...]
     losses_enabled: bool
     investment_share: float
     default_days: int
@@ -114,6 +120,11 @@ class Layout:
     def profiles(self) -> tuple[str, ...]:
         return self.economy.profiles
 
+    @property
+    def technology(self) -> Technology:
+        """The TRUE technology of the units, as :func:`abm.execution.produce` takes it."""
+        return Technology(self.unit_region, self.unit_good, self.true_inputs, self.industrial, self.labour_mask)
+
     def stack_order(self) -> np.ndarray:
         """Unit indices sorted by (good, stacking rank): the order the planner's targets fill."""
         return np.lexsort((np.arange(self.n_units), self.unit_stack, self.unit_good))
@@ -129,7 +140,8 @@ def _edges(graph: nx.Graph, goods_loss: np.ndarray) -> tuple[np.ndarray, ...]:
             loss.append(float(data.get("loss", 0.0)))
     src_a = np.asarray(src, dtype=np.int64)
     edge_loss = 1.0 - (1.0 - np.asarray(loss, dtype=float))[:, None] * (1.0 - goods_loss)[None, :]
-    return src_a, np.asarray(dst, dtype=np.int64), np.asarray(cap, dtype=float), edge_loss.reshape(len(src), len(goods_loss))
+    return (src_a, np.asarray(dst, dtype=np.int64), np.asarray(cap, dtype=float),
+            edge_loss.reshape(len(src), len(goods_loss)))
 
 
 #: implicit workshops are placed in every region while there are at most this many of them;
@@ -137,7 +149,8 @@ def _edges(graph: nx.Graph, goods_loss: np.ndarray) -> tuple[np.ndarray, ...]:
 MAX_WORKSHOPS = 2000
 
 
-def _workshop_regions(orphan: np.ndarray, A, labour_mask, labour_supply, population, demand) -> np.ndarray:  # noqa: ANN001
+def workshop_regions(orphan: np.ndarray, A: sp.spmatrix, labour_mask: np.ndarray, labour_supply: np.ndarray,
+                     population: np.ndarray, demand: np.ndarray) -> np.ndarray:
     """One home region per good in ``orphan`` that spreads the workshops' labour over regions.
 
     Each good's daily output is estimated as ``d + A d + A^2 d`` (``d``: the profiles' total
@@ -174,14 +187,22 @@ def _workshop_regions(orphan: np.ndarray, A, labour_mask, labour_supply, populat
     return home
 
 
-def _pool_shares(pooled, good, region, A, labour_mask, labour_supply, population) -> np.ndarray:  # noqa: ANN001
+def _pool_shares(pooled: np.ndarray, good: np.ndarray, region: np.ndarray, A: sp.spmatrix, labour_mask: np.ndarray,
+                 labour_supply: np.ndarray, population: np.ndarray) -> np.ndarray:
     """Share of its good's pooled orders each pooled unit takes (labour-weighted, see module doc)."""
     people = population.sum(axis=1).astype(float)
     share = np.zeros(good.size)
-    for j in np.unique(good[pooled]):
-        units = np.flatnonzero(pooled & (good == j))
-        col = A[:, j].toarray().ravel()
-        need = np.flatnonzero((col > 0) & labour_mask)
+    A = sp.csc_matrix(A, copy=True)
+    A.sum_duplicates()  # canonical (sorted row indices, one entry per cell), on a copy: A is the economy's
+    members = np.flatnonzero(pooled)
+    if members.size == 0:
+        return share
+    members = members[np.argsort(good[members], kind="stable")]
+    goods, starts = np.unique(good[members], return_index=True)
+    for j, units in zip(goods.tolist(), np.split(members, starts[1:]), strict=True):
+        rows = A.indices[A.indptr[j]:A.indptr[j + 1]]
+        vals = A.data[A.indptr[j]:A.indptr[j + 1]]
+        need = rows[(vals > 0) & labour_mask[rows]]
         w = labour_supply[region[units]][:, need].sum(axis=1) if need.size else people[region[units]]
         if w.sum() <= 0:
             w = np.ones(units.size)
@@ -189,14 +210,51 @@ def _pool_shares(pooled, good, region, A, labour_mask, labour_supply, population
     return share
 
 
-def build_layout(spec) -> Layout:  # noqa: ANN001 (a scenarios.spec.ScenarioSpec)
+def _units(ua: UnitArrays, economy: Economy, regions: tuple[str, ...], A: sp.csc_matrix, labour_mask: np.ndarray,
+           labour_supply: np.ndarray, population: np.ndarray) -> dict[str, list]:
+    """The scenario's units (``ua``: its :class:`~scenarios.arrays.UnitArrays`) followed by the
+    implicit workshops of the goods no unit makes (see the module docstring), as columns."""
+    R = len(regions)
+    made = np.zeros(economy.n_goods, dtype=bool)
+    made[ua.good] = True
+    orphan = np.flatnonzero(~made & ~labour_mask)
+    cols: dict[str, list] = {"names": list(ua.names), "good": list(ua.good), "region": list(ua.region),
+                             "cap": list(ua.capacity), "stack": list(ua.stack_position),
+                             "strategy": list(ua.reporting), "factor": list(ua.reporting_factor)}
+    per_region = orphan.size * R <= MAX_WORKSHOPS
+    if not per_region:
+        demand = (np.asarray(economy.bundles, dtype=float) * population.sum(axis=0)[None, :]).sum(axis=1)
+        home = workshop_regions(orphan, A, labour_mask, labour_supply, population, demand)
+    for k, j in enumerate(orphan):
+        for r in (range(R) if per_region else [int(home[k])]):
+            for key, value in (("names", f"{economy.goods[j]}@{regions[r]}"), ("good", j), ("region", r),
+                               ("cap", np.inf), ("stack", r), ("strategy", "honest"), ("factor", 1.0)):
+                cols[key].append(value)
+    return cols
+
+
+def _true_inputs(ua: UnitArrays, A: sp.csc_matrix, good: np.ndarray) -> tuple[UnitInputs, np.ndarray]:
+    """Every unit's TRUE input functions (the scenario units' curve inputs, plus every unit's
+    constant column), sorted by unit and input good, and which entries are curve inputs."""
+    cu, cg = np.nonzero(ua.scale > 0)
+    cols = A[:, good].tocoo()  # rows = input good, cols = unit
+    unit_e = np.concatenate([cu, cols.col.astype(np.int64)])
+    good_e = np.concatenate([cg, cols.row.astype(np.int64)])
+    scale = np.concatenate([ua.scale[cu, cg], cols.data.astype(float)])
+    exponent = np.concatenate([ua.exponent[cu, cg], np.ones(cols.nnz)])
+    curve = np.concatenate([np.ones(cu.size, dtype=bool), np.zeros(cols.nnz, dtype=bool)])
+    order = np.lexsort((good_e, unit_e))
+    return UnitInputs(unit=unit_e[order], good=good_e[order], scale=scale[order], exponent=exponent[order]), \
+        curve[order]
+
+
+def build_layout(spec: ScenarioSpec) -> Layout:
     """Build the :class:`Layout` of a scenario spec (``scenarios.load(...)``)."""
-    from innatura.scenarios.economy import transport_loss
+    from innatura.scenarios.arrays import transport_loss
 
     economy = spec.to_economy()
-    n = economy.n_goods
     kinds = np.array(economy.kinds)
-    final, industrial, labour_mask = kinds == "final", kinds == "industrial", kinds == "labour"
+    labour_mask = kinds == "labour"
     graph = spec.graph()
     R = graph.number_of_nodes()
     regions = tuple(graph.nodes[i]["name"] for i in range(R))
@@ -204,85 +262,36 @@ def build_layout(spec) -> Layout:  # noqa: ANN001 (a scenarios.spec.ScenarioSpec
     A = sp.csc_matrix(economy.coefficients)
     labour_supply = np.asarray(spec.labour_supply(), dtype=float)
     population = np.asarray(spec.population_by_region(), dtype=np.int64)
-
-    made = np.zeros(n, dtype=bool)
-    made[ua.good] = True
-    orphan = np.flatnonzero(~made & ~labour_mask)
-    U0 = ua.n_units
-    names = list(ua.names)
-    good = list(ua.good)
-    region = list(ua.region)
-    cap = list(ua.capacity)
-    stack = list(ua.stack_position)
-    strategy = list(ua.reporting)
-    factor = list(ua.reporting_factor)
-    per_region = orphan.size * R <= MAX_WORKSHOPS
-    if not per_region:
-        demand = (np.asarray(economy.bundles, dtype=float) * population.sum(axis=0)[None, :]).sum(axis=1)
-        home = _workshop_regions(orphan, A, labour_mask, labour_supply, population, demand)
-    for k, j in enumerate(orphan):
-        homes = range(R) if per_region else [int(home[k])]
-        for r in homes:
-            names.append(f"{economy.goods[j]}@{regions[r]}")
-            good.append(j)
-            region.append(r)
-            cap.append(np.inf)
-            stack.append(r)
-            strategy.append("honest")
-            factor.append(1.0)
-    U = len(names)
-    good_a = np.asarray(good, dtype=np.int64)
-
-    # true inputs: the scenario units' curve inputs, plus every unit's constant column
-    cu, cg = np.nonzero(ua.scale > 0)
-    e_unit = [cu]
-    e_good = [cg]
-    e_scale = [ua.scale[cu, cg]]
-    e_exp = [ua.exponent[cu, cg]]
-    e_curve = [np.ones(cu.size, dtype=bool)]
-    cols = A[:, good_a].tocoo()  # rows = input good, cols = unit
-    e_unit.append(cols.col.astype(np.int64))
-    e_good.append(cols.row.astype(np.int64))
-    e_scale.append(cols.data.astype(float))
-    e_exp.append(np.ones(cols.nnz))
-    e_curve.append(np.zeros(cols.nnz, dtype=bool))
-    unit_e = np.concatenate(e_unit)
-    order = np.lexsort((np.concatenate(e_good), unit_e))
-    inputs = UnitInputs(
-        unit=unit_e[order], good=np.concatenate(e_good)[order],
-        scale=np.concatenate(e_scale)[order], exponent=np.concatenate(e_exp)[order],
-    )
-    entry_curve = np.concatenate(e_curve)[order]
-
+    units = _units(ua, economy, regions, A, labour_mask, labour_supply, population)
+    U = len(units["names"])
+    good_a = np.asarray(units["good"], dtype=np.int64)
+    inputs, entry_curve = _true_inputs(ua, A, good_a)
     src, dst, ecap, eloss = _edges(graph, transport_loss(spec))
-    citizen_profile = np.repeat(np.tile(np.arange(population.shape[1]), R), population.ravel())
-    citizen_region = np.repeat(np.repeat(np.arange(R), population.shape[1]), population.ravel())
     index = {g: j for j, g in enumerate(economy.goods)}
-    events = tuple(
-        LossEvent(np.array([index[g] for g in ev.goods], dtype=np.int64), float(ev.probability),
-                  float(ev.fraction), ev.scope)
-        for ev in spec.losses.events
-    )
-    cap_a = np.asarray(cap, dtype=float)
-    region_a = np.asarray(region, dtype=np.int64)
+    events = tuple(StockLoss(np.array([index[g] for g in ev.goods], dtype=np.int64), float(ev.probability),
+                             float(ev.fraction), ev.scope) for ev in spec.losses.events)
+    cap_a = np.asarray(units["cap"], dtype=float)
+    region_a = np.asarray(units["region"], dtype=np.int64)
     has_curve = np.zeros(U, dtype=bool)
     has_curve[inputs.unit[entry_curve]] = True
     pooled = ~np.isfinite(cap_a) & ~has_curve
-    pool_share = _pool_shares(pooled, good_a, region_a, A, labour_mask, labour_supply, population)
+    m = population.shape[1]
     return Layout(
         name=spec.name, economy=economy, regions=regions, graph=graph,
-        final=final, industrial=industrial, labour_mask=labour_mask,
-        unit_names=tuple(names), unit_good=good_a, unit_region=region_a,
-        unit_capacity=cap_a, unit_stack=np.asarray(stack, dtype=np.int64),
-        unit_implicit=np.arange(U) >= U0, unit_strategy=tuple(strategy),
-        unit_factor=np.asarray(factor, dtype=float), true_inputs=inputs, entry_curve=entry_curve,
-        unit_pooled=pooled, pool_share=pool_share, edge_src=src, edge_dst=dst, edge_capacity=ecap, edge_loss=eloss,
-        paths=route_incidence(graph, src, dst),
-        population=population, citizen_profile=citizen_profile, citizen_region=citizen_region,
+        final=kinds == "final", industrial=kinds == "industrial", labour_mask=labour_mask,
+        unit_names=tuple(units["names"]), unit_good=good_a, unit_region=region_a,
+        unit_capacity=cap_a, unit_stack=np.asarray(units["stack"], dtype=np.int64),
+        unit_implicit=np.arange(U) >= ua.n_units, unit_strategy=tuple(units["strategy"]),
+        unit_factor=np.asarray(units["factor"], dtype=float), true_inputs=inputs, entry_curve=entry_curve,
+        unit_pooled=pooled,
+        pool_share=_pool_shares(pooled, good_a, region_a, A, labour_mask, labour_supply, population),
+        edge_src=src, edge_dst=dst, edge_capacity=ecap, edge_loss=eloss, paths=route_incidence(graph, src, dst),
+        population=population, citizen_profile=np.repeat(np.tile(np.arange(m), R), population.ravel()),
+        citizen_region=np.repeat(np.repeat(np.arange(R), m), population.ravel()),
         initial_stocks=np.asarray(spec.initial_stocks(), dtype=float), labour_supply=labour_supply,
-        loss_events=events, losses_enabled=bool(spec.losses.enabled), investment_share=float(spec.planning.investment_share),
-        default_days=int(spec.scenario.days), default_seed=int(spec.scenario.seed),
-        safety_stock=float(spec.planning.safety_stock),
+        loss_events=events, losses_enabled=bool(spec.losses.enabled),
+        investment_share=float(spec.planning.investment_share), default_days=int(spec.scenario.days),
+        default_seed=int(spec.scenario.seed), safety_stock=float(spec.planning.safety_stock),
     )
 
 

@@ -15,19 +15,22 @@ import json
 import logging
 import math
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import pandas as pd
 from innatura.abm.collect import citizen_table
 from innatura.planner.atomic import atomic_write_bytes
 
+if TYPE_CHECKING:  # pragma: no cover
+    from innatura.abm.model import PlanningEconomy
+
 __all__ = ["first_day_at_least", "run_summary", "write_agent_tables", "write_json", "write_model_csv"]
 
 logger = logging.getLogger(__name__)
 
 
-def write_model_csv(model, out: Path) -> Path:  # noqa: ANN001
+def write_model_csv(model: PlanningEconomy, out: Path) -> Path:
     """Write the model-level rows collected so far to ``out/model.csv``."""
     path = Path(out) / "model.csv"
     atomic_write_bytes(path, model.model_frame().to_csv(index=False).encode())
@@ -47,7 +50,7 @@ def _concat(rows: list[dict[str, np.ndarray]]) -> pd.DataFrame:
     return pd.DataFrame({k: np.concatenate([r[k] for r in rows]) for k in rows[0]})
 
 
-def write_agent_tables(model, out: Path) -> list[Path]:  # noqa: ANN001
+def write_agent_tables(model: PlanningEconomy, out: Path) -> list[Path]:
     """Write ``units.parquet``, ``regions.parquet`` and ``citizens.parquet`` into ``out``."""
     out = Path(out)
     lay = model.layout
@@ -62,7 +65,6 @@ def write_agent_tables(model, out: Path) -> list[Path]:  # noqa: ANN001
     cit = pd.DataFrame(citizen_table(model))
     cit["profile"] = np.asarray(lay.profiles, dtype=object)[cit["profile"].to_numpy()]
     cit["region"] = np.asarray(lay.regions, dtype=object)[cit["region"].to_numpy()]
-    cit["strategy"] = np.asarray(model.state.citizen_strategies, dtype=object)[cit["strategy"].to_numpy()]
     return [_parquet(units, out / "units.parquet"), _parquet(regions, out / "regions.parquet"),
             _parquet(cit, out / "citizens.parquet")]
 
@@ -81,7 +83,7 @@ def _clean(value: Any) -> Any:
     return value
 
 
-def run_summary(model, settings: dict[str, Any], wall_s: float) -> dict[str, Any]:  # noqa: ANN001
+def run_summary(model: PlanningEconomy, settings: dict[str, Any], wall_s: float) -> dict[str, Any]:
     """The ``summary.json`` content of a run."""
     df = model.model_frame()
     lay = model.layout

@@ -28,6 +28,8 @@ __all__ = [
     "humanity_figure",
     "inventory_figure",
     "misreport_figure",
+    "new_figure",
+    "no_data",
     "production_figure",
     "write_run_figures",
 ]
@@ -43,7 +45,8 @@ MARGINS = dict(left=0.12, right=0.97, top=0.9, bottom=0.14)
 LOG_RATIO = 1e3
 
 
-def _new_figure(title: str, figsize: tuple[float, float] = FIGSIZE) -> tuple[Figure, Axes]:
+def new_figure(title: str, figsize: tuple[float, float] = FIGSIZE) -> tuple[Figure, Axes]:
+    """A figure with one axes in the house style (fixed margins, light grid, titled)."""
     fig = Figure(figsize=figsize)
     fig.subplots_adjust(**MARGINS)
     ax = fig.add_subplot()
@@ -60,7 +63,8 @@ def _style(ax: Axes, title: str) -> None:
     ax.ticklabel_format(axis="y", useOffset=False)
 
 
-def _no_data(ax: Axes, what: str) -> None:
+def no_data(ax: Axes, what: str) -> None:
+    """Mark ``ax`` as empty: "no WHAT yet", no ticks."""
     ax.text(0.5, 0.5, f"no {what} yet", ha="center", va="center", transform=ax.transAxes, color="0.45")
     ax.set_xticks([])
     ax.set_yticks([])
@@ -120,8 +124,8 @@ def humanity_figure(df: pd.DataFrame) -> Figure:
     _style(top, "Humanity (Eq. 5)")
     _style(bottom, "Externalities, cumulative (Eq. 6)")
     if df.empty:
-        _no_data(top, "days")
-        _no_data(bottom, "days")
+        no_data(top, "days")
+        no_data(bottom, "days")
         return fig
     days = _days(df)
     drawn = []
@@ -139,13 +143,13 @@ def humanity_figure(df: pd.DataFrame) -> Figure:
         top.legend(fontsize=8, loc="best", frameon=False)
         top.set_ylabel("humanity", fontsize=9)
     else:
-        _no_data(top, "humanity")
+        no_data(top, "humanity")
     if "externalities" in df.columns:
         bottom.plot(days, df["externalities"].to_numpy(dtype=float), color="C3", linewidth=2,
                     marker="o" if len(df) < 3 else None)
         bottom.set_ylabel("externalities", fontsize=9)
     else:
-        _no_data(bottom, "externalities")
+        no_data(bottom, "externalities")
     bottom.set_xlabel("day", fontsize=9)
     _day_axis(bottom, days)
     return fig
@@ -153,10 +157,10 @@ def humanity_figure(df: pd.DataFrame) -> Figure:
 
 def fulfilment_figure(df: pd.DataFrame) -> Figure:
     """Share of each profile's bundle delivered (``fulfilment:<profile>``) over days."""
-    fig, ax = _new_figure("Fulfilment per profile")
+    fig, ax = new_figure("Fulfilment per profile")
     columns = columns_with_prefix(df, "fulfilment:")
     if df.empty or not columns:
-        _no_data(ax, "fulfilment")
+        no_data(ax, "fulfilment")
         return fig
     days = _days(df)
     for i, (profile, column) in enumerate(columns.items()):
@@ -178,11 +182,11 @@ def inventory_figure(df: pd.DataFrame, goods: Sequence[str] | None = None, max_g
         goods: goods to draw; default the ``max_goods`` with the largest peak stock.
         max_goods: how many goods at most when ``goods`` is not given.
     """
-    fig, ax = _new_figure("Inventory (closing stock)")
+    fig, ax = new_figure("Inventory (closing stock)")
     columns = columns_with_prefix(df, "inventory:")
     chosen = _key(columns, df, goods, max_goods) if not df.empty else []
     if not chosen:
-        _no_data(ax, "inventory")
+        no_data(ax, "inventory")
         return fig
     days = _days(df)
     values = []
@@ -204,13 +208,13 @@ def production_figure(df: pd.DataFrame, goods: Sequence[str] | None = None, max_
     The gap between the two lines is the plan error of ``docs/model.md``: units short of an
     input, or reports that overstated what a unit can do.
     """
-    fig, ax = _new_figure("Production: planned (dashed) vs executed (solid)")
+    fig, ax = new_figure("Production: planned (dashed) vs executed (solid)")
     planned = columns_with_prefix(df, "planned:")
     executed = columns_with_prefix(df, "executed:")
     both = {g: planned[g] for g in planned if g in executed}
     chosen = _key(both, df, goods, max_goods) if not df.empty else []
     if not chosen:
-        _no_data(ax, "production")
+        no_data(ax, "production")
         return fig
     days = _days(df)
     values = []
@@ -232,9 +236,9 @@ def production_figure(df: pd.DataFrame, goods: Sequence[str] | None = None, max_
 
 def misreport_figure(df: pd.DataFrame) -> Figure:
     """Reports flagged as invalid or suspicious each night (bars) and the plan error (line)."""
-    fig, ax = _new_figure("Misreport flags and plan error")
+    fig, ax = new_figure("Misreport flags and plan error")
     if df.empty or "misreport_flags" not in df.columns:
-        _no_data(ax, "misreport flags")
+        no_data(ax, "misreport flags")
         return fig
     days = _days(df)
     flags = df["misreport_flags"].to_numpy(dtype=float)

@@ -74,21 +74,29 @@ def static_ceiling(
         np.divide(avail, req, out=ratio, where=req > 0)
         ratio = np.clip(ratio, 0.0, 1.0)[cell]
     else:
-        r = np.zeros(t.size) if rank is None else np.asarray(rank, dtype=float)
-        order = np.lexsort((u, r[u], cell))
-        c_sorted, use_sorted = cell[order], use[order]
-        before = np.cumsum(use_sorted) - use_sorted
-        first = np.flatnonzero(np.r_[True, c_sorted[1:] != c_sorted[:-1]])
-        offset = np.repeat(before[first], np.diff(np.r_[first, c_sorted.size]))
-        got = np.clip(avail[c_sorted] - (before - offset), 0.0, use_sorted)
-        ratio = np.ones(ent.size)
-        ratio[order] = np.divide(got, use_sorted, out=np.ones_like(got), where=use_sorted > 0)
+        ratio = _stacked_ratio(cell, use, u, np.zeros(t.size) if rank is None else np.asarray(rank, dtype=float),
+                               avail)
     q = t.copy()
     short = ratio < 1.0
     if short.any():
         allowed = t[u[short]] * np.power(ratio[short], 1.0 / inputs.exponent[ent][short])
         np.minimum.at(q, u[short], allowed)
     return q
+
+
+def _stacked_ratio(cell: np.ndarray, use: np.ndarray, unit: np.ndarray, rank: np.ndarray,
+                   avail: np.ndarray) -> np.ndarray:
+    """The share of its ``use`` each entry gets when each cell's ``avail`` goes to its entries in
+    the order of their unit's ``rank`` (ties by unit index)."""
+    order = np.lexsort((unit, rank[unit], cell))
+    c_sorted, use_sorted = cell[order], use[order]
+    before = np.cumsum(use_sorted) - use_sorted
+    first = np.flatnonzero(np.r_[True, c_sorted[1:] != c_sorted[:-1]])
+    offset = np.repeat(before[first], np.diff(np.r_[first, c_sorted.size]))
+    got = np.clip(avail[c_sorted] - (before - offset), 0.0, use_sorted)
+    ratio = np.ones(cell.size)
+    ratio[order] = np.divide(got, use_sorted, out=np.ones_like(got), where=use_sorted > 0)
+    return ratio
 
 
 def redispatch(

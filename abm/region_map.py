@@ -11,8 +11,9 @@ from collections.abc import Hashable, Mapping, Sequence
 
 import networkx as nx
 import numpy as np
-from innatura.abm.plots import FIGSIZE, _new_figure, _no_data
+from innatura.abm.plots import FIGSIZE, new_figure, no_data
 from matplotlib import colormaps
+from matplotlib.axes import Axes
 from matplotlib.cm import ScalarMappable
 from matplotlib.colors import Normalize
 from matplotlib.figure import Figure
@@ -29,6 +30,35 @@ def region_positions(graph: nx.Graph) -> dict[Hashable, np.ndarray]:
     return nx.kamada_kawai_layout(graph)
 
 
+def _bare(ax: Axes) -> None:
+    """No grid, frame or ticks: a map, not a plot."""
+    ax.grid(False)
+    ax.spines[:].set_visible(False)
+    ax.set_xticks([])
+    ax.set_yticks([])
+
+
+#: node positions: region -> (x, y).
+Positions = Mapping[Hashable, Sequence[float] | np.ndarray]
+
+
+def _label_nodes(ax: Axes, nodes: list, pos: Positions, sizes: np.ndarray, value: Mapping, population: Mapping,
+                 labels: Mapping | None) -> tuple[np.ndarray, np.ndarray, float]:
+    """Write each region's name, value and population under its node; returns the node
+    coordinates and the layout's span."""
+    xs = np.array([pos[n][0] for n in nodes])
+    ys = np.array([pos[n][1] for n in nodes])
+    span = max(np.ptp(ys), np.ptp(xs), 1e-9)
+    for n, x, y, size in zip(nodes, xs, ys, sizes, strict=False):
+        name = labels[n] if labels and n in labels else str(n)
+        v = value.get(n)
+        text = f"{name}\n{v:.0%} · {population.get(n, 0):,.0f}" if v is not None and np.isfinite(v) else name
+        ax.annotate(text, (x, y), xytext=(0, -np.sqrt(size) / 2 - 4), textcoords="offset points",
+                    ha="center", va="top", fontsize=8,
+                    bbox=dict(boxstyle="round,pad=0.2", facecolor="white", edgecolor="none", alpha=0.85))
+    return xs, ys, span
+
+
 def region_network_figure(
     graph: nx.Graph,
     value: Mapping[Hashable, float],
@@ -37,7 +67,7 @@ def region_network_figure(
     *,
     value_label: str = "fulfilment",
     labels: Mapping[Hashable, str] | None = None,
-    pos: Mapping[Hashable, Sequence[float]] | None = None,
+    pos: Positions | None = None,
     title: str | None = None,
 ) -> Figure:
     """The region graph: colour = ``value`` in [0, 1], size = population, width = goods shipped.
@@ -53,16 +83,13 @@ def region_network_figure(
         pos: node positions; default a deterministic Kamada-Kawai layout.
         title: figure title.
     """
-    fig, ax = _new_figure(title or f"Regions: colour = {value_label}, size = population, width = shipped",
+    fig, ax = new_figure(title or f"Regions: colour = {value_label}, size = population, width = shipped",
                           figsize=(FIGSIZE[0], FIGSIZE[1] * 1.25))
     fig.subplots_adjust(left=0.02, right=0.9, top=0.9, bottom=0.02)
-    ax.grid(False)
-    ax.spines[:].set_visible(False)
-    ax.set_xticks([])
-    ax.set_yticks([])
+    _bare(ax)
     nodes = list(graph.nodes)
     if not nodes:
-        _no_data(ax, "regions")
+        no_data(ax, "regions")
         return fig
     if pos is None:
         pos = region_positions(graph)
@@ -83,18 +110,9 @@ def region_network_figure(
                            edgecolors="0.2", linewidths=1.0)
     if 0 < len(edges) <= 16:
         nx.draw_networkx_edge_labels(graph, pos, ax=ax, font_size=7, font_color="0.3",
-                                     edge_labels={e: f"{f:,.0f}" for e, f in zip(edges, flow) if f > 0},
+                                     edge_labels={e: f"{f:,.0f}" for e, f in zip(edges, flow, strict=False) if f > 0},
                                      bbox=dict(facecolor="white", edgecolor="none", alpha=0.7, pad=0.5))
-    xs = np.array([pos[n][0] for n in nodes])
-    ys = np.array([pos[n][1] for n in nodes])
-    span = max(np.ptp(ys), np.ptp(xs), 1e-9)
-    for n, x, y, size in zip(nodes, xs, ys, sizes):
-        name = labels[n] if labels and n in labels else str(n)
-        v = value.get(n)
-        text = f"{name}\n{v:.0%} · {population.get(n, 0):,.0f}" if v is not None and np.isfinite(v) else name
-        ax.annotate(text, (x, y), xytext=(0, -np.sqrt(size) / 2 - 4), textcoords="offset points",
-                    ha="center", va="top", fontsize=8,
-                    bbox=dict(boxstyle="round,pad=0.2", facecolor="white", edgecolor="none", alpha=0.85))
+    xs, ys, span = _label_nodes(ax, nodes, pos, sizes, value, population, labels)
     ax.set_xlim(xs.min() - 0.2 * span, xs.max() + 0.2 * span)
     ax.set_ylim(ys.min() - 0.3 * span, ys.max() + 0.15 * span)
     bar = fig.colorbar(ScalarMappable(norm=norm, cmap=cmap), ax=ax, shrink=0.8, pad=0.01, fraction=0.04)

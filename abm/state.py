@@ -7,10 +7,17 @@ of vectorised operations, and a checkpoint is this object plus the generators' s
 from __future__ import annotations
 
 import logging
-from dataclasses import dataclass, field
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 import numpy as np
 from innatura.abm.active_learning import UnitSamples
+from innatura.abm.reporting import Evidence
+
+if TYPE_CHECKING:  # pragma: no cover
+    from innatura.abm.adversarial.base import Strategy
+    from innatura.abm.day import DayObservation
+    from innatura.abm.reporting import NightReports
 
 __all__ = ["State"]
 
@@ -25,8 +32,8 @@ class State:
         day: days simulated so far (0 before the first step).
         stocks: stock per region and good, ``(R, n)`` (zero on labour goods).
         externalities: cumulative externalities (OLIN-EP Eq. 6).
-        citizen_code, citizen_param: each citizen's reporting strategy (a code into
-            ``citizen_strategies``) and its parameter, ``(C,)``.
+        citizen_code, citizen_param: each citizen's reporting strategy (a position in
+            ``citizen_strategies``, the distinct strategy objects in use) and its parameter, ``(C,)``.
         citizen_factor: last reported demand factor, ``(C,)``.
         citizen_received: share of its true need each citizen received yesterday, ``(C,)``.
         citizen_satisfaction: exponential average of ``citizen_received``, ``(C,)``.
@@ -50,20 +57,20 @@ class State:
     unit_code: np.ndarray
     unit_param: np.ndarray
     samples: list[UnitSamples | None]
-    citizen_strategies: tuple[str, ...]
-    unit_strategies: tuple[str, ...]
+    citizen_strategies: tuple[Strategy, ...]
+    unit_strategies: tuple[Strategy, ...]
     externalities: float = 0.0
-    citizen_factor: np.ndarray = field(default=None)  # type: ignore[assignment]
-    citizen_received: np.ndarray = field(default=None)  # type: ignore[assignment]
-    citizen_satisfaction: np.ndarray = field(default=None)  # type: ignore[assignment]
-    unit_input_factor: np.ndarray = field(default=None)  # type: ignore[assignment]
-    unit_reported_capacity: np.ndarray = field(default=None)  # type: ignore[assignment]
-    unit_target: np.ndarray = field(default=None)  # type: ignore[assignment]
-    unit_output: np.ndarray = field(default=None)  # type: ignore[assignment]
-    unit_true_use: np.ndarray = field(default=None)  # type: ignore[assignment]
-    unit_reported_use: np.ndarray = field(default=None)  # type: ignore[assignment]
-    sample_version: np.ndarray = field(default=None)  # type: ignore[assignment]
-    extra_queries: np.ndarray = field(default=None)  # type: ignore[assignment]
+    citizen_factor: np.ndarray = None  # type: ignore[assignment]
+    citizen_received: np.ndarray = None  # type: ignore[assignment]
+    citizen_satisfaction: np.ndarray = None  # type: ignore[assignment]
+    unit_input_factor: np.ndarray = None  # type: ignore[assignment]
+    unit_reported_capacity: np.ndarray = None  # type: ignore[assignment]
+    unit_target: np.ndarray = None  # type: ignore[assignment]
+    unit_output: np.ndarray = None  # type: ignore[assignment]
+    unit_true_use: np.ndarray = None  # type: ignore[assignment]
+    unit_reported_use: np.ndarray = None  # type: ignore[assignment]
+    sample_version: np.ndarray = None  # type: ignore[assignment]
+    extra_queries: np.ndarray = None  # type: ignore[assignment]
     last_draw: np.ndarray | None = None
 
     def __post_init__(self) -> None:
@@ -77,3 +84,50 @@ class State:
         for name, value in defaults.items():
             if getattr(self, name) is None:
                 setattr(self, name, value)
+
+    # -- strategies ---------------------------------------------------------------------------
+    def strategy(self, kind: str, index: int) -> Strategy:
+        """The strategy of citizen (``kind="citizen"``) or unit ``index``."""
+        table, codes, _ = self._strategy_arrays(kind)
+        return table[int(codes[index])]
+
+    def assign(self, kind: str, index: np.ndarray | int, strategy: Strategy) -> None:
+        """Give the agents ``index`` of ``kind`` the strategy ``strategy`` (and its parameter)."""
+        table, codes, params = self._strategy_arrays(kind)
+        if strategy in table:
+            code = table.index(strategy)
+        else:
+            code = len(table)
+            setattr(self, f"{kind}_strategies", (*table, strategy))
+        codes[index] = code
+        params[index] = strategy.param
+
+    def _strategy_arrays(self, kind: str) -> tuple[tuple[Strategy, ...], np.ndarray, np.ndarray]:
+        if kind == "citizen":
+            return self.citizen_strategies, self.citizen_code, self.citizen_param
+        return self.unit_strategies, self.unit_code, self.unit_param
+
+    # -- the day's results --------------------------------------------------------------------
+    def evidence(self) -> Evidence:
+        """What execution revealed so far, for tonight's reports and defences (no copies)."""
+        return Evidence(self.day + 1, self.unit_output, self.unit_target, self.unit_true_use, self.unit_reported_use,
+                        self.citizen_received)
+
+    def record_reports(self, reports: NightReports) -> None:
+        """Keep tonight's (defended) reports: tomorrow's ``previous`` reports."""
+        self.citizen_factor = reports.citizen_factor
+        self.unit_input_factor = reports.unit_input_factor
+        self.unit_reported_capacity = reports.unit_capacity
+
+    def record_day(self, obs: DayObservation) -> None:
+        """Roll over to the next day with what the day's observation holds."""
+        self.stocks = obs.stocks
+        self.last_draw = obs.last_draw
+        self.unit_target = obs.unit_target
+        self.unit_output = obs.unit_output
+        self.citizen_received = obs.citizen_received
+        self.citizen_satisfaction = obs.citizen_satisfaction
+        self.unit_true_use = obs.unit_true_use
+        self.unit_reported_use = obs.unit_reported_use
+        self.externalities = obs.externalities
+        self.day += 1

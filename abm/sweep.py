@@ -134,17 +134,7 @@ def run_sweep(
     out = Path(out_dir)
     runs_dir = out / "runs"
     runs_dir.mkdir(parents=True, exist_ok=True)
-    todo: dict[str, dict[str, Any]] = {}
-    skipped: list[str] = []
-    for config in configs:
-        config = dict(config)
-        if "seed" not in config:
-            raise InvalidInputError(f"sweep config without 'seed': {config!r}")
-        rid = run_id(config)
-        if (runs_dir / f"{rid}.json").exists():
-            skipped.append(rid)
-        elif rid not in todo:
-            todo[rid] = config
+    todo, skipped = _pending(configs, runs_dir)
     logger.info("sweep %s: %d to run, %d already finished", out, len(todo), len(skipped))
     bar = tqdm(total=len(todo) + len(skipped), initial=len(skipped), unit="run",
                disable=not progress, desc="runs")
@@ -164,6 +154,22 @@ def run_sweep(
     with atomic_path(path, suffix=".parquet") as tmp:
         table.to_parquet(tmp, index=False)
     return SweepResult(table=table, ran=tuple(ran), skipped=tuple(skipped), path=path)
+
+
+def _pending(configs: Iterable[Mapping[str, Any]], runs_dir: Path) -> tuple[dict[str, dict[str, Any]], list[str]]:
+    """The configurations still to run, by run id, and the ids found finished in ``runs_dir``."""
+    todo: dict[str, dict[str, Any]] = {}
+    skipped: list[str] = []
+    for config in configs:
+        config = dict(config)
+        if "seed" not in config:
+            raise InvalidInputError(f"sweep config without 'seed': {config!r}")
+        rid = run_id(config)
+        if (runs_dir / f"{rid}.json").exists():
+            skipped.append(rid)
+        elif rid not in todo:
+            todo[rid] = config
+    return todo, skipped
 
 
 def _run_dask(todo: dict[str, dict[str, Any]], run_fn: RunFn, runs_dir: Path,

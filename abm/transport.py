@@ -10,10 +10,16 @@ arrivals are ``(R, R) @ (R, n)`` matrix products. Conventions as in :mod:`abm.ex
 
 from __future__ import annotations
 
+import itertools
 import logging
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 import numpy as np
+
+if TYPE_CHECKING:  # pragma: no cover
+    import networkx as nx
+    import scipy.sparse as sp
 
 __all__ = ["PathKeep", "TransportResult", "path_keep", "route_incidence", "transport"]
 
@@ -53,7 +59,7 @@ class PathKeep:
     factored: bool
 
 
-def route_incidence(graph, src: np.ndarray, dst: np.ndarray) -> np.ndarray:  # noqa: ANN001
+def route_incidence(graph: nx.Graph, src: np.ndarray, dst: np.ndarray) -> sp.csr_matrix:
     """Which directed edges the shortest path from region ``a`` to ``b`` uses: ``(R * R, D)``
     sparse 0/1 matrix (CSR).
 
@@ -67,12 +73,12 @@ def route_incidence(graph, src: np.ndarray, dst: np.ndarray) -> np.ndarray:  # n
     P = np.zeros((R * R, len(src)), dtype=bool)
     for a, paths in nx.all_pairs_shortest_path(graph):
         for b, path in paths.items():
-            for u, v in zip(path[:-1], path[1:], strict=True):
+            for u, v in itertools.pairwise(path):
                 P[a * R + b, edge[(u, v)]] = True
     return sp.csr_matrix(P.astype(float))
 
 
-def path_keep(paths, loss_rate: np.ndarray) -> PathKeep:  # noqa: ANN001
+def path_keep(paths: sp.spmatrix, loss_rate: np.ndarray) -> PathKeep:
     """Share of a shipment that arrives along each shortest path, per good (:class:`PathKeep`)."""
     loss = np.asarray(loss_rate, dtype=float)
     D = paths.shape[1]
@@ -90,7 +96,8 @@ def path_keep(paths, loss_rate: np.ndarray) -> PathKeep:  # noqa: ANN001
     return PathKeep(matrix, np.exp(paths @ a), hops, np.exp(b), factored)
 
 
-def _round(S, need, paths, cap, keep):  # noqa: ANN001, ANN202
+def _round(S: np.ndarray, need: np.ndarray, paths: sp.spmatrix, cap: np.ndarray,
+           keep: PathKeep | None) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray] | None:
     """One proportional round: ``(cols, sent (R, c), arrived (R, c), edge load (D,))`` for the
     goods ``cols`` that move, or ``None`` when nothing moves."""
     R = S.shape[0]
@@ -137,10 +144,21 @@ def _round(S, need, paths, cap, keep):  # noqa: ANN001, ANN202
     return cols, out, arrive, load
 
 
+def _as_keep(keep: PathKeep | np.ndarray | None, paths: sp.spmatrix, loss_rate: np.ndarray, R: int,
+             n: int) -> PathKeep | None:
+    """``keep`` as a :class:`PathKeep` (a plain matrix is wrapped; ``None`` is computed when
+    some edge loses goods, else stays ``None``: nothing is lost)."""
+    if keep is not None and not isinstance(keep, PathKeep):
+        return PathKeep(np.asarray(keep, dtype=float), np.ones(R * R), np.zeros(R * R, np.int64), np.ones(n), False)
+    if keep is None and np.any(np.asarray(loss_rate) > 0):
+        return path_keep(paths, loss_rate)
+    return keep
+
+
 def transport(
     stocks: np.ndarray,
     need: np.ndarray,
-    paths,  # noqa: ANN001
+    paths: sp.spmatrix,
     capacity: np.ndarray,
     loss_rate: np.ndarray,
     keep: PathKeep | np.ndarray | None = None,
@@ -159,8 +177,7 @@ def transport(
     blocked pair could not use goes to the pairs that can still be served.
 
     Args:
-        stocks: stocks, shape ``(R, n)``; not modified.
-        need: what each region needs of each good, shape ``(R, n)``.
+        stocks: stocks, shape ``(R, n)`` (not modified); need: what each region needs, ``(R, n)``.
         paths: :func:`route_incidence` of the region graph, ``(R * R, D)`` sparse.
         capacity: units each directed edge can still carry, shape ``(D,)``.
         loss_rate: share lost on each edge per good, ``(D, n)`` (or ``(D,)``).
@@ -179,10 +196,7 @@ def transport(
     total_load = np.zeros(D)
     if D == 0 or R < 2:
         return TransportResult(S, lost, total_load, sent, received)
-    if keep is not None and not isinstance(keep, PathKeep):
-        keep = PathKeep(np.asarray(keep, dtype=float), np.ones(R * R), np.zeros(R * R, np.int64), np.ones(n), False)
-    elif keep is None and np.any(np.asarray(loss_rate) > 0):
-        keep = path_keep(paths, loss_rate)
+    keep = _as_keep(keep, paths, loss_rate, R, n)
     need = np.asarray(need, dtype=float)
     cap = np.asarray(capacity, dtype=float).copy()
     for _ in range(max(int(rounds), 1)):

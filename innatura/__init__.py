@@ -35,6 +35,7 @@ except PackageNotFoundError:  # pragma: no cover - running from a source tree th
 #: public name -> (module, attribute)
 _EXPORTS: dict[str, tuple[str, str]] = {
     "PlanningEconomy": ("innatura.abm.model", "PlanningEconomy"),
+    "RunSettings": ("innatura.abm.settings", "RunSettings"),
     "load_scenario": ("innatura.scenarios.registry", "load"),
     "scenario_names": ("innatura.scenarios.registry", "names"),
     "ScenarioSpec": ("innatura.scenarios.spec", "ScenarioSpec"),
@@ -52,20 +53,43 @@ _EXPORTS: dict[str, tuple[str, str]] = {
 }
 _SUBPACKAGES = ("planner", "scenarios", "abm", "viz", "cli")
 
-__all__ = ["__version__", *_EXPORTS]
+__all__ = [
+    "ConvergenceError",
+    "Economy",
+    "InnaturaError",
+    "InvalidInputError",
+    "NonProductiveError",
+    "PlanningEconomy",
+    "RunSettings",
+    "ScenarioError",
+    "ScenarioSpec",
+    "__version__",
+    "externalities",
+    "humanity",
+    "load_scenario",
+    "plan_day",
+    "scenario_names",
+    "solve_io",
+    "solve_nonlinear_io",
+]
 
-if TYPE_CHECKING:  # pragma: no cover - for type checkers and IDEs
-    from innatura.abm.model import PlanningEconomy
-    from innatura.planner.daily_plan import plan_day
-    from innatura.planner.economy import Economy
-    from innatura.planner.errors import ConvergenceError, InnaturaError, InvalidInputError, NonProductiveError
-    from innatura.planner.leontief import solve_io
-    from innatura.planner.metrics import externalities, humanity
-    from innatura.planner.nonlinear import solve_nonlinear_io
-    from innatura.scenarios.errors import ScenarioError
+if TYPE_CHECKING:  # pragma: no cover - for type checkers and IDEs (``import x as x``: a re-export)
+    from innatura.abm.model import PlanningEconomy as PlanningEconomy
+    from innatura.abm.settings import RunSettings as RunSettings
+    from innatura.planner.daily_plan import plan_day as plan_day
+    from innatura.planner.economy import Economy as Economy
+    from innatura.planner.errors import ConvergenceError as ConvergenceError
+    from innatura.planner.errors import InnaturaError as InnaturaError
+    from innatura.planner.errors import InvalidInputError as InvalidInputError
+    from innatura.planner.errors import NonProductiveError as NonProductiveError
+    from innatura.planner.leontief import solve_io as solve_io
+    from innatura.planner.metrics import externalities as externalities
+    from innatura.planner.metrics import humanity as humanity
+    from innatura.planner.nonlinear import solve_nonlinear_io as solve_nonlinear_io
+    from innatura.scenarios.errors import ScenarioError as ScenarioError
     from innatura.scenarios.registry import load as load_scenario
     from innatura.scenarios.registry import names as scenario_names
-    from innatura.scenarios.spec import ScenarioSpec
+    from innatura.scenarios.spec import ScenarioSpec as ScenarioSpec
 
 
 def __getattr__(name: str) -> Any:

@@ -6,10 +6,10 @@
     economy = spec.to_economy()            # planner.economy.Economy
 
 The file format is documented in ``scenarios/FORMAT.md``; :mod:`scenarios.spec` holds the
-typed, frozen models, :mod:`scenarios.economy` the arrays the planner and the agents need.
+typed, frozen models, :mod:`scenarios.arrays` the arrays the planner and the agents need.
 """
 
-from innatura.scenarios.economy import UnitArrays
+from innatura.scenarios.arrays import UnitArrays
 from innatura.scenarios.errors import ScenarioError, UnknownScenarioError
 from innatura.scenarios.loader import dump_toml, dumps_toml, load_toml, loads_toml, spec_from_dict
 from innatura.scenarios.registry import BUILDERS, DEFAULT_SCENARIO, available, load, names

@@ -8,7 +8,7 @@ path and the value (the loader turns it into a :class:`~scenarios.errors.Scenari
 from __future__ import annotations
 
 import logging
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from typing import TYPE_CHECKING
 
 import networkx as nx
@@ -29,7 +29,8 @@ def _unique(names: Iterable[str], *field: str) -> dict[str, int]:
     seen: dict[str, int] = {}
     for k, name in enumerate(names):
         if name in seen:
-            raise ScenarioFieldError((*field, k, "name"), name, f"duplicate name (also {'.'.join(field)}[{seen[name]}])")
+            raise ScenarioFieldError((*field, k, "name"), name,
+                                     f"duplicate name (also {'.'.join(field)}[{seen[name]}])")
         seen[name] = k
     return seen
 
@@ -42,7 +43,8 @@ def resolve_regions(regions: Regions, seed: int) -> nx.Graph:
         seed: the seed a random generator gets when ``regions.seed`` is not set.
     """
     if regions.generator is not None:
-        generated = generate_graph(regions.generator, regions.params, regions.seed if regions.seed is not None else seed)
+        own_seed = regions.seed if regions.seed is not None else seed
+        generated = generate_graph(regions.generator, regions.params, own_seed)
         count = generated.number_of_nodes()
         if count == 0:
             raise ScenarioFieldError(("regions", "params"), dict(regions.params), "the generator made no regions")
@@ -80,7 +82,7 @@ def resolve_regions(regions: Regions, seed: int) -> nx.Graph:
     return build_graph([n.name for n in regions.nodes], shares, edges)
 
 
-def _known(name: str, known: dict[str, int], path: tuple, what: str) -> int:
+def _known(name: str, known: Mapping[str, int], path: tuple, what: str) -> int:
     if name not in known:
         shown = list(known)[:20]
         more = f" (and {len(known) - 20} more)" if len(known) > 20 else ""
@@ -99,23 +101,46 @@ def check_spec(spec: ScenarioSpec) -> None:
     _unique((u.name for u in spec.units), "units")
     graph = resolve_regions(spec.regions, spec.scenario.seed)
     regions = {graph.nodes[i]["name"]: i for i in graph.nodes}
+    constant_cells = _check_coefficients(spec, goods, kinds)
+    _check_units(spec, goods, kinds, regions, constant_cells)
+    _check_profiles(spec, goods, kinds, regions)
+    _check_regional(spec.inventory, "inventory", goods, kinds, regions, lambda kind: kind != "labour",
+                    "labour is a daily flow, never stored: give it under [labour]")
+    _check_regional(spec.labour, "labour", goods, kinds, regions, lambda kind: kind == "labour",
+                    "only labour goods have a daily supply; give stocks under [inventory]")
+    for k, event in enumerate(spec.losses.events):
+        for j, good in enumerate(event.goods):
+            g = _known(good, goods, ("losses", "events", k, "goods", j), "good")
+            if kinds[g] == "labour":
+                raise ScenarioFieldError(("losses", "events", k, "goods", j), good,
+                                         "labour is never stored, so it cannot be lost")
 
+
+def _check_coefficients(spec: ScenarioSpec, goods: dict[str, int], kinds: Sequence[str]) -> set[tuple[str, str]]:
+    """Check the constant columns; returns their cells ``(input, output)``."""
     constant_cells: set[tuple[str, str]] = set()
     for output, column in spec.coefficients.items():
         out = _known(output, goods, ("coefficients", output), "good")
         if kinds[out] == "labour":
-            raise ScenarioFieldError(("coefficients", output), dict(column), "labour goods are never produced: their column is zero")
+            raise ScenarioFieldError(("coefficients", output), dict(column),
+                                     "labour goods are never produced: their column is zero")
         for good in column:
             _known(good, goods, ("coefficients", output, good), "good")
             constant_cells.add((good, output))
+    return constant_cells
 
+
+def _check_units(spec: ScenarioSpec, goods: dict[str, int], kinds: Sequence[str], regions: dict[str, int],
+                 constant_cells: set[tuple[str, str]]) -> None:
     for k, u in enumerate(spec.units):
         g = _known(u.good, goods, ("units", k, "good"), "good")
         if kinds[g] == "labour":
-            raise ScenarioFieldError(("units", k, "good"), u.good, "a unit cannot make a labour good (labour is supplied, not produced)")
+            raise ScenarioFieldError(("units", k, "good"), u.good,
+                                     "a unit cannot make a labour good (labour is supplied, not produced)")
         if u.region is None:
             if len(regions) > 1:
-                raise ScenarioFieldError(("units", k, "region"), None, f"missing; the scenario has {len(regions)} regions")
+                raise ScenarioFieldError(("units", k, "region"), None,
+                                         f"missing; the scenario has {len(regions)} regions")
         else:
             _known(u.region, regions, ("units", k, "region"), "region")
         for good, law in u.inputs.items():
@@ -127,37 +152,32 @@ def check_spec(spec: ScenarioSpec) -> None:
                     "a cell is either constant or a curve from units",
                 )
 
+
+def _check_profiles(spec: ScenarioSpec, goods: dict[str, int], kinds: Sequence[str], regions: dict[str, int]) -> None:
     for k, p in enumerate(spec.profiles):
         for good, amount in p.bundle.items():
             g = _known(good, goods, ("profiles", k, "bundle", good), "good")
             if kinds[g] != "final":
-                raise ScenarioFieldError(("profiles", k, "bundle", good), amount, f"bundles hold final goods only; {good!r} is {kinds[g]}")
+                raise ScenarioFieldError(("profiles", k, "bundle", good), amount,
+                                         f"bundles hold final goods only; {good!r} is {kinds[g]}")
         if not any(v > 0 for v in p.bundle.values()):
-            raise ScenarioFieldError(("profiles", k, "bundle"), dict(p.bundle), "a profile needs a positive amount of some final good")
+            raise ScenarioFieldError(("profiles", k, "bundle"), dict(p.bundle),
+                                     "a profile needs a positive amount of some final good")
         if p.regions is not None:
             for region in p.regions:
                 _known(region, regions, ("profiles", k, "regions", region), "region")
             check_shares(list(p.regions.values()), ("profiles", k, "regions"))
 
-    _check_regional(spec.inventory, "inventory", goods, kinds, regions, lambda kind: kind != "labour",
-                    "labour is a daily flow, never stored: give it under [labour]")
-    _check_regional(spec.labour, "labour", goods, kinds, regions, lambda kind: kind == "labour",
-                    "only labour goods have a daily supply; give stocks under [inventory]")
 
-    for k, event in enumerate(spec.losses.events):
-        for j, good in enumerate(event.goods):
-            g = _known(good, goods, ("losses", "events", k, "goods", j), "good")
-            if kinds[g] == "labour":
-                raise ScenarioFieldError(("losses", "events", k, "goods", j), good, "labour is never stored, so it cannot be lost")
-
-
-def _check_regional(table, field, goods, kinds, regions, allowed, why) -> None:  # noqa: ANN001
+def _check_regional(table: Mapping[str, Mapping[str, float]], field: str, goods: dict[str, int], kinds: Sequence[str],
+                    regions: Mapping[str, int], allowed: Callable[[str], bool], why: str) -> None:
     for good, amounts in table.items():
         g = _known(good, goods, (field, good), "good")
         if not allowed(kinds[g]):
             raise ScenarioFieldError((field, good), dict(amounts), f"{good!r} is {kinds[g]}: {why}")
         if ALL_REGIONS in amounts and len(amounts) > 1:
-            raise ScenarioFieldError((field, good), dict(amounts), f"use either a total ({ALL_REGIONS!r}) or amounts per region")
+            raise ScenarioFieldError((field, good), dict(amounts),
+                                     f"use either a total ({ALL_REGIONS!r}) or amounts per region")
         for region in amounts:
             if region != ALL_REGIONS:
                 _known(region, regions, (field, good, region), "region")

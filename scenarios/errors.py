@@ -63,7 +63,8 @@ class UnknownScenarioError(ScenarioError, KeyError):
     def __init__(self, name: str, known: Sequence[str]):
         super().__init__(
             "<registry>",
-            [(None, name, f"unknown scenario {name!r}; known scenarios: {', '.join(known)} (or give a path to a .toml file)")],
+            [(None, name, f"unknown scenario {name!r}; known scenarios: {', '.join(known)} "
+                          "(or give a path to a .toml file)")],
         )
         self.name = name
         self.known = tuple(known)

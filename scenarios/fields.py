@@ -72,7 +72,8 @@ def _regional(value: Any) -> Any:
         return {ALL_REGIONS: value}
     if isinstance(value, Mapping):
         return value
-    raise PydanticCustomError("regional", "expected a number (split over regions by population) or a table region -> amount")
+    raise PydanticCustomError("regional",
+                              "expected a number (split over regions by population) or a table region -> amount")
 
 
 Name = Annotated[str, Strict(), StringConstraints(min_length=1, max_length=200), AfterValidator(_clean_name)]

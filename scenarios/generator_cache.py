@@ -55,7 +55,8 @@ def cached_random_economy(
     path = None
     if cache_dir is not None:
         kind = "cyclic" if cyclic else "seed"
-        name = f"economy-{n_industrial}-{n_final}-{inputs_per_good}-{n_profiles}-{kind}-s{seed}-{_cache_key(params)}.npz"
+        name = (f"economy-{n_industrial}-{n_final}-{inputs_per_good}-{n_profiles}-{kind}-s{seed}-"
+                f"{_cache_key(params)}.npz")
         path = Path(cache_dir) / name
         if path.exists():
             try:

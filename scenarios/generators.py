@@ -37,7 +37,7 @@ import numpy as np
 import scipy.sparse as sp
 from innatura.planner.errors import InvalidInputError
 
-__all__ = ["RandomEconomy", "random_economy"]
+__all__ = ["EntryValues", "RandomEconomy", "random_economy"]
 
 logger = logging.getLogger(__name__)
 
@@ -144,6 +144,21 @@ def _validate_sizes(n_industrial: int, n_final: int, inputs_per_good: int, n_pro
             raise InvalidInputError(f"random_economy: {name} must be an integer >= {low}, got {value!r}")
 
 
+@dataclass(frozen=True)
+class EntryValues:
+    """The values a random economy's entries take (the published generator's).
+
+    Attributes:
+        value_scale: off-diagonal values are ``uniform(0, 1) * value_scale`` (seed-style).
+        diagonal: value on the goods' diagonal.
+        profile_scale: profile entries are ``uniform(0, 1) * profile_scale``.
+    """
+
+    value_scale: float = 0.001
+    diagonal: float = 0.1
+    profile_scale: float = 10.0
+
+
 def random_economy(
     n_industrial: int,
     n_final: int,
@@ -152,9 +167,7 @@ def random_economy(
     *,
     cyclic: bool = False,
     rng: np.random.Generator,
-    value_scale: float = 0.001,
-    diagonal: float = 0.1,
-    profile_scale: float = 10.0,
+    values: EntryValues = EntryValues(),
     spectral_radius: float = 0.7,
     progress: bool = False,
 ) -> RandomEconomy:
@@ -168,11 +181,9 @@ def random_economy(
         n_profiles: consumption-profile columns.
         cyclic: draw inputs from all goods (cycles) instead of the later ones (triangular).
         rng: the only source of randomness; the same seed gives the same economy.
-        value_scale: off-diagonal values are ``uniform(0, 1) * value_scale`` (seed-style).
-        diagonal: value on the goods' diagonal.
-        profile_scale: profile entries are ``uniform(0, 1) * profile_scale``.
+        values: the entries' scales and the diagonal (:class:`EntryValues`).
         spectral_radius: the cyclic variant's spectral radius (column sums of the goods block);
-            must exceed ``diagonal`` and be below 1.
+            must exceed ``values.diagonal`` and be below 1.
         progress: show a progress bar over row chunks.
 
     Returns:
@@ -184,93 +195,109 @@ def random_economy(
     _validate_sizes(n_industrial, n_final, inputs_per_good, n_profiles)
     if not isinstance(rng, np.random.Generator):
         raise InvalidInputError(f"random_economy: rng must be a numpy Generator, got {type(rng).__name__}")
-    if cyclic and not (diagonal < spectral_radius < 1):
+    if cyclic and not (values.diagonal < spectral_radius < 1):
         raise InvalidInputError(
-            f"random_economy: spectral_radius must lie in (diagonal={diagonal}, 1), got {spectral_radius}"
+            f"random_economy: spectral_radius must lie in (diagonal={values.diagonal}, 1), got {spectral_radius}"
         )
     n = int(n_industrial + n_final)
     P = int(n_profiles)
-    N = n + P
-    k = int(min(inputs_per_good, n - 1))
-    i_all = np.arange(n, dtype=np.int64)
-    if cyclic:
-        n_off = np.full(n, k, dtype=np.int64)
-    else:
-        n_off = np.minimum(k, n - 1 - i_all)
-    is_final = i_all >= n_industrial
-    row_len = n_off + 1 + np.where(is_final, P, 0)
-    indptr = np.zeros(N + 1, dtype=np.int64)
-    np.cumsum(row_len, out=indptr[1 : n + 1])
-    indptr[n + 1 :] = indptr[n]
-    nnz = int(indptr[-1])
-    if nnz >= np.iinfo(np.int32).max:
-        raise InvalidInputError(f"random_economy: {nnz} nonzeros exceed the int32 index range")
-    indices = np.empty(nnz, dtype=np.int32)
-    data = np.empty(nnz, dtype=np.float64)
-    logger.info("generating %s economy: %d goods + %d profiles, %d nonzeros", "cyclic" if cyclic else "seed-style", n, P, nnz)
-
+    csr = _Rows.empty(n, int(n_industrial), P, int(min(inputs_per_good, n - 1)), cyclic)
+    logger.info("generating %s economy: %d goods + %d profiles, %d nonzeros", "cyclic" if cyclic else "seed-style",
+                n, P, csr.data.size)
     starts = range(0, n, _CHUNK_ROWS)
     if progress:
         from tqdm import tqdm
 
         starts = tqdm(starts, desc="generating", unit="chunk", total=(n + _CHUNK_ROWS - 1) // _CHUNK_ROWS)
     for r0 in starts:
-        r1 = min(r0 + _CHUNK_ROWS, n)
-        rows = i_all[r0:r1]
-        c = r1 - r0
-        if cyclic:
-            offs = _distinct_sorted(rng, np.full(c, n - 1, dtype=np.int64), k)
-            cols = offs + (offs >= rows[:, None])  # skip the diagonal, stays sorted
-            diag_pos = (cols < rows[:, None]).sum(axis=1)
-            block_cols = np.empty((c, k + 1), dtype=np.int32)
-            pos = np.arange(k)[None, :] + (np.arange(k)[None, :] >= diag_pos[:, None])
-            np.put_along_axis(block_cols, pos, cols.astype(np.int32), axis=1)
-            block_cols[np.arange(c), diag_pos] = rows
-            vals = rng.random((c, k + 1)) * value_scale
-            vals[np.arange(c), diag_pos] = diagonal
-            _scatter_rows(indices, data, indptr, rows, block_cols, vals)
-        else:
-            full = n_off[r0:r1] == k
-            if full.any():
-                fr = rows[full]
-                offs = _distinct_sorted(rng, n - 1 - fr, k)
-                block_cols = np.empty((len(fr), k + 1), dtype=np.int32)
-                block_cols[:, 0] = fr
-                block_cols[:, 1:] = offs + fr[:, None] + 1
-                vals = rng.random((len(fr), k + 1)) * value_scale
-                vals[:, 0] = diagonal
-                _scatter_rows(indices, data, indptr, fr, block_cols, vals)
-            for r in rows[~full]:  # the last < k rows take every later good
-                a = indptr[r]
-                m = n - r
-                indices[a : a + m] = np.arange(r, n, dtype=np.int32)
-                data[a : a + m] = rng.random(m) * value_scale
-                data[a] = diagonal
-        fin = rows[is_final[r0:r1]]
-        if len(fin):
-            ends = indptr[fin + 1]
-            pos = (ends - P)[:, None] + np.arange(P)[None, :]
-            indices[pos] = np.arange(n, N, dtype=np.int32)[None, :]
-            data[pos] = rng.random((len(fin), P)) * profile_scale
-
-    rho = float(diagonal)
+        csr.fill(rng, r0, min(r0 + _CHUNK_ROWS, n), values)
+    rho = float(values.diagonal)
     if cyclic:
-        rho = _normalise_columns(indices, data, indptr, n, diagonal, spectral_radius)
-    A = sp.csr_matrix((data, indices, indptr.astype(np.int32)), shape=(N, N))
+        rho = _normalise_columns(csr.indices, csr.data, csr.indptr, n, values.diagonal, spectral_radius)
+    A = sp.csr_matrix((csr.data, csr.indices, csr.indptr.astype(np.int32)), shape=(n + P, n + P))
     A.has_sorted_indices = True
-    d = np.zeros(N)
+    d = np.zeros(n + P)
     u = rng.random(P)
     d[n:] = u / u.sum()
-    return RandomEconomy(
-        A=A,
-        d=d,
-        n_industrial=int(n_industrial),
-        n_final=int(n_final),
-        n_profiles=P,
-        inputs_per_good=int(inputs_per_good),
-        cyclic=bool(cyclic),
-        spectral_radius=rho,
-    )
+    return RandomEconomy(A=A, d=d, n_industrial=int(n_industrial), n_final=int(n_final), n_profiles=P,
+                         inputs_per_good=int(inputs_per_good), cyclic=bool(cyclic), spectral_radius=rho)
+
+
+@dataclass(eq=False)
+class _Rows:
+    """The CSR arrays of a random economy being filled, chunk of rows by chunk of rows."""
+
+    n: int
+    P: int
+    k: int
+    cyclic: bool
+    is_final: np.ndarray
+    n_off: np.ndarray
+    indptr: np.ndarray
+    indices: np.ndarray
+    data: np.ndarray
+
+    @classmethod
+    def empty(cls, n: int, n_industrial: int, P: int, k: int, cyclic: bool) -> _Rows:
+        """Row lengths laid out, entries not drawn yet."""
+        i_all = np.arange(n, dtype=np.int64)
+        n_off = np.full(n, k, dtype=np.int64) if cyclic else np.minimum(k, n - 1 - i_all)
+        is_final = i_all >= n_industrial
+        row_len = n_off + 1 + np.where(is_final, P, 0)
+        indptr = np.zeros(n + P + 1, dtype=np.int64)
+        np.cumsum(row_len, out=indptr[1 : n + 1])
+        indptr[n + 1 :] = indptr[n]
+        nnz = int(indptr[-1])
+        if nnz >= np.iinfo(np.int32).max:
+            raise InvalidInputError(f"random_economy: {nnz} nonzeros exceed the int32 index range")
+        return cls(n, P, k, cyclic, is_final, n_off, indptr, np.empty(nnz, dtype=np.int32),
+                   np.empty(nnz, dtype=np.float64))
+
+    def fill(self, rng: np.random.Generator, r0: int, r1: int, values: EntryValues) -> None:
+        """Draw the entries of rows ``r0 .. r1 - 1``: their inputs, then their profile columns."""
+        rows = np.arange(r0, r1, dtype=np.int64)
+        if self.cyclic:
+            self._fill_cyclic(rng, rows, values)
+        else:
+            self._fill_seed_style(rng, rows, values)
+        fin = rows[self.is_final[r0:r1]]
+        if len(fin):
+            ends = self.indptr[fin + 1]
+            pos = (ends - self.P)[:, None] + np.arange(self.P)[None, :]
+            self.indices[pos] = np.arange(self.n, self.n + self.P, dtype=np.int32)[None, :]
+            self.data[pos] = rng.random((len(fin), self.P)) * values.profile_scale
+
+    def _fill_cyclic(self, rng: np.random.Generator, rows: np.ndarray, values: EntryValues) -> None:
+        n, k, c = self.n, self.k, rows.size
+        offs = _distinct_sorted(rng, np.full(c, n - 1, dtype=np.int64), k)
+        cols = offs + (offs >= rows[:, None])  # skip the diagonal, stays sorted
+        diag_pos = (cols < rows[:, None]).sum(axis=1)
+        block_cols = np.empty((c, k + 1), dtype=np.int32)
+        pos = np.arange(k)[None, :] + (np.arange(k)[None, :] >= diag_pos[:, None])
+        np.put_along_axis(block_cols, pos, cols.astype(np.int32), axis=1)
+        block_cols[np.arange(c), diag_pos] = rows
+        vals = rng.random((c, k + 1)) * values.value_scale
+        vals[np.arange(c), diag_pos] = values.diagonal
+        _scatter_rows(self.indices, self.data, self.indptr, rows, block_cols, vals)
+
+    def _fill_seed_style(self, rng: np.random.Generator, rows: np.ndarray, values: EntryValues) -> None:
+        n, k = self.n, self.k
+        full = self.n_off[rows] == k
+        if full.any():
+            fr = rows[full]
+            offs = _distinct_sorted(rng, n - 1 - fr, k)
+            block_cols = np.empty((len(fr), k + 1), dtype=np.int32)
+            block_cols[:, 0] = fr
+            block_cols[:, 1:] = offs + fr[:, None] + 1
+            vals = rng.random((len(fr), k + 1)) * values.value_scale
+            vals[:, 0] = values.diagonal
+            _scatter_rows(self.indices, self.data, self.indptr, fr, block_cols, vals)
+        for r in rows[~full]:  # the last < k rows take every later good
+            a = self.indptr[r]
+            m = n - r
+            self.indices[a : a + m] = np.arange(r, n, dtype=np.int32)
+            self.data[a : a + m] = rng.random(m) * values.value_scale
+            self.data[a] = values.diagonal
 
 
 def _normalise_columns(

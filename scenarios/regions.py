@@ -62,7 +62,8 @@ def generate_graph(generator: str, params: Mapping[str, Any], seed: int) -> nx.G
     try:
         graph = func(**kwargs)
     except (TypeError, ValueError, nx.NetworkXException) as exc:
-        raise ScenarioFieldError(("regions", "params"), dict(params), f"{generator} rejected its parameters: {exc}")
+        raise ScenarioFieldError(("regions", "params"), dict(params),
+                                 f"{generator} rejected its parameters: {exc}") from None
     return nx.convert_node_labels_to_integers(nx.Graph(graph), ordering="sorted")
 
 

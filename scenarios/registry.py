@@ -4,12 +4,15 @@
 * Builders: the explicit table :data:`BUILDERS` (``name -> "module:function"``); a builder is
   a function returning a :class:`~scenarios.spec.ScenarioSpec`, called with the keyword
   parameters given to :func:`load`. Nothing registers itself on import.
+* Shipped real IO tables: :data:`scenarios.io_tables.shipped.SHIPPED`, built by
+  :func:`~scenarios.io_tables.shipped.build_shipped`.
 
 ``load`` also takes a path to any scenario file.
 """
 
 from __future__ import annotations
 
+import functools
 import importlib
 import logging
 import os
@@ -18,6 +21,7 @@ from pathlib import Path
 from typing import Any
 
 from innatura.scenarios.errors import ScenarioError, UnknownScenarioError
+from innatura.scenarios.io_tables.shipped import SHIPPED, build_shipped
 from innatura.scenarios.loader import load_toml
 from innatura.scenarios.spec import ScenarioSpec
 
@@ -33,9 +37,6 @@ BUILTIN_DIR = Path(__file__).resolve().parent / "builtin"
 BUILDERS: dict[str, str] = {
     "archipelago": "innatura.scenarios.builders.archipelago:build",
     "five-regions": "innatura.scenarios.builders.five_regions:build",
-    "us-2022": "innatura.scenarios.io_tables.shipped.us_2022:build",
-    "us-2017-detail": "innatura.scenarios.io_tables.shipped.us_2017_detail:build",
-    "usa-wiod-2014": "innatura.scenarios.io_tables.shipped.usa_wiod_2014:build",
 }
 
 #: the scenario ``innatura run`` runs when none is named.
@@ -48,13 +49,16 @@ def _builtin_files() -> dict[str, Path]:
 
 def names() -> list[str]:
     """Names of every built-in scenario and builder, sorted."""
-    return sorted(set(_builtin_files()) | set(BUILDERS))
+    return sorted(set(_builtin_files()) | set(BUILDERS) | set(SHIPPED))
 
 
-def _builder(name: str):  # noqa: ANN202
+def _builder(name: str) -> tuple[str, Any]:
+    """``(description, build function)`` of a Python builder or a shipped table."""
+    if name in SHIPPED:
+        return SHIPPED[name].description, functools.partial(build_shipped, name)
     module, _, func = BUILDERS[name].partition(":")
     mod = importlib.import_module(module)
-    return mod, getattr(mod, func)
+    return str(getattr(mod, "DESCRIPTION", "")), getattr(mod, func)
 
 
 def available() -> list[tuple[str, str]]:
@@ -66,9 +70,8 @@ def available() -> list[tuple[str, str]]:
             out[name] = str(meta.get("description", ""))
         except (OSError, tomllib.TOMLDecodeError) as exc:
             out[name] = f"(unreadable: {exc})"
-    for name in BUILDERS:
-        mod, _ = _builder(name)
-        out[name] = str(getattr(mod, "DESCRIPTION", ""))
+    for name in [*BUILDERS, *SHIPPED]:
+        out[name] = _builder(name)[0]
     return sorted(out.items())
 
 
@@ -92,14 +95,15 @@ def load(name: str | os.PathLike[str], **params: Any) -> ScenarioSpec:
     """
     if _looks_like_path(name):
         spec = load_toml(name)
-    elif name in BUILDERS:
+    elif name in BUILDERS or name in SHIPPED:
         _, build = _builder(name)
         try:
             spec = build(**params)
         except TypeError as exc:
-            raise ScenarioError(f"<{name}>", [(tuple(params) or ("params",), params, f"bad builder parameters: {exc}")]) from None
+            problem = (tuple(params) or ("params",), params, f"bad builder parameters: {exc}")
+            raise ScenarioError(f"<{name}>", [problem]) from None
         if not isinstance(spec, ScenarioSpec):
-            raise TypeError(f"builder {BUILDERS[name]} returned {type(spec).__name__}, not ScenarioSpec")
+            raise TypeError(f"builder of {name!r} returned {type(spec).__name__}, not ScenarioSpec")
         return spec
     elif name in _builtin_files():
         spec = load_toml(_builtin_files()[name])

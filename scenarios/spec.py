@@ -8,7 +8,7 @@ connected graph) are in :mod:`scenarios.checks`. Every failure becomes a
 
 The arrays the planner and the agent model need (``to_economy()``, initial stocks, labour
 supply, units, the region graph, populations per region) are computed by
-:mod:`scenarios.economy`; the methods here forward to it.
+:mod:`scenarios.arrays`; the methods here forward to it.
 """
 
 from __future__ import annotations
@@ -49,7 +49,7 @@ if TYPE_CHECKING:  # pragma: no cover
     import networkx as nx
     import numpy as np
     from innatura.planner.economy import Economy
-    from innatura.scenarios.economy import UnitArrays
+    from innatura.scenarios.arrays import UnitArrays
 
 __all__ = [
     "ALL_REGIONS",
@@ -150,7 +150,8 @@ class Regions(_Spec):
     nodes: tuple[RegionNode, ...] = ()
     edges: tuple[RegionEdge, ...] = ()
     generator: Annotated[str, Strict()] | None = None
-    params: Annotated[dict[str, Annotated[int, Strict()] | Annotated[float, Strict()]], AfterValidator(FrozenDict)] = FrozenDict()
+    params: Annotated[dict[str, Annotated[int, Strict()] | Annotated[float, Strict()]],
+                      AfterValidator(FrozenDict)] = FrozenDict()
     prefix: Name = "region-"
     capacity: Capacity = math.inf
     loss: Rate = 0.0
@@ -166,7 +167,8 @@ class Regions(_Spec):
             if extra:
                 raise ScenarioFieldError(("regions", extra[0]), getattr(self, extra[0]), "only used with a generator")
         elif self.nodes or self.edges:
-            raise ScenarioFieldError(("regions", "generator"), self.generator, "give either nodes/edges or a generator, not both")
+            raise ScenarioFieldError(("regions", "generator"), self.generator,
+                                     "give either nodes/edges or a generator, not both")
         return self
 
 
@@ -245,44 +247,44 @@ class ScenarioSpec(_Spec):
 
     @cached_property
     def region_names(self) -> tuple[str, ...]:
-        from innatura.scenarios.economy import region_names
+        from innatura.scenarios.arrays import region_names
 
         return region_names(self)
 
-    # -- arrays for the planner and the agent model (see scenarios.economy) ----------------
+    # -- arrays for the planner and the agent model (see scenarios.arrays) ----------------
     def to_economy(self) -> Economy:
         """The planner's :class:`~planner.economy.Economy` with the TRUE curves of the units."""
-        from innatura.scenarios.economy import to_economy
+        from innatura.scenarios.arrays import to_economy
 
         return to_economy(self)
 
     def graph(self) -> nx.Graph:
         """The region graph (nodes ``0..R-1``), built deterministically from the seed."""
-        from innatura.scenarios.economy import region_graph
+        from innatura.scenarios.arrays import region_graph
 
         return region_graph(self)
 
     def initial_stocks(self) -> np.ndarray:
         """Opening stock per region and good, shape ``(R, n)``; zero on labour goods."""
-        from innatura.scenarios.economy import initial_stocks
+        from innatura.scenarios.arrays import initial_stocks
 
         return initial_stocks(self)
 
     def labour_supply(self) -> np.ndarray:
         """Daily labour supply per region and good, shape ``(R, n)``; zero off labour goods."""
-        from innatura.scenarios.economy import labour_supply
+        from innatura.scenarios.arrays import labour_supply
 
         return labour_supply(self)
 
     def population_by_region(self) -> np.ndarray:
         """Citizens per region and profile, integers, shape ``(R, m)``."""
-        from innatura.scenarios.economy import population_by_region
+        from innatura.scenarios.arrays import population_by_region
 
         return population_by_region(self)
 
     def unit_arrays(self) -> UnitArrays:
         """The production units as arrays (good, region, capacity, power-law matrices)."""
-        from innatura.scenarios.economy import unit_arrays
+        from innatura.scenarios.arrays import unit_arrays
 
         return unit_arrays(self)
 
@@ -300,7 +302,8 @@ class ScenarioSpec(_Spec):
             elif key in where:
                 data[where[key]][key] = value
             else:
-                raise ScenarioError(f"<{self.scenario.name} overrides>", [((key,), value, f"unknown override; known: {[*where, 'losses_enabled']}")])
+                problem = ((key,), value, f"unknown override; known: {[*where, 'losses_enabled']}")
+                raise ScenarioError(f"<{self.scenario.name} overrides>", [problem])
         try:
             return ScenarioSpec.model_validate(data)
         except ValidationError as exc:
@@ -313,13 +316,14 @@ _MESSAGES = {
 }
 
 
-def validation_problems(exc: ValidationError) -> list[tuple[tuple[str | int, ...], Any, str]]:
+def validation_problems(exc: ValidationError) -> list[tuple[tuple[str | int, ...] | None, Any, str]]:
     """Turn pydantic's errors into ``(path, value, message)`` triples with readable paths."""
-    problems = []
+    problems: list[tuple[tuple[str | int, ...] | None, Any, str]] = []
     errors = exc.errors(include_url=False)
     for err in errors:
         loc = tuple(err["loc"])
-        if err["type"] == "too_short" and any(len(e["loc"]) > len(loc) and tuple(e["loc"][: len(loc)]) == loc for e in errors):
+        if err["type"] == "too_short" and any(len(e["loc"]) > len(loc) and tuple(e["loc"][: len(loc)]) == loc
+                                              for e in errors):
             continue  # a list left short because an item failed: the item's error says it all
         ctx_error = (err.get("ctx") or {}).get("error")
         if isinstance(ctx_error, ScenarioError):  # raised by ScenarioSpec.__init__ under model_validate

@@ -5,8 +5,8 @@ from __future__ import annotations
 import networkx as nx
 import numpy as np
 import pytest
-from innatura.abm.execution import UnitInputs, deliver, produce
-from innatura.abm.planners import dispatch_targets
+from innatura.abm.execution import Technology, UnitInputs, deliver, produce
+from innatura.abm.planning import dispatch_targets
 from innatura.abm.transport import route_incidence, transport
 from innatura.planner.curves import PowerLawInput, StackedCurve
 from innatura.planner.errors import InvalidInputError
@@ -26,7 +26,7 @@ def test_produce_meets_targets_when_inputs_suffice():
     inputs, region, good = _chain()
     stocks = np.array([[0.0, 0.0, 5.0, 0.0]])
     labour = np.array([[0, 0, 0, 1000.0]])
-    res = produce(np.array([100.0, 100.0]), region, good, inputs, stocks, labour, IND, LAB)
+    res = produce(np.array([100.0, 100.0]), Technology(region, good, inputs, IND, LAB), stocks, labour)
     np.testing.assert_allclose(res.output, [100.0, 100.0])
     # grain used = 0.5 * 100, made the same day by unit 0; the oven is held, not used up
     np.testing.assert_allclose(res.used[0], [50.0, 0.0, 0.0, 10.0 + 20.0])
@@ -37,7 +37,7 @@ def test_shortfall_propagates_downstream():
     inputs, region, good = _chain()
     stocks = np.array([[0.0, 0.0, 5.0, 0.0]])
     labour = np.array([[0, 0, 0, 4.0]])  # grain needs 10 labour, bread 20: only 4 for 30
-    res = produce(np.array([100.0, 100.0]), region, good, inputs, stocks, labour, IND, LAB)
+    res = produce(np.array([100.0, 100.0]), Technology(region, good, inputs, IND, LAB), stocks, labour)
     assert res.output[0] < 100 and res.output[1] < 100
     assert res.used[0, 3] <= 4.0 * (1 + 1e-12)
     # bread never uses more grain than was made
@@ -48,27 +48,26 @@ def test_capital_limits_output_in_closed_form():
     inputs, region, good = _chain()
     stocks = np.array([[1e6, 0.0, 0.5, 0.0]])  # oven: 0.01 per bread -> at most 50 bread
     labour = np.array([[0, 0, 0, 1e6]])
-    res = produce(np.array([0.0, 100.0]), region, good, inputs, stocks, labour, IND, LAB)
+    res = produce(np.array([0.0, 100.0]), Technology(region, good, inputs, IND, LAB), stocks, labour)
     assert res.output[1] == pytest.approx(50.0, rel=1e-9)
 
 
 def test_power_law_rationing_inverts_the_curve():
     # one unit, input sqrt: 2 * q**0.5 of good 0, stock 10 -> q = (10/2)**2 = 25
     inputs = UnitInputs(unit=[0], good=[0], scale=[2.0], exponent=[0.5])
-    res = produce(np.array([100.0]), np.array([0]), np.array([1]), inputs, np.array([[10.0, 0, 0, 0]]),
-                  np.zeros((1, 4)), IND, LAB)
+    res = produce(np.array([100.0]), Technology(np.array([0]), np.array([1]), inputs, IND, LAB),
+                  np.array([[10.0, 0, 0, 0]]), np.zeros((1, 4)))
     assert res.output[0] == pytest.approx(25.0, rel=1e-9)
 
 
 def test_shifts_add_up_to_one_day():
     inputs = UnitInputs(unit=[0], good=[0], scale=[0.01], exponent=[2.0])
     stocks = np.array([[1e9, 0, 0, 0]])
-    one = produce(np.array([100.0]), np.array([0]), np.array([1]), inputs, stocks, np.zeros((1, 4)), IND, LAB)
-    a = produce(np.array([100.0]), np.array([0]), np.array([1]), inputs, stocks, np.zeros((1, 4)), IND, LAB,
-                done=np.array([0.0]))
-    a_partial = produce(np.array([40.0]), np.array([0]), np.array([1]), inputs, stocks, np.zeros((1, 4)), IND, LAB)
-    b = produce(np.array([100.0]), np.array([0]), np.array([1]), inputs, stocks, np.zeros((1, 4)), IND, LAB,
-                done=a_partial.output)
+    tech = Technology(np.array([0]), np.array([1]), inputs, IND, LAB)
+    one = produce(np.array([100.0]), tech, stocks, np.zeros((1, 4)))
+    a = produce(np.array([100.0]), tech, stocks, np.zeros((1, 4)), done=np.array([0.0]))
+    a_partial = produce(np.array([40.0]), tech, stocks, np.zeros((1, 4)))
+    b = produce(np.array([100.0]), tech, stocks, np.zeros((1, 4)), done=a_partial.output)
     assert one.used[0, 0] == pytest.approx(a.used[0, 0])
     assert a_partial.used[0, 0] + b.used[0, 0] == pytest.approx(one.used[0, 0], rel=1e-12)
 

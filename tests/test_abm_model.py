@@ -12,7 +12,7 @@ from hypothesis import strategies as st
 from innatura.abm.agents import Citizen, ProductionUnit, Region
 from innatura.abm.invariants import InvariantError, check_day
 from innatura.abm.model import PlanningEconomy
-from innatura.abm.synthetic import synthetic_spec
+from innatura.scenarios.builders.synthetic import synthetic_spec
 
 from innatura import scenarios
 
@@ -66,7 +66,8 @@ def test_invariants_hold_on_random_economies(seed, regions, noise, misreport):
         model.step()  # strict: any broken invariant raises
     out = model.last_outcome
     assert (out.closing >= 0).all()
-    assert (out.production.used[:, model.layout.labour_mask] <= model.layout.labour_supply[:, model.layout.labour_mask] * (1 + 1e-9) + 1e-12).all()
+    lab = model.layout.labour_mask
+    assert (out.production.used[:, lab] <= model.layout.labour_supply[:, lab] * (1 + 1e-9) + 1e-12).all()
 
 
 def test_strict_mode_raises_on_a_broken_invariant():
@@ -109,4 +110,4 @@ def test_agents_view_the_arrays():
     assert unit.output == model.state.unit_output[2]
     np.testing.assert_allclose(unit.query(100.0), [1e-6 * 100**2, 1e-3 * 100])
     c = model.citizens[0]
-    assert c.profile in lay.profiles and c.strategy == "honest" and c.report_factor == 1.0
+    assert c.profile in lay.profiles and c.strategy.name == "honest" and c.report_factor == 1.0

@@ -2,16 +2,17 @@
 
 from __future__ import annotations
 
+import itertools
 import logging
 
 import numpy as np
 import pytest
-from innatura.abm import reporting
 from innatura.abm.active_learning import SampledInput, UnitSamples, curve_error, learn_units
+from innatura.abm.adversarial import Strategy
 from innatura.abm.day import report
 from innatura.abm.execution import produce
 from innatura.abm.model import PlanningEconomy
-from innatura.abm.reporting import CITIZEN_STRATEGIES, DEFENCES, NightReports, validate_factors
+from innatura.abm.reporting import NightReports, validate_factors
 
 logging.getLogger("planner").setLevel(logging.ERROR)
 
@@ -28,7 +29,7 @@ def test_curve_error_shrinks_as_the_query_budget_grows(unit, top):
     for budget in (2, 4, 8, 16, 32):
         samples = learn_units(_true, 2, np.array([2, 2]), np.array([500.0, 1000.0]), budget)
         errors.append(curve_error(_true, samples[unit], unit, top))
-    assert all(b < a for a, b in zip(errors, errors[1:], strict=False)), errors
+    assert all(b < a for a, b in itertools.pairwise(errors)), errors
     assert errors[-1] < 0.15 * errors[0]
 
 
@@ -61,19 +62,19 @@ def test_validation_clips_and_flags_absurd_reports():
 
 def test_misreporting_changes_reports_never_true_execution():
     honest = PlanningEconomy("selviaria", rng=5)
-    liars = PlanningEconomy("selviaria", rng=5, misreport_share=1.0, unit_misreport=("overstate_inputs", 2.0),
-                            citizen_misreport=("inflate", 1.5))
+    liars = PlanningEconomy("selviaria", rng=5, misreport_share=1.0, unit_strategy="overstate_inputs(2.0)",
+                            citizen_strategy="inflate(1.5)")
     lay_h, lay_l = honest.layout, liars.layout
     # the first night's reports differ: the planner sees twice the learned input use
-    report(honest)
-    report(liars)
+    honest.state.record_reports(report(honest))
+    liars.state.record_reports(report(liars))
     u = 0
     rep_h = [f(300.0) for f in honest.reported_inputs(u)]
     rep_l = [f(300.0) for f in liars.reported_inputs(u)]
     np.testing.assert_allclose(rep_l, 2.0 * np.array(rep_h))
     honest = PlanningEconomy("selviaria", rng=5)
-    liars = PlanningEconomy("selviaria", rng=5, misreport_share=1.0, unit_misreport=("overstate_inputs", 2.0),
-                            citizen_misreport=("inflate", 1.5))
+    liars = PlanningEconomy("selviaria", rng=5, misreport_share=1.0, unit_strategy="overstate_inputs(2.0)",
+                            citizen_strategy="inflate(1.5)")
     honest.step()
     liars.step()
     assert liars.model_frame()["report_input_factor"].iloc[0] > 1.0
@@ -81,10 +82,8 @@ def test_misreporting_changes_reports_never_true_execution():
     # ... but the true technology, and so execution for the same targets, is the same
     targets = np.array([400.0, 300.0, 200.0, 50.0, 50.0, 50.0, 10.0])
     stocks = np.full((3, 6), 1e6)
-    args = (lay_h.unit_region, lay_h.unit_good)
-    a = produce(targets, *args, lay_h.true_inputs, stocks, lay_h.labour_supply, lay_h.industrial, lay_h.labour_mask)
-    b = produce(targets, lay_l.unit_region, lay_l.unit_good, lay_l.true_inputs, stocks, lay_l.labour_supply,
-                lay_l.industrial, lay_l.labour_mask)
+    a = produce(targets, lay_h.technology, stocks, lay_h.labour_supply)
+    b = produce(targets, lay_l.technology, stocks, lay_l.labour_supply)
     np.testing.assert_array_equal(a.entry_use, b.entry_use)
     np.testing.assert_array_equal(a.output, b.output)
     # and what the liars' units actually used is their TRUE use at their output
@@ -92,23 +91,33 @@ def test_misreporting_changes_reports_never_true_execution():
     np.testing.assert_allclose(out.production.entry_use, lay_l.true_inputs.use(out.production.output))
 
 
-def test_new_strategy_and_defence_plug_in(monkeypatch):
-    monkeypatch.setitem(CITIZEN_STRATEGIES, "hoard", lambda ctx: 1.0 + ctx.param * ctx.day)
+def test_new_strategy_and_defence_plug_in():
+    from dataclasses import dataclass
+
+    @dataclass(frozen=True)
+    class Escalate(Strategy):  # a strategy of one's own: no table entry needed
+        step: float = 0.5
+        name = "escalate"
+        kind = "citizen"
+
+        def report(self, ctx):
+            return 1.0 + self.step * ctx.day * np.ones(ctx.index.size)
+
     seen = []
 
-    def audit(reports: NightReports, evidence) -> NightReports:
+    def cap_demand(reports: NightReports, evidence) -> NightReports:
         seen.append(evidence.day)
         return NightReports(np.minimum(reports.citizen_factor, 1.2), reports.unit_input_factor,
                             reports.unit_capacity, reports.flags + 1)
 
-    monkeypatch.setitem(DEFENCES, "cap-demand", audit)
-    model = PlanningEconomy("selviaria", rng=0, misreport_share=1.0, citizen_misreport=("hoard", 0.5),
-                            defences=("cap-demand",))
+    model = PlanningEconomy("selviaria", rng=0, misreport_share=1.0, citizen_strategy=Escalate())
+    model.defence_chain.append(cap_demand)
     model.step()
     model.step()
     assert seen == [1, 2]
     assert model.state.citizen_factor.max() == pytest.approx(1.2)
     assert model.model_frame()["misreport_flags"].iloc[-1] >= 1
+    assert model.settings.to_dict()["citizen_strategy"]["class"].endswith("Escalate")
 
 
 def test_unknown_names_are_rejected():
@@ -116,9 +125,9 @@ def test_unknown_names_are_rejected():
 
     with pytest.raises(InvalidInputError, match="planner"):
         PlanningEconomy("selviaria", rng=0, planner="oracle")
-    with pytest.raises(InvalidInputError, match="strategy"):
-        PlanningEconomy("selviaria", rng=0, misreport_share=1.0, citizen_misreport=("lie-big", 2.0))
-    model = PlanningEconomy("selviaria", rng=0, defences=("nope",))
-    with pytest.raises(InvalidInputError, match="defence"):
-        model.step()
-    assert reporting.strategy_codes(["honest", "noise"], CITIZEN_STRATEGIES)[0].tolist() == [0, 2]
+    with pytest.raises(InvalidInputError, match=r"citizen strategy 'lie-big'|citizen strategy 'lie_big' is unknown"):
+        PlanningEconomy("selviaria", rng=0, misreport_share=1.0, citizen_strategy="lie_big(2.0)")
+    with pytest.raises(InvalidInputError, match="defence 'nope' is unknown; known: audit, robust, belief, ic"):
+        PlanningEconomy("selviaria", rng=0, defences=("nope",))
+    with pytest.raises(InvalidInputError, match=r"unknown option 'misreport_shar' .did you mean 'misreport_share'"):
+        PlanningEconomy("selviaria", rng=0, misreport_shar=0.2)

@@ -6,7 +6,7 @@ from __future__ import annotations
 import networkx as nx
 import numpy as np
 import pytest
-from innatura.abm.execution import UnitInputs, deliver, produce
+from innatura.abm.execution import Technology, UnitInputs, deliver, produce
 from innatura.abm.redispatch import redispatch, static_ceiling
 from innatura.abm.transport import path_keep, route_incidence, transport
 from innatura.planner.errors import InvalidInputError
@@ -53,7 +53,7 @@ def _dense_reference(stocks, need, paths, capacity, loss):
 def test_transport_matches_dense_reference(factored):
     rng = np.random.default_rng(3)
     R, n = 8, 6
-    src, dst, paths = _graph(R, 1)
+    src, _dst, paths = _graph(R, 1)
     D = len(src)
     if factored:
         loss = 1 - (1 - rng.uniform(0, 0.05, D))[:, None] * (1 - rng.uniform(0, 0.1, n))[None, :]
@@ -74,7 +74,7 @@ def test_transport_matches_dense_reference(factored):
 
 def test_path_keep_factors_reproduce_the_matrix():
     rng = np.random.default_rng(0)
-    src, dst, paths = _graph(10, 2)
+    src, _dst, paths = _graph(10, 2)
     loss = 1 - (1 - rng.uniform(0, 0.05, len(src)))[:, None] * (1 - rng.uniform(0, 0.1, 7))[None, :]
     k = path_keep(paths, loss)
     assert k.factored
@@ -84,7 +84,7 @@ def test_path_keep_factors_reproduce_the_matrix():
 def test_more_rounds_use_spare_capacity_within_limits():
     rng = np.random.default_rng(5)
     R, n = 10, 4
-    src, dst, paths = _graph(R, 4)
+    src, _dst, paths = _graph(R, 4)
     stocks = rng.random((R, n)) * (rng.random((R, n)) < 0.3) * 100
     need = rng.random((R, n)) * 30
     cap = np.full(len(src), 8.0)
@@ -108,7 +108,7 @@ def test_static_ceiling_matches_produce_without_final_goods():
     t = np.array([50.0, 40.0, 30.0])
     ceil = static_ceiling(t, region, inputs, stocks, labour, ind | lab, lab)
     rich = stocks + np.array([[1e12, 0, 0], [1e12, 0, 0]])
-    ref = produce(t, region, good, inputs, rich, labour, ind, lab).output
+    ref = produce(t, Technology(region, good, inputs, ind, lab), rich, labour).output
     np.testing.assert_allclose(ceil, ref, rtol=1e-9)
 
 
@@ -168,11 +168,11 @@ def test_regional_options_keep_the_invariants_and_determinism(flags):
     planned = np.bincount(a.layout.unit_good, out.planned_targets, minlength=a.layout.n_goods)
     np.testing.assert_allclose(made, planned, rtol=1e-9, atol=1e-9)  # re-dispatch keeps each good's total
     if "staffed_capacity" in flags:
-        from innatura.abm.day import staffed_capacity
+        from innatura.abm.night import staffed_capacity
 
         lay = a.layout
         rep = a.state.unit_reported_capacity
-        cap = staffed_capacity(a, rep)
+        cap = staffed_capacity(a.layout, rep)
         assert (cap <= rep).all() and (cap > 0).all()
         # all units at their staffed capacity at once fit their regions' labour supply
         again = static_ceiling(np.where(np.isfinite(cap), cap, 0.0), lay.unit_region, lay.true_inputs,

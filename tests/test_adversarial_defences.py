@@ -70,9 +70,8 @@ def test_audit_catches_an_understating_unit_at_the_audit_probability(model):
 
 
 def test_audit_in_the_model_catches_ratcheting_factories_at_the_rate():
-    key, param = Ratchet(factor=1.5, ramp_days=1).model_args()
     m = PlanningEconomy("selviaria", rng=4, misreport_share=1.0, collect_agents=False,
-                        citizen_misreport=("honest", 1.0), unit_misreport=(key, param))
+                        citizen_strategy="honest", unit_strategy=Ratchet(factor=1.5, ramp_days=1))
     (audit,) = attach_defences(m, [Audit(probability=0.3, penalty_days=0, citizens=False)])
     days = 30
     for _ in range(days):
@@ -140,9 +139,8 @@ def test_robust_aggregation_by_hand(model):
 
 
 def test_belief_update_corrects_a_ratcheting_unit_from_execution():
-    key, param = Ratchet(factor=1.5, ramp_days=1).model_args()
     m = PlanningEconomy("selviaria", rng=1, misreport_share=1.0, collect_agents=False,
-                        citizen_misreport=("honest", 1.0), unit_misreport=(key, param))
+                        citizen_strategy="honest", unit_strategy="ratchet(1.5, ramp_days=1)")
     (belief,) = attach_defences(m, [BeliefUpdate(rate=0.5)])
     for _ in range(10):
         m.step()

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 import numpy as np
 import pytest
 from innatura.abm.adversarial import (
@@ -11,22 +13,23 @@ from innatura.abm.adversarial import (
     Inflate,
     Noise,
     OverstateCapacity,
+    OverstateInputs,
     Ratchet,
-    collude_for,
-    register,
 )
 from innatura.abm.day import execute, plan, report
 from innatura.abm.model import PlanningEconomy
-from innatura.abm.reporting import CITIZEN_STRATEGIES, UNIT_STRATEGIES, Evidence, StrategyContext
+from innatura.abm.reporting import Evidence, StrategyContext
 from innatura.planner.errors import InvalidInputError
 
 pytestmark = pytest.mark.filterwarnings("ignore")
 
 
-def ctx(param, day=1, evidence=None, seed=0, index=None):
+def ctx(param, day=1, evidence=None, seed=0, index=None, regions=None):
     param = np.asarray(param, dtype=float)
     index = np.arange(param.size) if index is None else np.asarray(index)
-    return StrategyContext(index, param, day, np.random.default_rng(seed), np.ones(param.size), evidence)
+    kind = "unit" if regions is not None else "citizen"
+    return StrategyContext(index, param, day, np.random.default_rng(seed), np.ones(param.size), evidence, kind,
+                           None if regions is None else np.asarray(regions))
 
 
 def evidence_with(received):
@@ -74,43 +77,43 @@ def test_overstate_capacity_reports_honest_inputs():
 
 
 def test_collusion_shares_one_factor_per_region_scaled_by_cover():
-    c = Collude(factor=1.5, regions=(0, 0, 1, 1, -1))
-    inp, cap = c(ctx([1.4, 1.6, 1.5], index=[0, 1, 2]))
+    c = Collude(factor=1.5)
+    regions = (0, 0, 1, 1, -1)
+    inp, cap = c(ctx([1.4, 1.6, 1.5], index=[0, 1, 2], regions=regions))
     # region 0: both units collude (cover 1), mean factor 1.5; region 1: one of two (cover 0.5)
     np.testing.assert_allclose(inp, [1.5, 1.5, 1.25])
     np.testing.assert_array_equal(cap, np.ones(3))
-    inp, _ = c(ctx([1.5, 1.5], index=[2, 4]))  # a unit with no curve gives no cover and reports honestly
+    inp, _ = c(ctx([1.5, 1.5], index=[2, 4], regions=regions))  # a unit with no curve gives no cover: honest
     np.testing.assert_allclose(inp, [1.25, 1.0])
-    with pytest.raises(InvalidInputError, match="regions"):
-        Collude(factor=1.5)
+    with pytest.raises(InvalidInputError, match="Collude: factor"):
+        Collude(factor=0.5)
 
 
-def test_registration_is_by_key_and_idempotent():
-    key = register(Inflate(factor=1.7))
-    assert key == "inflate(factor=1.7)" and CITIZEN_STRATEGIES[key] == Inflate(factor=1.7)
-    assert register(Inflate(factor=1.7)) == key
-    assert Ratchet(factor=1.2, ramp_days=2).model_args() == ("ratchet(factor=1.2,ramp_days=2)", 1.2)
-    assert "ratchet(factor=1.2,ramp_days=2)" in UNIT_STRATEGIES
+def test_overstate_inputs_reports_its_factor_and_honest_capacity():
+    inp, cap = OverstateInputs()(ctx([1.3, 2.0], regions=[0, 0]))
+    np.testing.assert_array_equal(inp, [1.3, 2.0])
+    np.testing.assert_array_equal(cap, [1.0, 1.0])
 
 
 CITIZEN_CASES = [Inflate(factor=1.5), Deflate(factor=0.6), Noise(sd=0.4), Hoard(factor=2.0)]
-UNIT_CASES = [Ratchet(factor=1.5, ramp_days=1), OverstateCapacity(factor=2.0), "collude"]
+UNIT_CASES = [Ratchet(factor=1.5, ramp_days=1), OverstateCapacity(factor=2.0), Collude(factor=1.5),
+              OverstateInputs(factor=1.5)]
 
 
 def _pair(citizen, unit, share):
     """The first night of a misreporting model and of its honest twin (same draws of who lies)."""
     honest = PlanningEconomy("selviaria", rng=3, misreport_share=share, collect_agents=False,
-                             citizen_misreport=("honest", 1.0), unit_misreport=("honest", 1.0))
+                             citizen_strategy="honest", unit_strategy="honest")
     liar = PlanningEconomy("selviaria", rng=3, misreport_share=share, collect_agents=False,
-                           citizen_misreport=citizen, unit_misreport=unit)
+                           citizen_strategy=citizen, unit_strategy=unit)
     return honest, liar
 
 
 def _same_execution(honest, liar):
     hr, lr = report(honest), report(liar)
-    _, decision, targets, weights = plan(honest, hr)
-    a = execute(honest, hr, decision, targets, weights)
-    b = execute(liar, lr, decision, targets, weights)
+    night = plan(honest, hr)
+    a = execute(honest, night)
+    b = execute(liar, replace(night, reports=lr))
     np.testing.assert_array_equal(a.production.output, b.production.output)
     np.testing.assert_array_equal(a.production.entry_use, b.production.entry_use)
     np.testing.assert_array_equal(a.production.used, b.production.used)
@@ -122,7 +125,7 @@ def _same_execution(honest, liar):
 
 @pytest.mark.parametrize("strategy", CITIZEN_CASES, ids=lambda s: s.name)
 def test_citizen_strategy_changes_reports_never_execution_or_needs(strategy):
-    honest, liar = _pair(strategy.model_args(), ("honest", 1.0), 0.3)
+    honest, liar = _pair(strategy, "honest", 0.3)
     liars = liar.state.citizen_code != 0
     assert 0 < liars.sum() < liars.size
     hr, lr = _same_execution(honest, liar)
@@ -139,21 +142,16 @@ def test_citizen_strategy_changes_reports_never_execution_or_needs(strategy):
     np.testing.assert_array_equal(liar.layout.population, honest.layout.population)
 
 
-@pytest.mark.parametrize("strategy", UNIT_CASES, ids=lambda s: s if isinstance(s, str) else s.name)
+@pytest.mark.parametrize("strategy", UNIT_CASES, ids=lambda s: s.name)
 def test_unit_strategy_changes_reports_never_execution(strategy):
-    from innatura.abm.layout import build_layout
-    from innatura.abm.model import load_spec
-
-    if strategy == "collude":
-        strategy = collude_for(build_layout(load_spec("selviaria")), factor=1.5)
-    honest, liar = _pair(("honest", 1.0), strategy.model_args(), 1.0)
+    honest, liar = _pair("honest", strategy, 1.0)
     hr, lr = _same_execution(honest, liar)
     lay = liar.layout
     if isinstance(strategy, OverstateCapacity):
         np.testing.assert_array_equal(lr.unit_input_factor, 1.0)
         np.testing.assert_array_equal(lr.unit_capacity, np.minimum(lay.unit_capacity * 2.0, np.inf))
     elif isinstance(strategy, Collude):  # every unit colludes: regions fully captured; no-curve units honest
-        curve = np.asarray(strategy.regions) >= 0
+        curve = liar.reporting_regions >= 0
         np.testing.assert_allclose(lr.unit_input_factor, np.where(curve, 1.5, 1.0))
         np.testing.assert_array_equal(lr.unit_capacity, hr.unit_capacity)
     else:  # every scenario unit ratchets
@@ -164,15 +162,10 @@ def test_unit_strategy_changes_reports_never_execution(strategy):
 
 
 def test_collusion_in_a_model_follows_the_region_cover():
-    from innatura.abm.layout import build_layout
-    from innatura.abm.model import load_spec
-
-    c = collude_for(build_layout(load_spec("selviaria")), factor=1.6)
-    key, param = c.model_args()
     liar = PlanningEconomy("selviaria", rng=11, misreport_share=0.5, collect_agents=False,
-                           citizen_misreport=("honest", 1.0), unit_misreport=(key, param))
+                           citizen_strategy="honest", unit_strategy="collude(1.6)")
     colluding = liar.state.unit_code != 0
-    reg = np.asarray(c.regions)
+    reg = liar.reporting_regions
     rep = report(liar)
     for u in np.flatnonzero(colluding):
         if reg[u] < 0:

@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pandas as pd
 import pytest
-from innatura.abm.adversarial.experiment import make_config, misreporting_configs, run_misreporting
+from innatura.abm.adversarial.experiment import build_model, make_config, misreporting_configs, run_misreporting
 from innatura.abm.sweep import collect_runs, run_id, run_sweep
 
 from innatura.cli import main
@@ -112,3 +112,17 @@ def test_planner_options_are_parsed_and_canonical():
         parse_options("nonsense")
     r = run_misreporting(make_config(planner_options="warm_start=false", strategy="inflate", share=0.3, days=1))
     assert r["error"] == "" and r["welfare"] > 0
+
+
+def test_sweep_strategies_take_parameters_in_the_models_syntax():
+    c = make_config(scenario="selviaria", strategy="ratchet(1.2, ramp_days=2)", share=0.2, defence="audit(0.5)+ic")
+    assert c["strategy"] == "ratchet(ramp_days=2)" and c["strategy_param"] == 1.2
+    assert make_config(strategy="inflate", share=0.2)["strategy"] == "inflate"  # run ids of bare names unchanged
+    model, recorder, bound = build_model(c)
+    assert str(model.settings.unit_strategy) == "ratchet(factor=1.2, ramp_days=2)"
+    assert [type(b).__name__ for b in bound] == ["AuditRun", "ICRun"] and model.defence_chain[0] is recorder
+    assert bound[0].spec.probability == 0.5
+    from innatura.planner.errors import InvalidInputError
+
+    with pytest.raises(InvalidInputError, match="citizen strategy 'ratchett' is unknown"):
+        make_config(strategy="ratchett")

@@ -111,3 +111,23 @@ def test_bench_day_default_economy_is_fed(tmp_path):
     rec = json.loads(path.read_text())
     assert rec["sizes"]["regions"] == 1
     assert rec["humanity_last"] > 0.99 and rec["plan_error_last"] < 1e-3
+
+
+def test_run_takes_strategies_and_defences_in_the_models_syntax(tmp_path, capsys):
+    out = tmp_path / "run"
+    assert main(["run", "selviaria", "--days", "3", "--seed", "2", "--out", str(out), "--misreport-share", "0.4",
+                 "--citizen-strategy", "inflate(2.0)", "--unit-strategy", "ratchet(1.3, ramp_days=2)",
+                 "--defence", "audit(probability=1.0)", "--defence", "robust", "--quiet", "--no-plots"]) == 0
+    summary = json.loads((out / "summary.json").read_text())
+    assert summary["citizen_strategy"] == "inflate(factor=2.0)"
+    assert summary["unit_strategy"] == "ratchet(factor=1.3, ramp_days=2)"
+    assert [d.split("(")[0] for d in summary["defences"]] == ["audit", "robust"]
+    assert pd.read_csv(out / "model.csv")["misreport_flags"].sum() > 0  # audited every night: liars caught
+    assert set(pd.read_parquet(out / "citizens.parquet")["strategy"]) == {"honest", "inflate(factor=2.0)"}
+    assert main(["run", "--resume", str(out), "--days", "4", "--quiet", "--no-plots"]) == 0
+    assert len(pd.read_csv(out / "model.csv")) == 4
+    for bad, message in ((["--citizen-strategy", "ratchet"], "is a unit strategy"),
+                         (["--defence", "audit(probabilty=0.5)"], "Audit has no parameter 'probabilty'")):
+        capsys.readouterr()
+        assert main(["run", "selviaria", "--days", "1", "--out", str(tmp_path / "bad"), "--quiet", *bad]) == 2
+        assert message in capsys.readouterr().err

@@ -52,7 +52,7 @@ def test_bank_matches_each_curve(seed):
 def test_bank_is_reused_for_the_same_curves():
     cells = _random_cells(np.random.default_rng(4), 10)
     assert CurveBank.for_cells(cells) is CurveBank.for_cells(tuple(CurveCell(*c) for c in cells))
-    other = cells[:-1] + [CurveCell(0, 11, ConstantCurve(0.5))]
+    other = [*cells[:-1], CurveCell(0, 11, ConstantCurve(0.5))]
     assert CurveBank.for_cells(other) is not CurveBank.for_cells(cells)
 
 
@@ -62,7 +62,7 @@ def test_secant_of_the_quadratic_last_unit_at_huge_outputs(base):
     # 1000 the input use is 0.002*500 + 0.01*sqrt(500) + 1e-6 (x - 1000)^2
     e = scenarios.load("selviaria").to_economy()
     inp = validate_plan_inputs(e, np.zeros(6), np.array([0, 0, 0, 1, 1, 1.0]), None, 0.0)
-    k = [i for i, c in enumerate(inp.curves) if c.row == 0][0]
+    k = next(i for i, c in enumerate(inp.curves) if c.row == 0)
 
     for step in [1e-3, 1.0, 1e4, 1e8]:
         b = base + 1000.0 if base else 1000.0

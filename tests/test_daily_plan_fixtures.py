@@ -33,7 +33,7 @@ def selviaria(curves: bool = True) -> Economy:
 
 
 def selviaria_state():
-    """Initial stocks and labour of Selviaria (DESIGN.md source facts)."""
+    """Initial stocks and labour of Selviaria (OLIN-EP workshop village, scenarios/builtin/selviaria.toml)."""
     stocks = np.array([2.0, 5.0, 100000.0, 0.0, 0.0, 0.0])
     labour = np.array([0.0, 0.0, 0.0, 100000.0, 700000.0, 700000.0])
     return stocks, labour

@@ -50,7 +50,8 @@ def test_labour_stocks_are_ignored():
 def test_invalid_coefficient_override_and_method():
     A = np.zeros((6, 6))
     A[0, 2] = -0.5
-    with pytest.raises(InvalidInputError, match="coefficients: invalid value -0.5 for input 'Lucloelium' of good 'T-ring'"):
+    with pytest.raises(InvalidInputError,
+                       match=r"coefficients: invalid value -0.5 for input 'Lucloelium' of good 'T-ring'"):
         plan_day(selviaria(), **_args(), coefficients=A)
     with pytest.raises(InvalidInputError, match="method"):
         plan_day(selviaria(), **_args(), method="simplex")
@@ -78,7 +79,7 @@ def test_unbounded_investment_names_the_goods():
     # a final good that needs nothing bounded can be produced without limit
     e = Economy(("Bread", "Oven"), ("final", "industrial"), sp.csr_matrix((2, 2)), ("p",),
                 np.array([[1.0], [0.0]]), np.array([10.0]))
-    with pytest.raises(InvalidInputError, match="unbounded.*'Bread'"):
+    with pytest.raises(InvalidInputError, match=r"unbounded.*'Bread'"):
         plan_day(e, np.zeros(2), np.zeros(2), None, 0.5)
     plan = plan_day(e, np.zeros(2), np.zeros(2), np.array([50.0, 0.0]), 0.5)
     assert plan.fulfilment[0] == pytest.approx(1.0)

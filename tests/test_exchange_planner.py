@@ -7,8 +7,8 @@ import logging
 import numpy as np
 import pytest
 from innatura.abm.model import PlanningEconomy
-from innatura.abm.planners import make_planner
-from innatura.abm.planners_exchange import ExchangePlanner, profile_endowments
+from innatura.abm.planning import make_method
+from innatura.abm.planning.exchange import ExchangeMethod, profile_endowments
 from innatura.planner.errors import InvalidInputError
 
 logging.getLogger("planner").setLevel(logging.ERROR)
@@ -30,9 +30,9 @@ def test_profile_endowments_share_the_pool() -> None:
 
 
 def test_registered_and_validated() -> None:
-    assert isinstance(make_planner("exchange"), ExchangePlanner)
+    assert isinstance(make_method("exchange"), ExchangeMethod)
     with pytest.raises(InvalidInputError, match="redistribution"):
-        make_planner("exchange", redistribution=0.0)
+        make_method("exchange", redistribution=0.0)
 
 
 def test_exchange_planner_runs_the_model() -> None:
@@ -48,7 +48,7 @@ def test_exchange_planner_runs_the_model() -> None:
     decision, inputs = cp.last_decision, cp.last_inputs
     assert decision.info["ce_converged"] and decision.info["max_excess_demand"] < 1e-9
     # the CE reshuffles the goods OLIN-EP handed out: same totals per good, same production
-    olin = ExchangePlanner(redistribution=0.8).production.plan(inputs)
+    olin = ExchangeMethod(redistribution=0.8).production.plan(inputs)
     np.testing.assert_allclose(decision.allocation.sum(axis=1), olin.allocation.sum(axis=1), rtol=1e-9, atol=1e-12)
     np.testing.assert_allclose(decision.production, olin.production, rtol=1e-9)
     # Cobb-Douglas CE: every profile that needs a traded good gets some of it

@@ -79,7 +79,7 @@ def test_returns_to_scale_curves_match_the_table_at_observed_output(wiod):
 
 
 def test_bad_options_and_unclipped_tables_are_rejected(wiod):
-    with pytest.raises(InvalidInputError, match="returns_to_scale: 1.5 must lie in"):
+    with pytest.raises(InvalidInputError, match=r"returns_to_scale: 1.5 must lie in"):
         table_to_spec(wiod, "x", returns_to_scale=1.5)
     with pytest.raises(InvalidInputError, match="population"):
         table_to_spec(wiod, "x", population=0)
@@ -104,12 +104,14 @@ def test_mrio_regions_become_graph_regions():
 def test_component_groups():
     assert component_group("F010") == "households" and component_group("F06C00") == "government"
     assert component_group("F05000") == "import-adjustments" and component_group("INVEN") == "investment"
-    assert component_group("reg1/Final consumption expenditure by non-profit organisations serving households (NPISH)") == "nonprofits"
+    npish = "reg1/Final consumption expenditure by non-profit organisations serving households (NPISH)"
+    assert component_group(npish) == "nonprofits"
 
 
 def test_import_io_writes_a_loadable_file(tmp_path, capsys):
     out = tmp_path / "wiod.toml"
-    assert main(["import-io", str(WIOD), "--format", "wiod", "--year", "2010", "--population", "200", "--out", str(out)]) == 0
+    assert main(["import-io", str(WIOD), "--format", "wiod", "--year", "2010", "--population", "200", "--out",
+                 str(out)]) == 0
     text = out.read_text()
     assert text.startswith("# Generated from WIOD national IO table 2010")
     assert "treated as" in text and "physical quantities" in text
@@ -121,7 +123,8 @@ def test_import_io_writes_a_loadable_file(tmp_path, capsys):
 
 
 def test_import_io_rejects_keep_with_negatives(tmp_path, capsys):
-    code = main(["import-io", str(BEA), "--format", "bea", "--negative-policy", "keep", "--out", str(tmp_path / "x.toml")])
+    code = main(["import-io", str(BEA), "--format", "bea", "--negative-policy", "keep", "--out",
+                 str(tmp_path / "x.toml")])
     assert code == 2
     assert "--negative-policy clip" in capsys.readouterr().err
     assert not (tmp_path / "x.toml").exists()

@@ -77,11 +77,13 @@ def test_small_file(tmp_path):
     [
         (lambda r: r, 2015, r"small\.csv: unknown year 2015; the file holds 2010-2011"),
         (lambda r: [x[:-1] for x in r], 2010, r"small\.csv: missing gross output column 'GO'"),
-        (lambda r: r[:2] + [r[2][:-1]] + r[3:], 2010, r"small\.csv, line 3 \(row 'X2'\): ragged row: 8 cells, the header has 9"),
-        (lambda r: r[:1] + [[*r[1][:5], "1,5", *r[1][6:]]] + r[2:], 2010,
+        (lambda r: [*r[:2], r[2][:-1], *r[3:]], 2010,
+         r"small\.csv, line 3 \(row 'X2'\): ragged row: 8 cells, the header has 9"),
+        (lambda r: [*r[:1], [*r[1][:5], "1,5", *r[1][6:]], *r[2:]], 2010,
          r"small\.csv, line 2 \(row 'X1', column 'X2'\): non-numeric value '1,5'"),
-        (lambda r: r[:1] + [["year?", *r[1][1:]]] + r[2:], 2010, r"line 2 \(row 'X1', column 'Year'\): non-numeric year"),
-        (lambda r: r[:1] + [[*r[1][:8], "150"]] + r[2:], 2010,
+        (lambda r: [*r[:1], ["year?", *r[1][1:]], *r[2:]], 2010,
+         r"line 2 \(row 'X1', column 'Year'\): non-numeric year"),
+        (lambda r: [*r[:1], [*r[1][:8], "150"], *r[2:]], 2010,
          r"line 2 \(row 'X1', column 'GO'\): year 2010: gross output 150\.0 differs"),
     ],
 )
@@ -95,12 +97,10 @@ def test_malformed_wiod(tmp_path, edit, year, pattern):
 def test_imports_and_value_added_rows(tmp_path):
     """Full NIOT layout: imported-intermediate rows and a VA row sit below the domestic block."""
     path = _small(tmp_path)
-    _rewrite(path, lambda r: r[:3] + [
-        ["2010.0", "X1", "Farming", "Imports", 5, 5, 3, 0, 13],
-        ["2010.0", "X2", "Making", "Imports", 5, 5, 3, 0, 13],
-        ["2010.0", "VA", "Value added", "TotSupply", 50, 140, 0, 0, 190],
-        ["2010.0", "TXSP", "Taxes less subsidies", "TotSupply", 0, 0, 0, 0, 0],
-    ] + r[3:])
+    _rewrite(path, lambda r: [*r[:3], ["2010.0", "X1", "Farming", "Imports", 5, 5, 3, 0, 13],
+                              ["2010.0", "X2", "Making", "Imports", 5, 5, 3, 0, 13],
+                              ["2010.0", "VA", "Value added", "TotSupply", 50, 140, 0, 0, 190],
+                              ["2010.0", "TXSP", "Taxes less subsidies", "TotSupply", 0, 0, 0, 0, 0], *r[3:]])
     table = load_table(path, "wiod", year=2010)
     assert table.industries == ("X1", "X2")
     np.testing.assert_array_equal(table.value_added, [50.0, 140.0])

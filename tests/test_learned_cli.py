@@ -17,11 +17,12 @@ from innatura.cli import main  # noqa: E402
 
 def test_train_learned_writes_a_reloadable_checkpoint(tmp_path):
     out = tmp_path / "run"
-    assert main(["train", "learned", "--episodes", "3", "--batch-size", "4", "--seed", "2", "--out", str(out), "--quiet"]) == 0
+    assert main(["train", "learned", "--episodes", "3", "--batch-size", "4", "--seed", "2", "--out", str(out),
+                 "--quiet"]) == 0
     for name in ("model.pt", "config.json", "history.csv", "training_curve.png"):
         assert (out / name).stat().st_size > 0, name
     assert (out / "training_curve.png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
-    policy, cfg = load_checkpoint(out)
+    _policy, cfg = load_checkpoint(out)
     assert cfg.train.seed == 2 and cfg.train.episodes == 3
     with open(out / "history.csv") as fh:
         assert len(list(csv.DictReader(fh))) == 3
@@ -36,7 +37,8 @@ def test_learned_ablation_writes_csv_and_markdown(tmp_path):
         rows = list(csv.DictReader(fh))
     assert [r["model"] for r in rows] == ["Base Model", "+ IC, IR, Ostrom", "Equal split", "Greedy on reports",
                                           "Full-information oracle"]
-    for col in ("utility", "utility_std", "ic_penalty", "ic_penalty_std", "allocation_variance", "allocation_variance_std"):
+    for col in ("utility", "utility_std", "ic_penalty", "ic_penalty_std", "allocation_variance",
+                "allocation_variance_std"):
         assert all(r[col] != "" and float(r[col]) >= -1e9 for r in rows), col
     assert float(rows[2]["ic_penalty"]) == 0.0
     md = (out / "ablation.md").read_text()

@@ -95,7 +95,7 @@ def test_config_json_round_trip_and_errors(tmp_path):
     d.mkdir()
     (d / "config.json").write_text(json.dumps({"format_version": 1, "config": cfg.to_dict()}))
     (d / "model.pt").write_bytes(b"")
-    with pytest.raises(InvalidInputError, match="model.pt"):
+    with pytest.raises(InvalidInputError, match=r"model.pt"):
         load_checkpoint(d)
     other = LearnedPlannerConfig(model=ModelConfig(hidden=8))
     save_checkpoint(d, train(_config(episodes=1)).policy, other)  # weights of hidden=16, config says 8

@@ -52,7 +52,7 @@ def test_vae_ranks_held_out_types():
 
 def test_vae_loss_falls_and_an_untrained_vae_does_not_rank():
     obs = ObservationConfig(output_noise=0.1, audit_noise=0.3)
-    hist, st = _histories(obs, 40, 6, seed=5)
+    hist, _st = _histories(obs, 40, 6, seed=5)
     with torch.random.fork_rng(devices=[]):
         torch.manual_seed(0)
         fresh = TypeVAE(ECO.alpha, latent_dim=2, hidden=16)

@@ -173,7 +173,7 @@ def test_unknown_method_lists_valid_ones():
 
 
 def test_unknown_option_names_the_method_and_its_options():
-    with pytest.raises(InvalidInputError, match="'krylov' takes no option 'ordering'.*solver"):
+    with pytest.raises(InvalidInputError, match=r"'krylov' takes no option 'ordering'.*solver"):
         solve_io(np.zeros((2, 2)), np.ones(2), method="krylov", ordering="NATURAL")
     with pytest.raises(InvalidInputError, match="explicit method"):
         solve_io(np.zeros((2, 2)), np.ones(2), restart=5)

@@ -32,7 +32,7 @@ def test_non_finite_entries_are_named(sparse, bad):
 
 def test_many_bad_entries_are_summarised():
     A = -np.ones((4, 4))
-    with pytest.raises(InvalidInputError, match="16 are negative.* and 11 more"):
+    with pytest.raises(InvalidInputError, match=r"16 are negative.* and 11 more"):
         validate_coefficients(A)
 
 

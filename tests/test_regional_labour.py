@@ -5,8 +5,8 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
-from innatura.abm.day import regional_labour_cut
 from innatura.abm.model import PlanningEconomy
+from innatura.abm.night import regional_labour_cut
 from innatura.planner.errors import InvalidInputError
 
 
@@ -14,7 +14,7 @@ def _nights(model: PlanningEconomy, days: int) -> list:
     cuts = []
     for _ in range(days):
         model.step()
-        cuts.append(regional_labour_cut(model, model.last_outcome.decision.unit_inputs))
+        cuts.append(regional_labour_cut(model.layout, model.last_outcome.decision.unit_inputs))
     return cuts
 
 
@@ -22,11 +22,11 @@ def test_cut_brings_every_region_within_its_labour():
     model = PlanningEconomy("archipelago", rng=1, collect_agents=False, regional_labour_rounds=0)
     model.step()
     use = model.last_outcome.decision.unit_inputs
-    assert regional_labour_cut(model, np.zeros_like(use)) is None
+    assert regional_labour_cut(model.layout, np.zeros_like(use)) is None
     lay = model.layout
     ti = lay.true_inputs
     heavy = use * 50.0  # every region overdrawn
-    cut = regional_labour_cut(model, heavy)
+    cut = regional_labour_cut(model.layout, heavy)
     assert cut is not None and cut.min() < 1.0 and cut.max() <= 1.0
     # labour use is linear in the target here (constant coefficients): cutting every unit by
     # its factor brings each (region, labour type) within its supply
@@ -41,7 +41,7 @@ def test_archipelago_plans_within_regional_labour():
     national = _nights(PlanningEconomy("archipelago", rng=1, collect_agents=False, regional_labour_rounds=0), 5)
     assert any(c is not None for c in national)  # the national plan overdraws some island
     model = PlanningEconomy("archipelago", rng=1, collect_agents=False, strict=True)
-    assert model.regional_labour_rounds == 3
+    assert model.settings.regional_labour_rounds == 3
     cuts = _nights(model, 10)
     assert all(c is None for c in cuts)
     errors = model.model_frame()["plan_error"]

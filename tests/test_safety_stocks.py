@@ -5,13 +5,13 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
-from innatura.abm.layout import _workshop_regions
+from innatura.abm.layout import workshop_regions
 from innatura.abm.model import PlanningEconomy
-from innatura.abm.synthetic import synthetic_spec
 from innatura.planner._plan_inputs import secant_slopes, validate_plan_inputs
 from innatura.planner._slp import _usage
 from innatura.planner.daily_plan import plan_day
 from innatura.planner.errors import InvalidInputError
+from innatura.scenarios.builders.synthetic import synthetic_spec
 
 
 def _small():
@@ -44,7 +44,7 @@ def test_plan_keeps_target_stocks(method):
     # ... with them every final good closes at or above it, and consumption is unchanged
     assert np.all(kept.closing_stocks_expected[final] >= target[final] * (1 - 1e-6) - 1e-6)
     np.testing.assert_allclose(kept.fulfilment, bare.fulfilment, atol=1e-6)
-    inp, bal = _curve_balance(eco, stocks, labour, kept)
+    _inp, bal = _curve_balance(eco, stocks, labour, kept)
     assert bal.min() >= -1e-5 * (1 + np.abs(stocks).max())
 
 
@@ -101,7 +101,7 @@ def test_workshops_spread_over_regional_labour():
     supply[0, n_goods:] = 300.0  # region 0 has three times the labour of the others
     population = np.full((R, 1), 10)
     demand = np.r_[np.ones(n_goods), np.zeros(n_lab)]
-    home = _workshop_regions(np.arange(n_goods), sp.csc_matrix(A), labour_mask, supply, population, demand)
+    home = workshop_regions(np.arange(n_goods), sp.csc_matrix(A), labour_mask, supply, population, demand)
     counts = np.bincount(home, minlength=R)
     # in proportion to the labour: 3 : 1 : 1 : 1 of each type's six goods
     np.testing.assert_array_equal(counts, [6, 2, 2, 2])

@@ -37,8 +37,13 @@ def test_builders_table_is_explicit_and_described():
         assert callable(getattr(mod, func)), name
         assert isinstance(mod.DESCRIPTION, str) and mod.DESCRIPTION and "\n" not in mod.DESCRIPTION
     from innatura.scenarios.builders import archipelago
+    from innatura.scenarios.io_tables.shipped import SHIPPED
 
     assert archipelago.build().description == archipelago.DESCRIPTION
+    assert not set(SHIPPED) & set(BUILDERS)  # each scenario is registered in one place
+    listed = dict(scenarios.available())
+    for name, table in SHIPPED.items():
+        assert listed[name] == table.description and "\n" not in table.description
 
 
 def test_cli_lists_scenarios(capsys):

@@ -10,7 +10,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 from innatura.scenarios import dump_toml, dumps_toml, load_toml, loads_toml, spec_from_dict
-from innatura.scenarios.economy import split_integer
+from innatura.scenarios.arrays import split_integer
 
 from innatura import scenarios
 
@@ -52,7 +52,8 @@ _names = st.text(alphabet=st.characters(blacklist_categories=("Cs", "Cc")), min_
 
 
 @settings(max_examples=40, deadline=None)
-@given(profile=_names, good=_names, description=st.text(alphabet=st.characters(blacklist_categories=("Cs", "Cc")), min_size=1, max_size=40))
+@given(profile=_names, good=_names,
+       description=st.text(alphabet=st.characters(blacklist_categories=("Cs", "Cc")), min_size=1, max_size=40))
 def test_round_trip_of_awkward_names(profile, good, description):
     if profile == good:
         return
@@ -102,7 +103,8 @@ def test_archipelago_graph_is_deterministic():
 
 
 @settings(max_examples=100, deadline=None)
-@given(total=st.integers(0, 10**6), shares=st.lists(st.floats(0.0, 1.0), min_size=1, max_size=30).filter(lambda s: sum(s) > 0))
+@given(total=st.integers(0, 10**6),
+       shares=st.lists(st.floats(0.0, 1.0), min_size=1, max_size=30).filter(lambda s: sum(s) > 0))
 def test_split_integer(total, shares):
     counts = split_integer(total, np.array(shares))
     ideal = total * np.array(shares) / sum(shares)

@@ -71,7 +71,7 @@ def test_required_packages_read_from_installed_solara():
     assert "requirejs" in by_name and "font-awesome" in by_name
     for package in packages:
         assert re.fullmatch(r"\d+(\.\d+)*(-[\w.]+)?", package.version), package
-    template = (Path(assets._solara_root()) / "server" / "templates" / "solara.html.j2").read_text()
+    template = (Path(assets.solara_root()) / "server" / "templates" / "solara.html.j2").read_text()
     app = next(p for p in packages if p.name == "@widgetti/solara-vuetify-app")
     assert app.spec in template
     both = {p.name for p in required_packages(include_both_apps=True)}
@@ -115,7 +115,7 @@ def test_only_missing_packages_are_fetched(tmp_path, fake_npm):
 def test_npm_failure_is_a_clear_error(tmp_path, fake_npm, monkeypatch):
     npm, _ = fake_npm
     monkeypatch.setenv("FAKE_NPM_FAIL", "1")
-    with pytest.raises(AssetFetchError, match="npm pack requirejs@2.3.6 failed .*404 Not Found"):
+    with pytest.raises(AssetFetchError, match=r"npm pack requirejs@2.3.6 failed .*404 Not Found"):
         fill_cache(tmp_path / "cdn", packages=[AssetPackage("requirejs", "2.3.6")], npm=npm)
     assert missing_packages(tmp_path / "cdn", [AssetPackage("requirejs", "2.3.6")])
 

@@ -76,7 +76,7 @@ def test_bad_port_is_rejected():
 
 
 def test_unknown_scenario_is_rejected_before_serving():
-    with pytest.raises(InvalidInputError, match="scenario: 'atlantis' is not one of .*selviaria"):
+    with pytest.raises(InvalidInputError, match=r"scenario: 'atlantis' is not one of .*selviaria"):
         cli_viz.run(_parse("atlantis"))
 
 

@@ -121,3 +121,17 @@ def test_model_params_pass_mesas_own_check():
     from mesa.visualization import solara_viz
 
     solara_viz._check_model_params(EconomyView.__init__, model_params(SCENARIOS, PLANNERS))
+
+
+def test_strategies_and_defences_use_the_models_syntax():
+    params = parse_params({"citizen_strategy": "noise(0.2)", "unit_strategy": "ratchet(1.3, ramp_days=5)",
+                           "defence": "audit(0.5)+robust"})
+    assert params.citizen_strategy == "noise(sd=0.2)"
+    assert params.unit_strategy == "ratchet(factor=1.3, ramp_days=5)"
+    assert params.defence.startswith("audit(probability=0.5, ") and params.defence.endswith("+robust(method='mad', "
+                                                                                           "threshold=3.0, trim=0.2, "
+                                                                                           "min_peers=3)")
+    assert parse_params({"defence": "none"}).defence == "none"
+    params, errors = validate_params({"citizen_strategy": "ratchet", "defence": "magic"})
+    assert params.citizen_strategy == DEFAULTS.citizen_strategy and params.defence == "none"
+    assert any("is a unit strategy" in e for e in errors) and any("defence 'magic' is unknown" in e for e in errors)

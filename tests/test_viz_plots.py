@@ -77,7 +77,7 @@ def test_production_figure_pairs_planned_and_executed(frame):
     solid = [line for line in lines if line.get_linestyle() == "-"]
     dashed = [line for line in lines if line.get_linestyle() == "--"]
     assert len(solid) == len(dashed) == 2
-    for s, d in zip(solid, dashed):
+    for s, d in zip(solid, dashed, strict=False):
         assert s.get_color() == d.get_color()
     np.testing.assert_allclose(solid[0].get_ydata(), frame["executed:milk"])
     np.testing.assert_allclose(dashed[0].get_ydata(), frame["planned:milk"])

@@ -53,7 +53,7 @@ def test_slider_values_reach_the_economy():
                        seed=3)
     assert view.errors == []
     assert view.economy.investment_share == pytest.approx(0.6)
-    assert view.economy.noise == pytest.approx(0.25)
+    assert view.economy.settings.noise == pytest.approx(0.25)
 
 
 def test_bad_seed_is_a_message_and_the_default_is_used():
@@ -123,3 +123,14 @@ def test_region_snapshot_before_the_first_day_has_only_the_graph():
     snap = region_snapshot(EconomyView(scenario_name=SMALL, seed=1))
     assert snap.graph.number_of_nodes() > 0
     assert snap.fulfilment == {} and snap.humanity == {} and snap.shipped == {}
+
+
+def test_strategy_and_defence_fields_reach_the_economy():
+    view = EconomyView(scenario_name=SMALL, misreport_share=0.5, citizen_strategy="inflate(2.0)",
+                       unit_strategy="collude(1.4)", defence="audit(0.4)", seed=3)
+    assert view.errors == []
+    s = view.economy.settings
+    assert str(s.citizen_strategy) == "inflate(factor=2.0)" and str(s.unit_strategy) == "collude(factor=1.4)"
+    assert [d.probability for d in s.defences] == [0.4]
+    view.step()
+    assert view.economy.state.citizen_factor.max() <= 2.0

@@ -39,6 +39,7 @@ __all__ = [
     "main",
     "missing_packages",
     "required_packages",
+    "solara_root",
 ]
 
 logger = logging.getLogger(__name__)
@@ -89,7 +90,8 @@ class AssetPackage:
         return (folder / _COMPLETE).is_file() or (folder / "package.json").is_file()
 
 
-def _solara_root() -> Path:
+def solara_root() -> Path:
+    """The installed solara package's folder (its page templates and front-end sources)."""
     import solara
 
     return Path(solara.__file__).parent
@@ -126,7 +128,7 @@ def required_packages(*, include_both_apps: bool = False) -> list[AssetPackage]:
     Raises:
         AssetFetchError: when no reference at all is found (an unknown solara layout).
     """
-    root = _solara_root()
+    root = solara_root()
     found: set[AssetPackage] = set()
     for path in _source_files(root):
         text = path.read_text(encoding="utf-8", errors="replace")

@@ -83,7 +83,7 @@ def region_snapshot(view: EconomyView) -> RegionSnapshot | None:
         share = np.asarray(outcome.delivery.region_share, dtype=float)
         lives = layout.population > 0
         per_region = np.where(lives, np.minimum(np.nan_to_num(share, nan=np.inf), 1.0), np.inf).min(axis=1)
-        humanity = {node: float(v) for node, v in zip(nodes, per_region) if np.isfinite(v)}
+        humanity = {node: float(v) for node, v in zip(nodes, per_region, strict=False) if np.isfinite(v)}
         sent = getattr(outcome, "edge_load", None)
         if sent is not None:
             totals = np.asarray(sent, dtype=float).reshape(len(layout.edge_src), -1).sum(axis=1)

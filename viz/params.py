@@ -1,7 +1,10 @@
 """Model parameters of the browser view: the widgets, and validation of what they send.
 
 Widgets deliver values as they hold them: a slider a number, a select a string, and the seed
-(an ``InputText``) a string. :func:`parse_params` casts and checks them and raises an
+(an ``InputText``) a string. The strategies of misreporting citizens and units and the
+defences are text in the model's one syntax (``"inflate(1.5)"``, ``"audit(0.5)+robust"``,
+:mod:`abm.adversarial.vocabulary`), read by the same functions as ``innatura run``.
+:func:`parse_params` casts and checks them and raises an
 :class:`~planner.errors.InvalidInputError` naming the field and the value;
 :func:`validate_params` is the lenient form the page uses: a bad field falls back to its
 default and the message is kept, so the page shows the problem instead of failing.
@@ -44,6 +47,9 @@ class ViewParams:
             [0, 1]; ``None``: the scenario's own setting.
         misreport_share: share of citizens and production units that misreport, in [0, 1].
         seed: seed of the model's random generator, a non-negative integer.
+        citizen_strategy, unit_strategy: how the misreporting citizens / units report, in the
+            canonical text form (``"inflate(factor=1.5)"``).
+        defence: the defences applied to the reports, joined by ``+`` (``"none"``: none).
     """
 
     scenario: str
@@ -52,6 +58,9 @@ class ViewParams:
     loss_probability: float | None
     misreport_share: float
     seed: int
+    citizen_strategy: str = "inflate(factor=1.5)"
+    unit_strategy: str = "overstate_inputs(factor=1.3)"
+    defence: str = "none"
 
     def as_dict(self) -> dict[str, Any]:
         """The fields as a plain dict."""
@@ -125,9 +134,23 @@ def _choice(name: str, value: Any, choices: Sequence[str] | None) -> str:
     return value
 
 
+def _vocabulary(name: str, value: Any) -> str:
+    """A strategy or defence text, checked and in canonical form."""
+    from innatura.abm.adversarial.vocabulary import parse_defences, parse_strategy
+
+    if not isinstance(value, str) or not value.strip():
+        raise InvalidInputError(f"{name}: {value!r} is not a name")
+    if name == "defence":
+        chain = parse_defences(value)
+        return "+".join(str(d) for d in chain) if chain else "none"
+    return str(parse_strategy(value, kind="citizen" if name == "citizen_strategy" else "unit"))
+
+
 def _field(name: str, value: Any, scenarios: Sequence[str] | None, planners: Sequence[str] | None) -> Any:
     if name == "seed":
         return _seed(value)
+    if name in ("citizen_strategy", "unit_strategy", "defence"):
+        return _vocabulary(name, value)
     if name == "scenario":
         return _choice(name, value, scenarios)
     if name == "planner":
@@ -234,4 +257,10 @@ def model_params(
             "label": "Misreporting share",
         },
         "seed": {"type": "InputText", "value": str(defaults.seed), "label": "Seed (whole number)"},
+        "citizen_strategy": {"type": "InputText", "value": defaults.citizen_strategy,
+                             "label": "Misreporting citizens (e.g. inflate(1.5), noise(sd=0.3))"},
+        "unit_strategy": {"type": "InputText", "value": defaults.unit_strategy,
+                          "label": "Misreporting units (e.g. ratchet(1.3, ramp_days=5))"},
+        "defence": {"type": "InputText", "value": defaults.defence,
+                    "label": "Defences (none, audit, robust, belief, ic; join with +)"},
     }

@@ -40,11 +40,10 @@ def available_scenarios() -> list[str]:
 
 
 def available_planners() -> list[str]:
-    """Planning methods the agent model accepts (:data:`abm.planners.PLANNERS`), ``olin`` first."""
-    import innatura.abm.model  # noqa: F401  (registers the built-in planners)
-    from innatura.abm.planners import PLANNERS
+    """Planning methods the agent model accepts (:data:`abm.planning.METHODS`), ``olin`` first."""
+    from innatura.abm.planning import METHODS
 
-    return sorted(PLANNERS, key=lambda name: (name != DEFAULTS.planner, name))
+    return sorted(METHODS, key=lambda name: (name != DEFAULTS.planner, name))
 
 
 def build_economy(params: ViewParams) -> mesa.Model:
@@ -61,6 +60,9 @@ def build_economy(params: ViewParams) -> mesa.Model:
         investment_share=params.investment_share,
         noise=params.loss_probability,
         misreport_share=params.misreport_share,
+        citizen_strategy=params.citizen_strategy,
+        unit_strategy=params.unit_strategy,
+        defences=params.defence,
     )
 
 
@@ -75,6 +77,8 @@ class EconomyView(mesa.Model):
             the scenario's own loss setting.
         misreport_share: share of misreporting agents, in [0, 1].
         seed: seed, as text or integer.
+        citizen_strategy, unit_strategy, defence: how misreporting agents report and the
+            defences, as text (``"inflate(1.5)"``, ``"audit+robust"``).
 
     Attributes:
         params: the validated parameters actually used.
@@ -91,6 +95,9 @@ class EconomyView(mesa.Model):
         loss_probability: float | None = DEFAULTS.loss_probability,
         misreport_share: float = DEFAULTS.misreport_share,
         seed: str | int = DEFAULTS.seed,
+        citizen_strategy: str = DEFAULTS.citizen_strategy,
+        unit_strategy: str = DEFAULTS.unit_strategy,
+        defence: str = DEFAULTS.defence,
     ) -> None:
         raw = {
             "scenario": scenario_name,
@@ -99,6 +106,9 @@ class EconomyView(mesa.Model):
             "loss_probability": loss_probability,
             "misreport_share": misreport_share,
             "seed": seed,
+            "citizen_strategy": citizen_strategy,
+            "unit_strategy": unit_strategy,
+            "defence": defence,
         }
         errors: list[str] = []
         try:

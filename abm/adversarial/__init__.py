@@ -1,72 +1,76 @@
 """Adversarial reporting: misreporting strategies, the planner's defences, detection metrics,
 and the run function of the misreporting sweep (``innatura experiment misreporting``).
 
+* :mod:`.base`: what strategies and defences share (one name, one text form), :class:`Honest`.
 * :mod:`.citizen_strategies`: :class:`Inflate`, :class:`Deflate`, :class:`Noise`, :class:`Hoard`.
-* :mod:`.unit_strategies`: :class:`Ratchet`, :class:`OverstateCapacity`, :class:`Collude`.
+* :mod:`.unit_strategies`: :class:`OverstateInputs`, :class:`Ratchet`, :class:`OverstateCapacity`,
+  :class:`Collude`.
 * :mod:`.defences`: :class:`Audit`, :class:`RobustAggregation`, :class:`BeliefUpdate`,
-  :class:`ICPenalty`, bound to a model by :func:`attach_defences`.
+  :class:`ICPenalty`, bound to a model by :meth:`Defence.bind`.
+* :mod:`.vocabulary`: the tables of names and :func:`parse_strategy`, :func:`parse_defences`.
 * :mod:`.detection`: who misreported, precision and recall of the flags, welfare loss.
 * :mod:`.experiment`: :func:`run_misreporting` (picklable, for :func:`abm.sweep.run_sweep`).
 * :mod:`.report`: the sweep's summary table and heatmaps.
 
-Strategies plug into the model's reporting tables (:mod:`abm.reporting`) and defences into its
-defence chain; neither touches the day loop.
+A model holds one strategy per agent (``citizen.strategy``, ``unit.strategy``) and the
+defences it was built with; neither touches the day loop.
 """
 
-from innatura.abm.adversarial.base import Strategy, register
-from innatura.abm.adversarial.citizen_strategies import CITIZEN_STRATEGY_TYPES, Deflate, Hoard, Inflate, Noise
+from innatura.abm.adversarial.base import Honest, Strategy
+from innatura.abm.adversarial.citizen_strategies import Deflate, Hoard, Inflate, Noise
 from innatura.abm.adversarial.defences import (
-    DEFENCE_TYPES,
     Audit,
     BeliefUpdate,
     BoundDefence,
+    Defence,
     ICPenalty,
     RobustAggregation,
     attach_defences,
 )
 from innatura.abm.adversarial.detection import Detection, ReportRecorder, detection_scores, truthful_welfare
-from innatura.abm.adversarial.experiment import (
+from innatura.abm.adversarial.experiment import build_model, make_config, misreporting_configs, run_misreporting
+from innatura.abm.adversarial.unit_strategies import Collude, OverstateCapacity, OverstateInputs, Ratchet
+from innatura.abm.adversarial.vocabulary import (
+    CITIZEN_STRATEGIES,
+    DEFENCES,
     STRATEGIES,
-    build_model,
-    make_config,
-    misreporting_configs,
-    run_misreporting,
-)
-from innatura.abm.adversarial.unit_strategies import (
-    UNIT_STRATEGY_TYPES,
-    Collude,
-    OverstateCapacity,
-    Ratchet,
-    collude_for,
+    UNIT_STRATEGIES,
+    parse_defence,
+    parse_defences,
+    parse_strategy,
 )
 
 __all__ = [
-    "CITIZEN_STRATEGY_TYPES",
-    "DEFENCE_TYPES",
+    "CITIZEN_STRATEGIES",
+    "DEFENCES",
     "STRATEGIES",
-    "UNIT_STRATEGY_TYPES",
+    "UNIT_STRATEGIES",
     "Audit",
     "BeliefUpdate",
     "BoundDefence",
     "Collude",
+    "Defence",
     "Deflate",
     "Detection",
     "Hoard",
+    "Honest",
     "ICPenalty",
     "Inflate",
     "Noise",
     "OverstateCapacity",
+    "OverstateInputs",
     "Ratchet",
     "ReportRecorder",
     "RobustAggregation",
     "Strategy",
     "attach_defences",
     "build_model",
-    "collude_for",
     "detection_scores",
     "make_config",
     "misreporting_configs",
-    "register",
+    "parse_defence",
+    "parse_defences",
+    "parse_strategy",
     "run_misreporting",
     "truthful_welfare",
 ]

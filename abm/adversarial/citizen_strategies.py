@@ -12,8 +12,9 @@ the TRUE needs: a strategy changes what the planner is told, never what citizens
 | :class:`Noise` | mean-one log-normal draw: careless or guessed reports | ``sd`` |
 | :class:`Hoard` | ``factor`` after a night it was short-changed, else honest | ``factor``, ``threshold`` |
 
-Every strategy answers for all the citizens that use it at once; randomness comes only from
-the model's generator (``ctx.rng``).
+Honest citizens use :class:`~abm.adversarial.base.Honest`. Every strategy answers for all the
+citizens that use it at once; randomness comes only from the model's generator (``ctx.rng``).
+In text: ``"inflate(1.5)"``, ``"noise(sd=0.2)"``, ``"hoard(2.0, threshold=0.9)"``.
 """
 
 from __future__ import annotations
@@ -25,7 +26,7 @@ import numpy as np
 from innatura.abm.adversarial.base import Strategy, check_positive
 from innatura.abm.reporting import StrategyContext
 
-__all__ = ["CITIZEN_STRATEGY_TYPES", "Deflate", "Hoard", "Inflate", "Noise"]
+__all__ = ["Deflate", "Hoard", "Inflate", "Noise"]
 
 logger = logging.getLogger(__name__)
 
@@ -46,7 +47,7 @@ class Inflate(Strategy):
     def __post_init__(self) -> None:
         check_positive("Inflate", "factor", self.factor, low=1.0)
 
-    def __call__(self, ctx: StrategyContext) -> np.ndarray:
+    def report(self, ctx: StrategyContext) -> np.ndarray:
         return np.asarray(ctx.param, dtype=float).copy()
 
 
@@ -66,7 +67,7 @@ class Deflate(Strategy):
     def __post_init__(self) -> None:
         check_positive("Deflate", "factor", self.factor, high=1.0 - 1e-12)
 
-    def __call__(self, ctx: StrategyContext) -> np.ndarray:
+    def report(self, ctx: StrategyContext) -> np.ndarray:
         return np.asarray(ctx.param, dtype=float).copy()
 
 
@@ -88,7 +89,7 @@ class Noise(Strategy):
     def __post_init__(self) -> None:
         check_positive("Noise", "sd", self.sd, high=5.0)
 
-    def __call__(self, ctx: StrategyContext) -> np.ndarray:
+    def report(self, ctx: StrategyContext) -> np.ndarray:
         s = np.asarray(ctx.param, dtype=float)
         return np.exp(s * ctx.rng.standard_normal(ctx.index.size) - 0.5 * s * s)
 
@@ -116,13 +117,10 @@ class Hoard(Strategy):
         check_positive("Hoard", "factor", self.factor, low=1.0)
         check_positive("Hoard", "threshold", self.threshold, high=1.0)
 
-    def __call__(self, ctx: StrategyContext) -> np.ndarray:
+    def report(self, ctx: StrategyContext) -> np.ndarray:
         k = ctx.index.size
         if ctx.day <= 1 or ctx.evidence is None:
             return np.ones(k)
         received = np.asarray(ctx.evidence.citizen_received, dtype=float)[ctx.index]
         return np.where(received < self.threshold, np.asarray(ctx.param, dtype=float), 1.0)
 
-
-#: citizen strategy name -> its class.
-CITIZEN_STRATEGY_TYPES: dict[str, type[Strategy]] = {c.name: c for c in (Inflate, Deflate, Noise, Hoard)}

@@ -1,41 +1,50 @@
 """Defences the central planner can put between the reports and the plan.
 
-A defence is a frozen dataclass of parameters; :meth:`bind` attaches it to ONE model and
-returns a :class:`BoundDefence`, a callable ``(reports, evidence) -> reports`` that the model
+A defence is a frozen dataclass of parameters (:class:`Defence`, with a name and a text form
+such as ``"audit(probability=0.5)"``, :mod:`abm.adversarial.vocabulary`); :meth:`Defence.bind`
+attaches it to ONE model and returns a :class:`BoundDefence`, a callable
+``(reports, evidence) -> reports`` that the model
 applies every night (:func:`abm.reporting.apply_defences`), with the model's generator as its
 only source of randomness and with the memory a defence needs (probation, beliefs).
 :func:`attach_defences` binds a list of defences to a model in order. Each bound defence keeps
 which agents it ever flagged (:attr:`BoundDefence.flagged_citizens`, ``flagged_units``), for the
 detection metrics of :mod:`abm.adversarial.detection`.
 
-| defence | what it does | parameters |
-|---|---|---|
-| :class:`Audit` | inspects each agent with a probability a night; a caught liar is put on probation | ``probability``, ``penalty``, ``penalty_days``, ``tolerance`` |
-| :class:`RobustAggregation` | compares reports with their peers' (median, trimmed mean, MAD outliers) | ``method``, ``threshold``, ``trim`` |
-| :class:`BeliefUpdate` | corrects units' curves by their reported vs realised input use | ``rate``, ``tolerance`` |
-| :class:`ICPenalty` | discounts the part of a claim above the peer median (inflating stops paying) | ``strength``, ``tolerance`` |
+* :class:`Audit` (``"audit"``): inspects each agent with a probability a night; a caught liar is
+  put on probation (``probability``, ``penalty``, ``penalty_days``, ``tolerance``).
+* :class:`RobustAggregation` (``"robust"``): compares reports with their peers' (median,
+  trimmed mean, MAD outliers) (``method``, ``threshold``, ``trim``).
+* :class:`BeliefUpdate` (``"belief"``): corrects units' curves by their reported vs realised
+  input use (``rate``, ``tolerance``).
+* :class:`ICPenalty` (``"ic"``): discounts the part of a claim above the peer median, so that
+  inflating stops paying (``strength``, ``tolerance``).
 
-Peers (:class:`Peers`): citizens on the same profile in the same region; units that report a
+The model binds the defences it was built with (``PlanningEconomy(defences=("audit",))``) in
+order. Peers (:class:`Peers`): citizens on the same profile in the same region; units that report a
 curve (scenario units with curve inputs) making the same good.
 """
 
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
 from dataclasses import dataclass, replace
-from typing import Any, ClassVar
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
-from innatura.abm.adversarial.base import check_positive
+from innatura.abm.adversarial.base import Parameters, check_positive, check_whole
 from innatura.abm.reporting import Evidence, NightReports
 from innatura.planner.errors import InvalidInputError
 from innatura.planner.robust import mad_outliers, robust_location
 
+if TYPE_CHECKING:  # pragma: no cover
+    from innatura.abm.layout import Layout
+
 __all__ = [
-    "DEFENCE_TYPES",
     "Audit",
     "BeliefUpdate",
     "BoundDefence",
+    "Defence",
     "ICPenalty",
     "Peers",
     "RobustAggregation",
@@ -64,13 +73,22 @@ class Peers:
     unit_reports: np.ndarray
 
     @classmethod
-    def of(cls, layout) -> Peers:  # noqa: ANN001
+    def of(cls, layout: Layout) -> Peers:
         m = layout.population.shape[1]
         curve = np.zeros(layout.n_units, dtype=bool)
         curve[layout.true_inputs.unit[layout.entry_curve]] = True
         return cls(citizen_group=layout.citizen_region * m + layout.citizen_profile,
                    unit_reports_curve=curve & ~layout.unit_implicit, unit_group=np.asarray(layout.unit_good),
                    true_capacity=np.asarray(layout.unit_capacity, dtype=float), unit_reports=~layout.unit_implicit)
+
+
+@dataclass(frozen=True)
+class Defence(Parameters):
+    """Base of the defences: frozen parameters, a ``name``, and :meth:`bind`."""
+
+    def bind(self, model: Any) -> BoundDefence:
+        """This defence attached to ``model`` (its generator, its peers, fresh memory)."""
+        raise NotImplementedError
 
 
 class BoundDefence:
@@ -103,6 +121,21 @@ class BoundDefence:
         units flagged tonight)``; the arrays passed in are never modified."""
         raise NotImplementedError
 
+    #: attributes that make up the defence's memory (see :meth:`state_dict`).
+    memory: tuple[str, ...] = ("flagged_citizens", "flagged_units", "nights")
+
+    def state_dict(self) -> dict[str, Any]:
+        """The defence's memory as plain data (arrays and numbers), for checkpoints."""
+        return {k: getattr(self, k).copy() if isinstance(getattr(self, k), np.ndarray) else getattr(self, k)
+                for k in self.memory}
+
+    def load_state_dict(self, state: dict[str, Any]) -> None:
+        """Restore the memory saved by :meth:`state_dict`."""
+        for k in self.memory:
+            value = state[k]
+            setattr(self, k, np.array(value, dtype=getattr(self, k).dtype) if isinstance(getattr(self, k), np.ndarray)
+                    else value)
+
     def __repr__(self) -> str:
         return f"{type(self).__name__}({self.spec!r})"
 
@@ -113,7 +146,7 @@ def _deviates(factor: np.ndarray, tol: float) -> np.ndarray:
 
 # -- audits -----------------------------------------------------------------------------------
 @dataclass(frozen=True)
-class Audit:
+class Audit(Defence):
     """Random audits (an inspection of the agent's books against the truth).
 
     Each night every reporting unit and every citizen is audited independently with
@@ -138,14 +171,13 @@ class Audit:
     tolerance: float = 0.02
     citizens: bool = True
     units: bool = True
-    name: ClassVar[str] = "audit"
+    name = "audit"
 
     def __post_init__(self) -> None:
         check_positive("Audit", "probability", self.probability, closed_low=True, high=1.0)
         check_positive("Audit", "penalty", self.penalty, closed_low=True, high=1.0 - 1e-12)
         check_positive("Audit", "tolerance", self.tolerance)
-        if int(self.penalty_days) != self.penalty_days or self.penalty_days < 0:
-            raise InvalidInputError(f"Audit: penalty_days must be an integer >= 0, got {self.penalty_days!r}")
+        check_whole("Audit", "penalty_days", self.penalty_days, 0)
 
     def bind(self, model: Any) -> AuditRun:
         return AuditRun(self, model)
@@ -164,6 +196,9 @@ class AuditRun(BoundDefence):
         self.caught_citizens = np.zeros(C, dtype=np.int64)
         self.audited_units = np.zeros(U, dtype=np.int64)
         self.caught_units = np.zeros(U, dtype=np.int64)
+
+    memory = (*BoundDefence.memory, "probation_c", "probation_u", "audited_citizens", "caught_citizens",
+              "audited_units", "caught_units")
 
     def defend(self, reports: NightReports, evidence: Evidence) -> tuple[np.ndarray, ...]:
         s, p = self.spec, self.peers
@@ -194,7 +229,7 @@ class AuditRun(BoundDefence):
 
 # -- robust aggregation -----------------------------------------------------------------------
 @dataclass(frozen=True)
-class RobustAggregation:
+class RobustAggregation(Defence):
     """Aggregate each peer group's reports robustly (:mod:`planner.robust`).
 
     ``method="mad"``: a report farther than ``threshold`` scaled MADs from its peers' median is
@@ -214,7 +249,7 @@ class RobustAggregation:
     threshold: float = 3.0
     trim: float = 0.2
     min_peers: int = 3
-    name: ClassVar[str] = "robust"
+    name = "robust"
 
     def __post_init__(self) -> None:
         if self.method not in ("mad", "median", "trimmed"):
@@ -239,7 +274,9 @@ class RobustAggregation:
         return np.where(judged, loc[groups], values), flagged
 
 
-def _within_peer_groups(peers, reports: NightReports, transform) -> tuple[np.ndarray, ...]:  # noqa: ANN001
+def _within_peer_groups(peers: Peers, reports: NightReports,
+                        transform: Callable[[np.ndarray, np.ndarray], tuple[np.ndarray, np.ndarray]],
+                        ) -> tuple[np.ndarray, ...]:
     """Apply ``transform(values, groups) -> (values, flags)`` to the reports, peer group by group.
 
     Citizens' demand factors are judged within their citizen groups; units' input factors
@@ -267,7 +304,7 @@ class RobustRun(BoundDefence):
 
 # -- belief updates from execution ------------------------------------------------------------
 @dataclass(frozen=True)
-class BeliefUpdate:
+class BeliefUpdate(Defence):
     """Belief updates from execution: the planner keeps a correction ``c_u`` of each unit's
     reported curves and, each night, moves it by the evidence of the last day, the unit's
     reported input use at the output it executed (with last night's correction) against its
@@ -282,7 +319,7 @@ class BeliefUpdate:
 
     rate: float = 0.5
     tolerance: float = 0.2
-    name: ClassVar[str] = "belief"
+    name = "belief"
 
     def __post_init__(self) -> None:
         check_positive("BeliefUpdate", "rate", self.rate, high=1.0)
@@ -299,6 +336,8 @@ class BeliefRun(BoundDefence):
         super().__init__(spec, model)
         self.log_correction = np.zeros(self.flagged_units.size)
 
+    memory = (*BoundDefence.memory, "log_correction")
+
     def defend(self, reports: NightReports, evidence: Evidence) -> tuple[np.ndarray, ...]:
         rep = np.asarray(evidence.unit_reported_use, dtype=float)
         real = np.asarray(evidence.unit_true_use, dtype=float)
@@ -313,7 +352,7 @@ class BeliefRun(BoundDefence):
 
 # -- IC penalty -------------------------------------------------------------------------------
 @dataclass(frozen=True)
-class ICPenalty:
+class ICPenalty(Defence):
     """An incentive-compatibility penalty on claims: the part of a report above its peers'
     median is discounted by ``strength``: ``f - strength * max(0, f - median)``. With
     ``strength = 1`` no claim counts for more than the peer median, so inflating earns nothing
@@ -328,7 +367,7 @@ class ICPenalty:
 
     strength: float = 1.0
     tolerance: float = 0.02
-    name: ClassVar[str] = "ic"
+    name = "ic"
 
     def __post_init__(self) -> None:
         check_positive("ICPenalty", "strength", self.strength, closed_low=True, high=1.0)
@@ -352,13 +391,12 @@ class ICRun(BoundDefence):
         return _within_peer_groups(self.peers, reports, self.spec.penalise)
 
 
-#: defence name -> its class (CLI names; combine with ``+``: ``audit+robust``).
-DEFENCE_TYPES: dict[str, type] = {c.name: c for c in (Audit, RobustAggregation, BeliefUpdate, ICPenalty)}
-
-
 def attach_defences(model: Any, defences: list | tuple) -> tuple[BoundDefence, ...]:
-    """Bind ``defences`` (frozen defence dataclasses) to ``model`` and make them its defences,
-    applied in order after any it already has; returns the bound defences."""
-    bound = tuple(d.bind(model) for d in defences)
-    model.defences = tuple(model.defences) + bound
+    """Bind ``defences`` (defence objects or their text forms) to ``model`` and append them to
+    its defence chain (:attr:`abm.model.PlanningEconomy.defence_chain`), after any it already
+    has; returns the bound defences. A model built with ``defences=`` binds its own."""
+    from innatura.abm.adversarial.vocabulary import parse_defences
+
+    bound = tuple(d.bind(model) for d in parse_defences(list(defences)))
+    model.defence_chain.extend(bound)
     return bound

@@ -5,12 +5,12 @@ A run's configuration is a flat, JSON-able dict (the sweep derives the run id fr
 | key | meaning |
 |---|---|
 | ``scenario`` | built-in scenario name or scenario TOML path |
-| ``planner`` | planning method, a key of :data:`abm.planners.PLANNERS` |
+| ``planner`` | planning method, a key of :data:`abm.planning.METHODS` |
 | ``planner_options`` | options of the planner's factory, ``"key=value;key=value"`` (``""``: none) |
-| ``strategy`` | a name of :data:`STRATEGIES` (citizen or unit strategy), or ``"honest"`` |
+| ``strategy`` | a citizen or unit strategy (:mod:`.vocabulary`): a name or a text, ``"ratchet(ramp_days=5)"`` |
 | ``strategy_param`` | the strategy's primary parameter (its factor, or ``sd`` for noise) |
 | ``share`` | share of citizens and of scenario units drawn to misreport |
-| ``defence`` | ``"none"`` or names of :data:`abm.adversarial.defences.DEFENCE_TYPES` joined by ``+`` |
+| ``defence`` | ``"none"`` or defences of :data:`.vocabulary.DEFENCES` joined by ``+`` (``"audit+robust"``) |
 | ``audit_probability`` | audit probability per agent and night (used by ``audit``) |
 | ``days`` | days simulated |
 | ``seed`` | the model's seed: all randomness of the run flows from it |
@@ -29,8 +29,8 @@ from collections.abc import Iterable, Sequence
 from typing import Any
 
 import numpy as np
-from innatura.abm.adversarial.citizen_strategies import CITIZEN_STRATEGY_TYPES
-from innatura.abm.adversarial.defences import DEFENCE_TYPES, Audit, BoundDefence, attach_defences
+from innatura.abm.adversarial.base import Strategy, format_call, split_top_level
+from innatura.abm.adversarial.defences import Audit, AuditRun, BoundDefence, Defence
 from innatura.abm.adversarial.detection import (
     ReportRecorder,
     Welfare,
@@ -39,12 +39,11 @@ from innatura.abm.adversarial.detection import (
     welfare,
     welfare_loss,
 )
-from innatura.abm.adversarial.unit_strategies import UNIT_STRATEGY_TYPES, collude_for
+from innatura.abm.adversarial.vocabulary import STRATEGIES, parse_defence, parse_strategy
 from innatura.planner.errors import InnaturaError, InvalidInputError
 
 __all__ = [
     "CONFIG_KEYS",
-    "STRATEGIES",
     "build_model",
     "check_planners",
     "make_config",
@@ -53,38 +52,46 @@ __all__ = [
     "parse_options",
     "planner_options",
     "run_misreporting",
+    "strategy_label",
 ]
 
 logger = logging.getLogger(__name__)
-
-#: strategy name -> class, citizens' and units' together.
-STRATEGIES: dict[str, type] = {**CITIZEN_STRATEGY_TYPES, **UNIT_STRATEGY_TYPES}
 
 CONFIG_KEYS = ("scenario", "planner", "planner_options", "strategy", "strategy_param", "share", "defence",
                "audit_probability", "days", "seed")
 
 
-def _default_param(strategy: str) -> float:
-    if strategy == "honest":
-        return 1.0
-    cls = STRATEGIES[strategy]
-    return float(getattr(cls(regions=(0,)) if strategy == "collude" else cls(), cls.primary))
+def _strategy(text: str) -> Strategy:
+    """The strategy a sweep names (either kind)."""
+    name = str(text).strip().partition("(")[0].strip()
+    kind = STRATEGIES[name].kind if name in STRATEGIES else "citizen"
+    return parse_strategy(text, kind="citizen" if kind == "any" else kind)
+
+
+def strategy_label(strategy: Strategy) -> str:
+    """The sweep's label of a strategy: its name, with the parameters that differ from the
+    defaults except the primary one (which the sweep varies as ``strategy_param``)."""
+    default = type(strategy)()
+    params = {k: v for k, v in strategy.params().items() if k != strategy.primary and v != getattr(default, k)}
+    return format_call(strategy.name, params)
 
 
 def make_config(*, scenario: str = "butter-village", planner: str = "olin", planner_options: str = "",
                 strategy: str = "inflate", strategy_param: float | None = None, share: float = 0.2,
                 defence: str = "none", audit_probability: float = 0.3, days: int = 10, seed: int = 0) -> dict[str, Any]:
     """A validated, canonical run configuration (share 0 is the honest run of every strategy)."""
-    if strategy != "honest" and strategy not in STRATEGIES:
-        raise InvalidInputError(f"strategy {strategy!r} is unknown; known: {['honest', *STRATEGIES]}")
+    chosen = _strategy(strategy)
     if not 0.0 <= float(share) <= 1.0:
         raise InvalidInputError(f"share: must be in [0, 1], got {share!r}")
     if int(days) < 1:
         raise InvalidInputError(f"days: must be >= 1, got {days!r}")
     make_defences(defence, audit_probability)  # validates the names and the probability
-    if float(share) == 0.0 or strategy == "honest":
-        strategy, strategy_param = "honest", 1.0
-    param = _default_param(strategy) if strategy_param is None else float(strategy_param)
+    if float(share) == 0.0 or chosen.name == "honest":
+        strategy, param = "honest", 1.0
+    else:
+        param = chosen.param if strategy_param is None else float(strategy_param)
+        chosen.with_param(param)  # validates the parameter
+        strategy = strategy_label(chosen)
     opts = ";".join(f"{k}={v if isinstance(v, str) else json.dumps(v)}"
                     for k, v in sorted(parse_options(planner_options).items()))
     return {"scenario": str(scenario), "planner": str(planner), "planner_options": opts,
@@ -142,52 +149,37 @@ def misreporting_configs(*, scenario: str, shares: Iterable[float], strategies: 
     return list(seen.values())
 
 
-def make_defences(defence: str, audit_probability: float = 0.3) -> list[Any]:
-    """Defence dataclasses named by ``defence`` (``"none"``, ``"audit"``, ``"audit+robust"``, ...)."""
-    names = [d.strip() for d in str(defence).split("+") if d.strip()]
+def make_defences(defence: str, audit_probability: float = 0.3) -> list[Defence]:
+    """The defences named by ``defence`` (``"none"``, ``"audit"``, ``"audit+robust"``,
+    ``"audit(probability=0.5)+ic"``, ...); a bare ``"audit"`` audits with ``audit_probability``."""
+    names = split_top_level(str(defence), "+")
     if not names:
         raise InvalidInputError("defence: empty; use 'none' for no defence")
-    out = []
-    for name in names:
-        if name == "none":
-            continue
-        if name not in DEFENCE_TYPES:
-            raise InvalidInputError(f"defence {name!r} is unknown; known: {['none', *DEFENCE_TYPES]}")
-        out.append(Audit(probability=audit_probability) if name == "audit" else DEFENCE_TYPES[name]())
-    return out
+    return [Audit(probability=audit_probability) if name == "audit" else parse_defence(name)
+            for name in names if name != "none"]
 
 
-@functools.lru_cache(maxsize=8)
-def _layout(scenario: str):  # noqa: ANN202
-    from innatura.abm.layout import build_layout
-    from innatura.abm.model import load_spec
-
-    return build_layout(load_spec(scenario))
-
-
-def _misreport_args(strategy: str, param: float, scenario: str) -> dict[str, tuple[str, float]]:
-    honest = ("honest", 1.0)
+def _strategies(strategy: str, param: float) -> dict[str, Any]:
     if strategy == "honest":
-        return {"citizen_misreport": honest, "unit_misreport": honest}
-    cls = STRATEGIES[strategy]
-    s = collude_for(_layout(scenario), factor=param) if strategy == "collude" else cls(**{cls.primary: param})
-    args = s.model_args()
-    if s.kind == "citizen":
-        return {"citizen_misreport": args, "unit_misreport": honest}
-    return {"citizen_misreport": honest, "unit_misreport": args}
+        return {"citizen_strategy": "honest", "unit_strategy": "honest"}
+    chosen = _strategy(strategy).with_param(param)
+    side = "citizen_strategy" if chosen.kind == "citizen" else "unit_strategy"
+    return {"citizen_strategy": "honest", "unit_strategy": "honest", side: chosen}
 
 
 def build_model(config: dict[str, Any]) -> tuple[Any, ReportRecorder, tuple[BoundDefence, ...]]:
-    """The model of a run configuration with its report recorder and bound defences."""
+    """The model of a run configuration with its report recorder (first in the defence chain)
+    and its bound defences."""
     from innatura.abm.model import PlanningEconomy
 
     c = make_config(**{k: config[k] for k in CONFIG_KEYS if k in config})
     model = PlanningEconomy(c["scenario"], rng=c["seed"], planner=c["planner"], misreport_share=c["share"],
                             planner_options=parse_options(c["planner_options"]), collect_agents=False,
-                            **_misreport_args(c["strategy"], c["strategy_param"], c["scenario"]))
+                            defences=make_defences(c["defence"], c["audit_probability"]),
+                            **_strategies(c["strategy"], c["strategy_param"]))
+    bound = tuple(model.defence_chain)
     recorder = ReportRecorder(model)
-    model.defences = (recorder,)
-    bound = attach_defences(model, make_defences(c["defence"], c["audit_probability"]))
+    model.defence_chain.insert(0, recorder)
     return model, recorder, bound
 
 
@@ -209,7 +201,7 @@ def _honest(scenario: str, planner: str, options: str, share: float, days: int,
 
     model = PlanningEconomy(scenario, rng=seed, planner=planner, planner_options=parse_options(options),
                             misreport_share=share, collect_agents=False,
-                            citizen_misreport=("honest", 1.0), unit_misreport=("honest", 1.0))
+                            citizen_strategy="honest", unit_strategy="honest")
     return _simulate(model, days)
 
 
@@ -243,7 +235,7 @@ def run_misreporting(config: dict[str, Any]) -> dict[str, Any]:
     out.update(detection_scores(fc, recorder.citizens).as_dict("citizen_"))
     out.update(detection_scores(fu, recorder.units).as_dict("unit_"))
     out.update(detection_scores(np.r_[fc, fu], np.r_[recorder.citizens, recorder.units]).as_dict("all_"))
-    audits = [b for b in bound if hasattr(b, "caught_units")]
+    audits = [b for b in bound if isinstance(b, AuditRun)]
     out["audits"] = int(sum(int(b.audited_units.sum() + b.audited_citizens.sum()) for b in audits))
     out["catches"] = int(sum(int(b.caught_units.sum() + b.caught_citizens.sum()) for b in audits))
     frame = model.model_frame()
@@ -255,8 +247,8 @@ def run_misreporting(config: dict[str, Any]) -> dict[str, Any]:
 
 def check_planners(names: Sequence[str]) -> None:
     """Raise :class:`InvalidInputError` for a planner name the model does not know."""
-    from innatura.abm.planners import PLANNERS
+    from innatura.abm.planning import METHODS
 
     for name in names:
-        if name not in PLANNERS:
-            raise InvalidInputError(f"planner {name!r} is unknown; known: {sorted(PLANNERS)}")
+        if name not in METHODS:
+            raise InvalidInputError(f"planner {name!r} is unknown; known: {sorted(METHODS)}")

@@ -78,7 +78,7 @@ def write_heatmaps(summary: pd.DataFrame, out_dir: str | os.PathLike[str],
     import matplotlib.pyplot as plt
 
     out = Path(out_dir)
-    files = []
+    files: list[Path] = []
     if summary.empty:
         return files
     losses = np.abs(summary["welfare_loss"].to_numpy(dtype=float))

@@ -8,9 +8,13 @@ are made.
 
 | strategy | report | parameters |
 |---|---|---|
-| :class:`Ratchet` | inputs times a factor creeping from 1 to ``factor``: understates productivity to win slack targets | ``factor``, ``ramp_days`` |
+| :class:`OverstateInputs` | inputs times ``factor``, every night: understates productivity | ``factor`` |
+| :class:`Ratchet` | inputs times a factor creeping up to ``factor``, for slack targets | ``factor``, ``ramp_days`` |
 | :class:`OverstateCapacity` | capacity times ``factor``: claims orders it is not built for | ``factor`` |
-| :class:`Collude` | inputs times a factor shared by a region's colluders, as bold as the region's cover | ``factor``, ``regions`` |
+| :class:`Collude` | inputs times a factor shared by a region's colluders, as bold as the region's cover | ``factor`` |
+
+Honest units use :class:`~abm.adversarial.base.Honest`. In text: ``"overstate_inputs(1.3)"``,
+``"ratchet(1.3, ramp_days=5)"``, ``"overstate_capacity(2.0)"``, ``"collude(1.5)"``.
 """
 
 from __future__ import annotations
@@ -19,13 +23,35 @@ import logging
 from dataclasses import dataclass
 
 import numpy as np
-from innatura.abm.adversarial.base import Strategy, check_positive
+from innatura.abm.adversarial.base import Strategy, check_positive, check_whole
 from innatura.abm.reporting import StrategyContext
 from innatura.planner.errors import InvalidInputError
 
-__all__ = ["UNIT_STRATEGY_TYPES", "Collude", "OverstateCapacity", "Ratchet", "collude_for"]
+__all__ = ["Collude", "OverstateCapacity", "OverstateInputs", "Ratchet"]
 
 logger = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class OverstateInputs(Strategy):
+    """Report inputs ``factor`` times what the unit knows it needs, every night (a unit that
+    looks less productive than it is is planned slacker targets). ``factor < 1`` understates
+    its inputs instead. Capacity is reported honestly.
+
+    Args:
+        factor: reported over known input use, ``> 0`` (default 1.3). Per unit via ``ctx.param``.
+    """
+
+    factor: float = 1.3
+    name = "overstate_inputs"
+    kind = "unit"
+    primary = "factor"
+
+    def __post_init__(self) -> None:
+        check_positive("OverstateInputs", "factor", self.factor)
+
+    def report(self, ctx: StrategyContext) -> tuple[np.ndarray, np.ndarray]:
+        return np.asarray(ctx.param, dtype=float).copy(), np.ones(ctx.index.size)
 
 
 @dataclass(frozen=True)
@@ -49,10 +75,9 @@ class Ratchet(Strategy):
 
     def __post_init__(self) -> None:
         check_positive("Ratchet", "factor", self.factor, low=1.0)
-        if int(self.ramp_days) != self.ramp_days or self.ramp_days < 1:
-            raise InvalidInputError(f"Ratchet: ramp_days must be an integer >= 1, got {self.ramp_days!r}")
+        check_whole("Ratchet", "ramp_days", self.ramp_days, 1)
 
-    def __call__(self, ctx: StrategyContext) -> tuple[np.ndarray, np.ndarray]:
+    def report(self, ctx: StrategyContext) -> tuple[np.ndarray, np.ndarray]:
         k = ctx.index.size
         w = min(1.0, ctx.day / self.ramp_days)
         return 1.0 + w * (np.asarray(ctx.param, dtype=float) - 1.0), np.ones(k)
@@ -61,10 +86,11 @@ class Ratchet(Strategy):
 @dataclass(frozen=True)
 class OverstateCapacity(Strategy):
     """Claim ``factor`` times one's true capacity, so that the planner dispatches more orders
-    to the unit (it stacks units by reported capacity). Inputs are reported honestly.
+    to the unit (it stacks units by reported capacity). ``factor < 1`` understates it instead.
+    Inputs are reported honestly.
 
     Args:
-        factor: reported over true capacity, ``> 1`` (default 2.0). Per unit via ``ctx.param``.
+        factor: reported over true capacity, ``> 0`` (default 2.0). Per unit via ``ctx.param``.
     """
 
     factor: float = 2.0
@@ -73,9 +99,9 @@ class OverstateCapacity(Strategy):
     primary = "factor"
 
     def __post_init__(self) -> None:
-        check_positive("OverstateCapacity", "factor", self.factor, low=1.0)
+        check_positive("OverstateCapacity", "factor", self.factor)
 
-    def __call__(self, ctx: StrategyContext) -> tuple[np.ndarray, np.ndarray]:
+    def report(self, ctx: StrategyContext) -> tuple[np.ndarray, np.ndarray]:
         return np.ones(ctx.index.size), np.asarray(ctx.param, dtype=float).copy()
 
 
@@ -86,31 +112,28 @@ class Collude(Strategy):
     cover allows: ``1 + (f_r - 1) * c_r``, where ``f_r`` is the mean ``param`` of the region's
     colluders and ``c_r`` the share of the region's reporting units that collude. A lone
     colluder among honest neighbours shades its report a little; a captured region overstates
-    its inputs by the full ``factor``.
+    its inputs by the full ``factor``. Units that report no curve (``ctx.regions`` is ``-1``:
+    implicit workshops, constant technologies) give no cover and report honestly.
 
     Args:
         factor: input factor of a fully captured region, ``> 1`` (default 1.5). Per unit via
             ``ctx.param``.
-        regions: region of every unit of the model, ``(U,)`` (from its layout; see
-            :func:`collude_for`). Units with region ``-1`` do not report curves and give no cover.
     """
 
     factor: float = 1.5
-    regions: tuple[int, ...] = ()
     name = "collude"
     kind = "unit"
     primary = "factor"
 
     def __post_init__(self) -> None:
         check_positive("Collude", "factor", self.factor, low=1.0)
-        if not self.regions:
-            raise InvalidInputError("Collude: regions must name the region of every unit (use collude_for(layout))")
 
-    def __call__(self, ctx: StrategyContext) -> tuple[np.ndarray, np.ndarray]:
-        reg = np.asarray(self.regions, dtype=np.int64)
-        if ctx.index.size and ctx.index.max() >= reg.size:
-            raise InvalidInputError(f"Collude: regions names {reg.size} units, but unit {ctx.index.max()} reports")
-        R = max(int(reg.max()) + 1, 1)
+    def report(self, ctx: StrategyContext) -> tuple[np.ndarray, np.ndarray]:
+        k = ctx.index.size
+        if ctx.regions is None:
+            raise InvalidInputError("Collude: the context names no regions (the model gives them)")
+        reg = np.asarray(ctx.regions, dtype=np.int64)
+        R = max(int(reg.max()) + 1, 1) if reg.size else 1
         mine = reg[ctx.index]
         valid = mine >= 0
         members = np.bincount(reg[reg >= 0], minlength=R).astype(float)
@@ -120,18 +143,4 @@ class Collude(Strategy):
         cover = np.divide(colluders, members, out=np.zeros(R), where=members > 0)
         region_factor = 1.0 + (mean_f - 1.0) * cover
         out = np.where(valid, region_factor[np.maximum(mine, 0)], 1.0)
-        return out, np.ones(ctx.index.size)
-
-
-def collude_for(layout, factor: float = 1.5) -> Collude:  # noqa: ANN001
-    """A :class:`Collude` strategy for the units of ``layout`` (an :class:`abm.layout.Layout`):
-    units that report no curve (implicit workshops, constant technologies) give no cover."""
-    has_curve = np.zeros(layout.n_units, dtype=bool)
-    has_curve[layout.true_inputs.unit[layout.entry_curve]] = True
-    reporting = has_curve & ~layout.unit_implicit
-    regions = np.where(reporting, layout.unit_region, -1)
-    return Collude(factor=factor, regions=tuple(int(r) for r in regions))
-
-
-#: unit strategy name -> its class.
-UNIT_STRATEGY_TYPES: dict[str, type[Strategy]] = {c.name: c for c in (Ratchet, OverstateCapacity, Collude)}
+        return out, np.ones(k)

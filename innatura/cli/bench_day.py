@@ -1,13 +1,13 @@
 """``innatura bench day``: time one simulated day, split into report / plan / execute / collect.
 
-Builds a random economy of the requested size (:func:`abm.synthetic.synthetic_spec`), runs a
+Builds a random economy of the requested size (:func:`scenarios.builders.synthetic.synthetic_spec`), runs a
 warm-up day and then ``--days`` timed days, and prints a table and a JSON record: seconds per
 day for each phase, the planner's share of the day, and the set-up time. The reference point
 is the planner itself: the agent model's own work (report, execute, collect) is reported as a
 ratio to the planning time, which should stay well below 1.
 
 The economy is one region by default, with half a day of safety stock (see
-:func:`abm.synthetic.synthetic_spec`), so that the timed days are days of a fed economy: the
+:func:`scenarios.builders.synthetic.synthetic_spec`), so that the timed days are days of a fed economy: the
 record carries the last day's humanity and plan error to show it. With ``--regions R > 1`` the
 national plan meets regional labour and transport that it does not model, and a random
 economy of thousands of goods starves within days (docs/model.md, "Regional friction"); the
@@ -44,7 +44,7 @@ def configure(parser: argparse.ArgumentParser) -> None:
 def bench_day(citizens: int, units: int, goods: int, regions: int, profiles: int, days: int, seed: int) -> dict:
     """Build the economy, simulate ``1 + days`` days, return the timing record."""
     from innatura.abm.model import PHASES, PlanningEconomy
-    from innatura.abm.synthetic import synthetic_spec
+    from innatura.scenarios.builders.synthetic import synthetic_spec
 
     t0 = time.perf_counter()
     spec = synthetic_spec(citizens=citizens, units=units, goods=goods, regions=regions, profiles=profiles,
@@ -66,7 +66,8 @@ def bench_day(citizens: int, units: int, goods: int, regions: int, profiles: int
         "seconds_per_day": per_day, "seconds_per_day_total": total,
         "planner_share": per_day["plan"] / total if total > 0 else float("nan"),
         "model_to_planner_ratio": (total - per_day["plan"]) / per_day["plan"] if per_day["plan"] > 0 else float("nan"),
-        "warmup_day": warm, "spec_seconds": t1 - t0, "setup_seconds": t2 - t1, "days_timed": days,
+        "warmup_day": warm, "spec_seconds": t1 - t0, "setup_seconds": t2 - t1,
+        "setup_split": dict(model.setup_timings), "days_timed": days,
         "humanity_last": model.metrics.get("humanity"),
         "plan_error_last": model.metrics.get("plan_error"),
     }
@@ -89,8 +90,9 @@ def run(args: argparse.Namespace) -> int:
     print(f"{'total':<10}{rec['seconds_per_day_total']:>10.4f}")
     print(f"planner share {rec['planner_share']:.1%}; last day: humanity {rec['humanity_last']:.4g}, "
           f"plan error {rec['plan_error_last']:.4g}")
+    split = ", ".join(f"{k} {v:.2f}" for k, v in rec["setup_split"].items())
     print(f"agent model (report+execute+collect) / planner = {rec['model_to_planner_ratio']:.3f}; "
-          f"set-up {rec['setup_seconds']:.2f} s, spec {rec['spec_seconds']:.2f} s")
+          f"set-up {rec['setup_seconds']:.2f} s ({split}), spec {rec['spec_seconds']:.2f} s")
     text = json.dumps(rec, indent=2, default=float)
     print(text)
     if args.json is not None:

@@ -4,8 +4,8 @@ A random Fisher market (``--buyers`` x ``--goods``, weights, budgets and supplie
 seeded; linear utilities unless ``--utility``) is solved by the default method (for linear
 utilities the Eisenberg-Gale dual, smoothed and finished exactly), by plain proportional
 response for up to ``--pr-iters`` iterations, stopping at the tolerance (the reference), and
-optionally by cvxpy + Clarabel on the Eisenberg-Gale program (``--with-cvxpy``, linear only). Prints a table and a JSON line with
-times, equilibrium errors and ratios.
+optionally by cvxpy + Clarabel on the Eisenberg-Gale program (``--with-cvxpy``, linear only).
+Prints a table and a JSON line with times, equilibrium errors and ratios.
 """
 
 from __future__ import annotations
@@ -14,8 +14,13 @@ import argparse
 import json
 import logging
 import time
+from collections.abc import Callable
+from typing import TYPE_CHECKING
 
 import numpy as np
+
+if TYPE_CHECKING:  # pragma: no cover
+    from innatura.planner.exchange import EquilibriumResult
 
 __all__ = ["configure", "run"]
 
@@ -45,6 +50,13 @@ def _cvxpy_eg(weights: np.ndarray, budgets: np.ndarray, supply: np.ndarray) -> n
     return np.asarray(cons[0].dual_value, dtype=np.float64)
 
 
+def _timed(fn: Callable[[], EquilibriumResult]) -> tuple[float, EquilibriumResult]:
+    """``(seconds, result)`` of one call of ``fn``."""
+    t0 = time.perf_counter()
+    out = fn()
+    return time.perf_counter() - t0, out
+
+
 def run(args: argparse.Namespace) -> int:
     from innatura.planner.errors import InvalidInputError
     from innatura.planner.exchange import FisherMarket, competitive_equilibrium
@@ -60,12 +72,9 @@ def run(args: argparse.Namespace) -> int:
     supply = rng.random(args.goods) + 0.5
     market = FisherMarket(args.utility, weights, budgets, supply, args.rho if args.utility == "ces" else None)
     rows = []
-    best = np.inf
-    fast = None
-    for _ in range(max(1, args.repeat)):
-        t0 = time.perf_counter()
-        fast = competitive_equilibrium(market, tol=args.tol)
-        best = min(best, time.perf_counter() - t0)
+    runs = [_timed(lambda: competitive_equilibrium(market, tol=args.tol)) for _ in range(max(1, args.repeat))]
+    best = min(seconds for seconds, _ in runs)
+    fast = runs[-1][1]
     rows.append(("default (" + fast.method + ")", best, fast.error, fast.iterations, fast.converged))
     if args.utility == "cobb-douglas" or (args.utility == "ces" and args.rho < 0):
         ref_name = None

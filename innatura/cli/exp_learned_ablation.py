@@ -64,10 +64,14 @@ def run(args: argparse.Namespace) -> int:
     cfg = learned_config_for(args.scenario, episodes=args.episodes)
     bar = tqdm(total=3 * args.seeds, desc="learned ablation", disable=args.quiet or not sys.stderr.isatty())
     start = time.perf_counter()
+
+    def progress(label: str) -> None:
+        bar.update(1)
+        bar.set_postfix_str(label)
+
     try:
         rows = run_ablation(cfg, seeds=args.seeds, misreport_share=args.misreport_share, eval_batch=args.eval_batch,
-                            oracle_steps=args.oracle_steps,
-                            progress=lambda label: (bar.update(1), bar.set_postfix_str(label)))
+                            oracle_steps=args.oracle_steps, progress=progress)
     finally:
         bar.close()
     seconds = time.perf_counter() - start

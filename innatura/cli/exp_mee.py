@@ -104,12 +104,15 @@ def run(args: argparse.Namespace) -> int:
     print(f"MOLM: cumulative regret after {args.episodes} episodes {mean_regret[-1]:.3f} "
           f"(mean of {args.seeds} seeds); log-log slope {molm_slope:.3f} (episodes >= {args.episodes // 10})")
     print("MPLM: suboptimality by dataset size: " +
-          ", ".join(f"{s}: {v:.3f}" for s, v in zip(sizes, mean_sub)) + f"; log-log slope {mplm_slope:.3f}")
-    print(f"wrote {out / 'molm_regret.csv'}, {out / 'mplm_suboptimality.csv'}, {out / 'mee.png'}, {out / 'summary.json'}")
+          ", ".join(f"{s}: {v:.3f}" for s, v in zip(sizes, mean_sub, strict=False))
+          + f"; log-log slope {mplm_slope:.3f}")
+    print(f"wrote {out / 'molm_regret.csv'}, {out / 'mplm_suboptimality.csv'}, {out / 'mee.png'}, "
+          f"{out / 'summary.json'}")
     return 0
 
 
-def _plot(path: Path, episodes, regret, sizes, subopt, molm_slope, mplm_slope) -> None:
+def _plot(path: Path, episodes: np.ndarray, regret: np.ndarray, sizes: list[int], subopt: np.ndarray,
+          molm_slope: float, mplm_slope: float) -> None:
     import matplotlib
 
     matplotlib.use("Agg")
@@ -118,14 +121,16 @@ def _plot(path: Path, episodes, regret, sizes, subopt, molm_slope, mplm_slope) -
     fig, (ax1, ax2) = plt.subplots(1, 2, figsize=(10, 4))
     for row in regret:
         ax1.loglog(episodes, np.maximum(row, 1e-9), color="0.75", lw=0.8)
-    ax1.loglog(episodes, np.maximum(regret.mean(axis=0), 1e-9), color="C0", lw=2, label=f"mean (slope {molm_slope:.2f})")
+    ax1.loglog(episodes, np.maximum(regret.mean(axis=0), 1e-9), color="C0", lw=2,
+               label=f"mean (slope {molm_slope:.2f})")
     ax1.set_xlabel("episodes K")
     ax1.set_ylabel("cumulative regret")
     ax1.set_title("MOLM (online, optimistic)")
     ax1.legend()
     for row in subopt:
         ax2.loglog(sizes, np.maximum(row, 1e-9), "o-", color="0.75", lw=0.8)
-    ax2.loglog(sizes, np.maximum(subopt.mean(axis=0), 1e-9), "o-", color="C1", lw=2, label=f"mean (slope {mplm_slope:.2f})")
+    ax2.loglog(sizes, np.maximum(subopt.mean(axis=0), 1e-9), "o-", color="C1", lw=2,
+               label=f"mean (slope {mplm_slope:.2f})")
     ax2.set_xlabel("dataset size (episodes)")
     ax2.set_ylabel("suboptimality")
     ax2.set_title("MPLM (offline, pessimistic)")

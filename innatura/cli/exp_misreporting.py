@@ -17,6 +17,7 @@ import logging
 import sys
 import time
 from pathlib import Path
+from typing import Any
 
 from innatura.planner.atomic import atomic_write_text
 
@@ -25,7 +26,7 @@ __all__ = ["DEFAULTS", "configure", "run"]
 logger = logging.getLogger(__name__)
 
 #: defaults: a small scenario, a few days and two seeds finish in a few minutes on 2 cores.
-DEFAULTS = {
+DEFAULTS: dict[str, Any] = {
     "scenario": "butter-village", "shares": "0,0.1,0.2,0.4", "strategies": "inflate,ratchet", "planners": "olin",
     "defences": "none,audit,robust", "seeds": 2, "days": 10, "audit_probability": 0.3,
 }
@@ -39,13 +40,14 @@ def _floats(text: str) -> list[float]:
 
 
 def _names(text: str) -> list[str]:
-    return [x.strip() for x in text.split(",") if x.strip()]
+    from innatura.abm.adversarial.base import split_top_level
+
+    return split_top_level(text, ",")
 
 
 def configure(parser: argparse.ArgumentParser) -> None:
     """Add the command's arguments."""
-    from innatura.abm.adversarial.defences import DEFENCE_TYPES
-    from innatura.abm.adversarial.experiment import STRATEGIES
+    from innatura.abm.adversarial.vocabulary import DEFENCES, STRATEGIES
 
     d = DEFAULTS
     parser.add_argument("--scenario", default=d["scenario"],
@@ -53,11 +55,12 @@ def configure(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--shares", type=_floats, default=_floats(d["shares"]), metavar="F,F,...",
                         help=f"shares of misreporting citizens and units (default {d['shares']})")
     parser.add_argument("--strategies", type=_names, default=_names(d["strategies"]), metavar="S,S,...",
-                        help=f"strategies, of: {', '.join(STRATEGIES)} (default {d['strategies']})")
+                        help=f"strategies, of: {', '.join(s for s in STRATEGIES if s != 'honest')}; with parameters as "
+                             f"ratchet(ramp_days=3) (default {d['strategies']})")
     parser.add_argument("--planners", type=_names, default=_names(d["planners"]), metavar="P,P,...",
                         help=f"planning methods (default {d['planners']})")
     parser.add_argument("--defences", type=_names, default=_names(d["defences"]), metavar="D,D,...",
-                        help=f"defences, of: none, {', '.join(DEFENCE_TYPES)}; combine with + "
+                        help=f"defences, of: none, {', '.join(DEFENCES)}; combine with + "
                              f"(audit+robust) (default {d['defences']})")
     parser.add_argument("--planner-option", action="append", default=[], metavar="PLANNER:KEY=VALUE",
                         help="an option of one planner's factory, e.g. learned:model=runs/learned (repeatable)")

@@ -13,6 +13,10 @@ import argparse
 import logging
 import re
 from pathlib import Path
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:  # pragma: no cover
+    from innatura.scenarios.spec import ScenarioSpec
 
 __all__ = ["configure", "run", "write_scenario"]
 
@@ -39,7 +43,7 @@ def configure(parser: argparse.ArgumentParser) -> None:
                         help="negative cells and final demand (default clip; scenarios need non-negative values)")
 
 
-def write_scenario(spec, header: list[str], path: Path) -> Path:  # noqa: ANN001
+def write_scenario(spec: ScenarioSpec, header: list[str], path: Path) -> Path:
     """Write ``spec`` as TOML with ``header`` comment lines on top, atomically."""
     from innatura.scenarios.loader import dump_toml
 

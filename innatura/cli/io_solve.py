@@ -14,6 +14,11 @@ import json
 import logging
 import sys
 import time
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:  # pragma: no cover
+    from innatura.scenarios.io_tables.solve import TableSolution
+    from innatura.scenarios.io_tables.table import IOTable
 
 __all__ = ["add_table_arguments", "configure", "report", "run"]
 
@@ -43,7 +48,7 @@ def configure(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--json", action="store_true", help="print the report as JSON")
 
 
-def report(table, solution, load_seconds: float) -> dict:  # noqa: ANN001
+def report(table: IOTable, solution: TableSolution, load_seconds: float) -> dict:
     """The JSON-ready report of a loaded and solved table."""
     out = {
         "name": table.name,

@@ -16,6 +16,10 @@ import logging
 import sys
 import time
 from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:  # pragma: no cover
+    from innatura.abm.model import PlanningEconomy
 
 __all__ = ["configure", "run"]
 
@@ -43,11 +47,21 @@ def configure(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--investment", type=float, default=None, metavar="F",
                         help="investment share sigma in [0, 1) (default: the scenario's)")
     parser.add_argument("--safety-stock", type=float, default=None, metavar="DAYS",
-                        help="days of cover of final goods the planner keeps before investing (default: the scenario's)")
+                        help="days of cover of final goods the planner keeps before investing "
+                             "(default: the scenario's)")
     parser.add_argument("--noise", type=_share, default=None, metavar="P",
                         help="daily probability of the scenario's stock-loss events")
     parser.add_argument("--misreport-share", type=_share, default=0.0, metavar="F",
-                        help="share of citizens and units that misreport (inflate demand / overstate inputs)")
+                        help="share of citizens and units that misreport (with --citizen-strategy / --unit-strategy)")
+    parser.add_argument("--citizen-strategy", default=None, metavar="S",
+                        help="how misreporting citizens report: honest, inflate, deflate, noise, hoard, with "
+                             "parameters as inflate(1.5) (default inflate(factor=1.5))")
+    parser.add_argument("--unit-strategy", default=None, metavar="S",
+                        help="how misreporting units report: honest, overstate_inputs, ratchet, overstate_capacity, "
+                             "collude, with parameters as ratchet(1.3, ramp_days=5) (default overstate_inputs(1.3))")
+    parser.add_argument("--defence", action="append", default=[], metavar="D",
+                        help="a defence applied to the reports each night: audit, robust, belief, ic, with parameters "
+                             "as audit(probability=0.5); repeat or join with + for several (default none)")
     parser.add_argument("--query-budget", type=int, default=8, help="queries per unit for active learning")
     parser.add_argument("--single-region", action="store_true", help="merge all regions into one (no geography)")
     parser.add_argument("--staffed-capacity", action="store_true",
@@ -55,16 +69,18 @@ def configure(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--regional-dispatch", action="store_true",
                         help="move target shares a region cannot staff or equip to the good's other units")
     parser.add_argument("--regional-labour-rounds", type=int, default=3, metavar="K",
-                        help="re-plans a night with capacities cut to regional labour (default 3; 0: national plan only)")
+                        help="re-plans a night with capacities cut to regional labour "
+                             "(default 3; 0: national plan only)")
     parser.add_argument("--strict", action="store_true", help="stop at the first broken invariant")
     parser.add_argument("--out", type=Path, default=None, help="output folder (default runs/<scenario>-<seed>)")
-    parser.add_argument("--checkpoint-every", type=int, default=10, metavar="K", help="checkpoint every K days (0: only at the end)")
+    parser.add_argument("--checkpoint-every", type=int, default=10, metavar="K",
+                        help="checkpoint every K days (0: only at the end)")
     parser.add_argument("--resume", type=Path, default=None, metavar="DIR", help="continue the run saved in DIR")
     parser.add_argument("--no-plots", action="store_true", help="skip the PNG figures")
     parser.add_argument("--quiet", action="store_true", help="no progress bar and no summary table")
 
 
-def _write(model, out: Path, settings: dict, wall: float, final: bool, plots: bool) -> list[Path]:  # noqa: ANN001
+def _write(model: PlanningEconomy, out: Path, settings: dict, wall: float, final: bool, plots: bool) -> list[Path]:
     from innatura.abm.checkpoint import save_checkpoint
     from innatura.abm.outputs import run_summary, write_agent_tables, write_json, write_model_csv
 
@@ -80,7 +96,7 @@ def _write(model, out: Path, settings: dict, wall: float, final: bool, plots: bo
     return files
 
 
-def _table(model) -> str:  # noqa: ANN001
+def _table(model: PlanningEconomy) -> str:
     df = model.model_frame()
     rows = [("humanity", "humanity"), ("planned humanity", "planned_humanity"), ("min fulfilment", "min_fulfilment"),
             ("unmet demand", "unmet_demand"), ("plan error", "plan_error"), ("losses", "losses"),
@@ -94,12 +110,36 @@ def _table(model) -> str:  # noqa: ANN001
     return "\n".join(lines)
 
 
+def _build(args: argparse.Namespace, name: str, seed: int, days: int) -> tuple[PlanningEconomy, dict[str, Any]]:
+    """The model of a new run and the settings ``summary.json`` records."""
+    from innatura.abm.model import PlanningEconomy
+
+    strategies = {k: v for k, v in (("citizen_strategy", args.citizen_strategy),
+                                    ("unit_strategy", args.unit_strategy)) if v is not None}
+    model = PlanningEconomy(name, rng=seed, planner=args.planner, days=days, investment_share=args.investment,
+                            safety_stock=args.safety_stock,
+                            planner_options={"model": str(args.model)} if args.model is not None else {},
+                            noise=args.noise, misreport_share=args.misreport_share, defences=args.defence,
+                            query_budget=args.query_budget, single_region=args.single_region,
+                            staffed_capacity=args.staffed_capacity, regional_dispatch=args.regional_dispatch,
+                            regional_labour_rounds=args.regional_labour_rounds, strict=args.strict, **strategies)
+    s = model.settings
+    settings = {"scenario_arg": str(name), "seed": seed, "days": days, "planner": args.planner,
+                "investment_share": model.investment_share, "safety_stock": model.safety_stock, "noise": args.noise,
+                "misreport_share": args.misreport_share, "citizen_strategy": str(s.citizen_strategy),
+                "unit_strategy": str(s.unit_strategy), "defences": [str(d) for d in s.defences],
+                "query_budget": args.query_budget, "single_region": args.single_region,
+                "staffed_capacity": args.staffed_capacity, "regional_dispatch": args.regional_dispatch,
+                "regional_labour_rounds": args.regional_labour_rounds}
+    return model, settings
+
+
 def run(args: argparse.Namespace) -> int:
     """Run (or resume) a simulation; returns the exit status."""
     from tqdm import tqdm
 
     from innatura.abm.checkpoint import load_checkpoint
-    from innatura.abm.model import PlanningEconomy, load_spec
+    from innatura.abm.model import load_spec
     from innatura.planner.errors import InvalidInputError
 
     if args.resume is not None:
@@ -108,6 +148,9 @@ def run(args: argparse.Namespace) -> int:
         out = Path(args.out) if args.out is not None else Path(args.resume)
         days = args.days if args.days is not None else int(settings.get("days", DEFAULT_DAYS))
         settings["days"] = days
+        if days < 1:
+            raise InvalidInputError(f"--days: must be >= 1, got {days}")
+        model.run_until(days)
     else:
         from innatura import scenarios
 
@@ -116,24 +159,9 @@ def run(args: argparse.Namespace) -> int:
         seed = args.seed if args.seed is not None else int(spec.scenario.seed)
         days = args.days if args.days is not None else DEFAULT_DAYS
         out = Path(args.out) if args.out is not None else Path("runs") / f"{spec.name}-{seed}"
-        settings = {"scenario_arg": str(name), "seed": seed, "days": days, "planner": args.planner,
-                    "investment_share": args.investment, "safety_stock": args.safety_stock, "noise": args.noise,
-                    "misreport_share": args.misreport_share, "query_budget": args.query_budget,
-                    "single_region": args.single_region, "staffed_capacity": args.staffed_capacity,
-                    "regional_dispatch": args.regional_dispatch,
-                    "regional_labour_rounds": args.regional_labour_rounds}
-        model = PlanningEconomy(name, rng=seed, planner=args.planner, investment_share=args.investment,
-                                safety_stock=args.safety_stock,
-                                planner_options={"model": str(args.model)} if args.model is not None else None,
-                                noise=args.noise, misreport_share=args.misreport_share,
-                                query_budget=args.query_budget, single_region=args.single_region,
-                                staffed_capacity=args.staffed_capacity,
-                                regional_dispatch=args.regional_dispatch,
-                                regional_labour_rounds=args.regional_labour_rounds, strict=args.strict)
-        settings["investment_share"] = model.investment_share
-        settings["safety_stock"] = model.safety_stock
-    if days < 1:
-        raise InvalidInputError(f"--days: must be >= 1, got {days}")
+        if days < 1:
+            raise InvalidInputError(f"--days: must be >= 1, got {days}")
+        model, settings = _build(args, name, seed, days)
     every = max(int(args.checkpoint_every), 0)
     out.mkdir(parents=True, exist_ok=True)
     plots = not args.no_plots
@@ -141,7 +169,7 @@ def run(args: argparse.Namespace) -> int:
     bar = tqdm(total=days, initial=model.state.day, desc=model.layout.name, unit="day",
                disable=args.quiet or not sys.stderr.isatty())
     try:
-        while model.state.day < days:
+        while model.running:
             model.step()
             bar.update(1)
             bar.set_postfix(humanity=f"{model.metrics.get('humanity', float('nan')):.3g}")
@@ -156,7 +184,8 @@ def run(args: argparse.Namespace) -> int:
         bar.close()
     files = _write(model, out, settings, time.perf_counter() - start, final=True, plots=plots)
     if not args.quiet:
-        print(f"{model.layout.name}: {model.state.day} days, planner {args.planner if args.resume is None else settings.get('planner')}, "
+        planner = args.planner if args.resume is None else settings.get("planner")
+        print(f"{model.layout.name}: {model.state.day} days, planner {planner}, "
               f"{model.layout.n_citizens} citizens, {model.layout.n_units} units, {model.layout.n_goods} goods, "
               f"{model.layout.n_regions} regions")
         print(_table(model))

@@ -56,7 +56,8 @@ def run(args: argparse.Namespace) -> int:
             raise scenarios.ScenarioError("<command line>", [(("--dump",), args.dump, "name the scenario to dump")])
         rows = scenarios.available()
         if args.json:
-            print(json.dumps([{"name": n, "description": d, "default": n == scenarios.DEFAULT_SCENARIO} for n, d in rows], indent=2))
+            listing = [{"name": n, "description": d, "default": n == scenarios.DEFAULT_SCENARIO} for n, d in rows]
+            print(json.dumps(listing, indent=2))
         else:
             width = max(len(n) for n, _ in rows) + 2
             for name, description in rows:

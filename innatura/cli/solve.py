@@ -10,8 +10,12 @@ from __future__ import annotations
 import argparse
 import json
 import logging
+from typing import TYPE_CHECKING
 
 import numpy as np
+
+if TYPE_CHECKING:  # pragma: no cover
+    from innatura.scenarios.spec import ScenarioSpec
 
 __all__ = ["configure", "first_night", "run"]
 
@@ -32,7 +36,7 @@ def configure(parser: argparse.ArgumentParser) -> None:
     )
 
 
-def first_night(spec, investment_share: float | None = None, method: str | None = None) -> dict:
+def first_night(spec: ScenarioSpec, investment_share: float | None = None, method: str | None = None) -> dict:
     """Plan the first night of a scenario spec; returns a JSON-ready dict."""
     from innatura.planner.daily_plan import plan_day
     from innatura.planner.metrics import externality_terms
@@ -70,7 +74,7 @@ def first_night(spec, investment_share: float | None = None, method: str | None 
         "investment_share": float(sigma),
         "status": plan.status,
         "goods": goods,
-        "fulfilment": {p: float(c) for p, c in zip(economy.profiles, plan.fulfilment)},
+        "fulfilment": {p: float(c) for p, c in zip(economy.profiles, plan.fulfilment, strict=False)},
         "humanity": float(plan.planned_humanity),
         "externalities": externality,
     }
@@ -85,7 +89,10 @@ def _table(result: dict) -> str:
         for g in result["goods"]
     ]
     widths = [max(len(str(r[i])) for r in (head, *rows)) for i in range(len(head))]
-    fmt = lambda r: "  ".join(str(v).ljust(w) if i < 2 else str(v).rjust(w) for i, (v, w) in enumerate(zip(r, widths)))  # noqa: E731
+    def fmt(r: tuple) -> str:
+        cells = enumerate(zip(r, widths, strict=False))
+        return "  ".join(str(v).ljust(w) if i < 2 else str(v).rjust(w) for i, (v, w) in cells)
+
     lines = [f"{result['scenario']}: first night's plan (investment share {result['investment_share']:.3g}, "
              f"{result['status']})", "", fmt(head), fmt(tuple("-" * w for w in widths))]
     lines += [fmt(r) for r in rows]

@@ -13,8 +13,13 @@ import io
 import logging
 import sys
 import time
+from collections.abc import Mapping, Sequence
 from dataclasses import replace
 from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:  # pragma: no cover
+    from innatura.planner.learned.config import LearnedPlannerConfig
 
 __all__ = ["configure", "learned_config_for", "plot_history", "run", "write_history"]
 
@@ -26,20 +31,23 @@ LEARNED_SCENARIOS = ("five-regions",)
 
 def configure(parser: argparse.ArgumentParser) -> None:
     """Add the command's arguments."""
-    parser.add_argument("--scenario", default="five-regions", choices=LEARNED_SCENARIOS, help="economy (default: five-regions)")
-    parser.add_argument("--episodes", type=int, default=400, help="training episodes (one batched rollout + one step each)")
+    parser.add_argument("--scenario", default="five-regions", choices=LEARNED_SCENARIOS,
+                        help="economy (default: five-regions)")
+    parser.add_argument("--episodes", type=int, default=400,
+                        help="training episodes (one batched rollout + one step each)")
     parser.add_argument("--batch-size", type=int, default=32, help="economies per episode (default 32)")
     parser.add_argument("--seed", type=int, default=0, help="seed of initialisation, economies and sampling")
     parser.add_argument("--lr", type=float, default=3e-3, help="Adam learning rate")
     parser.add_argument("--misreport-share", type=float, default=0.3, help="probability a region inflates its reports")
     for name in ("vae", "ic", "ir", "ostrom", "resource", "policy"):
-        parser.add_argument(f"--lambda-{name}", type=float, default=None, help=f"weight of L_{name} (default: base model)")
+        parser.add_argument(f"--lambda-{name}", type=float, default=None,
+                            help=f"weight of L_{name} (default: base model)")
     parser.add_argument("--constrained", action="store_true", help="use the '+ IC, IR, Ostrom' weights as defaults")
     parser.add_argument("--out", required=True, type=Path, help="output directory")
     parser.add_argument("--quiet", action="store_true", help="no progress bar")
 
 
-def learned_config_for(scenario: str, **train_kwargs):  # noqa: ANN201
+def learned_config_for(scenario: str, **train_kwargs: Any) -> LearnedPlannerConfig:
     """The :class:`~planner.learned.LearnedPlannerConfig` of a scenario, with training settings."""
     from innatura.planner.errors import InvalidInputError
     from innatura.planner.learned.config import EconomyConfig, LearnedPlannerConfig, TrainConfig
@@ -51,7 +59,7 @@ def learned_config_for(scenario: str, **train_kwargs):  # noqa: ANN201
     return LearnedPlannerConfig(economy=EconomyConfig(**learned_economy()), train=TrainConfig(**train_kwargs))
 
 
-def write_history(path: Path, history) -> None:  # noqa: ANN001
+def write_history(path: Path, history: Sequence[Mapping[str, Any]]) -> None:
     """Per-episode log as CSV (atomic write)."""
     from innatura.planner.atomic import atomic_write_bytes
 
@@ -63,7 +71,7 @@ def write_history(path: Path, history) -> None:  # noqa: ANN001
     atomic_write_bytes(path, buf.getvalue().encode())
 
 
-def plot_history(path: Path, history, title: str = "") -> None:  # noqa: ANN001
+def plot_history(path: Path, history: Sequence[Mapping[str, Any]], title: str = "") -> None:
     """Training curve: mean welfare per episode and the loss terms (log scale)."""
     import matplotlib
 
@@ -109,7 +117,8 @@ def run(args: argparse.Namespace) -> int:
     from innatura.planner.learned.config import BASE_WEIGHTS, CONSTRAINED_WEIGHTS
     from innatura.planner.learned.train import train
 
-    cfg = learned_config_for(args.scenario, episodes=args.episodes, batch_size=args.batch_size, seed=args.seed, lr=args.lr)
+    cfg = learned_config_for(args.scenario, episodes=args.episodes, batch_size=args.batch_size, seed=args.seed,
+                             lr=args.lr)
     weights = CONSTRAINED_WEIGHTS if args.constrained else BASE_WEIGHTS
     overrides = {n: getattr(args, f"lambda_{n}") for n in ("vae", "ic", "ir", "ostrom", "resource", "policy")}
     weights = replace(weights, **{k: v for k, v in overrides.items() if v is not None})

@@ -1,4 +1,4 @@
-"""Learned planner under incomplete information (source model 2, DESIGN.md "Five regions").
+"""Learned planner under incomplete information (docs/model.md, "The five-regions economy").
 
 A VAE infers region types theta from noisy, possibly misreported observations, a GNN over the
 region graph mixes regional information, and a stochastic policy outputs consumption,

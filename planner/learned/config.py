@@ -35,7 +35,7 @@ def _check(cond: bool, name: str, field_: str, value: Any, why: str) -> None:
 
 @dataclass(frozen=True)
 class EconomyConfig:
-    """The five-regions economy (DESIGN.md "Five regions"; paper Sec. "Economic Model Formulation").
+    """The five-regions economy (docs/model.md "The five-regions economy"; paper Sec. "Economic Model Formulation").
 
     Attributes:
         populations: citizens per region; its length is the number of regions N.

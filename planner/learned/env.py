@@ -1,6 +1,6 @@
 """The five-regions economy as a pure, batched, differentiable torch environment.
 
-Paper ("Economic Model Formulation") and DESIGN.md "Five regions", with production feeding the
+Paper ("Economic Model Formulation") and docs/model.md "The five-regions economy", with production feeding the
 common stock. Per step ``t`` and region ``i`` (B economies in parallel, N regions each):
 
 1. The planner fixes the working share ``l_i`` in (0, 1] and shares of the available stock.

@@ -1,7 +1,7 @@
 """Loss terms of the learned planner (paper, "Constraints" and "Combined Loss").
 
 ``L_total = l_VAE L_VAE + l_IC L_IC + l_IR L_IR + l_Ostrom L_Ostrom + l_Resource L_Resource
-+ l_Policy L_Policy``. The penalty terms follow DESIGN.md "Five regions" (the public notebook):
++ l_Policy L_Policy``. The penalty terms follow docs/model.md "The five-regions economy" (the public notebook):
 
 - IC: utility a region gets when every region reports the mean type, minus its utility when
   all report truthfully, floored at 0, averaged over regions and steps;

@@ -46,7 +46,7 @@ class EpisodeMetrics:
 
     Attributes:
         utility: mean over steps of welfare (population-weighted per-capita utility).
-        ic_penalty: IC penalty (DESIGN.md), mean over steps and regions.
+        ic_penalty: IC penalty (docs/model.md, "The five-regions economy"), mean over steps and regions.
         allocation_variance: Ostrom criterion on per-capita consumption.
         ir_violation: mean shortfall of utility below U_bar.
         resource_penalty: mean squared excess of allocations over R + h g(R).

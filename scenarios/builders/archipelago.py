@@ -28,6 +28,8 @@ How the numbers are chosen, so that the economy is productive and plannable:
 from __future__ import annotations
 
 import logging
+from collections.abc import Sequence
+from typing import Any
 
 import networkx as nx
 import numpy as np
@@ -40,7 +42,8 @@ __all__ = ["DESCRIPTION", "build"]
 
 logger = logging.getLogger(__name__)
 
-DESCRIPTION = "Synthetic demo: 20 islands on a small-world graph, 50 goods, 10,000 citizens in 5 profiles, stacked units"
+DESCRIPTION = ("Synthetic demo: 20 islands on a small-world graph, 50 goods, 10,000 citizens in 5 profiles, "
+               "stacked units")
 
 PRIMARY = ["grain", "fish", "fruit", "vegetables", "milk", "wool", "timber", "clay", "salt", "herbs", "cotton", "honey"]
 PROCESSED = [
@@ -80,7 +83,15 @@ def _recipes(rng: np.random.Generator) -> tuple[list[str], list[str], dict[str, 
     return goods, kinds, columns
 
 
-def _units(rng, goods, kinds, columns, regions):  # noqa: ANN001
+#: names of goods (or of their kinds, or of regions), in order.
+Goods = Sequence[str]
+#: each good's constant column: input good -> amount per unit of output.
+Columns = dict[str, dict[str, float]]
+#: the units being built, as dicts of their fields (``_``-prefixed: the builder's own).
+Units = list[dict[str, Any]]
+
+
+def _units(rng: np.random.Generator, goods: Goods, kinds: Goods, columns: Columns, regions: Goods) -> Units:
     """Two to four units per produced good; each unit's curve for the good's main input.
 
     The main input (the largest non-labour entry of the column) becomes a curve cell: unit
@@ -92,7 +103,7 @@ def _units(rng, goods, kinds, columns, regions):  # noqa: ANN001
         if kind == "labour":
             continue
         col = columns[good]
-        main = max((g for g in col if not g.startswith("Lb(")), key=col.get)
+        main = max((g for g in col if not g.startswith("Lb(")), key=lambda g: col[g])
         base = col.pop(main)
         count = int(rng.integers(2, 5))
         # first: constant or diminishing returns (bounded coefficient at 0); middle: anything;
@@ -112,7 +123,8 @@ def _units(rng, goods, kinds, columns, regions):  # noqa: ANN001
     return units
 
 
-def _requirement(goods, kinds, columns, units, capacity, demand, capital_flows=False):  # noqa: ANN001
+def _requirement(goods: Goods, kinds: Goods, columns: Columns, units: Units, capacity: np.ndarray, demand: np.ndarray,
+                 capital_flows: bool = False) -> tuple[np.ndarray, sp.csr_matrix]:
     """Solve the flow system ``x = F_flow(x) x + demand`` by fixed point on the stacked curves.
 
     ``F_flow`` is ``F`` without its industrial rows (capital is a stock requirement, not used
@@ -131,7 +143,7 @@ def _requirement(goods, kinds, columns, units, capacity, demand, capital_flows=F
     raise ScenarioError("<archipelago>", [(("build",), None, "requirement did not converge")])
 
 
-def _orders(goods, units, capacity, x):  # noqa: ANN001
+def _orders(goods: Goods, units: Units, capacity: np.ndarray, x: np.ndarray) -> np.ndarray:
     """Dispatch the output ``x`` of each good over its units in stacking order, ``(U,)``."""
     left = {g: max(float(x[i]), 0.0) for i, g in enumerate(goods)}
     q = np.zeros(len(units))
@@ -144,7 +156,7 @@ def _orders(goods, units, capacity, x):  # noqa: ANN001
     return q
 
 
-def _unit_use(goods, columns, units, q):  # noqa: ANN001
+def _unit_use(goods: Goods, columns: Columns, units: Units, q: np.ndarray) -> np.ndarray:
     """Input use of every unit for its order: ``(U, n)`` (constant inputs and the curve)."""
     index = {g: i for i, g in enumerate(goods)}
     use = np.zeros((len(units), len(goods)))
@@ -156,7 +168,8 @@ def _unit_use(goods, columns, units, q):  # noqa: ANN001
     return use
 
 
-def _coefficients(goods, columns, units, capacity, x):  # noqa: ANN001
+def _coefficients(goods: Goods, columns: Columns, units: Units, capacity: np.ndarray,
+                  x: np.ndarray) -> sp.csr_matrix:
     """``F(x)`` as a CSR matrix: total input use per column over its output."""
     index = {g: i for i, g in enumerate(goods)}
     use = _unit_use(goods, columns, units, _orders(goods, units, capacity, x))
@@ -204,9 +217,48 @@ def build(seed: int = 0, *, regions: int = 20, citizens: int = 10_000, investmen
     shares = raw / raw.sum()
     goods, kinds, columns = _recipes(rng)
     units = _units(rng, goods, kinds, columns, names)
-    n = len(goods)
+    bundles, pops = _bundles(rng, citizens)
     index = {g: i for i, g in enumerate(goods)}
+    demand = np.zeros(len(goods))
+    for bundle, pop in zip(bundles, pops, strict=True):
+        for g, a in bundle.items():
+            demand[index[g]] += a * pop
+    capacity, x0, x1 = _capacities(rng, goods, kinds, columns, units, demand, seed)
+    inventory, labour = _stocks(goods, columns, units, capacity, (x0, x1), names, demand, final_days, capital_share)
+    flow = float(x1[: len(PRIMARY + PROCESSED)].sum())
+    data = {
+        "scenario": {"name": "archipelago", "description": DESCRIPTION, "days": days, "seed": seed,
+                     "population_note": f"{citizens} citizens on {len(PROFILES)} profiles, "
+                                        f"spread over {regions} islands"},
+        "goods": [{"name": g, "kind": k,
+                   "externality": round(float(rng.uniform(0.0, 1.0)), 3) if k != "labour" else 0.0,
+                   "transport_loss": 0.02 if g in PERISHABLE else 0.0} for g, k in zip(goods, kinds, strict=True)],
+        "coefficients": {g: {s: round(v, 5) for s, v in col.items()} for g, col in columns.items()},
+        "profiles": [{"name": name, "population": int(p), "bundle": b}
+                     for (name, _), p, b in zip(PROFILES, pops, bundles, strict=True)],
+        "units": [{"name": u["name"], "good": u["good"], "region": u["region"], "capacity": float(capacity[k]),
+                   "inputs": {u["_main"]: {"scale": float(u["_base"] * u["_ref"] ** (1 - u["_exponent"])),
+                                           "exponent": u["_exponent"]}}}
+                  for k, u in enumerate(units)],
+        "regions": {
+            "nodes": [{"name": names[i], "population_share": float(shares[i])} for i in range(regions)],
+            "edges": [{"source": names[a], "target": names[b],
+                       "capacity": round(float(rng.uniform(0.05, 0.15) * flow), 1),
+                       "loss": round(float(rng.uniform(0.001, 0.01)), 4)} for a, b in sorted(graph.edges())],
+        },
+        "inventory": inventory,
+        "labour": labour,
+        "planning": {"investment_share": investment_share},
+        "losses": {"enabled": False,
+                   "events": [{"goods": PERISHABLE, "probability": 0.05, "fraction": 0.1, "scope": "region"}]},
+    }
+    from innatura.scenarios.loader import spec_from_dict
 
+    return spec_from_dict(data, source=f"<archipelago seed={seed}>")
+
+
+def _bundles(rng: np.random.Generator, citizens: int) -> tuple[list[dict[str, float]], np.ndarray]:
+    """Each profile's bundle (8 to 14 final goods) and its citizens."""
     bundles = []
     finals = PRIMARY + PROCESSED
     for _name, _share in PROFILES:
@@ -214,33 +266,44 @@ def build(seed: int = 0, *, regions: int = 20, citizens: int = 10_000, investmen
         bundles.append({str(g): round(float(rng.uniform(0.05, 1.0)), 3) for g in chosen})
     pops = np.floor(np.array([s for _, s in PROFILES]) * citizens).astype(int)
     pops[0] += citizens - pops.sum()
-    demand = np.zeros(n)
-    for bundle, pop in zip(bundles, pops, strict=True):
-        for g, a in bundle.items():
-            demand[index[g]] += a * pop
+    return bundles, pops
 
-    # consumption requirement x0 (linear units first, to size the capacities); then the
-    # requirement x1 of also building ``growth`` of the capital x0 needs, every day
+
+#: daily growth of the capital stock the capacities are sized for (capital for the consumption
+#: requirement, plus this share of it built every day).
+GROWTH = 0.05
+
+
+def _capacities(rng: np.random.Generator, goods: Goods, kinds: Goods, columns: Columns, units: Units,
+                demand: np.ndarray, seed: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """The units' capacities, and the consumption requirement ``x0`` and the requirement ``x1``
+    of also building :data:`GROWTH` of the capital ``x0`` needs (sets each unit's ``_ref``).
+
+    Raises:
+        ScenarioError: the draw is not productive (should never happen).
+    """
+    n = len(goods)
+    index = {g: i for i, g in enumerate(goods)}
+    # linear units first, to size the capacities
     linear = [dict(u, _ref=1.0, _exponent=1.0) for u in units]
     unbounded = np.full(len(units), np.inf)
     x_lin, F_lin = _requirement(goods, kinds, columns, linear, unbounded, demand)
     industrial = np.array([k == "industrial" for k in kinds])
-    growth = 0.05
-    x_inv, _ = _requirement(goods, kinds, columns, linear, unbounded, demand + growth * np.where(industrial, F_lin @ x_lin, 0.0))
-    x_lin = x_inv
+    x_lin, _ = _requirement(goods, kinds, columns, linear, unbounded,
+                            demand + GROWTH * np.where(industrial, F_lin @ x_lin, 0.0))
     weights: dict[str, float] = {}
-    for u in units:
-        weights[u["good"]] = weights.get(u["good"], 0.0) + u["_weight"]
+    for unit in units:
+        weights[unit["good"]] = weights.get(unit["good"], 0.0) + unit["_weight"]
     capacity = np.array([x_lin[index[u["good"]]] * rng.uniform(1.4, 2.0) * u["_weight"] / weights[u["good"]]
                          for u in units])
     capacity = np.maximum(np.round(capacity, 1), 1.0)
-    for u, unit in enumerate(units):
-        unit["_ref"] = float(capacity[u])
+    for k, unit in enumerate(units):
+        unit["_ref"] = float(capacity[k])
     produced = np.array([k != "labour" for k in kinds])
     good_of = np.array([index[u["good"]] for u in units])
     for _ in range(20):  # the curves' reference orders stay; capacities grow until x fits
         x0, F0 = _requirement(goods, kinds, columns, units, capacity, demand)
-        invest = growth * np.where(industrial, F0 @ x0, 0.0)
+        invest = GROWTH * np.where(industrial, F0 @ x0, 0.0)
         x1, _ = _requirement(goods, kinds, columns, units, capacity, demand + invest)
         x_all, F_all = _requirement(goods, kinds, columns, units, capacity, demand, capital_flows=True)
         total_cap = np.bincount(good_of, weights=capacity, minlength=n)
@@ -253,45 +316,30 @@ def build(seed: int = 0, *, regions: int = 20, citizens: int = 10_000, investmen
     if not rho < 0.9 or short.any() or (x1 < -1e-9).any() or (x_all < -1e-9).any():
         raise ScenarioError("<archipelago>", [(("seed",), seed, f"draw is not productive (spectral radius {rho:.3f})")])
     logger.debug("archipelago seed %d: spectral radius %.3f, total output %.1f", seed, rho, x1.sum())
+    return capacity, x0, x1
 
-    # capital where the units need it to meet consumption (x0); labour for x1, by region
+
+def _stocks(goods: Goods, columns: Columns, units: Units, capacity: np.ndarray, x: tuple[np.ndarray, np.ndarray],
+            names: list[str], demand: np.ndarray, final_days: float,
+            capital_share: float) -> tuple[dict[str, object], dict[str, dict[str, float]]]:
+    """Opening stocks and labour: final goods for ``final_days`` of demand, capital where the
+    units need it to meet consumption (``x[0]``), labour for ``x[1]``, by region."""
+    x0, x1 = x
+    regions, n = len(names), len(goods)
+    index = {g: i for i, g in enumerate(goods)}
     region_of = np.array([names.index(u["region"]) for u in units])
     need0 = np.zeros((regions, n))
     np.add.at(need0, region_of, _unit_use(goods, columns, units, _orders(goods, units, capacity, x0)))
     need1 = np.zeros((regions, n))
     np.add.at(need1, region_of, _unit_use(goods, columns, units, _orders(goods, units, capacity, x1)))
     inventory: dict[str, object] = {}
-    for g in finals:
+    for g in PRIMARY + PROCESSED:
         inventory[g] = round(final_days * float(demand[index[g]]), 3)
     for g in CAPITAL:
-        per_region = {names[r]: round(capital_share * float(need0[r, index[g]]), 4) for r in range(regions) if need0[r, index[g]] > 0}
+        per_region = {names[r]: round(capital_share * float(need0[r, index[g]]), 4)
+                      for r in range(regions) if need0[r, index[g]] > 0}
         if per_region:
             inventory[g] = per_region
     labour = {g: {names[r]: round(1.5 * float(need1[r, index[g]]), 4) for r in range(regions) if need1[r, index[g]] > 0}
               for g in LABOUR}
-    x_star = x1
-    flow = float(x_star[: len(finals)].sum())
-
-    data = {
-        "scenario": {"name": "archipelago", "description": DESCRIPTION, "days": days, "seed": seed,
-                     "population_note": f"{citizens} citizens on {len(PROFILES)} profiles, spread over {regions} islands"},
-        "goods": [{"name": g, "kind": k, "externality": round(float(rng.uniform(0.0, 1.0)), 3) if k != "labour" else 0.0,
-                   "transport_loss": 0.02 if g in PERISHABLE else 0.0} for g, k in zip(goods, kinds, strict=True)],
-        "coefficients": {g: {s: round(v, 5) for s, v in col.items()} for g, col in columns.items()},
-        "profiles": [{"name": name, "population": int(p), "bundle": b} for (name, _), p, b in zip(PROFILES, pops, bundles, strict=True)],
-        "units": [{"name": u["name"], "good": u["good"], "region": u["region"], "capacity": float(capacity[k]),
-                   "inputs": {u["_main"]: {"scale": float(u["_base"] * u["_ref"] ** (1 - u["_exponent"])), "exponent": u["_exponent"]}}}
-                  for k, u in enumerate(units)],
-        "regions": {
-            "nodes": [{"name": names[i], "population_share": float(shares[i])} for i in range(regions)],
-            "edges": [{"source": names[a], "target": names[b], "capacity": round(float(rng.uniform(0.05, 0.15) * flow), 1),
-                       "loss": round(float(rng.uniform(0.001, 0.01)), 4)} for a, b in sorted(graph.edges())],
-        },
-        "inventory": inventory,
-        "labour": labour,
-        "planning": {"investment_share": investment_share},
-        "losses": {"enabled": False, "events": [{"goods": PERISHABLE, "probability": 0.05, "fraction": 0.1, "scope": "region"}]},
-    }
-    from innatura.scenarios.loader import spec_from_dict
-
-    return spec_from_dict(data, source=f"<archipelago seed={seed}>")
+    return inventory, labour

@@ -1,6 +1,6 @@
 """``five-regions``: the economy of "Modeling Incomplete Economic Socialism using Deep Learning".
 
-N = 5 regions on a chain with populations 100, 150, 120, 200, 180 (DESIGN.md "Five regions",
+N = 5 regions on a chain with populations 100, 150, 120, 200, 180 (docs/model.md "The five-regions economy",
 from the paper's public notebook); productivity types theta_i ~ |N(0, 1)| + 0.1 drawn from
 ``numpy.random.default_rng(seed)``. Its dynamics (Cobb-Douglas output feeding a logistic common
 stock, capital accumulation, a random-walk shock) are not input-output dynamics, so the learned
@@ -16,6 +16,7 @@ the capacity reached with every citizen at work.
 
 from __future__ import annotations
 
+import itertools
 import logging
 from typing import Any
 
@@ -34,7 +35,7 @@ K0, R0 = 50.0, 500.0
 
 
 def learned_economy() -> dict[str, Any]:
-    """Fields of ``planner.learned.EconomyConfig`` for this scenario (DESIGN.md "Five regions")."""
+    """Fields of ``planner.learned.EconomyConfig`` for this scenario (docs/model.md "The five-regions economy")."""
     return {
         "populations": tuple(float(p) for p in POPULATIONS),
         "edges": tuple((i, i + 1) for i in range(len(POPULATIONS) - 1)),
@@ -81,7 +82,7 @@ def build(seed: int = 0, days: int = 10, bundle: float = 0.5) -> ScenarioSpec:
         "units": units,
         "regions": {
             "nodes": [{"name": r, "population_share": n / total} for r, n in zip(regions, POPULATIONS, strict=True)],
-            "edges": [{"source": a, "target": b} for a, b in zip(regions[:-1], regions[1:], strict=True)],
+            "edges": [{"source": a, "target": b} for a, b in itertools.pairwise(regions)],
         },
         "inventory": {"goods": R0, "capital": {r: K0 for r in regions}},
         "labour": {**{f"Lb({r})": {r: float(n)} for r, n in zip(regions, POPULATIONS, strict=True)},

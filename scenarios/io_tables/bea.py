@@ -23,6 +23,7 @@ from __future__ import annotations
 
 import logging
 import re
+from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
@@ -67,7 +68,7 @@ def _find(labels: list[str] | tuple[str, ...], names: tuple[str, ...]) -> int | 
     return None
 
 
-def _require(grid: TextGrid, labels, names: tuple[str, ...], what: str, axis: str) -> int:
+def _require(grid: TextGrid, labels: list[str], names: tuple[str, ...], what: str, axis: str) -> int:
     pos = _find(labels, names)
     if pos is None:
         alts = " or ".join(repr(n) for n in names)
@@ -75,7 +76,7 @@ def _require(grid: TextGrid, labels, names: tuple[str, ...], what: str, axis: st
     return pos
 
 
-def _check_total(path: Path, parts: np.ndarray, total: np.ndarray, labels, axis: str, what: str,
+def _check_total(path: Path, parts: np.ndarray, total: np.ndarray, labels: list[str], axis: str, what: str,
                  notes: list[str], n_cells: int) -> None:
     """Compare a stated total with the sum of its ``n_cells`` cells. BEA rounds cells to whole
     units, so half a unit per cell is rounding; beyond that plus 1% of the total is an error."""
@@ -95,7 +96,7 @@ def _check_total(path: Path, parts: np.ndarray, total: np.ndarray, labels, axis:
 def _names(folder: Path, pattern: str, codes: list[str]) -> list[str]:
     for p in sorted(folder.glob(pattern)):
         grid = read_grid(p)
-        mapping = {lab[0]: cells[0].strip() for lab, cells in zip(grid.labels, grid.cells)}
+        mapping = {lab[0]: cells[0].strip() for lab, cells in zip(grid.labels, grid.cells, strict=False)}
         return [mapping.get(c, c) for c in codes]
     return list(codes)
 
@@ -108,26 +109,24 @@ def _year(folder: Path, year: int | None) -> int | None:
     return year if year is not None else detected
 
 
-def load_bea(table: str | Path, year: int | None = None) -> IOTable:
-    """Load a BEA Make/Use pair into an industry-by-industry table (industry technology).
+@dataclass(frozen=True, eq=False)
+class _Use:
+    """What the use table gives: its labels, the intermediate use ``U`` (commodities x
+    industries), final demand ``E``, value added ``VA`` and industry output ``g``."""
 
-    Args:
-        table: folder holding ``use.csv`` and ``make.csv``, or the path of ``use.csv``.
-        year: the table's year; checked against a year in the folder name when there is one.
+    grid: TextGrid
+    cols: list[str]
+    commodities: list[str]
+    industries: list[str]
+    fd_codes: list[str]
+    U: np.ndarray
+    E: np.ndarray
+    VA: np.ndarray
+    g: np.ndarray
 
-    Returns:
-        The :class:`IOTable` with ``A = D B``, final demand ``D E`` per component, value added
-        from the ``V`` rows and gross output from the industry output row. Negative cells are
-        kept; apply :func:`~scenarios.io_tables.policy.apply_negative_policy` (the front door
-        :func:`~scenarios.io_tables.load_table` does).
 
-    Raises:
-        TableFormatError: missing files or totals, ragged rows, non-numeric cells, make and use
-            codes that disagree, totals that contradict their cells, or a wrong year.
-    """
-    use_path, make_path = bea_paths(table)
-    year = _year(use_path.parent, year)
-    notes: list[str] = []
+def _read_use(use_path: Path, notes: list[str]) -> _Use:
+    """Read and check ``use.csv`` (its totals against its cells)."""
     use = read_grid(use_path)
     rows, cols = use.row_keys(), list(use.columns)
     r_int = _require(use, rows, _INTERMEDIATE_ROW, "the commodity rows end above it", "row")
@@ -157,7 +156,12 @@ def load_bea(table: str | Path, year: int | None = None) -> IOTable:
     if r_va is not None:
         _check_total(use_path, VA.sum(axis=0), use.numeric([r_va], ind_idx)[0], industries, "column",
                      "total value added", notes, len(va_rows))
+    return _Use(use, cols, commodities, industries, [cols[j] for j in fd_cols], U, E, VA, g)
 
+
+def _read_make(make_path: Path, u: _Use, notes: list[str]) -> tuple[np.ndarray, np.ndarray]:
+    """Read and check ``make.csv`` against the use table: ``(V, commodity output q)``."""
+    commodities, industries = u.commodities, u.industries
     make = read_grid(make_path)
     m_rows, m_cols = make.row_keys(), list(make.columns)
     r_q = _require(make, m_rows, _COMMODITY_OUTPUT, "commodity output, the make table's column totals", "row")
@@ -174,7 +178,8 @@ def load_bea(table: str | Path, year: int | None = None) -> IOTable:
             )
         if len(set(have)) != len(have):
             dup = sorted({h for h in have if have.count(h) > 1})
-            raise TableFormatError(make_path, f"duplicate {what} {dup[:5]}", **{axis: dup[0]})
+            raise TableFormatError(make_path, f"duplicate {what} {dup[:5]}", row=dup[0] if axis == "row" else None,
+                                   column=dup[0] if axis == "column" else None)
     row_pos = [m_rows.index(i) for i in industries]
     col_pos = [m_cols.index(c) for c in commodities]
     V = make.numeric(row_pos, col_pos)
@@ -182,11 +187,37 @@ def load_bea(table: str | Path, year: int | None = None) -> IOTable:
     _check_total(make_path, V.sum(axis=0), q, commodities, "column", "commodity output", notes, len(industries))
     _check_total(make_path, V.sum(axis=1), make.numeric(row_pos, [c_g])[:, 0], industries, "row",
                  "industry output (make row totals)", notes, len(commodities))
-    _check_total(make_path, V.sum(axis=1), g, industries, "row",
+    _check_total(make_path, V.sum(axis=1), u.g, industries, "row",
                  "make row totals against the use table's industry output", notes, len(commodities))
-    c_q = _find(cols, _COMMODITY_OUTPUT)
+    return V, q
+
+
+def load_bea(table: str | Path, year: int | None = None) -> IOTable:
+    """Load a BEA Make/Use pair into an industry-by-industry table (industry technology).
+
+    Args:
+        table: folder holding ``use.csv`` and ``make.csv``, or the path of ``use.csv``.
+        year: the table's year; checked against a year in the folder name when there is one.
+
+    Returns:
+        The :class:`IOTable` with ``A = D B``, final demand ``D E`` per component, value added
+        from the ``V`` rows and gross output from the industry output row. Negative cells are
+        kept; apply :func:`~scenarios.io_tables.policy.apply_negative_policy` (the front door
+        :func:`~scenarios.io_tables.load_table` does).
+
+    Raises:
+        TableFormatError: missing files or totals, ragged rows, non-numeric cells, make and use
+            codes that disagree, totals that contradict their cells, or a wrong year.
+    """
+    use_path, make_path = bea_paths(table)
+    year = _year(use_path.parent, year)
+    notes: list[str] = []
+    u = _read_use(use_path, notes)
+    commodities, industries, U, E, VA, g = u.commodities, u.industries, u.U, u.E, u.VA, u.g
+    V, q = _read_make(make_path, u, notes)
+    c_q = _find(u.cols, _COMMODITY_OUTPUT)
     if c_q is not None:
-        _check_total(use_path, use.numeric(com_idx, [c_q])[:, 0], q, commodities, "row",
+        _check_total(use_path, u.grid.numeric(list(range(len(commodities))), [c_q])[:, 0], q, commodities, "row",
                      "the use table's commodity output against the make table's", notes, 1)
     if (g < 0).any() or (q < 0).any():
         raise TableFormatError(use_path, "negative industry or commodity output")
@@ -200,7 +231,7 @@ def load_bea(table: str | Path, year: int | None = None) -> IOTable:
         notes.append(f"commodities with zero output (no market shares): {zero_q}")
     folder = use_path.parent
     level = "detail" if len(industries) > 100 else "summary"
-    fd_codes = [cols[j] for j in fd_cols]
+    fd_codes = list(u.fd_codes)
     return IOTable(
         name=f"BEA {level} Make/Use{'' if year is None else f' {year}'} (industry technology)",
         source=str(folder),

@@ -142,12 +142,12 @@ def apply_negative_policy(
     cells: list[NegativeCell] = []
     coo = A.tocoo()
     neg = coo.data < 0
-    for r, c, v in zip(coo.row[neg], coo.col[neg], coo.data[neg]):
-        cells.append(NegativeCell("A", industries[r], industries[c], float(v)))
+    for r, c, v in zip(coo.row[neg], coo.col[neg], coo.data[neg], strict=False):
+        cells.append(NegativeCell("A", industries[int(r)], industries[int(c)], float(v)))
     for i in np.flatnonzero(f < 0):
-        cells.append(NegativeCell("final demand", industries[i], "net", float(f[i])))
-    for i, k in zip(*np.nonzero(F < 0)):
-        cells.append(NegativeCell("component", industries[i], components[k], float(F[i, k])))
+        cells.append(NegativeCell("final demand", industries[int(i)], "net", float(f[i])))
+    for i, k in zip(*np.nonzero(F < 0), strict=False):
+        cells.append(NegativeCell("component", industries[int(i)], components[int(k)], float(F[i, k])))
     report_kwargs = dict(
         coefficient_mass=float(coo.data[neg].sum()),
         final_demand_mass=float(f[f < 0].sum()),

@@ -68,32 +68,21 @@ def from_pymrio(io: Any, name: str | None = None) -> IOTable:
     else:
         from innatura.planner.leontief import solve_io
 
-        x = np.asarray(solve_io(sp.csr_matrix(A_df.to_numpy(dtype=float)), F.sum(axis=1)).x)
+        x = np.asarray(solve_io(sp.csr_matrix(core.to_numpy(dtype=float)), F.sum(axis=1)).x)
         notes.append("gross output computed from coefficients: (I - A) x = Y 1")
     if Z is not None:
         Zm = Z.to_numpy(dtype=float)
         A = np.divide(Zm, x[None, :], out=np.zeros_like(Zm), where=x[None, :] != 0)
         intermediate = Zm.sum(axis=0)
     else:
-        A = A_df.to_numpy(dtype=float)
+        A = core.to_numpy(dtype=float)
         intermediate = A.sum(axis=0) * x
     regions = tuple(str(r) for r in index.get_level_values(0))
     sectors = tuple(str(s) for s in index.get_level_values(-1))
-    codes = tuple(f"{r}/{s}" for r, s in zip(regions, sectors))
+    codes = tuple(f"{r}/{s}" for r, s in zip(regions, sectors, strict=False))
     ycols = Y.columns
     fd_regions = tuple(str(c[0]) if isinstance(c, tuple) else "" for c in ycols)
     fd_codes = tuple("/".join(str(p) for p in c) if isinstance(c, tuple) else str(c) for c in ycols)
-    unit = "monetary units per year"
-    u = getattr(io, "unit", None)
-    if u is not None and hasattr(u, "iloc") and len(u):
-        unit = f"{u.iloc[0, 0]} per year"
-    region_population = None
-    pop = getattr(io, "population", None)
-    if pop is not None and hasattr(pop, "columns"):
-        names = tuple(dict.fromkeys(regions))
-        values = [float(pop[r].iloc[0]) if r in pop.columns else float("nan") for r in names]
-        if all(np.isfinite(values)) and sum(values) > 0:
-            region_population = tuple(values)
     return IOTable(
         name=str(label),
         source=f"pymrio:{label}",
@@ -107,12 +96,30 @@ def from_pymrio(io: Any, name: str | None = None) -> IOTable:
         final_demand_names=fd_codes,
         value_added=x - intermediate,
         gross_output=x,
-        unit=unit,
+        unit=_unit(io),
         regions=regions,
         final_demand_regions=fd_regions,
-        region_population=region_population,
+        region_population=_population(io, regions),
         notes=tuple(notes),
     )
+
+
+def _unit(io: Any) -> str:
+    """The system's monetary unit, per year."""
+    u = getattr(io, "unit", None)
+    if u is not None and hasattr(u, "iloc") and len(u):
+        return f"{u.iloc[0, 0]} per year"
+    return "monetary units per year"
+
+
+def _population(io: Any, regions: tuple[str, ...]) -> tuple[float, ...] | None:
+    """Each region's population, when the system gives all of them (in the regions' order)."""
+    pop = getattr(io, "population", None)
+    if pop is None or not hasattr(pop, "columns"):
+        return None
+    names = tuple(dict.fromkeys(regions))
+    values = [float(pop[r].iloc[0]) if r in pop.columns else float("nan") for r in names]
+    return tuple(values) if all(np.isfinite(values)) and sum(values) > 0 else None
 
 
 def load_pymrio(path: str | Path) -> IOTable:
@@ -125,7 +132,7 @@ def load_pymrio(path: str | Path) -> IOTable:
     try:
         import pymrio
     except ImportError:  # pragma: no cover - depends on the environment
-        raise InvalidInputError("reading pymrio systems needs pymrio: pip install pymrio") from None
+        raise InvalidInputError("reading pymrio systems needs pymrio: pip install 'innatura[io]'") from None
     if str(path) == "test":
         return from_pymrio(pymrio.load_test())
     p = Path(path)

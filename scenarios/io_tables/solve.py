@@ -12,9 +12,13 @@ from __future__ import annotations
 import logging
 import time
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 import numpy as np
 from innatura.scenarios.io_tables.table import IOTable
+
+if TYPE_CHECKING:  # pragma: no cover
+    import scipy.sparse as sp
 
 __all__ = ["TableSolution", "solve_table"]
 
@@ -57,7 +61,7 @@ class TableSolution:
         }
 
 
-def _spectral_radius(A) -> float:  # noqa: ANN001
+def _spectral_radius(A: sp.spmatrix) -> float:
     """Spectral radius of ``A``: :func:`planner.leontief.spectral_radius` for ``A >= 0``; for a
     signed ``A`` (negative cells kept) the largest eigenvalue modulus, from dense eigenvalues
     for ``n <= 3000`` and ARPACK otherwise."""
@@ -74,7 +78,7 @@ def _spectral_radius(A) -> float:  # noqa: ANN001
     return float(np.max(np.abs(eigs(A, k=1, which="LM", return_eigenvectors=False))))
 
 
-def _solve(A, f, method: str | None):  # noqa: ANN001
+def _solve(A: sp.spmatrix, f: np.ndarray, method: str | None) -> tuple[np.ndarray, str, int]:
     """``(x, method, iterations)``. Non-negative ``A``: :func:`planner.leontief.solve_io`. A
     signed ``A`` (negative cells kept) is outside Leontief theory's guarantees and the front
     door rejects it; it is solved by the LU method alone (``planner.leontief.direct``)."""

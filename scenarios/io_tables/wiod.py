@@ -21,7 +21,7 @@ from pathlib import Path
 
 import numpy as np
 import scipy.sparse as sp
-from innatura.scenarios.io_tables.csvgrid import read_grid
+from innatura.scenarios.io_tables.csvgrid import TextGrid, read_grid
 from innatura.scenarios.io_tables.errors import TableFormatError
 from innatura.scenarios.io_tables.table import IOTable
 
@@ -41,7 +41,7 @@ _FD_NAMES = {
 }
 
 
-def _read(path: Path):
+def _read(path: Path) -> tuple[TextGrid, np.ndarray, int, int]:
     with path.open(encoding="utf-8-sig") as fh:
         head = fh.readline()
     n_labels = 0
@@ -58,7 +58,7 @@ def _read(path: Path):
     yi, ci = label_header.index("Year"), label_header.index("Code")
     grid = read_grid(path, n_labels=n_labels, key=ci)
     years = []
-    for lab, line in zip(grid.labels, grid.lines):
+    for lab, line in zip(grid.labels, grid.lines, strict=False):
         try:
             years.append(int(float(lab[yi])))
         except ValueError:
@@ -71,6 +71,55 @@ def wiod_years(path: str | Path) -> list[int]:
     """The years a WIOD national table file holds, sorted."""
     _, years, _, _ = _read(Path(path))
     return sorted(set(years.tolist()))
+
+
+def _choose_year(path: Path, years: np.ndarray, year: int | None) -> int:
+    """``year``, checked against the file's years; the latest when ``None``."""
+    available = sorted(set(years.tolist()))
+    if year is None:
+        logger.info("%s: no year given, using the latest, %d", path, available[-1])
+        return int(available[-1])
+    if year not in available:
+        raise TableFormatError(path, f"unknown year {year}; the file holds {available[0]}-{available[-1]}"
+                               if len(available) > 1 else f"unknown year {year}; the file holds {available}")
+    return year
+
+
+def _year_rows(grid: TextGrid, years: np.ndarray, year: int,
+               ci: int) -> tuple[list[int], list[int], list[int], list[str]]:
+    """The year's rows: domestic industries, imported inputs of those industries, value added,
+    and the codes of the rows not used."""
+    rows = np.flatnonzero(years == year).tolist()
+    oi = grid.label_header.index("Origin") if "Origin" in grid.label_header else None
+    origin = [grid.labels[r][oi].strip().lower() if oi is not None else "domestic" for r in rows]
+    domestic = [r for r, o in zip(rows, origin, strict=False) if o == "domestic"]
+    codes = [grid.labels[r][ci] for r in domestic]
+    imported = [r for r, o in zip(rows, origin, strict=False) if o == "imports" and grid.labels[r][ci] in codes]
+    va_rows = [r for r, o in zip(rows, origin, strict=False) if o != "domestic" and grid.labels[r][ci] == "VA"]
+    ignored = sorted({grid.labels[r][ci] for r, o in zip(rows, origin, strict=False) if o != "domestic"}
+                     - {grid.labels[r][ci] for r in imported + va_rows})
+    return domestic, imported, va_rows, ignored
+
+
+def _columns(path: Path, grid: TextGrid, year: int, domestic: list[int], codes: list[str], ci: int,
+             go: int) -> tuple[list[int], list[int]]:
+    """The industry columns (in the rows' order) and the final-demand columns, checked."""
+    cols = list(grid.columns)
+    if len(set(codes)) != len(codes):
+        dup = sorted({c for c in codes if codes.count(c) > 1})
+        raise TableFormatError(path, f"year {year}: duplicate industry rows {dup[:5]}", row=dup[0])
+    missing = [c for c in codes if c not in cols]
+    if missing:
+        r = domestic[codes.index(missing[0])]
+        raise TableFormatError(path, f"industry row {missing[0]!r} has no matching column", line=grid.lines[r],
+                               row=missing[0])
+    ind_cols = [cols.index(c) for c in codes]
+    extra = [c for j, c in enumerate(cols) if j not in ind_cols and j != go and c not in _FD_NAMES
+             and c in set(grid.row_keys(ci))]
+    if extra:
+        raise TableFormatError(path, f"year {year}: industry columns {extra[:5]} have no row", column=extra[0])
+    fd_cols = [j for j, c in enumerate(cols) if j not in ind_cols and j != go and c not in set(grid.row_keys(ci))]
+    return ind_cols, fd_cols
 
 
 def load_wiod(path: str | Path, year: int | None = None) -> IOTable:
@@ -88,41 +137,15 @@ def load_wiod(path: str | Path, year: int | None = None) -> IOTable:
             ragged rows, non-numeric cells, rows that do not match the industry columns.
     """
     path = Path(path)
-    grid, years, yi, ci = _read(path)
-    available = sorted(set(years.tolist()))
-    if year is None:
-        year = available[-1]
-        logger.info("%s: no year given, using the latest, %d", path, year)
-    elif year not in available:
-        raise TableFormatError(path, f"unknown year {year}; the file holds {available[0]}-{available[-1]}"
-                               if len(available) > 1 else f"unknown year {year}; the file holds {available}")
+    grid, years, _yi, ci = _read(path)
+    year = _choose_year(path, years, year)
     cols = list(grid.columns)
     go = next((cols.index(c) for c in _GROSS_OUTPUT if c in cols), None)
     if go is None:
         raise TableFormatError(path, "missing gross output column 'GO'")
-    rows = np.flatnonzero(years == year).tolist()
-    oi = grid.label_header.index("Origin") if "Origin" in grid.label_header else None
-    origin = [grid.labels[r][oi].strip().lower() if oi is not None else "domestic" for r in rows]
-    domestic = [r for r, o in zip(rows, origin) if o == "domestic"]
+    domestic, imported, va_rows, ignored = _year_rows(grid, years, year, ci)
     codes = [grid.labels[r][ci] for r in domestic]
-    imported = [r for r, o in zip(rows, origin) if o == "imports" and grid.labels[r][ci] in codes]
-    va_rows = [r for r, o in zip(rows, origin) if o != "domestic" and grid.labels[r][ci] == "VA"]
-    ignored = sorted({grid.labels[r][ci] for r, o in zip(rows, origin) if o != "domestic"}
-                     - {grid.labels[r][ci] for r in imported + va_rows})
-    if len(set(codes)) != len(codes):
-        dup = sorted({c for c in codes if codes.count(c) > 1})
-        raise TableFormatError(path, f"year {year}: duplicate industry rows {dup[:5]}", row=dup[0])
-    missing = [c for c in codes if c not in cols]
-    if missing:
-        r = domestic[codes.index(missing[0])]
-        raise TableFormatError(path, f"industry row {missing[0]!r} has no matching column", line=grid.lines[r],
-                               row=missing[0])
-    ind_cols = [cols.index(c) for c in codes]
-    extra = [c for j, c in enumerate(cols) if j not in ind_cols and j != go and c not in _FD_NAMES
-             and c in set(grid.row_keys(ci))]
-    if extra:
-        raise TableFormatError(path, f"year {year}: industry columns {extra[:5]} have no row", column=extra[0])
-    fd_cols = [j for j, c in enumerate(cols) if j not in ind_cols and j != go and c not in set(grid.row_keys(ci))]
+    ind_cols, fd_cols = _columns(path, grid, year, domestic, codes, ci, go)
     Z = grid.numeric(domestic, ind_cols)
     F = grid.numeric(domestic, fd_cols)
     x = grid.numeric(domestic, [go])[:, 0]

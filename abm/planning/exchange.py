@@ -3,7 +3,7 @@
 Each night (``planner="exchange"``):
 
 1. Production and the units' targets come from OLIN-EP's bounded daily plan
-   (:class:`~abm.planners.OlinPlanner`); the goods it hands to the profiles form the pool
+   (:class:`~abm.planning.olin.OlinMethod`); the goods it hands to the profiles form the pool
    to be shared.
 2. Each profile is an agent of a pure exchange economy. Its endowment is its claim on the
    pool: every region owns a share of each good in proportion to its opening stock of it (equal
@@ -24,12 +24,13 @@ import logging
 from typing import Any
 
 import numpy as np
-from innatura.abm.planners import OlinPlanner, PlanDecision, PlanningInputs
+from innatura.abm.planning.base import PlanDecision, PlanningInputs
+from innatura.abm.planning.olin import OlinMethod
 from innatura.planner.errors import InvalidInputError
 from innatura.planner.exchange import ExchangeMarket, competitive_equilibrium
 from innatura.planner.metrics import humanity
 
-__all__ = ["ExchangePlanner", "profile_endowments"]
+__all__ = ["ExchangeMethod", "profile_endowments"]
 
 logger = logging.getLogger(__name__)
 
@@ -55,13 +56,14 @@ def profile_endowments(pool: np.ndarray, regional_stocks: np.ndarray, regional_d
     # a region with no demand weight passes its share on to everyone per citizen
     orphan = regional_demand.sum(axis=1) <= 0
     claim = dem.T @ region_share  # (m, g)
-    per_citizen = population / population.sum() if population.sum() > 0 else np.full(population.size, 1.0 / population.size)
+    total = population.sum()
+    per_citizen = population / total if total > 0 else np.full(population.size, 1.0 / population.size)
     claim += np.outer(per_citizen, region_share[orphan].sum(axis=0))
     claim = (1.0 - redistribution) * claim + redistribution * per_citizen[:, None]
     return claim * pool[None, :]
 
 
-class ExchangePlanner:
+class ExchangeMethod:
     """OLIN-EP production with a competitive-equilibrium allocation after redistribution.
 
     Args:
@@ -69,7 +71,7 @@ class ExchangePlanner:
             (``0 < redistribution <= 1``; at 0 a profile whose region holds nothing would have
             nothing to sell).
         method: CE method (default: the closed form for Cobb-Douglas).
-        options: passed to :class:`~abm.planners.OlinPlanner`.
+        options: passed to :class:`~abm.planning.olin.OlinMethod`.
     """
 
     name = "exchange"
@@ -80,7 +82,7 @@ class ExchangePlanner:
             raise InvalidInputError(f"redistribution = {redistribution!r}: must be in (0, 1]")
         self.redistribution = r
         self.method = method
-        self.production = OlinPlanner(**options)
+        self.production = OlinMethod(**options)
 
     def plan(self, inputs: PlanningInputs) -> PlanDecision:
         base = self.production.plan(inputs)

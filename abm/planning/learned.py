@@ -1,7 +1,7 @@
 """The learned planner as a planning method of the agent model (``planner="learned"``).
 
-:class:`LearnedPlanner` loads a checkpoint written by ``innatura train learned`` and, each night,
-turns the :class:`~abm.planners.PlanningInputs` of a five-regions-style scenario (see
+:class:`LearnedMethod` loads a checkpoint written by ``innatura train learned`` and, each night,
+turns the :class:`~abm.planning.base.PlanningInputs` of a five-regions-style scenario (see
 ``scenarios.builders.five_regions``: a common stock good, a capital good, one goods unit per
 region whose labour curve carries the region's productivity) into the policy's inputs:
 
@@ -25,17 +25,23 @@ from __future__ import annotations
 import logging
 import math
 from os import PathLike
+from pathlib import Path
+from typing import TYPE_CHECKING
 
 import numpy as np
-from innatura.abm.planners import PlanDecision, PlanningInputs
+from innatura.abm.planning.base import PlanDecision, PlanningInputs
+from innatura.planner.curves import StackedCurve
 from innatura.planner.errors import InvalidInputError
 
-__all__ = ["LearnedPlanner"]
+if TYPE_CHECKING:  # pragma: no cover
+    from innatura.planner.curves import InputFunction
+
+__all__ = ["LearnedMethod"]
 
 logger = logging.getLogger(__name__)
 
 
-class LearnedPlanner:
+class LearnedMethod:
     """A trained VAE/GNN/policy planner behind the agent model's planner interface.
 
     Args:
@@ -49,7 +55,7 @@ class LearnedPlanner:
     def __init__(self, model: str | PathLike[str], goods: str = "goods", capital: str = "capital") -> None:
         from innatura.planner.learned.checkpoint import load_checkpoint
 
-        self.policy, self.config = load_checkpoint(model)
+        self.policy, self.config = load_checkpoint(Path(model))
         self.goods, self.capital = goods, capital
         self._history: list[np.ndarray] = []
 
@@ -61,18 +67,21 @@ class LearnedPlanner:
                 raise InvalidInputError(f"learned planner: the scenario has no good {name!r} (goods: {list(names)})")
         return names.index(self.goods), names.index(self.capital)
 
-    def _region_curves(self, inputs: PlanningInputs, g: int) -> list[tuple[object, float, int]]:
+    def _region_curves(self, inputs: PlanningInputs, g: int) -> list[tuple[InputFunction, float, int]]:
         """Per region: (reported labour function of its goods unit, its capacity, labour good)."""
         n_regions = inputs.regional_stocks.shape[0]
         units = np.flatnonzero(inputs.unit_good == g)
-        found: dict[int, tuple[object, float, int]] = {}
+        found: dict[int, tuple[InputFunction, float, int]] = {}
         for cell in inputs.economy.curves:
             if cell.col != g:
                 continue
+            if not isinstance(cell.curve, StackedCurve):
+                raise InvalidInputError(f"learned planner: curve cell ({cell.row}, {cell.col}) is not a stack of "
+                                        "units' reported curves")
             funcs = cell.curve.input_functions
             if len(funcs) != units.size:
-                raise InvalidInputError(f"learned planner: curve cell ({cell.row}, {cell.col}) stacks {len(funcs)} units, "
-                                        f"the scenario has {units.size} units of {self.goods!r}")
+                raise InvalidInputError(f"learned planner: curve cell ({cell.row}, {cell.col}) stacks {len(funcs)} "
+                                        f"units, the scenario has {units.size} units of {self.goods!r}")
             for k, f in enumerate(funcs):
                 if float(f(1.0)) > 0:
                     r = int(inputs.unit_region[units[k]])
@@ -82,7 +91,7 @@ class LearnedPlanner:
             raise InvalidInputError(f"learned planner: regions {missing} have no goods unit with a labour curve")
         return [found[r] for r in range(n_regions)]
 
-    def _features(self, curves) -> np.ndarray:  # noqa: ANN001
+    def _features(self, curves: list[tuple[InputFunction, float, int]]) -> np.ndarray:
         eco = self.config.economy
         out = np.zeros((len(curves), 3))
         for r, (f, cap, _) in enumerate(curves):
@@ -93,7 +102,7 @@ class LearnedPlanner:
         return out
 
     @staticmethod
-    def _output_for_labour(f, cap: float, labour: float) -> float:  # noqa: ANN001
+    def _output_for_labour(f: InputFunction, cap: float, labour: float) -> float:
         """Largest ``q`` in ``[0, cap]`` with ``f(q) <= labour`` (bisection; ``f`` increasing)."""
         if float(f(cap)) <= labour:
             return cap
@@ -112,7 +121,8 @@ class LearnedPlanner:
         g, kc = self._indices(inputs)
         n_regions = inputs.regional_stocks.shape[0]
         if n_regions != eco.n_regions:
-            raise InvalidInputError(f"learned planner: trained for {eco.n_regions} regions, the scenario has {n_regions}")
+            raise InvalidInputError(f"learned planner: trained for {eco.n_regions} regions, "
+                                    f"the scenario has {n_regions}")
         curves = self._region_curves(inputs, g)
         feats = self._features(curves)
         if not self._history:
@@ -123,7 +133,8 @@ class LearnedPlanner:
         stock = float(inputs.stocks[g])
         t = (inputs.day - 1) % eco.horizon
         d = self.policy.plan(PlannerInput(hist, capital, torch.tensor([stock], dtype=torch.float32), t))
-        share_c, share_x, lab = (d.share_c[0].double().numpy(), d.share_x[0].double().numpy(), d.labour[0].double().numpy())
+        share_c, share_x, lab = (d.share_c[0].double().numpy(), d.share_x[0].double().numpy(),
+                                 d.labour[0].double().numpy())
 
         n, m = inputs.economy.bundles.shape
         q = np.array([self._output_for_labour(f, cap, float(lab[r]) * float(inputs.labour_supply[row]))

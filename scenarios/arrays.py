@@ -17,6 +17,7 @@ A unit of good ``j`` asked for ``q`` units uses ``scale_ui * q ** exponent_ui`` 
 from __future__ import annotations
 
 import logging
+from collections.abc import Mapping
 from dataclasses import dataclass
 
 import networkx as nx
@@ -141,7 +142,7 @@ def population_by_region(spec: ScenarioSpec) -> np.ndarray:
     return out
 
 
-def _regional(spec: ScenarioSpec, table) -> np.ndarray:  # noqa: ANN001
+def _regional(spec: ScenarioSpec, table: Mapping[str, Mapping[str, float]]) -> np.ndarray:
     names = {name: i for i, name in enumerate(region_names(spec))}
     people = population_by_region(spec).sum(axis=1).astype(float)
     weights = people / people.sum() if people.sum() > 0 else _node_shares(spec)
@@ -218,7 +219,8 @@ def curve_cells(spec: ScenarioSpec) -> tuple[CurveCell, ...]:
         capacities = tuple(u.capacity for u in units)
         for name in inputs:
             laws = tuple(
-                PowerLawInput(u.inputs[name].scale, u.inputs[name].exponent) if name in u.inputs else PowerLawInput(0.0, 1.0)
+                PowerLawInput(u.inputs[name].scale, u.inputs[name].exponent) if name in u.inputs
+                else PowerLawInput(0.0, 1.0)
                 for u in units
             )
             cells.append(CurveCell(goods[name], goods[good], StackedCurve(capacities, laws)))

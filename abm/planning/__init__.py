@@ -1,0 +1,57 @@
+"""Planning methods of the central planner: what turns a night's reports into a plan.
+
+A planning method is any object with a ``name`` and ``plan(inputs) -> PlanDecision``
+(:class:`PlanningMethod`, :mod:`.base`). The methods that ship, one module each:
+
+* ``"olin"`` (:mod:`.olin`): OLIN-EP's bounded daily plan;
+* ``"learned"`` (:mod:`.learned`): a trained VAE/GNN/policy planner;
+* ``"exchange"`` (:mod:`.exchange`): OLIN-EP production, allocation by a competitive
+  equilibrium after redistribution.
+
+:data:`METHODS` is a plain table, name -> ``"module:attribute"`` of the method's class (or any
+callable that returns a method); :func:`make_method` imports the module on first use, so
+importing this package loads no solver and registers nothing. A new method joins the model by
+one entry, made by whoever uses it::
+
+    from innatura.abm.planning import METHODS
+    METHODS["greedy"] = "mypackage.greedy:GreedyMethod"
+    PlanningEconomy("selviaria", planner="greedy")
+"""
+
+from __future__ import annotations
+
+import importlib
+import logging
+from collections.abc import Callable
+from typing import Any
+
+from innatura.abm.planning.base import PlanDecision, PlanningInputs, PlanningMethod
+from innatura.abm.planning.dispatch import dispatch_targets
+from innatura.planner.errors import InvalidInputError
+
+__all__ = ["METHODS", "PlanDecision", "PlanningInputs", "PlanningMethod", "dispatch_targets", "make_method"]
+
+logger = logging.getLogger(__name__)
+
+#: planning method name -> its factory: ``"module:attribute"`` (imported on first use) or a
+#: callable; called with the model's ``planner_options`` as keyword arguments.
+METHODS: dict[str, str | Callable[..., PlanningMethod]] = {
+    "olin": "innatura.abm.planning.olin:OlinMethod",
+    "learned": "innatura.abm.planning.learned:LearnedMethod",
+    "exchange": "innatura.abm.planning.exchange:ExchangeMethod",
+}
+
+
+def make_method(name: str, **options: Any) -> PlanningMethod:
+    """Build the planning method called ``name`` with ``options``.
+
+    Raises:
+        InvalidInputError: ``name`` is not in :data:`METHODS` (the message lists the known names).
+    """
+    if name not in METHODS:
+        raise InvalidInputError(f"planner {name!r} is unknown; known: {sorted(METHODS)}")
+    factory = METHODS[name]
+    if isinstance(factory, str):
+        module, _, attr = factory.partition(":")
+        factory = getattr(importlib.import_module(module), attr)
+    return factory(**options)

@@ -1,0 +1,97 @@
+"""What a planning method sees and answers: :class:`PlanningInputs`, :class:`PlanDecision` and
+the :class:`PlanningMethod` protocol.
+
+Every night the :class:`~abm.agents.CentralPlanner` aggregates the reports into a
+:class:`PlanningInputs` and calls ``method.plan(inputs)``, which returns a
+:class:`PlanDecision`. A planning method is any object with a ``name`` and that ``plan``
+method. ``PlanDecision.unit_targets`` may be left ``None``: the central planner then splits
+each good's production over its units in stacking order
+(:func:`abm.planning.dispatch.dispatch_targets`).
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass, field
+from typing import Any, Protocol, runtime_checkable
+
+import numpy as np
+from innatura.planner.economy import Economy
+
+__all__ = ["PlanDecision", "PlanningInputs", "PlanningMethod"]
+
+logger = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True, eq=False)
+class PlanningInputs:
+    """Everything a planning method may use on a night, built from the reports.
+
+    Attributes:
+        day: the day being planned (1 for the first night).
+        economy: the REPORTED economy: the units' reported curves (stacked), per-citizen
+            bundles, and the reported demand (citizens times their report factors) as
+            ``population``.
+        stocks: national opening stock per good, ``(n,)``; zero on labour goods.
+        labour_supply: national labour supply per good, ``(n,)``; zero off labour goods.
+        capacity: reported capacity per good, ``(n,)``; ``inf`` where unbounded, 0 where no
+            unit makes the good.
+        investment_share: ``sigma``.
+        safety_stock: the safety stocks to keep before investing: days of cover (a number), or
+            target stocks per good ``(n,)`` (see :func:`abm.day.safety_target`).
+        regional_stocks: ``(R, n)``; regional_demand: reported demand weights ``(R, m)``.
+        unit_good, unit_region, unit_capacity: the units' good, region and REPORTED capacity.
+        rng: the model's generator, for planners that sample.
+    """
+
+    day: int
+    economy: Economy
+    stocks: np.ndarray
+    labour_supply: np.ndarray
+    capacity: np.ndarray
+    investment_share: float
+    safety_stock: float | np.ndarray
+    regional_stocks: np.ndarray
+    regional_demand: np.ndarray
+    unit_good: np.ndarray
+    unit_region: np.ndarray
+    unit_capacity: np.ndarray
+    rng: np.random.Generator
+
+
+@dataclass(frozen=True, eq=False)
+class PlanDecision:
+    """A night's plan.
+
+    Attributes:
+        production: planned output per good, ``(n,)`` (consumption plus investment stages).
+        allocation: goods handed to each profile, ``(n, m)``.
+        fulfilment: planned share of each profile's (reported) bundle, ``(m,)``.
+        planned_humanity: Eq. 5 of the plan.
+        unit_targets: target per unit ``(U,)``, or ``None`` for dispatch in stacking order.
+        unit_inputs: the inputs the plan allots each (unit, input) entry of
+            ``Layout.true_inputs`` at its target, ``(E,)``: what the reports said the targets
+            need. Filled by the central planner when a method leaves it ``None``.
+        info: free-form diagnostics (iterations, solver status) for logs.
+    """
+
+    production: np.ndarray
+    allocation: np.ndarray
+    fulfilment: np.ndarray
+    planned_humanity: float
+    unit_targets: np.ndarray | None = None
+    unit_inputs: np.ndarray | None = None
+    info: dict[str, Any] = field(default_factory=dict)
+
+
+@runtime_checkable
+class PlanningMethod(Protocol):
+    """A planning method: ``plan(inputs) -> PlanDecision``, with a ``name`` for logs.
+
+    A method may keep memory from night to night (a warm start); the model holds one method
+    object per run (:attr:`abm.agents.CentralPlanner.method`).
+    """
+
+    name: str
+
+    def plan(self, inputs: PlanningInputs) -> PlanDecision: ...

@@ -1,0 +1,143 @@
+"""The reported economy's curves: what each unit's report says its inputs are, and the stacked
+curve cells the planner sees, cached between nights.
+
+A unit's report is its fitted input functions (:meth:`abm.active_learning.UnitSamples.fitted`)
+times its input factor; a curve cell of the reported economy stacks the reports of the units
+that make its column's good (OLIN-EP Fig. 1), with the units' reported capacities. Both change
+only when a unit's samples, its factor or a capacity change, so :class:`ReportedCurves` keeps
+them and rebuilds only what changed: on most nights nothing.
+
+The structure (which units stack in which cell, which inputs each unit learns) is plain data
+(:meth:`ReportedCurves.to_dict`); the caches are derived from the model's state and are not
+saved: they are rebuilt, identically, on first use.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+from innatura.abm.active_learning import SampledInput
+from innatura.planner.curves import PowerLawInput, StackedCurve
+from innatura.planner.economy import CurveCell
+
+__all__ = ["CellUnits", "ReportedCurves"]
+
+logger = logging.getLogger(__name__)
+
+#: the input function of a stacked unit that does not use a cell's input.
+_NO_INPUT = PowerLawInput(0.0, 1.0)
+
+
+@dataclass(frozen=True)
+class CellUnits:
+    """Who stacks in one curve cell of the economy.
+
+    Attributes:
+        row, col: the cell (input good, output good).
+        units: the units that make ``col``, in stacking order (up to the first unbounded one).
+        local: for each of them, the position of ``row`` among the inputs it learns, ``-1``
+            when it does not use ``row``.
+    """
+
+    row: int
+    col: int
+    units: tuple[int, ...]
+    local: tuple[int, ...]
+
+
+class ReportedCurves:
+    """Each learning unit's reported input functions and the reported curve cells, cached.
+
+    Args:
+        cells: who stacks in each curve cell of the economy, in the economy's order.
+        learned: unit -> the entries of ``Layout.true_inputs`` whose use it learns.
+
+    Attributes:
+        cells, learned: as given.
+    """
+
+    def __init__(self, cells: tuple[CellUnits, ...], learned: dict[int, np.ndarray]) -> None:
+        self.cells = tuple(cells)
+        self.learned = {int(u): np.asarray(e, dtype=np.int64) for u, e in learned.items()}
+        self._fits: dict[int, tuple[tuple[int, float], list[SampledInput]]] = {}
+        self._cells: dict[int, tuple[tuple, CurveCell]] = {}
+
+    @classmethod
+    def of(cls, layout: Any, learners: list[int], entries: list[np.ndarray]) -> ReportedCurves:
+        """The structure of ``layout`` (an :class:`abm.layout.Layout`): ``learners`` are the units
+        that learn curves, ``entries[u]`` the curve entries of unit ``u``."""
+        out = []
+        for cell in layout.economy.curves:
+            units = np.flatnonzero((layout.unit_good == cell.col) & ~layout.unit_pooled)
+            units = units[np.lexsort((units, layout.unit_stack[units]))].tolist()
+            bounded = np.isfinite(layout.unit_capacity[units])
+            if (~bounded).any():
+                units = units[: int(np.argmax(~bounded)) + 1]
+            local = []
+            for u in units:
+                goods = layout.true_inputs.good[entries[u]].tolist()
+                local.append(goods.index(cell.row) if cell.row in goods else -1)
+            out.append(CellUnits(int(cell.row), int(cell.col), tuple(units), tuple(local)))
+        return cls(tuple(out), {u: entries[u] for u in learners})
+
+    def clear(self) -> None:
+        """Forget the cached reports (they are rebuilt on next use)."""
+        self._fits.clear()
+        self._cells.clear()
+
+    def unit_fits(self, unit: int, state: Any) -> list[SampledInput]:
+        """The input functions unit ``unit`` reports: its fits times its input factor, one per
+        learned input (``state``: the model's :class:`abm.state.State`)."""
+        key = (int(state.sample_version[unit]), float(state.unit_input_factor[unit]))
+        hit = self._fits.get(unit)
+        if hit is None or hit[0] != key:
+            hit = (key, state.samples[unit].fitted(key[1]))
+            self._fits[unit] = hit
+        return hit[1]
+
+    def curve_cells(self, state: Any, capacity: np.ndarray) -> tuple[CurveCell, ...]:
+        """The curve cells of the reported economy: each cell's units stacked with their reports
+        and ``capacity`` per unit."""
+        out = []
+        for c, cell in enumerate(self.cells):
+            caps = tuple(float(capacity[u]) for u in cell.units)
+            key = tuple((int(state.sample_version[u]), float(state.unit_input_factor[u])) for u in cell.units) + caps
+            hit = self._cells.get(c)
+            if hit is None or hit[0] != key:
+                funcs = tuple(self.unit_fits(u, state)[k] if k >= 0 else _NO_INPUT
+                              for u, k in zip(cell.units, cell.local, strict=True))
+                hit = (key, CurveCell(cell.row, cell.col, StackedCurve(caps, funcs)))
+                self._cells[c] = hit
+            out.append(hit[1])
+        return tuple(out)
+
+    def planned_use(self, true_inputs: Any, state: Any, targets: np.ndarray) -> np.ndarray:
+        """The plan's input use of every (unit, input) entry at ``targets``, ``(E,)``: the units'
+        REPORTED curves for the inputs they learn, the public constant coefficients otherwise."""
+        out = true_inputs.use(np.maximum(targets, 0.0))
+        for u, ent in self.learned.items():
+            if targets[u] > 0 and ent.size:
+                out[ent] = [f(float(targets[u])) for f in self.unit_fits(u, state)]
+        return out
+
+    def reported_use(self, unit: int, state: Any, q: float) -> float:
+        """Unit ``unit``'s reported use of its learned inputs at output ``q``, summed."""
+        return sum(float(f(q)) for f in self.unit_fits(unit, state))
+
+    # -- plain data ---------------------------------------------------------------------------
+    def to_dict(self) -> dict[str, Any]:
+        """The structure as JSON-safe data (the caches are derived and left out)."""
+        return {
+            "cells": [[c.row, c.col, list(c.units), list(c.local)] for c in self.cells],
+            "learned": {str(u): e.tolist() for u, e in self.learned.items()},
+        }
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> ReportedCurves:
+        """Read :meth:`to_dict`'s output back."""
+        cells = tuple(CellUnits(int(r), int(c), tuple(map(int, us)), tuple(map(int, loc)))
+                      for r, c, us, loc in data["cells"])
+        return cls(cells, {int(u): np.asarray(e, dtype=np.int64) for u, e in data["learned"].items()})
