@@ -191,7 +191,7 @@ def safety_target(model: PlanningEconomy) -> float | np.ndarray:
     """The safety stocks the planner keeps tonight (docs/model.md, "Safety stocks"): the
     model's ``safety_stock`` days of yesterday's whole draw on each good (inputs used up,
     consumption delivered), investment included; on the first night, days of the plan's own
-    consumption-stage draw (a number for :func:`planner.daily_plan.plan_day`)."""
+    consumption-stage draw (a number for :func:`planner.plan.plan_day`)."""
     beta = model.safety_stock
     draw = model.state.last_draw
     if beta == 0.0 or draw is None:

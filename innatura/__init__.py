@@ -41,7 +41,7 @@ _EXPORTS: dict[str, tuple[str, str]] = {
     "Economy": ("innatura.planner.economy", "Economy"),
     "solve_io": ("innatura.planner.leontief", "solve_io"),
     "solve_nonlinear_io": ("innatura.planner.nonlinear", "solve_nonlinear_io"),
-    "plan_day": ("innatura.planner.daily_plan", "plan_day"),
+    "plan_day": ("innatura.planner.plan", "plan_day"),
     "humanity": ("innatura.planner.metrics", "humanity"),
     "externalities": ("innatura.planner.metrics", "externalities"),
     "InnaturaError": ("innatura.planner.errors", "InnaturaError"),
@@ -56,12 +56,12 @@ __all__ = ["__version__", *_EXPORTS]
 
 if TYPE_CHECKING:  # pragma: no cover - for type checkers and IDEs
     from innatura.abm.model import PlanningEconomy
-    from innatura.planner.daily_plan import plan_day
     from innatura.planner.economy import Economy
     from innatura.planner.errors import ConvergenceError, InnaturaError, InvalidInputError, NonProductiveError
     from innatura.planner.leontief import solve_io
     from innatura.planner.metrics import externalities, humanity
     from innatura.planner.nonlinear import solve_nonlinear_io
+    from innatura.planner.plan import plan_day
     from innatura.scenarios.errors import ScenarioError
     from innatura.scenarios.registry import load as load_scenario
     from innatura.scenarios.registry import names as scenario_names

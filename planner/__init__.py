@@ -12,7 +12,6 @@ The learned planner (:mod:`planner.learned`, needs torch) and the exchange-econo
 (:mod:`planner.exchange`) are subpackages imported on demand.
 """
 
-from innatura.planner.daily_plan import DailyPlan, plan_day
 from innatura.planner.economy import CoefficientCurve, CurveCell, Economy
 from innatura.planner.errors import (
     ConvergenceError,
@@ -24,6 +23,7 @@ from innatura.planner.errors import (
 from innatura.planner.leontief import IOSolution, check_productive, solve_io, spectral_radius
 from innatura.planner.metrics import externalities, humanity
 from innatura.planner.nonlinear import NonlinearIOSolution, solve_nonlinear_io
+from innatura.planner.plan import DailyPlan, plan_day
 
 __all__ = [
     "CoefficientCurve",

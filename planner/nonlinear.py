@@ -25,7 +25,7 @@ from typing import NamedTuple
 import numpy as np
 import scipy.sparse as sp
 import scipy.sparse.linalg as spla
-from innatura.planner.curve_matrix import CurveMatrix
+from innatura.planner.curves import CurveMatrix
 from innatura.planner.economy import CurveCell, Economy
 from innatura.planner.errors import ConvergenceError, InvalidInputError, NonProductiveError
 from innatura.planner.leontief import check_productive as _leontief_check_productive

@@ -8,10 +8,10 @@ import math
 import numpy as np
 import pytest
 import scipy.sparse as sp
-from innatura.planner.curves import ConstantCurve, PiecewiseLinearCurve
+from innatura.planner.curves import ConstantCurve, CurveMatrix, PiecewiseLinearCurve
 from innatura.planner.economy import CurveCell
 from innatura.planner.errors import ConvergenceError, InvalidInputError, NonProductiveError
-from innatura.planner.nonlinear import CurveMatrix, economy_system, solve_nonlinear_io, system_labels
+from innatura.planner.nonlinear import economy_system, solve_nonlinear_io, system_labels
 from scipy.optimize import fsolve
 from test_daily_plan_fixtures import selviaria
 

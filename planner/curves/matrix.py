@@ -9,6 +9,7 @@ import numpy as np
 import scipy.sparse as sp
 from innatura.planner.economy import CurveCell
 from innatura.planner.errors import InvalidInputError
+from innatura.planner.leontief.structure import row_search
 
 __all__ = ["CurveMatrix"]
 
@@ -28,7 +29,7 @@ class CurveMatrix:
         curves: the curve cells.
     """
 
-    def __init__(self, coefficients, curves: Sequence[CurveCell] = ()):
+    def __init__(self, coefficients: sp.spmatrix | np.ndarray, curves: Sequence[CurveCell] = ()):
         A = sp.csr_matrix(coefficients, dtype=float)
         if A.shape[0] != A.shape[1]:
             raise InvalidInputError(f"coefficients: must be square, got shape {A.shape}")
@@ -56,10 +57,7 @@ class CurveMatrix:
             shape=A.shape,
         ).tocsr()
         merged.sort_indices()
-        pos = np.empty(rows.size, dtype=np.int64)
-        for k, (r, c) in enumerate(zip(rows, cols)):
-            lo, hi = merged.indptr[r], merged.indptr[r + 1]
-            pos[k] = lo + np.searchsorted(merged.indices[lo:hi], c)
+        pos = row_search(merged.indptr, merged.indices, rows, cols)
         self.base, self._pos, self._rows, self._cols = merged, pos, rows, cols
 
     @property
@@ -84,7 +82,8 @@ class CurveMatrix:
         if bad.any():
             k = int(np.flatnonzero(bad)[0])
             raise InvalidInputError(
-                f"curves: cell ({self._rows[k]}, {self._cols[k]}) gives coefficient {vals[k]!r} at x={x[self._cols[k]]!r}"
+                f"curves: cell ({self._rows[k]}, {self._cols[k]}) gives coefficient {vals[k]!r} "
+                f"at x={x[self._cols[k]]!r}"
             )
         data = self.base.data.copy()
         data[self._pos] = vals

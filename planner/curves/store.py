@@ -1,10 +1,11 @@
-"""All curve cells of a planning night evaluated at once (OLIN-EP Eq. 4, Fig. 1).
+"""All curve cells of a system evaluated at once (OLIN-EP Eq. 4, Fig. 1).
 
 The planner linearises every curve cell at every successive-LP step or search point. A loop
 over cells that calls each :class:`~planner.curves.StackedCurve` costs tens of microseconds
-per cell; :class:`CurveBank` flattens the cells' stacked units into arrays once per night so
-that the total input ``G(x) = sum_u g_u(o_u(x))`` of every cell, and its slope, cost a few
-vectorised operations over all units together.
+per cell; :class:`CurveStore` flattens the cells' stacked units into arrays once so that the
+total input ``G(x) = sum_u g_u(o_u(x))`` of every cell, and its slope, cost a few vectorised
+operations over all units together. :class:`CurveCache` keeps the store of the last cells it
+was asked for, for a caller that plans night after night with the same curve objects.
 
 Units whose input function is a :class:`~planner.curves.PowerLawInput`, or one that offers
 ``knots() -> (q, g, b)`` (linear interpolation of the input use through ``(q, g)`` with
@@ -19,19 +20,15 @@ import logging
 from collections.abc import Sequence
 
 import numpy as np
-from innatura.planner.curves import X_FLOOR, ConstantCurve, PowerLawInput, StackedCurve
+from innatura.planner.curves.stacked import X_FLOOR, ConstantCurve, PowerLawInput, StackedCurve
 from innatura.planner.economy import CurveCell
 
-__all__ = ["CurveBank"]
+__all__ = ["CurveCache", "CurveStore"]
 
 logger = logging.getLogger(__name__)
 
-#: the last bank built by :meth:`CurveBank.for_cells`, with the curves it holds (kept alive so
-#: that their ids stay theirs): the model reports the same curve objects night after night
-_LAST: list = []
 
-
-def _unit_kind(g) -> str | None:
+def _unit_kind(g: object) -> str | None:
     if isinstance(g, PowerLawInput):
         return "power"
     if callable(getattr(g, "knots", None)):
@@ -39,7 +36,55 @@ def _unit_kind(g) -> str | None:
     return None
 
 
-class CurveBank:
+class _UnitTables:
+    """The cells' stacked units as flat lists, cell by cell (see :class:`CurveStore`)."""
+
+    def __init__(self) -> None:
+        self.const_idx: list[int] = []
+        self.const_val: list[float] = []
+        self.slow: list[int] = []
+        self.u_cell: list[int] = []
+        self.u_lower: list[float] = []
+        self.u_upper: list[float] = []
+        self.u_width: list[float] = []
+        self.u_kind: list[int] = []
+        self.p_scale: list[float] = []
+        self.p_exp: list[float] = []
+        self.k_q: list[np.ndarray] = []
+        self.k_g: list[np.ndarray] = []
+        self.k_b: list[float] = []
+        self.k_unit: list[int] = []
+
+    def add(self, k: int, curve: object) -> None:
+        """Add cell ``k``: a constant, a stack of vectorisable units, or a curve evaluated alone."""
+        if isinstance(curve, ConstantCurve):
+            self.const_idx.append(k)
+            self.const_val.append(curve.value)
+            return
+        if not isinstance(curve, StackedCurve) or None in [_unit_kind(g) for g in curve.input_functions]:
+            self.slow.append(k)
+            return
+        lower = curve.lower_bounds
+        for u, g in enumerate(curve.input_functions):
+            last = u == curve.n_units - 1
+            self.u_cell.append(k)
+            self.u_lower.append(lower[u])
+            self.u_upper.append(np.inf if last else lower[u + 1])
+            self.u_width.append(np.inf if last else curve.capacities[u])
+            if isinstance(g, PowerLawInput):
+                self.u_kind.append(0)
+                self.p_scale.append(g.scale)
+                self.p_exp.append(g.exponent)
+            else:
+                self.u_kind.append(1)
+                q, gv, b = g.knots()  # type: ignore[attr-defined]
+                self.k_q.append(np.asarray(q, dtype=float))
+                self.k_g.append(np.asarray(gv, dtype=float))
+                self.k_b.append(np.nan if b is None else float(b))
+                self.k_unit.append(len(self.u_cell) - 1)
+
+
+class CurveStore:
     """Vectorised ``f(x)``, ``f'(x)`` and input use ``g(x) = f(x) x`` of many curve cells.
 
     Args:
@@ -49,53 +94,18 @@ class CurveBank:
         every method takes the goods vector ``x`` ``(n,)`` and returns ``(n_cells,)``.
     """
 
-    @classmethod
-    def for_cells(cls, cells: Sequence[CurveCell]) -> CurveBank:
-        """The bank of ``cells``, re-used when the same curve objects sit on the same cells as
-        in the previous call (curves are immutable)."""
-        cells = tuple(cells)
-        key = tuple((int(c.row), int(c.col), id(c.curve)) for c in cells)
-        if _LAST and _LAST[0] == key:
-            return _LAST[2]
-        bank = cls(cells)
-        _LAST[:] = [key, tuple(c.curve for c in cells), bank]
-        return bank
-
-    def __init__(self, cells: Sequence[CurveCell]):
-        cells = tuple(cells)
+    def __init__(self, cells: Sequence[CurveCell]) -> None:
+        cells = tuple(CurveCell(*c) for c in cells)
+        self.cells = cells
         self.n_cells = len(cells)
+        self.rows = np.array([c.row for c in cells], dtype=np.int64)
         self.cols = np.array([c.col for c in cells], dtype=np.int64)
-        const_idx, const_val, slow = [], [], []
-        u_cell, u_lower, u_upper, u_width, u_kind = [], [], [], [], []
-        p_scale, p_exp = [], []
-        k_q, k_g, k_b, k_unit = [], [], [], []
+        t = _UnitTables()
         for k, (_, _, curve) in enumerate(cells):
-            if isinstance(curve, ConstantCurve):
-                const_idx.append(k)
-                const_val.append(curve.value)
-                continue
-            kinds = [_unit_kind(g) for g in curve.input_functions] if isinstance(curve, StackedCurve) else [None]
-            if None in kinds:
-                slow.append(k)
-                continue
-            lower = curve._lower
-            for u, (g, kind) in enumerate(zip(curve.input_functions, kinds)):
-                last = u == curve.n_units - 1
-                u_cell.append(k)
-                u_lower.append(lower[u])
-                u_upper.append(np.inf if last else lower[u + 1])
-                u_width.append(np.inf if last else curve.capacities[u])
-                if kind == "power":
-                    u_kind.append(0)
-                    p_scale.append(g.scale)
-                    p_exp.append(g.exponent)
-                else:
-                    u_kind.append(1)
-                    q, gv, b = g.knots()
-                    k_q.append(np.asarray(q, dtype=float))
-                    k_g.append(np.asarray(gv, dtype=float))
-                    k_b.append(np.nan if b is None else float(b))
-                    k_unit.append(len(u_cell) - 1)
+            t.add(k, curve)
+        const_idx, const_val, slow = t.const_idx, t.const_val, t.slow
+        u_cell, u_lower, u_upper, u_width, u_kind = t.u_cell, t.u_lower, t.u_upper, t.u_width, t.u_kind
+        p_scale, p_exp, k_q, k_g, k_b, k_unit = t.p_scale, t.p_exp, t.k_q, t.k_g, t.k_b, t.k_unit
         self._const_idx = np.array(const_idx, dtype=np.int64)
         self._const_val = np.array(const_val, dtype=float)
         self._slow = [(k, cells[k].curve) for k in slow]
@@ -111,7 +121,7 @@ class CurveBank:
         self._setup_knots(k_q, k_g, k_b)
         self._memo: list[tuple[bytes, np.ndarray]] = []
 
-    def _setup_knots(self, qs: list, gs: list, bs: list) -> None:
+    def _setup_knots(self, qs: list[np.ndarray], gs: list[np.ndarray], bs: list[float]) -> None:
         """Concatenate the knot tables; a knot's search key is ``2 i + q / q_max`` for table ``i``."""
         m = len(qs)
         lens = np.array([q.size for q in qs], dtype=np.int64)
@@ -215,5 +225,34 @@ class CurveBank:
                 return v
         g = self.coefficients(x) * xc
         g.setflags(write=False)
-        self._memo = [(key, g)] + self._memo[:1]
+        self._memo = [(key, g), *self._memo[:1]]
         return g
+
+
+class CurveCache:
+    """The :class:`CurveStore` of the last curve cells asked for, re-used while the same curve
+    objects sit on the same cells (curves are immutable, so the store stays valid).
+
+    A model that reports its curves night after night holds one cache and hands the planner
+    ``cache.store(cells)``; nothing is cached process-wide.
+    """
+
+    def __init__(self) -> None:
+        self._key: tuple[tuple[int, int, int], ...] | None = None
+        self._curves: tuple[object, ...] = ()  # keeps the curves alive, so that their ids stay theirs
+        self._store: CurveStore | None = None
+
+    def store(self, cells: Sequence[CurveCell]) -> CurveStore:
+        """The store of ``cells``: the last one when the same curve objects sit on the same cells."""
+        cells = tuple(cells)
+        key = tuple((int(c[0]), int(c[1]), id(c[2])) for c in cells)
+        if self._store is None or key != self._key:
+            self._store = CurveStore(cells)
+            self._key, self._curves = key, tuple(c[2] for c in cells)
+        return self._store
+
+    def __getstate__(self) -> dict[str, object]:
+        return {}  # a cache is not state: a pickled model starts with an empty one
+
+    def __setstate__(self, state: dict[str, object]) -> None:
+        self.__init__()  # type: ignore[misc]
