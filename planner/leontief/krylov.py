@@ -8,8 +8,8 @@ import math
 import numpy as np
 import scipy.sparse as sp
 from innatura.planner.errors import InvalidInputError
-from innatura.planner.leontief._norms import column_norms
-from innatura.planner.leontief.result import MethodOutput
+from innatura.planner.leontief.norms import column_norms
+from innatura.planner.leontief.result import Matrix, MethodOutput
 from innatura.planner.leontief.structure import diagonal
 from scipy.sparse.linalg import LinearOperator, bicgstab
 
@@ -20,12 +20,12 @@ logger = logging.getLogger(__name__)
 KRYLOV_SOLVERS = ("gmres", "bicgstab")
 
 
-def _diag(A) -> np.ndarray:
+def _diag(A: Matrix) -> np.ndarray:
     return diagonal(A) if sp.issparse(A) else np.diag(A).copy()
 
 
 def gmres_jacobi(
-    A, b: np.ndarray, x0: np.ndarray, dinv: np.ndarray, *, tol: float, restart: int, maxiter: int
+    A: Matrix, b: np.ndarray, x0: np.ndarray, dinv: np.ndarray, *, tol: float, restart: int, maxiter: int
 ) -> tuple[np.ndarray, int, float, bool]:
     """Restarted GMRES for ``(I - A) x = b``, right-preconditioned by ``diag(dinv)``.
 
@@ -95,7 +95,7 @@ def gmres_jacobi(
 
 
 def solve_krylov(
-    A,
+    A: Matrix,
     d: np.ndarray,
     *,
     tol: float = 1e-10,
@@ -155,7 +155,7 @@ def solve_krylov(
             M = LinearOperator((n, n), matvec=lambda v: dinv * v.ravel(), dtype=np.float64)
             counter = [0]
 
-            def tick(_x, counter=counter) -> None:
+            def tick(_x: np.ndarray, counter: list[int] = counter) -> None:
                 counter[0] += 1
 
             x, info = bicgstab(op, b, x0=x0, rtol=tol, atol=0.0, maxiter=maxiter, M=M, callback=tick)

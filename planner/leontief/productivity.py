@@ -22,6 +22,7 @@ from collections.abc import Sequence
 import numpy as np
 import scipy.sparse as sp
 from innatura.planner.errors import NonProductiveError
+from innatura.planner.leontief.result import Matrix
 from innatura.planner.leontief.structure import diagonal, strong_components, triangular_kind
 from innatura.planner.leontief.validation import label
 
@@ -83,7 +84,7 @@ def _block_radius(
     return lo, hi
 
 
-def component_radii(A, *, exact: bool = False) -> list[tuple[np.ndarray, float, float]]:
+def component_radii(A: Matrix, *, exact: bool = False) -> list[tuple[np.ndarray, float, float]]:
     """Spectral-radius bounds of every strongly connected component with a cycle or self-loop.
 
     Args:
@@ -111,14 +112,14 @@ def component_radii(A, *, exact: bool = False) -> list[tuple[np.ndarray, float, 
         cs, rs = np.asarray(B.sum(axis=0)).ravel(), np.asarray(B.sum(axis=1)).ravel()
         lo = max(cs.min(), rs.min())
         hi = min(cs.max(), rs.max())
-        if exact or (hi >= 1.0 - _SINGULAR and lo < 1.0 - _SINGULAR):
-            if hi - lo > 1e-9 * hi:
-                lo, hi = _block_radius(B, decide_only=not exact)
+        undecided = hi >= 1.0 - _SINGULAR and lo < 1.0 - _SINGULAR
+        if (exact or undecided) and hi - lo > 1e-9 * hi:
+            lo, hi = _block_radius(B, decide_only=not exact)
         out.append((members, float(lo), float(hi)))
     return out
 
 
-def spectral_radius(A) -> float:
+def spectral_radius(A: Matrix) -> float:
     """Spectral radius of a non-negative matrix, component by component (see module docstring).
 
     Exact (dense eigenvalues) for components up to 600 goods; for larger ones the midpoint of
@@ -128,7 +129,7 @@ def spectral_radius(A) -> float:
     return max((0.5 * (lo + hi) for _, lo, hi in radii), default=0.0)
 
 
-def _cheap_bound(A, hints: dict | None = None) -> float:
+def _cheap_bound(A: Matrix, hints: dict | None = None) -> float:
     """An upper bound on ``rho(A)``: column (then row) sums over the goods that can lie on a cycle.
 
     A good whose row has no off-diagonal entry (nothing uses it) or whose column has none (it
@@ -156,7 +157,7 @@ def _cheap_bound(A, hints: dict | None = None) -> float:
     return min(b1, b2)
 
 
-def check_productive(A, names: Sequence[str] | None = None, *, hints: dict | None = None) -> float:
+def check_productive(A: Matrix, names: Sequence[str] | None = None, *, hints: dict | None = None) -> float:
     """Prove ``rho(A) < 1`` or raise :class:`~planner.errors.NonProductiveError`.
 
     Args:

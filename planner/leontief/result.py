@@ -3,11 +3,15 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import NamedTuple
+from typing import NamedTuple, TypeAlias
 
 import numpy as np
+import scipy.sparse as sp
 
-__all__ = ["IOSolution", "MethodOutput"]
+__all__ = ["IOSolution", "Matrix", "MethodOutput"]
+
+#: a coefficient matrix: a dense array or any scipy.sparse matrix (the methods take CSR)
+Matrix: TypeAlias = "np.ndarray | sp.spmatrix"
 
 
 @dataclass(frozen=True, eq=False)

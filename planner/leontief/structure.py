@@ -18,6 +18,8 @@ __all__ = [
     "dependency_order",
     "diagonal",
     "has_cycle",
+    "is_lower_after",
+    "levels_order",
     "row_search",
     "strong_components",
     "triangular_kind",
@@ -155,13 +157,13 @@ def dependency_order(A: sp.csr_matrix, *, hints: dict | None = None) -> np.ndarr
     if count < n:
         return None
     for p in (np.argsort(labels, kind="stable"), np.argsort(-labels, kind="stable")):
-        if _is_lower_after(A, p):
+        if is_lower_after(A, p):
             return p
     logger.debug("component labels are not a topological order; sorting by levels")
-    return _levels_order(A)
+    return levels_order(A)
 
 
-def _is_lower_after(A: sp.csr_matrix, p: np.ndarray) -> bool:
+def is_lower_after(A: sp.csr_matrix, p: np.ndarray) -> bool:
     """Whether every entry ``(i, j)`` has ``rank[j] <= rank[i]`` for ``rank = inverse(p)``."""
     rank = np.empty(len(p), dtype=np.int32 if len(p) < 2**31 - 1 else np.int64)
     rank[p] = np.arange(len(p))
@@ -174,7 +176,7 @@ def _is_lower_after(A: sp.csr_matrix, p: np.ndarray) -> bool:
     return bool((row_max <= rank[rows]).all())
 
 
-def _levels_order(A: sp.csr_matrix) -> np.ndarray:
+def levels_order(A: sp.csr_matrix) -> np.ndarray:
     """Kahn's topological sort, one vectorised step per level (rows depend on their columns)."""
     n = A.shape[0]
     off = A.copy()
