@@ -12,6 +12,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import Any
 
 import highspy
 import numpy as np
@@ -49,7 +50,7 @@ class LexResult:
     row_values: np.ndarray | None = None
 
 
-def _bounds(v: np.ndarray) -> np.ndarray:
+def _bounds(v: ArrayLike) -> np.ndarray:
     out = np.asarray(v, dtype=float).copy()
     out[np.isposinf(out)] = _INF
     out[np.isneginf(out)] = -_INF
@@ -64,7 +65,7 @@ _KeptRow = tuple[int, str, float, float]
 RUN_SECONDS = 60.0
 
 
-def _option(h: highspy.Highs, key: str) -> object:
+def _option(h: highspy.Highs, key: str) -> Any:
     value = h.getOptionValue(key)
     return value[1] if isinstance(value, tuple) else value  # (status, value) in older highspy
 
@@ -128,7 +129,7 @@ class LexicographicLP:
     def set_row_bounds(self, lower: np.ndarray, upper: np.ndarray) -> None:
         idx = np.arange(self.shape[0], dtype=np.int32)
         self.row_lower, self.row_upper = np.asarray(lower, float).copy(), np.asarray(upper, float).copy()
-        self._h.changeRowsBounds(idx.size, idx, _bounds(lower), _bounds(upper))
+        self._h.changeRowsBounds(idx.size, idx, _bounds(lower), _bounds(upper))  # type: ignore[attr-defined]
 
     def _solve(self) -> None:
         """One HiGHS run, stopped after :data:`RUN_SECONDS` (HiGHS's clock counts from the
@@ -241,7 +242,7 @@ class LexicographicLP:
                     # can make this LP infeasible, numerically: keep the last solution
                     logger.warning("objective %d: LP infeasible after fixing the earlier optima; "
                                    "keeping the solution of objective %d", k, k - 1)
-                    optima.append(float(np.dot(cost, values)))
+                    optima.append(float(np.dot(cost, values)) if values is not None else float("nan"))
                     break
                 iters += int(h.getInfo().simplex_iteration_count)
                 sol = h.getSolution()

@@ -110,8 +110,7 @@ def humanity_io(
     N = A.shape[0]
     if A.shape != (N, N) or x.shape != (N,) or d.shape != (N,):
         raise InvalidInputError(f"humanity_io: shapes {A.shape}, {x.shape}, {d.shape} do not agree")
-    rows = np.arange(N)[final_rows] if np.asarray(final_rows).dtype == bool else np.asarray(final_rows, int)
-    cols = np.arange(N)[profile_cols] if np.asarray(profile_cols).dtype == bool else np.asarray(profile_cols, int)
+    rows, cols = _indices(final_rows, N), _indices(profile_cols, N)
     net = x - A @ x
     block = A[rows][:, cols].toarray()  # a_ij, (|C|, |P|)
     denom = block * d[cols]
@@ -120,6 +119,12 @@ def humanity_io(
         return 1.0
     dhat = net[rows][:, None] + block * x[cols]
     return float(np.min(dhat[mask] / denom[mask]))
+
+
+def _indices(which: ArrayLike, N: int) -> np.ndarray:
+    """Indices from a boolean mask over ``N`` entries, or from indices."""
+    w = np.asarray(which)
+    return np.arange(N)[w] if w.dtype == bool else w.astype(int)
 
 
 def externality_terms(x_history: ArrayLike, weights: ArrayLike) -> np.ndarray:

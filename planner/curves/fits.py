@@ -9,6 +9,7 @@ reports the coefficient ``g(q) / q`` as a curve: interpolated linearly
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -111,8 +112,8 @@ class SmoothCurve:
     values: tuple[float, ...]
     method: str = "pchip"
     n_knots: int = 4
-    _f: object = field(init=False, repr=False, compare=False)
-    _df: object = field(init=False, repr=False, compare=False)
+    _f: Callable[[np.ndarray], np.ndarray] = field(init=False, repr=False, compare=False)
+    _df: Callable[[np.ndarray], np.ndarray] = field(init=False, repr=False, compare=False)
 
     def __post_init__(self) -> None:
         xs, vs = _sorted_samples("SmoothCurve", self.xs, self.values)
@@ -161,7 +162,7 @@ class SmoothCurve:
 
     def _raw(self, xa: np.ndarray) -> np.ndarray:
         lo, hi = self.xs[0], self.xs[-1]
-        return np.asarray(self._f(np.clip(xa, lo, hi)), dtype=float)  # type: ignore[operator]
+        return np.asarray(self._f(np.clip(xa, lo, hi)), dtype=float)
 
     def __call__(self, x: np.ndarray | float) -> np.ndarray | float:
         return like_input(np.maximum(self._raw(as_float(x)), 0.0), x)
@@ -170,5 +171,5 @@ class SmoothCurve:
         xa = as_float(x)
         lo, hi = self.xs[0], self.xs[-1]
         inside = (xa >= lo) & (xa < hi) & (self._raw(xa) > 0.0)
-        d = np.asarray(self._df(np.clip(xa, lo, hi)), dtype=float)  # type: ignore[operator]
+        d = np.asarray(self._df(np.clip(xa, lo, hi)), dtype=float)
         return like_input(np.where(inside, d, 0.0), x)

@@ -143,8 +143,8 @@ class CurveStore:
     # ---- total input of every cell --------------------------------------------------------
     def _units(self, xc: np.ndarray, slope: bool) -> tuple[np.ndarray, np.ndarray | None]:
         """Per cell: ``G(xc)`` and (``slope``) the active unit's ``g'`` at ``xc > 0``."""
-        G = np.zeros(self.n_cells)
-        dG = np.zeros(self.n_cells) if slope else None
+        G: np.ndarray = np.zeros(self.n_cells)
+        dG: np.ndarray | None = np.zeros(self.n_cells) if slope else None
         if self._u_cell.size == 0:
             return G, dG
         xu = xc[self._u_cell]

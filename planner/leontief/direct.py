@@ -8,7 +8,7 @@ import numpy as np
 import scipy.linalg as sla
 import scipy.sparse as sp
 from innatura.planner.errors import InvalidInputError
-from innatura.planner.leontief.result import MethodOutput
+from innatura.planner.leontief.result import Matrix, MethodOutput
 from innatura.planner.leontief.structure import triangular_kind
 from scipy.sparse.linalg import splu
 
@@ -20,7 +20,7 @@ logger = logging.getLogger(__name__)
 ORDERINGS = ("COLAMD", "NATURAL", "MMD_ATA", "MMD_AT_PLUS_A")
 
 
-def solve_direct(A: sp.csr_matrix | np.ndarray, d: np.ndarray, *, ordering: str | None = None) -> MethodOutput:
+def solve_direct(A: Matrix, d: np.ndarray, *, ordering: str | None = None) -> MethodOutput:
     """Solve ``(I - A) x = d`` by LU factorisation.
 
     Dense ``A``: LAPACK ``gesv``. Sparse ``A``: SuperLU (:func:`scipy.sparse.linalg.splu`) on

@@ -8,7 +8,7 @@ import math
 import numpy as np
 import scipy.sparse as sp
 from innatura.planner.errors import InvalidInputError
-from innatura.planner.leontief.norms import column_norms
+from innatura.planner.leontief.norms import norm
 from innatura.planner.leontief.result import Matrix, MethodOutput
 from innatura.planner.leontief.structure import diagonal
 from scipy.sparse.linalg import LinearOperator, bicgstab
@@ -38,10 +38,10 @@ def gmres_jacobi(
         ``(x, products with A, true residual norm ||b - (I - A) x||, converged)``.
     """
     n = b.shape[0]
-    target = tol * column_norms(b)
+    target = tol * norm(b)
     x = np.array(x0, dtype=np.float64)
     r = b - x + A @ x
-    beta = column_norms(r)
+    beta = norm(r)
     products = 1
     m = max(1, min(restart, n))
     V = np.empty((m + 1, n))
@@ -64,7 +64,7 @@ def gmres_jacobi(
             h2 = np.einsum("ij,j->i", Vj, w)
             w -= np.einsum("ij,i->j", Vj, h2)
             h += h2
-            hn = column_norms(w)
+            hn = norm(w)
             H[: j + 1, j] = h
             H[j + 1, j] = hn
             for i in range(j):  # previous Givens rotations
@@ -89,7 +89,7 @@ def gmres_jacobi(
             y[i] = (g[i] - H[i, i + 1 : k] @ y[i + 1 :]) / H[i, i]
         x += dinv * np.einsum("i,ij->j", y, V[:k])
         r = b - x + A @ x
-        beta = column_norms(r)
+        beta = norm(r)
         products += 1
     return x, products, beta, bool(beta <= target)
 
@@ -147,7 +147,7 @@ def solve_krylov(
         x0 = dinv * b
         if solver == "gmres":
             x, count, rnorm, conv = gmres_jacobi(A, b, x0, dinv, tol=tol, restart=restart, maxiter=maxiter)
-            bnorm = column_norms(b)
+            bnorm = norm(b)
             rel = rnorm / bnorm if bnorm > 0 else rnorm
             worst = None if worst is None else max(worst, rel)
         else:

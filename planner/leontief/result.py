@@ -3,15 +3,15 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import NamedTuple, TypeAlias
+from typing import Any, NamedTuple, TypeAlias
 
 import numpy as np
-import scipy.sparse as sp
 
 __all__ = ["IOSolution", "Matrix", "MethodOutput"]
 
-#: a coefficient matrix: a dense array or any scipy.sparse matrix (the methods take CSR)
-Matrix: TypeAlias = "np.ndarray | sp.spmatrix"
+#: a coefficient matrix: a dense ``np.ndarray`` or any scipy.sparse matrix (the methods take
+#: CSR); scipy.sparse has no type stubs, so to a type checker this is ``Any``
+Matrix: TypeAlias = Any
 
 
 @dataclass(frozen=True, eq=False)

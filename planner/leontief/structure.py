@@ -12,6 +12,7 @@ from typing import Literal
 
 import numpy as np
 import scipy.sparse as sp
+from innatura.planner.leontief.result import Matrix
 from scipy.sparse.csgraph import connected_components
 
 __all__ = [
@@ -74,7 +75,7 @@ def diagonal(A: sp.csr_matrix) -> np.ndarray:
     return out
 
 
-def triangular_kind(A: sp.csr_matrix | np.ndarray) -> Triangular | None:
+def triangular_kind(A: Matrix) -> Triangular | None:
     """``"upper"`` or ``"lower"`` when ``A``'s pattern is triangular in its own order, else None.
 
     For CSR this looks at the first and last column of every row only (``O(n)``); a diagonal

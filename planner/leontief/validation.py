@@ -49,7 +49,7 @@ def _describe(rows: np.ndarray, cols: np.ndarray, vals: np.ndarray, names: Seque
     return ", ".join(shown) + more
 
 
-def validate_coefficients(A: Matrix | ArrayLike, names: Sequence[str] | None = None) -> np.ndarray | sp.csr_matrix:
+def validate_coefficients(A: Matrix, names: Sequence[str] | None = None) -> np.ndarray | sp.csr_matrix:
     """Check a technical-coefficient matrix and bring it to a canonical form.
 
     Args:

@@ -255,7 +255,7 @@ def validate_safety_stock(value: object, n: int) -> float | np.ndarray:
     """Validate ``safety_stock``: a finite number ``>= 0`` or a finite array ``(n,)`` ``>= 0``."""
     if np.isscalar(value):
         try:
-            beta = float(value)
+            beta = float(value)  # type: ignore[arg-type]
         except (TypeError, ValueError):
             beta = float("nan")
         if not (np.isfinite(beta) and beta >= 0.0):
