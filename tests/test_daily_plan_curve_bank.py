@@ -81,7 +81,7 @@ def test_secant_of_the_quadratic_last_unit_at_huge_outputs(base):
     # 1000 the input use is 0.002*500 + 0.01*sqrt(500) + 1e-6 (x - 1000)^2
     e = scenarios.load("selviaria").to_economy()
     inp = validate_plan_inputs(e, np.zeros(6), np.array([0, 0, 0, 1, 1, 1.0]), None, 0.0)
-    k = [i for i, c in enumerate(inp.curves) if c.row == 0][0]
+    k = int(np.flatnonzero(inp.curve_rows == 0)[0])
 
     for step in [1e-3, 1.0, 1e4, 1e8]:
         b = base + 1000.0 if base else 1000.0

@@ -4,8 +4,10 @@
   coefficient of units stacked by output (:class:`StackedCurve`), plus :class:`ConstantCurve`.
 - :mod:`.fits`: curves fitted to sampled points, what units report after active learning
   (:class:`PiecewiseLinearCurve`, :class:`SmoothCurve`).
-- :mod:`.store`: many curve cells evaluated at once from arrays (:class:`CurveStore`), and the
-  caller-owned :class:`CurveCache` of the last store built.
+- :mod:`.store`: many curve cells as arrays, evaluated at once (:class:`CurveStore`), and the
+  caller-owned :class:`CurveCache` of the last store built; :mod:`.kernels` holds the
+  elementwise evaluations of units it shares with the execution of a plan (:func:`power_input`,
+  :func:`power_slope`, :func:`stack_orders`), :mod:`.knots` those of learned knot tables.
 - :mod:`.matrix`: ``F(x)`` as a sparse matrix whose curve cells are refreshed in place
   (:class:`CurveMatrix`).
 
@@ -13,6 +15,7 @@ The curve classes are the scalar reference; the store is what the solvers use.
 """
 
 from innatura.planner.curves.fits import PiecewiseLinearCurve, SmoothCurve
+from innatura.planner.curves.kernels import power_input, power_slope, stack_orders
 from innatura.planner.curves.matrix import CurveMatrix
 from innatura.planner.curves.stacked import X_FLOOR, ConstantCurve, InputFunction, PowerLawInput, StackedCurve
 from innatura.planner.curves.store import CurveCache, CurveStore
@@ -28,4 +31,7 @@ __all__ = [
     "PowerLawInput",
     "SmoothCurve",
     "StackedCurve",
+    "power_input",
+    "power_slope",
+    "stack_orders",
 ]

@@ -75,7 +75,10 @@ def _plan(A: Matrix, n: int, hints: dict | None = None) -> tuple[list[str], dict
     extra: dict[str, dict] = {}
     if not sp.issparse(A):
         return (["direct", "krylov"] if n <= 2 * _DIRECT_MAX_N else ["krylov", "direct"]), extra
-    kind = triangular_kind(A)
+    hints = {} if hints is None else hints
+    kind = hints["kind"] if "kind" in hints else triangular_kind(A)
+    if "diag" in hints:
+        extra["krylov"] = {"diagonal": hints["diag"]}  # found by the productivity check
     if kind is not None:
         extra["triangular"] = {"kind": kind}
         return ["triangular", "krylov", "direct"], extra
@@ -239,7 +242,9 @@ def _default(M: Matrix, dv: np.ndarray, tol: float, hints: dict, t0: float) -> I
     for name in plan:
         attempts.append(name)
         try:
-            out, res = _attempt(name, M, dv, tol, extra.get(name, {}), refine=True)
+            params = inspect.signature(METHOD_FUNCTIONS[name]).parameters
+            opts = {k: v for k, v in extra.get(name, {}).items() if k in params}  # what the method takes
+            out, res = _attempt(name, M, dv, tol, opts, refine=True)
         except MemoryError as exc:
             logger.warning("method %s ran out of memory (%s); trying the next", name, exc)
             continue

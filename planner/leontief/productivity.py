@@ -163,9 +163,10 @@ def check_productive(A: Matrix, names: Sequence[str] | None = None, *, hints: di
     Args:
         A: validated coefficient matrix (float64 ndarray or canonical CSR).
         names: names of the goods, used in the error.
-        hints: a dict that receives the products computed on the way (``in_s``: rows with an
-            off-diagonal entry, ``colsum_s``: column sums over those rows, ``diag``), which
-            :func:`~planner.leontief.structure.has_cycle` reuses.
+        hints: a dict that receives what is computed on the way (``kind``: the triangular
+            pattern or None; ``in_s``: rows with an off-diagonal entry, ``colsum_s``: column
+            sums over those rows, ``diag``), which :func:`~planner.leontief.solve_io` and
+            :func:`~planner.leontief.structure.has_cycle` reuse.
 
     Returns:
         An upper bound on the spectral radius that is below 1 (the radius itself when the
@@ -179,6 +180,8 @@ def check_productive(A: Matrix, names: Sequence[str] | None = None, *, hints: di
     if n == 0:
         return 0.0
     kind = triangular_kind(A)
+    if hints is not None:
+        hints["kind"] = kind
     if kind is not None:
         diag = diagonal(A) if sp.issparse(A) else np.diag(A)
         rho = float(diag.max(initial=0.0))

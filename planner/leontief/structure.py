@@ -61,18 +61,9 @@ def row_search(indptr: np.ndarray, indices: np.ndarray, rows: np.ndarray, cols: 
 
 
 def diagonal(A: sp.csr_matrix) -> np.ndarray:
-    """The diagonal of a CSR matrix: by binary search when its rows are sorted, else scipy's."""
-    if not A.has_sorted_indices:
-        return A.diagonal()
-    n = A.shape[0]
-    rows = np.arange(n)
-    pos = row_search(A.indptr, A.indices, rows, rows)
-    out = np.zeros(n)
-    ok = pos < A.indptr[1:]
-    hit = np.zeros(n, dtype=bool)
-    hit[ok] = A.indices[pos[ok]] == rows[ok]
-    out[hit] = A.data[pos[hit]]
-    return out
+    """The diagonal of a CSR matrix (scipy's scan of every row in C: about a sparse product's
+    time, faster than a vectorised binary search over the rows)."""
+    return np.asarray(A.diagonal())
 
 
 def triangular_kind(A: Matrix) -> Triangular | None:

@@ -47,13 +47,17 @@ class PlanInputs:
     sigma: float
     A0: sp.csr_matrix
     A_struct: sp.csr_matrix
-    curves: tuple[CurveCell, ...]
     curve_rows: np.ndarray
     curve_cols: np.ndarray
     bundles: np.ndarray
     population: np.ndarray
     store: CurveStore
     curve_pos: np.ndarray
+
+    @property
+    def curves(self) -> bool:
+        """Whether any coefficient is a curve."""
+        return self.store.n_cells > 0
 
     @property
     def n(self) -> int:
@@ -173,10 +177,9 @@ def validate_plan_inputs(
     sigma = _check_share(investment_share)
     A = _check_coefficients(economy, coefficients)
     store = _curve_store(economy, curves)
-    cells = store.cells
-    cm = CurveMatrix(A, cells)
+    cm = CurveMatrix(A, store)
     A_struct = cm.base
-    if not cells and not A_struct.has_canonical_format:
+    if not store.n_cells and not A_struct.has_canonical_format:
         A_struct = A_struct.copy()
         A_struct.sum_duplicates()
     A0 = A_struct.copy()
@@ -199,7 +202,6 @@ def validate_plan_inputs(
         sigma=sigma,
         A0=A0,
         A_struct=A_struct,
-        curves=cells,
         curve_rows=store.rows,
         curve_cols=store.cols,
         bundles=B,

@@ -25,7 +25,6 @@ import logging
 
 import numpy as np
 import scipy.sparse as sp
-from innatura.planner.economy import CurveCell
 from innatura.planner.metrics import humanity
 from innatura.planner.nonlinear import solve_nonlinear_io
 from innatura.planner.plan.inputs import PlanInputs
@@ -50,7 +49,7 @@ class _Requirement:
         keep = 1.0 - inp.sigma
         produced = inp.final  # columns that are produced in this baseline
         A = inp.A0 @ sp.diags(produced.astype(float))
-        self.cells = tuple(CurveCell(*c) for c in inp.curves if produced[c.col])
+        self.store = inp.store.subset(produced[inp.curve_cols])
         self.A_full = sp.bmat([[A, sp.csr_matrix(inp.bundles)], [None, sp.csr_matrix((m, m))]], format="csr")
         self.d_full = np.concatenate([np.zeros(n), inp.population])
         self.names = tuple(inp.goods) + tuple(f"profile:{j}" for j in range(m))
@@ -65,7 +64,7 @@ class _Requirement:
             if c <= 0:
                 self.cache[c] = np.zeros(self.n + self.m)
             else:
-                self.cache[c] = solve_nonlinear_io((self.A_full, self.cells), c * self.d_full, names=self.names).x
+                self.cache[c] = solve_nonlinear_io((self.A_full, self.store), c * self.d_full, names=self.names).x
         return self.cache[c]
 
     def violation(self, c: float) -> float:
@@ -117,7 +116,7 @@ def scaled_demand_plan(inp: PlanInputs, bounds: tuple[float, float] = (1.0, 1e4)
     allocation = need * fulfil
     use = inp.A0 @ x
     if inp.curves:
-        slopes = np.array([float(cv(x[col])) for _, col, cv in inp.curves])
+        slopes = inp.store.coefficients(x)
         use = use + np.bincount(inp.curve_rows, slopes * x[inp.curve_cols], minlength=n)
     consumption = allocation.sum(axis=1)
     closing = np.where(
