@@ -49,7 +49,7 @@ def mixed_cells(draw):
             curve = draw(power_stacks())
         elif kind == "knots":
             qs = tuple(sorted(set(draw(st.lists(st.floats(0.1, 100.0), min_size=1, max_size=5)))))
-            vals = tuple(draw(st.floats(0.0, 5.0)) for _ in qs)
+            vals = tuple(draw(st.one_of(st.just(0.0), st.floats(1e-6, 5.0))) for _ in qs)  # no subnormals
             unit = SampledInput(qs, vals, draw(st.floats(0.5, 2.0)))
             curve = StackedCurve((draw(capacities), math.inf), (unit, PowerLawInput(draw(scales), draw(exponents))))
         elif kind == "constant":

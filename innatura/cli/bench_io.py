@@ -19,7 +19,9 @@ import statistics
 import sys
 import time
 import tracemalloc
+from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import scipy
@@ -64,6 +66,8 @@ def configure(parser: argparse.ArgumentParser) -> None:
         help="timed rounds, each 3 products and one default solve (medians are reported; default 5)",
     )
     parser.add_argument("--seed", type=int, default=0, help="seed of the generator (default 0)")
+    parser.add_argument("--tol", type=float, default=1e-10,
+                        help="relative residual the default solver is asked for (default 1e-10, solve_io's)")
     parser.add_argument("--json", type=Path, metavar="PATH", help="write the results as JSON")
     parser.add_argument("--skip-spsolve", action="store_true", help="do not time spsolve (minutes on large cases)")
     parser.add_argument(
@@ -73,7 +77,14 @@ def configure(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--quiet", action="store_true", help="no progress bar")
 
 
-def _time(fn, repeat: int) -> tuple[list[float], object]:
+def _check_args(repeat: int, tol: float) -> None:
+    if repeat < 1:
+        raise InvalidInputError(f"--repeat: expected a positive integer, got {repeat}")
+    if not 0 < tol < 1:
+        raise InvalidInputError(f"--tol: expected a number in (0, 1), got {tol!r}")
+
+
+def _time(fn: Callable[[], Any], repeat: int) -> tuple[list[float], Any]:
     times, out = [], None
     for _ in range(max(1, repeat)):
         t0 = time.perf_counter()
@@ -96,13 +107,13 @@ def benchmark(
     skip_spsolve: bool = False,
     cache_dir: str | None = ".bench-cache",
     progress: bool = False,
+    tol: float = 1e-10,
 ) -> dict:
     """Run the benchmark and return the results as a JSON-ready dict (see the module docstring)."""
     from innatura.planner.leontief import relative_residual, solve_io
     from innatura.scenarios.generator_cache import cached_random_economy
 
-    if repeat < 1:
-        raise InvalidInputError(f"--repeat: expected a positive integer, got {repeat}")
+    _check_args(repeat, tol)
     n_ind, n_fin, k = case
     t0 = time.perf_counter()
     econ = cached_random_economy(
@@ -122,12 +133,12 @@ def benchmark(
     sol = None
     for _ in range(repeat):
         mv_times += _time(lambda: A @ v, 3)[0]
-        t, out = _time(lambda: solve_io(A, d), 1)
+        t, out = _time(lambda: solve_io(A, d, tol=tol), 1)
         sol_times += t
         sol = out
     rss_after_default = _rss_bytes()
     tracemalloc.start()
-    solve_io(A, d)
+    solve_io(A, d, tol=tol)
     _, traced_peak = tracemalloc.get_traced_memory()
     tracemalloc.stop()
 
@@ -174,7 +185,7 @@ def benchmark(
         "matvec": {"seconds": mv_med, "min": min(mv_times), "runs": len(mv_times)},
         "default": {
             "method": sol.method, "seconds": sol_med, "min": min(sol_times), "runs": len(sol_times),
-            "iterations": sol.iterations, "residual": sol.residual, "attempts": list(sol.attempts),
+            "iterations": sol.iterations, "residual": sol.residual, "attempts": list(sol.attempts), "tol": tol,
         },
         "spsolve": spsolve_result,
         "ratios": ratios,
@@ -187,7 +198,7 @@ def benchmark(
         "targets": targets,
         "met": met,
         "machine": {
-            "cpus": os.cpu_count(), "python": platform.python_version(),
+            "cpus": os.cpu_count(), "python": platform.python_version(), "load_average": list(os.getloadavg()),
             "numpy": np.__version__, "scipy": scipy.__version__,
         },
     }
@@ -235,6 +246,8 @@ def format_table(r: dict) -> str:
         f"default solver allocates {m['default_solver_traced_peak_bytes'] / 2**20:.0f} MiB"
     )
     lines.append("targets met: " + ", ".join(f"{k} {'yes' if v else 'NO'}" for k, v in r["met"].items()))
+    if "load_average" in r["machine"]:
+        lines.append("load average: " + ", ".join(f"{v:.2f}" for v in r["machine"]["load_average"]))
     return "\n".join(lines)
 
 
@@ -255,6 +268,7 @@ def run(args: argparse.Namespace) -> int:
         skip_spsolve=args.skip_spsolve,
         cache_dir=cache,
         progress=progress,
+        tol=args.tol,
     )
     print(format_table(result))
     if args.json:

@@ -51,6 +51,8 @@ T = TypeVar("T")
 TARGET_RATIO = 5.0
 TARGET_RESIDUAL = 1e-8
 TARGET_MEMORY_BYTES = 4 * 1024**3
+#: the ratio target holds for economies with at most this share of curve cells
+RATIO_TARGET_SHARE = 0.02
 
 
 def configure(parser: argparse.ArgumentParser) -> None:
@@ -148,6 +150,15 @@ def _solves(b: NonlinearBench, A: sp.csr_matrix, d: np.ndarray, lin: IOSolution,
     return {"solution": sol, "times": nl_times, "linear_times": lin_times, "rss": rss, "traced": traced, "dn": dn}
 
 
+def _met(b: NonlinearBench, ratio: float, residual: float, rss: int) -> dict[str, bool]:
+    """The targets that apply: the ratio to the linear solve on economies with a few curves
+    (the issue's 2% of the cells), the residual and the memory always."""
+    met = {"residual": residual <= TARGET_RESIDUAL, "memory": rss <= TARGET_MEMORY_BYTES}
+    if b.curve_share <= RATIO_TARGET_SHARE:
+        met["ratio"] = ratio <= TARGET_RATIO
+    return met
+
+
 def benchmark(b: NonlinearBench) -> dict:
     """Run the benchmark and return the results as a JSON-ready dict (see the module docstring)."""
     from innatura.planner.curves import CurveMatrix
@@ -197,11 +208,7 @@ def benchmark(b: NonlinearBench) -> dict:
         "targets": {
             "max_ratio": TARGET_RATIO, "max_residual": TARGET_RESIDUAL, "max_memory_bytes": TARGET_MEMORY_BYTES,
         },
-        "met": {
-            "ratio": nl_med / lin_med <= TARGET_RATIO,
-            "residual": residual <= TARGET_RESIDUAL,
-            "memory": out["rss"] <= TARGET_MEMORY_BYTES,
-        },
+        "met": _met(b, nl_med / lin_med, residual, out["rss"]),
         "machine": {
             "cpus": os.cpu_count(), "python": platform.python_version(), "numpy": np.__version__,
             "scipy": scipy.__version__, "load_average": list(os.getloadavg()),
@@ -227,8 +234,8 @@ def format_table(r: dict) -> str:
         f"{ratio['linear_over_matvec']:>10.1f}{lin['residual']:>11.1e}",
         f"{nl_name:<42}"
         f"{nl['seconds']:>10.4g} s{ratio['nonlinear_over_matvec']:>10.1f}{nl['residual']:>11.1e}",
-        f"nonlinear / linear: {ratio['nonlinear_over_linear']:.2f} (target <= {TARGET_RATIO:g}); "
-        f"residual target <= {TARGET_RESIDUAL:g}",
+        f"nonlinear / linear: {ratio['nonlinear_over_linear']:.2f} (target <= {TARGET_RATIO:g} with up to "
+        f"{RATIO_TARGET_SHARE:g} of the cells as curves); residual target <= {TARGET_RESIDUAL:g}",
         f"memory: curve store {m['store_bytes'] / 2**20:.1f} MiB ({m['store_bytes_per_cell']:.0f} bytes a cell), "
         f"A {m['matrix_bytes'] / 2**20:.0f} MiB, peak RSS {m['peak_rss_bytes'] / 2**30:.2f} GiB",
     ]

@@ -217,28 +217,32 @@ class CurveStore:
         xu = np.maximum(np.asarray(x, dtype=float)[self._u_col], 0.0)
         return stack_orders(xu, self._u_lower, self._u_width)
 
-    def _units(self, xc: np.ndarray, slope: bool) -> tuple[np.ndarray, np.ndarray]:
-        """Per cell: ``G(xc)`` and (``slope``; else an empty array) the active unit's ``g'`` at
-        ``xc > 0`` (the right derivative at a break between units). ``xc`` is over cells."""
-        G: np.ndarray = np.zeros(self.n_cells)
+    def _units(self, xc: np.ndarray, slope: bool, value: bool = True) -> tuple[np.ndarray, np.ndarray]:
+        """Per cell: (``value``) ``G(xc)`` and (``slope``) the active unit's ``g'`` at ``xc > 0``
+        (the right derivative at a break between units); an empty array for what is not asked.
+        ``xc`` is over cells."""
+        G: np.ndarray = np.zeros(self.n_cells if value else 0)
         dG: np.ndarray = np.zeros(self.n_cells if slope else 0)
         if self._u_cell.size == 0:
             return G, dG
         xu = xc[self._u_cell]
         o = stack_orders(xu, self._u_lower, self._u_width)
-        val = np.zeros(o.size)
+        val = np.zeros(o.size) if value else o
         der = np.zeros(o.size) if slope else val
         if self._p_scale.size:
             op = o[self._pw]
-            val[self._pw] = power_input(self._p_scale, self._p_exp, op)
+            if value:
+                val[self._pw] = power_input(self._p_scale, self._p_exp, op)
             if slope:
                 der[self._pw] = power_slope(self._p_scale, self._p_exp, op, X_FLOOR)
         if self._kn.size:
             v, d = self._knots.evaluate(o[self._kn], slope)
-            val[self._kn] = v
+            if value:
+                val[self._kn] = v
             if slope:
                 der[self._kn] = d
-        G = np.bincount(self._u_cell, val, minlength=self.n_cells)
+        if value:
+            G = np.bincount(self._u_cell, val, minlength=self.n_cells)
         if slope:
             active = (xu >= self._u_lower) & (xu < self._u_lower + self._u_width)
             dG = np.bincount(self._u_cell, np.where(active, der, 0.0), minlength=self.n_cells)
@@ -275,8 +279,9 @@ class CurveStore:
         """
         xr = np.asarray(x, dtype=float)[self.cols]
         xc = np.maximum(xr, X_FLOOR)
-        G, dG = self._units(xc, True)
-        m = np.where(xr < X_FLOOR, G / xc, dG)
+        below = xr < X_FLOOR
+        G, dG = self._units(xc, True, value=bool(below.any()))  # G only where f is flat
+        m = np.where(below, G / xc, dG) if G.size else dG
         m[self._const_idx] = self._const_val
         for k, curve in self._objects:
             m[k] = float(curve(xc[k])) + (float(curve.derivative(xc[k])) * xr[k] if xr[k] >= X_FLOOR else 0.0)
