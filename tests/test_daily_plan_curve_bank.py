@@ -91,3 +91,24 @@ def test_secant_of_the_quadratic_last_unit_at_huge_outputs(base):
         slope = secant_slopes(inp, x0, x1)[k]
         exact = 1e-6 * (p + b - 2000)  # (g(p) - g(b)) / (p - b) for the quadratic
         assert slope == pytest.approx(exact, rel=1e-6, abs=1e-12), (b, p)
+
+
+@pytest.mark.parametrize("method", ["lp", "balanced", "scaled-demand"])
+def test_plan_with_a_store_built_from_arrays_equals_the_plan_with_the_curve_objects(method):
+    # Selviaria's curves are stacks of power-law units: the same curves as parameter arrays
+    e = scenarios.load("selviaria").to_economy()
+    stocks, labour = np.array([2e3, 1e3, 5e2, 0, 0, 0.0]), np.array([0, 0, 0, 1e5, 7e5, 7e5])
+    stacks = [c.curve for c in e.curves]
+    store = CurveStore.from_power_units(
+        [c.row for c in e.curves], [c.col for c in e.curves],
+        np.repeat(np.arange(len(stacks)), [s.n_units for s in stacks]),
+        np.concatenate([s.capacities for s in stacks]),
+        [g.scale for s in stacks for g in s.input_functions],
+        [g.exponent for s in stacks for g in s.input_functions],
+    )
+    from innatura.planner import plan_day
+
+    a = plan_day(e, stocks, labour, None, 0.3, method=method)
+    b = plan_day(e, stocks, labour, None, 0.3, method=method, curves=store)
+    np.testing.assert_array_equal(a.production, b.production)
+    np.testing.assert_array_equal(a.fulfilment, b.fulfilment)

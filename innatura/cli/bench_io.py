@@ -30,7 +30,7 @@ import scipy.sparse as sp
 from innatura.planner.atomic import atomic_write_text
 from innatura.planner.errors import InvalidInputError
 
-__all__ = ["benchmark", "configure", "run"]
+__all__ = ["benchmark", "configure", "parse_case", "run"]
 
 logger = logging.getLogger(__name__)
 
@@ -41,7 +41,8 @@ TARGET_RESIDUAL = 1e-8
 TARGET_MEMORY_BYTES = 8 * 1024**3
 
 
-def _parse_case(text: str) -> tuple[int, int, int]:
+def parse_case(text: str) -> tuple[int, int, int]:
+    """The ``--case IND,FINAL,INPUTS`` argument as three integers (an argparse type)."""
     try:
         parts = tuple(int(p) for p in text.split(","))
     except ValueError:
@@ -56,7 +57,7 @@ def _parse_case(text: str) -> tuple[int, int, int]:
 def configure(parser: argparse.ArgumentParser) -> None:
     """Add the command's arguments."""
     parser.add_argument(
-        "--case", type=_parse_case, default=(5000, 500, 1000), metavar="IND,FINAL,INPUTS",
+        "--case", type=parse_case, default=(5000, 500, 1000), metavar="IND,FINAL,INPUTS",
         help="industrial goods, final goods, inputs per good (default 5000,500,1000)",
     )
     parser.add_argument("--profiles", type=int, default=200, help="profile columns (default 200)")

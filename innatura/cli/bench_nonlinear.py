@@ -33,7 +33,7 @@ import numpy as np
 import scipy
 import scipy.sparse as sp
 
-from innatura.cli.bench_io import _parse_case
+from innatura.cli.bench_io import parse_case
 from innatura.planner.atomic import atomic_write_text
 from innatura.planner.errors import InvalidInputError
 
@@ -58,7 +58,7 @@ RATIO_TARGET_SHARE = 0.02
 def configure(parser: argparse.ArgumentParser) -> None:
     """Add the command's arguments."""
     parser.add_argument(
-        "--case", type=_parse_case, default=(100_000, 10_000, 50), metavar="IND,FINAL,INPUTS",
+        "--case", type=parse_case, default=(100_000, 10_000, 50), metavar="IND,FINAL,INPUTS",
         help="industrial goods, final goods, inputs per good (default 100000,10000,50)",
     )
     parser.add_argument("--curve-share", type=float, default=0.02, metavar="F",
