@@ -6,7 +6,7 @@ place: the curve cells of the working matrix hold their marginal input use
 ``f(x) + f'(x) x`` (:meth:`~planner.nonlinear.system.CurveSystem.linearise`), so one product
 with ``J`` costs one sparse product and a step costs one vectorised evaluation of the curves.
 GMRES (right Jacobi preconditioning, from 0) solves each step only as accurately as Newton's
-convergence can use (Eisenstat-Walker forcing terms) and never beyond the requested residual;
+convergence can use (Eisenstat and Walker's forcing terms, choice 1) and never beyond the requested residual;
 a backtracking line search on ``||G||`` keeps the iteration from overshooting. GMRES also
 serves economies without cycles, whose Jacobian is triangular: measured on 110k goods, the
 Krylov steps took 0.2 s where substitution at every step took 0.6 s.
@@ -23,7 +23,7 @@ from innatura.planner.leontief.krylov import gmres_jacobi
 from innatura.planner.nonlinear.result import NonlinearIOSolution
 from innatura.planner.nonlinear.system import CurveSystem, check_productive
 
-__all__ = ["FORCING_FIRST", "FORCING_GAMMA", "FORCING_MAX", "newton_krylov"]
+__all__ = ["FORCING_FIRST", "FORCING_MAX", "newton_krylov"]
 
 logger = logging.getLogger(__name__)
 
@@ -31,10 +31,13 @@ logger = logging.getLogger(__name__)
 #: step from ``x = d`` is a Leontief solve at ``F(d)`` (no output yet, so no curve slope), far
 #: from the solution: more accuracy there is mostly wasted
 FORCING_FIRST = 0.1
-#: Eisenstat and Walker's choice 2: ``eta_k = GAMMA (r_k / r_{k-1})^2``, so the linear solves
-#: tighten as fast as Newton's convergence, and no faster (with their safeguard
-#: ``eta_k >= GAMMA eta_{k-1}^2`` while that is above 0.1)
-FORCING_GAMMA = 0.9
+#: Eisenstat and Walker's choice 1: ``eta_k = |r_k - l_{k-1}| / r_{k-1}`` with ``l_{k-1}`` the
+#: residual the previous linear model promised (``||G + J dx||``): the linear solves tighten as
+#: far as the linear model predicts the residual, and no further (safeguard
+#: ``eta_k >= eta_{k-1}^PHI`` while that is above 0.1). Measured against their choice 2
+#: (``0.9 (r_k / r_{k-1})^2``) on 110k cyclic goods: 28 products instead of 32, the same on
+#: 10k goods with every third cell a curve
+FORCING_SAFEGUARD_POWER = (1.0 + 5.0**0.5) / 2.0
 #: the loosest linear solve
 FORCING_MAX = 0.5
 #: the linear solve need not bring the residual below a tenth of the target: ``eta_k r_k >= tol / 10``
@@ -59,14 +62,15 @@ class _State:
     eta: float
     history: list[float]
     solves: int = 0
+    promised: float = 0.0  # the relative residual the last linear model promised
 
 
 def _forcing(k: int, s: _State, r_prev: float, tol: float) -> float:
     if k == 0:
         eta = FORCING_FIRST
     else:
-        eta = FORCING_GAMMA * (s.r / r_prev) ** 2
-        safeguard = FORCING_GAMMA * s.eta**2
+        eta = abs(s.r - s.promised) / r_prev
+        safeguard = s.eta**FORCING_SAFEGUARD_POWER
         if safeguard > 0.1:
             eta = max(eta, safeguard)
     eta = min(eta, FORCING_MAX)
@@ -82,10 +86,11 @@ def _step(cs: CurveSystem, s: _State, base_diag: np.ndarray, on_diag: np.ndarray
     pivot = 1.0 - diag
     dinv = 1.0 / np.where(np.abs(pivot) > _TINY_PIVOT, pivot, 1.0)
     N = s.x.size
-    delta, products, _, ok = gmres_jacobi(J, -s.G, None, dinv, tol=s.eta, restart=min(N, RESTART),
+    delta, products, estimate, ok = gmres_jacobi(J, -s.G, None, dinv, tol=s.eta, restart=min(N, RESTART),
                                           maxiter=MAX_CYCLES, true_residual=False)
     cs.products += products
     s.solves += 1
+    s.promised = estimate / cs.d_norm
     return delta, ok
 
 
