@@ -20,12 +20,11 @@ KRYLOV_SOLVERS = ("gmres", "bicgstab")
 
 
 #: an Arnoldi step is orthogonalised a second time when the first pass of classical Gram-Schmidt
-#: left less than this share of the new vector's norm: one pass leaves it orthogonal to the
-#: basis to about ``eps * ||w|| / ||w'||``, so a second pass runs where that loss would exceed
-#: about 1e-10 (GMRES tolerates such a loss; the closing residual is computed with a product).
-#: Every other step reads the basis half as often; on large economies the basis outweighs the
-#: sparse products' saving from a second pass
-REORTHOGONALISE = 1e-6
+#: left less than this share of the new vector's norm (the criterion of Daniel, Gragg, Kaufman
+#: and Stewart, 1976). Looser thresholds read the basis less often but cost orthogonality:
+#: measured on 1.1M cyclic goods, 1e-2 or 1e-6 took 22 products to reach 1e-10 where this one
+#: takes 19 (on 110k goods all took 18)
+REORTHOGONALISE = 2.0**-0.5
 
 
 def _diag(A: Matrix) -> np.ndarray:
@@ -53,11 +52,10 @@ class _Arnoldi:
         where the space holds the solution), or -1 when the direction adds nothing at all."""
         V, H, cs, sn, g = self.V, self.H, self.cs, self.sn, self.g
         Vj = V[: j + 1]
-        w_norm = norm(w)
         h = np.einsum("ij,j->i", Vj, w)
         w -= np.einsum("ij,i->j", Vj, h)
         hn = norm(w)
-        if hn < REORTHOGONALISE * w_norm:
+        if hn < REORTHOGONALISE * math.sqrt(float(h @ h) + hn * hn):  # ||w|| before the pass, without one
             h2 = np.einsum("ij,j->i", Vj, w)
             w -= np.einsum("ij,i->j", Vj, h2)
             h += h2
@@ -157,11 +155,12 @@ def solve_krylov(
     """Solve ``(I - A) x = d`` with a Jacobi-preconditioned Krylov method.
 
     ``I - A`` is applied matrix-free (``v - A @ v``: one sparse product per iteration, no copy
-    of ``A``). The preconditioner is ``diag(I - A)^{-1}``. GMRES starts from 0 (its first
-    direction is the Jacobi step, scaled optimally); BiCGSTAB starts from the Jacobi step
-    ``x_0 = diag(I - A)^{-1} d``: from 0 it would break down exactly on OLIN-EP economies,
-    where ``d`` is non-zero only on profile rows (from ``x_0`` the profile rows, empty rows of
-    ``A``, are already exact).
+    of ``A``). The preconditioner is ``diag(I - A)^{-1}``, and the iteration starts from its
+    Jacobi step ``x_0 = diag(I - A)^{-1} d``. Starting from ``x_0 = 0`` would make BiCGSTAB
+    break down exactly on OLIN-EP economies, where ``d`` is non-zero only on profile rows; from
+    ``x_0`` the profile rows (empty rows of ``A``) are already exact. GMRES from 0 needs as
+    many products but one more direction: on a million goods its orthogonalisation against the
+    longer basis costs more than the first residual's product.
 
     Args:
         A: coefficient matrix (dense or sparse).
@@ -198,7 +197,7 @@ def solve_krylov(
     for c in range(cols.shape[1]):
         b = np.ascontiguousarray(cols[:, c])
         if solver == "gmres":
-            x, count, rnorm, conv = gmres_jacobi(A, b, None, dinv, tol=tol, restart=restart, maxiter=maxiter)
+            x, count, rnorm, conv = gmres_jacobi(A, b, dinv * b, dinv, tol=tol, restart=restart, maxiter=maxiter)
             bnorm = norm(b)
             rel = rnorm / bnorm if bnorm > 0 else rnorm
             worst = None if worst is None else max(worst, rel)
