@@ -10,6 +10,7 @@ import scipy.sparse as sp
 from innatura.planner.errors import InvalidInputError
 from innatura.planner.leontief.norms import norm
 from innatura.planner.leontief.result import Matrix, MethodOutput
+from innatura.planner.leontief.structure import diagonal
 from scipy.sparse.linalg import LinearOperator, bicgstab
 
 __all__ = ["KRYLOV_SOLVERS", "gmres_jacobi", "solve_krylov"]
@@ -28,7 +29,7 @@ REORTHOGONALISE = 2.0**-0.5
 
 
 def _diag(A: Matrix) -> np.ndarray:
-    return A.diagonal() if sp.issparse(A) else np.diag(A).copy()
+    return diagonal(A) if sp.issparse(A) else np.diag(A).copy()
 
 
 class _Arnoldi:

@@ -60,10 +60,27 @@ def row_search(indptr: np.ndarray, indices: np.ndarray, rows: np.ndarray, cols: 
     return lo
 
 
+#: rows longer than this on average have their diagonal found by binary search (a few reads a
+#: row); shorter ones by scipy's scan of every entry, which costs about a sparse product but
+#: beats the vectorised search's overhead. Measured: 983 entries a row, the search is 5x
+#: faster; 69 a row, the scan is 2x faster
+SEARCH_ROW_LENGTH = 128
+
+
 def diagonal(A: sp.csr_matrix) -> np.ndarray:
-    """The diagonal of a CSR matrix (scipy's scan of every row in C: about a sparse product's
-    time, faster than a vectorised binary search over the rows)."""
-    return np.asarray(A.diagonal())
+    """The diagonal of a CSR matrix: by binary search over long sorted rows, else scipy's scan
+    (see :data:`SEARCH_ROW_LENGTH`)."""
+    n = A.shape[0]
+    if not A.has_sorted_indices or A.nnz <= SEARCH_ROW_LENGTH * n:
+        return np.asarray(A.diagonal())
+    rows = np.arange(n)
+    pos = row_search(A.indptr, A.indices, rows, rows)
+    out = np.zeros(n)
+    ok = pos < A.indptr[1:]
+    hit = np.zeros(n, dtype=bool)
+    hit[ok] = A.indices[pos[ok]] == rows[ok]
+    out[hit] = A.data[pos[hit]]
+    return out
 
 
 def triangular_kind(A: Matrix) -> Triangular | None:
