@@ -92,7 +92,7 @@ class SampledInput:
     def knots(self) -> tuple[np.ndarray, np.ndarray, float | None]:
         """``(q, g, b)``: orders from 0, input use (times ``factor``) and the tail exponent
         (``None``: the last segment's line), so that planners can evaluate many of these
-        functions at once (:class:`planner._curve_bank.CurveBank`)."""
+        functions at once (:class:`planner.curves.CurveStore`)."""
         return self._q, self._g, self._b
 
 

@@ -15,6 +15,7 @@ import logging
 from dataclasses import dataclass
 
 import numpy as np
+from innatura.planner.curves import power_input
 from innatura.planner.errors import InvalidInputError
 
 __all__ = [
@@ -73,8 +74,8 @@ class UnitInputs:
         c = self.__dict__.get("_curved")
         if c is None:  # an object pickled before the index existed
             c = np.flatnonzero(self.exponent != 1.0)
-        if c.size:
-            out[c] = self.scale[c] * np.power(qq[c], self.exponent[c])
+        if c.size:  # the planner's kernel, so that planned and executed use agree
+            out[c] = power_input(self.scale[c], self.exponent[c], qq[c])
         return out
 
 

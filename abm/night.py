@@ -150,7 +150,7 @@ def safety_target(layout: Layout, days: float, last_draw: np.ndarray | None) -> 
     """The safety stocks the planner keeps tonight (docs/model.md, "Safety stocks"): ``days`` of
     yesterday's whole draw on each good (inputs used up, consumption delivered), investment
     included; on the first night (no draw yet), days of the plan's own consumption-stage draw
-    (a number for :func:`planner.daily_plan.plan_day`)."""
+    (a number for :func:`innatura.planner.plan.plan_day`)."""
     if days == 0.0 or last_draw is None:
         return days
     return days * np.where(layout.industrial | layout.labour_mask, 0.0, np.maximum(last_draw, 0.0))

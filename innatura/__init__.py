@@ -42,7 +42,7 @@ _EXPORTS: dict[str, tuple[str, str]] = {
     "Economy": ("innatura.planner.economy", "Economy"),
     "solve_io": ("innatura.planner.leontief", "solve_io"),
     "solve_nonlinear_io": ("innatura.planner.nonlinear", "solve_nonlinear_io"),
-    "plan_day": ("innatura.planner.daily_plan", "plan_day"),
+    "plan_day": ("innatura.planner.plan", "plan_day"),
     "humanity": ("innatura.planner.metrics", "humanity"),
     "externalities": ("innatura.planner.metrics", "externalities"),
     "InnaturaError": ("innatura.planner.errors", "InnaturaError"),
@@ -76,7 +76,7 @@ __all__ = [
 if TYPE_CHECKING:  # pragma: no cover - for type checkers and IDEs (``import x as x``: a re-export)
     from innatura.abm.model import PlanningEconomy as PlanningEconomy
     from innatura.abm.settings import RunSettings as RunSettings
-    from innatura.planner.daily_plan import plan_day as plan_day
+    from innatura.planner.plan import plan_day as plan_day
     from innatura.planner.economy import Economy as Economy
     from innatura.planner.errors import ConvergenceError as ConvergenceError
     from innatura.planner.errors import InnaturaError as InnaturaError

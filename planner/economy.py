@@ -70,7 +70,7 @@ class Economy:
     bundles: np.ndarray
     population: np.ndarray
     curves: tuple[CurveCell, ...] = ()
-    externality_weights: np.ndarray = field(default=None)  # type: ignore[assignment]
+    externality_weights: np.ndarray = field(default=None)  # type: ignore[arg-type]
 
     def __post_init__(self) -> None:
         n, m = len(self.goods), len(self.profiles)

@@ -12,11 +12,13 @@ from __future__ import annotations
 import logging
 from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import Any
 
 import highspy
 import numpy as np
 import scipy.sparse as sp
 from innatura.planner.errors import InfeasiblePlanError, InnaturaError
+from numpy.typing import ArrayLike
 
 __all__ = ["LexResult", "LexicographicLP", "UnboundedLPError"]
 
@@ -48,19 +50,22 @@ class LexResult:
     row_values: np.ndarray | None = None
 
 
-def _bounds(v: np.ndarray) -> np.ndarray:
+def _bounds(v: ArrayLike) -> np.ndarray:
     out = np.asarray(v, dtype=float).copy()
     out[np.isposinf(out)] = _INF
     out[np.isneginf(out)] = -_INF
     return out
 
 
+#: a kept optimum's constraint row: (row, sense, optimum, slack)
+_KeptRow = tuple[int, str, float, float]
+
 #: seconds one HiGHS run may take before it counts as a failed run and the next strategy is
 #: tried; a rare badly scaled model can otherwise keep the simplex cycling for ever.
 RUN_SECONDS = 60.0
 
 
-def _option(h: highspy.Highs, key: str):
+def _option(h: highspy.Highs, key: str) -> Any:
     value = h.getOptionValue(key)
     return value[1] if isinstance(value, tuple) else value  # (status, value) in older highspy
 
@@ -75,7 +80,8 @@ class LexicographicLP:
         options: extra HiGHS options (e.g. ``{"time_limit": 10.0}``).
     """
 
-    def __init__(self, A, row_lower, row_upper, col_lower, col_upper, options: dict | None = None):
+    def __init__(self, A: sp.spmatrix | ArrayLike, row_lower: ArrayLike, row_upper: ArrayLike, col_lower: ArrayLike,
+                 col_upper: ArrayLike, options: dict | None = None) -> None:
         Ac = sp.csc_matrix(A, dtype=float)
         Ac.sort_indices()
         self.shape = Ac.shape
@@ -123,7 +129,7 @@ class LexicographicLP:
     def set_row_bounds(self, lower: np.ndarray, upper: np.ndarray) -> None:
         idx = np.arange(self.shape[0], dtype=np.int32)
         self.row_lower, self.row_upper = np.asarray(lower, float).copy(), np.asarray(upper, float).copy()
-        self._h.changeRowsBounds(idx.size, idx, _bounds(lower), _bounds(upper))
+        self._h.changeRowsBounds(idx.size, idx, _bounds(lower), _bounds(upper))  # type: ignore[attr-defined]
 
     def _solve(self) -> None:
         """One HiGHS run, stopped after :data:`RUN_SECONDS` (HiGHS's clock counts from the
@@ -158,7 +164,7 @@ class LexicographicLP:
             raise InfeasiblePlanError("the planning LP has no feasible point")
         raise InfeasiblePlanError(f"HiGHS stopped without an optimum: {h.modelStatusToString(status)}")
 
-    def _run_kept(self, k: int, last_row) -> bool:
+    def _run_kept(self, k: int, last_row: _KeptRow | None) -> bool:
         """Solve for objective ``k``; if the LP with the kept optimum of objective ``k - 1``
         (``last_row``: row, sense, value, slack) is reported infeasible, widen that row's
         slack (x1e3, x1e6) and retry. Returns False when it stays infeasible (``k > 0``)."""
@@ -180,6 +186,26 @@ class LexicographicLP:
                 continue
         return False
 
+    def _keep_optimum(self, sense: str, cn: np.ndarray, zn: float, rel_slack: float,
+                      saved_cols: list[tuple[int, float, float]], row: int) -> _KeptRow | None:
+        """Keep the optimum ``zn`` of the objective ``cn`` while the next ones are optimised: as a
+        bound on its column when it has one variable (recorded in ``saved_cols`` for the restore),
+        else as a new constraint row (number ``row``), which is returned."""
+        h = self._h
+        nz = np.flatnonzero(cn).astype(np.int32)
+        slack = rel_slack * max(1.0, abs(zn))
+        lo, hi = (zn - slack, _INF) if sense == "max" else (-_INF, zn + slack)
+        if nz.size == 1:
+            # one variable (a share such as the safety-stock level): keep its optimum
+            # as a bound on the column, not as a row that HiGHS may find infeasible
+            j, c = int(nz[0]), float(cn[nz[0]])
+            lo_j, hi_j = sorted((lo / c, hi / c))
+            saved_cols.append((j, self.col_lower[j], self.col_upper[j]))
+            h.changeColBounds(j, max(self.col_lower[j], lo_j), min(self.col_upper[j], hi_j))
+            return None
+        h.addRow(lo, hi, nz.size, nz, cn[nz])
+        return (row, sense, zn, slack)
+
     def solve(self, objectives: Sequence[tuple[str, np.ndarray]], rel_slack: float = 1e-9) -> LexResult:
         """Optimise ``objectives`` (``("max" | "min", cost vector)``) in priority order.
 
@@ -199,7 +225,7 @@ class LexicographicLP:
         iters = 0
         values: np.ndarray | None = None
         row_values: np.ndarray | None = None
-        last_row = None
+        last_row: _KeptRow | None = None
         saved_cols: list[tuple[int, float, float]] = []
         try:
             for k, (sense, cost) in enumerate(objectives):
@@ -216,7 +242,7 @@ class LexicographicLP:
                     # can make this LP infeasible, numerically: keep the last solution
                     logger.warning("objective %d: LP infeasible after fixing the earlier optima; "
                                    "keeping the solution of objective %d", k, k - 1)
-                    optima.append(float(np.dot(cost, values)))
+                    optima.append(float(np.dot(cost, values)) if values is not None else float("nan"))
                     break
                 iters += int(h.getInfo().simplex_iteration_count)
                 sol = h.getSolution()
@@ -225,21 +251,8 @@ class LexicographicLP:
                 zn = float(np.dot(cn, values))
                 optima.append(zn * scale)
                 if k + 1 < len(objectives):
-                    nz = np.flatnonzero(cn).astype(np.int32)
-                    slack = rel_slack * max(1.0, abs(zn))
-                    lo, hi = (zn - slack, _INF) if sense == "max" else (-_INF, zn + slack)
-                    if nz.size == 1:
-                        # one variable (a share such as the safety-stock level): keep its optimum
-                        # as a bound on the column, not as a row that HiGHS may find infeasible
-                        j, c = int(nz[0]), float(cn[nz[0]])
-                        lo_j, hi_j = sorted((lo / c, hi / c))
-                        saved_cols.append((j, self.col_lower[j], self.col_upper[j]))
-                        h.changeColBounds(j, max(self.col_lower[j], lo_j), min(self.col_upper[j], hi_j))
-                        last_row = None
-                        continue
-                    h.addRow(lo, hi, nz.size, nz, cn[nz])
-                    last_row = (self.shape[0] + added, sense, zn, slack)
-                    added += 1
+                    last_row = self._keep_optimum(sense, cn, zn, rel_slack, saved_cols, self.shape[0] + added)
+                    added += int(last_row is not None)
             if values is None:
                 values = np.zeros(n)
         finally:

@@ -27,6 +27,7 @@ import logging
 import numpy as np
 import scipy.sparse as sp
 from innatura.planner.errors import InvalidInputError
+from numpy.typing import ArrayLike
 
 __all__ = [
     "externalities",
@@ -41,7 +42,7 @@ __all__ = [
 logger = logging.getLogger(__name__)
 
 
-def _need(delivered, bundles, population) -> tuple[np.ndarray, np.ndarray]:
+def _need(delivered: ArrayLike, bundles: ArrayLike, population: ArrayLike) -> tuple[np.ndarray, np.ndarray]:
     B = np.asarray(bundles, dtype=float)
     pop = np.asarray(population, dtype=float)
     D = np.asarray(delivered, dtype=float)
@@ -55,7 +56,9 @@ def _need(delivered, bundles, population) -> tuple[np.ndarray, np.ndarray]:
     return D, B * pop
 
 
-def humanity(delivered, bundles, population, surplus=None) -> float:
+def humanity(
+    delivered: ArrayLike, bundles: ArrayLike, population: ArrayLike, surplus: ArrayLike | None = None
+) -> float:
     """Humanity ``HU`` of a delivery or plan (OLIN-EP Eq. 5, delivery form; see module doc).
 
     ``HU = min over (i, j) with b_ij n_j > 0 of (delivered_ij + surplus_i) / (b_ij n_j)``.
@@ -81,7 +84,13 @@ def humanity(delivered, bundles, population, surplus=None) -> float:
     return float(np.min(D[mask] / need[mask]))
 
 
-def humanity_io(coefficients, x, demand, final_rows, profile_cols) -> float:
+def humanity_io(
+    coefficients: sp.spmatrix | ArrayLike,
+    x: ArrayLike,
+    demand: ArrayLike,
+    final_rows: ArrayLike,
+    profile_cols: ArrayLike,
+) -> float:
     """Humanity ``HU`` on the full IO system, literally per Eq. 5.
 
     ``dhat_i(a_ij = 0) = [(I - A) x]_i + a_ij x_j`` (the net output of final good ``i`` with
@@ -101,8 +110,7 @@ def humanity_io(coefficients, x, demand, final_rows, profile_cols) -> float:
     N = A.shape[0]
     if A.shape != (N, N) or x.shape != (N,) or d.shape != (N,):
         raise InvalidInputError(f"humanity_io: shapes {A.shape}, {x.shape}, {d.shape} do not agree")
-    rows = np.arange(N)[final_rows] if np.asarray(final_rows).dtype == bool else np.asarray(final_rows, int)
-    cols = np.arange(N)[profile_cols] if np.asarray(profile_cols).dtype == bool else np.asarray(profile_cols, int)
+    rows, cols = _indices(final_rows, N), _indices(profile_cols, N)
     net = x - A @ x
     block = A[rows][:, cols].toarray()  # a_ij, (|C|, |P|)
     denom = block * d[cols]
@@ -113,7 +121,13 @@ def humanity_io(coefficients, x, demand, final_rows, profile_cols) -> float:
     return float(np.min(dhat[mask] / denom[mask]))
 
 
-def externality_terms(x_history, weights) -> np.ndarray:
+def _indices(which: ArrayLike, N: int) -> np.ndarray:
+    """Indices from a boolean mask over ``N`` entries, or from indices."""
+    w = np.asarray(which)
+    return np.arange(N)[w] if w.dtype == bool else w.astype(int)
+
+
+def externality_terms(x_history: ArrayLike, weights: ArrayLike) -> np.ndarray:
     """Per-day term of Eq. 6, ``rho(e(x_t) x_t) = sum_j w_j x_j(t)``.
 
     Args:
@@ -132,7 +146,7 @@ def externality_terms(x_history, weights) -> np.ndarray:
     return X @ w
 
 
-def externalities(x_history, weights) -> np.ndarray:
+def externalities(x_history: ArrayLike, weights: ArrayLike) -> np.ndarray:
     """Cumulative externalities ``E_t = sum_{tau <= t} sum_j w_j x_j(tau)`` (OLIN-EP Eq. 6).
 
     Returns ``(T,)``: ``E_t`` after each day (the last entry is the plan's total).
@@ -140,7 +154,7 @@ def externalities(x_history, weights) -> np.ndarray:
     return np.cumsum(np.atleast_1d(externality_terms(x_history, weights)))
 
 
-def fulfilment(delivered, bundles, population) -> np.ndarray:
+def fulfilment(delivered: ArrayLike, bundles: ArrayLike, population: ArrayLike) -> np.ndarray:
     """Share of each profile's need of each good delivered, ``(n, m)``.
 
     ``delivered_ij / (b_ij n_j)``; ``1.0`` where nothing is needed; not capped (over-delivery
@@ -152,7 +166,7 @@ def fulfilment(delivered, bundles, population) -> np.ndarray:
     return out
 
 
-def profile_fulfilment(delivered, bundles, population) -> np.ndarray:
+def profile_fulfilment(delivered: ArrayLike, bundles: ArrayLike, population: ArrayLike) -> np.ndarray:
     """Share of each profile's bundle delivered, ``(m,)``: complete bundles over citizens.
 
     ``min_i delivered_ij / (b_ij n_j)`` over the goods the profile needs, capped at 1;
@@ -161,7 +175,7 @@ def profile_fulfilment(delivered, bundles, population) -> np.ndarray:
     return np.minimum(fulfilment(delivered, bundles, population).min(axis=0, initial=np.inf), 1.0)
 
 
-def unmet_demand(delivered, bundles, population) -> np.ndarray:
+def unmet_demand(delivered: ArrayLike, bundles: ArrayLike, population: ArrayLike) -> np.ndarray:
     """Units of each good needed but not delivered, ``sum_j max(b_ij n_j - delivered_ij, 0)``, ``(n,)``."""
     D, need = _need(delivered, bundles, population)
     return np.maximum(need - D, 0.0).sum(axis=1)

@@ -107,7 +107,7 @@ def group_trimmed_mean(values: np.ndarray, groups: np.ndarray, trim: float = 0.1
     if not 0.0 <= trim < 0.5:
         raise InvalidInputError(f"trimmed mean: trim must be in [0, 0.5), got {trim!r}")
     v, g, G = _check(values, groups, n_groups)
-    vs, count, start, rank = _sorted(v, g, G)
+    vs, count, _, rank = _sorted(v, g, G)
     cut = np.floor(trim * count).astype(np.int64)
     gs = np.repeat(np.arange(G), count)
     keep = (rank >= cut[gs]) & (rank < count[gs] - cut[gs])

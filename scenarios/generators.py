@@ -32,12 +32,16 @@ from __future__ import annotations
 
 import logging
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 import numpy as np
 import scipy.sparse as sp
 from innatura.planner.errors import InvalidInputError
 
-__all__ = ["EntryValues", "RandomEconomy", "random_economy"]
+if TYPE_CHECKING:  # pragma: no cover
+    from innatura.planner.curves import CurveStore
+
+__all__ = ["EntryValues", "RandomEconomy", "random_curves", "random_economy"]
 
 logger = logging.getLogger(__name__)
 
@@ -342,3 +346,76 @@ def _scatter_rows(
     pos = indptr[rows][:, None] + np.arange(cols.shape[1])[None, :]
     indices[pos] = cols
     data[pos] = vals
+
+
+def random_curves(
+    economy: RandomEconomy,
+    x_ref: np.ndarray,
+    share: float,
+    *,
+    rng: np.random.Generator,
+    units: int = 2,
+) -> CurveStore:
+    """Stacked power-law curves on a random share of the goods block's cells, calibrated so that
+    every curve's coefficient at the output ``x_ref`` equals the constant it replaces.
+
+    Each goods-row entry of ``economy.A`` becomes a curve with probability ``share`` (entries in
+    profile columns, and cells whose column good has no output at ``x_ref``, stay constant).
+    With ``units=2`` the first unit makes up to ``u x_ref`` (``u ~ U(0.3, 0.9)``) with input use
+    ``s q^e1`` (``e1 ~ U(1, 1.2)``), the second everything beyond with ``s q^e2``
+    (``e2 ~ U(1, 1.4)``: rising marginal use), ``s`` such that ``f(x_ref) = a``; with
+    ``units=1`` one power law ``a x_ref^(1 - e) q^e``, ``e ~ U(1, 1.3)``. Exponents below 1
+    (economies of scale) are left out on purpose: their coefficient is unbounded at zero output,
+    where a solver starting from ``x = d`` first evaluates them. No curve object is built: the
+    result is a :class:`~planner.curves.CurveStore` of arrays (about 110 bytes a cell).
+
+    Args:
+        economy: the economy whose cells become curves.
+        x_ref: the output the curves are calibrated at, ``(N,)`` (e.g. the linear solution).
+        share: probability of each goods-row entry to become a curve, in ``[0, 1]``.
+        rng: the only source of randomness.
+        units: stacked units per curve, 1 or 2.
+    """
+    from innatura.planner.curves import CurveStore
+
+    if not 0.0 <= share <= 1.0 or units not in (1, 2):
+        raise InvalidInputError(
+            f"random_curves: share must be in [0, 1] and units 1 or 2, got {share!r}, {units!r}"
+        )
+    A, n = economy.A, economy.n_industrial + economy.n_final
+    end = int(A.indptr[n])  # entries of the goods rows
+    pos = _bernoulli_positions(rng, end, share)
+    cols = A.indices[pos].astype(np.int64)
+    x = np.asarray(x_ref, dtype=float)
+    keep = (cols < n) & (x[np.minimum(cols, x.size - 1)] > 0)
+    pos, cols = pos[keep], cols[keep]
+    rows = np.searchsorted(A.indptr, pos, side="right").astype(np.int64) - 1
+    a, xr = A.data[pos], x[cols]
+    K = pos.size
+    if units == 1:
+        e = rng.uniform(1.0, 1.3, K)
+        return CurveStore.from_power_units(rows, cols, np.arange(K), np.full(K, np.inf), a * xr ** (1.0 - e), e)
+    c1 = rng.uniform(0.3, 0.9, K) * xr
+    e1, e2 = rng.uniform(1.0, 1.2, K), rng.uniform(1.0, 1.4, K)
+    scale = a * xr / (c1**e1 + (xr - c1) ** e2)  # G(x_ref) = a x_ref
+    unit_cell = np.repeat(np.arange(K), 2)
+    capacity = np.column_stack([c1, np.full(K, np.inf)]).ravel()
+    return CurveStore.from_power_units(rows, cols, unit_cell, capacity, np.repeat(scale, 2),
+                                       np.column_stack([e1, e2]).ravel())
+
+
+def _bernoulli_positions(rng: np.random.Generator, count: int, share: float) -> np.ndarray:
+    """The positions ``< count`` that a Bernoulli(``share``) draw per position selects, sorted,
+    from geometric gaps (memory proportional to the positions drawn, not to ``count``)."""
+    if share <= 0.0 or count == 0:
+        return np.zeros(0, dtype=np.int64)
+    if share >= 1.0:
+        return np.arange(count, dtype=np.int64)
+    out = []
+    last = -1
+    while last < count:
+        gaps = rng.geometric(share, size=max(1024, int(1.1 * share * (count - last)) + 64))
+        pos = last + np.cumsum(gaps)
+        out.append(pos[pos < count])
+        last = int(pos[-1])
+    return np.concatenate(out).astype(np.int64)

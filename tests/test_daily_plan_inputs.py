@@ -5,10 +5,9 @@ from __future__ import annotations
 import numpy as np
 import pytest
 import scipy.sparse as sp
-from innatura.planner.daily_plan import plan_day
 from innatura.planner.economy import Economy
 from innatura.planner.errors import InvalidInputError
-from innatura.planner.scaled_plan import scale_demand_plan
+from innatura.planner.plan import plan_day
 from test_daily_plan_fixtures import random_plan_economy, selviaria, selviaria_state
 
 
@@ -37,7 +36,7 @@ def test_invalid_inputs_name_field_and_good(field, change, match):
     with pytest.raises(InvalidInputError, match=match):
         plan_day(selviaria(), **args)
     with pytest.raises(InvalidInputError, match=match):
-        scale_demand_plan(selviaria(), **args)
+        plan_day(selviaria(), **args, method="scaled-demand")
 
 
 def test_labour_stocks_are_ignored():
@@ -55,6 +54,19 @@ def test_invalid_coefficient_override_and_method():
         plan_day(selviaria(), **_args(), coefficients=A)
     with pytest.raises(InvalidInputError, match="method"):
         plan_day(selviaria(), **_args(), method="simplex")
+
+
+def test_options_are_the_methods_own():
+    with pytest.raises(InvalidInputError, match="unknown option 'max_iter'.*lp: max_slp_iter, tol"):
+        plan_day(selviaria(), **_args(), max_iter=5)
+    with pytest.raises(InvalidInputError, match="max_slp_iter/tol"):
+        plan_day(selviaria(), **_args(), tol=0.0)
+    # a method ignores the other methods' options (method=None may pick either)
+    a = plan_day(selviaria(), **_args(), method="balanced")
+    b = plan_day(selviaria(), **_args(), method="balanced", max_slp_iter=3, xatol=1e-3)
+    np.testing.assert_array_equal(a.production, b.production)
+    loose = plan_day(selviaria(), **_args(), method="scaled-demand", xatol=1e-2)
+    assert loose.status == "scaled-demand"
 
 
 def test_coefficient_override_changes_the_plan():
@@ -99,7 +111,7 @@ def test_scaled_demand_linear_closed_form_and_lp_dominates():
     # linear Selviaria: everything consumed is produced; the binding bound is the pick capital.
     e = selviaria(curves=False)
     stocks, labour = selviaria_state()
-    base = scale_demand_plan(e, stocks, labour, None, 0.5)
+    base = plan_day(e, stocks, labour, None, 0.5, method="scaled-demand")
     # requirement at full demand: x_L = 0.001 x_L + 3400 + x_T, x_T = 180 -> capital 0.5 x_L
     x_full = (3400 + 180) / 0.999
     c_closed = 0.5 * 5.0 / (0.5 * x_full)
@@ -112,7 +124,7 @@ def test_scaled_demand_linear_closed_form_and_lp_dominates():
 
 def test_scaled_demand_full_when_everything_fits():
     e, stocks, labour, capacity = random_plan_economy(np.random.default_rng(3), 2, 1, 1, 2)
-    plan = scale_demand_plan(e, stocks * 1e6, labour * 1e6, capacity * 1e6, 0.2)
+    plan = plan_day(e, stocks * 1e6, labour * 1e6, capacity * 1e6, 0.2, method="scaled-demand")
     np.testing.assert_allclose(plan.fulfilment, 1.0)
 
 
@@ -120,5 +132,5 @@ def test_scaled_demand_full_when_everything_fits():
 def test_lp_plan_is_never_worse_than_the_baseline(seed):
     e, stocks, labour, capacity = random_plan_economy(np.random.default_rng(seed), 3, 2, 1, 2)
     lp = plan_day(e, stocks, labour, capacity, 0.3)
-    base = scale_demand_plan(e, stocks, labour, capacity, 0.3)
+    base = plan_day(e, stocks, labour, capacity, 0.3, method="scaled-demand")
     assert lp.fulfilment.min() >= base.fulfilment.min() - 1e-4

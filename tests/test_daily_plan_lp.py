@@ -9,8 +9,8 @@ import numpy as np
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
-from innatura.planner.daily_plan import plan_day
-from innatura.planner.nonlinear import CurveMatrix
+from innatura.planner.curves import CurveMatrix
+from innatura.planner.plan import plan_day
 from test_daily_plan_fixtures import random_plan_economy, selviaria, selviaria_state
 
 cp = pytest.importorskip("cvxpy")  # the independent LP solver these tests compare with

@@ -5,9 +5,9 @@ from __future__ import annotations
 import numpy as np
 import pytest
 import scipy.sparse as sp
-from innatura.planner.daily_plan import plan_day
+from innatura.planner.curves import CurveMatrix
 from innatura.planner.lp import LexicographicLP
-from innatura.planner.nonlinear import CurveMatrix
+from innatura.planner.plan import plan_day
 
 from innatura import scenarios
 

@@ -6,8 +6,8 @@ import json
 
 import numpy as np
 import pytest
-from innatura.planner.daily_plan import plan_day
 from innatura.planner.errors import InvalidInputError
+from innatura.planner.plan import plan_day
 from innatura.scenarios.io_tables import data_path, load_table
 from innatura.scenarios.io_tables.to_scenario import DAYS_PER_YEAR, component_group, table_to_spec
 from innatura.scenarios.loader import load_toml

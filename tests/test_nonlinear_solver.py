@@ -8,10 +8,10 @@ import math
 import numpy as np
 import pytest
 import scipy.sparse as sp
-from innatura.planner.curves import ConstantCurve, PiecewiseLinearCurve
+from innatura.planner.curves import ConstantCurve, CurveMatrix, PiecewiseLinearCurve
 from innatura.planner.economy import CurveCell
 from innatura.planner.errors import ConvergenceError, InvalidInputError, NonProductiveError
-from innatura.planner.nonlinear import CurveMatrix, economy_system, solve_nonlinear_io, system_labels
+from innatura.planner.nonlinear import economy_system, solve_nonlinear_io, system_labels
 from scipy.optimize import fsolve
 from test_daily_plan_fixtures import selviaria
 
@@ -151,3 +151,47 @@ def test_curve_matrix_replaces_constant_entries_and_builds_jacobian_term():
     x = np.array([3.0, 4.0])
     np.testing.assert_allclose(cm.at(x).toarray(), [[0.1, 0.05 + 0.04], [0.0, 0.2]])
     np.testing.assert_allclose(cm.jacobian_term(x).toarray(), [[0.0, 0.01 * 4.0], [0.0, 0.0]])
+
+
+@pytest.mark.parametrize("seed", range(4))
+@pytest.mark.parametrize("cyclic", [False, True])
+def test_newton_on_random_economies_with_array_curves_agrees_with_fsolve(seed, cyclic):
+    from innatura.planner.curves import CurveStore
+    from innatura.planner.leontief import solve_io
+    from innatura.scenarios.generators import random_curves, random_economy
+
+    econ = random_economy(40, 10, 6, 5, cyclic=cyclic, rng=np.random.default_rng(seed))
+    x_lin = solve_io(econ.A, econ.d).x
+    store = random_curves(econ, x_lin, 0.5, rng=np.random.default_rng(seed + 10))
+    assert isinstance(store, CurveStore) and store.n_cells > 20
+    d = 1.3 * econ.d
+    cm = CurveMatrix(econ.A, store)
+    oracle = fsolve(lambda x: x - cm.at(x) @ x - d, 1.3 * x_lin, xtol=1e-13)
+    sol = solve_nonlinear_io((econ.A, store), d)
+    assert sol.method == "newton-krylov" and sol.converged and sol.residual <= 1e-10
+    np.testing.assert_allclose(sol.x, oracle, rtol=1e-8, atol=1e-12 * np.abs(oracle).max())
+    fp = solve_nonlinear_io((econ.A, store), d, "fixed-point")
+    np.testing.assert_allclose(fp.x, oracle, rtol=1e-8, atol=1e-12 * np.abs(oracle).max())
+    assert sol.products >= sol.iterations and sol.linear_solves == sol.iterations
+
+
+def test_curve_cells_and_their_store_give_the_same_solution():
+    from innatura.planner.curves import CurveStore
+
+    e = selviaria()
+    A, cells, d = economy_system(e)
+    a = solve_nonlinear_io((A, cells), d)
+    b = solve_nonlinear_io((A, CurveStore(cells)), d)
+    np.testing.assert_array_equal(a.x, b.x)
+
+
+def test_newton_from_the_linear_solution_at_the_calibration_point_is_one_residual():
+    # curves calibrated at the linear solution reproduce it exactly at the same demand
+    from innatura.planner.leontief import solve_io
+    from innatura.scenarios.generators import random_curves, random_economy
+
+    econ = random_economy(30, 10, 5, 4, cyclic=True, rng=np.random.default_rng(7))
+    lin = solve_io(econ.A, econ.d, tol=1e-13)
+    store = random_curves(econ, lin.x, 1.0, rng=np.random.default_rng(8))
+    sol = solve_nonlinear_io((econ.A, store), econ.d, x0=lin.x)
+    assert sol.iterations == 0 and sol.products == 1 and sol.residual <= 1e-10

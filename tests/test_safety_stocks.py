@@ -7,10 +7,9 @@ import numpy as np
 import pytest
 from innatura.abm.layout import workshop_regions
 from innatura.abm.model import PlanningEconomy
-from innatura.planner._plan_inputs import secant_slopes, validate_plan_inputs
-from innatura.planner._slp import _usage
-from innatura.planner.daily_plan import plan_day
 from innatura.planner.errors import InvalidInputError
+from innatura.planner.plan import plan_day
+from innatura.planner.plan.inputs import input_use, secant_slopes, validate_plan_inputs
 from innatura.scenarios.builders.synthetic import synthetic_spec
 
 
@@ -27,7 +26,7 @@ def _curve_balance(eco, stocks, labour, plan, capacity=None, sigma=0.3):
     """Closing balance of every good under the plan's own (reported) curves."""
     inp = validate_plan_inputs(eco, stocks, labour, capacity, sigma, None, None)
     x = plan.production
-    use = _usage(inp, secant_slopes(inp, np.zeros_like(x), x), x)
+    use = input_use(inp, secant_slopes(inp, np.zeros_like(x), x), x)
     cons = plan.allocation.sum(axis=1)
     return inp, np.where(inp.final, stocks + x - use - cons, np.where(inp.industrial, stocks - use, labour - use))
 

@@ -161,7 +161,7 @@ def test_unbounded_requirement_is_productive(specs, name):
 
 def test_archipelago_is_plannable_and_grows(specs):
     """The daily planner runs on the aggregate economy; humanity starts below 1 and rises."""
-    from innatura.planner.daily_plan import plan_day
+    from innatura.planner.plan import plan_day
 
     spec = specs["archipelago"]
     e = spec.to_economy()

@@ -7,6 +7,7 @@ from typing import Any
 
 import numpy as np
 from innatura.abm.planning.base import PlanDecision, PlanningInputs
+from innatura.planner.curves import CurveCache
 
 __all__ = ["OlinMethod"]
 
@@ -15,7 +16,7 @@ logger = logging.getLogger(__name__)
 
 class OlinMethod:
     """OLIN-EP's bounded daily plan (docs/model.md, "The bounded daily plan"), via
-    :func:`planner.daily_plan.plan_day`; each night starts its successive LPs from the
+    :func:`innatura.planner.plan.plan_day`; each night starts its successive LPs from the
     previous night's production.
 
     Args:
@@ -29,14 +30,16 @@ class OlinMethod:
         self.warm_start = bool(warm_start)
         self.options = dict(options)
         self._last: np.ndarray | None = None
+        self._curves = CurveCache()  # the reported curves' store, re-used while the reports stand
 
     def plan(self, inputs: PlanningInputs) -> PlanDecision:
-        from innatura.planner.daily_plan import plan_day
+        from innatura.planner.plan import plan_day
 
         start = self._last if self.warm_start and self._last is not None and self._last.any() else None
         options = {"safety_stock": inputs.safety_stock, **self.options}
         p = plan_day(inputs.economy, inputs.stocks, inputs.labour_supply, inputs.capacity,
-                     inputs.investment_share, x_start=start, **options)
+                     inputs.investment_share, x_start=start, curves=self._curves.store(inputs.economy.curves),
+                     **options)
         self._last = np.asarray(p.production, dtype=float)
         return PlanDecision(
             production=np.asarray(p.production, dtype=float),

@@ -43,6 +43,7 @@ COMMANDS: dict[str, tuple[str, str] | dict[str, tuple[str, str]]] = {
     },
     "bench": {
         "io": ("innatura.cli.bench_io", "time (I - A) x = d solvers against scipy spsolve"),
+        "nonlinear": ("innatura.cli.bench_nonlinear", "time (I - F(x)) x = d with curves against the linear solve"),
         "day": ("innatura.cli.bench_day", "time one simulated day, split by phase"),
         "fisher": ("innatura.cli.bench_fisher", "time the Fisher-market equilibrium solver"),
     },

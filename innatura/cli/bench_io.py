@@ -21,7 +21,7 @@ import time
 import tracemalloc
 from collections.abc import Callable
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, TypeVar
+from typing import Any
 
 import numpy as np
 import scipy
@@ -30,10 +30,7 @@ import scipy.sparse as sp
 from innatura.planner.atomic import atomic_write_text
 from innatura.planner.errors import InvalidInputError
 
-if TYPE_CHECKING:  # pragma: no cover
-    from innatura.planner.leontief import IOSolution
-
-__all__ = ["benchmark", "configure", "run"]
+__all__ = ["benchmark", "configure", "parse_case", "run"]
 
 logger = logging.getLogger(__name__)
 
@@ -44,7 +41,8 @@ TARGET_RESIDUAL = 1e-8
 TARGET_MEMORY_BYTES = 8 * 1024**3
 
 
-def _parse_case(text: str) -> tuple[int, int, int]:
+def parse_case(text: str) -> tuple[int, int, int]:
+    """The ``--case IND,FINAL,INPUTS`` argument as three integers (an argparse type)."""
     try:
         parts = tuple(int(p) for p in text.split(","))
     except ValueError:
@@ -53,13 +51,13 @@ def _parse_case(text: str) -> tuple[int, int, int]:
         raise argparse.ArgumentTypeError(
             f"--case: expected IND,FINAL,INPUTS as three integers (FINAL >= 1), got {text!r}"
         )
-    return parts
+    return parts  # type: ignore[return-value]
 
 
 def configure(parser: argparse.ArgumentParser) -> None:
     """Add the command's arguments."""
     parser.add_argument(
-        "--case", type=_parse_case, default=(5000, 500, 1000), metavar="IND,FINAL,INPUTS",
+        "--case", type=parse_case, default=(5000, 500, 1000), metavar="IND,FINAL,INPUTS",
         help="industrial goods, final goods, inputs per good (default 5000,500,1000)",
     )
     parser.add_argument("--profiles", type=int, default=200, help="profile columns (default 200)")
@@ -69,6 +67,8 @@ def configure(parser: argparse.ArgumentParser) -> None:
         help="timed rounds, each 3 products and one default solve (medians are reported; default 5)",
     )
     parser.add_argument("--seed", type=int, default=0, help="seed of the generator (default 0)")
+    parser.add_argument("--tol", type=float, default=1e-10,
+                        help="relative residual the default solver is asked for (default 1e-10, solve_io's)")
     parser.add_argument("--json", type=Path, metavar="PATH", help="write the results as JSON")
     parser.add_argument("--skip-spsolve", action="store_true", help="do not time spsolve (minutes on large cases)")
     parser.add_argument(
@@ -78,41 +78,24 @@ def configure(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--quiet", action="store_true", help="no progress bar")
 
 
-#: what a timed function returns.
-T = TypeVar("T")
+def _check_args(repeat: int, tol: float) -> None:
+    if repeat < 1:
+        raise InvalidInputError(f"--repeat: expected a positive integer, got {repeat}")
+    if not 0 < tol < 1:
+        raise InvalidInputError(f"--tol: expected a number in (0, 1), got {tol!r}")
 
 
-def _time(fn: Callable[[], T], repeat: int) -> tuple[list[float], T]:
-    """Seconds of each of ``max(1, repeat)`` calls of ``fn``, and what the last call returned."""
-    times: list[float] = []
-    for _ in range(max(1, repeat) - 1):
+def _time(fn: Callable[[], Any], repeat: int) -> tuple[list[float], Any]:
+    times, out = [], None
+    for _ in range(max(1, repeat)):
         t0 = time.perf_counter()
-        fn()
+        out = fn()
         times.append(time.perf_counter() - t0)
-    t0 = time.perf_counter()
-    out = fn()
-    times.append(time.perf_counter() - t0)
     return times, out
 
 
 def _rss_bytes() -> int:
     return int(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss) * 1024
-
-
-def _spsolve(A: sp.csr_matrix, d: np.ndarray) -> dict[str, Any]:
-    """The reference: scipy's ``spsolve`` on ``(I - A) x = d``, timed, with its residual."""
-    from scipy.sparse.linalg import spsolve
-
-    from innatura.planner.leontief import relative_residual
-
-    M = (sp.identity(A.shape[0], format="csr") - A).tocsc()
-    t1 = time.perf_counter()
-    try:
-        xs = spsolve(M, d)
-        sp_seconds = time.perf_counter() - t1
-        return {"seconds": sp_seconds, "residual": relative_residual(A, d, xs), "error": None}
-    except (RuntimeError, MemoryError) as exc:
-        return {"seconds": time.perf_counter() - t1, "residual": None, "error": str(exc)}
 
 
 def benchmark(
@@ -125,13 +108,13 @@ def benchmark(
     skip_spsolve: bool = False,
     cache_dir: str | None = ".bench-cache",
     progress: bool = False,
+    tol: float = 1e-10,
 ) -> dict:
     """Run the benchmark and return the results as a JSON-ready dict (see the module docstring)."""
-    from innatura.planner.leontief import solve_io
+    from innatura.planner.leontief import relative_residual, solve_io
     from innatura.scenarios.generator_cache import cached_random_economy
 
-    if repeat < 1:
-        raise InvalidInputError(f"--repeat: expected a positive integer, got {repeat}")
+    _check_args(repeat, tol)
     n_ind, n_fin, k = case
     t0 = time.perf_counter()
     econ = cached_random_economy(
@@ -148,26 +131,36 @@ def benchmark(
     v = np.random.default_rng(seed).random(N)
     mv_times: list[float] = []
     sol_times: list[float] = []
-    sol: IOSolution | None = None
+    sol = None
     for _ in range(repeat):
         mv_times += _time(lambda: A @ v, 3)[0]
-        t, out = _time(lambda: solve_io(A, d), 1)
+        t, out = _time(lambda: solve_io(A, d, tol=tol), 1)
         sol_times += t
         sol = out
     rss_after_default = _rss_bytes()
     tracemalloc.start()
-    solve_io(A, d)
+    solve_io(A, d, tol=tol)
     _, traced_peak = tracemalloc.get_traced_memory()
     tracemalloc.stop()
 
-    if sol is None:
-        raise InvalidInputError(f"--repeat: expected a positive integer, got {repeat}")
-    spsolve_result = None if skip_spsolve else _spsolve(A, d)
+    spsolve_result = None
+    if not skip_spsolve:
+        from scipy.sparse.linalg import spsolve
+
+        M = (sp.identity(N, format="csr") - A).tocsc()
+        t1 = time.perf_counter()
+        try:
+            xs = spsolve(M, d)
+            sp_seconds = time.perf_counter() - t1
+            spsolve_result = {"seconds": sp_seconds, "residual": relative_residual(A, d, xs), "error": None}
+        except (RuntimeError, MemoryError) as exc:
+            spsolve_result = {"seconds": time.perf_counter() - t1, "residual": None, "error": str(exc)}
+        del M
 
     mv_med = statistics.median(mv_times)
     sol_med = statistics.median(sol_times)
     kind = "cyclic" if cyclic else "seed"
-    ratios: dict[str, float] = {"default_over_matvec": sol_med / mv_med}
+    ratios = {"default_over_matvec": sol_med / mv_med}
     if spsolve_result and spsolve_result["error"] is None:
         ratios["spsolve_over_default"] = spsolve_result["seconds"] / sol_med
     peak = _rss_bytes()
@@ -193,7 +186,7 @@ def benchmark(
         "matvec": {"seconds": mv_med, "min": min(mv_times), "runs": len(mv_times)},
         "default": {
             "method": sol.method, "seconds": sol_med, "min": min(sol_times), "runs": len(sol_times),
-            "iterations": sol.iterations, "residual": sol.residual, "attempts": list(sol.attempts),
+            "iterations": sol.iterations, "residual": sol.residual, "attempts": list(sol.attempts), "tol": tol,
         },
         "spsolve": spsolve_result,
         "ratios": ratios,
@@ -206,7 +199,7 @@ def benchmark(
         "targets": targets,
         "met": met,
         "machine": {
-            "cpus": os.cpu_count(), "python": platform.python_version(),
+            "cpus": os.cpu_count(), "python": platform.python_version(), "load_average": list(os.getloadavg()),
             "numpy": np.__version__, "scipy": scipy.__version__,
         },
     }
@@ -254,6 +247,8 @@ def format_table(r: dict) -> str:
         f"default solver allocates {m['default_solver_traced_peak_bytes'] / 2**20:.0f} MiB"
     )
     lines.append("targets met: " + ", ".join(f"{k} {'yes' if v else 'NO'}" for k, v in r["met"].items()))
+    if "load_average" in r["machine"]:
+        lines.append("load average: " + ", ".join(f"{v:.2f}" for v in r["machine"]["load_average"]))
     return "\n".join(lines)
 
 
@@ -274,6 +269,7 @@ def run(args: argparse.Namespace) -> int:
         skip_spsolve=args.skip_spsolve,
         cache_dir=cache,
         progress=progress,
+        tol=args.tol,
     )
     print(format_table(result))
     if args.json:

@@ -38,9 +38,8 @@ def configure(parser: argparse.ArgumentParser) -> None:
 
 def first_night(spec: ScenarioSpec, investment_share: float | None = None, method: str | None = None) -> dict:
     """Plan the first night of a scenario spec; returns a JSON-ready dict."""
-    from innatura.planner.daily_plan import plan_day
     from innatura.planner.metrics import externality_terms
-    from innatura.planner.scaled_plan import scale_demand_plan
+    from innatura.planner.plan import plan_day
 
     economy = spec.to_economy()
     n = economy.n_goods
@@ -51,10 +50,7 @@ def first_night(spec: ScenarioSpec, investment_share: float | None = None, metho
     made = np.bincount(units.good, minlength=n) > 0
     capacity[made] = np.bincount(units.good, weights=units.capacity, minlength=n)[made]
     sigma = spec.planning.investment_share if investment_share is None else investment_share
-    if method == "scaled-demand":
-        plan = scale_demand_plan(economy, stocks, labour, capacity, sigma)
-    else:
-        plan = plan_day(economy, stocks, labour, capacity, sigma, method=method)
+    plan = plan_day(economy, stocks, labour, capacity, sigma, method=method)
     externality = float(externality_terms(plan.production, economy.externality_weights))
     goods = []
     for j, name in enumerate(economy.goods):

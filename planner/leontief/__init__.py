@@ -10,24 +10,28 @@ from __future__ import annotations
 import inspect
 import logging
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
+from types import MappingProxyType
+from typing import Any
 
 import numpy as np
 import scipy.sparse as sp
 from innatura.planner.errors import ConvergenceError, InvalidInputError
-from innatura.planner.leontief._norms import column_norms
 from innatura.planner.leontief.direct import solve_direct
 from innatura.planner.leontief.krylov import solve_krylov
 from innatura.planner.leontief.neumann import solve_neumann
+from innatura.planner.leontief.norms import column_norms
 from innatura.planner.leontief.productivity import check_productive, component_radii, hawkins_simon, spectral_radius
 from innatura.planner.leontief.productivity import check_productive as _check_productive
-from innatura.planner.leontief.result import IOSolution, MethodOutput
+from innatura.planner.leontief.result import IOSolution, Matrix, MethodOutput
 from innatura.planner.leontief.structure import dependency_order, triangular_kind
 from innatura.planner.leontief.triangular import solve_triangular_io
 from innatura.planner.leontief.validation import validate_coefficients, validate_demand, validate_names
+from numpy.typing import ArrayLike
 
 __all__ = [
     "METHODS",
+    "METHOD_FUNCTIONS",
     "IOSolution",
     "check_productive",
     "component_radii",
@@ -41,14 +45,15 @@ __all__ = [
 
 logger = logging.getLogger(__name__)
 
-_METHODS: dict[str, Callable[..., MethodOutput]] = {
+#: the function of each method :func:`solve_io` runs, by name (read at every call)
+METHOD_FUNCTIONS: Mapping[str, Callable[..., MethodOutput]] = MappingProxyType({
     "direct": solve_direct,
     "triangular": solve_triangular_io,
     "krylov": solve_krylov,
     "neumann": solve_neumann,
-}
+})
 #: the method names :func:`solve_io` accepts
-METHODS: tuple[str, ...] = tuple(_METHODS)
+METHODS: tuple[str, ...] = tuple(METHOD_FUNCTIONS)
 
 #: the default uses LU for matrices up to this size
 _DIRECT_MAX_N = 1000
@@ -56,7 +61,7 @@ _DIRECT_MAX_N = 1000
 _DIRECT_MAX_NNZ = 20_000_000
 
 
-def relative_residual(A, d: np.ndarray, x: np.ndarray) -> float:
+def relative_residual(A: Matrix, d: np.ndarray, x: np.ndarray) -> float:
     """``||(I - A) x - d|| / ||d||`` (2-norm; largest over columns; absolute where ``d = 0``)."""
     r = d - x + A @ x
     num = np.asarray(column_norms(r))
@@ -65,12 +70,15 @@ def relative_residual(A, d: np.ndarray, x: np.ndarray) -> float:
     return float(np.max(rel)) if np.ndim(rel) else float(rel)
 
 
-def _plan(A, n: int, hints: dict | None = None) -> tuple[list[str], dict[str, dict]]:
+def _plan(A: Matrix, n: int, hints: dict | None = None) -> tuple[list[str], dict[str, dict]]:
     """The default's order of methods to try, and options learned while choosing."""
     extra: dict[str, dict] = {}
     if not sp.issparse(A):
         return (["direct", "krylov"] if n <= 2 * _DIRECT_MAX_N else ["krylov", "direct"]), extra
-    kind = triangular_kind(A)
+    hints = {} if hints is None else hints
+    kind = hints["kind"] if "kind" in hints else triangular_kind(A)
+    if "diag" in hints:
+        extra["krylov"] = {"diagonal": hints["diag"]}  # found by the productivity check
     if kind is not None:
         extra["triangular"] = {"kind": kind}
         return ["triangular", "krylov", "direct"], extra
@@ -87,8 +95,8 @@ def _plan(A, n: int, hints: dict | None = None) -> tuple[list[str], dict[str, di
     return plan, extra
 
 
-def _call(name: str, A, d: np.ndarray, tol: float, options: dict) -> MethodOutput:
-    fn = _METHODS[name]
+def _call(name: str, A: Matrix, d: np.ndarray, tol: float, options: dict) -> MethodOutput:
+    fn = METHOD_FUNCTIONS[name]
     params = inspect.signature(fn).parameters
     unknown = sorted(set(options) - set(params) - {"A", "d"})
     if unknown:
@@ -104,14 +112,14 @@ def _call(name: str, A, d: np.ndarray, tol: float, options: dict) -> MethodOutpu
 
 
 def solve_io(
-    A,
-    d,
+    A: Matrix | ArrayLike,
+    d: ArrayLike,
     method: str | None = None,
     *,
     tol: float = 1e-10,
     names: Sequence[str] | None = None,
     check_productive: bool = True,
-    **options,
+    **options: Any,
 ) -> IOSolution:
     """Solve the Leontief system ``(I - A) x = d`` for the production vector ``x``.
 
@@ -169,12 +177,7 @@ def solve_io(
         ConvergenceError: the default found no method that reaches ``tol``.
     """
     t0 = time.perf_counter()
-    if method is not None and method not in _METHODS:
-        raise InvalidInputError(f"method: unknown method {method!r}; valid methods: {', '.join(METHODS)} (or None)")
-    if not (isinstance(tol, (int, float)) and 0 < tol < 1):
-        raise InvalidInputError(f"tol: expected a number in (0, 1), got {tol!r}")
-    if method is None and options:
-        raise InvalidInputError(f"solve_io: options {sorted(options)} need an explicit method")
+    _check_call(method, tol, options)
     shape = getattr(A, "shape", None) or np.shape(A)
     if names is not None and len(shape) == 2:
         names = validate_names(names, shape[0])
@@ -187,48 +190,68 @@ def solve_io(
     if n == 0 or not np.any(dv):
         chosen = method or "direct"
         return IOSolution(np.zeros(dv.shape), chosen, 0, 0.0, True, time.perf_counter() - t0, (chosen,))
-
     if method is not None:
-        plan, extra = [method], {method: options}
-    else:
-        plan, extra = _plan(M, n, hints)
+        out, res = _attempt(method, M, dv, tol, options, refine=False)
+        return IOSolution(out.x, method, int(out.iterations), res, bool(res <= tol), time.perf_counter() - t0,
+                          (method,))
+    return _default(M, dv, tol, hints, t0)
+
+
+def _check_call(method: str | None, tol: float, options: dict[str, Any]) -> None:
+    if method is not None and method not in METHOD_FUNCTIONS:
+        raise InvalidInputError(f"method: unknown method {method!r}; valid methods: {', '.join(METHODS)} (or None)")
+    if not (isinstance(tol, (int, float)) and 0 < tol < 1):
+        raise InvalidInputError(f"tol: expected a number in (0, 1), got {tol!r}")
+    if method is None and options:
+        raise InvalidInputError(f"solve_io: options {sorted(options)} need an explicit method")
+
+
+def _attempt(
+    name: str, M: Matrix, dv: np.ndarray, tol: float, opts: dict, *, refine: bool
+) -> tuple[MethodOutput, float]:
+    """Run one method and measure its true relative residual; with ``refine``, when it missed
+    ``tol``, one step of iterative refinement with the same method, ``(I - A) dx = r``."""
+    out = _call(name, M, dv, tol, opts)
+    x, iters = out.x, out.iterations
+    # methods that end by computing the true residual explicitly report it; else compute it
+    res = out.residual if out.residual is not None else relative_residual(M, dv, x)
+    if not np.isfinite(res):
+        res = float("inf")
+    if refine and res > tol and np.isfinite(res):
+        r = dv - x + M @ x
+        rnorm = np.asarray(column_norms(r))
+        dnorm = np.asarray(column_norms(dv))
+        inner_tol = float(min(0.5, np.min(tol * np.where(rnorm > 0, dnorm / np.where(rnorm > 0, rnorm, 1), 1))))
+        try:
+            corr = _call(name, M, r, inner_tol, opts)
+            x2 = x + corr.x
+            res2 = relative_residual(M, dv, x2)
+            if res2 < res:
+                x, res, iters = x2, res2, iters + corr.iterations
+        except MemoryError:  # pragma: no cover - the first call would have failed first
+            pass
+    logger.debug("solve_io: %s, %d iterations, residual %.3g", name, iters, res)
+    return MethodOutput(x, iters, bool(res <= tol), res), float(res)
+
+
+def _default(M: Matrix, dv: np.ndarray, tol: float, hints: dict, t0: float) -> IOSolution:
+    """The default's methods in order (:func:`_plan`) until one reaches ``tol``."""
+    plan, extra = _plan(M, M.shape[0], hints)
     attempts: list[str] = []
     best: tuple[float, str, MethodOutput] | None = None
     for name in plan:
         attempts.append(name)
-        opts = extra.get(name, {})
         try:
-            out = _call(name, M, dv, tol, opts)
+            params = inspect.signature(METHOD_FUNCTIONS[name]).parameters
+            opts = {k: v for k, v in extra.get(name, {}).items() if k in params}  # what the method takes
+            out, res = _attempt(name, M, dv, tol, opts, refine=True)
         except MemoryError as exc:
-            if method is not None:
-                raise
             logger.warning("method %s ran out of memory (%s); trying the next", name, exc)
             continue
-        x, iters = out.x, out.iterations
-        # methods that end by computing the true residual explicitly report it; else compute it
-        res = out.residual if out.residual is not None else relative_residual(M, dv, x)
-        if not np.isfinite(res):
-            res = float("inf")
-        if method is None and res > tol and np.isfinite(res):
-            # one step of iterative refinement with the same method: (I - A) dx = r
-            r = dv - x + M @ x
-            rnorm = np.asarray(column_norms(r))
-            dnorm = np.asarray(column_norms(dv))
-            inner_tol = float(min(0.5, np.min(tol * np.where(rnorm > 0, dnorm / np.where(rnorm > 0, rnorm, 1), 1))))
-            try:
-                corr = _call(name, M, r, inner_tol, opts)
-                x2 = x + corr.x
-                res2 = relative_residual(M, dv, x2)
-                if res2 < res:
-                    x, res, iters = x2, res2, iters + corr.iterations
-            except MemoryError:  # pragma: no cover - the first call would have failed first
-                pass
-        converged = bool(res <= tol)
-        logger.debug("solve_io: %s, %d iterations, residual %.3g", name, iters, res)
-        if converged or method is not None:
-            return IOSolution(x, name, int(iters), float(res), converged, time.perf_counter() - t0, tuple(attempts))
+        if res <= tol:
+            return IOSolution(out.x, name, int(out.iterations), res, True, time.perf_counter() - t0, tuple(attempts))
         if best is None or res < best[0]:
-            best = (res, name, MethodOutput(x, iters, False))
+            best = (res, name, out)
         logger.info("method %s reached residual %.3g > tol %.3g; trying the next", name, res, tol)
     res_best = best[0] if best else float("nan")
     raise ConvergenceError(

@@ -8,7 +8,7 @@ import numpy as np
 import scipy.linalg as sla
 import scipy.sparse as sp
 from innatura.planner.errors import InvalidInputError
-from innatura.planner.leontief.result import MethodOutput
+from innatura.planner.leontief.result import Matrix, MethodOutput
 from innatura.planner.leontief.structure import triangular_kind
 from scipy.sparse.linalg import splu
 
@@ -20,7 +20,7 @@ logger = logging.getLogger(__name__)
 ORDERINGS = ("COLAMD", "NATURAL", "MMD_ATA", "MMD_AT_PLUS_A")
 
 
-def solve_direct(A: sp.csr_matrix | np.ndarray, d: np.ndarray, *, ordering: str | None = None) -> MethodOutput:
+def solve_direct(A: Matrix, d: np.ndarray, *, ordering: str | None = None) -> MethodOutput:
     """Solve ``(I - A) x = d`` by LU factorisation.
 
     Dense ``A``: LAPACK ``gesv``. Sparse ``A``: SuperLU (:func:`scipy.sparse.linalg.splu`) on
@@ -54,8 +54,11 @@ def solve_direct(A: sp.csr_matrix | np.ndarray, d: np.ndarray, *, ordering: str 
     except RuntimeError as exc:
         msg = str(exc)
         if "memory" in msg.lower():
-            raise MemoryError(f"SuperLU ran out of memory factorising I - A ({n} x {n}, {A.nnz} nonzeros): {msg}") from exc
+            raise MemoryError(
+                f"SuperLU ran out of memory factorising I - A ({n} x {n}, {A.nnz} nonzeros): {msg}"
+            ) from exc
         raise InvalidInputError(f"A: I - A is singular ({msg})") from exc
     del M
-    logger.debug("splu(%s): L %d + U %d nonzeros", ordering, lu.L.nnz if n < 20000 else -1, lu.U.nnz if n < 20000 else -1)
+    small = n < 20000  # counting the factors' nonzeros of large ones costs a copy
+    logger.debug("splu(%s): L %d + U %d nonzeros", ordering, lu.L.nnz if small else -1, lu.U.nnz if small else -1)
     return MethodOutput(lu.solve(d), 1, True)

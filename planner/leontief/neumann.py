@@ -5,20 +5,21 @@ from __future__ import annotations
 import logging
 
 import numpy as np
-from innatura.planner.leontief._norms import column_norms
-from innatura.planner.leontief.result import MethodOutput
+from innatura.planner.leontief.norms import column_norms
+from innatura.planner.leontief.result import Matrix, MethodOutput
 
 __all__ = ["solve_neumann"]
 
 logger = logging.getLogger(__name__)
 
 
-def solve_neumann(A, d: np.ndarray, *, tol: float = 1e-10, maxiter: int = 10_000) -> MethodOutput:
+def solve_neumann(A: Matrix, d: np.ndarray, *, tol: float = 1e-10, maxiter: int = 10_000) -> MethodOutput:
     """Sum the Neumann series of the Leontief inverse, ``(I - A)^{-1} = sum_k A^k``.
 
     Iterates ``x_{k+1} = d + A x_k`` from ``x_0 = d``; the residual of ``x_k`` is
-    ``x_{k+1} - x_k``, so the stopping test costs nothing extra and the returned ``x_k`` meets it. The error shrinks like
-    ``rho(A)^k``: about ``log(tol) / log(rho)`` iterations (65 at ``rho = 0.7``, ``tol = 1e-10``).
+    ``x_{k+1} - x_k``, so the stopping test costs nothing extra and the returned ``x_k`` meets
+    it. The error shrinks like ``rho(A)^k``: about ``log(tol) / log(rho)`` iterations (65 at
+    ``rho = 0.7``, ``tol = 1e-10``).
 
     Args:
         A: coefficient matrix (dense or sparse), productive (``rho(A) < 1``) for convergence.

@@ -22,6 +22,7 @@ from collections.abc import Sequence
 import numpy as np
 import scipy.sparse as sp
 from innatura.planner.errors import NonProductiveError
+from innatura.planner.leontief.result import Matrix
 from innatura.planner.leontief.structure import diagonal, strong_components, triangular_kind
 from innatura.planner.leontief.validation import label
 
@@ -83,7 +84,7 @@ def _block_radius(
     return lo, hi
 
 
-def component_radii(A, *, exact: bool = False) -> list[tuple[np.ndarray, float, float]]:
+def component_radii(A: Matrix, *, exact: bool = False) -> list[tuple[np.ndarray, float, float]]:
     """Spectral-radius bounds of every strongly connected component with a cycle or self-loop.
 
     Args:
@@ -111,14 +112,14 @@ def component_radii(A, *, exact: bool = False) -> list[tuple[np.ndarray, float, 
         cs, rs = np.asarray(B.sum(axis=0)).ravel(), np.asarray(B.sum(axis=1)).ravel()
         lo = max(cs.min(), rs.min())
         hi = min(cs.max(), rs.max())
-        if exact or (hi >= 1.0 - _SINGULAR and lo < 1.0 - _SINGULAR):
-            if hi - lo > 1e-9 * hi:
-                lo, hi = _block_radius(B, decide_only=not exact)
+        undecided = hi >= 1.0 - _SINGULAR and lo < 1.0 - _SINGULAR
+        if (exact or undecided) and hi - lo > 1e-9 * hi:
+            lo, hi = _block_radius(B, decide_only=not exact)
         out.append((members, float(lo), float(hi)))
     return out
 
 
-def spectral_radius(A) -> float:
+def spectral_radius(A: Matrix) -> float:
     """Spectral radius of a non-negative matrix, component by component (see module docstring).
 
     Exact (dense eigenvalues) for components up to 600 goods; for larger ones the midpoint of
@@ -128,7 +129,7 @@ def spectral_radius(A) -> float:
     return max((0.5 * (lo + hi) for _, lo, hi in radii), default=0.0)
 
 
-def _cheap_bound(A, hints: dict | None = None) -> float:
+def _cheap_bound(A: Matrix, hints: dict | None = None) -> float:
     """An upper bound on ``rho(A)``: column (then row) sums over the goods that can lie on a cycle.
 
     A good whose row has no off-diagonal entry (nothing uses it) or whose column has none (it
@@ -156,15 +157,16 @@ def _cheap_bound(A, hints: dict | None = None) -> float:
     return min(b1, b2)
 
 
-def check_productive(A, names: Sequence[str] | None = None, *, hints: dict | None = None) -> float:
+def check_productive(A: Matrix, names: Sequence[str] | None = None, *, hints: dict | None = None) -> float:
     """Prove ``rho(A) < 1`` or raise :class:`~planner.errors.NonProductiveError`.
 
     Args:
         A: validated coefficient matrix (float64 ndarray or canonical CSR).
         names: names of the goods, used in the error.
-        hints: a dict that receives the products computed on the way (``in_s``: rows with an
-            off-diagonal entry, ``colsum_s``: column sums over those rows, ``diag``), which
-            :func:`~planner.leontief.structure.has_cycle` reuses.
+        hints: a dict that receives what is computed on the way (``kind``: the triangular
+            pattern or None; ``in_s``: rows with an off-diagonal entry, ``colsum_s``: column
+            sums over those rows, ``diag``), which :func:`~planner.leontief.solve_io` and
+            :func:`~planner.leontief.structure.has_cycle` reuse.
 
     Returns:
         An upper bound on the spectral radius that is below 1 (the radius itself when the
@@ -178,6 +180,8 @@ def check_productive(A, names: Sequence[str] | None = None, *, hints: dict | Non
     if n == 0:
         return 0.0
     kind = triangular_kind(A)
+    if hints is not None:
+        hints["kind"] = kind
     if kind is not None:
         diag = diagonal(A) if sp.issparse(A) else np.diag(A)
         rho = float(diag.max(initial=0.0))

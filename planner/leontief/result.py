@@ -3,11 +3,15 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import NamedTuple
+from typing import Any, NamedTuple, TypeAlias
 
 import numpy as np
 
-__all__ = ["IOSolution", "MethodOutput"]
+__all__ = ["IOSolution", "Matrix", "MethodOutput"]
+
+#: a coefficient matrix: a dense ``np.ndarray`` or any scipy.sparse matrix (the methods take
+#: CSR); scipy.sparse has no type stubs, so to a type checker this is ``Any``
+Matrix: TypeAlias = Any
 
 
 @dataclass(frozen=True, eq=False)

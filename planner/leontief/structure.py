@@ -12,12 +12,15 @@ from typing import Literal
 
 import numpy as np
 import scipy.sparse as sp
+from innatura.planner.leontief.result import Matrix
 from scipy.sparse.csgraph import connected_components
 
 __all__ = [
     "dependency_order",
     "diagonal",
     "has_cycle",
+    "is_lower_after",
+    "levels_order",
     "row_search",
     "strong_components",
     "triangular_kind",
@@ -57,11 +60,19 @@ def row_search(indptr: np.ndarray, indices: np.ndarray, rows: np.ndarray, cols: 
     return lo
 
 
+#: rows longer than this on average have their diagonal found by binary search (a few reads a
+#: row); shorter ones by scipy's scan of every entry, which costs about a sparse product but
+#: beats the vectorised search's overhead. Measured: 983 entries a row, the search is 5x
+#: faster; 69 a row, the scan is 2x faster
+SEARCH_ROW_LENGTH = 128
+
+
 def diagonal(A: sp.csr_matrix) -> np.ndarray:
-    """The diagonal of a CSR matrix: by binary search when its rows are sorted, else scipy's."""
-    if not A.has_sorted_indices:
-        return A.diagonal()
+    """The diagonal of a CSR matrix: by binary search over long sorted rows, else scipy's scan
+    (see :data:`SEARCH_ROW_LENGTH`)."""
     n = A.shape[0]
+    if not A.has_sorted_indices or A.nnz <= SEARCH_ROW_LENGTH * n:
+        return np.asarray(A.diagonal())
     rows = np.arange(n)
     pos = row_search(A.indptr, A.indices, rows, rows)
     out = np.zeros(n)
@@ -72,7 +83,7 @@ def diagonal(A: sp.csr_matrix) -> np.ndarray:
     return out
 
 
-def triangular_kind(A: sp.csr_matrix | np.ndarray) -> Triangular | None:
+def triangular_kind(A: Matrix) -> Triangular | None:
     """``"upper"`` or ``"lower"`` when ``A``'s pattern is triangular in its own order, else None.
 
     For CSR this looks at the first and last column of every row only (``O(n)``); a diagonal
@@ -155,13 +166,13 @@ def dependency_order(A: sp.csr_matrix, *, hints: dict | None = None) -> np.ndarr
     if count < n:
         return None
     for p in (np.argsort(labels, kind="stable"), np.argsort(-labels, kind="stable")):
-        if _is_lower_after(A, p):
+        if is_lower_after(A, p):
             return p
     logger.debug("component labels are not a topological order; sorting by levels")
-    return _levels_order(A)
+    return levels_order(A)
 
 
-def _is_lower_after(A: sp.csr_matrix, p: np.ndarray) -> bool:
+def is_lower_after(A: sp.csr_matrix, p: np.ndarray) -> bool:
     """Whether every entry ``(i, j)`` has ``rank[j] <= rank[i]`` for ``rank = inverse(p)``."""
     rank = np.empty(len(p), dtype=np.int32 if len(p) < 2**31 - 1 else np.int64)
     rank[p] = np.arange(len(p))
@@ -174,7 +185,7 @@ def _is_lower_after(A: sp.csr_matrix, p: np.ndarray) -> bool:
     return bool((row_max <= rank[rows]).all())
 
 
-def _levels_order(A: sp.csr_matrix) -> np.ndarray:
+def levels_order(A: sp.csr_matrix) -> np.ndarray:
     """Kahn's topological sort, one vectorised step per level (rows depend on their columns)."""
     n = A.shape[0]
     off = A.copy()

@@ -22,7 +22,7 @@ import logging
 import numpy as np
 import scipy.sparse as sp
 from innatura.planner.errors import InvalidInputError
-from innatura.planner.leontief.result import MethodOutput
+from innatura.planner.leontief.result import Matrix, MethodOutput
 from innatura.planner.leontief.structure import dependency_order, row_search, triangular_kind
 from scipy.linalg import lapack
 
@@ -114,7 +114,7 @@ def _substitute(A: sp.csr_matrix, d: np.ndarray, kind: str, block: int) -> np.nd
 
 
 def solve_triangular_io(
-    A: sp.csr_matrix | np.ndarray,
+    A: Matrix,
     d: np.ndarray,
     *,
     kind: str | None = None,

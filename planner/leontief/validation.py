@@ -12,6 +12,8 @@ from collections.abc import Sequence
 import numpy as np
 import scipy.sparse as sp
 from innatura.planner.errors import InvalidInputError
+from innatura.planner.leontief.result import Matrix
+from numpy.typing import ArrayLike
 
 __all__ = ["label", "validate_coefficients", "validate_demand", "validate_names"]
 
@@ -41,13 +43,13 @@ def validate_names(names: Sequence[str] | None, n: int) -> tuple[str, ...] | Non
 def _describe(rows: np.ndarray, cols: np.ndarray, vals: np.ndarray, names: Sequence[str] | None) -> str:
     shown = [
         f"A[{label(int(r), names)}, {label(int(c), names)}] = {float(v)!r}"
-        for r, c, v in zip(rows[:_MAX_LISTED], cols[:_MAX_LISTED], vals[:_MAX_LISTED])
+        for r, c, v in zip(rows[:_MAX_LISTED], cols[:_MAX_LISTED], vals[:_MAX_LISTED], strict=True)
     ]
     more = f" and {len(rows) - _MAX_LISTED} more" if len(rows) > _MAX_LISTED else ""
     return ", ".join(shown) + more
 
 
-def validate_coefficients(A, names: Sequence[str] | None = None) -> np.ndarray | sp.csr_matrix:
+def validate_coefficients(A: Matrix, names: Sequence[str] | None = None) -> np.ndarray | sp.csr_matrix:
     """Check a technical-coefficient matrix and bring it to a canonical form.
 
     Args:
@@ -96,7 +98,8 @@ def validate_coefficients(A, names: Sequence[str] | None = None) -> np.ndarray |
                 raise InvalidInputError(f"A: {len(r)} entries are not finite: {_describe(r, c, D[r, c], names)}")
             r, c = np.nonzero(D < 0)
             raise InvalidInputError(
-                f"A: technical coefficients must be non-negative; {len(r)} are negative: {_describe(r, c, D[r, c], names)}"
+                f"A: technical coefficients must be non-negative; {len(r)} are negative: "
+                f"{_describe(r, c, D[r, c], names)}"
             )
     return D
 
@@ -119,7 +122,7 @@ def _raise_bad_sparse(M: sp.csr_matrix, names: Sequence[str] | None) -> None:
     )
 
 
-def validate_demand(d, n: int) -> np.ndarray:
+def validate_demand(d: ArrayLike, n: int) -> np.ndarray:
     """Check final demand: shape ``(n,)`` or ``(n, k)``, finite; return it as float64.
 
     Raises:

@@ -1,6 +1,6 @@
 """A fast daily plan for large economies: equal fulfilment and balanced capital growth.
 
-:func:`planner.daily_plan.plan_day` solves the two stages of the bounded daily plan as exact
+:func:`planner.plan.plan_day` solves the two stages of the bounded daily plan as exact
 lexicographic LPs; on seed-style economies with thousands of goods, ``(I - A)^{-1}`` is
 dense and each simplex iteration costs ``O(n^2)``. ``method="balanced"`` keeps the
 constraints of ``docs/model.md`` and changes only the objectives to ones that a scalar
@@ -25,18 +25,68 @@ rate ``rho(F_FF)``. Feasibility is monotone in ``t`` and ``theta``: bisection fi
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
+from dataclasses import dataclass
 
 import numpy as np
 import scipy.sparse as sp
-from innatura.planner._plan_inputs import PlanInputs, safety_targets, secant_slopes
 from innatura.planner.errors import ConvergenceError, InvalidInputError
+from innatura.planner.plan.inputs import PlanInputs, safety_targets, secant_slopes
+from innatura.planner.plan.result import StagePlan
 from scipy.optimize import brentq
 
-__all__ = ["balanced_investment", "balanced_stages"]
+__all__ = ["BalancedInvestment", "BalancedStages", "balanced_investment", "balanced_stages"]
 
 logger = logging.getLogger(__name__)
 
+#: steps of the guard that walks a root found by Brent's method onto the feasible side
 _BISECTIONS = 60
+#: a production fits when its largest scaled excess over the bounds is at most this
+FIT_TOL = 1e-9
+#: re-linearisations of the curve cells per least-production solve (each solves the
+#: monotone iteration again at the new slopes)
+CURVE_ROUNDS = 20
+#: the monotone least-production iteration stops when a sweep moves it by less than this
+#: (relative to ``1 + max y``); it converges at the rate ``rho(F_FF)``
+SWEEP_TOL = 1e-13
+#: sweeps allowed per least-production solve
+MAX_SWEEPS = 100_000
+
+
+@dataclass(frozen=True)
+class BalancedInvestment:
+    """The investment stage of ``method="balanced"``.
+
+    Attributes:
+        production: ``x^I`` ``(n,)``.
+        use: its exact input use on top of the consumption stage ``(n,)``.
+        safety_share: ``tau``, the common share of the safety stocks kept.
+        growth: ``theta``, the balanced relative growth of capital.
+        sweeps: sweeps of the least-production iteration.
+    """
+
+    production: np.ndarray
+    use: np.ndarray
+    safety_share: float
+    growth: float
+    sweeps: int
+
+
+@dataclass(frozen=True)
+class BalancedStages:
+    """Both stages of ``method="balanced"``.
+
+    Attributes:
+        stages: production, fulfilment and exact input use of both stages.
+        common_fulfilment: ``t``, the fulfilment of every profile with a need.
+        investment: the investment stage's details.
+        sweeps: sweeps of the least-production iteration over both stages.
+    """
+
+    stages: StagePlan
+    common_fulfilment: float
+    investment: BalancedInvestment
+    sweeps: int
 
 
 def _matrix(inp: PlanInputs, slopes: np.ndarray) -> sp.csr_matrix:
@@ -52,7 +102,7 @@ class _Blocks:
     """``F`` and its final-goods block at given curve slopes; the block's structure is sliced
     once, each new set of slopes only rewrites its data (the last one is cached)."""
 
-    def __init__(self, inp: PlanInputs, fin: np.ndarray):
+    def __init__(self, inp: PlanInputs, fin: np.ndarray) -> None:
         self.inp = inp
         marker = sp.csr_matrix(
             (np.arange(1, inp.A0.nnz + 1, dtype=float), inp.A0.indices, inp.A0.indptr), shape=inp.A0.shape
@@ -60,29 +110,31 @@ class _Blocks:
         sub = marker[fin][:, fin].tocsr()
         self._take = sub.data.astype(np.int64) - 1  # index in A0.data of each block entry
         self._sub = sub
-        self._key = None
-        self._value = None
+        self._key: bytes | None = None
+        self._value: tuple[sp.csr_matrix, sp.csr_matrix] | None = None
 
-    def at(self, slopes: np.ndarray):
+    def at(self, slopes: np.ndarray) -> tuple[sp.csr_matrix, sp.csr_matrix]:
         key = slopes.tobytes()
-        if key != self._key:
+        value = self._value
+        if value is None or key != self._key:
             A = _matrix(self.inp, slopes)
             AFF = sp.csr_matrix((A.data[self._take], self._sub.indices, self._sub.indptr), shape=self._sub.shape)
-            self._key, self._value = key, (A, AFF)
-        return self._value
+            value = (A, AFF)
+            self._key, self._value = key, value
+        return value
 
 
 class _Stage:
     """Least final production and feasibility of one stage's targets."""
 
     def __init__(self, inp: PlanInputs, base: np.ndarray, final_left: np.ndarray, bound: np.ndarray, cap: np.ndarray,
-                 blocks: _Blocks | None = None):
+                 blocks: _Blocks | None = None) -> None:
         self.inp, self.base = inp, base
         self.final_left, self.bound, self.cap = final_left, bound, cap
         self.fin = np.flatnonzero(inp.final)
         self.slopes = self._slopes(np.zeros(inp.n))
         self.sweeps = 0
-        self._blocks = _Blocks(inp, self.fin) if blocks is None else blocks
+        self.blocks = _Blocks(inp, self.fin) if blocks is None else blocks
 
     def _slopes(self, y: np.ndarray) -> np.ndarray:
         return secant_slopes(self.inp, self.base, self.base + y)
@@ -92,21 +144,23 @@ class _Stage:
         inp = self.inp
         y = target.copy()
         slopes = self.slopes
-        for _ in range(20 if inp.curves else 1):
-            A, AFF = self._blocks.at(slopes)
+        for _ in range(CURVE_ROUNDS if inp.curves else 1):
+            A, AFF = self.blocks.at(slopes)
             b = direct_need[self.fin] - self.final_left[self.fin]
             if target.any():
                 b = b + (A @ target)[self.fin]
             z = np.zeros(self.fin.size)
-            for k in range(100_000):
+            for _ in range(MAX_SWEEPS):
                 z_new = np.maximum(AFF @ z + b, 0.0)
                 self.sweeps += 1
-                if np.max(np.abs(z_new - z), initial=0.0) <= 1e-13 * (1.0 + np.max(z_new, initial=0.0)):
+                if np.max(np.abs(z_new - z), initial=0.0) <= SWEEP_TOL * (1.0 + np.max(z_new, initial=0.0)):
                     z = z_new
                     break
                 z = z_new
             else:
-                raise ConvergenceError("balanced plan: least-production iteration did not converge", iterations=k)
+                raise ConvergenceError(
+                    "balanced plan: least-production iteration did not converge", iterations=MAX_SWEEPS
+                )
             y_new = target.copy()
             y_new[self.fin] = z
             new_slopes = self._slopes(y_new)
@@ -121,7 +175,7 @@ class _Stage:
     def excess(self, y: np.ndarray, slopes: np.ndarray) -> float:
         """Largest scaled violation of the bounds by production ``y`` (``<= 0``: it fits)."""
         inp = self.inp
-        use = self._blocks.at(slopes)[0] @ y
+        use = self.blocks.at(slopes)[0] @ y
         # entries with nothing used (or made) always fit; leaving them out keeps the excess
         # negative inside the feasible region (not a flat 0 at bounds of 0), so that the
         # root search can interpolate instead of bisecting
@@ -132,20 +186,21 @@ class _Stage:
         return float(max(over_rows.max(initial=-np.inf), over_cap.max(initial=-np.inf), -1.0))
 
     def fits(self, y: np.ndarray, slopes: np.ndarray) -> bool:
-        return self.excess(y, slopes) <= 1e-9
+        return self.excess(y, slopes) <= FIT_TOL
 
 
-def _largest_feasible(excess, hi: float) -> float:
-    """Largest ``s`` in ``[0, hi]`` with ``excess(s) <= 1e-9`` for a continuous, non-decreasing
-    ``excess``: Brent's method on the crossing, then a bisection guard onto the feasible side."""
-    if excess(hi) <= 1e-9:
+def _largest_feasible(excess: Callable[[float], float], hi: float) -> float:
+    """Largest ``s`` in ``[0, hi]`` with ``excess(s) <= FIT_TOL`` for a continuous, non-decreasing
+    ``excess``: Brent's method on the crossing (aimed at half the tolerance), then a bisection
+    guard onto the feasible side."""
+    if excess(hi) <= FIT_TOL:
         return hi
-    if excess(0.0) > 0.5e-9:  # infeasible, or within the tolerance only at 0 (no sign change)
+    if excess(0.0) > 0.5 * FIT_TOL:  # infeasible, or within the tolerance only at 0 (no sign change)
         return 0.0
-    root = brentq(lambda v: excess(v) - 0.5e-9, 0.0, hi, xtol=1e-13 * hi, rtol=1e-12, maxiter=200)
+    root = brentq(lambda v: excess(v) - 0.5 * FIT_TOL, 0.0, hi, xtol=1e-13 * hi, rtol=1e-12, maxiter=200)
     lo = root
     for _ in range(_BISECTIONS):
-        if excess(lo) <= 1e-9:
+        if excess(lo) <= FIT_TOL:
             return lo
         lo = lo * (1.0 - 1e-9) - 1e-13 * hi
         if lo <= 0.0:
@@ -153,10 +208,10 @@ def _largest_feasible(excess, hi: float) -> float:
     return 0.0
 
 
-def balanced_stages(inp: PlanInputs, safety_stock: float | np.ndarray = 0.0) -> dict:
-    """Both stages of ``method="balanced"``; returns the arrays :func:`plan_day` assembles.
+def balanced_stages(inp: PlanInputs, safety_stock: float | np.ndarray = 0.0) -> BalancedStages:
+    """Both stages of ``method="balanced"`` (see the module docstring).
 
-    ``safety_stock``: days of cover, or target stocks ``(n,)`` (:func:`planner.daily_plan.plan_day`)."""
+    ``safety_stock``: days of cover, or target stocks ``(n,)`` (:func:`planner.plan.plan_day`)."""
     n = inp.n
     keep = 1.0 - inp.sigma
     need = inp.bundles * inp.population
@@ -169,7 +224,7 @@ def balanced_stages(inp: PlanInputs, safety_stock: float | np.ndarray = 0.0) -> 
     cap1 = np.where(inp.final, keep * inp.capacity, 0.0)
     s1 = _Stage(inp, zero, inp.stocks, bound1, cap1)
 
-    def solve1(t: float):
+    def solve1(t: float) -> tuple[np.ndarray, np.ndarray]:
         return s1.least_production(zero, t * need_total)
 
     t = _largest_feasible(lambda t: s1.excess(*solve1(t)), 1.0) if active.any() else 1.0
@@ -178,22 +233,19 @@ def balanced_stages(inp: PlanInputs, safety_stock: float | np.ndarray = 0.0) -> 
     consumption = need @ fulfil
     use_C = _matrix(inp, slopes1) @ xC
 
-    inv = balanced_investment(inp, xC, use_C, consumption, safety_stock, s1._blocks)
-    logger.debug("balanced plan: t=%.6g tau=%.6g theta=%.6g sweeps=%d", t, inv["tau"], inv["theta"],
-                 s1.sweeps + inv["sweeps"])
-    return {
-        "xC": xC, "xI": inv["xI"], "fulfil": fulfil, "use_C": use_C, "use_I": inv["use_I"],
-        "sweeps": s1.sweeps + inv["sweeps"], "consumption": consumption,
-    }
+    inv = balanced_investment(inp, xC, use_C, consumption, safety_stock, s1.blocks)
+    sweeps = s1.sweeps + inv.sweeps
+    logger.debug("balanced plan: t=%.6g tau=%.6g theta=%.6g sweeps=%d", t, inv.safety_share, inv.growth, sweeps)
+    return BalancedStages(StagePlan(xC, inv.production, fulfil, use_C, inv.use), t, inv, sweeps)
 
 
 def balanced_investment(inp: PlanInputs, xC: np.ndarray, use_C: np.ndarray, consumption: np.ndarray,
-                        safety_stock: float | np.ndarray = 0.0, blocks: _Blocks | None = None) -> dict:
+                        safety_stock: float | np.ndarray = 0.0, blocks: _Blocks | None = None) -> BalancedInvestment:
     """Stage 2 of ``method="balanced"`` after any consumption stage ``(xC, use_C, consumption)``.
 
     Safety stocks first (the largest common share ``tau``), then balanced capital growth
-    ``theta``; also the fallback of the LP method when its successive LPs end on a production
-    the curves do not allow. Returns ``xI``, ``use_I``, ``tau``, ``theta`` and ``sweeps``.
+    ``theta``; also the repair of the LP method's investment stage when its successive LPs end
+    on a production the curves do not allow (:mod:`planner.plan.investment_repair`).
     """
     zero = np.zeros(inp.n)
     final_left = np.maximum(inp.stocks + xC - use_C - consumption, 0.0)
@@ -212,17 +264,25 @@ def balanced_investment(inp: PlanInputs, xC: np.ndarray, use_C: np.ndarray, cons
     buffer = tau * safety
     theta, (xI, slopes2) = 0.0, s2.least_production(zero, buffer) if tau > 0 else (zero, s2.slopes)
     if grow.any():
-        hi = float(np.min(cap2[grow] / g[grow]))
-        if not np.isfinite(hi):
-            hi = 1.0
-            for _ in range(200):
-                if not s2.fits(*s2.least_production(2 * hi * g, buffer)):
-                    break
-                hi *= 2
-            else:
-                raise InvalidInputError("investment stage is unbounded: capital goods can grow without limit")
-            hi *= 2
-        theta = _largest_feasible(lambda th: s2.excess(*s2.least_production(th * g, buffer)), hi)
+        theta = _largest_feasible(
+            lambda th: s2.excess(*s2.least_production(th * g, buffer)), _growth_bracket(s2, cap2, g, grow, buffer)
+        )
         xI, slopes2 = s2.least_production(theta * g, buffer)
     use_I = _matrix(inp, slopes2) @ xI
-    return {"xI": xI, "use_I": use_I, "tau": tau, "theta": theta, "sweeps": s2.sweeps}
+    return BalancedInvestment(xI, use_I, tau, theta, s2.sweeps)
+
+
+def _growth_bracket(s2: _Stage, cap2: np.ndarray, g: np.ndarray, grow: np.ndarray, buffer: np.ndarray) -> float:
+    """An upper end for the search of ``theta``: the capacities' bound, or (without one) the
+    first doubling whose growth no longer fits."""
+    hi = float(np.min(cap2[grow] / g[grow]))
+    if np.isfinite(hi):
+        return hi
+    hi = 1.0
+    for _ in range(200):
+        if not s2.fits(*s2.least_production(2 * hi * g, buffer)):
+            break
+        hi *= 2
+    else:
+        raise InvalidInputError("investment stage is unbounded: capital goods can grow without limit")
+    return 2 * hi

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import numpy as np
 
-__all__ = ["column_norms", "dot"]
+__all__ = ["column_norms", "dot", "norm"]
 
 
 def column_norms(v: np.ndarray) -> np.ndarray | float:
@@ -17,6 +17,11 @@ def column_norms(v: np.ndarray) -> np.ndarray | float:
     if v.ndim == 1:
         return float(np.sqrt(np.einsum("i,i->", v, v)))
     return np.sqrt(np.einsum("ij,ij->j", v, v))
+
+
+def norm(v: np.ndarray) -> float:
+    """2-norm of a vector."""
+    return float(np.sqrt(np.einsum("i,i->", v, v)))
 
 
 def dot(a: np.ndarray, b: np.ndarray) -> float:

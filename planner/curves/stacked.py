@@ -1,4 +1,4 @@
-"""Coefficient curves ``f_ij(x_j)`` and the production-unit input functions they come from.
+"""Production units' input functions and the stacked coefficient curve they make together.
 
 OLIN-EP (Eq. 4, Fig. 1; PLoS ONE Fig. 1) lets a technical coefficient vary with the output
 of its column's good. A *production unit* knows its input use for an order of ``q`` units,
@@ -11,6 +11,8 @@ interpolating (:class:`PiecewiseLinearCurve`, :class:`SmoothCurve`).
 Every coefficient curve here satisfies :class:`planner.economy.CoefficientCurve`:
 ``curve(x)`` is the input per unit of output at output ``x`` (vectorised), and
 ``curve.derivative(x)`` its derivative in ``x``. Curves are immutable and compare by value.
+They are the scalar reference: :class:`planner.curves.CurveStore` evaluates many cells at once
+from arrays and is tested against them.
 """
 
 from __future__ import annotations
@@ -20,17 +22,14 @@ from dataclasses import dataclass, field
 from typing import Protocol, runtime_checkable
 
 import numpy as np
-from innatura.planner._curve_utils import _asfloat, _out
-from innatura.planner.curve_fits import PiecewiseLinearCurve, SmoothCurve
+from innatura.planner.curves.arrays import as_float, like_input
 from innatura.planner.errors import InvalidInputError
 
 __all__ = [
     "X_FLOOR",
     "ConstantCurve",
     "InputFunction",
-    "PiecewiseLinearCurve",
     "PowerLawInput",
-    "SmoothCurve",
     "StackedCurve",
 ]
 
@@ -80,21 +79,21 @@ class PowerLawInput:
         object.__setattr__(self, "exponent", float(self.exponent))
 
     def __call__(self, q: np.ndarray | float) -> np.ndarray | float:
-        qa = np.maximum(_asfloat(q), 0.0)
-        return _out(self.scale * qa**self.exponent, q)
+        qa = np.maximum(as_float(q), 0.0)
+        return like_input(self.scale * qa**self.exponent, q)
 
     def derivative(self, q: np.ndarray | float) -> np.ndarray | float:
         """``g'(q) = scale * exponent * q ** (exponent - 1)``; the right derivative at ``q = 0``
         is used for ``q <= 0`` (evaluated at :data:`X_FLOOR` when it diverges)."""
-        qa = np.maximum(_asfloat(q), 0.0)
+        qa = np.maximum(as_float(q), 0.0)
         if self.exponent < 1:
             qa = np.maximum(qa, X_FLOOR)
-        return _out(self.scale * self.exponent * qa ** (self.exponent - 1.0), q)
+        return like_input(self.scale * self.exponent * qa ** (self.exponent - 1.0), q)
 
     def coefficient(self, x: np.ndarray | float) -> np.ndarray | float:
         """Input per unit of output of this unit alone, ``g(x) / x`` (floored at :data:`X_FLOOR`)."""
-        xa = np.maximum(_asfloat(x), X_FLOOR)
-        return _out(self.scale * xa ** (self.exponent - 1.0), x)
+        xa = np.maximum(as_float(x), X_FLOOR)
+        return like_input(self.scale * xa ** (self.exponent - 1.0), x)
 
 
 @dataclass(frozen=True)
@@ -109,10 +108,10 @@ class ConstantCurve:
         object.__setattr__(self, "value", float(self.value))
 
     def __call__(self, x: np.ndarray | float) -> np.ndarray | float:
-        return _out(np.full(np.shape(x), self.value), x)
+        return like_input(np.full(np.shape(x), self.value), x)
 
     def derivative(self, x: np.ndarray | float) -> np.ndarray | float:
-        return _out(np.zeros(np.shape(x)), x)
+        return like_input(np.zeros(np.shape(x)), x)
 
 
 @dataclass(frozen=True)
@@ -163,6 +162,11 @@ class StackedCurve:
         object.__setattr__(self, "_width", width)
 
     @property
+    def lower_bounds(self) -> np.ndarray:
+        """Total output at which each unit starts taking orders, ``(n_units,)`` (``0`` first)."""
+        return self._lower
+
+    @property
     def n_units(self) -> int:
         return len(self.capacities)
 
@@ -178,7 +182,7 @@ class StackedCurve:
             ``x``: any shape ``S``; returns shape ``S + (n_units,)`` with the orders per unit;
             they sum to ``max(x, 0)``.
         """
-        xa = np.maximum(_asfloat(x), 0.0)
+        xa = np.maximum(as_float(x), 0.0)
         return np.clip(xa[..., None] - self._lower, 0.0, self._width)
 
     def total_input(self, x: np.ndarray | float) -> np.ndarray | float:
@@ -187,7 +191,7 @@ class StackedCurve:
         total = np.zeros(orders.shape[:-1])
         for u, g in enumerate(self.input_functions):
             total = total + np.asarray(g(orders[..., u]), dtype=float)
-        return _out(total, x)
+        return like_input(total, x)
 
     def _active_slope(self, xa: np.ndarray) -> np.ndarray:
         """``G'(x)``: derivative of the unit whose range holds ``x`` (right derivative at breaks)."""
@@ -202,13 +206,13 @@ class StackedCurve:
         return slope
 
     def __call__(self, x: np.ndarray | float) -> np.ndarray | float:
-        xa = np.maximum(_asfloat(x), X_FLOOR)
-        return _out(np.asarray(self.total_input(xa)) / xa, x)
+        xa = np.maximum(as_float(x), X_FLOOR)
+        return like_input(np.asarray(self.total_input(xa)) / xa, x)
 
     def derivative(self, x: np.ndarray | float) -> np.ndarray | float:
         """``f'(x) = G'(x) / x - G(x) / x^2`` (zero below :data:`X_FLOOR`, where ``f`` is flat)."""
-        xr = _asfloat(x)
+        xr = as_float(x)
         xa = np.maximum(xr, X_FLOOR)
         G = np.asarray(self.total_input(xa), dtype=float)
         d = self._active_slope(xa) / xa - G / xa**2
-        return _out(np.where(xr < X_FLOOR, 0.0, d), x)
+        return like_input(np.where(xr < X_FLOOR, 0.0, d), x)

@@ -9,11 +9,13 @@ reports the coefficient ``g(q) / q`` as a curve: interpolated linearly
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
 from dataclasses import dataclass, field
 
 import numpy as np
-from innatura.planner._curve_utils import _asfloat, _finite_tuple, _out
+from innatura.planner.curves.arrays import as_float, finite_tuple, like_input
 from innatura.planner.errors import InvalidInputError
+from numpy.typing import ArrayLike
 from scipy.interpolate import PchipInterpolator, make_lsq_spline
 
 __all__ = ["PiecewiseLinearCurve", "SmoothCurve"]
@@ -21,9 +23,9 @@ __all__ = ["PiecewiseLinearCurve", "SmoothCurve"]
 logger = logging.getLogger(__name__)
 
 
-def _sorted_samples(name: str, xs, values) -> tuple[tuple[float, ...], tuple[float, ...]]:
-    xs_t = _finite_tuple(f"{name}.xs", xs)
-    vs_t = _finite_tuple(f"{name}.values", values, nonneg=True)
+def _sorted_samples(name: str, xs: ArrayLike, values: ArrayLike) -> tuple[tuple[float, ...], tuple[float, ...]]:
+    xs_t = finite_tuple(f"{name}.xs", xs)
+    vs_t = finite_tuple(f"{name}.values", values, nonneg=True)
     if len(xs_t) != len(vs_t) or len(xs_t) == 0:
         raise InvalidInputError(f"{name}: {len(xs_t)} sample points for {len(vs_t)} values")
     xa = np.asarray(xs_t)
@@ -32,9 +34,9 @@ def _sorted_samples(name: str, xs, values) -> tuple[tuple[float, ...], tuple[flo
     return xs_t, vs_t
 
 
-def _coefficients_from_inputs(name: str, qs, inputs) -> tuple[np.ndarray, np.ndarray]:
-    q = np.asarray(_finite_tuple(f"{name}.qs", qs, positive=True))
-    g = np.asarray(_finite_tuple(f"{name}.inputs", inputs, nonneg=True))
+def _coefficients_from_inputs(name: str, qs: ArrayLike, inputs: ArrayLike) -> tuple[np.ndarray, np.ndarray]:
+    q = np.asarray(finite_tuple(f"{name}.qs", qs, positive=True))
+    g = np.asarray(finite_tuple(f"{name}.inputs", inputs, nonneg=True))
     if q.shape != g.shape:
         raise InvalidInputError(f"{name}: {q.size} orders for {g.size} input amounts")
     order = np.argsort(q)
@@ -73,22 +75,22 @@ class PiecewiseLinearCurve:
         object.__setattr__(self, "_slope", np.diff(v) / np.diff(x) if x.size > 1 else np.zeros(0))
 
     @classmethod
-    def from_inputs(cls, qs, inputs) -> PiecewiseLinearCurve:
+    def from_inputs(cls, qs: ArrayLike, inputs: ArrayLike) -> PiecewiseLinearCurve:
         """Fit from sampled input use: coefficient ``inputs[k] / qs[k]`` at output ``qs[k] > 0``."""
         q, coef = _coefficients_from_inputs("PiecewiseLinearCurve", qs, inputs)
         return cls(tuple(q), tuple(coef))
 
     def __call__(self, x: np.ndarray | float) -> np.ndarray | float:
-        return _out(np.interp(_asfloat(x), self._x, self._v), x)
+        return like_input(np.interp(as_float(x), self._x, self._v), x)
 
     def derivative(self, x: np.ndarray | float) -> np.ndarray | float:
-        xa = _asfloat(x)
+        xa = as_float(x)
         if self._x.size < 2:
-            return _out(np.zeros(xa.shape), x)
+            return like_input(np.zeros(xa.shape), x)
         seg = np.searchsorted(self._x, xa, side="right") - 1
         inside = (seg >= 0) & (seg < self._x.size - 1)
         d = np.where(inside, self._slope[np.clip(seg, 0, self._slope.size - 1)], 0.0)
-        return _out(d, x)
+        return like_input(d, x)
 
 
 @dataclass(frozen=True)
@@ -110,8 +112,8 @@ class SmoothCurve:
     values: tuple[float, ...]
     method: str = "pchip"
     n_knots: int = 4
-    _f: object = field(init=False, repr=False, compare=False)
-    _df: object = field(init=False, repr=False, compare=False)
+    _f: Callable[[np.ndarray], np.ndarray] = field(init=False, repr=False, compare=False)
+    _df: Callable[[np.ndarray], np.ndarray] = field(init=False, repr=False, compare=False)
 
     def __post_init__(self) -> None:
         xs, vs = _sorted_samples("SmoothCurve", self.xs, self.values)
@@ -143,7 +145,7 @@ class SmoothCurve:
         object.__setattr__(self, "_df", df)
 
     @classmethod
-    def fit(cls, xs, values, method: str = "pchip", n_knots: int = 4) -> SmoothCurve:
+    def fit(cls, xs: ArrayLike, values: ArrayLike, method: str = "pchip", n_knots: int = 4) -> SmoothCurve:
         """Fit a smooth curve to coefficient samples (see the class docstring for ``method``)."""
         x = np.asarray(xs, dtype=float).ravel()
         order = np.argsort(x)
@@ -153,21 +155,21 @@ class SmoothCurve:
         return cls(tuple(x[order]), tuple(v[order]), method=method, n_knots=n_knots)
 
     @classmethod
-    def from_inputs(cls, qs, inputs, method: str = "pchip", n_knots: int = 4) -> SmoothCurve:
+    def from_inputs(cls, qs: ArrayLike, inputs: ArrayLike, method: str = "pchip", n_knots: int = 4) -> SmoothCurve:
         """Fit from sampled input use: coefficient ``inputs[k] / qs[k]`` at output ``qs[k] > 0``."""
         q, coef = _coefficients_from_inputs("SmoothCurve", qs, inputs)
         return cls(tuple(q), tuple(coef), method=method, n_knots=n_knots)
 
     def _raw(self, xa: np.ndarray) -> np.ndarray:
         lo, hi = self.xs[0], self.xs[-1]
-        return np.asarray(self._f(np.clip(xa, lo, hi)), dtype=float)  # type: ignore[operator]
+        return np.asarray(self._f(np.clip(xa, lo, hi)), dtype=float)
 
     def __call__(self, x: np.ndarray | float) -> np.ndarray | float:
-        return _out(np.maximum(self._raw(_asfloat(x)), 0.0), x)
+        return like_input(np.maximum(self._raw(as_float(x)), 0.0), x)
 
     def derivative(self, x: np.ndarray | float) -> np.ndarray | float:
-        xa = _asfloat(x)
+        xa = as_float(x)
         lo, hi = self.xs[0], self.xs[-1]
         inside = (xa >= lo) & (xa < hi) & (self._raw(xa) > 0.0)
-        d = np.asarray(self._df(np.clip(xa, lo, hi)), dtype=float)  # type: ignore[operator]
-        return _out(np.where(inside, d, 0.0), x)
+        d = np.asarray(self._df(np.clip(xa, lo, hi)), dtype=float)
+        return like_input(np.where(inside, d, 0.0), x)

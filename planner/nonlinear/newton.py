@@ -1,0 +1,150 @@
+"""Inexact Newton-Krylov for ``G(x) = (I - F(x)) x - d = 0`` (OLIN-EP Eq. 3).
+
+Each step solves the Newton equation ``J(x) dx = -G(x)`` with the Jacobian
+``J = I - F(x) - F'(x) diag(x)`` (the paper's gradient of the MSE, Section 3.2), assembled in
+place: the curve cells of the working matrix hold their marginal input use
+``f(x) + f'(x) x`` (:meth:`~planner.nonlinear.system.CurveSystem.linearise`), so one product
+with ``J`` costs one sparse product and a step costs one vectorised evaluation of the curves.
+GMRES (right Jacobi preconditioning, from 0) solves each step only as accurately as Newton's
+convergence can use (Eisenstat and Walker's forcing terms, choice 1) and never beyond the requested residual;
+a backtracking line search on ``||G||`` keeps the iteration from overshooting. GMRES also
+serves economies without cycles, whose Jacobian is triangular: measured on 110k goods, the
+Krylov steps took 0.2 s where substitution at every step took 0.6 s.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+
+import numpy as np
+from innatura.planner.errors import ConvergenceError
+from innatura.planner.leontief.krylov import gmres_jacobi
+from innatura.planner.nonlinear.result import NonlinearIOSolution
+from innatura.planner.nonlinear.system import CurveSystem, check_productive
+
+__all__ = ["FORCING_FIRST", "FORCING_MAX", "newton_krylov"]
+
+logger = logging.getLogger(__name__)
+
+#: the first step's forcing term: GMRES reduces the first Newton residual tenfold. The first
+#: step from ``x = d`` is a Leontief solve at ``F(d)`` (no output yet, so no curve slope), far
+#: from the solution: more accuracy there is mostly wasted
+FORCING_FIRST = 0.1
+#: Eisenstat and Walker's choice 1: ``eta_k = |r_k - l_{k-1}| / r_{k-1}`` with ``l_{k-1}`` the
+#: residual the previous linear model promised (``||G + J dx||``): the linear solves tighten as
+#: far as the linear model predicts the residual, and no further (safeguard
+#: ``eta_k >= eta_{k-1}^PHI`` while that is above 0.1). Measured against their choice 2
+#: (``0.9 (r_k / r_{k-1})^2``) on 110k cyclic goods: 28 products instead of 32, the same on
+#: 10k goods with every third cell a curve
+FORCING_SAFEGUARD_POWER = (1.0 + 5.0**0.5) / 2.0
+#: the loosest linear solve
+FORCING_MAX = 0.5
+#: the linear solve need not bring the residual below a tenth of the target: ``eta_k r_k >= tol / 10``
+#: (a tenth, not half: the nonlinear error of the step adds to it, and a residual just above
+#: the target costs a whole further Newton step)
+FORCING_TARGET_SHARE = 0.1
+#: Armijo's sufficient decrease ``r(x + a dx) <= (1 - ARMIJO a) r(x)``, and halvings of ``a``
+ARMIJO = 1e-4
+MAX_BACKTRACKS = 40
+#: GMRES: directions per cycle and cycles per Newton step
+RESTART = 30
+MAX_CYCLES = 20
+#: an exact-zero pivot of the Jacobi preconditioner is replaced by 1
+_TINY_PIVOT = 1e-300
+
+
+@dataclass
+class _State:
+    x: np.ndarray
+    G: np.ndarray
+    r: float
+    eta: float
+    history: list[float]
+    solves: int = 0
+    promised: float = 0.0  # the relative residual the last linear model promised
+
+
+def _forcing(k: int, s: _State, r_prev: float, tol: float) -> float:
+    if k == 0:
+        eta = FORCING_FIRST
+    else:
+        eta = abs(s.r - s.promised) / r_prev
+        safeguard = s.eta**FORCING_SAFEGUARD_POWER
+        if safeguard > 0.1:
+            eta = max(eta, safeguard)
+    eta = min(eta, FORCING_MAX)
+    return float(max(eta, FORCING_TARGET_SHARE * tol / max(s.r, np.finfo(float).tiny)))
+
+
+def _step(cs: CurveSystem, s: _State, base_diag: np.ndarray, on_diag: np.ndarray) -> tuple[np.ndarray, bool]:
+    """The Newton direction at ``s.x`` from GMRES to the relative residual ``s.eta``."""
+    J = cs.linearise(s.x)
+    diag = base_diag.copy()
+    if on_diag.size:
+        diag[cs.store.rows[on_diag]] = J.data[cs.positions[on_diag]]
+    pivot = 1.0 - diag
+    dinv = 1.0 / np.where(np.abs(pivot) > _TINY_PIVOT, pivot, 1.0)
+    N = s.x.size
+    delta, products, estimate, ok = gmres_jacobi(J, -s.G, None, dinv, tol=s.eta, restart=min(N, RESTART),
+                                          maxiter=MAX_CYCLES, true_residual=False)
+    cs.products += products
+    s.solves += 1
+    s.promised = estimate / cs.d_norm
+    return delta, ok
+
+
+def _line_search(cs: CurveSystem, s: _State, delta: np.ndarray) -> tuple[np.ndarray, np.ndarray, float] | None:
+    """The first of ``x + delta, x + delta / 2, ...`` with a sufficient decrease of the residual."""
+    alpha = 1.0
+    for _ in range(MAX_BACKTRACKS):
+        x_try = s.x + alpha * delta
+        G_try, r_try = cs.residual(x_try)
+        if np.isfinite(r_try) and r_try <= (1.0 - ARMIJO * alpha) * s.r:
+            return x_try, G_try, r_try
+        alpha *= 0.5
+    return None
+
+
+def newton_krylov(cs: CurveSystem, x0: np.ndarray | None, tol: float, max_iter: int) -> NonlinearIOSolution:
+    """Inexact Newton-Krylov from ``x0`` (default ``d``: the first step is then a Leontief
+    solve at ``F(d)``) to the relative residual ``tol`` (see the module docstring).
+
+    Raises:
+        NonProductiveError: the line search finds no decrease and ``F(x)`` at the iterate is
+            not productive.
+        ConvergenceError: GMRES fails, or the line search finds no decrease (the Jacobian may
+            be singular or the curves non-smooth there).
+    """
+    x = cs.d.copy() if x0 is None else x0.copy()
+    G, r = cs.residual(x)
+    s = _State(x, G, r, FORCING_FIRST, [r])
+    on_diag = np.flatnonzero(cs.store.rows == cs.store.cols)
+    base_diag = cs.matrix.diagonal()  # the curve cells on the diagonal are rewritten every step
+    r_prev = r
+    for k in range(max_iter):
+        if s.r <= tol:
+            return NonlinearIOSolution(s.x, "newton-krylov", k, s.r, tuple(s.history), True, s.solves, cs.products)
+        s.eta = _forcing(k, s, r_prev, tol)
+        delta, ok = _step(cs, s, base_diag, on_diag)
+        if not np.all(np.isfinite(delta)):
+            raise ConvergenceError(f"newton-krylov: GMRES failed at iteration {k}", iterations=k, residual=s.r)
+        found = _line_search(cs, s, delta)
+        if found is None:
+            if s.r <= 10 * tol and ok:
+                break  # stagnated at rounding level just above tol: report honestly below
+            # no decrease along Newton's direction: often F(x) has grown past what the economy
+            # can bear (the demand has no productive solution); say so, naming the goods
+            check_productive(cs.coefficients_at(s.x), cs.names, where=f" at iterate {k}")
+            raise ConvergenceError(
+                f"newton-krylov: line search failed at iteration {k} (relative residual {s.r:.3e}); "
+                "the Jacobian may be singular or the curves non-smooth; try method='fixed-point'",
+                iterations=k,
+                residual=s.r,
+            )
+        r_prev = s.r
+        s.x, s.G, s.r = found
+        s.history.append(s.r)
+        logger.debug("newton-krylov: iteration %d, eta %.2g, residual %.3e", k, s.eta, s.r)
+    n_iter = len(s.history) - 1
+    return NonlinearIOSolution(s.x, "newton-krylov", n_iter, s.r, tuple(s.history), s.r <= tol, s.solves, cs.products)

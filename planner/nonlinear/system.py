@@ -1,0 +1,174 @@
+"""The square system ``(I - F(x)) x = d`` of the nonlinear solvers, held as arrays.
+
+:class:`CurveSystem` keeps ``F`` as one CSR matrix whose curve cells are rewritten in place,
+with the coefficients ``f(x)`` to evaluate ``F(x) x`` (OLIN-EP Eq. 3) or with the marginal input
+use ``f(x) + f'(x) x`` for the Jacobian ``I - F(x) - F'(x) diag(x)`` of Newton's method; the
+curve cells are evaluated all at once by a :class:`~planner.curves.CurveStore`. No step copies
+the matrix.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Sequence
+from typing import NamedTuple
+
+import numpy as np
+import scipy.sparse as sp
+from innatura.planner.curves import CurveMatrix, CurveStore
+from innatura.planner.economy import CurveCell, Economy
+from innatura.planner.errors import InvalidInputError, NonProductiveError
+from innatura.planner.leontief import check_productive as _leontief_check_productive
+from innatura.planner.leontief import validate_coefficients
+from innatura.planner.leontief.norms import norm
+from innatura.planner.leontief.result import Matrix
+
+__all__ = ["CurveSystem", "IOSystem", "check_productive", "economy_system", "prepare_system", "system_labels"]
+
+logger = logging.getLogger(__name__)
+
+
+class IOSystem(NamedTuple):
+    """A square IO system: constant coefficients, curve cells and final demand."""
+
+    coefficients: sp.csr_matrix
+    curves: tuple[CurveCell, ...]
+    demand: np.ndarray
+
+
+def economy_system(economy: Economy) -> IOSystem:
+    """The full square system of an economy: goods then profiles (OLIN-EP Table 1).
+
+    ``A_full = [[A, B], [0, 0]]`` with ``A`` the goods' constant coefficients and ``B`` the
+    bundles (profile columns); curve cells keep their indices (goods come first); ``d`` is
+    zero on goods and the population on the profile rows.
+
+    Shapes:
+        returns ``coefficients (n+m, n+m)``, ``demand (n+m,)``.
+    """
+    n, m = economy.n_goods, economy.n_profiles
+    A = sp.bmat(
+        [[economy.coefficients, sp.csr_matrix(economy.bundles)], [sp.csr_matrix((m, n)), sp.csr_matrix((m, m))]],
+        format="csr",
+    )
+    d = np.concatenate([np.zeros(n), economy.population])
+    return IOSystem(A, economy.curves, d)
+
+
+def system_labels(economy: Economy) -> tuple[str, ...]:
+    """Row/column names of :func:`economy_system`: the goods, then ``"profile:<name>"``."""
+    return tuple(economy.goods) + tuple(f"profile:{p}" for p in economy.profiles)
+
+
+def check_productive(F: Matrix, names: Sequence[str] | None = None, *, where: str = "") -> None:
+    """Raise :class:`NonProductiveError` unless ``rho(F) < 1`` (``F`` at some iterate).
+
+    Uses :func:`planner.leontief.check_productive`, which names the goods of every strongly
+    connected block whose spectral radius is ``>= 1``; ``where`` is added to the message.
+    """
+    try:
+        _leontief_check_productive(validate_coefficients(F, names), names)
+    except NonProductiveError as exc:
+        raise NonProductiveError(
+            f"F(x){where}: {exc}", goods=exc.goods, spectral_radius=exc.spectral_radius
+        ) from exc
+
+
+class CurveSystem:
+    """``(I - F(x)) x = d`` with ``F`` in one CSR matrix whose curve cells are rewritten in place.
+
+    Args:
+        coefficients: constant coefficients ``(N, N)`` (entries at curve cells are ignored).
+        curves: the curve cells, or a :class:`~planner.curves.CurveStore` of them.
+        d: final demand ``(N,)``, finite and non-negative.
+        names: row names for error messages.
+
+    Attributes:
+        matrix: the working matrix: ``F(x)`` after :meth:`residual`, the curve cells' marginal
+            input use after :meth:`linearise` (then ``I - matrix`` is the Jacobian).
+        store: the curve cells.
+        products: sparse products with ``matrix`` so far.
+    """
+
+    def __init__(self, coefficients: Matrix, curves: Sequence[CurveCell] | CurveStore, d: np.ndarray,
+                 names: Sequence[str] | None) -> None:
+        cm = CurveMatrix(coefficients, curves)
+        self.matrix, self.store, self._pos = cm.base, cm.store, cm.positions
+        self.shape = cm.shape
+        self.names = None if names is None else tuple(names)
+        self.d = d
+        self.d_norm = max(norm(d), np.finfo(float).tiny)
+        self.products = 0
+
+    @property
+    def n_curves(self) -> int:
+        return self.store.n_cells
+
+    @property
+    def positions(self) -> np.ndarray:
+        """Index of each curve cell in ``matrix.data``."""
+        return self._pos
+
+    def _write(self, values: np.ndarray, x: np.ndarray, what: str, nonneg: bool = True) -> None:
+        bad = ~np.isfinite(values) | ((values < 0) if nonneg else False)
+        if bad.any():
+            k = int(np.flatnonzero(bad)[0])
+            r, c = int(self.store.rows[k]), int(self.store.cols[k])
+            raise InvalidInputError(f"curves: cell ({r}, {c}) gives {what} {values[k]!r} at x={x[c]!r}")
+        self.matrix.data[self._pos] = values
+
+    def coefficients_at(self, x: np.ndarray) -> sp.csr_matrix:
+        """``F(x)`` in the working matrix (valid until the next :meth:`linearise`)."""
+        if self.n_curves:
+            self._write(self.store.coefficients(x), x, "coefficient")
+        return self.matrix
+
+    def residual(self, x: np.ndarray) -> tuple[np.ndarray, float]:
+        """``G(x) = x - F(x) x - d`` and its relative norm ``||G|| / ||d||``."""
+        F = self.coefficients_at(x)
+        G = x - F @ x - self.d
+        self.products += 1
+        return G, norm(G) / self.d_norm
+
+    def linearise(self, x: np.ndarray) -> sp.csr_matrix:
+        """The curve cells' marginal input use at ``x`` in the working matrix, which is then
+        ``F(x) + F'(x) diag(x)``: the Jacobian of ``G`` is ``I`` minus it."""
+        if self.n_curves:
+            # a coefficient falling steeply with output has a negative marginal use: allowed
+            self._write(self.store.marginal_use(x), x, "marginal input use", nonneg=False)
+        return self.matrix
+
+    def check_solution(self, x: np.ndarray) -> None:
+        """Raise :class:`NonProductiveError` unless ``F(x)`` is productive."""
+        check_productive(self.coefficients_at(x), self.names, where=" at the solution")
+
+
+def prepare_system(system: Economy | tuple[Matrix, Sequence[CurveCell] | CurveStore], d: np.ndarray | None,
+                   names: Sequence[str] | None) -> CurveSystem:
+    """Check a system (an :class:`Economy` or a pair ``(coefficients, curves)``), its demand and
+    row names, and hold it as a :class:`CurveSystem`."""
+    curves: Sequence[CurveCell] | CurveStore
+    if isinstance(system, Economy):
+        A, curves, d_sys = economy_system(system)
+        names = system_labels(system) if names is None else names
+        d = d_sys if d is None else d
+    else:
+        try:
+            A, curves = system
+        except (TypeError, ValueError):
+            raise InvalidInputError(
+                "system: expected an Economy or a pair (constant coefficients, curve cells or a CurveStore)"
+            ) from None
+        if d is None:
+            raise InvalidInputError("d: final demand is required when the system is not an Economy")
+    shape = getattr(A, "shape", None) or np.shape(A)
+    if names is not None:
+        names = tuple(str(v) for v in names)
+        if len(shape) == 2 and len(names) != shape[0]:
+            raise InvalidInputError(f"names: {len(names)} names for {shape[0]} rows")
+    cs = CurveSystem(validate_coefficients(A, names), curves, np.asarray(d, dtype=float), names)
+    if cs.d.shape != (cs.shape[0],):
+        raise InvalidInputError(f"d: shape {cs.d.shape}, expected {(cs.shape[0],)}")
+    if not np.all(np.isfinite(cs.d)) or (cs.d < 0).any():
+        raise InvalidInputError("d: final demand must be finite and non-negative")
+    return cs
