@@ -21,7 +21,9 @@ from pathlib import Path
 
 import numpy as np
 import scipy.sparse as sp
-from innatura.scenarios.io_tables.csvgrid import read_grid
+from innatura.planner.errors import InputFileError
+from innatura.scenarios.files import read_text
+from innatura.scenarios.io_tables.csvgrid import TextGrid, read_grid
 from innatura.scenarios.io_tables.errors import TableFormatError
 from innatura.scenarios.io_tables.table import IOTable
 
@@ -41,9 +43,11 @@ _FD_NAMES = {
 }
 
 
-def _read(path: Path):
-    with path.open(encoding="utf-8-sig") as fh:
-        head = fh.readline()
+def _read(path: Path) -> tuple[TextGrid, np.ndarray, int, int]:
+    try:
+        head = read_text(path, "WIOD table").split("\n", 1)[0]
+    except InputFileError as exc:
+        raise TableFormatError(path, exc.problem) from None
     n_labels = 0
     for cell in head.strip().split(","):
         if cell.strip().strip('"') in _LABELS:
@@ -58,7 +62,7 @@ def _read(path: Path):
     yi, ci = label_header.index("Year"), label_header.index("Code")
     grid = read_grid(path, n_labels=n_labels, key=ci)
     years = []
-    for lab, line in zip(grid.labels, grid.lines):
+    for lab, line in zip(grid.labels, grid.lines, strict=True):
         try:
             years.append(int(float(lab[yi])))
         except ValueError:
@@ -71,6 +75,29 @@ def wiod_years(path: str | Path) -> list[int]:
     """The years a WIOD national table file holds, sorted."""
     _, years, _, _ = _read(Path(path))
     return sorted(set(years.tolist()))
+
+
+def _year_rows(path: Path, grid: TextGrid, years: np.ndarray, ci: int,
+               year: int | None) -> tuple[int, list[int], list[str], list[int], list[int], list[str]]:
+    """The year to load (default the latest) and its rows: ``(year, domestic rows, their codes,
+    imported-input rows, value-added rows, codes of other rows that are ignored)``."""
+    available = sorted(set(years.tolist()))
+    if year is None:
+        year = available[-1]
+        logger.info("%s: no year given, using the latest, %d", path, year)
+    elif year not in available:
+        raise TableFormatError(path, f"unknown year {year}; the file holds {available[0]}-{available[-1]}"
+                               if len(available) > 1 else f"unknown year {year}; the file holds {available}")
+    rows = np.flatnonzero(years == year).tolist()
+    oi = grid.label_header.index("Origin") if "Origin" in grid.label_header else None
+    origin = [grid.labels[r][oi].strip().lower() if oi is not None else "domestic" for r in rows]
+    domestic = [r for r, o in zip(rows, origin, strict=True) if o == "domestic"]
+    codes = [grid.labels[r][ci] for r in domestic]
+    imported = [r for r, o in zip(rows, origin, strict=True) if o == "imports" and grid.labels[r][ci] in codes]
+    va_rows = [r for r, o in zip(rows, origin, strict=True) if o != "domestic" and grid.labels[r][ci] == "VA"]
+    ignored = sorted({grid.labels[r][ci] for r, o in zip(rows, origin, strict=True) if o != "domestic"}
+                     - {grid.labels[r][ci] for r in imported + va_rows})
+    return year, domestic, codes, imported, va_rows, ignored
 
 
 def load_wiod(path: str | Path, year: int | None = None) -> IOTable:
@@ -88,27 +115,12 @@ def load_wiod(path: str | Path, year: int | None = None) -> IOTable:
             ragged rows, non-numeric cells, rows that do not match the industry columns.
     """
     path = Path(path)
-    grid, years, yi, ci = _read(path)
-    available = sorted(set(years.tolist()))
-    if year is None:
-        year = available[-1]
-        logger.info("%s: no year given, using the latest, %d", path, year)
-    elif year not in available:
-        raise TableFormatError(path, f"unknown year {year}; the file holds {available[0]}-{available[-1]}"
-                               if len(available) > 1 else f"unknown year {year}; the file holds {available}")
+    grid, years, _, ci = _read(path)
+    year, domestic, codes, imported, va_rows, ignored = _year_rows(path, grid, years, ci, year)
     cols = list(grid.columns)
     go = next((cols.index(c) for c in _GROSS_OUTPUT if c in cols), None)
     if go is None:
         raise TableFormatError(path, "missing gross output column 'GO'")
-    rows = np.flatnonzero(years == year).tolist()
-    oi = grid.label_header.index("Origin") if "Origin" in grid.label_header else None
-    origin = [grid.labels[r][oi].strip().lower() if oi is not None else "domestic" for r in rows]
-    domestic = [r for r, o in zip(rows, origin) if o == "domestic"]
-    codes = [grid.labels[r][ci] for r in domestic]
-    imported = [r for r, o in zip(rows, origin) if o == "imports" and grid.labels[r][ci] in codes]
-    va_rows = [r for r, o in zip(rows, origin) if o != "domestic" and grid.labels[r][ci] == "VA"]
-    ignored = sorted({grid.labels[r][ci] for r, o in zip(rows, origin) if o != "domestic"}
-                     - {grid.labels[r][ci] for r in imported + va_rows})
     if len(set(codes)) != len(codes):
         dup = sorted({c for c in codes if codes.count(c) > 1})
         raise TableFormatError(path, f"year {year}: duplicate industry rows {dup[:5]}", row=dup[0])
