@@ -125,7 +125,8 @@ def plan(model: PlanningEconomy, reports: NightReports) -> tuple[PlanningInputs,
     lay = model.layout
     R, m = lay.population.shape
     key = lay.citizen_region * m + lay.citizen_profile
-    weights = np.bincount(key, reports.citizen_factor, minlength=R * m).reshape(R, m)
+    # float even with no citizens at all (bincount of nothing is an integer array)
+    weights = np.bincount(key, reports.citizen_factor, minlength=R * m).reshape(R, m).astype(float, copy=False)
     unit_cap = staffed_capacity(model, reports.unit_capacity)
     for _ in range(1 + (model.regional_labour_rounds if lay.n_regions > 1 else 0)):
         inputs, decision, targets = _plan_once(model, weights, unit_cap)

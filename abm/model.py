@@ -31,6 +31,7 @@ from innatura.abm.reporting import CITIZEN_STRATEGIES, UNIT_STRATEGIES, strategy
 from innatura.abm.state import State
 from innatura.abm.transport import path_keep
 from innatura.planner.errors import InvalidInputError
+from innatura.scenarios.limits import check_model_fits
 from mesa.discrete_space import Network
 
 __all__ = ["PHASES", "PlanningEconomy", "load_spec"]
@@ -127,7 +128,7 @@ class PlanningEconomy(mesa.Model):
             k: v for k, v in locals().items() if k not in ("self", "__class__")
         }
         super().__init__(rng=rng)
-        spec = load_spec(scenario)
+        spec = check_model_fits(load_spec(scenario))
         self.spec = spec
         self.layout: Layout = build_layout(spec)
         if single_region:

@@ -88,8 +88,12 @@ def load(name: str | os.PathLike[str], **params: Any) -> ScenarioSpec:
 
     Raises:
         UnknownScenarioError: no scenario has that name (the message lists the known ones).
-        ScenarioError: the file or the builder's spec is invalid.
+        ScenarioError: the file or the builder's spec is invalid, or ``name`` is neither a
+            string nor a path.
     """
+    if not isinstance(name, (str, os.PathLike)):
+        raise ScenarioError("<scenario>", [(None, name, f"expected a scenario name, a path to a .toml file or a "
+                                                        f"ScenarioSpec, got {type(name).__name__} {name!r}")])
     if _looks_like_path(name):
         spec = load_toml(name)
     elif name in BUILDERS:
@@ -97,10 +101,11 @@ def load(name: str | os.PathLike[str], **params: Any) -> ScenarioSpec:
         try:
             spec = build(**params)
         except TypeError as exc:
-            raise ScenarioError(f"<{name}>", [(tuple(params) or ("params",), params, f"bad builder parameters: {exc}")]) from None
+            where = tuple(params) or ("params",)
+            raise ScenarioError(f"<{name}>", [(where, params, f"bad builder parameters: {exc}")]) from None
         if not isinstance(spec, ScenarioSpec):
             raise TypeError(f"builder {BUILDERS[name]} returned {type(spec).__name__}, not ScenarioSpec")
-        return spec
+        return spec.located(f"<{name}>")
     elif name in _builtin_files():
         spec = load_toml(_builtin_files()[name])
     else:
