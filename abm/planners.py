@@ -16,6 +16,7 @@ good's production over its units in stacking order (:func:`dispatch_targets`).
 from __future__ import annotations
 
 import importlib
+import inspect
 import logging
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -31,6 +32,7 @@ __all__ = [
     "PlanDecision",
     "Planner",
     "PlanningInputs",
+    "check_options",
     "dispatch_targets",
     "make_planner",
     "register_planner",
@@ -128,7 +130,29 @@ def make_planner(name: str, **options: Any) -> Planner:
         module, _, attr = factory.partition(":")
         factory = getattr(importlib.import_module(module), attr)
         PLANNERS[name] = factory
+    check_options(name, factory, options)
     return factory(**options)
+
+
+def check_options(name: str, factory: Callable[..., Planner], options: dict[str, Any]) -> None:
+    """Raise :class:`InvalidInputError` unless ``options`` fit the factory's parameters: a
+    required option missing (``--planner learned`` without ``--model``) or an unknown one."""
+    try:
+        params = inspect.signature(factory).parameters
+    except (TypeError, ValueError):  # a builtin without a signature: let it check for itself
+        return
+    if any(p.kind is inspect.Parameter.VAR_KEYWORD for p in params.values()):
+        return
+    named = {k: p for k, p in params.items() if p.kind in (inspect.Parameter.POSITIONAL_OR_KEYWORD,
+                                                            inspect.Parameter.KEYWORD_ONLY)}
+    unknown = sorted(set(options) - set(named))
+    if unknown:
+        known = sorted(named) or "none"
+        raise InvalidInputError(f"planner {name!r}: unknown option {unknown[0]!r}; its options: {known}")
+    missing = [k for k, p in named.items() if p.default is inspect.Parameter.empty and k not in options]
+    if missing:
+        hint = " (innatura run --model DIR, or --planner-option learned:model=DIR)" if missing[0] == "model" else ""
+        raise InvalidInputError(f"planner {name!r}: needs the option {missing[0]!r}{hint}")
 
 
 def dispatch_targets(production: np.ndarray, unit_good: np.ndarray, capacity: np.ndarray,

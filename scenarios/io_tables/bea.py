@@ -67,7 +67,7 @@ def _find(labels: list[str] | tuple[str, ...], names: tuple[str, ...]) -> int | 
     return None
 
 
-def _require(grid: TextGrid, labels, names: tuple[str, ...], what: str, axis: str) -> int:
+def _require(grid: TextGrid, labels: list[str], names: tuple[str, ...], what: str, axis: str) -> int:
     pos = _find(labels, names)
     if pos is None:
         alts = " or ".join(repr(n) for n in names)
@@ -75,7 +75,7 @@ def _require(grid: TextGrid, labels, names: tuple[str, ...], what: str, axis: st
     return pos
 
 
-def _check_total(path: Path, parts: np.ndarray, total: np.ndarray, labels, axis: str, what: str,
+def _check_total(path: Path, parts: np.ndarray, total: np.ndarray, labels: list[str], axis: str, what: str,
                  notes: list[str], n_cells: int) -> None:
     """Compare a stated total with the sum of its ``n_cells`` cells. BEA rounds cells to whole
     units, so half a unit per cell is rounding; beyond that plus 1% of the total is an error."""
@@ -92,10 +92,20 @@ def _check_total(path: Path, parts: np.ndarray, total: np.ndarray, labels, axis:
         notes.append(f"{path.name}: {what} matches the sum of its cells to within {worst:g} (rounding)")
 
 
+def _unique_rows(grid: TextGrid, labels: list[str], what: str) -> None:
+    """A row label that repeats is an error in the file that holds it, at its second line."""
+    seen: dict[str, int] = {}
+    for k, label in enumerate(labels):
+        if label in seen:
+            raise TableFormatError(grid.path, f"duplicate {what} row {label!r} (also line {grid.lines[seen[label]]})",
+                                   line=grid.lines[k], row=label)
+        seen[label] = k
+
+
 def _names(folder: Path, pattern: str, codes: list[str]) -> list[str]:
     for p in sorted(folder.glob(pattern)):
         grid = read_grid(p)
-        mapping = {lab[0]: cells[0].strip() for lab, cells in zip(grid.labels, grid.cells)}
+        mapping = {lab[0]: cells[0].strip() for lab, cells in zip(grid.labels, grid.cells, strict=True)}
         return [mapping.get(c, c) for c in codes]
     return list(codes)
 
@@ -106,6 +116,39 @@ def _year(folder: Path, year: int | None) -> int | None:
     if year is not None and detected is not None and year != detected:
         raise TableFormatError(folder, f"unknown year {year}: this BEA table is for {detected}")
     return year if year is not None else detected
+
+
+def _read_make(make_path: Path, industries: list[str], commodities: list[str], g: np.ndarray,
+               notes: list[str]) -> tuple[np.ndarray, np.ndarray]:
+    """The Make table ``V`` (industries x commodities, in the use table's orders) and commodity
+    output ``q``, checked against the use table's codes and industry output ``g``."""
+    make = read_grid(make_path)
+    m_rows, m_cols = make.row_keys(), list(make.columns)
+    r_q = _require(make, m_rows, _COMMODITY_OUTPUT, "commodity output, the make table's column totals", "row")
+    c_g = _require(make, m_cols, _INDUSTRY_OUTPUT, "industry output, the make table's row totals", "column")
+    m_ind = [r for i, r in enumerate(m_rows) if i != r_q]
+    m_com = [c for j, c in enumerate(m_cols) if j != c_g]
+    for have, want, axis, what in ((m_ind, industries, "row", "industries"),
+                                   (m_com, commodities, "column", "commodities")):
+        missing, extra = sorted(set(want) - set(have)), sorted(set(have) - set(want))
+        if missing or extra:
+            raise TableFormatError(
+                make_path, f"the make table's {what} differ from the use table's: "
+                f"missing {missing[:5]}, not in use.csv {extra[:5]}",
+            )
+        if len(set(have)) != len(have):
+            dup = sorted({h for h in have if have.count(h) > 1})
+            raise TableFormatError(make_path, f"duplicate {what} {dup[:5]}", **{axis: dup[0]})
+    row_pos = [m_rows.index(i) for i in industries]
+    col_pos = [m_cols.index(c) for c in commodities]
+    V = make.numeric(row_pos, col_pos)
+    q = make.numeric([r_q], col_pos)[0]
+    _check_total(make_path, V.sum(axis=0), q, commodities, "column", "commodity output", notes, len(industries))
+    _check_total(make_path, V.sum(axis=1), make.numeric(row_pos, [c_g])[:, 0], industries, "row",
+                 "industry output (make row totals)", notes, len(commodities))
+    _check_total(make_path, V.sum(axis=1), g, industries, "row",
+                 "make row totals against the use table's industry output", notes, len(commodities))
+    return V, q
 
 
 def load_bea(table: str | Path, year: int | None = None) -> IOTable:
@@ -136,6 +179,7 @@ def load_bea(table: str | Path, year: int | None = None) -> IOTable:
     commodities, industries = rows[:r_int], cols[:c_int]
     if not commodities or not industries:
         raise TableFormatError(use_path, "no commodity rows or industry columns before the totals")
+    _unique_rows(use, commodities, "commodity")
     va_rows = [i for i in range(r_int + 1, len(rows)) if rows[i].startswith("V")]
     if not va_rows:
         raise TableFormatError(use_path, "no value-added rows (codes starting with 'V') below the total "
@@ -158,32 +202,7 @@ def load_bea(table: str | Path, year: int | None = None) -> IOTable:
         _check_total(use_path, VA.sum(axis=0), use.numeric([r_va], ind_idx)[0], industries, "column",
                      "total value added", notes, len(va_rows))
 
-    make = read_grid(make_path)
-    m_rows, m_cols = make.row_keys(), list(make.columns)
-    r_q = _require(make, m_rows, _COMMODITY_OUTPUT, "commodity output, the make table's column totals", "row")
-    c_g = _require(make, m_cols, _INDUSTRY_OUTPUT, "industry output, the make table's row totals", "column")
-    m_ind = [r for i, r in enumerate(m_rows) if i != r_q]
-    m_com = [c for j, c in enumerate(m_cols) if j != c_g]
-    for have, want, axis, what in ((m_ind, industries, "row", "industries"),
-                                   (m_com, commodities, "column", "commodities")):
-        missing, extra = sorted(set(want) - set(have)), sorted(set(have) - set(want))
-        if missing or extra:
-            raise TableFormatError(
-                make_path, f"the make table's {what} differ from the use table's: "
-                f"missing {missing[:5]}, not in use.csv {extra[:5]}",
-            )
-        if len(set(have)) != len(have):
-            dup = sorted({h for h in have if have.count(h) > 1})
-            raise TableFormatError(make_path, f"duplicate {what} {dup[:5]}", **{axis: dup[0]})
-    row_pos = [m_rows.index(i) for i in industries]
-    col_pos = [m_cols.index(c) for c in commodities]
-    V = make.numeric(row_pos, col_pos)
-    q = make.numeric([r_q], col_pos)[0]
-    _check_total(make_path, V.sum(axis=0), q, commodities, "column", "commodity output", notes, len(industries))
-    _check_total(make_path, V.sum(axis=1), make.numeric(row_pos, [c_g])[:, 0], industries, "row",
-                 "industry output (make row totals)", notes, len(commodities))
-    _check_total(make_path, V.sum(axis=1), g, industries, "row",
-                 "make row totals against the use table's industry output", notes, len(commodities))
+    V, q = _read_make(make_path, industries, commodities, g, notes)
     c_q = _find(cols, _COMMODITY_OUTPUT)
     if c_q is not None:
         _check_total(use_path, use.numeric(com_idx, [c_q])[:, 0], q, commodities, "row",

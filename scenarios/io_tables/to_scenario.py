@@ -40,10 +40,15 @@ import logging
 import math
 import re
 from collections import OrderedDict
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
+import scipy.sparse as sp
 from innatura.planner.errors import InvalidInputError
 from innatura.scenarios.io_tables.table import IOTable
+
+if TYPE_CHECKING:  # pragma: no cover
+    from innatura.scenarios.spec import ScenarioSpec
 
 __all__ = ["DAYS_PER_YEAR", "MAPPING_OPTIONS", "component_group", "table_header", "table_to_dict", "table_to_spec"]
 
@@ -104,12 +109,58 @@ def table_header(table: IOTable, population: int, returns_to_scale: float) -> li
         f"coefficients at the observed output, returns-to-scale exponent {returns_to_scale:g}"
         + (" (constant coefficients)." if returns_to_scale == 1 else "."),
     ]
-    negative_va = [c for c, v in zip(table.industries, table.value_added) if v < 0]
+    negative_va = [c for c, v in zip(table.industries, table.value_added, strict=True) if v < 0]
     if negative_va:
         lines.append(f"Value added is negative for {negative_va}: their labour coefficient is 0.")
     if table.negatives is not None:
         lines.append(table.negatives.summary() + ".")
     return lines
+
+
+def _check_options(table: IOTable, population: int, returns_to_scale: float, investment_share: float,
+                   positive: dict[str, float]) -> None:
+    """The table has no negative cells left; the options are in range (``positive``: must be > 0)."""
+    if (table.A.nnz and table.A.data.min() < 0) or (table.final_demand < 0).any():
+        found = table.negatives.summary() if table.negatives is not None else "negative values"
+        raise InvalidInputError(
+            f"{table.source}: a scenario needs non-negative coefficients and final demand; {found}. "
+            "Load the table with negative_policy='clip' (--negative-policy clip)"
+        )
+    if not (0 < returns_to_scale <= 1):
+        raise InvalidInputError(f"returns_to_scale: {returns_to_scale!r} must lie in (0, 1]; with E > 1 the "
+                                "coefficient diverges as output falls to 0")
+    if not (isinstance(population, (int, np.integer)) and population >= 1):
+        raise InvalidInputError(f"population: {population!r} must be a positive integer")
+    if not (0 <= investment_share < 1):
+        raise InvalidInputError(f"investment_share: {investment_share!r} must lie in [0, 1)")
+    for key, value in positive.items():
+        if not (math.isfinite(value) and value > 0):
+            raise InvalidInputError(f"{key}: {value!r} must be a positive number")
+
+
+def _units(goods: list[str], sub: sp.csc_matrix, labour: np.ndarray, capacity: np.ndarray,
+           regions: list[str] | None, anchor: np.ndarray, returns_to_scale: float) -> tuple[dict, list[dict]]:
+    """One unit per industry; its inputs are constant coefficients (``E = 1``) or power laws
+    through the observed point (see the module docstring). Returns ``(coefficients, units)``."""
+    coefficients: dict[str, dict[str, float]] = {}
+    units = []
+    inv_e = 1.0 / returns_to_scale
+    for j, good in enumerate(goods):
+        col = sub.getcol(j)
+        inputs = {goods[i]: float(v) for i, v in zip(col.indices, col.data, strict=True) if v > 0}
+        if labour[j] > 0:
+            inputs[LABOUR] = float(labour[j])
+        unit = {"name": f"{good} producers", "good": good, "capacity": float(max(capacity[j], 1e-12))}
+        if regions is not None:
+            unit["region"] = regions[j]
+        if returns_to_scale == 1.0:
+            if inputs:
+                coefficients[good] = inputs
+        else:
+            factor = anchor[j] ** (1.0 - inv_e) if anchor[j] > 0 else 1.0
+            unit["inputs"] = {i: {"scale": float(a * factor), "exponent": inv_e} for i, a in inputs.items()}
+        units.append(unit)
+    return coefficients, units
 
 
 def table_to_dict(
@@ -143,23 +194,9 @@ def table_to_dict(
     Raises:
         InvalidInputError: negative cells left in the table, or parameters out of range.
     """
-    if (table.A.nnz and table.A.data.min() < 0) or (table.final_demand < 0).any():
-        found = table.negatives.summary() if table.negatives is not None else "negative values"
-        raise InvalidInputError(
-            f"{table.source}: a scenario needs non-negative coefficients and final demand; {found}. "
-            "Load the table with negative_policy='clip' (--negative-policy clip)"
-        )
-    if not (0 < returns_to_scale <= 1):
-        raise InvalidInputError(f"returns_to_scale: {returns_to_scale!r} must lie in (0, 1]; with E > 1 the "
-                                "coefficient diverges as output falls to 0")
-    if not (isinstance(population, (int, np.integer)) and population >= 1):
-        raise InvalidInputError(f"population: {population!r} must be a positive integer")
-    if not (0 <= investment_share < 1):
-        raise InvalidInputError(f"investment_share: {investment_share!r} must lie in [0, 1)")
-    for key, value in (("inventory_days", inventory_days), ("capacity_factor", capacity_factor),
-                       ("labour_margin", labour_margin)):
-        if not (math.isfinite(value) and value > 0):
-            raise InvalidInputError(f"{key}: {value!r} must be a positive number")
+    _check_options(table, population, returns_to_scale, investment_share,
+                   {"inventory_days": inventory_days, "capacity_factor": capacity_factor,
+                    "labour_margin": labour_margin})
     from innatura.planner.leontief import solve_io
 
     A = table.A.tocsc()
@@ -184,24 +221,7 @@ def table_to_dict(
     anchor = np.where(x_obs > 0, x_obs, x_req)
     capacity = capacity_factor * np.maximum(x_req, x_obs) / (1.0 - sigma)
 
-    coefficients: dict[str, dict[str, float]] = {}
-    units = []
-    inv_e = 1.0 / returns_to_scale
-    for j, good in enumerate(goods):
-        col = sub.getcol(j)
-        inputs = {goods[i]: float(v) for i, v in zip(col.indices, col.data) if v > 0}
-        if labour[j] > 0:
-            inputs[LABOUR] = float(labour[j])
-        unit = {"name": f"{good} producers", "good": good, "capacity": float(max(capacity[j], 1e-12))}
-        if regions is not None:
-            unit["region"] = regions[j]
-        if returns_to_scale == 1.0:
-            if inputs:
-                coefficients[good] = inputs
-        else:
-            factor = anchor[j] ** (1.0 - inv_e) if anchor[j] > 0 else 1.0
-            unit["inputs"] = {i: {"scale": float(a * factor), "exponent": inv_e} for i, a in inputs.items()}
-        units.append(unit)
+    coefficients, units = _units(goods, sub, labour, capacity, regions, anchor, returns_to_scale)
 
     profiles = _profiles(table, keep, goods, F, population)
     data: dict = {
@@ -223,12 +243,12 @@ def table_to_dict(
     need = labour * x_req
     stock = inventory_days * np.maximum(x_req, 0.0)
     if regions is None:
-        data["inventory"] = {g: float(s) for g, s in zip(goods, stock) if s > 0}
+        data["inventory"] = {g: float(s) for g, s in zip(goods, stock, strict=True) if s > 0}
         data["labour"] = {LABOUR: float(labour_margin * need.sum() / (1.0 - sigma))}
     else:
         names = list(dict.fromkeys(regions))
         data["regions"] = _mrio_regions(table, names, profiles)
-        data["inventory"] = {g: {r: float(s)} for g, r, s in zip(goods, regions, stock) if s > 0}
+        data["inventory"] = {g: {r: float(s)} for g, r, s in zip(goods, regions, stock, strict=True) if s > 0}
         data["labour"] = {LABOUR: {r: float(labour_margin * need[[k for k, q in enumerate(regions) if q == r]].sum()
                                               / (1.0 - sigma)) for r in names}}
     return data
@@ -236,7 +256,7 @@ def table_to_dict(
 
 def _profiles(table: IOTable, keep: np.ndarray, goods: list[str], F: np.ndarray, population: int) -> list[dict]:
     groups: OrderedDict[str, list[int]] = OrderedDict()
-    for k, (code, label) in enumerate(zip(table.final_demand_codes, table.final_demand_names)):
+    for k, (code, label) in enumerate(zip(table.final_demand_codes, table.final_demand_names, strict=True)):
         group = component_group(code, label)
         if table.final_demand_regions is not None:
             group = f"{table.final_demand_regions[k]}/{group}"
@@ -266,12 +286,12 @@ def _household_split(table, household, groups, F, population) -> dict[str, int]:
         return {g: population for g in household}
     weights = np.array([F[:, groups[g]].sum() for g in household])
     if table.region_population is not None:
-        pops = dict(zip(table.region_names, table.region_population))
+        pops = dict(zip(table.region_names, table.region_population, strict=False))
         weights = np.array([pops.get(g.rsplit("/", 1)[0], 0.0) for g in household])
     from innatura.scenarios.economy import split_integer
 
     counts = split_integer(population, weights / weights.sum())
-    return dict(zip(household, counts.tolist()))
+    return dict(zip(household, counts.tolist(), strict=True))
 
 
 def _mrio_regions(table: IOTable, names: list[str], profiles: list[dict]) -> dict:
@@ -285,8 +305,21 @@ def _mrio_regions(table: IOTable, names: list[str], profiles: list[dict]) -> dic
     return {"nodes": nodes, "edges": edges}
 
 
-def table_to_spec(table: IOTable, name: str, **options):
-    """The validated :class:`~scenarios.spec.ScenarioSpec` for ``table`` (see :func:`table_to_dict`)."""
+def table_to_spec(table: IOTable, name: str, **options: Any) -> ScenarioSpec:
+    """The validated :class:`~scenarios.spec.ScenarioSpec` for ``table`` (see :func:`table_to_dict`).
+
+    Raises:
+        NonProductiveError: the table's ``A`` is not productive (naming the table and the
+            industries), whatever returns to scale the scenario would have.
+    """
+    from innatura.planner.errors import NonProductiveError
+    from innatura.planner.leontief import check_productive
     from innatura.scenarios.loader import spec_from_dict
 
+    if not (table.A.nnz and table.A.data.min() < 0):  # a signed A (negatives kept) is refused by the spec
+        try:
+            check_productive(table.A, table.industries)
+        except NonProductiveError as exc:
+            raise NonProductiveError(f"{table.source}: {exc}", goods=exc.goods,
+                                     spectral_radius=exc.spectral_radius) from None
     return spec_from_dict(table_to_dict(table, name, **options), source=f"<{table.source}>")
