@@ -19,6 +19,7 @@ import statistics
 import sys
 import time
 import tracemalloc
+from collections.abc import Callable
 from pathlib import Path
 
 import numpy as np
@@ -53,17 +54,19 @@ def _parse_case(text: str) -> tuple[int, int, int]:
 
 def configure(parser: argparse.ArgumentParser) -> None:
     """Add the command's arguments."""
+    from innatura.cli.args import seed, whole
+
     parser.add_argument(
         "--case", type=_parse_case, default=(5000, 500, 1000), metavar="IND,FINAL,INPUTS",
         help="industrial goods, final goods, inputs per good (default 5000,500,1000)",
     )
-    parser.add_argument("--profiles", type=int, default=200, help="profile columns (default 200)")
+    parser.add_argument("--profiles", type=whole(1, 1_000_000), default=200, help="profile columns (default 200)")
     parser.add_argument("--cyclic", action="store_true", help="inputs from all goods (cycles, spectral radius 0.7)")
     parser.add_argument(
-        "--repeat", type=int, default=5,
+        "--repeat", type=whole(1, 1000), default=5,
         help="timed rounds, each 3 products and one default solve (medians are reported; default 5)",
     )
-    parser.add_argument("--seed", type=int, default=0, help="seed of the generator (default 0)")
+    parser.add_argument("--seed", type=seed, default=0, help="seed of the generator (default 0)")
     parser.add_argument("--json", type=Path, metavar="PATH", help="write the results as JSON")
     parser.add_argument("--skip-spsolve", action="store_true", help="do not time spsolve (minutes on large cases)")
     parser.add_argument(
@@ -73,7 +76,7 @@ def configure(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--quiet", action="store_true", help="no progress bar")
 
 
-def _time(fn, repeat: int) -> tuple[list[float], object]:
+def _time(fn: Callable[[], object], repeat: int) -> tuple[list[float], object]:
     times, out = [], None
     for _ in range(max(1, repeat)):
         t0 = time.perf_counter()
@@ -244,7 +247,11 @@ def _write_json(path: Path, payload: dict) -> None:
 
 def run(args: argparse.Namespace) -> int:
     """Run ``innatura bench io``; returns the exit status."""
-    cache = None if str(args.cache_dir).lower() == "none" else args.cache_dir
+    from innatura.cli.outputs import check_output_dir, check_output_file
+
+    if args.json:
+        check_output_file(args.json, "--json")
+    cache = None if str(args.cache_dir).lower() == "none" else check_output_dir(args.cache_dir, "--cache-dir")
     progress = not args.quiet and sys.stderr.isatty()
     result = benchmark(
         args.case,

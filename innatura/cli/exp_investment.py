@@ -32,10 +32,15 @@ PUBLISHED = {
 
 def configure(parser: argparse.ArgumentParser) -> None:
     """Add the arguments of ``innatura experiment investment-profiles``."""
+    from innatura.cli.args import real, seed, whole
+    from innatura.scenarios.limits import MAX_DAYS
+
     parser.add_argument("--noise", action="store_true", help="random stock losses (p=0.1 a day, 20%%)")
-    parser.add_argument("--days", type=int, default=1000, help="ticks per share (default 1000, as the paper)")
-    parser.add_argument("--seed", type=int, default=0, help="random seed (default 0)")
-    parser.add_argument("--shares", type=float, nargs="+", default=list(SHARES), help="investment shares")
+    parser.add_argument("--days", type=whole(1, MAX_DAYS), default=1000,
+                        help="ticks per share (default 1000, as the paper)")
+    parser.add_argument("--seed", type=seed, default=0, help="random seed (default 0)")
+    parser.add_argument("--shares", type=real(0.0, 1.0, hi_open=True), nargs="+", default=list(SHARES),
+                        help="investment shares")
     parser.add_argument("--scenario", default="selviaria", help="scenario (default selviaria)")
     parser.add_argument("--out", type=Path, default=Path("results") / "investment-profiles", help="output folder")
     parser.add_argument("--quiet", action="store_true", help="no progress bar")
@@ -85,12 +90,10 @@ def run(args: argparse.Namespace) -> int:
     import io
 
     from innatura.abm.outputs import first_day_at_least, write_json
+    from innatura.cli.outputs import check_output_dir
     from innatura.planner.atomic import atomic_write_bytes
-    from innatura.planner.errors import InvalidInputError
 
-    if args.days < 1:
-        raise InvalidInputError(f"--days: must be >= 1, got {args.days}")
-    out = Path(args.out)
+    out = check_output_dir(args.out)
     out.mkdir(parents=True, exist_ok=True)
     df = run_profiles(args.scenario, args.shares, args.days, args.seed, args.noise,
                       progress=not args.quiet and sys.stderr.isatty())
@@ -109,6 +112,7 @@ def run(args: argparse.Namespace) -> int:
               f"{grp['humanity'].iloc[-1]:>10.4f}{after.min():>11.4f}")
     write_json(out / "summary.json", {"scenario": args.scenario, "noise": bool(args.noise), "days": args.days,
                                       "seed": args.seed, "first_tick_0999": first,
-                                      "published_first_tick_0999": {f"{k:.2f}": v for k, v in PUBLISHED[bool(args.noise)].items()}})
+                                      "published_first_tick_0999": {f"{k:.2f}": v for k, v in
+                                                                    PUBLISHED[bool(args.noise)].items()}})
     print(f"wrote {out / 'humanity.csv'} and {out / 'humanity.png'}")
     return 0

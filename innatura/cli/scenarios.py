@@ -56,13 +56,18 @@ def run(args: argparse.Namespace) -> int:
             raise scenarios.ScenarioError("<command line>", [(("--dump",), args.dump, "name the scenario to dump")])
         rows = scenarios.available()
         if args.json:
-            print(json.dumps([{"name": n, "description": d, "default": n == scenarios.DEFAULT_SCENARIO} for n, d in rows], indent=2))
+            listed = [{"name": n, "description": d, "default": n == scenarios.DEFAULT_SCENARIO} for n, d in rows]
+            print(json.dumps(listed, indent=2))
         else:
             width = max(len(n) for n, _ in rows) + 2
             for name, description in rows:
                 mark = " (default)" if name == scenarios.DEFAULT_SCENARIO else ""
                 print(f"{name:<{width}}{description}{mark}")
         return 0
+    if args.dump:
+        from innatura.cli.outputs import check_output_file
+
+        check_output_file(args.dump, "--dump")
     spec = scenarios.load(args.name)
     if args.dump:
         path = scenarios.dump_toml(spec, args.dump)

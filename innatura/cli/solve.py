@@ -10,8 +10,12 @@ from __future__ import annotations
 import argparse
 import json
 import logging
+from typing import TYPE_CHECKING
 
 import numpy as np
+
+if TYPE_CHECKING:  # pragma: no cover
+    from innatura.scenarios.spec import ScenarioSpec
 
 __all__ = ["configure", "first_night", "run"]
 
@@ -19,10 +23,12 @@ logger = logging.getLogger(__name__)
 
 
 def configure(parser: argparse.ArgumentParser) -> None:
+    from innatura.cli.args import real
+
     parser.add_argument("scenario", metavar="SCENARIO", help="scenario name (see `innatura scenarios`) or a .toml path")
     parser.add_argument("--json", action="store_true", help="print JSON instead of a table")
     parser.add_argument(
-        "--investment", type=float, default=None, metavar="F",
+        "--investment", type=real(0.0, 1.0, hi_open=True), default=None, metavar="F",
         help="investment share sigma in [0, 1) (default: the scenario's [planning] investment_share)",
     )
     parser.add_argument(
@@ -32,7 +38,7 @@ def configure(parser: argparse.ArgumentParser) -> None:
     )
 
 
-def first_night(spec, investment_share: float | None = None, method: str | None = None) -> dict:
+def first_night(spec: ScenarioSpec, investment_share: float | None = None, method: str | None = None) -> dict:
     """Plan the first night of a scenario spec; returns a JSON-ready dict."""
     from innatura.planner.daily_plan import plan_day
     from innatura.planner.metrics import externality_terms
@@ -70,7 +76,7 @@ def first_night(spec, investment_share: float | None = None, method: str | None 
         "investment_share": float(sigma),
         "status": plan.status,
         "goods": goods,
-        "fulfilment": {p: float(c) for p, c in zip(economy.profiles, plan.fulfilment)},
+        "fulfilment": {p: float(c) for p, c in zip(economy.profiles, plan.fulfilment, strict=True)},
         "humanity": float(plan.planned_humanity),
         "externalities": externality,
     }
@@ -85,7 +91,10 @@ def _table(result: dict) -> str:
         for g in result["goods"]
     ]
     widths = [max(len(str(r[i])) for r in (head, *rows)) for i in range(len(head))]
-    fmt = lambda r: "  ".join(str(v).ljust(w) if i < 2 else str(v).rjust(w) for i, (v, w) in enumerate(zip(r, widths)))  # noqa: E731
+    def fmt(row: tuple) -> str:
+        return "  ".join(str(v).ljust(w) if i < 2 else str(v).rjust(w)
+                         for i, (v, w) in enumerate(zip(row, widths, strict=True)))
+
     lines = [f"{result['scenario']}: first night's plan (investment share {result['investment_share']:.3g}, "
              f"{result['status']})", "", fmt(head), fmt(tuple("-" * w for w in widths))]
     lines += [fmt(r) for r in rows]
