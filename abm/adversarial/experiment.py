@@ -5,6 +5,7 @@ A run's configuration is a flat, JSON-able dict (the sweep derives the run id fr
 | key | meaning |
 |---|---|
 | ``scenario`` | built-in scenario name or scenario TOML path |
+| ``scenario_hash`` | the scenario's content hash (:attr:`scenarios.ScenarioSpec.content_hash`) |
 | ``planner`` | planning method, a key of :data:`abm.planners.PLANNERS` |
 | ``planner_options`` | options of the planner's factory, ``"key=value;key=value"`` (``""``: none) |
 | ``strategy`` | a name of :data:`STRATEGIES` (citizen or unit strategy), or ``"honest"`` |
@@ -15,6 +16,11 @@ A run's configuration is a flat, JSON-able dict (the sweep derives the run id fr
 | ``days`` | days simulated |
 | ``seed`` | the model's seed: all randomness of the run flows from it |
 
+Runs are keyed by the scenario's *content*, not its name: ``scenario_hash`` is part of the
+configuration (so of the run id), a run refuses to start when the file no longer has that
+content, and the per-process caches are keyed by it. Editing a scenario file therefore never
+returns results of its earlier content.
+
 The run simulates the economy with the misreporters, and the HONEST run with the same seed and
 the same draw of who would misreport (everyone reporting honestly, no defence; cached per
 process), and returns welfare, welfare loss and detection metrics (:mod:`.detection`).
@@ -23,9 +29,11 @@ process), and returns welfare, welfare loss and detection metrics (:mod:`.detect
 from __future__ import annotations
 
 import functools
+import hashlib
 import json
 import logging
 from collections.abc import Iterable, Sequence
+from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -53,6 +61,8 @@ __all__ = [
     "parse_options",
     "planner_options",
     "run_misreporting",
+    "scenario_hash",
+    "scenario_spec",
 ]
 
 logger = logging.getLogger(__name__)
@@ -60,8 +70,8 @@ logger = logging.getLogger(__name__)
 #: strategy name -> class, citizens' and units' together.
 STRATEGIES: dict[str, type] = {**CITIZEN_STRATEGY_TYPES, **UNIT_STRATEGY_TYPES}
 
-CONFIG_KEYS = ("scenario", "planner", "planner_options", "strategy", "strategy_param", "share", "defence",
-               "audit_probability", "days", "seed")
+CONFIG_KEYS = ("scenario", "scenario_hash", "planner", "planner_options", "strategy", "strategy_param", "share",
+               "defence", "audit_probability", "days", "seed")
 
 
 def _default_param(strategy: str) -> float:
@@ -71,10 +81,50 @@ def _default_param(strategy: str) -> float:
     return float(getattr(cls(regions=(0,)) if strategy == "collude" else cls(), cls.primary))
 
 
+def scenario_spec(scenario: str, content_hash: str = ""):  # noqa: ANN201
+    """The scenario ``scenario`` names, checked to have ``content_hash`` (when given).
+
+    Raises:
+        InvalidInputError: the scenario's content changed since its hash was taken.
+    """
+    from innatura.abm.model import load_spec
+
+    spec = load_spec(scenario)
+    if content_hash and spec.content_hash != content_hash:
+        raise InvalidInputError(
+            f"{spec.source}: the scenario changed since this sweep's configuration was made (content hash "
+            f"{spec.content_hash[:12]}, expected {content_hash[:12]}); run the sweep again to pick up the new content")
+    return spec
+
+
+def scenario_hash(scenario: str) -> str:
+    """The content hash of the scenario ``scenario`` names, as it is now.
+
+    A file (a path, or a built-in scenario's file) is read again on every call; parsing is
+    cached by the file's bytes, so an edited file gets its new hash at once. A builder's hash
+    is cached by its name (code does not change under a running process).
+    """
+    from innatura.scenarios.registry import BUILTIN_DIR
+
+    path = Path(scenario)
+    if not path.is_file():
+        path = BUILTIN_DIR / f"{scenario}.toml"
+    stamp = hashlib.sha256(path.read_bytes()).hexdigest() if path.is_file() else ""
+    return _hash_of(scenario, stamp)
+
+
+@functools.lru_cache(maxsize=32)
+def _hash_of(scenario: str, stamp: str) -> str:
+    """Content hash of ``scenario`` whose file bytes hash to ``stamp`` (cached by both)."""
+    del stamp  # part of the cache key only
+    return scenario_spec(scenario).content_hash
+
+
 def make_config(*, scenario: str = "butter-village", planner: str = "olin", planner_options: str = "",
                 strategy: str = "inflate", strategy_param: float | None = None, share: float = 0.2,
                 defence: str = "none", audit_probability: float = 0.3, days: int = 10, seed: int = 0) -> dict[str, Any]:
-    """A validated, canonical run configuration (share 0 is the honest run of every strategy)."""
+    """A validated, canonical run configuration (share 0 is the honest run of every strategy),
+    with the scenario's content hash as it is now (:func:`scenario_hash`)."""
     if strategy != "honest" and strategy not in STRATEGIES:
         raise InvalidInputError(f"strategy {strategy!r} is unknown; known: {['honest', *STRATEGIES]}")
     if not 0.0 <= float(share) <= 1.0:
@@ -87,7 +137,8 @@ def make_config(*, scenario: str = "butter-village", planner: str = "olin", plan
     param = _default_param(strategy) if strategy_param is None else float(strategy_param)
     opts = ";".join(f"{k}={v if isinstance(v, str) else json.dumps(v)}"
                     for k, v in sorted(parse_options(planner_options).items()))
-    return {"scenario": str(scenario), "planner": str(planner), "planner_options": opts,
+    return {"scenario": str(scenario), "scenario_hash": scenario_hash(str(scenario)), "planner": str(planner),
+            "planner_options": opts,
             "strategy": strategy, "strategy_param": param,
             "share": float(share), "defence": str(defence), "audit_probability": float(audit_probability),
             "days": int(days), "seed": int(seed)}
@@ -157,20 +208,35 @@ def make_defences(defence: str, audit_probability: float = 0.3) -> list[Any]:
     return out
 
 
+def _config(config: dict[str, Any]) -> dict[str, Any]:
+    """The canonical form of ``config``, whose scenario must still have the content it had
+    when ``config`` was made (its ``scenario_hash``)."""
+    c = make_config(**{k: config[k] for k in CONFIG_KEYS if k in config and k != "scenario_hash"})
+    expected = config.get("scenario_hash") or c["scenario_hash"]
+    _spec(c["scenario"], expected)
+    return c
+
+
 @functools.lru_cache(maxsize=8)
-def _layout(scenario: str):  # noqa: ANN202
+def _spec(scenario: str, content_hash: str):  # noqa: ANN202
+    """The scenario with that content (cached per process by name AND content)."""
+    return scenario_spec(scenario, content_hash)
+
+
+@functools.lru_cache(maxsize=8)
+def _layout(scenario: str, content_hash: str):  # noqa: ANN202
     from innatura.abm.layout import build_layout
-    from innatura.abm.model import load_spec
 
-    return build_layout(load_spec(scenario))
+    return build_layout(_spec(scenario, content_hash))
 
 
-def _misreport_args(strategy: str, param: float, scenario: str) -> dict[str, tuple[str, float]]:
+def _misreport_args(strategy: str, param: float, scenario: str, content_hash: str) -> dict[str, tuple[str, float]]:
     honest = ("honest", 1.0)
     if strategy == "honest":
         return {"citizen_misreport": honest, "unit_misreport": honest}
     cls = STRATEGIES[strategy]
-    s = collude_for(_layout(scenario), factor=param) if strategy == "collude" else cls(**{cls.primary: param})
+    s = (collude_for(_layout(scenario, content_hash), factor=param) if strategy == "collude"
+         else cls(**{cls.primary: param}))
     args = s.model_args()
     if s.kind == "citizen":
         return {"citizen_misreport": args, "unit_misreport": honest}
@@ -181,10 +247,11 @@ def build_model(config: dict[str, Any]) -> tuple[Any, ReportRecorder, tuple[Boun
     """The model of a run configuration with its report recorder and bound defences."""
     from innatura.abm.model import PlanningEconomy
 
-    c = make_config(**{k: config[k] for k in CONFIG_KEYS if k in config})
-    model = PlanningEconomy(c["scenario"], rng=c["seed"], planner=c["planner"], misreport_share=c["share"],
+    c = _config(config)
+    spec = _spec(c["scenario"], c["scenario_hash"])
+    model = PlanningEconomy(spec, rng=c["seed"], planner=c["planner"], misreport_share=c["share"],
                             planner_options=parse_options(c["planner_options"]), collect_agents=False,
-                            **_misreport_args(c["strategy"], c["strategy_param"], c["scenario"]))
+                            **_misreport_args(c["strategy"], c["strategy_param"], c["scenario"], c["scenario_hash"]))
     recorder = ReportRecorder(model)
     model.defences = (recorder,)
     bound = attach_defences(model, make_defences(c["defence"], c["audit_probability"]))
@@ -201,13 +268,14 @@ def _simulate(model: Any, days: int) -> tuple[Welfare, np.ndarray]:
 
 
 @functools.lru_cache(maxsize=64)
-def _honest(scenario: str, planner: str, options: str, share: float, days: int,
+def _honest(scenario: str, content_hash: str, planner: str, options: str, share: float, days: int,
             seed: int) -> tuple[Welfare, np.ndarray]:
     """The honest run: the same seed and the same draw of who would misreport, all honest, no
     defence (the draw keeps the model's random stream aligned with the misreporting run)."""
     from innatura.abm.model import PlanningEconomy
 
-    model = PlanningEconomy(scenario, rng=seed, planner=planner, planner_options=parse_options(options),
+    model = PlanningEconomy(_spec(scenario, content_hash), rng=seed, planner=planner,
+                            planner_options=parse_options(options),
                             misreport_share=share, collect_agents=False,
                             citizen_misreport=("honest", 1.0), unit_misreport=("honest", 1.0))
     return _simulate(model, days)
@@ -218,14 +286,15 @@ def run_misreporting(config: dict[str, Any]) -> dict[str, Any]:
 
     A run whose simulation raises an :class:`~planner.errors.InnaturaError` returns ``nan``
     metrics and the message under ``error`` (empty when the run succeeded), so that one bad
-    cell does not stop a sweep.
+    cell does not stop a sweep. A scenario that no longer has the configuration's content (or
+    no longer loads) raises instead: that is no result of this configuration.
     """
-    c = make_config(**{k: config[k] for k in CONFIG_KEYS if k in config})
+    c = _config(config)  # a scenario that changed or broke stops the sweep: no record
     try:
         model, recorder, bound = build_model(c)
         run, received = _simulate(model, c["days"])
-        honest, honest_received = _honest(c["scenario"], c["planner"], c["planner_options"], c["share"], c["days"],
-                                         c["seed"])
+        honest, honest_received = _honest(c["scenario"], c["scenario_hash"], c["planner"], c["planner_options"],
+                                         c["share"], c["days"], c["seed"])
     except InnaturaError as exc:
         logger.warning("run %s failed: %s", c, exc)
         return {"error": f"{type(exc).__name__}: {exc}"}
