@@ -123,6 +123,16 @@ def test_a_sweep_config_refuses_a_scenario_edited_under_it(tmp_path):
         run_misreporting(config)
 
 
+def test_a_sweep_refuses_more_workers_than_cpus_or_fewer_than_one(tmp_path):
+    from innatura.abm.sweep import run_sweep
+    from innatura.planner.errors import InvalidInputError
+
+    for bad in (-2, 0, (os.cpu_count() or 1) + 1):
+        with pytest.raises(InvalidInputError, match="n_workers: a whole number from 1 to"):
+            run_sweep([{"seed": 0}], dict, tmp_path / "sweep", n_workers=bad, progress=False)
+    assert not (tmp_path / "sweep").exists()
+
+
 # -- every --json output parses --------------------------------------------------------------------
 @pytest.mark.parametrize("argv", [
     ("solve", "butter-village", "--json"),
