@@ -182,7 +182,7 @@ def test_the_default_demo_gives_a_spread_over_seeds(tmp_path):
 
 # -- results that overflow are errors ----------------------------------------------------------------
 @settings(max_examples=examples(40), deadline=None)
-@given(exponent=st.floats(100.0, 308.3), n=st.integers(2, 6), seed=st.integers(0, 2**32 - 1),
+@given(exponent=st.floats(100.0, 308.25), n=st.integers(2, 6), seed=st.integers(0, 2**32 - 1),
        method=st.sampled_from([None, "direct", "krylov", "neumann"]))
 def test_solve_io_with_huge_demand_is_right_or_refused(exponent, n, seed, method):
     from innatura.planner.errors import InvalidInputError
