@@ -25,9 +25,13 @@ from dataclasses import dataclass, field
 import numpy as np
 from innatura.planner.errors import InvalidInputError
 
-__all__ = ["SampledInput", "UnitSamples", "choose_queries", "curve_error", "learn_units"]
+__all__ = ["MAX_QUERY_BUDGET", "SampledInput", "UnitSamples", "choose_queries", "curve_error", "learn_units"]
 
 logger = logging.getLogger(__name__)
+
+#: most queries a unit may spend on learning its curve: samples closer than 0.1% of the order
+#: replace each other, so far fewer distinct samples survive, and each query costs time.
+MAX_QUERY_BUDGET = 10_000
 
 
 @dataclass(frozen=True)
@@ -198,15 +202,15 @@ def learn_units(
         n_units: number of units.
         n_inputs: inputs per unit, ``(U,)``.
         horizon: top of each unit's query range (its capacity, or a scale when unbounded).
-        budget: queries per unit, ``>= 1``.
+        budget: queries per unit, 1 to :data:`MAX_QUERY_BUDGET`.
         rng: generator for the answers' noise (needed when ``query_noise > 0``).
         query_noise: relative standard deviation of a query's answer (a manager's estimate).
 
     Returns:
         One :class:`UnitSamples` per unit.
     """
-    if budget < 1:
-        raise InvalidInputError(f"query budget: must be >= 1, got {budget}")
+    if isinstance(budget, bool) or not isinstance(budget, (int, np.integer)) or not 1 <= budget <= MAX_QUERY_BUDGET:
+        raise InvalidInputError(f"query budget: a whole number in [1, {MAX_QUERY_BUDGET}], got {budget!r}")
     out = []
     for u in range(n_units):
         e = int(n_inputs[u])

@@ -36,6 +36,7 @@ from innatura.abm.settings import RunSettings
 from innatura.abm.state import State
 from innatura.abm.transport import path_keep
 from innatura.planner.errors import InvalidInputError
+from innatura.scenarios.limits import check_model_fits
 from mesa.discrete_space import Network
 
 if TYPE_CHECKING:  # pragma: no cover
@@ -122,7 +123,7 @@ class PlanningEconomy(mesa.Model):
         given = settings if settings is not None else RunSettings.from_options(**options)
         super().__init__(rng=rng)
         t0 = time.perf_counter()
-        self.spec = load_spec(scenario)
+        self.spec = check_model_fits(load_spec(scenario))
         self.scenario_source = scenario
         self.seed = int(rng) if isinstance(rng, (int, np.integer)) and not isinstance(rng, bool) else None
         self.layout: Layout = self._layout(given)

@@ -77,7 +77,8 @@ def plan_night(model: PlanningEconomy, reports: NightReports) -> NightPlan:
     lay, s = model.layout, model.settings
     R, m = lay.population.shape
     key = lay.citizen_region * m + lay.citizen_profile
-    weights = np.bincount(key, reports.citizen_factor, minlength=R * m).reshape(R, m)
+    # float even with no citizens at all (bincount of nothing is an integer array)
+    weights = np.bincount(key, reports.citizen_factor, minlength=R * m).reshape(R, m).astype(float, copy=False)
     unit_cap = staffed_capacity(lay, reports.unit_capacity) if s.staffed_capacity else \
         np.asarray(reports.unit_capacity, dtype=float)
     rounds = 1 + (s.regional_labour_rounds if lay.n_regions > 1 else 0)

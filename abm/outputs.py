@@ -14,6 +14,7 @@ import io
 import json
 import logging
 import math
+from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -25,7 +26,7 @@ from innatura.planner.atomic import atomic_write_bytes
 if TYPE_CHECKING:  # pragma: no cover
     from innatura.abm.model import PlanningEconomy
 
-__all__ = ["first_day_at_least", "run_summary", "write_agent_tables", "write_json", "write_model_csv"]
+__all__ = ["first_day_at_least", "run_summary", "seed_was_used", "write_agent_tables", "write_json", "write_model_csv"]
 
 logger = logging.getLogger(__name__)
 
@@ -83,6 +84,20 @@ def _clean(value: Any) -> Any:
     return value
 
 
+def seed_was_used(model: PlanningEconomy, seed: int) -> bool:
+    """Whether anything in ``model`` drew from its random generator since it was seeded with
+    ``seed``: when nothing did, every seed gives the same results and the seed means nothing.
+    All of a model's randomness flows from ``model.rng`` (docs/model.md), so comparing its
+    state with a fresh generator's decides it."""
+    return model.rng.bit_generator.state != np.random.default_rng(seed).bit_generator.state
+
+
+def _nan_stat(stat: Callable[[np.ndarray], Any], values: np.ndarray) -> float:
+    """``stat`` over the finite values; NaN (without numpy's warning) when there are none, as in
+    an economy without citizens, whose humanity is undefined."""
+    return float(stat(values)) if np.isfinite(values).any() else float("nan")
+
+
 def run_summary(model: PlanningEconomy, settings: dict[str, Any], wall_s: float) -> dict[str, Any]:
     """The ``summary.json`` content of a run."""
     df = model.model_frame()
@@ -92,8 +107,8 @@ def run_summary(model: PlanningEconomy, settings: dict[str, Any], wall_s: float)
     metrics = {}
     if last is not None:
         metrics = {
-            "humanity_final": last["humanity"], "humanity_mean": float(np.nanmean(hum)),
-            "humanity_min": float(np.nanmin(hum)), "humanity_max": float(np.nanmax(hum)),
+            "humanity_final": last["humanity"], "humanity_mean": _nan_stat(np.nanmean, hum),
+            "humanity_min": _nan_stat(np.nanmin, hum), "humanity_max": _nan_stat(np.nanmax, hum),
             "planned_humanity_final": last["planned_humanity"], "min_fulfilment_final": last["min_fulfilment"],
             "externalities": last["externalities"], "unmet_demand_final": last["unmet_demand"],
             "plan_error_mean": float(df["plan_error"].mean()), "losses_total": float(df["losses"].sum()),
@@ -101,8 +116,15 @@ def run_summary(model: PlanningEconomy, settings: dict[str, Any], wall_s: float)
             "invariant_violations_total": float(df["invariant_violations"].sum()),
             "first_day_humanity_0999": first_day_at_least(df["day"].to_numpy(), hum, 0.999),
         }
+    seed_info: dict[str, Any] = {}
+    if "seed" in settings:
+        used = seed_was_used(model, int(settings["seed"]))
+        seed_info = {"seed_used": used}
+        if not used:
+            seed_info["seed_note"] = ("nothing in this run drew a random number (no stochastic losses, misreporting "
+                                      "draws or noisy queries), so every seed gives these results")
     return {
-        "scenario": lay.name, **settings, "days_simulated": int(model.state.day),
+        "scenario": lay.name, **settings, **seed_info, "days_simulated": int(model.state.day),
         "sizes": {"regions": lay.n_regions, "goods": lay.n_goods, "profiles": len(lay.profiles),
                   "units": lay.n_units, "citizens": lay.n_citizens},
         "metrics": {k: _clean(v) for k, v in metrics.items()},

@@ -26,6 +26,7 @@ from typing import Any
 import pandas as pd
 from innatura.planner.atomic import atomic_path, atomic_write_text
 from innatura.planner.errors import InvalidInputError
+from innatura.scenarios.limits import max_workers
 
 __all__ = ["SweepResult", "collect_runs", "run_id", "run_sweep"]
 
@@ -123,7 +124,8 @@ def run_sweep(
         scheduler: address of an existing Dask scheduler (``tcp://host:8786``); ``None`` starts
             a local cluster of worker processes.
         local: run in this process, without Dask (for debugging and for tests of identity).
-        n_workers: worker processes of the local cluster (default: the CPU count, at most 4).
+        n_workers: worker processes of the local cluster, 1 to the CPU count (default: the CPU
+            count, at most 4).
         progress: show a progress bar counting runs.
 
     Returns:
@@ -131,6 +133,9 @@ def run_sweep(
     """
     from tqdm.auto import tqdm
 
+    if n_workers is not None and not (isinstance(n_workers, int) and 1 <= n_workers <= max_workers()):
+        raise InvalidInputError(f"n_workers: a whole number from 1 to {max_workers()} (the CPUs of this machine), "
+                                f"got {n_workers!r}")
     out = Path(out_dir)
     runs_dir = out / "runs"
     runs_dir.mkdir(parents=True, exist_ok=True)

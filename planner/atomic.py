@@ -3,7 +3,9 @@
 Every layer writes results through these helpers (scenario files, checkpoints, run outputs,
 sweep records, figures): the data go to a temporary file in the target's folder, are flushed
 to disk, and replace the target with ``os.replace``. On any error the temporary file is
-removed and the target is untouched.
+removed and the target is untouched; a failure of the file system (a full disk, a folder that
+is not writable, a file where a folder should be) becomes an
+:class:`~planner.errors.OutputError` naming the target.
 """
 
 from __future__ import annotations
@@ -13,6 +15,8 @@ import tempfile
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
+
+from innatura.planner.errors import OutputError
 
 __all__ = ["atomic_path", "atomic_write_bytes", "atomic_write_text"]
 
@@ -37,8 +41,11 @@ def atomic_path(path: str | os.PathLike[str], *, suffix: str = ".tmp") -> Iterat
         ...     fig.savefig(tmp)
     """
     target = Path(path)
-    target.parent.mkdir(parents=True, exist_ok=True)
-    fd, name = tempfile.mkstemp(dir=target.parent, prefix=f".{target.name}.", suffix=suffix)
+    try:
+        target.parent.mkdir(parents=True, exist_ok=True)
+        fd, name = tempfile.mkstemp(dir=target.parent, prefix=f".{target.name}.", suffix=suffix)
+    except OSError as exc:
+        raise OutputError(target, exc.strerror or str(exc)) from None
     os.close(fd)
     tmp = Path(name)
     try:
@@ -47,6 +54,8 @@ def atomic_path(path: str | os.PathLike[str], *, suffix: str = ".tmp") -> Iterat
             os.fsync(fh.fileno())
         os.chmod(tmp, FILE_MODE)
         os.replace(tmp, target)
+    except OSError as exc:
+        raise OutputError(target, exc.strerror or str(exc)) from None
     finally:
         tmp.unlink(missing_ok=True)
 

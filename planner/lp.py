@@ -18,6 +18,7 @@ import highspy
 import numpy as np
 import scipy.sparse as sp
 from innatura.planner.errors import InfeasiblePlanError, InnaturaError
+from innatura.planner.highs import new_highs
 from numpy.typing import ArrayLike
 
 __all__ = ["LexResult", "LexicographicLP", "UnboundedLPError"]
@@ -97,8 +98,7 @@ class LexicographicLP:
         lp.a_matrix_.start_ = Ac.indptr.astype(np.int32)
         lp.a_matrix_.index_ = Ac.indices.astype(np.int32)
         lp.a_matrix_.value_ = Ac.data
-        h = highspy.Highs()
-        h.setOptionValue("output_flag", False)
+        h = new_highs()  # quiet: the banner goes to the log (see planner.highs)
         for key, value in (options or {}).items():
             h.setOptionValue(key, value)
         h.passModel(lp)

@@ -1,4 +1,5 @@
-"""Cross-field checks of a scenario spec: names, kinds, regions, stacking, connectivity.
+"""Cross-field checks of a scenario spec: names, kinds, regions, stacking, connectivity, and
+that the economy is productive (OLIN-EP needs ``rho(A) < 1``).
 
 :func:`check_spec` runs after the field-level validation of :class:`~scenarios.spec.ScenarioSpec`
 and raises :class:`~scenarios.errors.ScenarioFieldError` at the first problem, with the field
@@ -12,14 +13,18 @@ from collections.abc import Callable, Iterable, Mapping, Sequence
 from typing import TYPE_CHECKING
 
 import networkx as nx
+import scipy.sparse as sp
+from innatura.planner.errors import NonProductiveError
+from innatura.planner.leontief.productivity import check_productive
 from innatura.scenarios.errors import ScenarioFieldError
 from innatura.scenarios.fields import ALL_REGIONS
+from innatura.scenarios.limits import MAX_NEED
 from innatura.scenarios.regions import build_graph, check_shares, equal_shares, generate_graph
 
 if TYPE_CHECKING:  # pragma: no cover
     from innatura.scenarios.spec import Regions, ScenarioSpec
 
-__all__ = ["check_spec", "resolve_regions"]
+__all__ = ["check_economy_productive", "check_spec", "coefficient_floor", "resolve_regions"]
 
 logger = logging.getLogger(__name__)
 
@@ -114,10 +119,11 @@ def check_spec(spec: ScenarioSpec) -> None:
             if kinds[g] == "labour":
                 raise ScenarioFieldError(("losses", "events", k, "goods", j), good,
                                          "labour is never stored, so it cannot be lost")
+    check_economy_productive(spec)
 
 
 def _check_coefficients(spec: ScenarioSpec, goods: dict[str, int], kinds: Sequence[str]) -> set[tuple[str, str]]:
-    """Check the constant columns; returns their cells ``(input, output)``."""
+    """Known goods, no labour column; returns the constant cells ``(input, output)``."""
     constant_cells: set[tuple[str, str]] = set()
     for output, column in spec.coefficients.items():
         out = _known(output, goods, ("coefficients", output), "good")
@@ -132,6 +138,7 @@ def _check_coefficients(spec: ScenarioSpec, goods: dict[str, int], kinds: Sequen
 
 def _check_units(spec: ScenarioSpec, goods: dict[str, int], kinds: Sequence[str], regions: dict[str, int],
                  constant_cells: set[tuple[str, str]]) -> None:
+    """Each unit makes a known non-labour good in a known region; a curve cell is not also constant."""
     for k, u in enumerate(spec.units):
         g = _known(u.good, goods, ("units", k, "good"), "good")
         if kinds[g] == "labour":
@@ -154,6 +161,8 @@ def _check_units(spec: ScenarioSpec, goods: dict[str, int], kinds: Sequence[str]
 
 
 def _check_profiles(spec: ScenarioSpec, goods: dict[str, int], kinds: Sequence[str], regions: dict[str, int]) -> None:
+    """Bundles of final goods, something positive, a daily need within :data:`MAX_NEED`, known regions."""
+    need: dict[str, float] = {}
     for k, p in enumerate(spec.profiles):
         for good, amount in p.bundle.items():
             g = _known(good, goods, ("profiles", k, "bundle", good), "good")
@@ -163,10 +172,78 @@ def _check_profiles(spec: ScenarioSpec, goods: dict[str, int], kinds: Sequence[s
         if not any(v > 0 for v in p.bundle.values()):
             raise ScenarioFieldError(("profiles", k, "bundle"), dict(p.bundle),
                                      "a profile needs a positive amount of some final good")
+        for good, amount in p.bundle.items():
+            need[good] = need.get(good, 0.0) + amount * p.population
+            if need[good] > MAX_NEED:
+                raise ScenarioFieldError(
+                    ("profiles", k, "bundle", good), amount,
+                    f"the profiles need {need[good]:.4g} of {good!r} a day (population times bundle); at most "
+                    f"{MAX_NEED:g}: measure the good in larger units")
         if p.regions is not None:
             for region in p.regions:
                 _known(region, regions, ("profiles", k, "regions", region), "region")
             check_shares(list(p.regions.values()), ("profiles", k, "regions"))
+
+
+def coefficient_floor(spec: ScenarioSpec) -> tuple[sp.csr_matrix, set[tuple[int, int]]]:
+    """The least each cell of ``F(x)`` can be, over every output: ``(A_floor, curve cells)``.
+
+    A constant coefficient is its own floor. A curve cell's coefficient at output ``x`` is
+    the stacked units' input over ``x``; a unit with a linear law (``exponent = 1``) needs
+    ``scale`` per unit whatever it makes, any other law can need arbitrarily little per unit
+    at some output, so the floor is the least ``scale`` of the good's units when all of them
+    are linear in that input, else 0. ``F(x) >= A_floor`` for every ``x``, so
+    ``rho(A_floor) >= 1`` proves the economy non-productive at every output.
+    """
+    goods = {g.name: j for j, g in enumerate(spec.goods)}
+    cells: dict[tuple[int, int], float] = {}
+    for output, column in spec.coefficients.items():
+        for good, value in column.items():
+            cells[goods[good], goods[output]] = float(value)
+    by_good: dict[str, list] = {}
+    for unit in spec.units:
+        by_good.setdefault(unit.good, []).append(unit)
+    curve: set[tuple[int, int]] = set()
+    for output, units in by_good.items():
+        for good in dict.fromkeys(name for u in units for name in u.inputs):
+            laws = [u.inputs.get(good) for u in units]
+            floor = min((law.scale if law is not None and law.exponent == 1.0 else 0.0) for law in laws)
+            if floor > 0:
+                cells[goods[good], goods[output]] = floor
+                curve.add((goods[good], goods[output]))
+    n = len(goods)
+    if not cells:
+        return sp.csr_matrix((n, n)), curve
+    (rows, cols), vals = zip(*cells.keys(), strict=True), list(cells.values())
+    return sp.csr_matrix((vals, (rows, cols)), shape=(n, n), dtype=float), curve
+
+
+def check_economy_productive(spec: ScenarioSpec) -> None:
+    """Raise :class:`ScenarioFieldError` when no output of the economy is productive.
+
+    The goods of a strongly connected block of :func:`coefficient_floor` whose spectral radius
+    is ``>= 1`` need, through their inputs, at least as much of themselves as they make: no
+    plan gives a positive net output of them (OLIN-EP, Eq. 3 has no non-negative solution),
+    whatever the planning method. The error names the goods, the radius and the cells.
+    """
+    A, curve = coefficient_floor(spec)
+    if A.nnz == 0:
+        return
+    names = [g.name for g in spec.goods]
+    try:
+        check_productive(A, names)
+    except NonProductiveError as exc:
+        members = [names.index(g) for g in exc.goods]
+        block = A[members][:, members].tocoo()
+        shown = {f"{names[members[c]]} needs {names[members[r]]}": float(v)
+                 for r, c, v in zip(block.row, block.col, block.data, strict=True)}
+        in_units = all((members[r], members[c]) in curve for r, c in zip(block.row, block.col, strict=True))
+        raise ScenarioFieldError(
+            ("units",) if in_units else ("coefficients",), shown,
+            f"the economy is not productive: goods {list(exc.goods)} need, through their inputs, at least as much "
+            f"of themselves as they make (spectral radius {exc.spectral_radius:.6g} >= 1), so no plan has a "
+            "positive net output of them",
+        ) from None
 
 
 def _check_regional(table: Mapping[str, Mapping[str, float]], field: str, goods: dict[str, int], kinds: Sequence[str],

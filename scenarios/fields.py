@@ -1,7 +1,9 @@
 """Field types of the scenario specs: validated names, amounts, shares, read-only tables.
 
 Every number type is strict (a TOML string ``"1.5"`` is not a number) and rejects NaN; only
-:data:`Capacity` admits ``inf``.
+:data:`Capacity` admits ``inf``. Magnitudes are bounded by the format limits of
+:mod:`scenarios.limits` (amounts at most ``1e9``, exponents at most ``10``, populations at
+most ``1e10``), so that no computation on a valid scenario overflows or loses its tolerances.
 """
 
 from __future__ import annotations
@@ -10,6 +12,7 @@ import math
 from collections.abc import Mapping
 from typing import Annotated, Any
 
+from innatura.scenarios.limits import MAX_AMOUNT, MAX_EXPONENT, MAX_POPULATION, MAX_SEED
 from pydantic import AfterValidator, BeforeValidator, Field, Strict, StringConstraints
 from pydantic_core import PydanticCustomError
 
@@ -20,13 +23,17 @@ __all__ = [
     "AmountMap",
     "Capacity",
     "Count",
+    "Exponent",
     "FrozenDict",
     "Name",
+    "Population",
     "Positive",
     "Rate",
     "Regional",
+    "Seed",
     "Share",
     "Slug",
+    "at_most",
     "one_line",
 ]
 
@@ -54,6 +61,20 @@ def _no_nan(value: float) -> float:
     return value
 
 
+def at_most(limit: float, why: str) -> AfterValidator:
+    """A validator that refuses values above ``limit`` (``inf`` passes only where the type allows it)."""
+
+    def check(value: float) -> float:
+        if value > limit and not math.isinf(value):
+            raise PydanticCustomError("too_large", f"at most {limit:g} ({why})")
+        return value
+
+    return AfterValidator(check)
+
+
+_AMOUNT_LIMIT = at_most(MAX_AMOUNT, "larger amounts lose the precision the planner's tolerances assume")
+
+
 def one_line(value: str) -> str:
     if "\n" in value or "\r" in value:
         raise PydanticCustomError("one_line", "must fit on one line")
@@ -78,11 +99,15 @@ def _regional(value: Any) -> Any:
 
 Name = Annotated[str, Strict(), StringConstraints(min_length=1, max_length=200), AfterValidator(_clean_name)]
 Slug = Annotated[str, Strict(), StringConstraints(pattern=r"^[a-z0-9][a-z0-9_.-]*$", max_length=80)]
-Amount = Annotated[float, Strict(), Field(ge=0, allow_inf_nan=False)]
-Positive = Annotated[float, Strict(), Field(gt=0, allow_inf_nan=False)]
+Amount = Annotated[float, Strict(), Field(ge=0, allow_inf_nan=False), _AMOUNT_LIMIT]
+Positive = Annotated[float, Strict(), Field(gt=0, allow_inf_nan=False), _AMOUNT_LIMIT]
+Exponent = Annotated[float, Strict(), Field(gt=0, allow_inf_nan=False),
+                     at_most(MAX_EXPONENT, "q ** exponent overflows for the orders a plan makes")]
 Share = Annotated[float, Strict(), Field(ge=0, le=1, allow_inf_nan=False)]
 Rate = Annotated[float, Strict(), Field(ge=0, lt=1, allow_inf_nan=False)]
-Capacity = Annotated[float, Strict(), Field(gt=0), AfterValidator(_no_nan)]
+Capacity = Annotated[float, Strict(), Field(gt=0), AfterValidator(_no_nan), _AMOUNT_LIMIT]
 Count = Annotated[int, Strict(), Field(ge=0)]
+Population = Annotated[int, Strict(), Field(ge=0), at_most(MAX_POPULATION, "more people than the world has")]
+Seed = Annotated[int, Strict(), Field(ge=0), at_most(MAX_SEED, "seeds are stored as signed 64-bit integers")]
 AmountMap = Annotated[dict[Name, Amount], AfterValidator(FrozenDict)]
 Regional = Annotated[dict[Name, Amount], BeforeValidator(_regional), AfterValidator(FrozenDict)]

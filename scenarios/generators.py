@@ -37,6 +37,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 import scipy.sparse as sp
 from innatura.planner.errors import InvalidInputError
+from innatura.scenarios.limits import check_fits
 
 if TYPE_CHECKING:  # pragma: no cover
     from innatura.planner.curves import CurveStore
@@ -146,6 +147,10 @@ def _validate_sizes(n_industrial: int, n_final: int, inputs_per_good: int, n_pro
     ):
         if not isinstance(value, (int, np.integer)) or isinstance(value, bool) or value < low:
             raise InvalidInputError(f"random_economy: {name} must be an integer >= {low}, got {value!r}")
+    n, k, P = int(n_industrial + n_final), int(min(inputs_per_good, n_industrial + n_final - 1)), int(n_profiles)
+    # int32 indices + float64 values per nonzero, the index pointer, a copy while it is built
+    check_fits(2.0 * (12.0 * (float(n) * (k + 1) + float(n_final) * P) + 8.0 * (n + P)),
+               f"an economy of {n} goods with {k} inputs each and {P} profiles", "random_economy")
 
 
 @dataclass(frozen=True)

@@ -19,7 +19,9 @@ from pathlib import Path
 from typing import Any
 
 from innatura.planner.atomic import atomic_write_text
+from innatura.planner.errors import InputFileError
 from innatura.scenarios.errors import ScenarioError
+from innatura.scenarios.files import check_nesting, read_text
 from innatura.scenarios.spec import ALL_REGIONS, ScenarioSpec, validation_problems
 from pydantic import ValidationError
 
@@ -37,7 +39,7 @@ def spec_from_dict(data: Mapping[str, Any], source: str = "<python>") -> Scenari
         ScenarioError: naming ``source``, the field path and the value of every problem.
     """
     try:
-        return ScenarioSpec.model_validate(data)
+        return ScenarioSpec.model_validate(data).located(source)
     except ValidationError as exc:
         raise ScenarioError(source, validation_problems(exc)) from None
 
@@ -45,21 +47,23 @@ def spec_from_dict(data: Mapping[str, Any], source: str = "<python>") -> Scenari
 def loads_toml(text: str, source: str = "<string>") -> ScenarioSpec:
     """Parse and validate scenario TOML ``text``; ``source`` names it in error messages."""
     try:
-        data = tomllib.loads(text)
+        data = check_nesting(tomllib.loads(text), source, "scenario")
     except tomllib.TOMLDecodeError as exc:
         raise ScenarioError(source, [(None, None, f"TOML syntax error: {exc}")]) from None
+    except RecursionError:
+        raise ScenarioError(source, [(None, None, "nested too deeply; a scenario needs only a few levels")]) from None
+    except InputFileError as exc:
+        raise ScenarioError(source, [(None, None, exc.problem)]) from None
     return spec_from_dict(data, source)
 
 
 def load_toml(path: str | os.PathLike[str]) -> ScenarioSpec:
-    """Read and validate the scenario file at ``path``."""
-    path = Path(path)
+    """Read and validate the scenario file at ``path`` (a regular UTF-8 file; see
+    :func:`scenarios.files.read_text`)."""
     try:
-        text = path.read_text(encoding="utf-8")
-    except FileNotFoundError:
-        raise ScenarioError(str(path), [(None, None, "no such scenario file")]) from None
-    except (OSError, UnicodeDecodeError) as exc:
-        raise ScenarioError(str(path), [(None, None, f"cannot read the file: {exc}")]) from None
+        text = read_text(path, "scenario file")
+    except InputFileError as exc:
+        raise ScenarioError(str(path), [(None, None, exc.problem)]) from None
     return loads_toml(text, str(path))
 
 

@@ -15,6 +15,7 @@ from typing import Any
 
 import networkx as nx
 from innatura.scenarios.errors import ScenarioFieldError
+from innatura.scenarios.limits import MAX_REGION_EDGES, MAX_REGIONS, generated_size
 
 __all__ = ["GENERATORS", "build_graph", "check_shares", "equal_shares", "generate_graph"]
 
@@ -49,11 +50,20 @@ def generate_graph(generator: str, params: Mapping[str, Any], seed: int) -> nx.G
         seed: passed as ``seed=`` to the generators that are random.
 
     Raises:
-        ScenarioFieldError: unknown generator, or the generator rejects its parameters.
+        ScenarioFieldError: unknown generator, a graph larger than :data:`~scenarios.limits.MAX_REGIONS`
+            nodes or :data:`~scenarios.limits.MAX_REGION_EDGES` edges (checked from the
+            parameters, before anything is generated), or the generator rejects its parameters.
     """
     if generator not in GENERATORS:
         raise ScenarioFieldError(
             ("regions", "generator"), generator, f"unknown generator; known: {', '.join(sorted(GENERATORS))}"
+        )
+    nodes, edges = generated_size(generator, params)
+    if nodes > MAX_REGIONS or edges > MAX_REGION_EDGES:
+        raise ScenarioFieldError(
+            ("regions", "params"), dict(params),
+            f"{generator} would make {nodes:.4g} regions and up to {edges:.4g} edges; a region graph has at most "
+            f"{MAX_REGIONS} regions and {MAX_REGION_EDGES} edges",
         )
     func, seeded = GENERATORS[generator]
     kwargs = dict(params)

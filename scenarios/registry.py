@@ -91,8 +91,12 @@ def load(name: str | os.PathLike[str], **params: Any) -> ScenarioSpec:
 
     Raises:
         UnknownScenarioError: no scenario has that name (the message lists the known ones).
-        ScenarioError: the file or the builder's spec is invalid.
+        ScenarioError: the file or the builder's spec is invalid, or ``name`` is neither a
+            string nor a path.
     """
+    if not isinstance(name, (str, os.PathLike)):
+        raise ScenarioError("<scenario>", [(None, name, f"expected a scenario name, a path to a .toml file or a "
+                                                        f"ScenarioSpec, got {type(name).__name__} {name!r}")])
     if _looks_like_path(name):
         spec = load_toml(name)
     elif name in BUILDERS or name in SHIPPED:
@@ -104,7 +108,7 @@ def load(name: str | os.PathLike[str], **params: Any) -> ScenarioSpec:
             raise ScenarioError(f"<{name}>", [problem]) from None
         if not isinstance(spec, ScenarioSpec):
             raise TypeError(f"builder of {name!r} returned {type(spec).__name__}, not ScenarioSpec")
-        return spec
+        return spec.located(f"<{name}>")
     elif name in _builtin_files():
         spec = load_toml(_builtin_files()[name])
     else:

@@ -24,16 +24,20 @@ from innatura.scenarios.fields import (
     Amount,
     AmountMap,
     Capacity,
-    Count,
+    Exponent,
     FrozenDict,
     Name,
+    Population,
     Positive,
     Rate,
     Regional,
+    Seed,
     Share,
     Slug,
+    at_most,
     one_line,
 )
+from innatura.scenarios.limits import MAX_DAYS, MAX_REGION_EDGES, MAX_REGIONS
 from pydantic import (
     AfterValidator,
     BaseModel,
@@ -87,8 +91,8 @@ class ScenarioMeta(_Spec):
     name: Slug
     description: Annotated[str, Strict(), StringConstraints(min_length=1, max_length=300), AfterValidator(one_line)]
     population_note: Annotated[str, Strict()] = ""
-    days: Annotated[int, Strict(), Field(ge=1)] = 100
-    seed: Count = 0
+    days: Annotated[int, Strict(), Field(ge=1), at_most(MAX_DAYS, "a run keeps rows for every day")] = 100
+    seed: Seed = 0
 
 
 class Good(_Spec):
@@ -104,14 +108,14 @@ class PowerLaw(_Spec):
     """A unit's input use for an order of ``q`` units: ``scale * q ** exponent``."""
 
     scale: Amount
-    exponent: Positive
+    exponent: Exponent
 
 
 class Profile(_Spec):
     """``[[profiles]]``: citizens on a consumption profile and their per-citizen daily bundle."""
 
     name: Name
-    population: Count
+    population: Population
     bundle: AmountMap
     regions: AmountMap | None = None
 
@@ -147,8 +151,8 @@ class RegionEdge(_Spec):
 class Regions(_Spec):
     """``[regions]``: explicit ``nodes`` and ``edges``, or a networkx ``generator``."""
 
-    nodes: tuple[RegionNode, ...] = ()
-    edges: tuple[RegionEdge, ...] = ()
+    nodes: Annotated[tuple[RegionNode, ...], Field(max_length=MAX_REGIONS)] = ()
+    edges: Annotated[tuple[RegionEdge, ...], Field(max_length=MAX_REGION_EDGES)] = ()
     generator: Annotated[str, Strict()] | None = None
     params: Annotated[dict[str, Annotated[int, Strict()] | Annotated[float, Strict()]],
                       AfterValidator(FrozenDict)] = FrozenDict()
@@ -156,7 +160,7 @@ class Regions(_Spec):
     capacity: Capacity = math.inf
     loss: Rate = 0.0
     population_shares: tuple[Share, ...] | None = None
-    seed: Count | None = None
+    seed: Seed | None = None
 
     @model_validator(mode="after")
     def _one_form(self) -> Regions:
@@ -227,6 +231,29 @@ class ScenarioSpec(_Spec):
 
         check_spec(self)
         return self
+
+    # -- where it came from, and what it is ------------------------------------------------
+    @property
+    def source(self) -> str:
+        """The file this spec was read from (``<archipelago>`` for a builder, ``<python>`` for
+        a spec built in code); error messages about the spec name it. Not part of equality."""
+        return self.__dict__.get("_source", "<python>")
+
+    def located(self, source: str) -> ScenarioSpec:
+        """Record where this spec came from (see :attr:`source`); returns the spec itself."""
+        self.__dict__["_source"] = str(source)
+        return self
+
+    @cached_property
+    def content_hash(self) -> str:
+        """SHA-256 of the scenario's canonical TOML (:func:`scenarios.dumps_toml`): equal for
+        equal specs whatever file, comments or key order they came from, different as soon as
+        any value differs. Results computed from a scenario are keyed by it."""
+        import hashlib
+
+        from innatura.scenarios.loader import dumps_toml
+
+        return hashlib.sha256(dumps_toml(self).encode("utf-8")).hexdigest()
 
     # -- names -----------------------------------------------------------------------------
     @property
@@ -303,11 +330,11 @@ class ScenarioSpec(_Spec):
                 data[where[key]][key] = value
             else:
                 problem = ((key,), value, f"unknown override; known: {[*where, 'losses_enabled']}")
-                raise ScenarioError(f"<{self.scenario.name} overrides>", [problem])
+                raise ScenarioError(f"{self.source} (overrides)", [problem])
         try:
-            return ScenarioSpec.model_validate(data)
+            return ScenarioSpec.model_validate(data).located(self.source)
         except ValidationError as exc:
-            raise ScenarioError(f"<{self.scenario.name} overrides>", validation_problems(exc)) from None
+            raise ScenarioError(f"{self.source} (overrides)", validation_problems(exc)) from None
 
 
 _MESSAGES = {

@@ -33,4 +33,4 @@ def test_solve_errors_exit_2(capsys):
     assert main(["solve", "no-such-scenario"]) == 2
     assert "unknown scenario" in capsys.readouterr().err
     assert main(["solve", "selviaria", "--investment", "1.5"]) == 2
-    assert "investment_share" in capsys.readouterr().err
+    assert "argument --investment: expected a finite number in [0, 1), got 1.5" in capsys.readouterr().err

@@ -108,4 +108,4 @@ def test_experiment_mee_small(tmp_path: Path, capsys: pytest.CaptureFixture[str]
 
 def test_experiment_mee_bad_sizes(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     assert main(["experiment", "mee", "--out", str(tmp_path), "--sizes", "a,b"]) == 2
-    assert "--sizes 'a,b'" in capsys.readouterr().err
+    assert "argument --sizes: expected a whole number, got 'a'" in capsys.readouterr().err

@@ -14,6 +14,7 @@ Reset, so the view calls its choice ``scenario_name``.
 from __future__ import annotations
 
 import logging
+import os
 from dataclasses import replace
 from typing import Any
 
@@ -27,15 +28,22 @@ __all__ = ["EconomyView", "available_planners", "available_scenarios", "build_ec
 
 logger = logging.getLogger(__name__)
 
+#: Same name as ``innatura.cli.viz.SCENARIO_ENV``: the scenario the command was given.
+SCENARIO_ENV = "INNATURA_VIZ_SCENARIO"
+
 
 def available_scenarios() -> list[str]:
-    """Names of the registered scenarios, the default first."""
+    """Names of the registered scenarios, the default first; a scenario file given to
+    ``innatura viz FILE.toml`` (``$INNATURA_VIZ_SCENARIO``) comes before them."""
     from innatura import scenarios
 
     names = list(scenarios.names())
     if DEFAULTS.scenario in names:
         names.remove(DEFAULTS.scenario)
         names.insert(0, DEFAULTS.scenario)
+    given = os.environ.get(SCENARIO_ENV)
+    if given and given not in names:
+        names.insert(0, given)
     return names
 
 

@@ -5,6 +5,7 @@ A run's configuration is a flat, JSON-able dict (the sweep derives the run id fr
 | key | meaning |
 |---|---|
 | ``scenario`` | built-in scenario name or scenario TOML path |
+| ``scenario_hash`` | the scenario's content hash (:attr:`scenarios.ScenarioSpec.content_hash`) |
 | ``planner`` | planning method, a key of :data:`abm.planning.METHODS` |
 | ``planner_options`` | options of the planner's factory, ``"key=value;key=value"`` (``""``: none) |
 | ``strategy`` | a citizen or unit strategy (:mod:`.vocabulary`): a name or a text, ``"ratchet(ramp_days=5)"`` |
@@ -15,6 +16,11 @@ A run's configuration is a flat, JSON-able dict (the sweep derives the run id fr
 | ``days`` | days simulated |
 | ``seed`` | the model's seed: all randomness of the run flows from it |
 
+Runs are keyed by the scenario's *content*, not its name: ``scenario_hash`` is part of the
+configuration (so of the run id), a run refuses to start when the file no longer has that
+content, and the per-process caches are keyed by it. Editing a scenario file therefore never
+returns results of its earlier content.
+
 The run simulates the economy with the misreporters, and the HONEST run with the same seed and
 the same draw of who would misreport (everyone reporting honestly, no defence; cached per
 process), and returns welfare, welfare loss and detection metrics (:mod:`.detection`).
@@ -23,10 +29,12 @@ process), and returns welfare, welfare loss and detection metrics (:mod:`.detect
 from __future__ import annotations
 
 import functools
+import hashlib
 import json
 import logging
 from collections.abc import Iterable, Sequence
-from typing import Any
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 from innatura.abm.adversarial.base import Strategy, format_call, split_top_level
@@ -42,6 +50,9 @@ from innatura.abm.adversarial.detection import (
 from innatura.abm.adversarial.vocabulary import STRATEGIES, parse_defence, parse_strategy
 from innatura.planner.errors import InnaturaError, InvalidInputError
 
+if TYPE_CHECKING:  # pragma: no cover
+    from innatura.scenarios.spec import ScenarioSpec
+
 __all__ = [
     "CONFIG_KEYS",
     "build_model",
@@ -52,13 +63,15 @@ __all__ = [
     "parse_options",
     "planner_options",
     "run_misreporting",
+    "scenario_hash",
+    "scenario_spec",
     "strategy_label",
 ]
 
 logger = logging.getLogger(__name__)
 
-CONFIG_KEYS = ("scenario", "planner", "planner_options", "strategy", "strategy_param", "share", "defence",
-               "audit_probability", "days", "seed")
+CONFIG_KEYS = ("scenario", "scenario_hash", "planner", "planner_options", "strategy", "strategy_param", "share",
+               "defence", "audit_probability", "days", "seed")
 
 
 def _strategy(text: str) -> Strategy:
@@ -76,10 +89,50 @@ def strategy_label(strategy: Strategy) -> str:
     return format_call(strategy.name, params)
 
 
+def scenario_spec(scenario: str, content_hash: str = "") -> ScenarioSpec:
+    """The scenario ``scenario`` names, checked to have ``content_hash`` (when given).
+
+    Raises:
+        InvalidInputError: the scenario's content changed since its hash was taken.
+    """
+    from innatura.abm.model import load_spec
+
+    spec = load_spec(scenario)
+    if content_hash and spec.content_hash != content_hash:
+        raise InvalidInputError(
+            f"{spec.source}: the scenario changed since this sweep's configuration was made (content hash "
+            f"{spec.content_hash[:12]}, expected {content_hash[:12]}); run the sweep again to pick up the new content")
+    return spec
+
+
+def scenario_hash(scenario: str) -> str:
+    """The content hash of the scenario ``scenario`` names, as it is now.
+
+    A file (a path, or a built-in scenario's file) is read again on every call; parsing is
+    cached by the file's bytes, so an edited file gets its new hash at once. A builder's hash
+    is cached by its name (code does not change under a running process).
+    """
+    from innatura.scenarios.registry import BUILTIN_DIR
+
+    path = Path(scenario)
+    if not path.is_file():
+        path = BUILTIN_DIR / f"{scenario}.toml"
+    stamp = hashlib.sha256(path.read_bytes()).hexdigest() if path.is_file() else ""
+    return _hash_of(scenario, stamp)
+
+
+@functools.lru_cache(maxsize=32)
+def _hash_of(scenario: str, stamp: str) -> str:
+    """Content hash of ``scenario`` whose file bytes hash to ``stamp`` (cached by both)."""
+    del stamp  # part of the cache key only
+    return scenario_spec(scenario).content_hash
+
+
 def make_config(*, scenario: str = "butter-village", planner: str = "olin", planner_options: str = "",
                 strategy: str = "inflate", strategy_param: float | None = None, share: float = 0.2,
                 defence: str = "none", audit_probability: float = 0.3, days: int = 10, seed: int = 0) -> dict[str, Any]:
-    """A validated, canonical run configuration (share 0 is the honest run of every strategy)."""
+    """A validated, canonical run configuration (share 0 is the honest run of every strategy),
+    with the scenario's content hash as it is now (:func:`scenario_hash`)."""
     chosen = _strategy(strategy)
     if not 0.0 <= float(share) <= 1.0:
         raise InvalidInputError(f"share: must be in [0, 1], got {share!r}")
@@ -94,7 +147,8 @@ def make_config(*, scenario: str = "butter-village", planner: str = "olin", plan
         strategy = strategy_label(chosen)
     opts = ";".join(f"{k}={v if isinstance(v, str) else json.dumps(v)}"
                     for k, v in sorted(parse_options(planner_options).items()))
-    return {"scenario": str(scenario), "planner": str(planner), "planner_options": opts,
+    return {"scenario": str(scenario), "scenario_hash": scenario_hash(str(scenario)), "planner": str(planner),
+            "planner_options": opts,
             "strategy": strategy, "strategy_param": param,
             "share": float(share), "defence": str(defence), "audit_probability": float(audit_probability),
             "days": int(days), "seed": int(seed)}
@@ -159,6 +213,21 @@ def make_defences(defence: str, audit_probability: float = 0.3) -> list[Defence]
             for name in names if name != "none"]
 
 
+def _config(config: dict[str, Any]) -> dict[str, Any]:
+    """The canonical form of ``config``, whose scenario must still have the content it had
+    when ``config`` was made (its ``scenario_hash``)."""
+    c = make_config(**{k: config[k] for k in CONFIG_KEYS if k in config and k != "scenario_hash"})
+    expected = config.get("scenario_hash") or c["scenario_hash"]
+    _spec(c["scenario"], expected)
+    return c
+
+
+@functools.lru_cache(maxsize=8)
+def _spec(scenario: str, content_hash: str) -> ScenarioSpec:
+    """The scenario with that content (cached per process by name AND content)."""
+    return scenario_spec(scenario, content_hash)
+
+
 def _strategies(strategy: str, param: float) -> dict[str, Any]:
     if strategy == "honest":
         return {"citizen_strategy": "honest", "unit_strategy": "honest"}
@@ -172,8 +241,9 @@ def build_model(config: dict[str, Any]) -> tuple[Any, ReportRecorder, tuple[Boun
     and its bound defences."""
     from innatura.abm.model import PlanningEconomy
 
-    c = make_config(**{k: config[k] for k in CONFIG_KEYS if k in config})
-    model = PlanningEconomy(c["scenario"], rng=c["seed"], planner=c["planner"], misreport_share=c["share"],
+    c = _config(config)
+    spec = _spec(c["scenario"], c["scenario_hash"])
+    model = PlanningEconomy(spec, rng=c["seed"], planner=c["planner"], misreport_share=c["share"],
                             planner_options=parse_options(c["planner_options"]), collect_agents=False,
                             defences=make_defences(c["defence"], c["audit_probability"]),
                             **_strategies(c["strategy"], c["strategy_param"]))
@@ -193,13 +263,14 @@ def _simulate(model: Any, days: int) -> tuple[Welfare, np.ndarray]:
 
 
 @functools.lru_cache(maxsize=64)
-def _honest(scenario: str, planner: str, options: str, share: float, days: int,
+def _honest(scenario: str, content_hash: str, planner: str, options: str, share: float, days: int,
             seed: int) -> tuple[Welfare, np.ndarray]:
     """The honest run: the same seed and the same draw of who would misreport, all honest, no
     defence (the draw keeps the model's random stream aligned with the misreporting run)."""
     from innatura.abm.model import PlanningEconomy
 
-    model = PlanningEconomy(scenario, rng=seed, planner=planner, planner_options=parse_options(options),
+    model = PlanningEconomy(_spec(scenario, content_hash), rng=seed, planner=planner,
+                            planner_options=parse_options(options),
                             misreport_share=share, collect_agents=False,
                             citizen_strategy="honest", unit_strategy="honest")
     return _simulate(model, days)
@@ -210,14 +281,15 @@ def run_misreporting(config: dict[str, Any]) -> dict[str, Any]:
 
     A run whose simulation raises an :class:`~planner.errors.InnaturaError` returns ``nan``
     metrics and the message under ``error`` (empty when the run succeeded), so that one bad
-    cell does not stop a sweep.
+    cell does not stop a sweep. A scenario that no longer has the configuration's content (or
+    no longer loads) raises instead: that is no result of this configuration.
     """
-    c = make_config(**{k: config[k] for k in CONFIG_KEYS if k in config})
+    c = _config(config)  # a scenario that changed or broke stops the sweep: no record
     try:
         model, recorder, bound = build_model(c)
         run, received = _simulate(model, c["days"])
-        honest, honest_received = _honest(c["scenario"], c["planner"], c["planner_options"], c["share"], c["days"],
-                                         c["seed"])
+        honest, honest_received = _honest(c["scenario"], c["scenario_hash"], c["planner"], c["planner_options"],
+                                         c["share"], c["days"], c["seed"])
     except InnaturaError as exc:
         logger.warning("run %s failed: %s", c, exc)
         return {"error": f"{type(exc).__name__}: {exc}"}

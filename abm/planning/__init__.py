@@ -21,6 +21,7 @@ one entry, made by whoever uses it::
 from __future__ import annotations
 
 import importlib
+import inspect
 import logging
 from collections.abc import Callable
 from typing import Any
@@ -29,7 +30,15 @@ from innatura.abm.planning.base import PlanDecision, PlanningInputs, PlanningMet
 from innatura.abm.planning.dispatch import dispatch_targets
 from innatura.planner.errors import InvalidInputError
 
-__all__ = ["METHODS", "PlanDecision", "PlanningInputs", "PlanningMethod", "dispatch_targets", "make_method"]
+__all__ = [
+    "METHODS",
+    "PlanDecision",
+    "PlanningInputs",
+    "PlanningMethod",
+    "check_options",
+    "dispatch_targets",
+    "make_method",
+]
 
 logger = logging.getLogger(__name__)
 
@@ -46,7 +55,8 @@ def make_method(name: str, **options: Any) -> PlanningMethod:
     """Build the planning method called ``name`` with ``options``.
 
     Raises:
-        InvalidInputError: ``name`` is not in :data:`METHODS` (the message lists the known names).
+        InvalidInputError: ``name`` is not in :data:`METHODS` (the message lists the known names),
+            or ``options`` do not fit its factory (:func:`check_options`).
     """
     if name not in METHODS:
         raise InvalidInputError(f"planner {name!r} is unknown; known: {sorted(METHODS)}")
@@ -54,4 +64,26 @@ def make_method(name: str, **options: Any) -> PlanningMethod:
     if isinstance(factory, str):
         module, _, attr = factory.partition(":")
         factory = getattr(importlib.import_module(module), attr)
+    check_options(name, factory, options)
     return factory(**options)
+
+
+def check_options(name: str, factory: Callable[..., PlanningMethod], options: dict[str, Any]) -> None:
+    """Raise :class:`InvalidInputError` unless ``options`` fit the factory's parameters: a
+    required option missing (``--planner learned`` without ``--model``) or an unknown one."""
+    try:
+        params = inspect.signature(factory).parameters
+    except (TypeError, ValueError):  # a builtin without a signature: let it check for itself
+        return
+    if any(p.kind is inspect.Parameter.VAR_KEYWORD for p in params.values()):
+        return
+    named = {k: p for k, p in params.items() if p.kind in (inspect.Parameter.POSITIONAL_OR_KEYWORD,
+                                                            inspect.Parameter.KEYWORD_ONLY)}
+    unknown = sorted(set(options) - set(named))
+    if unknown:
+        known = sorted(named) or "none"
+        raise InvalidInputError(f"planner {name!r}: unknown option {unknown[0]!r}; its options: {known}")
+    missing = [k for k, p in named.items() if p.default is inspect.Parameter.empty and k not in options]
+    if missing:
+        hint = " (innatura run --model DIR, or --planner-option learned:model=DIR)" if missing[0] == "model" else ""
+        raise InvalidInputError(f"planner {name!r}: needs the option {missing[0]!r}{hint}")

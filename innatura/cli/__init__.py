@@ -85,15 +85,19 @@ def main(argv: Sequence[str] | None = None) -> int:
     """Entry point of the ``innatura`` console script; returns the exit status."""
     argv = list(sys.argv[1:] if argv is None else argv)
     parser, argv = _build_parser(argv)
-    ns = parser.parse_args(argv)
+    try:
+        ns = parser.parse_args(argv)
+    except SystemExit as exc:  # argparse printed the usage and why: return its status (2), do not exit
+        return exc.code if isinstance(exc.code, int) else 0 if exc.code is None else 2
     level = logging.WARNING - 10 * min(ns.verbose, 2)
     logging.basicConfig(level=level, format="%(levelname)s %(name)s: %(message)s")
     from innatura.planner.errors import InnaturaError
 
+    name = " ".join(n for n in (ns.command, getattr(ns, "subcommand", None)) if n)
     try:
         return int(ns._run(ns) or 0)
     except InnaturaError as exc:
-        print(f"innatura {ns.command}: error: {exc}", file=sys.stderr)
+        print(f"innatura {name}: error: {exc}", file=sys.stderr)
         return 2
     except KeyboardInterrupt:
         print("interrupted", file=sys.stderr)
@@ -101,6 +105,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     except BrokenPipeError:  # output piped into a program that stopped reading (| head)
         os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
         return 0
+    except OSError as exc:  # the file system refused (a full disk, a path that vanished): say which file
+        where = f"{exc.filename}: " if exc.filename else ""
+        print(f"innatura {name}: error: {where}{exc.strerror or exc}", file=sys.stderr)
+        return 2
 
 
 if __name__ == "__main__":  # pragma: no cover

@@ -31,13 +31,19 @@ logger = logging.getLogger(__name__)
 
 def configure(parser: argparse.ArgumentParser) -> None:
     """Add the arguments of ``innatura bench day``."""
-    parser.add_argument("--citizens", type=int, default=100_000, help="citizens (default 100000)")
-    parser.add_argument("--units", type=int, default=1_000, help="production units (default 1000)")
-    parser.add_argument("--goods", type=int, default=5_000, help="goods (default 5000)")
-    parser.add_argument("--regions", type=int, default=1, help="regions (default 1; see the module docstring)")
-    parser.add_argument("--profiles", type=int, default=200, help="consumption profiles (default 200)")
-    parser.add_argument("--days", type=int, default=3, help="timed days after one warm-up day (default 3)")
-    parser.add_argument("--seed", type=int, default=0, help="random seed")
+    from innatura.cli.args import memory_count, seed, whole
+    from innatura.scenarios.limits import BYTES_PER_CITIZEN, MAX_REGIONS
+
+    parser.add_argument("--citizens", type=memory_count(1, BYTES_PER_CITIZEN, "citizens"), default=100_000,
+                        help="citizens (default 100000)")
+    parser.add_argument("--units", type=whole(1, 1_000_000), default=1_000, help="production units (default 1000)")
+    parser.add_argument("--goods", type=whole(1, 1_000_000), default=5_000, help="goods (default 5000)")
+    parser.add_argument("--regions", type=whole(1, MAX_REGIONS), default=1,
+                        help="regions (default 1; see the module docstring)")
+    parser.add_argument("--profiles", type=whole(1, 100_000), default=200, help="consumption profiles (default 200)")
+    parser.add_argument("--days", type=whole(0, 100_000), default=3,
+                        help="timed days after one warm-up day (default 3)")
+    parser.add_argument("--seed", type=seed, default=0, help="random seed")
     parser.add_argument("--json", type=Path, default=None, help="also write the JSON record to this file")
 
 
@@ -75,11 +81,15 @@ def bench_day(citizens: int, units: int, goods: int, regions: int, profiles: int
 
 def run(args: argparse.Namespace) -> int:
     """Run the benchmark; print the table and the JSON record."""
+    from innatura.cli.outputs import check_output_file
     from innatura.planner.atomic import atomic_write_bytes
-    from innatura.planner.errors import InvalidInputError
+    from innatura.scenarios.limits import check_fits, model_bytes
 
-    if min(args.citizens, args.units, args.goods, args.regions, args.profiles) < 1 or args.days < 1:
-        raise InvalidInputError("bench day: sizes and --days must be positive")
+    if args.json is not None:
+        check_output_file(args.json, "--json")
+    need = model_bytes(args.citizens, args.regions, 2 * args.regions, args.units + args.goods, args.goods)
+    check_fits(need, f"{args.citizens} citizens, {args.units} units and {args.goods} goods",
+               "--citizens/--units/--goods/--regions")
     rec = bench_day(args.citizens, args.units, args.goods, args.regions, args.profiles, args.days, args.seed)
     s = rec["sizes"]
     print(f"day of {s['citizens']} citizens, {s['units']} units ({s['scenario_units']} with learned curves), "

@@ -28,14 +28,20 @@ logger = logging.getLogger(__name__)
 
 
 def configure(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("--buyers", type=int, default=5000, help="number of buyers (default 5000)")
-    parser.add_argument("--goods", type=int, default=100, help="number of goods (default 100)")
+    from innatura.cli.args import real, seed, whole
+
+    parser.add_argument("--buyers", type=whole(1, 10_000_000), default=5000, help="number of buyers (default 5000)")
+    parser.add_argument("--goods", type=whole(1, 1_000_000), default=100, help="number of goods (default 100)")
     parser.add_argument("--utility", choices=("linear", "ces", "cobb-douglas"), default="linear")
-    parser.add_argument("--rho", type=float, default=0.5, help="CES exponent (with --utility ces)")
-    parser.add_argument("--tol", type=float, default=1e-6, help="target relative equilibrium error")
-    parser.add_argument("--pr-iters", type=int, default=2000, help="iterations of the reference proportional response")
-    parser.add_argument("--seed", type=int, default=0)
-    parser.add_argument("--repeat", type=int, default=1, help="time the fast solver this many times (best kept)")
+    parser.add_argument("--rho", type=real(-50.0, 1.0, hi_open=True), default=0.5,
+                        help="CES exponent (with --utility ces)")
+    parser.add_argument("--tol", type=real(0.0, 1.0, lo_open=True, hi_open=True), default=1e-6,
+                        help="target relative equilibrium error")
+    parser.add_argument("--pr-iters", type=whole(1, 10_000_000), default=2000,
+                        help="iterations of the reference proportional response")
+    parser.add_argument("--seed", type=seed, default=0)
+    parser.add_argument("--repeat", type=whole(1, 1000), default=1,
+                        help="time the fast solver this many times (best kept)")
     parser.add_argument("--with-cvxpy", action="store_true", help="also solve the Eisenberg-Gale program with cvxpy")
     parser.add_argument("--json", dest="json_out", default=None, help="also write the JSON record to this file")
 
@@ -58,14 +64,17 @@ def _timed(fn: Callable[[], EquilibriumResult]) -> tuple[float, EquilibriumResul
 
 
 def run(args: argparse.Namespace) -> int:
+    from innatura.cli.outputs import check_output_file
     from innatura.planner.errors import InvalidInputError
     from innatura.planner.exchange import FisherMarket, competitive_equilibrium
     from innatura.planner.exchange.fisher import proportional_response
+    from innatura.scenarios.limits import check_fits
 
     if args.with_cvxpy and args.utility != "linear":
         raise InvalidInputError(f"--with-cvxpy: only with --utility linear, got {args.utility!r}")
-    if args.buyers < 1 or args.goods < 1:
-        raise InvalidInputError(f"--buyers {args.buyers} / --goods {args.goods}: must be >= 1")
+    if args.json_out:
+        check_output_file(args.json_out, "--json")
+    check_fits(80.0 * args.buyers * args.goods, f"{args.buyers} buyers x {args.goods} goods", "--buyers/--goods")
     rng = np.random.default_rng(args.seed)
     weights = rng.random((args.buyers, args.goods))
     budgets = rng.random(args.buyers) + 0.5

@@ -56,18 +56,20 @@ def parse_case(text: str) -> tuple[int, int, int]:
 
 def configure(parser: argparse.ArgumentParser) -> None:
     """Add the command's arguments."""
+    from innatura.cli.args import real, seed, whole
+
     parser.add_argument(
         "--case", type=parse_case, default=(5000, 500, 1000), metavar="IND,FINAL,INPUTS",
         help="industrial goods, final goods, inputs per good (default 5000,500,1000)",
     )
-    parser.add_argument("--profiles", type=int, default=200, help="profile columns (default 200)")
+    parser.add_argument("--profiles", type=whole(1, 1_000_000), default=200, help="profile columns (default 200)")
     parser.add_argument("--cyclic", action="store_true", help="inputs from all goods (cycles, spectral radius 0.7)")
     parser.add_argument(
-        "--repeat", type=int, default=5,
+        "--repeat", type=whole(1, 1000), default=5,
         help="timed rounds, each 3 products and one default solve (medians are reported; default 5)",
     )
-    parser.add_argument("--seed", type=int, default=0, help="seed of the generator (default 0)")
-    parser.add_argument("--tol", type=float, default=1e-10,
+    parser.add_argument("--seed", type=seed, default=0, help="seed of the generator (default 0)")
+    parser.add_argument("--tol", type=real(0.0, 1.0, lo_open=True, hi_open=True), default=1e-10,
                         help="relative residual the default solver is asked for (default 1e-10, solve_io's)")
     parser.add_argument("--json", type=Path, metavar="PATH", help="write the results as JSON")
     parser.add_argument("--skip-spsolve", action="store_true", help="do not time spsolve (minutes on large cases)")
@@ -106,7 +108,7 @@ def benchmark(
     repeat: int = 5,
     seed: int = 0,
     skip_spsolve: bool = False,
-    cache_dir: str | None = ".bench-cache",
+    cache_dir: str | os.PathLike[str] | None = ".bench-cache",
     progress: bool = False,
     tol: float = 1e-10,
 ) -> dict:
@@ -258,7 +260,11 @@ def _write_json(path: Path, payload: dict) -> None:
 
 def run(args: argparse.Namespace) -> int:
     """Run ``innatura bench io``; returns the exit status."""
-    cache = None if str(args.cache_dir).lower() == "none" else args.cache_dir
+    from innatura.cli.outputs import check_output_dir, check_output_file
+
+    if args.json:
+        check_output_file(args.json, "--json")
+    cache = None if str(args.cache_dir).lower() == "none" else check_output_dir(args.cache_dir, "--cache-dir")
     progress = not args.quiet and sys.stderr.isatty()
     result = benchmark(
         args.case,

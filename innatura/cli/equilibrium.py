@@ -24,32 +24,34 @@ _METHODS = ("closed-form", "eisenberg-gale", "proportional-response", "tatonneme
 
 
 def configure(parser: argparse.ArgumentParser) -> None:
+    from innatura.cli.args import real, whole
+
     parser.add_argument("market", help="market JSON file (see the README for the schema)")
     parser.add_argument("--method", choices=_METHODS, default=None, help="solution method (default: by market)")
-    parser.add_argument("--tol", type=float, default=None, help="target relative equilibrium error")
+    parser.add_argument("--tol", type=real(0.0, 1.0, lo_open=True, hi_open=True), default=None,
+                        help="target relative equilibrium error, in (0, 1)")
     parser.add_argument("--out", default=None, help="also write the JSON result to this file")
-    parser.add_argument("--indent", type=int, default=2, help="JSON indentation (0: one line)")
+    parser.add_argument("--indent", type=whole(0, 16), default=2, help="JSON indentation (0: one line)")
 
 
 def run(args: argparse.Namespace) -> int:
-    from innatura.planner.errors import InvalidInputError
+    from innatura.cli.outputs import check_output_file
+    from innatura.planner.errors import InputFileError, InvalidInputError
     from innatura.planner.exchange import competitive_equilibrium, market_from_dict
+    from innatura.scenarios.files import read_json
 
     path = Path(args.market)
-    try:
-        text = path.read_text()
-    except OSError as exc:
-        raise InvalidInputError(f"{path}: cannot read ({exc.strerror})") from None
-    try:
-        data = json.loads(text)
-    except json.JSONDecodeError as exc:
-        raise InvalidInputError(f"{path}: not valid JSON (line {exc.lineno}, column {exc.colno}: {exc.msg})") from None
+    if args.out:
+        check_output_file(args.out)
+    data = read_json(path, "market file")
     try:
         market = market_from_dict(data)
         kwargs = {} if args.tol is None else {"tol": args.tol}
         result = competitive_equilibrium(market, args.method, **kwargs)
+    except InputFileError:
+        raise
     except InvalidInputError as exc:
-        raise type(exc)(f"{path}: {exc}") from None
+        raise InputFileError(path, str(exc)) from None
     record = result.to_dict()
     text_out = json.dumps(record, indent=args.indent or None)
     print(text_out)

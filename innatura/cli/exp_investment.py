@@ -57,20 +57,28 @@ DYNAMICS = ("conserving", "paper")
 LABELS = {"conserving": "conserving", "paper": "paper-nonconserving"}
 #: the level whose first tick the experiment reports.
 LEVEL = 0.999
+#: most seeds (``--seeds``); each is a full run per share.
+MAX_SEEDS = 10_000
 PAPER_NOTE = ("paper dynamics: the authors' booking rule (Vorpal Pick stock + its whole output, Lucloelium "
               "+ (2 sigma - 1) x its output); goods are NOT conserved, exempt from the model's invariants")
 
 
 def configure(parser: argparse.ArgumentParser) -> None:
     """Add the arguments of ``innatura experiment investment-profiles``."""
+    from innatura.cli.args import real, seed, whole
+    from innatura.scenarios.limits import MAX_DAYS
+
     parser.add_argument("--dynamics", choices=DYNAMICS, default="conserving",
                         help="conserving: the agent model (default); paper: the authors' booking rule, "
                              "which does not conserve goods")
     parser.add_argument("--noise", action="store_true", help="random stock losses (p=0.1 a day, 20%%)")
-    parser.add_argument("--days", type=int, default=1000, help="ticks per share (default 1000, as the paper)")
-    parser.add_argument("--seed", type=int, default=0, help="first random seed (default 0)")
-    parser.add_argument("--seeds", type=int, default=1, help="number of seeds: seed, seed+1, ... (default 1)")
-    parser.add_argument("--shares", type=float, nargs="+", default=list(SHARES), help="investment shares")
+    parser.add_argument("--days", type=whole(1, MAX_DAYS), default=1000,
+                        help="ticks per share (default 1000, as the paper)")
+    parser.add_argument("--seed", type=seed, default=0, help="first random seed (default 0)")
+    parser.add_argument("--seeds", type=whole(1, MAX_SEEDS), default=1,
+                        help="number of seeds: seed, seed+1, ... (default 1)")
+    parser.add_argument("--shares", type=real(0.0, 1.0, hi_open=True), nargs="+", default=list(SHARES),
+                        help="investment shares, each in [0, 1)")
     parser.add_argument("--scenario", default="selviaria", help="scenario of the conserving model (default selviaria)")
     parser.add_argument("--out", type=Path, default=Path("results") / "investment-profiles", help="output folder")
     parser.add_argument("--quiet", action="store_true", help="no progress bar")
@@ -265,15 +273,12 @@ def _figure(df, dynamics: str, noise: bool, published: dict):  # noqa: ANN001, A
 
 
 def _check_args(args: argparse.Namespace) -> None:
+    """What the flags' types cannot check alone (each flag is typed and bounded by itself)."""
     from innatura.planner.errors import InvalidInputError
+    from innatura.scenarios.limits import MAX_SEED
 
-    if args.days < 1:
-        raise InvalidInputError(f"--days: must be >= 1, got {args.days}")
-    if args.seeds < 1:
-        raise InvalidInputError(f"--seeds: must be >= 1, got {args.seeds}")
-    bad = [s for s in args.shares if not 0.0 <= s <= 1.0]
-    if bad:
-        raise InvalidInputError(f"--shares: investment shares lie in [0, 1], got {bad[0]}")
+    if args.seed + args.seeds - 1 > MAX_SEED:
+        raise InvalidInputError(f"--seed {args.seed} --seeds {args.seeds}: the last seed passes {MAX_SEED}")
     if args.dynamics == "paper" and args.scenario != "selviaria":
         raise InvalidInputError(f"--scenario: the paper dynamics are the authors' Selviaria computation only, "
                                 f"got {args.scenario!r}")
@@ -301,10 +306,11 @@ def run(args: argparse.Namespace) -> int:
     import io
 
     from innatura.abm.outputs import write_json
+    from innatura.cli.outputs import check_output_dir
     from innatura.planner.atomic import atomic_write_bytes
 
     _check_args(args)
-    out = Path(args.out)
+    out = check_output_dir(args.out)
     out.mkdir(parents=True, exist_ok=True)
     df, paper_first, conserving_first, violations = _simulate(args, not args.quiet and sys.stderr.isatty())
     published = PUBLISHED[bool(args.noise)]

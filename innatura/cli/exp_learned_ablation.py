@@ -24,13 +24,18 @@ logger = logging.getLogger(__name__)
 
 def configure(parser: argparse.ArgumentParser) -> None:
     """Add the command's arguments."""
-    parser.add_argument("--seeds", type=int, default=3, help="training/evaluation seeds (default 3)")
-    parser.add_argument("--misreport-share", type=float, default=0.3,
+    from innatura.cli.args import real, whole
+
+    parser.add_argument("--seeds", type=whole(1, 1000), default=3, help="training/evaluation seeds (default 3)")
+    parser.add_argument("--misreport-share", type=real(0.0, 1.0), default=0.3,
                         help="probability that a region inflates its output reports (default 0.3)")
-    parser.add_argument("--episodes", type=int, default=300, help="training episodes per model and seed (default 300)")
-    parser.add_argument("--eval-batch", type=int, default=128, help="held-out economies per seed (default 128)")
+    parser.add_argument("--episodes", type=whole(1), default=300,
+                        help="training episodes per model and seed (default 300)")
+    parser.add_argument("--eval-batch", type=whole(1, 100_000), default=128,
+                        help="held-out economies per seed (default 128)")
     parser.add_argument("--scenario", default="five-regions", help="economy (default five-regions)")
-    parser.add_argument("--oracle-steps", type=int, default=300, help="Adam iterations of the oracle per episode batch")
+    parser.add_argument("--oracle-steps", type=whole(1), default=300,
+                        help="Adam iterations of the oracle per episode batch")
     parser.add_argument("--out", required=True, type=Path, help="output directory")
     parser.add_argument("--quiet", action="store_true", help="no progress bar")
 
@@ -47,9 +52,9 @@ def run(args: argparse.Namespace) -> int:
     """Run the ablation and write the CSV and Markdown tables."""
     from tqdm import tqdm
 
+    from innatura.cli.outputs import check_output_dir
     from innatura.cli.train_learned import learned_config_for
     from innatura.planner.atomic import atomic_write_bytes
-    from innatura.planner.errors import InvalidInputError
     from innatura.planner.learned.ablation import (
         METRICS,
         markdown_table,
@@ -57,10 +62,7 @@ def run(args: argparse.Namespace) -> int:
         summarise,
     )
 
-    if args.seeds < 1:
-        raise InvalidInputError(f"--seeds {args.seeds}: must be >= 1")
-    if not 0 <= args.misreport_share <= 1:
-        raise InvalidInputError(f"--misreport-share {args.misreport_share}: must lie in [0, 1]")
+    check_output_dir(args.out)
     cfg = learned_config_for(args.scenario, episodes=args.episodes)
     bar = tqdm(total=3 * args.seeds, desc="learned ablation", disable=args.quiet or not sys.stderr.isatty())
     start = time.perf_counter()

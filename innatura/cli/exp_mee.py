@@ -28,14 +28,17 @@ logger = logging.getLogger(__name__)
 
 
 def configure(parser: argparse.ArgumentParser) -> None:
+    from innatura.cli.args import seed, whole, whole_list
+
     parser.add_argument("--out", required=True, help="output directory")
-    parser.add_argument("--episodes", type=int, default=1000, help="MOLM episodes K (default 1000)")
-    parser.add_argument("--seeds", type=int, default=3, help="independent economies / runs (default 3)")
-    parser.add_argument("--sizes", default="4,16,64,256,1024", help="MPLM dataset sizes in episodes (comma list)")
-    parser.add_argument("--agents", type=int, default=4)
-    parser.add_argument("--goods", type=int, default=3)
-    parser.add_argument("--horizon", type=int, default=5)
-    parser.add_argument("--seed", type=int, default=0, help="master seed")
+    parser.add_argument("--episodes", type=whole(10), default=1000, help="MOLM episodes K (default 1000)")
+    parser.add_argument("--seeds", type=whole(1, 10_000), default=3, help="independent economies / runs (default 3)")
+    parser.add_argument("--sizes", type=whole_list(1), default=[4, 16, 64, 256, 1024],
+                        help="MPLM dataset sizes in episodes (comma list)")
+    parser.add_argument("--agents", type=whole(1, 1000), default=4, help="agents (default 4)")
+    parser.add_argument("--goods", type=whole(1, 1000), default=3, help="goods (default 3)")
+    parser.add_argument("--horizon", type=whole(1, 1000), default=5, help="periods (default 5)")
+    parser.add_argument("--seed", type=seed, default=0, help="master seed")
     parser.add_argument("--quiet", action="store_true", help="no progress bar")
 
 
@@ -58,19 +61,13 @@ def _write_csv(path: Path, header: list[str], rows: list[list[object]]) -> None:
 def run(args: argparse.Namespace) -> int:
     from tqdm import tqdm
 
-    from innatura.planner.errors import InvalidInputError
+    from innatura.cli.outputs import check_output_dir
     from innatura.planner.exchange.mee import make_mee
     from innatura.planner.exchange.molm import molm
     from innatura.planner.exchange.mplm import collect_dataset, mplm
 
-    try:
-        sizes = sorted({int(v) for v in args.sizes.split(",") if v.strip()})
-    except ValueError:
-        raise InvalidInputError(f"--sizes {args.sizes!r}: expected a comma-separated list of integers") from None
-    if args.episodes < 10 or args.seeds < 1 or not sizes or min(sizes) < 1:
-        raise InvalidInputError(f"--episodes {args.episodes} (>= 10), --seeds {args.seeds} (>= 1), "
-                                f"--sizes {args.sizes!r} (>= 1): out of range")
-    out = Path(args.out)
+    sizes = sorted(set(args.sizes))
+    out = check_output_dir(args.out)
     out.mkdir(parents=True, exist_ok=True)
     master = np.random.default_rng(args.seed)
     seeds = master.integers(0, 2**32, size=(args.seeds, 3))
@@ -103,9 +100,8 @@ def run(args: argparse.Namespace) -> int:
     atomic_write_text(out / "summary.json", json.dumps(summary, indent=2))
     print(f"MOLM: cumulative regret after {args.episodes} episodes {mean_regret[-1]:.3f} "
           f"(mean of {args.seeds} seeds); log-log slope {molm_slope:.3f} (episodes >= {args.episodes // 10})")
-    print("MPLM: suboptimality by dataset size: " +
-          ", ".join(f"{s}: {v:.3f}" for s, v in zip(sizes, mean_sub, strict=False))
-          + f"; log-log slope {mplm_slope:.3f}")
+    by_size = ", ".join(f"{s}: {v:.3f}" for s, v in zip(sizes, mean_sub, strict=True))
+    print(f"MPLM: suboptimality by dataset size: {by_size}; log-log slope {mplm_slope:.3f}")
     print(f"wrote {out / 'molm_regret.csv'}, {out / 'mplm_suboptimality.csv'}, {out / 'mee.png'}, "
           f"{out / 'summary.json'}")
     return 0

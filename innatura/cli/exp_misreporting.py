@@ -17,26 +17,24 @@ import logging
 import sys
 import time
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from innatura.planner.atomic import atomic_write_text
+
+if TYPE_CHECKING:  # pragma: no cover
+    from innatura.abm.sweep import SweepResult
 
 __all__ = ["DEFAULTS", "configure", "run"]
 
 logger = logging.getLogger(__name__)
 
+#: most seeds per cell of the grid.
+MAX_SEEDS = 10_000
 #: defaults: a small scenario, a few days and two seeds finish in a few minutes on 2 cores.
 DEFAULTS: dict[str, Any] = {
     "scenario": "butter-village", "shares": "0,0.1,0.2,0.4", "strategies": "inflate,ratchet", "planners": "olin",
     "defences": "none,audit,robust", "seeds": 2, "days": 10, "audit_probability": 0.3,
 }
-
-
-def _floats(text: str) -> list[float]:
-    try:
-        return [float(x) for x in text.split(",") if x.strip()]
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"expected numbers separated by commas, got {text!r}") from None
 
 
 def _names(text: str) -> list[str]:
@@ -48,12 +46,14 @@ def _names(text: str) -> list[str]:
 def configure(parser: argparse.ArgumentParser) -> None:
     """Add the command's arguments."""
     from innatura.abm.adversarial.vocabulary import DEFENCES, STRATEGIES
+    from innatura.cli.args import real, real_list, whole, worker_count
+    from innatura.scenarios.limits import MAX_DAYS
 
     d = DEFAULTS
     parser.add_argument("--scenario", default=d["scenario"],
                         help=f"scenario name or TOML file (default {d['scenario']})")
-    parser.add_argument("--shares", type=_floats, default=_floats(d["shares"]), metavar="F,F,...",
-                        help=f"shares of misreporting citizens and units (default {d['shares']})")
+    parser.add_argument("--shares", type=real_list(0.0, 1.0), default=real_list(0.0, 1.0)(d["shares"]),
+                        metavar="F,F,...", help=f"shares of misreporting citizens and units (default {d['shares']})")
     parser.add_argument("--strategies", type=_names, default=_names(d["strategies"]), metavar="S,S,...",
                         help=f"strategies, of: {', '.join(s for s in STRATEGIES if s != 'honest')}; with parameters as "
                              f"ratchet(ramp_days=3) (default {d['strategies']})")
@@ -64,15 +64,17 @@ def configure(parser: argparse.ArgumentParser) -> None:
                              f"(audit+robust) (default {d['defences']})")
     parser.add_argument("--planner-option", action="append", default=[], metavar="PLANNER:KEY=VALUE",
                         help="an option of one planner's factory, e.g. learned:model=runs/learned (repeatable)")
-    parser.add_argument("--seeds", type=int, default=d["seeds"], help=f"seeds 0..N-1 per cell (default {d['seeds']})")
-    parser.add_argument("--days", type=int, default=d["days"], help=f"days per run (default {d['days']})")
-    parser.add_argument("--audit-probability", type=float, default=d["audit_probability"], metavar="P",
+    parser.add_argument("--seeds", type=whole(1, MAX_SEEDS), default=d["seeds"],
+                        help=f"seeds 0..N-1 per cell (default {d['seeds']})")
+    parser.add_argument("--days", type=whole(1, MAX_DAYS), default=d["days"],
+                        help=f"days per run (default {d['days']})")
+    parser.add_argument("--audit-probability", type=real(0.0, 1.0), default=d["audit_probability"], metavar="P",
                         help=f"audit probability per agent and night (default {d['audit_probability']})")
     parser.add_argument("--scheduler", default=None, metavar="ADDRESS",
                         help="address of an existing Dask scheduler (default: a local cluster of worker processes)")
     parser.add_argument("--local", action="store_true", help="run in this process, without Dask")
-    parser.add_argument("--workers", type=int, default=None,
-                        help="worker processes of the local cluster (default: CPUs, at most 4)")
+    parser.add_argument("--workers", type=worker_count(), default=None,
+                        help="worker processes of the local cluster (1 to the CPUs; default: CPUs, at most 4)")
     parser.add_argument("--out", required=True, type=Path, help="output directory (re-use it to resume)")
     parser.add_argument("--no-plots", action="store_true", help="skip the heatmap PNGs")
     parser.add_argument("--quiet", action="store_true", help="no progress bar and no printed table")
@@ -85,13 +87,13 @@ def run(args: argparse.Namespace) -> int:
         misreporting_configs,
         planner_options,
         run_misreporting,
+        scenario_spec,
     )
-    from innatura.abm.adversarial.report import summary_markdown, summary_table, write_heatmaps
     from innatura.abm.sweep import run_sweep
+    from innatura.cli.outputs import FolderLock, check_output_dir
     from innatura.planner.errors import InvalidInputError
+    from innatura.scenarios.limits import check_model_fits
 
-    if args.seeds < 1:
-        raise InvalidInputError(f"--seeds {args.seeds}: must be >= 1")
     if not args.shares or not args.strategies or not args.planners or not args.defences:
         raise InvalidInputError("--shares, --strategies, --planners and --defences must each name at least one value")
     if args.local and args.scheduler:
@@ -103,21 +105,32 @@ def run(args: argparse.Namespace) -> int:
         for name in [n for n in logging.root.manager.loggerDict if n.split(".")[0] == "distributed"]:
             logging.getLogger(name).setLevel(logging.WARNING)
     options = planner_options(args.planner_option, args.planners)
+    out: Path = check_output_dir(args.out)
+    spec = scenario_spec(args.scenario)  # the scenario is valid and fits in memory before anything runs
+    check_model_fits(spec)
     configs = misreporting_configs(scenario=args.scenario, shares=args.shares, strategies=args.strategies,
                                    planners=args.planners, defences=args.defences, seeds=range(args.seeds),
                                    days=args.days, audit_probability=args.audit_probability,
                                    planner_options=options)
-    out: Path = args.out
     start = time.perf_counter()
-    result = run_sweep(configs, run_misreporting, out, scheduler=args.scheduler, local=args.local,
-                       n_workers=args.workers, progress=not args.quiet and sys.stderr.isatty())
-    seconds = time.perf_counter() - start
+    with FolderLock(out, "a sweep"):
+        result = run_sweep(configs, run_misreporting, out, scheduler=args.scheduler, local=args.local,
+                           n_workers=args.workers, progress=not args.quiet and sys.stderr.isatty())
+        return _report(args, configs, result, time.perf_counter() - start, spec.content_hash)
+
+
+def _report(args: argparse.Namespace, configs: list, result: SweepResult, seconds: float, content_hash: str) -> int:
+    """Write ``summary.md`` (and the heatmaps) for this command's grid; print the summary."""
+    from innatura.abm.adversarial.report import summary_markdown, summary_table, write_heatmaps
+
+    out: Path = args.out
     wanted = {c["strategy"] for c in configs} | {"honest"}
     table = result.table
     if not table.empty:  # the summary covers this command's grid, even if DIR holds more runs
         table = table[table["planner"].isin(args.planners) & table["strategy"].isin(wanted)
                       & table["defence"].isin(args.defences) & table["share"].isin(args.shares)
-                      & (table["scenario"] == args.scenario) & (table["days"] == args.days)]
+                      & (table["scenario"] == args.scenario) & (table["days"] == args.days)
+                      & (table.get("scenario_hash", content_hash) == content_hash)]
     summary = summary_table(table)
     md = (f"# Misreporting sweep: {args.scenario}\n\n"
           f"{len(configs)} runs ({len(result.ran)} run now, {len(result.skipped)} found finished), "

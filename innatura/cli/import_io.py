@@ -23,22 +23,32 @@ __all__ = ["configure", "run", "write_scenario"]
 logger = logging.getLogger(__name__)
 
 
+def _slug(text: str) -> str:
+    if not re.fullmatch(r"[a-z0-9][a-z0-9_.-]*", text) or len(text) > 80:
+        raise argparse.ArgumentTypeError(f"expected a slug ([a-z0-9][a-z0-9_.-]*, at most 80 characters), got {text!r}")
+    return text
+
+
 def configure(parser: argparse.ArgumentParser) -> None:
     """Add the command's arguments."""
+    from innatura.cli.args import real, whole
     from innatura.cli.io_solve import add_table_arguments
     from innatura.scenarios.io_tables import POLICIES
+    from innatura.scenarios.limits import MAX_DAYS, MAX_POPULATION
 
     add_table_arguments(parser)
     parser.add_argument("--out", required=True, type=Path, help="scenario TOML file to write")
-    parser.add_argument("--name", default=None, help="scenario name (a slug; default from the output file name)")
-    parser.add_argument("--population", type=int, default=1000,
+    parser.add_argument("--name", type=_slug, default=None,
+                        help="scenario name (a slug; default from the output file name)")
+    parser.add_argument("--population", type=whole(1, MAX_POPULATION), default=1000,
                         help="household citizens sharing household final demand (default 1000)")
-    parser.add_argument("--returns-to-scale", type=float, default=1.0, metavar="E",
+    parser.add_argument("--returns-to-scale", type=real(0.0, 1.0, lo_open=True), default=1.0, metavar="E",
                         help="returns-to-scale exponent in (0, 1]: output grows as inputs**E (default 1: constant)")
-    parser.add_argument("--investment-share", type=float, default=0.1, help="planner investment share (default 0.1)")
-    parser.add_argument("--inventory-days", type=float, default=1.0,
+    parser.add_argument("--investment-share", type=real(0.0, 1.0, hi_open=True), default=0.1,
+                        help="planner investment share in [0, 1) (default 0.1)")
+    parser.add_argument("--inventory-days", type=real(0.0, 3650.0), default=1.0,
                         help="opening stock in days of the day-1 requirement (default 1)")
-    parser.add_argument("--days", type=int, default=365, help="default run length in days (default 365)")
+    parser.add_argument("--days", type=whole(1, MAX_DAYS), default=365, help="default run length in days (default 365)")
     parser.add_argument("--negative-policy", default="clip", choices=sorted(POLICIES),
                         help="negative cells and final demand (default clip; scenarios need non-negative values)")
 
@@ -52,9 +62,11 @@ def write_scenario(spec: ScenarioSpec, header: list[str], path: Path) -> Path:
 
 def run(args: argparse.Namespace) -> int:
     """Load the table, build and validate the scenario, write it; exit status 0."""
+    from innatura.cli.outputs import check_output_file
     from innatura.scenarios.io_tables import load_table
     from innatura.scenarios.io_tables.to_scenario import table_header, table_to_spec
 
+    check_output_file(args.out)
     table = load_table(args.table, args.format, year=args.year, negative_policy=args.negative_policy)
     name = args.name or re.sub(r"[^a-z0-9_.-]+", "-", args.out.stem.lower()).strip("-.") or "io-table"
     spec = table_to_spec(

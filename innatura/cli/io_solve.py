@@ -33,7 +33,10 @@ def add_table_arguments(parser: argparse.ArgumentParser) -> None:
                         help="BEA: folder with use.csv and make.csv (or use.csv); WIOD: the CSV file; "
                              "pymrio: a saved system's folder, or 'test'")
     parser.add_argument("--format", required=True, choices=sorted(FORMATS), help="table format")
-    parser.add_argument("--year", type=int, default=None, help="year to load (WIOD: default the latest in the file)")
+    from innatura.cli.args import whole
+
+    parser.add_argument("--year", type=whole(1000, 9999), default=None,
+                        help="year to load (WIOD: default the latest in the file)")
 
 
 def configure(parser: argparse.ArgumentParser) -> None:

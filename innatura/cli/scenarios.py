@@ -64,6 +64,10 @@ def run(args: argparse.Namespace) -> int:
                 mark = " (default)" if name == scenarios.DEFAULT_SCENARIO else ""
                 print(f"{name:<{width}}{description}{mark}")
         return 0
+    if args.dump:
+        from innatura.cli.outputs import check_output_file
+
+        check_output_file(args.dump, "--dump")
     spec = scenarios.load(args.name)
     if args.dump:
         path = scenarios.dump_toml(spec, args.dump)

@@ -23,10 +23,12 @@ logger = logging.getLogger(__name__)
 
 
 def configure(parser: argparse.ArgumentParser) -> None:
+    from innatura.cli.args import real
+
     parser.add_argument("scenario", metavar="SCENARIO", help="scenario name (see `innatura scenarios`) or a .toml path")
     parser.add_argument("--json", action="store_true", help="print JSON instead of a table")
     parser.add_argument(
-        "--investment", type=float, default=None, metavar="F",
+        "--investment", type=real(0.0, 1.0, hi_open=True), default=None, metavar="F",
         help="investment share sigma in [0, 1) (default: the scenario's [planning] investment_share)",
     )
     parser.add_argument(

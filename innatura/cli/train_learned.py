@@ -31,16 +31,19 @@ LEARNED_SCENARIOS = ("five-regions",)
 
 def configure(parser: argparse.ArgumentParser) -> None:
     """Add the command's arguments."""
+    from innatura.cli.args import real, seed, whole
+
     parser.add_argument("--scenario", default="five-regions", choices=LEARNED_SCENARIOS,
                         help="economy (default: five-regions)")
-    parser.add_argument("--episodes", type=int, default=400,
+    parser.add_argument("--episodes", type=whole(1), default=400,
                         help="training episodes (one batched rollout + one step each)")
-    parser.add_argument("--batch-size", type=int, default=32, help="economies per episode (default 32)")
-    parser.add_argument("--seed", type=int, default=0, help="seed of initialisation, economies and sampling")
-    parser.add_argument("--lr", type=float, default=3e-3, help="Adam learning rate")
-    parser.add_argument("--misreport-share", type=float, default=0.3, help="probability a region inflates its reports")
+    parser.add_argument("--batch-size", type=whole(1, 100_000), default=32, help="economies per episode (default 32)")
+    parser.add_argument("--seed", type=seed, default=0, help="seed of initialisation, economies and sampling")
+    parser.add_argument("--lr", type=real(0.0, 10.0, lo_open=True), default=3e-3, help="Adam learning rate")
+    parser.add_argument("--misreport-share", type=real(0.0, 1.0), default=0.3,
+                        help="probability a region inflates its reports")
     for name in ("vae", "ic", "ir", "ostrom", "resource", "policy"):
-        parser.add_argument(f"--lambda-{name}", type=float, default=None,
+        parser.add_argument(f"--lambda-{name}", type=real(0.0, 1e6), default=None,
                             help=f"weight of L_{name} (default: base model)")
     parser.add_argument("--constrained", action="store_true", help="use the '+ IC, IR, Ostrom' weights as defaults")
     parser.add_argument("--out", required=True, type=Path, help="output directory")
@@ -113,10 +116,12 @@ def run(args: argparse.Namespace) -> int:
     """Train, save the checkpoint, the history and the training curve."""
     from tqdm import tqdm
 
+    from innatura.cli.outputs import check_output_dir
     from innatura.planner.learned.checkpoint import save_checkpoint
     from innatura.planner.learned.config import BASE_WEIGHTS, CONSTRAINED_WEIGHTS
     from innatura.planner.learned.train import train
 
+    check_output_dir(args.out)
     cfg = learned_config_for(args.scenario, episodes=args.episodes, batch_size=args.batch_size, seed=args.seed,
                              lr=args.lr)
     weights = CONSTRAINED_WEIGHTS if args.constrained else BASE_WEIGHTS

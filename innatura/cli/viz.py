@@ -6,14 +6,22 @@ solara wants a file to serve anyway, so this command locates ``viz/app.py`` on d
 works for editable and for regular installs alike) and runs ``python -m solara run`` on it as
 a child process, with solara's asset cache pointed at the folder that ``python -m innatura.viz.assets``
 fills (see :mod:`viz.assets`), so the page works without reaching a CDN.
+
+The server lives exactly as long as the command: Ctrl-C, ``SIGTERM`` or ``SIGHUP`` to the command
+stop the server and wait for it (so the port is free when the command has exited), and on
+Linux the server is also asked to stop when the command dies without a chance to clean up
+(``SIGKILL``), through the parent-death signal.
 """
 
 from __future__ import annotations
 
 import argparse
+import contextlib
+import ctypes
 import importlib.util
 import logging
 import os
+import signal
 import subprocess
 import sys
 from pathlib import Path
@@ -27,6 +35,7 @@ __all__ = [
     "configure",
     "default_asset_dir",
     "run",
+    "serve",
     "server_command",
     "server_env",
 ]
@@ -98,9 +107,12 @@ def server_env(cache_dir: Path, scenario: str | None = None, base: dict[str, str
 
 def configure(parser: argparse.ArgumentParser) -> None:
     """Add the ``viz`` arguments."""
-    parser.add_argument("scenario", nargs="?", default=None, help="scenario shown first (default: the page's default)")
+    from innatura.cli.args import whole
+
+    parser.add_argument("scenario", nargs="?", default=None,
+                        help="scenario shown first: a name or a .toml file (default: the page's default)")
     parser.add_argument("--host", default="127.0.0.1", help="address to bind (default 127.0.0.1: this machine only)")
-    parser.add_argument("--port", type=int, default=8765, help="port (default 8765)")
+    parser.add_argument("--port", type=whole(0, 65535), default=8765, help="port (default 8765)")
     parser.add_argument(
         "--fetch-assets",
         action="store_true",
@@ -114,16 +126,72 @@ def configure(parser: argparse.ArgumentParser) -> None:
     )
 
 
+def _scenario_arg(name: str | None) -> str | None:
+    """The scenario as the page will load it: a name, or a file's absolute path; checked now, so
+    that a bad file is reported here (exit 2) and not as a message inside the page."""
+    if name is None:
+        return None
+    from innatura import scenarios
+
+    spec = scenarios.load(name)  # raises ScenarioError naming the file, field and value
+    del spec
+    return name if name in scenarios.names() else str(Path(name).resolve())
+
+
+def _die_with_parent() -> None:  # pragma: no cover - runs in the child between fork and exec
+    """Ask Linux to send the server SIGTERM when the command that started it dies."""
+    with contextlib.suppress(OSError, AttributeError):
+        ctypes.CDLL(None, use_errno=True).prctl(1, signal.SIGTERM)  # PR_SET_PDEATHSIG = 1
+
+
+def _stop(proc: subprocess.Popen) -> None:
+    """Terminate the server and wait for it (kill it after 10 s)."""
+    if proc.poll() is not None:
+        return
+    proc.terminate()
+    try:
+        proc.wait(timeout=10)
+    except subprocess.TimeoutExpired:
+        proc.kill()
+        proc.wait()
+
+
+def serve(cmd: list[str], env: dict[str, str]) -> int:
+    """Run the server until it exits or the command is stopped; returns the exit status.
+
+    Ctrl-C returns 0; ``SIGTERM`` and ``SIGHUP`` return ``128 + signal``. Either way the server
+    has exited (and freed its port) before this returns.
+    """
+    linux = sys.platform.startswith("linux")
+    proc = subprocess.Popen(cmd, env=env, preexec_fn=_die_with_parent if linux else None)
+
+    def on_signal(signum: int, frame: object) -> None:
+        raise _StopRequestedError(signum)
+
+    previous = {sig: signal.signal(sig, on_signal) for sig in (signal.SIGTERM, signal.SIGHUP)}
+    try:
+        return proc.wait()
+    except KeyboardInterrupt:
+        return 0
+    except _StopRequestedError as stop:
+        return 128 + stop.signum
+    finally:
+        _stop(proc)
+        for sig, handler in previous.items():
+            signal.signal(sig, handler)
+
+
+class _StopRequestedError(Exception):
+    """The command received a signal that asks it to stop."""
+
+    def __init__(self, signum: int) -> None:
+        super().__init__(signum)
+        self.signum = signum
+
+
 def run(args: argparse.Namespace) -> int:
     """Serve the page until interrupted; returns the server's exit status."""
-    if not 0 <= args.port <= 65535:
-        raise InvalidInputError(f"--port: {args.port} is not a port number (0..65535)")
-    if args.scenario is not None:
-        from innatura import scenarios
-
-        known = scenarios.names()
-        if args.scenario not in known:
-            raise InvalidInputError(f"scenario: {args.scenario!r} is not one of {', '.join(known)}")
+    scenario = _scenario_arg(args.scenario)
     cache_dir = args.assets_dir or asset_dir()
     app = app_path()
     if args.fetch_assets:
@@ -143,14 +211,4 @@ def run(args: argparse.Namespace) -> int:
         print(f"innatura viz: serving on {args.host}: reachable from other machines", file=sys.stderr)
     print(f"innatura viz: http://{args.host}:{args.port} (Ctrl-C stops)", file=sys.stderr)
     logger.info("running %s", " ".join(cmd))
-    proc = subprocess.Popen(cmd, env=server_env(cache_dir, args.scenario))
-    try:
-        return proc.wait()
-    except KeyboardInterrupt:
-        proc.terminate()
-        try:
-            proc.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            proc.wait()
-        return 0
+    return serve(cmd, server_env(cache_dir, scenario))

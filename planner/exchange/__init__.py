@@ -23,6 +23,8 @@ import logging
 from collections.abc import Callable
 from typing import Any
 
+import numpy as np
+from innatura.planner.errors import InvalidInputError
 from innatura.planner.exchange.exchange import (
     cobb_douglas_exchange,
     fisher_fixed_point_exchange,
@@ -103,5 +105,52 @@ def competitive_equilibrium(market: Market, method: str | None = None, **kwargs:
         raise UnsupportedMethodError(f"method = {name!r}: unknown for a {market.kind} market; one of {', '.join(known)}")
     if name == "closed-form" and market.utility != "cobb-douglas":
         raise UnsupportedMethodError(f"method 'closed-form': needs utility 'cobb-douglas', got {market.utility!r}")
+    _check_options(kwargs)
     logger.debug("competitive equilibrium of a %s %s market %s by %s", market.utility, market.kind, market.shape, name)
-    return solver(market, **kwargs)
+    with np.errstate(over="ignore", under="ignore", invalid="ignore", divide="ignore"):
+        result = solver(market, **kwargs)
+    _check_representable(result, market)
+    return result
+
+
+def _check_options(kwargs: dict[str, Any]) -> None:
+    """``tol`` a finite number in (0, 1); ``max_iter`` a whole number >= 1."""
+    tol = kwargs.get("tol")
+    if tol is not None and not (isinstance(tol, (int, float)) and not isinstance(tol, bool) and 0 < tol < 1):
+        raise InvalidInputError(f"tol = {tol!r}: expected a finite number in (0, 1)")
+    it = kwargs.get("max_iter")
+    if it is not None and not (isinstance(it, (int, np.integer)) and not isinstance(it, bool) and it >= 1):
+        raise InvalidInputError(f"max_iter = {it!r}: expected a whole number >= 1")
+
+
+def _check_representable(result: EquilibriumResult, market: Market) -> None:
+    """Results that overflow or underflow are errors, not equilibria.
+
+    Every price, allocation and utility must be finite, and an agent holding some of every good
+    it values must have a positive utility: a zero there means ``x ** rho`` left double
+    precision (a CES ``rho`` far below 0, or amounts far from 1).
+    """
+    arrays = {"prices": result.prices, "allocations": result.allocations, "utilities": result.utilities}
+    for field, values in arrays.items():
+        bad = np.argwhere(~np.isfinite(values))
+        if bad.size:
+            where = list(int(i) for i in bad[0])
+            raise InvalidInputError(
+                f"{field}{where}: the equilibrium overflows double precision ({float(values[tuple(bad[0])])!r}); "
+                "measure the goods in units closer to 1" + _rho_hint(market)
+            )
+    valued = market.weights > 0
+    holds_all = ((result.allocations > 0) | ~valued).all(axis=1)
+    lost = np.flatnonzero(holds_all & (result.utilities <= 0))
+    if lost.size:
+        i = int(lost[0])
+        raise InvalidInputError(
+            f"utilities[{i}]: agent {i} holds some of every good it values, yet its utility computes as "
+            f"{float(result.utilities[i])!r}: the equilibrium leaves double precision" + _rho_hint(market)
+        )
+
+
+def _rho_hint(market: Market) -> str:
+    if market.rho is None:
+        return ""
+    return f" (rho = {market.rho!r} is too extreme: x ** rho over- or underflows; use a rho nearer 0)"

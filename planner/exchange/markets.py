@@ -10,7 +10,7 @@ connected, where no equilibrium with positive prices is guaranteed.
 Utilities (agent ``i``, good ``j``, weights ``a_ij >= 0``):
 
 - ``"cobb-douglas"``: ``u_i(x) = prod_j x_ij ** (a_ij / sum_k a_ik)``;
-- ``"ces"``: ``u_i(x) = (sum_j a_ij x_ij ** rho) ** (1 / rho)``, ``rho < 1``, ``rho != 0``;
+- ``"ces"``: ``u_i(x) = (sum_j a_ij x_ij ** rho) ** (1 / rho)``, ``-50 <= rho < 1``, ``rho != 0``;
 - ``"linear"``: ``u_i(x) = sum_j a_ij x_ij``.
 """
 
@@ -27,6 +27,7 @@ from innatura.planner.errors import InvalidInputError
 from scipy.sparse.csgraph import connected_components
 
 __all__ = [
+    "RHO_MIN",
     "UTILITIES",
     "ExchangeMarket",
     "FisherMarket",
@@ -37,6 +38,9 @@ __all__ = [
 ]
 
 logger = logging.getLogger(__name__)
+
+#: the most complementary CES exponent: ``x ** -50`` stays finite for ``x >= 1e-6``.
+RHO_MIN = -50.0
 
 Utility = Literal["cobb-douglas", "ces", "linear"]
 UTILITIES: tuple[str, ...] = ("cobb-douglas", "ces", "linear")
@@ -103,6 +107,10 @@ def _check_rho(utility: str, rho: float | None) -> float | None:
     if not np.isfinite(r) or r >= 1 or r == 0:
         hint = " (use 'linear')" if r == 1 else " (use 'cobb-douglas')" if r == 0 else ""
         raise InvalidInputError(f"rho = {rho!r}: a 'ces' utility needs a finite rho < 1, rho != 0{hint}")
+    if r < RHO_MIN:
+        raise InvalidInputError(
+            f"rho = {rho!r}: at most {-RHO_MIN:g} below 0; x ** rho leaves double precision for amounts "
+            f"between 1e-6 and 1e6 beyond that (the utility is then Leontief to double precision)")
     return r
 
 

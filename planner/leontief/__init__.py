@@ -9,8 +9,10 @@ from __future__ import annotations
 
 import inspect
 import logging
+import math
 import time
 from collections.abc import Callable, Mapping, Sequence
+from dataclasses import replace
 from types import MappingProxyType
 from typing import Any
 
@@ -26,7 +28,7 @@ from innatura.planner.leontief.productivity import check_productive as _check_pr
 from innatura.planner.leontief.result import IOSolution, Matrix, MethodOutput
 from innatura.planner.leontief.structure import dependency_order, triangular_kind
 from innatura.planner.leontief.triangular import solve_triangular_io
-from innatura.planner.leontief.validation import validate_coefficients, validate_demand, validate_names
+from innatura.planner.leontief.validation import label, validate_coefficients, validate_demand, validate_names
 from numpy.typing import ArrayLike
 
 __all__ = [
@@ -59,6 +61,9 @@ METHODS: tuple[str, ...] = tuple(METHOD_FUNCTIONS)
 _DIRECT_MAX_N = 1000
 #: the default never falls back to LU beyond this many nonzeros (SuperLU's 32-bit limits)
 _DIRECT_MAX_NNZ = 20_000_000
+#: demand above this is scaled down (by a power of two) before solving: squares in norms of
+#: vectors of such entries overflow, and a residual of ``inf / inf`` would read as converged
+_LARGE = 1e100
 
 
 def relative_residual(A: Matrix, d: np.ndarray, x: np.ndarray) -> float:
@@ -190,6 +195,34 @@ def solve_io(
     if n == 0 or not np.any(dv):
         chosen = method or "direct"
         return IOSolution(np.zeros(dv.shape), chosen, 0, 0.0, True, time.perf_counter() - t0, (chosen,))
+    scale = _demand_scale(dv)
+    sol = _solve_valid(M, dv / scale if scale != 1.0 else dv, method, tol, options, hints, t0)
+    return sol if scale == 1.0 else _unscaled(sol, scale, names)
+
+
+def _demand_scale(d: np.ndarray) -> float:
+    """1, or a power of two that brings demand above :data:`_LARGE` down to it (exactly: dividing
+    by a power of two changes no digit), so that no norm or product of the solve overflows."""
+    peak = float(np.max(np.abs(d)))
+    return 1.0 if peak <= _LARGE else 2.0 ** (math.frexp(peak)[1] - math.frexp(_LARGE)[1])
+
+
+def _unscaled(sol: IOSolution, scale: float, names: Sequence[str] | None) -> IOSolution:
+    """The solution of the scaled system times ``scale``; an overflow is an error, not a result."""
+    with np.errstate(over="ignore"):
+        x = sol.x * scale
+    if not np.isfinite(x).all():
+        bad = int(np.flatnonzero(~np.isfinite(x).reshape(x.shape[0], -1).all(axis=1))[0])
+        raise InvalidInputError(
+            f"d: the production that meets this demand overflows (beyond {np.finfo(float).max:.3g}, first of "
+            f"{label(bad, names)}); measure the goods in larger units"
+        )
+    return replace(sol, x=x)
+
+
+def _solve_valid(M: Matrix, dv: np.ndarray, method: str | None, tol: float, options: dict[str, Any],
+                 hints: dict, t0: float) -> IOSolution:
+    """:func:`solve_io` on validated input: the method, or the default's sequence (:func:`_default`)."""
     if method is not None:
         out, res = _attempt(method, M, dv, tol, options, refine=False)
         return IOSolution(out.x, method, int(out.iterations), res, bool(res <= tol), time.perf_counter() - t0,

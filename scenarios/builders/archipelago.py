@@ -23,6 +23,10 @@ How the numbers are chosen, so that the economy is productive and plannable:
   ``capital_share`` (0.4) of what the units of each island need at ``x0``, placed there; final
   goods start with ``final_days`` (0.25) days of the profiles' demand. So humanity starts
   well below 1 and rises over a few weeks as the plan invests in capital (``sigma = 0.3``).
+
+The stochastic losses the model is about are on: every day each island loses, with
+probability 0.05, a tenth of its stocks of the perishable goods. So the seed of a run matters:
+different seeds give different runs (``innatura run --noise P`` changes the probability).
 """
 
 from __future__ import annotations
@@ -249,7 +253,7 @@ def build(seed: int = 0, *, regions: int = 20, citizens: int = 10_000, investmen
         "inventory": inventory,
         "labour": labour,
         "planning": {"investment_share": investment_share},
-        "losses": {"enabled": False,
+        "losses": {"enabled": True,
                    "events": [{"goods": PERISHABLE, "probability": 0.05, "fraction": 0.1, "scope": "region"}]},
     }
     from innatura.scenarios.loader import spec_from_dict

@@ -93,6 +93,16 @@ def _check_total(path: Path, parts: np.ndarray, total: np.ndarray, labels: list[
         notes.append(f"{path.name}: {what} matches the sum of its cells to within {worst:g} (rounding)")
 
 
+def _unique_rows(grid: TextGrid, labels: list[str], what: str) -> None:
+    """A row label that repeats is an error in the file that holds it, at its second line."""
+    seen: dict[str, int] = {}
+    for k, label in enumerate(labels):
+        if label in seen:
+            raise TableFormatError(grid.path, f"duplicate {what} row {label!r} (also line {grid.lines[seen[label]]})",
+                                   line=grid.lines[k], row=label)
+        seen[label] = k
+
+
 def _names(folder: Path, pattern: str, codes: list[str]) -> list[str]:
     for p in sorted(folder.glob(pattern)):
         grid = read_grid(p)
@@ -135,6 +145,7 @@ def _read_use(use_path: Path, notes: list[str]) -> _Use:
     commodities, industries = rows[:r_int], cols[:c_int]
     if not commodities or not industries:
         raise TableFormatError(use_path, "no commodity rows or industry columns before the totals")
+    _unique_rows(use, commodities, "commodity")
     va_rows = [i for i in range(r_int + 1, len(rows)) if rows[i].startswith("V")]
     if not va_rows:
         raise TableFormatError(use_path, "no value-added rows (codes starting with 'V') below the total "

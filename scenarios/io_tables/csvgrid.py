@@ -9,6 +9,7 @@ ragged row, an empty or non-numeric cell, a duplicate label. Nothing is silently
 from __future__ import annotations
 
 import csv
+import io
 import logging
 import math
 from collections.abc import Sequence
@@ -16,6 +17,8 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
+from innatura.planner.errors import InputFileError
+from innatura.scenarios.files import read_text
 from innatura.scenarios.io_tables.errors import TableFormatError
 
 __all__ = ["TextGrid", "read_grid"]
@@ -109,12 +112,13 @@ def read_grid(path: str | Path, n_labels: int = 1, key: int = 0) -> TextGrid:
             (naming the line, the row label and both lengths) or duplicate column labels.
     """
     path = Path(path)
-    if not path.is_file():
-        raise TableFormatError(path, "no such file")
     try:
-        with path.open(newline="", encoding="utf-8-sig") as fh:
-            rows = list(csv.reader(fh))
-    except (UnicodeDecodeError, csv.Error) as exc:
+        text = read_text(path, "CSV table")
+    except InputFileError as exc:
+        raise TableFormatError(path, exc.problem) from None
+    try:
+        rows = list(csv.reader(io.StringIO(text, newline="")))
+    except csv.Error as exc:
         raise TableFormatError(path, f"cannot be read as CSV text: {exc}") from None
     while rows and not any(cell.strip() for cell in rows[-1]):
         rows.pop()

@@ -15,6 +15,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 import numpy as np
+from innatura.planner.errors import InvalidInputError, NonProductiveError
 from innatura.scenarios.io_tables.table import IOTable
 
 if TYPE_CHECKING:  # pragma: no cover
@@ -78,14 +79,13 @@ def _spectral_radius(A: sp.spmatrix) -> float:
     return float(np.max(np.abs(eigs(A, k=1, which="LM", return_eigenvectors=False))))
 
 
-def _solve(A: sp.spmatrix, f: np.ndarray, method: str | None) -> tuple[np.ndarray, str, int]:
+def _solve(A: sp.spmatrix, f: np.ndarray, method: str | None,
+           names: tuple[str, ...] | None = None) -> tuple[np.ndarray, str, int]:
     """``(x, method, iterations)``. Non-negative ``A``: :func:`planner.leontief.solve_io`. A
     signed ``A`` (negative cells kept) is outside Leontief theory's guarantees and the front
     door rejects it; it is solved by the LU method alone (``planner.leontief.direct``)."""
     if A.nnz and A.data.min() < 0:
         if method not in (None, "direct"):
-            from innatura.planner.errors import InvalidInputError
-
             raise InvalidInputError(f"method {method!r}: a table with negative cells (negative policy 'keep') "
                                     "is solved by the direct method only; use --negative-policy clip for others")
         from innatura.planner.leontief.direct import solve_direct
@@ -94,7 +94,7 @@ def _solve(A: sp.spmatrix, f: np.ndarray, method: str | None) -> tuple[np.ndarra
         return np.asarray(out.x, dtype=float), "direct (signed A)", int(out.iterations)
     from innatura.planner.leontief import solve_io
 
-    sol = solve_io(A, f, method=method)
+    sol = solve_io(A, f, method=method, names=names)
     return np.asarray(sol.x, dtype=float), str(sol.method), int(sol.iterations)
 
 
@@ -113,7 +113,13 @@ def solve_table(table: IOTable, method: str | None = None) -> TableSolution:
             for a table whose negative cells were kept.
     """
     start = time.perf_counter()
-    x, used, iterations = _solve(table.A, table.f, method)
+    try:
+        x, used, iterations = _solve(table.A, table.f, method, names=table.industries)
+    except NonProductiveError as exc:
+        raise NonProductiveError(f"{table.source}: {exc}", goods=exc.goods,
+                                 spectral_radius=exc.spectral_radius) from None
+    except InvalidInputError as exc:
+        raise InvalidInputError(f"{table.source}: {exc}") from None
     seconds = time.perf_counter() - start
     g = table.gross_output
     pos = g > 0

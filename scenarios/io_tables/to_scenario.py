@@ -308,7 +308,20 @@ def _mrio_regions(table: IOTable, names: list[str], profiles: list[dict]) -> dic
 
 
 def table_to_spec(table: IOTable, name: str, **options: Any) -> ScenarioSpec:
-    """The validated :class:`~scenarios.spec.ScenarioSpec` for ``table`` (see :func:`table_to_dict`)."""
+    """The validated :class:`~scenarios.spec.ScenarioSpec` for ``table`` (see :func:`table_to_dict`).
+
+    Raises:
+        NonProductiveError: the table's ``A`` is not productive (naming the table and the
+            industries), whatever returns to scale the scenario would have.
+    """
+    from innatura.planner.errors import NonProductiveError
+    from innatura.planner.leontief import check_productive
     from innatura.scenarios.loader import spec_from_dict
 
+    if not (table.A.nnz and table.A.data.min() < 0):  # a signed A (negatives kept) is refused by the spec
+        try:
+            check_productive(table.A, table.industries)
+        except NonProductiveError as exc:
+            raise NonProductiveError(f"{table.source}: {exc}", goods=exc.goods,
+                                     spectral_radius=exc.spectral_radius) from None
     return spec_from_dict(table_to_dict(table, name, **options), source=f"<{table.source}>")

@@ -21,6 +21,8 @@ from pathlib import Path
 
 import numpy as np
 import scipy.sparse as sp
+from innatura.planner.errors import InputFileError
+from innatura.scenarios.files import read_text
 from innatura.scenarios.io_tables.csvgrid import TextGrid, read_grid
 from innatura.scenarios.io_tables.errors import TableFormatError
 from innatura.scenarios.io_tables.table import IOTable
@@ -42,8 +44,10 @@ _FD_NAMES = {
 
 
 def _read(path: Path) -> tuple[TextGrid, np.ndarray, int, int]:
-    with path.open(encoding="utf-8-sig") as fh:
-        head = fh.readline()
+    try:
+        head = read_text(path, "WIOD table").split("\n", 1)[0]
+    except InputFileError as exc:
+        raise TableFormatError(path, exc.problem) from None
     n_labels = 0
     for cell in head.strip().split(","):
         if cell.strip().strip('"') in _LABELS:
