@@ -57,23 +57,26 @@ RATIO_TARGET_SHARE = 0.02
 
 def configure(parser: argparse.ArgumentParser) -> None:
     """Add the command's arguments."""
+    from innatura.cli.args import real, seed, whole
+
     parser.add_argument(
         "--case", type=parse_case, default=(100_000, 10_000, 50), metavar="IND,FINAL,INPUTS",
         help="industrial goods, final goods, inputs per good (default 100000,10000,50)",
     )
-    parser.add_argument("--curve-share", type=float, default=0.02, metavar="F",
+    parser.add_argument("--curve-share", type=real(0.0, 1.0), default=0.02, metavar="F",
                         help="share of the goods' cells that become curves, in [0, 1] (default 0.02)")
-    parser.add_argument("--units", type=int, choices=(1, 2), default=2, help="stacked units per curve (default 2)")
+    parser.add_argument("--units", type=whole(1, 2), default=2, help="stacked units per curve (default 2)")
     parser.add_argument("--cyclic", action="store_true", help="inputs from all goods (cycles, spectral radius 0.7)")
-    parser.add_argument("--demand-scale", type=float, default=1.3, metavar="S",
+    parser.add_argument("--demand-scale", type=real(0.0, lo_open=True), default=1.3, metavar="S",
                         help="solve at S times the demand the curves are calibrated at (default 1.3)")
     parser.add_argument("--method", choices=("newton-krylov", "fixed-point"), default=None,
                         help="nonlinear method (default: solve_nonlinear_io's choice)")
-    parser.add_argument("--tol", type=float, default=1e-10, help="relative residual of both solves (default 1e-10)")
-    parser.add_argument("--profiles", type=int, default=200, help="profile columns (default 200)")
-    parser.add_argument("--repeat", type=int, default=1,
+    parser.add_argument("--tol", type=real(0.0, 1.0, lo_open=True, hi_open=True), default=1e-10,
+                        help="relative residual of both solves (default 1e-10)")
+    parser.add_argument("--profiles", type=whole(1, 1_000_000), default=200, help="profile columns (default 200)")
+    parser.add_argument("--repeat", type=whole(1, 1000), default=1,
                         help="timed rounds, each a linear and a nonlinear solve (medians; default 1)")
-    parser.add_argument("--seed", type=int, default=0, help="seed of the generators (default 0)")
+    parser.add_argument("--seed", type=seed, default=0, help="seed of the generators (default 0)")
     parser.add_argument("--trace-memory", action="store_true",
                         help="one more, untimed nonlinear solve under tracemalloc for its own peak allocation")
     parser.add_argument("--json", type=Path, metavar="PATH", help="write the results as JSON")
@@ -99,7 +102,7 @@ class NonlinearBench:
     repeat: int = 1
     seed: int = 0
     trace_memory: bool = False
-    cache_dir: str | None = ".bench-cache"
+    cache_dir: str | os.PathLike[str] | None = ".bench-cache"
     progress: bool = False
 
     def __post_init__(self) -> None:
@@ -248,7 +251,11 @@ def format_table(r: dict) -> str:
 
 def run(args: argparse.Namespace) -> int:
     """Run ``innatura bench nonlinear``; returns the exit status."""
-    cache = None if str(args.cache_dir).lower() == "none" else args.cache_dir
+    from innatura.cli.outputs import check_output_dir, check_output_file
+
+    if args.json:
+        check_output_file(args.json, "--json")
+    cache = None if str(args.cache_dir).lower() == "none" else check_output_dir(args.cache_dir, "--cache-dir")
     result = benchmark(NonlinearBench(
         args.case, curve_share=args.curve_share, units=args.units, cyclic=args.cyclic,
         demand_scale=args.demand_scale, method=args.method, tol=args.tol, n_profiles=args.profiles,
