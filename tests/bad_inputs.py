@@ -472,6 +472,8 @@ FLAGS: list[tuple[tuple[str, ...], str, str, tuple[str, ...]]] = [
     (("experiment", "misreporting"), "--audit-probability", "share", ("--local", "--out", "OUT")),
     (("experiment", "investment-profiles"), "--days", "count1", ("--out", "OUT")),
     (("experiment", "investment-profiles"), "--seed", "seed", ("--out", "OUT")),
+    (("experiment", "investment-profiles"), "--seeds", "count1", ("--out", "OUT")),
+    (("experiment", "investment-profiles"), "--shares", "share_open", ("--out", "OUT")),
     (("experiment", "mee"), "--episodes", "count10", ("--out", "OUT")),
     (("experiment", "mee"), "--sizes", "count1", ("--out", "OUT")),
     (("experiment", "learned-ablation"), "--seeds", "count1", ("--out", "OUT")),
@@ -483,6 +485,11 @@ FLAGS: list[tuple[tuple[str, ...], str, str, tuple[str, ...]]] = [
     (("bench", "fisher"), "--tol", "tol", ()),
     (("bench", "fisher"), "--buyers", "count1", ()),
     (("bench", "io"), "--repeat", "count1", ()),
+    (("bench", "io"), "--tol", "tol", ()),
+    (("bench", "nonlinear"), "--curve-share", "share", ()),
+    (("bench", "nonlinear"), "--tol", "tol", ()),
+    (("bench", "nonlinear"), "--repeat", "count1", ()),
+    (("bench", "nonlinear"), "--seed", "seed", ()),
     (("viz",), "--port", "port", ()),
 ]
 

@@ -158,6 +158,10 @@ OUTPUTS = [
     (["bench", "day", "--citizens", "10", "--units", "2", "--goods", "3", "--days", "0", "--json", "OUT"],
      "--json", "file"),
     (["bench", "fisher", "--buyers", "3", "--goods", "2", "--json", "OUT"], "--json", "file"),
+    (["bench", "io", "--case", "4,2,2", "--profiles", "2", "--repeat", "1", "--skip-spsolve", "--cache-dir", "none",
+      "--quiet", "--json", "OUT"], "--json", "file"),
+    (["bench", "nonlinear", "--case", "4,2,2", "--profiles", "2", "--cache-dir", "none", "--quiet", "--json", "OUT"],
+     "--json", "file"),
 ]
 
 
