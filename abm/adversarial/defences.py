@@ -162,7 +162,8 @@ class Audit(Defence):
         penalty: fine in kind on a caught citizen's claim, in ``[0, 1)`` (default 0.5).
         penalty_days: further nights of probation after a catch, ``>= 0`` (default 3).
         tolerance: relative deviation that counts as misreporting (default 0.02).
-        citizens, units: whom to audit.
+        citizens: audit the citizens (default True).
+        units: audit the production units (default True).
     """
 
     probability: float = 0.3

@@ -143,7 +143,8 @@ def truthful_welfare(received: np.ndarray, honest_received: np.ndarray, truthful
     (``welfare_loss_rel`` over ``honest_welfare``).
 
     Args:
-        received, honest_received: per citizen, mean over days of ``min(received share, 1)``, ``(C,)``.
+        received: per citizen, mean over days of ``min(received share, 1)``, ``(C,)``.
+        honest_received: the same in the honest run with the same seed, ``(C,)``.
         truthful: citizens who never misreported, ``(C,)``.
     """
     t = np.asarray(truthful, dtype=bool)

@@ -22,8 +22,11 @@ def dispatch_targets(production: np.ndarray, unit_good: np.ndarray, capacity: np
 
     Args:
         production: planned output per good, ``(n,)``.
-        unit_good, capacity, stack, pooled, pool_share: per unit ``(U,)``: good, (reported)
-            capacity, stacking rank, whether pooled, share of the good's pooled orders.
+        unit_good: the good each unit makes, ``(U,)``.
+        capacity: each unit's (reported) capacity, ``(U,)``.
+        stack: each unit's stacking rank, ``(U,)``.
+        pooled: whether each unit is pooled, ``(U,)``.
+        pool_share: each pooled unit's share of its good's pooled orders, ``(U,)``.
 
     Returns:
         Target per unit, ``(U,)``; the targets of a good sum to its production.

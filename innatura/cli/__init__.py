@@ -50,6 +50,12 @@ COMMANDS: dict[str, tuple[str, str] | dict[str, tuple[str, str]]] = {
 }
 
 
+def _version() -> str:
+    from innatura import __version__
+
+    return __version__
+
+
 def _build_parser(argv: Sequence[str]) -> tuple[argparse.ArgumentParser, list[str]]:
     """Build the parser for the command named in ``argv``; import only that command's module."""
     parser = argparse.ArgumentParser(
@@ -57,6 +63,8 @@ def _build_parser(argv: Sequence[str]) -> tuple[argparse.ArgumentParser, list[st
         description="Agent-based simulation of economic planning in natura under imperfect information.",
     )
     parser.add_argument("-v", "--verbose", action="count", default=0, help="more log output (-vv: debug)")
+    parser.add_argument("--version", action="version", version=f"%(prog)s {_version()}",
+                        help="print the version of innatura and exit")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
     args = [a for a in argv if not a.startswith("-")]
     chosen = args[0] if args else None

@@ -132,19 +132,20 @@ def solve_io(
     ``x = A x + d``); ``d`` is final demand. ``A`` may be a dense array or any
     ``scipy.sparse`` matrix (CSR is used as is; other formats are converted once).
 
-    Methods:
-        * ``"triangular"``: blocked substitution over CSR, for economies whose goods can be
-          ordered so that each needs only earlier goods (detected in the given order from the
-          first and last column of each row, otherwise by a topological sort of the dependency
-          graph). About one or two sparse products' time.
-        * ``"direct"``: LU factorisation (SuperLU with COLAMD, NATURAL for a triangular
-          pattern; LAPACK for dense ``A``). Robust, but fill-in makes it slow and memory-hungry
-          on large economies.
-        * ``"krylov"``: GMRES (or ``solver="bicgstab"``) on ``I - A`` applied matrix-free, with
-          Jacobi preconditioning. About ``log(tol) / log(rho)`` sparse products at most, far
-          fewer in practice (about 11 at ``rho = 0.7``).
-        * ``"neumann"``: the power series ``d + A d + A^2 d + ...``; about
-          ``log(tol) / log(rho)`` products.
+    The methods:
+
+    * ``"triangular"``: blocked substitution over CSR, for economies whose goods can be
+      ordered so that each needs only earlier goods (detected in the given order from the
+      first and last column of each row, otherwise by a topological sort of the dependency
+      graph). About one or two sparse products' time.
+    * ``"direct"``: LU factorisation (SuperLU with COLAMD, NATURAL for a triangular
+      pattern; LAPACK for dense ``A``). Robust, but fill-in makes it slow and memory-hungry
+      on large economies.
+    * ``"krylov"``: GMRES (or ``solver="bicgstab"``) on ``I - A`` applied matrix-free, with
+      Jacobi preconditioning. About ``log(tol) / log(rho)`` sparse products at most, far
+      fewer in practice (about 11 at ``rho = 0.7``).
+    * ``"neumann"``: the power series ``d + A d + A^2 d + ...``; about
+      ``log(tol) / log(rho)`` products.
 
     The default (``method=None``) picks, in order: ``"triangular"`` when the pattern is
     triangular (in its order, or, above 1000 goods, after a topological sort), since
