@@ -165,12 +165,13 @@ class CurveStore:
         ...])`` (the last unit of each cell takes everything beyond its predecessors).
 
         Args:
-            rows, cols: row and column of each cell, ``(n_cells,)``.
+            rows: row of each cell, ``(n_cells,)``.
+            cols: column of each cell, ``(n_cells,)``.
             unit_cell: the cell of each unit, ``(n_units,)``, non-decreasing; every cell has a
                 unit.
             capacity: capacity of each unit, ``> 0`` (finite except for a cell's last unit).
-            scale, exponent: each unit's power law ``scale * q ** exponent`` (``scale >= 0``,
-                ``exponent > 0``).
+            scale: each unit's power-law scale (``scale * q ** exponent``), ``>= 0``.
+            exponent: each unit's power-law exponent, ``> 0``.
 
         Raises:
             InvalidInputError: malformed arrays (the message names the array and an entry).

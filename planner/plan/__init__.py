@@ -110,15 +110,16 @@ def plan_day(
 ) -> DailyPlan:
     """Plan one day: consumption stage, then investment stage (see the module docstring).
 
-    Methods:
-        * ``"lp"``: the exact lexicographic LPs (:mod:`planner.plan.lp`); successive LPs with
-          coefficient curves. Falls back to ``"balanced"`` (``status="balanced-fallback"``)
-          if every HiGHS solver fails numerically.
-        * ``"balanced"``: equal fulfilment and balanced capital growth by scalar search, for
-          large economies (:mod:`planner.plan.balanced`).
-        * ``"scaled-demand"``: the seed code's baseline, every profile's demand scaled by one
-          scalar until the requirement fits; no investment stage (``x_start`` and
-          ``safety_stock`` are not used) (:mod:`planner.plan.scaled`).
+    The methods (``method=``):
+
+    - ``"lp"``: the exact lexicographic LPs (:mod:`planner.plan.lp`); successive LPs with
+      coefficient curves. Falls back to ``"balanced"`` (``status="balanced-fallback"``) if
+      every HiGHS solver fails numerically.
+    - ``"balanced"``: equal fulfilment and balanced capital growth by scalar search, for large
+      economies (:mod:`planner.plan.balanced`).
+    - ``"scaled-demand"``: the seed code's baseline, every profile's demand scaled by one
+      scalar until the requirement fits; no investment stage (``x_start`` and ``safety_stock``
+      are not used) (:mod:`planner.plan.scaled`).
 
     The default (``method=None``) is ``"lp"`` up to :data:`LP_MAX_GOODS` produced goods,
     ``"balanced"`` above.
