@@ -45,6 +45,7 @@ COMMANDS: dict[str, tuple[str, str] | dict[str, tuple[str, str]]] = {
         "io": ("innatura.cli.bench_io", "time (I - A) x = d solvers against scipy spsolve"),
         "day": ("innatura.cli.bench_day", "time one simulated day, split by phase"),
         "fisher": ("innatura.cli.bench_fisher", "time the Fisher-market equilibrium solver"),
+        "regional": ("innatura.cli.bench_regional", "time the regional plan against the national plan"),
     },
 }
 
