@@ -12,7 +12,6 @@ from __future__ import annotations
 import logging
 from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Any
 
 import highspy
 import numpy as np
@@ -43,12 +42,22 @@ class UnboundedLPError(InnaturaError):
 @dataclass(frozen=True)
 class LexResult:
     """Solution of a lexicographic LP: values, each objective's optimum, simplex iterations,
-    and the activity ``A v`` of the constraint rows."""
+    and the activity ``A v`` of the constraint rows.
+
+    ``row_duals[k]`` and ``col_duals[k]`` are the sensitivities of objective ``k``'s optimum
+    to the bounds of the model's rows and columns, ``d z_k / d bound`` in the objective's own
+    sense and units (for a ``<=`` row whose upper bound binds in a ``"max"`` objective: how
+    much ``z_k`` rises per unit of extra bound; ``0`` on rows that do not bind). Only
+    ``k = 0`` is the plain LP's; later objectives are optimised with the earlier optima kept,
+    so their sensitivities hold those optima fixed.
+    """
 
     values: np.ndarray
     objective_values: tuple[float, ...]
     iterations: int
     row_values: np.ndarray | None = None
+    row_duals: tuple[np.ndarray, ...] = ()
+    col_duals: tuple[np.ndarray, ...] = ()
 
 
 def _bounds(v: ArrayLike) -> np.ndarray:
@@ -58,15 +67,21 @@ def _bounds(v: ArrayLike) -> np.ndarray:
     return out
 
 
-#: a kept optimum's constraint row: (row, sense, optimum, slack)
-_KeptRow = tuple[int, str, float, float]
-
 #: seconds one HiGHS run may take before it counts as a failed run and the next strategy is
 #: tried; a rare badly scaled model can otherwise keep the simplex cycling for ever.
 RUN_SECONDS = 60.0
 
 
-def _option(h: highspy.Highs, key: str) -> Any:
+class _Kept:
+    """What a lexicographic solve changed to keep earlier optima: saved column bounds
+    ``(column, lower, upper)`` and the number of rows added."""
+
+    def __init__(self) -> None:
+        self.cols: list[tuple[int, float, float]] = []
+        self.rows = 0
+
+
+def _option(h: highspy.Highs, key: str) -> object:
     value = h.getOptionValue(key)
     return value[1] if isinstance(value, tuple) else value  # (status, value) in older highspy
 
@@ -164,7 +179,7 @@ class LexicographicLP:
             raise InfeasiblePlanError("the planning LP has no feasible point")
         raise InfeasiblePlanError(f"HiGHS stopped without an optimum: {h.modelStatusToString(status)}")
 
-    def _run_kept(self, k: int, last_row: _KeptRow | None) -> bool:
+    def _run_kept(self, k: int, last_row: tuple | None) -> bool:
         """Solve for objective ``k``; if the LP with the kept optimum of objective ``k - 1``
         (``last_row``: row, sense, value, slack) is reported infeasible, widen that row's
         slack (x1e3, x1e6) and retry. Returns False when it stays infeasible (``k > 0``)."""
@@ -186,25 +201,33 @@ class LexicographicLP:
                 continue
         return False
 
-    def _keep_optimum(self, sense: str, cn: np.ndarray, zn: float, rel_slack: float,
-                      saved_cols: list[tuple[int, float, float]], row: int) -> _KeptRow | None:
-        """Keep the optimum ``zn`` of the objective ``cn`` while the next ones are optimised: as a
-        bound on its column when it has one variable (recorded in ``saved_cols`` for the restore),
-        else as a new constraint row (number ``row``), which is returned."""
+    def _keep(self, kept: _Kept, sense: str, cn: np.ndarray, zn: float, slack: float) -> tuple | None:
+        """Keep the optimum ``zn`` of the objective ``cn`` while the next ones are optimised:
+        as a bound on its one column, or as an added row; returns the added row's
+        ``(row, sense, value, slack)`` (``None`` for a column bound)."""
         h = self._h
         nz = np.flatnonzero(cn).astype(np.int32)
-        slack = rel_slack * max(1.0, abs(zn))
         lo, hi = (zn - slack, _INF) if sense == "max" else (-_INF, zn + slack)
         if nz.size == 1:
             # one variable (a share such as the safety-stock level): keep its optimum
             # as a bound on the column, not as a row that HiGHS may find infeasible
             j, c = int(nz[0]), float(cn[nz[0]])
             lo_j, hi_j = sorted((lo / c, hi / c))
-            saved_cols.append((j, self.col_lower[j], self.col_upper[j]))
+            kept.cols.append((j, self.col_lower[j], self.col_upper[j]))
             h.changeColBounds(j, max(self.col_lower[j], lo_j), min(self.col_upper[j], hi_j))
             return None
         h.addRow(lo, hi, nz.size, nz, cn[nz])
-        return (row, sense, zn, slack)
+        kept.rows += 1
+        return (self.shape[0] + kept.rows - 1, sense, zn, slack)
+
+    def _restore(self, kept: _Kept) -> None:
+        """Undo what :meth:`_keep` changed: column bounds, then the added rows."""
+        h = self._h
+        for j, lo_j, hi_j in reversed(kept.cols):
+            h.changeColBounds(j, float(_bounds(np.array([lo_j]))[0]), float(_bounds(np.array([hi_j]))[0]))
+        if kept.rows:
+            rows = np.arange(self.shape[0], self.shape[0] + kept.rows, dtype=np.int32)
+            h.deleteRows(rows.size, rows)
 
     def solve(self, objectives: Sequence[tuple[str, np.ndarray]], rel_slack: float = 1e-9) -> LexResult:
         """Optimise ``objectives`` (``("max" | "min", cost vector)``) in priority order.
@@ -220,13 +243,14 @@ class LexicographicLP:
         h = self._h
         n = self.shape[1]
         idx = np.arange(n, dtype=np.int32)
-        added = 0
         optima: list[float] = []
         iters = 0
         values: np.ndarray | None = None
         row_values: np.ndarray | None = None
-        last_row: _KeptRow | None = None
-        saved_cols: list[tuple[int, float, float]] = []
+        last_row = None
+        kept = _Kept()
+        row_duals: list[np.ndarray] = []
+        col_duals: list[np.ndarray] = []
         try:
             for k, (sense, cost) in enumerate(objectives):
                 cost = np.asarray(cost, dtype=float)
@@ -248,19 +272,17 @@ class LexicographicLP:
                 sol = h.getSolution()
                 values = np.asarray(sol.col_value, dtype=float)
                 row_values = np.asarray(sol.row_value, dtype=float)[: self.shape[0]]
+                # HiGHS minimises sign * cn: its duals are d(sign * z / scale) / d bound
+                row_duals.append(sign * scale * np.asarray(sol.row_dual, dtype=float)[: self.shape[0]])
+                col_duals.append(sign * scale * np.asarray(sol.col_dual, dtype=float))
                 zn = float(np.dot(cn, values))
                 optima.append(zn * scale)
                 if k + 1 < len(objectives):
-                    last_row = self._keep_optimum(sense, cn, zn, rel_slack, saved_cols, self.shape[0] + added)
-                    added += int(last_row is not None)
+                    last_row = self._keep(kept, sense, cn, zn, rel_slack * max(1.0, abs(zn)))
             if values is None:
                 values = np.zeros(n)
         finally:
-            for j, lo_j, hi_j in reversed(saved_cols):
-                h.changeColBounds(j, float(_bounds(np.array([lo_j]))[0]), float(_bounds(np.array([hi_j]))[0]))
-            if added:
-                rows = np.arange(self.shape[0], self.shape[0] + added, dtype=np.int32)
-                h.deleteRows(rows.size, rows)
+            self._restore(kept)
         if row_values is None:
             row_values = np.zeros(self.shape[0])
-        return LexResult(values, tuple(optima), iters, row_values)
+        return LexResult(values, tuple(optima), iters, row_values, tuple(row_duals), tuple(col_duals))

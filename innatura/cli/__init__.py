@@ -46,6 +46,7 @@ COMMANDS: dict[str, tuple[str, str] | dict[str, tuple[str, str]]] = {
         "nonlinear": ("innatura.cli.bench_nonlinear", "time (I - F(x)) x = d with curves against the linear solve"),
         "day": ("innatura.cli.bench_day", "time one simulated day, split by phase"),
         "fisher": ("innatura.cli.bench_fisher", "time the Fisher-market equilibrium solver"),
+        "regional": ("innatura.cli.bench_regional", "time the regional plan against the national plan"),
     },
 }
 

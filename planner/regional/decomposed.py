@@ -1,0 +1,321 @@
+"""The decomposed regional plan: least regional production by fixed point, shipments by routing.
+
+For economies of thousands of goods over many regions the exact LPs are out of reach (the
+national LP alone is, above a thousand goods). This method keeps the regional plan's
+constraints and timing and decomposes it into a production problem solved by a monotone
+fixed point and per-good transport (``docs/model.md``, "The regional plan", where the choice
+is justified); the building block is :class:`~innatura.planner.regional.fixed_point.Evaluator`:
+
+- **Production.** For targets (every region's deliveries ``t * need``, closing targets,
+  capital growth) the least production solves the fixed point
+  ``y_i = max(0, sum_r (inputs_ri(y) + targets_ri) - S_i + l_i)`` (``S``: national stock,
+  ``l``: what transport loses), with curves linearised by secants at the current outputs.
+  Each region's own units first make what the region lacks beyond its stock (inputs made
+  elsewhere today cannot reach them before the evening); the rest of a good's production goes
+  to its units in a ranked order, each up to its capacity.
+- **Transport.** Each good's shipments follow :func:`~innatura.planner.regional.routing.route`
+  within the edges' capacity: in the morning, regions whose units lack an input (beyond their
+  stock and their own output of the day) draw on the stocks other regions can spare; in the
+  evening, what regions hold after production beyond their deliveries and closing targets
+  goes to the regions short of them. What a saturated edge holds back is routed again around
+  it; what transport loses or cannot bring feeds ``l``, and production is solved again.
+- **Searches.** Feasibility (capacities, regional labour and capital, shipments that arrive)
+  grows monotone in the targets for a fixed dispatch, so the largest common fulfilment ``t``
+  (stage 1, on ``1 - sigma`` of labour, capital and capacity), then the largest share ``tau``
+  of the closing targets and the largest balanced capital growth ``theta (S_k + 1)`` (stage 2)
+  are found by root searches on the largest scaled violation, as in the national ``balanced``
+  method.
+- **Strategies.** When ``t < 1`` the constraint that stops it (the bottleneck) prices the
+  dispatch: the search is repeated with regions' lacks first made by units anywhere (not
+  their own units first), with the units of regions whose labour, capital or inputs on hand
+  a higher ``t`` would over-ask capped at what they can staff and supply (their goods move to
+  units elsewhere), with a good that does not reach a region made by its units nearest to it,
+  and with each good's units ranked by their use of the bottleneck resource (least first).
+  The best plan is kept (at most :data:`STRATEGY_ROUNDS` rounds).
+
+Every region-profile pair gets the same fulfilment ``t`` (the max-min value; no second
+priority). The bottleneck is reported; the same method on the night with all regions pooled
+(no transport) gives the plan's ``national_fulfilment``.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass, replace
+
+import numpy as np
+from innatura.planner.errors import InvalidInputError
+from innatura.planner.regional.fixed_point import FEASIBLE, Bottleneck, Evaluator, Point, Strategy, describe
+from innatura.planner.regional.problem import RegionalProblem
+from innatura.planner.regional.result import RegionalPlan, assemble_plan, pipeline_targets
+from innatura.planner.regional.routing import Routes
+from scipy.optimize import brentq
+
+__all__ = ["STAGE2_TOL", "STRATEGY_ROUNDS", "merged", "plan_decomposed"]
+
+logger = logging.getLogger(__name__)
+
+#: rounds of re-planning with a dispatch priced by the bottleneck
+STRATEGY_ROUNDS = 3
+#: tolerance of the investment stage's searches (share of their range): the stage's
+#: objectives are shares of targets and growth rates, not fulfilment
+STAGE2_TOL = 1e-3
+
+
+def _largest(excess, hi: float, tol: float = 1e-7) -> tuple[float, Bottleneck | None]:  # noqa: ANN001
+    """Largest ``s`` in ``[0, hi]`` whose evaluation fits, and the bottleneck just above it."""
+    top = excess(hi)
+    if top.excess <= FEASIBLE:
+        return hi, None
+    bottom = excess(0.0)
+    if bottom.excess > 0.5 * FEASIBLE:  # infeasible, or within the tolerance only at 0
+        return 0.0, bottom.bottleneck
+    above = [top.bottleneck]
+    ends = {0.0: bottom.excess, hi: top.excess}
+
+    def f(s: float) -> float:
+        if s in ends:  # the bracket's ends as evaluated above
+            return ends[s] - 0.5 * FEASIBLE
+        pt = excess(s)
+        if pt.excess > FEASIBLE:
+            above[0] = pt.bottleneck
+        return pt.excess - 0.5 * FEASIBLE
+
+    step = tol * max(hi, 1e-300)
+    lo = brentq(f, 0.0, hi, xtol=step, rtol=4 * np.finfo(float).eps, maxiter=100)
+    for _ in range(60):  # onto the feasible side of the root, in steps of the tolerance (doubling)
+        if excess(lo).excess <= FEASIBLE:
+            return lo, above[0]
+        lo -= step
+        step *= 2.0
+        if lo <= 0.0:
+            break
+    return 0.0, above[0]
+
+
+def merged(problem: RegionalProblem) -> RegionalProblem:
+    """The same night with all regions pooled into one (no transport): the national relaxation."""
+    p = problem
+    return replace(
+        p, regions=("all",), demand=p.demand.sum(axis=0, keepdims=True), stocks=p.stocks.sum(axis=0, keepdims=True),
+        labour=p.labour.sum(axis=0, keepdims=True), unit_region=np.zeros(p.n_units, dtype=np.int64),
+        edge_src=np.zeros(0, dtype=np.int64), edge_dst=np.zeros(0, dtype=np.int64), edge_capacity=np.zeros(0),
+        edge_loss=np.zeros((0, p.n_goods)), closing_target=p.closing_target.sum(axis=0, keepdims=True),
+    )
+
+
+@dataclass
+class _Stage1:
+    t: float
+    point: Point
+    bottleneck: Bottleneck | None
+    strategy: Strategy
+
+
+def _search(p: RegionalProblem, routes: Routes | None, strategy: Strategy, counter: list) -> _Stage1:
+    ev = Evaluator(p, routes, 1, np.zeros(p.n_units), strategy)
+    zero_t, zero_g = np.zeros((p.n_regions, p.n_goods)), np.zeros(p.n_goods)
+    t, bottleneck = _largest(lambda s: ev.evaluate(s, zero_t, zero_g), 1.0) if p.active.any() else (1.0, None)
+    point = ev.evaluate(t, zero_t, zero_g)
+    counter[0] += ev.evaluations
+    return _Stage1(t, point, bottleneck, strategy)
+
+
+def _intensity(p: RegionalProblem, q: np.ndarray) -> np.ndarray:
+    """Input per unit of output of every (unit, good) at outputs ``q``, sparse ``(U, n)`` (CSR)."""
+    import scipy.sparse as sp
+
+    inp = p.inputs
+    rows, cols, vals = [inp.unit], [inp.good], [inp.coefficient]
+    if inp.n_curves:
+        qc = np.maximum(q[inp.curve_unit], 1e-9)
+        rows.append(inp.curve_unit)
+        cols.append(inp.curve_good)
+        vals.append(inp.curve_values(qc)[0] / qc)
+    return sp.csr_matrix((np.concatenate(vals), (np.concatenate(rows), np.concatenate(cols))),
+                         shape=(p.n_units, p.n_goods))
+
+
+def _priced(p: RegionalProblem, best: _Stage1) -> Strategy | None:
+    """Each good's units ranked by their use of the bottleneck (least first), after the old rank."""
+    b = best.bottleneck
+    if b is None:
+        return None
+    use = np.asarray(_intensity(p, best.point.q)[:, b.good].todense()).ravel()
+    if b.region >= 0 and b.kind in ("labour", "capital", "inputs on hand"):
+        use = np.where(p.unit_region == b.region, use, 0.0)
+    if not use.any():
+        return None
+    order = np.lexsort((best.strategy.rank, use))
+    rank = np.empty(p.n_units)
+    rank[order] = np.arange(p.n_units)
+    return Strategy(best.strategy.caps, rank, best.strategy.local)
+
+
+def _nearest(p: RegionalProblem, routes: Routes | None, best: _Stage1) -> Strategy | None:
+    """The units of a good that does not reach a region ranked by the keep of their route to it
+    (nearest first: produce where the good is short)."""
+    b = best.bottleneck
+    if routes is None or b is None or b.region < 0 or b.kind not in ("deliveries", "inputs on hand"):
+        return None
+    R = p.n_regions
+    mine = p.unit_good == b.good
+    if np.unique(p.unit_region[mine]).size < 2:
+        return None
+    keep = np.exp(routes.log_keep[p.unit_region * R + b.region, b.good])
+    keep = np.where(routes.hops[p.unit_region, b.region] >= 0, keep, 0.0)
+    order = np.lexsort((best.strategy.rank, np.where(mine, -keep, 0.0)))
+    rank = np.empty(p.n_units)
+    rank[order] = np.arange(p.n_units)
+    return Strategy(best.strategy.caps, rank, best.strategy.local)
+
+
+def _relieved(p: RegionalProblem, routes: Routes | None, best: _Stage1) -> Strategy | None:
+    """Caps of the units in regions that a plan above ``t`` over-asks of labour, capital or an
+    input on hand: each such unit's output there times what is available over what is asked
+    (the rest of its good moves to the good's units elsewhere)."""
+    b = best.bottleneck
+    if b is None or b.kind not in ("labour", "capital", "inputs on hand"):
+        return None
+    ev = Evaluator(p, routes, 1, np.zeros(p.n_units), best.strategy)
+    probe = min(1.0, best.t + 0.5 * (1.0 - best.t) + 1e-3)
+    pt = ev.evaluate(probe, np.zeros((p.n_regions, p.n_goods)), np.zeros(p.n_goods))
+    over = pt.use > pt.available * (1 + 1e-9) + 1e-12
+    ratio = np.where(over, np.divide(pt.available, pt.use, out=np.ones_like(pt.use), where=over), 1.0)
+    inp = p.inputs
+    cut = np.ones(p.n_units)
+    for unit, good in ((inp.unit, inp.good), (inp.curve_unit, inp.curve_good)):
+        np.minimum.at(cut, unit, ratio[p.unit_region[unit], good])
+    cut = np.where(p.final[p.unit_good], cut, 1.0)
+    if not (cut < 1).any():
+        return None
+    caps = best.strategy.caps
+    return Strategy(np.where(cut < 1, np.minimum(caps, pt.q * cut), caps), best.strategy.rank, best.strategy.local)
+
+
+def _improve(p: RegionalProblem, routes: Routes | None, best: _Stage1, counter: list) -> _Stage1:
+    """Re-plan with dispatches priced by the bottleneck while that raises ``t``."""
+    for _ in range(STRATEGY_ROUNDS):
+        if best.t >= 1.0 - 1e-12:
+            break
+        improved = False
+        for strategy in (_relieved(p, routes, best), _nearest(p, routes, best), _priced(p, best)):
+            if strategy is None:
+                continue
+            trial = _search(p, routes, strategy, counter)
+            if trial.t > best.t * (1 + 1e-9) + 1e-12:
+                best, improved = trial, True
+        if not improved:
+            break
+    return best
+
+
+def _consumption(p: RegionalProblem, routes: Routes | None, counter: list) -> _Stage1:
+    """The best of the strategies (see the module docstring)."""
+    caps = np.where(p.final[p.unit_good], (1.0 - p.investment_share) * p.unit_capacity, 0.0)
+    best = _search(p, routes, Strategy(caps, np.zeros(p.n_units), p.n_regions > 1), counter)
+    if best.t >= 1.0 - 1e-12:
+        return best
+    best = _improve(p, routes, best, counter)
+    if p.n_regions > 1 and best.t < 1.0 - 1e-12:
+        pooled = _improve(p, routes, _search(p, routes, Strategy(caps, np.zeros(p.n_units), False), counter), counter)
+        best = pooled if pooled.t > best.t else best
+    return best
+
+
+def _growable(p: RegionalProblem, use: np.ndarray, q: np.ndarray) -> np.ndarray:
+    """Capital goods with a unit that has capacity left and every labour and capital input it
+    needs still available in its region."""
+    left = np.where(p.labour_mask[None, :], p.labour - use, np.where(p.industrial[None, :], p.stocks - use, 1.0))
+    inp = p.inputs
+    blocked_entry = (left[p.unit_region[inp.unit], inp.good] <= 0) & ~p.final[inp.good] & (inp.coefficient > 0)
+    blocked = np.zeros(p.n_units, dtype=bool)
+    blocked[inp.unit[blocked_entry]] = True
+    ok_unit = p.industrial[p.unit_good] & ~blocked & (p.unit_capacity > q)
+    grow = np.zeros(p.n_goods, dtype=bool)
+    grow[p.unit_good[ok_unit]] = True
+    return grow
+
+
+def _theta_high(ev: Evaluator, t: float, targets: np.ndarray, g: np.ndarray) -> float:
+    p = ev.problem
+    cap = np.bincount(p.unit_good, p.unit_capacity, minlength=p.n_goods)
+    hi = float(np.min(cap[g > 0] / g[g > 0]))
+    if np.isfinite(hi):
+        return hi
+    hi = 1.0
+    while ev.evaluate(t, targets, 2 * hi * g).excess <= FEASIBLE:
+        hi *= 2.0
+        if hi > 1e12:
+            raise InvalidInputError("regional plan: capital goods can grow without limit; give their units a "
+                                    "capacity or a labour or capital input")
+    return 2.0 * hi
+
+
+def _investment(p: RegionalProblem, routes: Routes | None, s1: _Stage1, counter: list,
+                target: np.ndarray) -> tuple[Point, float]:
+    """Stage 2 with the consumption stage's fulfilment and strategy (caps widened to all capacity),
+    closing ``target`` ``(R, n)``."""
+    keep = 1.0 - p.investment_share
+    st = s1.strategy
+    staffed = p.final[p.unit_good] & (st.caps < keep * p.unit_capacity)
+    caps = np.maximum(np.where(staffed, st.caps / keep, p.unit_capacity), s1.point.q)
+    ev = Evaluator(p, routes, 2, s1.point.q, Strategy(caps, st.rank, st.local))
+    t, zero_g = s1.t, np.zeros(p.n_goods)
+    tau = _largest(lambda s: ev.evaluate(t, s * target, zero_g), 1.0, STAGE2_TOL)[0] if target.any() else 0.0
+    g = np.where(_growable(p, s1.point.use, s1.point.q), ev.stock + 1.0, 0.0)
+    theta = 0.0
+    if g.any():
+        hi = _theta_high(ev, t, tau * target, g)
+        theta = _largest(lambda s: ev.evaluate(t, tau * target, s * g), hi, STAGE2_TOL)[0]
+    final = ev.evaluate(t, tau * target, theta * g, with_flows=True)
+    counter[0] += ev.evaluations
+    if final.excess > FEASIBLE:
+        # the wider stage-2 dispatch does not carry the consumption stage itself: keep stage 1
+        logger.info("regional plan: investment stage infeasible (%s); keeping the consumption stage",
+                    describe(p, final.bottleneck))
+        ev1 = Evaluator(p, routes, 1, np.zeros(p.n_units), st)
+        zero = np.zeros((p.n_regions, p.n_goods))
+        return ev1.evaluate(t, zero, zero_g, with_flows=True), 0.0
+    return final, tau
+
+
+def _shipments(p: RegionalProblem, point: Point) -> tuple[np.ndarray, np.ndarray]:
+    cols = np.flatnonzero(~p.labour_mask)
+    out = []
+    for res in (point.morning, point.evening):
+        s = np.zeros((p.n_edges, p.n_goods))
+        for routes, flows in (res.parts if res is not None else ()):
+            s[:, cols] += routes.edge_flows(flows, p.keep[:, cols])
+        out.append(s)
+    return out[0], out[1]
+
+
+def plan_decomposed(problem: RegionalProblem, pipeline: bool = True) -> RegionalPlan:
+    """The decomposed regional plan (see the module docstring); ``pipeline``: the closing
+    targets include the consumption stage's inputs from other regions
+    (:func:`~innatura.planner.regional.result.pipeline_targets`)."""
+    from threadpoolctl import threadpool_limits
+
+    # thin (R, goods) products: one BLAS thread is many times faster than several
+    with threadpool_limits(limits=1, user_api="blas"):
+        return _plan(problem, pipeline)
+
+
+def _plan(problem: RegionalProblem, pipeline: bool) -> RegionalPlan:
+    p = problem
+    routes = Routes(p) if p.n_edges and p.n_regions > 1 else None
+    counter = [0]
+    s1 = _consumption(p, routes, counter)
+    target = p.closing_target + (pipeline_targets(p, s1.point.q) if pipeline else 0.0)
+    final, tau = _investment(p, routes, s1, counter, target)
+    national = s1.t
+    if s1.t < 1.0 - 1e-9 and p.n_regions > 1:
+        national = _consumption(merged(p), None, counter).t
+    c = np.where(p.active, s1.t, 1.0)
+    return assemble_plan(
+        replace(p, closing_target=target), final.q, np.minimum(s1.point.q, final.q), c, _shipments(p, final), tau,
+        method="decomposed",
+        status="decomposed", national_fulfilment=float(national), bottleneck=describe(p, s1.bottleneck),
+        slp_iterations=counter[0],
+    )

@@ -1,0 +1,295 @@
+"""The decomposed regional plan's building block: the least plan for given targets.
+
+:class:`Evaluator` computes, for a common fulfilment ``t``, closing targets and capital growth,
+the least production (a monotone fixed point over the national production ``y``, dispatched to
+units by a :class:`Strategy`), the morning and evening shipments
+(:func:`~innatura.planner.regional.routing.route` within the edges' capacity, and around edges
+that fill up), and the largest scaled violation of a bound with the constraint where it occurs
+(a :class:`Bottleneck`). See :mod:`innatura.planner.regional.decomposed`.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+
+import numpy as np
+from innatura.planner.regional.problem import RegionalProblem
+from innatura.planner.regional.routing import RouteResult, Routes, route
+
+__all__ = ["FEASIBLE", "ROUNDS", "Bottleneck", "Evaluator", "Filler", "Point", "Strategy", "describe"]
+
+logger = logging.getLogger(__name__)
+
+#: rounds of (least production, transport) per evaluation: what transport loses feeds the next
+ROUNDS = 12
+#: violations up to this (scaled) size count as feasible
+FEASIBLE = 1e-7
+#: fixed-point sweeps of the least production per round
+SWEEPS = 500
+#: production beyond this many times the targets counts as no least production (the
+#: reported curves' inputs grow faster than their output)
+DIVERGED = 1e9
+
+
+@dataclass(frozen=True)
+class Bottleneck:
+    """Where a plan breaks a bound: ``kind`` (``"capacity"``, ``"labour"``, ``"capital"``,
+    ``"inputs on hand"``, ``"deliveries"``, or ``"productivity"``: no least production, the
+    curves' inputs outgrow output), ``region`` (``-1`` for the national kinds) and ``good``."""
+
+    kind: str
+    region: int
+    good: int
+
+
+def describe(problem: RegionalProblem, b: Bottleneck | None) -> str:
+    """``"labour Lb0 @ north"``-style text of a bottleneck (empty for none)."""
+    if b is None:
+        return ""
+    where = f" @ {problem.regions[b.region]}" if b.region >= 0 else ""
+    return f"{b.kind} of {problem.goods[b.good]}{where}"
+
+
+@dataclass(frozen=True, eq=False)
+class Strategy:
+    """How production goes to units: ``caps`` per unit, ``rank`` per unit (lower first; ties:
+    bounded units, then the problem's order), and ``local``: a region's own units first make
+    what the region lacks beyond its stock."""
+
+    caps: np.ndarray
+    rank: np.ndarray
+    local: bool = False
+
+
+@dataclass
+class Point:
+    """One evaluation: unit outputs, regional input use, the largest violation and where, what
+    production could draw per region and good (``available``: labour and capital within the
+    stage's share, final goods on hand after the morning plus the region's own output), and
+    the shipments."""
+
+    q: np.ndarray
+    use: np.ndarray
+    excess: float
+    bottleneck: Bottleneck | None
+    available: np.ndarray | None = None
+    morning: RouteResult | None = None
+    evening: RouteResult | None = None
+
+
+class Filler:
+    """Split a demand per key over the units with that key, in order of ``rank`` (ties: bounded
+    units first, then index), each up to its cap; the first unbounded unit takes the rest.
+
+    The order is fixed at construction (keys, which caps are finite, rank); :meth:`fill` takes
+    the demand per key and the caps (finite where the construction's were).
+
+    Shapes:
+        ``keys``, ``caps``, ``rank``: per unit ``(U,)``; ``demand``: per key.
+    """
+
+    def __init__(self, keys: np.ndarray, caps: np.ndarray, rank: np.ndarray):
+        U = keys.size
+        finite = np.isfinite(caps)
+        self.order = np.lexsort((np.arange(U), ~finite, rank, keys))
+        k, f = keys[self.order], finite[self.order]
+        self.keys, self.finite = k, f
+        first = np.flatnonzero(np.r_[True, k[1:] != k[:-1]]) if U else np.zeros(0, np.int64)
+        self.start = np.repeat(first, np.diff(np.r_[first, U])) if U else np.zeros(0, np.int64)
+        n_inf = np.cumsum(~f) - ~f
+        self.blocked = (n_inf - n_inf[self.start]) > 0  # after an unbounded unit: nothing left
+
+    def fill(self, demand: np.ndarray, caps: np.ndarray) -> np.ndarray:
+        """Each unit's share of ``demand[key]``, ``(U,)``."""
+        q = np.zeros(self.order.size)
+        if not q.size:
+            return q
+        c = caps[self.order]
+        fin = np.where(self.finite, c, 0.0)
+        before = np.cumsum(fin) - fin
+        before = before - before[self.start]
+        q[self.order] = np.where(self.blocked, 0.0, np.clip(demand[self.keys] - before, 0.0, c))
+        return q
+
+
+class Evaluator:
+    """Least regional plan and its violations for given targets, in one stage and strategy.
+
+    Args:
+        problem: the night's problem.
+        routes: the region graph's routes (``None``: one region or no edges).
+        stage: ``1`` (``1 - sigma`` of labour and capital) or ``2`` (all of it).
+        base: unit outputs the curves' secants start from (``0``, then stage 1's outputs).
+        strategy: the dispatch to units.
+    """
+
+    def __init__(self, problem: RegionalProblem, routes: Routes | None, stage: int, base: np.ndarray,
+                 strategy: Strategy):
+        p = self.problem = problem
+        self.routes, self.stage, self.base, self.strategy = routes, stage, base, strategy
+        self.keep = (1.0 - p.investment_share) if stage == 1 else 1.0
+        self.cols = np.flatnonzero(~p.labour_mask)
+        self.full_need = p.need(np.where(p.active, 1.0, 0.0))
+        self.stock = p.stocks.sum(axis=0)
+        self.national = Filler(p.unit_good, strategy.caps, strategy.rank)
+        self.regional = Filler(p.unit_good * p.n_regions + p.unit_region, strategy.caps, strategy.rank)
+        self.detours: dict[bytes, Routes] = {}
+        self.evaluations = 0
+        self.unplaced = np.zeros(p.n_goods)
+        self.diverged = False
+        self.loss = np.zeros(p.n_goods)
+
+    def use(self, q: np.ndarray) -> np.ndarray:
+        """Input use per region and good at unit outputs ``q`` (curves by secant from ``base``)."""
+        p = self.problem
+        inp = p.inputs
+        if not inp.n_curves:
+            return inp.use(q, p.unit_region, p.n_regions, p.n_goods)
+        slopes = inp.secant_slopes(self.base, q)
+        return inp.use(q, p.unit_region, p.n_regions, p.n_goods, slopes=slopes, base=self.base)
+
+    def dispatch(self, y: np.ndarray, req: np.ndarray, use: np.ndarray) -> np.ndarray:
+        """Unit outputs for national production ``y``; ``local``: a region's own units first make
+        what it lacks beyond its stock. What the units cannot take is left in ``unplaced``."""
+        p, s = self.problem, self.strategy
+        q_local = np.zeros(p.n_units)
+        wanted = y
+        if s.local:
+            lack = np.maximum(req + np.where(p.final[None, :], use, 0.0) - p.stocks, 0.0)  # (R, n)
+            q_local = self.regional.fill(lack.T.ravel(), s.caps)
+            # what transport loses or cannot bring (``loss``) comes on top of what the regions'
+            # own units make, even where they make more than the nation lacks
+            wanted = np.maximum(y - self.loss - np.bincount(p.unit_good, q_local, minlength=p.n_goods), 0.0) + self.loss
+        q = self.national.fill(wanted, s.caps - q_local)
+        self.unplaced = np.maximum(wanted - np.bincount(p.unit_good, q, minlength=p.n_goods), 0.0)
+        return q_local + q
+
+    def least(self, y: np.ndarray, req: np.ndarray, grow: np.ndarray, loss: np.ndarray):  # noqa: ANN201
+        """Fixed point of the least production; returns (y, q, use ``(R, n)``)."""
+        p = self.problem
+        fin = p.final
+        capital = np.where(p.industrial & (self.stage == 2), np.maximum(grow, req.sum(axis=0) - self.stock + loss), 0.0)
+        use = self.use(self.national.fill(y, self.strategy.caps))
+        ceiling = DIVERGED * (1.0 + req.sum())
+        self.diverged = False
+        for _ in range(SWEEPS):
+            q = self.dispatch(y, req, use)
+            use = self.use(q)
+            need = np.maximum(0.0, (use + req).sum(axis=0) - self.stock + loss)
+            y_new = np.where(fin, need, np.maximum(capital, 0.0))
+            if not np.all(y_new <= ceiling):  # convex curves: inputs outgrow output
+                self.diverged = True
+                y = np.minimum(np.nan_to_num(y_new, nan=ceiling, posinf=ceiling), ceiling)
+                break
+            done = np.max(np.abs(y_new - y), initial=0.0) <= 1e-11 * (1.0 + np.max(y_new, initial=0.0))
+            y = y_new
+            if done:
+                break
+        q = self.dispatch(y, req, use)
+        return y, q, self.use(q)
+
+    def evaluate(self, t: float, targets: np.ndarray, grow: np.ndarray, with_flows: bool = False) -> Point:
+        """The least plan that delivers ``t`` of every need, keeps ``targets`` ``(R, n)`` in
+        closing stock and makes ``grow`` ``(n,)`` of capital, and how far it breaks a bound.
+
+        A function of its arguments alone: the fixed point climbs from zero every time."""
+        p = self.problem
+        self.evaluations += 1
+        req = np.where(p.final[None, :], t * self.full_need + targets, targets)
+        loss = np.zeros(p.n_goods)
+        y = np.zeros(p.n_goods)
+        for k in range(ROUNDS):
+            self.loss = loss
+            y, q, use = self.least(y, req, grow, loss)
+            flows = self.transport(q, use, req, with_flows)
+            more = self._shortfall(flows["evening"], req)
+            if more is None:
+                break
+            # a shortfall that shrinks slowly (what is made goes to nearer regions first) is
+            # overshot, doubling each round after the sixth: a little more made, far fewer rounds
+            loss[self.cols] += more * 2.0 ** max(0, k - 5)
+        excess, where = self.violations(y, q, use, flows)
+        available = self.keep * p.labour
+        available[:, self.cols] = np.where(p.final[None, self.cols], flows["a"] + flows["Y"][:, self.cols],
+                                           self.keep * flows["a"])
+        return Point(q=q, use=use, excess=excess, bottleneck=where, available=available, morning=flows["morning"],
+                     evening=flows["evening"])
+
+    def _shortfall(self, ev: RouteResult | None, req: np.ndarray) -> np.ndarray | None:
+        """What to make more of because transport lost or could not bring it, per good (``None``:
+        nothing, or nothing that more production can bring)."""
+        if ev is None:
+            return None
+        unmet = ev.unmet.sum(axis=0)
+        if unmet.max(initial=0.0) <= 1e-10 * (1.0 + req.sum(axis=0).max(initial=0.0)):
+            return None
+        # what falls short arrives through lossy routes: make that much more, over the keep
+        sent = ev.sent.sum(axis=0)
+        kept = np.divide(ev.received.sum(axis=0), sent, out=np.zeros_like(sent), where=sent > 0)
+        more = np.divide(unmet, kept, out=np.zeros_like(unmet), where=kept > 0)
+        return more if more.any() else None
+
+    def _route(self, supply: np.ndarray, demand: np.ndarray, cap: np.ndarray, with_flows: bool) -> RouteResult:
+        """Route, then route what is left around the edges that filled up (once)."""
+        res = route(self.routes, supply, demand, self.cols, cap, with_flows)
+        full = (cap - res.edge_load) <= 1e-9 * (1.0 + np.where(np.isfinite(cap), cap, 0.0))
+        if not (res.unmet > 0).any() or not (full & (res.edge_load > 0)).any():
+            return res
+        key = full.tobytes()
+        if key not in self.detours:
+            self.detours[key] = Routes(self.problem, blocked=full)
+        left = np.maximum(supply - res.sent, 0.0)
+        return res.then(route(self.detours[key], left, res.unmet, self.cols, cap - res.edge_load, with_flows))
+
+    def transport(self, q: np.ndarray, use: np.ndarray, req: np.ndarray, with_flows: bool) -> dict:
+        """Morning and evening shipments of the plan with outputs ``q`` and input use ``use``."""
+        p, cols = self.problem, self.cols
+        R, n = p.n_regions, p.n_goods
+        Y = np.bincount(p.unit_region * n + p.unit_good, q, minlength=R * n).reshape(R, n)
+        fin = p.final[None, cols]
+        s, Yc, Uc = p.stocks[:, cols], Y[:, cols], use[:, cols]
+        own = np.where(fin, np.maximum(Uc - Yc, 0.0), Uc / self.keep)  # what production takes from stock
+        out: dict = {"morning": None, "evening": None, "a": s, "Y": Y}
+        if self.routes is None:
+            on_hand = np.where(fin, s + Yc - Uc, s + Yc)
+            out["short"] = np.where(fin, np.maximum(-on_hand, 0.0), np.maximum(own - s, 0.0))
+            out["left"] = np.maximum(on_hand, 0.0) - req[:, cols]
+            return out
+        cap = p.edge_capacity
+        mo = self._route(np.maximum(s - own, 0.0), np.maximum(own - s, 0.0), cap, with_flows)
+        a = s - mo.sent + mo.received
+        # inputs a region lacks after the morning cannot come in the evening
+        on_hand = np.where(fin, a + Yc - Uc, a + Yc)
+        after = np.maximum(on_hand, 0.0) - req[:, cols]
+        ev = self._route(np.maximum(after, 0.0), np.maximum(-after, 0.0), cap - mo.edge_load, with_flows)
+        out.update(morning=mo, evening=ev, a=a, short=np.where(fin, np.maximum(-on_hand, 0.0), mo.unmet),
+                   left=after - ev.sent + ev.received)
+        return out
+
+    def violations(self, y: np.ndarray, q: np.ndarray, use: np.ndarray, flows: dict) -> tuple[float, Bottleneck | None]:
+        """Largest scaled violation of a bound (``<= 0``: the plan fits) and where it is."""
+        p, cols = self.problem, self.cols
+        made = np.bincount(p.unit_good, q, minlength=p.n_goods)
+        short = self.unplaced * (p.final if self.stage == 1 else ~p.labour_mask)
+        lab = np.where(p.labour_mask[None, :], use, 0.0)
+        bound = self.keep * p.labour
+        ind = p.industrial[None, cols]
+        a = flows["a"]
+        checks = [
+            ("capacity", short / (1.0 + made), False),
+            ("labour", np.where(lab > 0, (lab - bound) / (1.0 + bound), -1.0), False),
+            ("capital", np.where(ind, use[:, cols] - self.keep * a, -1.0) / (1.0 + a), True),
+            ("inputs on hand", np.where(ind, -1.0, flows["short"] / (1.0 + use[:, cols])), True),
+            ("deliveries", -flows["left"] / (1.0 + np.abs(flows["left"])), True),
+        ]
+        if self.diverged:
+            checks.insert(0, ("productivity", np.where(y >= y.max(), 1.0, 0.0), False))
+        best, where = -1.0, None
+        for kind, values, on_cols in checks:
+            k = int(np.argmax(values))
+            if values.flat[k] > best:
+                best = float(values.flat[k])
+                r, j = divmod(k, values.shape[1]) if values.ndim == 2 else (-1, k)
+                where = Bottleneck(kind, r, int(cols[j]) if on_cols else j)
+        return best, where

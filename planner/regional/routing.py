@@ -1,0 +1,240 @@
+"""Shipments of the decomposed regional plan: routes on the region graph and a transport rule.
+
+:class:`Routes` fixes one route per ordered pair of regions: the path of largest keep (least
+loss, averaged over goods; fewest hops among equals). The share of good ``i`` that arrives
+from ``a`` at ``b`` is the product of the keeps of the path's edges, ``K_abi``. When every
+edge's keep factors as ``alpha_e beta_i`` (an edge rate and a good rate, as the agent model
+builds them), ``K_abi = A_ab beta_i ** hops_ab`` and :func:`route` works with ``(R, R)``
+matrix products only; otherwise it builds ``(R, R, goods)`` arrays.
+
+:func:`route` moves supplies to demands, nearest first: in order of hops (1, 2, ...), every
+region still short asks the regions at that distance for what it lacks, in proportion to
+what they can spare, and a region asked for more than it can spare serves every asker in the
+same proportion. Two passes over the distances use what the first left. This is the
+decomposed method's transport rule (``docs/model.md``, "The regional plan"): not a
+least-loss transport plan, but close to one on graphs whose nearest supplier is also the
+least lossy.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+
+import numpy as np
+import scipy.sparse as sp
+from innatura.planner.regional.problem import RegionalProblem
+from scipy.sparse.csgraph import shortest_path
+
+__all__ = ["RouteResult", "Routes", "route"]
+
+logger = logging.getLogger(__name__)
+
+#: passes over the hop distances in one call of :func:`route`
+PASSES = 2
+
+
+class Routes:
+    """One path per ordered pair of regions, and the keep of every good along it.
+
+    Attributes:
+        hops: edges on the path from ``a`` to ``b``, ``(R, R)`` (``0`` on the diagonal,
+            ``-1`` when ``b`` cannot be reached).
+        incidence: ``(R * R, D)`` 0/1 matrix of the edges each path uses (CSR).
+        edges: the path's edges in order, ``(R * R, H)``, ``-1`` beyond its end.
+        factored: whether the keeps factor as ``alpha_e beta_i``.
+    """
+
+    def __init__(self, problem: RegionalProblem, blocked: np.ndarray | None = None):
+        p = problem
+        R, D = p.n_regions, p.n_edges
+        self.n_regions = R
+        lk = np.log(np.maximum(p.keep, 1e-300))  # (D, n)
+        weight = -lk.mean(axis=1) + 1e-9 if D else np.zeros(0)
+        if blocked is not None:
+            weight = np.where(blocked, np.inf, weight)
+        best = np.full((R, R), np.inf)
+        which = np.full((R, R), -1, dtype=np.int64)
+        for e in np.argsort(weight, kind="stable")[::-1]:  # the lightest parallel edge wins
+            if not np.isfinite(weight[e]):
+                continue
+            best[p.edge_src[e], p.edge_dst[e]] = weight[e]
+            which[p.edge_src[e], p.edge_dst[e]] = e
+        graph = sp.csr_matrix(np.where(np.isfinite(best), best, 0.0))
+        _, pred = shortest_path(graph, directed=True, return_predecessors=True)
+        self.edges, self.hops = self._paths(pred, which)
+        rows = np.repeat(np.arange(R * R), self.edges.shape[1])
+        flat = self.edges.ravel()
+        ok = flat >= 0
+        self.incidence = sp.csr_matrix((np.ones(int(ok.sum())), (rows[ok], flat[ok])), shape=(R * R, D))
+        self.log_keep = np.asarray(self.incidence @ lk) if D else np.zeros((R * R, p.n_goods))  # (R*R, n)
+        self.factored = False
+        if D:
+            b = lk[0, :] - lk[0, 0]
+            a = lk[:, 0]
+            self.factored = bool(np.allclose(lk, a[:, None] + b[None, :], rtol=0.0, atol=1e-12))
+            self.pair = np.exp(np.asarray(self.incidence @ a)).reshape(R, R)
+            self.good = np.exp(b)
+        self.classes = [h for h in range(1, int(self.hops.max(initial=0)) + 1)]
+
+    @staticmethod
+    def _paths(pred: np.ndarray, which: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        R = pred.shape[0]
+        paths: list[list[int]] = []
+        hops = np.zeros((R, R), dtype=np.int64)
+        for a in range(R):
+            for b in range(R):
+                path: list[int] = []
+                node = b
+                while node != a and pred[a, node] >= 0:
+                    prev = int(pred[a, node])
+                    path.append(int(which[prev, node]))
+                    node = prev
+                if node != a:
+                    hops[a, b] = -1
+                    path = []
+                else:
+                    hops[a, b] = len(path)
+                paths.append(path[::-1])
+        H = max((len(q) for q in paths), default=0)
+        edges = np.full((R * R, max(H, 1)), -1, dtype=np.int64)
+        for k, q in enumerate(paths):
+            edges[k, : len(q)] = q
+        return edges, hops
+
+    def keep(self, cols: np.ndarray) -> np.ndarray:
+        """Path keep ``K_abi`` of the goods ``cols``, ``(R, R, c)``."""
+        R = self.n_regions
+        return np.exp(self.log_keep[:, cols]).reshape(R, R, cols.size)
+
+    def edge_flows(self, pair_flows: np.ndarray, keep_edge: np.ndarray) -> np.ndarray:
+        """Per-edge shipments ``(D, c)`` of per-pair shipments ``(R * R, c)`` (what leaves each
+        path's source): an edge carries what is left of a path's shipment when it enters it;
+        ``keep_edge`` is the keep of the same goods, ``(D, c)``."""
+        D = self.incidence.shape[1]
+        out = np.zeros((D, pair_flows.shape[1]))
+        carried = pair_flows.copy()
+        for k in range(self.edges.shape[1]):
+            e = self.edges[:, k]
+            on = e >= 0
+            if not on.any():
+                break
+            np.add.at(out, e[on], carried[on])
+            carried[on] = carried[on] * keep_edge[e[on]]
+        return out
+
+
+@dataclass(frozen=True, eq=False)
+class RouteResult:
+    """What :func:`route` moved: ``sent`` (before losses) and ``received`` (after) per region and
+    good ``(R, c)``, demand left ``unmet`` ``(R, c)``, the load of every edge ``edge_load``
+    ``(D,)`` (all goods), and per good the units sent from ``a`` to ``b``, ``(R * R, c)``,
+    for each set of routes used (``parts``: ``(routes, pair flows)``) when asked."""
+
+    sent: np.ndarray
+    received: np.ndarray
+    unmet: np.ndarray
+    edge_load: np.ndarray
+    parts: tuple = ()
+
+    def then(self, other: RouteResult) -> RouteResult:
+        """This call followed by ``other`` (on what this one left)."""
+        return RouteResult(self.sent + other.sent, self.received + other.received, other.unmet,
+                           self.edge_load + other.edge_load, self.parts + other.parts)
+
+
+def _pair_scale(routes: Routes, pair: np.ndarray, cap: np.ndarray) -> np.ndarray:
+    """Share of each pair's shipment that fits the edges' capacity left, ``(R, R)``."""
+    R = routes.n_regions
+    load = routes.incidence.T @ pair.ravel()
+    over = load > cap
+    if not over.any():
+        return np.ones((R, R))
+    edge_scale = np.minimum(1.0, np.divide(cap, load, out=np.ones_like(load), where=over))
+    P = routes.incidence
+    scale = np.ones(R * R)
+    rows = np.flatnonzero(np.diff(P.indptr) > 0)
+    scale[rows] = np.minimum.reduceat(edge_scale[P.indices], P.indptr[rows])
+    return scale.reshape(R, R) * (1.0 - 1e-12)
+
+
+def _class_step(routes: Routes, h: int, cols: np.ndarray, S: np.ndarray, Q: np.ndarray, cap: np.ndarray, keep3):  # noqa: ANN001, ANN202
+    """One hop class: asks, proportional service, scaled to the edges' capacity; returns sent,
+    received, pair totals ``(R, R)`` and the factors of the per-good flows."""
+    R = routes.n_regions
+    M = (routes.hops == h).astype(float)
+    avail = M.T @ S  # what the sources at distance h can spare, per sink
+    ratio = np.divide(Q, avail, out=np.zeros_like(Q), where=avail > 0)  # share asked of every source
+    if routes.factored:
+        inv = np.divide(M, routes.pair, out=np.zeros((R, R)), where=M > 0)
+        gh = routes.good[cols] ** h
+        need = (inv @ ratio) / gh  # what each unit of supply is asked to send, per source
+    else:
+        inv = np.where(M[:, :, None] > 0, 1.0 / keep3, 0.0)
+        gh = 1.0
+        need = np.einsum("abi,bi->ai", inv, ratio)
+    serve = np.minimum(1.0, np.divide(1.0, need, out=np.ones_like(need), where=need > 0))
+    sr = S * serve
+    pair = inv * ((sr / gh) @ ratio.T) if routes.factored else np.einsum("abi,ai,bi->ab", inv, sr, ratio)
+    ps = _pair_scale(routes, pair, cap)
+    if (ps < 1.0).any():
+        M = M * ps
+        inv = inv * (ps if routes.factored else ps[:, :, None])
+        pair = pair * ps
+    if routes.factored:
+        sent = sr * ((inv @ ratio) / gh)
+    else:
+        sent = sr * np.einsum("abi,bi->ai", inv, ratio)
+    received = ratio * (M.T @ sr)
+    return sent, received, pair, (inv, sr / gh, ratio)
+
+
+def _widen(res: RouteResult, moving: np.ndarray, c: int, demand: np.ndarray) -> RouteResult:
+    """A result over the goods ``moving`` as one over all ``c`` goods (the others stay put)."""
+    R = demand.shape[0]
+    sent, received = np.zeros((R, c)), np.zeros((R, c))
+    unmet = demand.copy()
+    sent[:, moving], received[:, moving], unmet[:, moving] = res.sent, res.received, res.unmet
+    parts = []
+    for routes, flows in res.parts:
+        wide = np.zeros((flows.shape[0], c))
+        wide[:, moving] = flows
+        parts.append((routes, wide))
+    return RouteResult(sent, received, unmet, res.edge_load, tuple(parts))
+
+
+def route(routes: Routes, supply: np.ndarray, demand: np.ndarray, cols: np.ndarray, capacity: np.ndarray,
+          with_flows: bool = False) -> RouteResult:
+    """Move ``supply`` ``(R, c)`` towards ``demand`` ``(R, c)`` (amounts to arrive) of the goods
+    ``cols``, nearest first, within the edges' ``capacity`` ``(D,)`` (see the module docstring)."""
+    R = routes.n_regions
+    S_all = np.maximum(np.asarray(supply, dtype=float), 0.0)
+    Q_all = np.maximum(np.asarray(demand, dtype=float), 0.0)
+    moving = np.flatnonzero((S_all > 0).any(axis=0) & (Q_all > 0).any(axis=0))  # goods that can move at all
+    if moving.size < cols.size:
+        res = route(routes, S_all[:, moving], Q_all[:, moving], cols[moving], capacity, with_flows)
+        return _widen(res, moving, cols.size, Q_all)
+    S, Q = S_all.copy(), Q_all.copy()
+    cap = np.maximum(np.asarray(capacity, dtype=float), 0.0)
+    sent = np.zeros_like(S)
+    received = np.zeros_like(S)
+    load = np.zeros(cap.size)
+    flows = np.zeros((R * R, cols.size)) if with_flows else None
+    keep3 = None if routes.factored or not routes.classes else routes.keep(cols)
+    for _ in range(PASSES):
+        for h in routes.classes:
+            if not (Q > 1e-300).any() or not (S > 1e-300).any():
+                break
+            s, r, pair, (inv, y, x) = _class_step(routes, h, cols, S, Q, cap, keep3)
+            S = np.maximum(S - s, 0.0)
+            Q = np.maximum(Q - r, 0.0)
+            sent += s
+            received += r
+            edge = routes.incidence.T @ pair.ravel()
+            load += edge
+            cap = np.maximum(cap - edge, 0.0)
+            if flows is not None:
+                weight = inv[:, :, None] if routes.factored else inv
+                flows += (weight * y[:, None, :] * x[None, :, :]).reshape(R * R, cols.size)
+    parts = ((routes, flows),) if flows is not None else ()
+    return RouteResult(sent=sent, received=received, unmet=Q, edge_load=load, parts=parts)
