@@ -1,6 +1,6 @@
 """``innatura bench regional``: time the regional plan against the national plan on the same nights.
 
-Builds a random economy of the requested size (:func:`abm.synthetic.synthetic_spec`, the
+Builds a random economy of the requested size (:func:`innatura.scenarios.builders.synthetic.synthetic_spec`, the
 economy of ``innatura bench day``) and plans ``--nights`` nights in a row from the scenario's
 initial stocks, each night's opening stocks being the decomposed plan's expected closing
 stocks of the night before (an economy that executes the regional plan as planned; the
@@ -97,7 +97,8 @@ def _night(model, reports, stocks, target, exact: bool, exact_max: int) -> tuple
     from innatura.planner.regional import lp_size, plan_regional
 
     model.state.stocks = stocks.copy()
-    (_, decision, _, _), t_nat = _timed(lambda: plan(model, reports))
+    night, t_nat = _timed(lambda: plan(model, reports))
+    decision = night.decision
     problem, t_build = _timed(lambda: regional_problem(model, reports, stocks, target))
     dec, t_dec = _timed(lambda: plan_regional(problem, "decomposed"))
     rec = {
@@ -118,7 +119,7 @@ def bench_regional(citizens: int, units: int, goods: int, regions: int, profiles
     """Build the economy and time ``nights`` nights (see the module docstring)."""
     from innatura.abm.day import plan, report
     from innatura.abm.model import PlanningEconomy
-    from innatura.abm.synthetic import synthetic_spec
+    from innatura.scenarios.builders.synthetic import synthetic_spec
 
     spec = synthetic_spec(citizens=citizens, units=units, goods=goods, regions=regions, profiles=profiles,
                           seed=seed, bundle_size=20)
@@ -132,7 +133,7 @@ def bench_regional(citizens: int, units: int, goods: int, regions: int, profiles
         rec, dec = _night(model, reports, stocks, target, exact, exact_max)
         rows.append({"night": night, **rec})
         stocks = dec.closing_expected
-        target = np.where(lay.final[None, :], model.safety_stock * (dec.inputs_used + dec.delivered), 0.0)
+        target = np.where(lay.final[None, :], model.settings.safety_stock * (dec.inputs_used + dec.delivered), 0.0)
     mean = {k: float(np.mean([r[k] for r in rows])) for k in rows[0] if k.endswith("_seconds")}
     if any("lp_seconds" not in r for r in rows):
         mean.pop("lp_seconds", None)
