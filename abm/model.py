@@ -107,7 +107,7 @@ class PlanningEconomy(mesa.Model):
             rng: seed or ``numpy.random.Generator`` (Mesa's ``rng=``); all randomness flows from it.
             settings: a :class:`~abm.settings.RunSettings`; or give its options as keywords.
             **options: the options of :class:`~abm.settings.RunSettings` (not with
-                ``settings``): ``planner``, ``planner_options``, ``days``,
+                ``settings``): ``planner``, ``planner_options``, ``plan``, ``days``,
                 ``investment_share``, ``safety_stock``, ``noise``, ``misreport_share``,
                 ``citizen_strategy``, ``unit_strategy``, ``defences``, ``query_budget``,
                 ``query_noise``, ``daily_queries``, ``max_samples``, ``observation_gap``,
@@ -128,8 +128,9 @@ class PlanningEconomy(mesa.Model):
         self.seed = int(rng) if isinstance(rng, (int, np.integer)) and not isinstance(rng, bool) else None
         self.layout: Layout = self._layout(given)
         lay = self.layout
+        plan = lay.default_plan or "national"
         self.settings = given.resolved(investment_share=lay.investment_share, safety_stock=lay.safety_stock,
-                                       days=lay.default_days)
+                                       days=lay.default_days, plan=plan)
         t1 = time.perf_counter()
         self._place_agents()
         t2 = time.perf_counter()

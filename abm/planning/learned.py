@@ -18,6 +18,11 @@ The policy's plan (labour shares, consumption and investment shares) becomes uni
 labour; capital unit: the investment ``x_r``) and the allocation of the goods to each region's
 profile, out of the stock plus planned output. The agent model has no logistic regrowth of the
 stock; everything else (execution with TRUE curves, shortfalls, transport) is the model's.
+
+The policy plans the regions itself (labour, consumption and investment per region), so it
+ignores the night's regional problem (``inputs.regional``): with ``RunSettings.plan =
+"regional"`` its targets and allocation are executed as they are, and execution's transport
+moves the goods between regions.
 """
 
 from __future__ import annotations
@@ -58,6 +63,16 @@ class LearnedMethod:
         self.policy, self.config = load_checkpoint(Path(model))
         self.goods, self.capital = goods, capital
         self._history: list[np.ndarray] = []
+
+    # -- plain data ---------------------------------------------------------------------------
+    def state_dict(self) -> dict:
+        """The policy's observation history (the weights are the checkpoint's), as arrays."""
+        return {"history": np.stack(self._history) if self._history else None}
+
+    def load_state_dict(self, state: dict) -> None:
+        """Restore :meth:`state_dict`'s output."""
+        hist = state.get("history")
+        self._history = [] if hist is None else [np.asarray(h, dtype=float) for h in hist]
 
     # -- reading the reports -----------------------------------------------------------------
     def _indices(self, inputs: PlanningInputs) -> tuple[int, int]:

@@ -1,4 +1,6 @@
-"""OLIN-EP's bounded daily plan as a planning method of the agent model (``planner="olin"``)."""
+"""OLIN-EP's bounded daily plan as a planning method of the agent model (``planner="olin"``):
+national (:func:`innatura.planner.plan.plan_day`) or on the region graph
+(:func:`innatura.planner.regional.plan_regional`) when the night brings a regional problem."""
 
 from __future__ import annotations
 
@@ -19,20 +21,33 @@ class OlinMethod:
     :func:`innatura.planner.plan.plan_day`; each night starts its successive LPs from the
     previous night's production.
 
+    When ``inputs.regional`` holds the night's regional problem (``RunSettings.plan =
+    "regional"``), the same stages are planned on the region graph
+    (:func:`innatura.planner.regional.plan_regional`, docs/model.md, "The regional plan"): the
+    exact LPs for small economies, the decomposed method for large ones, each night warm-started
+    from the previous night's plan.
+
     Args:
-        warm_start: start the successive LPs from yesterday's production.
+        warm_start: start each night from yesterday's plan.
+        regional_method: ``"lp"``, ``"decomposed"`` or ``None`` (by size; see
+            :func:`~innatura.planner.regional.plan_regional`).
         options: further keyword arguments of ``plan_day`` (``max_slp_iter``, ``tol``).
     """
 
     name = "olin"
 
-    def __init__(self, warm_start: bool = True, **options: Any) -> None:
+    def __init__(self, warm_start: bool = True, regional_method: str | None = None, **options: Any) -> None:
         self.warm_start = bool(warm_start)
+        self.regional_method = regional_method
         self.options = dict(options)
         self._last: np.ndarray | None = None
+        self._targets: np.ndarray | None = None
+        self._warm: dict[str, Any] | None = None
         self._curves = CurveCache()  # the reported curves' store, re-used while the reports stand
 
     def plan(self, inputs: PlanningInputs) -> PlanDecision:
+        if inputs.regional is not None:
+            return self._plan_regional(inputs)
         from innatura.planner.plan import plan_day
 
         start = self._last if self.warm_start and self._last is not None and self._last.any() else None
@@ -48,3 +63,37 @@ class OlinMethod:
             planned_humanity=float(p.planned_humanity),
             info={"status": p.status, "lp_iterations": p.lp_iterations, "slp_iterations": p.slp_iterations},
         )
+
+    def _plan_regional(self, inputs: PlanningInputs) -> PlanDecision:
+        from innatura.abm.regional import decision_fields
+        from innatura.planner.regional import plan_regional
+
+        problem = inputs.regional
+        warm = self.warm_start and self._targets is not None and self._targets.shape == (problem.n_units,)
+        options = {k: v for k, v in self.options.items() if k in ("max_slp_iter", "tol")}
+        plan = plan_regional(problem, self.regional_method, x_start=self._targets if warm else None,
+                             warm=self._warm if self.warm_start else None, pipeline=True, **options)
+        self._targets = np.asarray(plan.unit_targets, dtype=float)
+        self._warm = dict(plan.warm) if plan.warm else None
+        fields = decision_fields(problem, plan)
+        self._last = fields["production"]
+        info = {"status": plan.status, "method": plan.method, "lp_iterations": plan.lp_iterations,
+                "slp_iterations": plan.slp_iterations, "bottleneck": plan.bottleneck,
+                "national_fulfilment": plan.national_fulfilment, "safety_share": plan.safety_share}
+        return PlanDecision(info=info, **fields)
+
+    # -- plain data ---------------------------------------------------------------------------
+    def state_dict(self) -> dict[str, Any]:
+        """What the method carries from night to night (its warm start), as plain data and
+        arrays; :meth:`load_state_dict` restores it."""
+        return {
+            "last": None if self._last is None else np.asarray(self._last, dtype=float).copy(),
+            "targets": None if self._targets is None else self._targets.copy(),
+            "warm": None if self._warm is None else {k: float(v) for k, v in self._warm.items()},
+        }
+
+    def load_state_dict(self, state: dict[str, Any]) -> None:
+        """Restore :meth:`state_dict`'s output (the reported curves' store is rebuilt on use)."""
+        self._last = None if state.get("last") is None else np.asarray(state["last"], dtype=float).copy()
+        self._targets = None if state.get("targets") is None else np.asarray(state["targets"], dtype=float).copy()
+        self._warm = None if state.get("warm") is None else {k: float(v) for k, v in state["warm"].items()}
