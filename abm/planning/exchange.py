@@ -26,11 +26,12 @@ weight (execution's transport moves what the plan's shipments did not bring ther
 from __future__ import annotations
 
 import logging
+from collections.abc import Mapping
 from dataclasses import replace
 from typing import Any
 
 import numpy as np
-from innatura.abm.planning.base import PlanDecision, PlanningInputs
+from innatura.abm.planning.base import PlanDecision, PlanningInputs, check_state
 from innatura.abm.planning.olin import OlinMethod
 from innatura.planner.errors import InvalidInputError
 from innatura.planner.exchange import ExchangeMarket, competitive_equilibrium
@@ -90,6 +91,15 @@ class ExchangeMethod:
         self.method = method
         self.production = OlinMethod(**options)
 
+    def state_dict(self) -> dict[str, Any]:
+        """The memory of the production plan (the CE solve keeps none)."""
+        return {"production": self.production.state_dict()}
+
+    def load_state_dict(self, state: Mapping[str, Any]) -> None:
+        """Restore what :meth:`state_dict` gave."""
+        check_state(self.name, state, {"production"})
+        self.production.load_state_dict(state["production"])
+
     def plan(self, inputs: PlanningInputs) -> PlanDecision:
         base = self.production.plan(inputs)
         eco = inputs.economy
@@ -126,11 +136,3 @@ class ExchangeMethod:
             planned_humanity=humanity(allocation, bundles, population), unit_targets=base.unit_targets,
             info=info,
         )
-
-    def state_dict(self) -> dict[str, Any]:
-        """The production plan's warm start (:meth:`OlinMethod.state_dict`)."""
-        return self.production.state_dict()
-
-    def load_state_dict(self, state: dict[str, Any]) -> None:
-        """Restore :meth:`state_dict`'s output."""
-        self.production.load_state_dict(state)

@@ -5,11 +5,13 @@ national (:func:`innatura.planner.plan.plan_day`) or on the region graph
 from __future__ import annotations
 
 import logging
+from collections.abc import Mapping
 from typing import Any
 
 import numpy as np
-from innatura.abm.planning.base import PlanDecision, PlanningInputs
+from innatura.abm.planning.base import PlanDecision, PlanningInputs, check_state
 from innatura.planner.curves import CurveCache
+from innatura.planner.errors import InvalidInputError
 
 __all__ = ["OlinMethod"]
 
@@ -45,12 +47,49 @@ class OlinMethod:
         self._warm: dict[str, Any] | None = None
         self._curves = CurveCache()  # the reported curves' store, re-used while the reports stand
 
+    def state_dict(self) -> dict[str, Any]:
+        """The method's memory as plain data: ``{"last": yesterday's production (n,) or None}``,
+        and after a night on the region graph also ``"targets"`` (yesterday's unit targets
+        ``(U,)``, the exact method's start) and ``"warm"`` (:attr:`RegionalPlan.warm`, a dict of
+        numbers).
+
+        The store of the reported curves is a cache that gives the same numbers when rebuilt,
+        so it is not part of the state; the options are the method's parameters."""
+        state: dict[str, Any] = {"last": None if self._last is None else self._last.copy()}
+        if self._targets is not None:
+            state["targets"] = self._targets.copy()
+            state["warm"] = {} if self._warm is None else {k: float(v) for k, v in self._warm.items()}
+        return state
+
+    def load_state_dict(self, state: Mapping[str, Any]) -> None:
+        """Restore the memory :meth:`state_dict` gave.
+
+        Raises:
+            InvalidInputError: ``state`` is not what :meth:`state_dict` gives (a field missing,
+                of another type, or not finite).
+        """
+        regional = isinstance(state, Mapping) and "targets" in state
+        check_state(self.name, state, {"last", "targets", "warm"} if regional else {"last"})
+        last = _floats(self.name, "last", state["last"])
+        targets = _floats(self.name, "targets", state["targets"]) if regional else None
+        warm = state["warm"] if regional else None
+        if warm is not None and not (isinstance(warm, Mapping) and all(
+                isinstance(k, str) and isinstance(v, (int, float)) and np.isfinite(v) for k, v in warm.items())):
+            raise InvalidInputError(f"planner {self.name!r}: state 'warm': expected a dict of finite numbers, "
+                                    f"got {warm!r}")
+        self._last = last
+        self._targets = targets
+        self._warm = None if not warm else {k: float(v) for k, v in warm.items()}
+
     def plan(self, inputs: PlanningInputs) -> PlanDecision:
         if inputs.regional is not None:
             return self._plan_regional(inputs)
         from innatura.planner.plan import plan_day
 
         start = self._last if self.warm_start and self._last is not None and self._last.any() else None
+        if start is not None and start.shape != inputs.stocks.shape:
+            raise InvalidInputError(f"planner {self.name!r}: its warm start has {start.size} goods, the economy "
+                                    f"{inputs.stocks.size} (a state restored from another economy?)")
         options = {"safety_stock": inputs.safety_stock, **self.options}
         p = plan_day(inputs.economy, inputs.stocks, inputs.labour_supply, inputs.capacity,
                      inputs.investment_share, x_start=start, curves=self._curves.store(inputs.economy.curves),
@@ -82,18 +121,13 @@ class OlinMethod:
                 "national_fulfilment": plan.national_fulfilment, "safety_share": plan.safety_share}
         return PlanDecision(info=info, **fields)
 
-    # -- plain data ---------------------------------------------------------------------------
-    def state_dict(self) -> dict[str, Any]:
-        """What the method carries from night to night (its warm start), as plain data and
-        arrays; :meth:`load_state_dict` restores it."""
-        return {
-            "last": None if self._last is None else np.asarray(self._last, dtype=float).copy(),
-            "targets": None if self._targets is None else self._targets.copy(),
-            "warm": None if self._warm is None else {k: float(v) for k, v in self._warm.items()},
-        }
 
-    def load_state_dict(self, state: dict[str, Any]) -> None:
-        """Restore :meth:`state_dict`'s output (the reported curves' store is rebuilt on use)."""
-        self._last = None if state.get("last") is None else np.asarray(state["last"], dtype=float).copy()
-        self._targets = None if state.get("targets") is None else np.asarray(state["targets"], dtype=float).copy()
-        self._warm = None if state.get("warm") is None else {k: float(v) for k, v in state["warm"].items()}
+def _floats(method: str, key: str, value: Any) -> np.ndarray | None:
+    """A state field that is a 1-d array of finite floats, or ``None``."""
+    if value is None:
+        return None
+    if not (isinstance(value, np.ndarray) and value.ndim == 1 and value.dtype.kind == "f"
+            and np.all(np.isfinite(value))):
+        raise InvalidInputError(f"planner {method!r}: state {key!r}: expected a 1-d array of finite floats "
+                                f"or None, got {type(value).__name__}")
+    return np.array(value, dtype=float)
