@@ -26,7 +26,15 @@ from innatura.abm.active_learning import learn_units
 from innatura.abm.adversarial.base import Honest
 from innatura.abm.adversarial.vocabulary import UNIT_STRATEGIES
 from innatura.abm.agents import CentralPlanner, Citizen, EconomyAgent, ProductionUnit, Region
-from innatura.abm.collect import agent_reporters, day_metrics, metric_columns, model_reporters, region_rows, unit_rows
+from innatura.abm.collect import (
+    agent_reporters,
+    day_metrics,
+    edge_rows,
+    metric_columns,
+    model_reporters,
+    region_rows,
+    unit_rows,
+)
 from innatura.abm.day import execute, observe, plan, report
 from innatura.abm.invariants import check_day
 from innatura.abm.layout import Layout, StockLoss, build_layout, merge_regions
@@ -146,6 +154,10 @@ class PlanningEconomy(mesa.Model):
         self.timings: dict[str, list[float]] = {p: [] for p in PHASES}
         self.unit_log: list[dict[str, np.ndarray]] = []
         self.region_log: list[dict[str, np.ndarray]] = []
+        self.edge_log: list[dict[str, np.ndarray]] = []
+        #: each night's binding constraints of a regional plan (abm.regional.DIAGNOSTIC_COLUMNS and
+        #: ``day``), since the run was built or resumed
+        self.diagnostics_log: list[dict[str, np.ndarray]] = []
         self.columns = metric_columns(lay)
         self.datacollector = mesa.DataCollector(
             model_reporters=model_reporters(self.columns),
@@ -295,6 +307,11 @@ class PlanningEconomy(mesa.Model):
         if self.settings.collect_agents:
             self.unit_log.append(unit_rows(self, out))
             self.region_log.append(region_rows(self, out))
+            self.edge_log.append(edge_rows(self, out))
+            if out.decision.diagnostics is not None:
+                rows = out.decision.diagnostics
+                size = len(next(iter(rows.values()))) if rows else 0
+                self.diagnostics_log.append({"day": np.full(size, self.state.day, dtype=np.int64), **rows})
         self.datacollector.collect(self)
         t4 = time.perf_counter()
         for name, dt in zip(PHASES, (t1 - t0, t2 - t1, t3 - t2, t4 - t3), strict=True):
