@@ -256,11 +256,12 @@ def _later(model: PlanningEconomy, work: _Workday, owed: np.ndarray, keep: np.nd
     R, n = work.stocks.shape
     arriving = np.zeros((R, n))
     departing = np.zeros((R, n))
-    if lay.edge_src.size and work.later.any():
-        np.add.at(arriving, lay.edge_dst, work.later * (1.0 - lay.edge_loss))
-        work.later = np.maximum(work.later - _follow(model, work, work.later, keep + np.maximum(owed - arriving, 0.0)),
-                                0.0)
-        np.add.at(departing, lay.edge_src, work.later)
+    later = work.later
+    if later is not None and lay.edge_src.size and later.any():
+        np.add.at(arriving, lay.edge_dst, later * (1.0 - lay.edge_loss))
+        later = np.maximum(later - _follow(model, work, later, keep + np.maximum(owed - arriving, 0.0)), 0.0)
+        np.add.at(departing, lay.edge_src, later)
+        work.later = later
     return departing
 
 

@@ -108,6 +108,8 @@ class OlinMethod:
         from innatura.planner.regional import plan_regional
 
         problem = inputs.regional
+        if problem is None:  # pragma: no cover - plan() calls this with a regional problem only
+            raise InvalidInputError(f"planner {self.name!r}: no regional problem tonight")
         warm = self.warm_start and self._targets is not None and self._targets.shape == (problem.n_units,)
         options = {k: v for k, v in self.options.items() if k in ("max_slp_iter", "tol")}
         plan = plan_regional(problem, self.regional_method, x_start=self._targets if warm else None,
