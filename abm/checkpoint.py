@@ -3,7 +3,8 @@
 A checkpoint holds what rebuilds the model (:attr:`~abm.model.PlanningEconomy.config`: the
 scenario, the seed and the :class:`~abm.settings.RunSettings`), its :class:`~abm.state.State`,
 the generators' states (numpy ``rng`` and stdlib ``random``), the planning method (which may
-carry a warm start), the memory of its defences, and the rows collected so far.
+carry a warm start), the memory of its defences and of its adaptive strategies, and the rows
+collected so far.
 :func:`load_checkpoint` rebuilds the model from
 the arguments, then restores all of that, so stepping on gives exactly what an uninterrupted
 run gives. Files are written atomically (temporary file + ``os.replace``): an interrupted save
@@ -42,6 +43,7 @@ def save_checkpoint(model: PlanningEconomy, path: str | os.PathLike[str], extra:
         "random": model.random.getstate(),
         "planner": model.central_planner.method,
         "defences": [d.state_dict() for d in model.defence_chain if hasattr(d, "state_dict")],
+        "memories": [[kind, code, held.state_dict()] for (kind, code), held in model.memories.items()],
         "model_vars": model.datacollector.model_vars,
         "unit_log": model.unit_log,
         "region_log": model.region_log,
@@ -85,6 +87,8 @@ def load_checkpoint(path: str | os.PathLike[str]) -> tuple[PlanningEconomy, dict
     bound = [d for d in model.defence_chain if hasattr(d, "load_state_dict")]
     for defence, memory in zip(bound, payload.get("defences", []), strict=False):
         defence.load_state_dict(memory)
+    for kind, code, memory in payload.get("memories", []):
+        model.strategy_memory(kind, code).load_state_dict(memory)
     model.curves.clear()
     model.steps = model.state.day
     return model, payload["extra"]
