@@ -193,8 +193,9 @@ class Adaptive(Strategy):
     """Base of the adaptive strategies: a grid of factors and a bandit (module docstring).
 
     Args:
-        low, high, step: the grid of factors ``low, low + step, ..., high`` (``low = 1``:
-            honesty is one of the arms).
+        low: the grid's first factor (``1``, the default: honesty is one of the arms).
+        high: its last factor.
+        step: the distance between its factors: ``low, low + step, ..., high``.
         learner: ``"greedy"``, ``"ucb"`` or ``"exp3"``.
         explore: the greedy learner's and EXP3's share of uniform exploration in ``(0, 1]``,
             or UCB1's exploration weight.
