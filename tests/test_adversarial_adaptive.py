@@ -12,7 +12,8 @@ import numpy as np
 import pandas as pd
 import pytest
 from innatura.abm.adversarial import AdaptiveInflate, AdaptiveInputs, FactorBandit, parse_strategy
-from innatura.abm.checkpoint import save_checkpoint
+from innatura.abm.checkpoint import load_checkpoint, save_checkpoint
+from innatura.abm.checkpoint.files import CHECKPOINT_DIR, MANIFEST
 from innatura.abm.model import PlanningEconomy
 from innatura.abm.reporting import Evidence, StrategyContext
 from innatura.planner.errors import InvalidInputError
@@ -136,16 +137,32 @@ def test_a_run_with_adaptive_strategies_resumes_in_a_fresh_process(tmp_path):
     for _ in range(4):
         part.step()
     assert {k for k, _ in part.memories} == {"citizen", "unit"}
-    save_checkpoint(part, tmp_path / "c.pkl")
+    save_checkpoint(part, tmp_path / "run")
+    manifest = json.loads((tmp_path / "run" / CHECKPOINT_DIR / MANIFEST).read_text())
+    saved = manifest["memory"]["strategies"]  # what they learned, as data: arrays in the hashed state file
+    assert [(s["kind"], s["code"]) for s in saved] == [("citizen", 1), ("unit", 1)]
+    assert saved[1]["memory"]["log_weights"] == {"$array": "memory/strategies/1/memory/log_weights"}
     script = textwrap.dedent(f"""
         from innatura.abm.checkpoint import load_checkpoint
-        model, _ = load_checkpoint({str(tmp_path / "c.pkl")!r})
+        model, _ = load_checkpoint({str(tmp_path / "run")!r})
         assert str(model.settings.citizen_strategy).startswith("adaptive_inflate(low=1.0, high=2.0, step=0.25")
         model.run_model()
         model.model_frame().to_csv({str(tmp_path / "resumed.csv")!r}, index=False)
     """)
     subprocess.run([sys.executable, "-c", script], check=True, capture_output=True, text=True)
-    resumed = pd.read_csv(tmp_path / "resumed.csv")
-    expected = pd.read_csv(pd.io.common.StringIO(whole.model_frame().to_csv(index=False)))
-    pd.testing.assert_frame_equal(resumed, expected)
-    assert resumed["report_demand_factor"].nunique() > 1  # the citizens' reports moved as they learned
+    resumed = (tmp_path / "resumed.csv").read_text()
+    assert resumed == whole.model_frame().to_csv(index=False)  # bit-identical (floats written exactly)
+    assert pd.read_csv(tmp_path / "resumed.csv")["report_demand_factor"].nunique() > 1  # they learned
+
+
+def test_a_checkpoint_whose_strategy_memory_does_not_fit_is_refused_naming_the_field(tmp_path):
+    model = PlanningEconomy("butter-village", rng=2, days=4, misreport_share=0.3, citizen_strategy="adaptive_inflate",
+                            unit_strategy="honest", collect_agents=False)
+    model.step()
+    save_checkpoint(model, tmp_path / "run")
+    path = tmp_path / "run" / CHECKPOINT_DIR / MANIFEST
+    manifest = json.loads(path.read_text())
+    manifest["memory"]["strategies"][0]["strategy"]["high"] = 3.0  # not the strategy the state holds
+    path.write_text(json.dumps(manifest))
+    with pytest.raises(InvalidInputError, match=r"memory\.strategies\[0\].*adaptive_inflate"):
+        load_checkpoint(tmp_path / "run")

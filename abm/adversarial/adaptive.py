@@ -51,7 +51,7 @@ from typing import Any
 
 import numpy as np
 from innatura.abm.adversarial.base import Strategy, check_positive
-from innatura.abm.reporting import StrategyContext
+from innatura.abm.reporting import Evidence, StrategyContext
 from innatura.planner.errors import InvalidInputError
 
 __all__ = ["LEARNERS", "MAX_ARMS", "Adaptive", "AdaptiveInflate", "AdaptiveInputs", "FactorBandit"]
@@ -241,8 +241,9 @@ class Adaptive(Strategy):
         return FactorBandit(size, self.grid().size, learner=self.learner, explore=self.explore, shared=self.shared,
                             discount=self.discount)
 
-    def payoff(self, ctx: StrategyContext, agents: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-        """``(payoff, known)`` of last night's report for ``agents`` (before the lie cost)."""
+    def payoff(self, evidence: Evidence, agents: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """``(payoff, known)`` of last night's report for ``agents`` (before the lie cost), from
+        what happened to them (``evidence``, after the defences)."""
         raise NotImplementedError
 
     def factors(self, ctx: StrategyContext) -> np.ndarray:
@@ -255,7 +256,7 @@ class Adaptive(Strategy):
         played = (mem.night[idx] == ctx.day - 1) & (mem.arm[idx] >= 0)
         if ctx.evidence is not None and played.any():
             who = idx[played]
-            gain, known = self.payoff(ctx, who)
+            gain, known = self.payoff(ctx.evidence, who)
             arms = mem.arm[who]
             cost = self.lie_cost * np.abs(np.log(grid[arms]))
             mem.update(who[known], arms[known], (gain - cost)[known])
@@ -275,8 +276,8 @@ class AdaptiveInflate(Adaptive):
     name = "adaptive_inflate"
     kind = "citizen"
 
-    def payoff(self, ctx: StrategyContext, agents: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-        got = np.asarray(ctx.evidence.citizen_received, dtype=float)[agents]
+    def payoff(self, evidence: Evidence, agents: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        got = np.asarray(evidence.citizen_received, dtype=float)[agents]
         return got - 1.0, np.isfinite(got)
 
     def report(self, ctx: StrategyContext) -> np.ndarray:
@@ -295,9 +296,9 @@ class AdaptiveInputs(Adaptive):
     name = "adaptive_inputs"
     kind = "unit"
 
-    def payoff(self, ctx: StrategyContext, agents: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-        rep = np.asarray(ctx.evidence.unit_reported_use, dtype=float)[agents]
-        real = np.asarray(ctx.evidence.unit_true_use, dtype=float)[agents]
+    def payoff(self, evidence: Evidence, agents: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        rep = np.asarray(evidence.unit_reported_use, dtype=float)[agents]
+        real = np.asarray(evidence.unit_true_use, dtype=float)[agents]
         known = (real > 0) & (rep > 0)
         return np.divide(rep, real, out=np.ones(agents.size), where=known) - 1.0, known
 

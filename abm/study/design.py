@@ -49,6 +49,8 @@ class Case:
 def _levels(value: Any) -> list[Any]:
     """A full factorial's values of one variable."""
     if isinstance(value, Range):
+        if value.levels is None:  # refused by .spec when a study file is read
+            raise InvalidInputError(f"a range in a full factorial needs levels = N, got {value}")
         return np.linspace(value.low, value.high, value.levels).round(12).tolist()
     return list(value)
 

@@ -9,7 +9,6 @@ from __future__ import annotations
 import io
 import json
 import logging
-import pickle
 from pathlib import Path
 from typing import Any
 
@@ -61,12 +60,13 @@ def load_checkpoint(directory: str | Path) -> tuple[PlannerPolicy, LearnedPlanne
     if not isinstance(meta, dict) or "config" not in meta:
         raise InvalidInputError(f"{cfg_path}: field 'config' missing")
     if meta.get("format_version") != FORMAT_VERSION:
-        raise InvalidInputError(f"{cfg_path}: format_version = {meta.get('format_version')!r}, expected {FORMAT_VERSION}")
+        raise InvalidInputError(f"{cfg_path}: format_version = {meta.get('format_version')!r}, "
+                                f"expected {FORMAT_VERSION}")
     config = LearnedPlannerConfig.from_dict(meta["config"])
     policy = build_policy(config, config.train.seed)
     try:
         state = torch.load(model_path, map_location="cpu", weights_only=True)
-    except (RuntimeError, EOFError, OSError, pickle.UnpicklingError) as exc:
+    except Exception as exc:  # torch's weights-only reader raises many kinds for a damaged or hostile file
         raise InvalidInputError(f"{model_path}: not a readable state_dict ({exc})") from exc
     try:
         policy.load_state_dict(state)
