@@ -275,7 +275,8 @@ def follow_shipments(stocks: np.ndarray, shipments: np.ndarray, edge_src: np.nda
     total = left.sum()
     for _ in range(R):
         claim = out_of @ left + kept
-        ratio = np.minimum(1.0, np.divide(_MARGIN * S, claim, out=np.ones_like(S), where=claim > 0))
+        # a region sends in full unless its claims exceed its stock (no division by tiny claims)
+        ratio = np.divide(_MARGIN * S, claim, out=np.ones_like(S), where=claim > _MARGIN * S)
         send = left * ratio[edge_src]
         load = send.sum(axis=1)
         fits = np.minimum(1.0, np.divide(cap, load, out=np.ones_like(load), where=load > cap))

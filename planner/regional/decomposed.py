@@ -410,7 +410,7 @@ def _growable(p: RegionalProblem, use: np.ndarray, q: np.ndarray) -> np.ndarray:
     return grow
 
 
-def _theta_high(ev: Evaluator, t: float, targets: np.ndarray, g: np.ndarray) -> float:
+def _theta_high(ev: Evaluator, t: float | np.ndarray, targets: np.ndarray, g: np.ndarray) -> float:
     p = ev.problem
     cap = np.bincount(p.unit_good, p.unit_capacity, minlength=p.n_goods)
     hi = float(np.min(cap[g > 0] / g[g > 0]))
@@ -477,7 +477,8 @@ def _investment(p: RegionalProblem, routes: Routes | None, s1: _Stage1, counter:
     staffed = p.final[p.unit_good] & (st.caps < keep * p.unit_capacity)
     caps = np.maximum(np.minimum(np.where(staffed, st.caps / keep, p.unit_capacity), supply), s1.point.q)
     ev = Evaluator(p, routes, 2, s1.point.q, Strategy(caps, st.rank, st.local))
-    t, zero_g = s1.c, np.zeros(p.n_goods)
+    t = np.where(p.active, s1.t, 1.0) if s1.c is None else s1.c
+    zero_g = np.zeros(p.n_goods)
     share = _fill_targets(ev, t, target) if target.any() else np.zeros(target.shape)
     kept = share * target
     g = np.where(_growable(p, s1.point.use, s1.point.q), ev.stock + 1.0, 0.0)
@@ -538,7 +539,7 @@ def _plan(problem: RegionalProblem, pipeline: bool, warm: Mapping[str, float] | 
     counter = [0]
     supply = supply_caps(p)
     s1 = _consumption(p, routes, counter, supply)
-    target = p.closing_target
+    target = np.zeros((p.n_regions, p.n_goods)) if p.closing_target is None else p.closing_target
     if pipeline:
         full = _full(p, routes, s1)
         # tomorrow's inputs from other regions, and the capital the regions' units need to
@@ -549,11 +550,12 @@ def _plan(problem: RegionalProblem, pipeline: bool, warm: Mapping[str, float] | 
     national = s1.t
     if s1.t < 1.0 - 1e-9 and p.n_regions > 1:
         national = _max_min(merged(p), None, counter).t
-    held = target > 0
+    held = np.asarray(target > 0)
     # the common share of the closing targets kept (each target keeps at least this share)
     tau = float(share[held].min()) if held.any() else 0.0
     return assemble_plan(
-        replace(p, closing_target=target), final.q, np.minimum(s1.point.q, final.q), s1.c, _shipments(p, final),
+        replace(p, closing_target=target), final.q, np.minimum(s1.point.q, final.q),
+        np.where(p.active, s1.t, 1.0) if s1.c is None else s1.c, _shipments(p, final),
         tau, method="decomposed", status="decomposed", national_fulfilment=float(national),
         bottleneck=describe(p, supply_bottleneck(p, s1.bottleneck, supply)), slp_iterations=counter[0],
         warm={"t": float(s1.t), "tau": tau},
