@@ -84,11 +84,6 @@ class RunSettings:
     Attributes:
         planner: planning method, a key of :data:`abm.planning.METHODS` (``"olin"``).
         planner_options: keyword arguments for the planning method's factory (JSON-safe).
-        plan: ``"regional"`` (production, stocks, labour and shipments planned on the region
-            graph; execution follows the plan's shipments) or ``"national"`` (one stock per good,
-            one labour pool per type; execution's transport moves surpluses to deficits);
-            ``None``: the scenario's choice, else regional wherever the economy has more than
-            one region (docs/model.md, "The regional plan").
         days: days after which the model stops (``running = False``); ``None``: the scenario's.
         investment_share: ``sigma``, in ``[0, 1)``; ``None``: the scenario's.
         safety_stock: days of cover of final goods the planner keeps before investing
@@ -123,11 +118,15 @@ class RunSettings:
             (:func:`abm.night.regional_labour_cut`; docs/model.md, "Regional friction"); ``0``:
             the plain national plan. A fallback of the national plan only: the regional plan
             plans regional labour itself.
+        plan: ``"regional"`` (production, stocks, labour and shipments planned on the region
+            graph; execution follows the plan's shipments) or ``"national"`` (one stock per good,
+            one labour pool per type; execution's transport moves surpluses to deficits);
+            ``None``: the scenario's choice, else national (docs/model.md, "In the agent
+            model").
     """
 
     planner: str = "olin"
     planner_options: Mapping[str, Any] = field(default_factory=dict)
-    plan: str | None = None
     days: int | None = None
     investment_share: float | None = None
     safety_stock: float | None = None
@@ -149,6 +148,7 @@ class RunSettings:
     staffed_capacity: bool = False
     regional_dispatch: bool = False
     regional_labour_rounds: int = 3
+    plan: str | None = None
 
     def __post_init__(self) -> None:
         for name, value in self._validated().items():

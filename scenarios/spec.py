@@ -178,7 +178,7 @@ class Regions(_Spec):
 
 class Planning(_Spec):
     """``[planning]``: the planner, the investment share ``sigma``, the safety stock and the plan
-    (``"national"`` or ``"regional"``; unset: regional wherever there is more than one region)."""
+    (``"national"`` or ``"regional"``; unset: national)."""
 
     investment_share: Rate = 0.5
     safety_stock: Annotated[float, Strict(), Field(ge=0, le=365, allow_inf_nan=False)] = 0.0
