@@ -176,3 +176,11 @@ def test_a_parameter_that_the_chosen_strategy_lacks_is_reported_by_field():
     assert any(e.startswith("citizen_strategy: 'noise(factor=2)'") and "has no parameter 'factor'" in e
                for e in view.errors), view.errors
     assert view.params.defence.startswith("audit(probability=0.5,") and "+ic(" in view.params.defence
+
+
+def test_the_scenario_object_mesa_passes_on_reset_is_no_error():
+    from innatura.viz.view_model import EconomyView
+
+    view = EconomyView(scenario=object(), seed="3")  # Mesa >= 3.5: Model(scenario=Scenario(...))
+    assert view.errors == [] and view.economy is not None
+    assert EconomyView(colour="red").errors[0].startswith("colour: not a model parameter")
