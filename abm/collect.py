@@ -27,6 +27,7 @@ __all__ = [
     "agent_reporters",
     "citizen_table",
     "day_metrics",
+    "edge_rows",
     "metric_columns",
     "model_reporters",
     "region_rows",
@@ -50,7 +51,7 @@ REPORT_COLUMNS = (
 def metric_columns(layout: Layout) -> list[str]:
     """All model-level column names, in order (``day`` first)."""
     cols = ["day", "humanity", "planned_humanity", "externalities", "externalities_today", "min_fulfilment",
-            "unmet_demand", "plan_error", "losses", "misreport_flags", *REPORT_COLUMNS]
+            "unmet_demand", "plan_error", "losses", "shipped", "transport_losses", "misreport_flags", *REPORT_COLUMNS]
     cols += [f"fulfilment:{p}" for p in layout.profiles]
     cols += [f"fulfilment_region:{r}" for r in layout.regions]
     stock = [g for g, lab in zip(layout.goods, layout.labour_mask, strict=True) if not lab]
@@ -84,6 +85,8 @@ def day_metrics(model: PlanningEconomy, out: DayOutcome, violations: int = 0) ->
     # transport loss is sent minus arrived: on lossless edges it is rounding, of either sign
     lost = out.output_lost + out.stock_lost.sum(axis=0) + out.transport_lost
     losses = max(float(lost[~lay.labour_mask].sum()), 0.0)
+    shipped = float(out.edge_load.sum()) if out.edge_load is not None else 0.0
+    transport_losses = max(float(out.transport_lost[~lay.labour_mask].sum()), 0.0)
     reg_need = _names(lay)["reg_need"]  # (R, n) the citizens' true needs per region
     reg_got = np.minimum(out.delivery.delivered - excess.by_region, reg_need)
     tot = reg_need.sum(axis=1)
@@ -98,6 +101,7 @@ def day_metrics(model: PlanningEconomy, out: DayOutcome, violations: int = 0) ->
         "externalities": float(st.externalities), "externalities_today": today,
         "min_fulfilment": float(np.nanmin(per_profile)) if np.isfinite(per_profile).any() else float("nan"),
         "unmet_demand": unmet, "plan_error": plan_error, "losses": losses,
+        "shipped": shipped, "transport_losses": transport_losses,
         "misreport_flags": float(out.reports.flags),
         "report_demand_factor": float(np.mean(st.citizen_factor)) if st.citizen_factor.size else 1.0,
         "report_input_factor": float(np.mean(st.unit_input_factor[reporting])) if reporting.any() else 1.0,
@@ -198,6 +202,26 @@ def region_rows(model: PlanningEconomy, out: DayOutcome) -> dict[str, np.ndarray
         "population": lay.population.sum(axis=1), "final_stock": stock[:, lay.final].sum(axis=1),
         "capital_stock": stock[:, lay.industrial].sum(axis=1), "delivered": out.delivery.delivered.sum(axis=1),
         "min_share": np.nanmin(np.where(np.isnan(share), np.inf, share), axis=1),
+    }
+
+
+def edge_rows(model: PlanningEconomy, out: DayOutcome) -> dict[str, np.ndarray]:
+    """Rows of the day for the directed edges of the region graph: ``planned`` units (all goods)
+    the night's plan ships along the edge (morning and day shipments; 0 for a national plan),
+    ``followed`` units execution sent of them, ``carried`` units the edge carried in all
+    (the plan's shipments and execution's transport of what the plan did not foresee)."""
+    lay, st = model.layout, model.state
+    D = lay.edge_src.size
+    d = out.decision
+    planned = np.zeros(D)
+    for ship in (d.morning_shipments, d.evening_shipments):
+        if ship is not None:
+            planned += np.asarray(ship, dtype=float).sum(axis=1)
+    return {
+        "day": np.full(D, st.day, dtype=np.int64), "edge": np.arange(D, dtype=np.int64),
+        "source": lay.edge_src.astype(np.int64), "target": lay.edge_dst.astype(np.int64), "planned": planned,
+        "followed": np.zeros(D) if out.edge_followed is None else np.asarray(out.edge_followed, dtype=float),
+        "carried": np.zeros(D) if out.edge_load is None else np.asarray(out.edge_load, dtype=float),
     }
 
 

@@ -32,6 +32,7 @@ from innatura.abm.reporting import (
     apply_defences,
     validate_factors,
 )
+from innatura.abm.transport import follow_shipments
 
 if TYPE_CHECKING:  # pragma: no cover
     from innatura.abm.model import PlanningEconomy
@@ -52,6 +53,9 @@ class DayOutcome:
     ``produced``, ``output_lost``, ``transport_lost``: per good ``(n,)``. ``weights``: the
     reported demand weights ``(R, m)`` the allocation was split by. ``targets``: the targets
     executed per unit ``(U,)``; ``planned_targets``: the plan's, before regional re-dispatch.
+    ``edge_load``: units each directed edge carried, all goods and transports, ``(D,)``; of it,
+    ``edge_followed`` carried the plan's shipments and ``shipped_goods`` is that per good
+    ``(D, n)`` (``None`` when the plan had no shipments).
     """
 
     reports: NightReports
@@ -68,6 +72,8 @@ class DayOutcome:
     weights: np.ndarray
     edge_load: np.ndarray | None = None  # units carried along each directed edge today, all goods, (D,)
     planned_targets: np.ndarray | None = None  # the plan's targets per unit, before regional re-dispatch, (U,)
+    edge_followed: np.ndarray | None = None  # units the plan's shipments carried along each edge, (D,)
+    shipped_goods: np.ndarray | None = None  # the same per good, (D, n)
 
 
 @dataclass(frozen=True, eq=False)
@@ -77,6 +83,7 @@ class DayObservation:
     Attributes:
         stocks: closing stocks, ``(R, n)``.
         last_draw: the day's national draw on each good (inputs used up, consumption), ``(n,)``.
+        regional_draw: the same per region, ``(R, n)``.
         unit_target, unit_output: per unit, ``(U,)``.
         unit_true_use, unit_reported_use: per unit, its true and its reported use of its learned
             inputs at its output, ``(U,)``.
@@ -86,6 +93,7 @@ class DayObservation:
 
     stocks: np.ndarray
     last_draw: np.ndarray
+    regional_draw: np.ndarray
     unit_target: np.ndarray
     unit_output: np.ndarray
     unit_true_use: np.ndarray
@@ -139,6 +147,9 @@ class _Workday:
     transport_lost: np.ndarray
     edge_left: np.ndarray
     edge_load: np.ndarray
+    later: np.ndarray | None = None  # (D, n) a regional plan's day shipments not yet sent
+    edge_followed: np.ndarray | None = None
+    shipped_goods: np.ndarray | None = None
 
 
 def execute(model: PlanningEconomy, night: NightPlan) -> DayOutcome:
@@ -157,6 +168,15 @@ def execute(model: PlanningEconomy, night: NightPlan) -> DayOutcome:
     overstated its capacity cannot make what it claimed). Then the loss events strike, goods
     move once more, and citizens receive their allocation (:func:`~abm.execution.deliver`).
 
+    A regional plan (docs/model.md, "The regional plan") says what to ship: its morning
+    shipments leave from the opening stocks before the first shift and its evening shipments
+    after the loss events, before delivery (:func:`abm.transport.follow_shipments`, cut where
+    a region holds less than planned). Each region owes its citizens the plan's deliveries.
+    The first shift then produces from what is on hand; before each further shift, and after the
+    evening shipments, execution's transport moves only what the plan did not foresee: from
+    stock beyond what a region's units, citizens and planned departures need, towards units and
+    citizens left short.
+
     With ``regional_dispatch`` (off by default), each shift first moves the part of a target
     that the unit's region cannot staff or equip (labour supply, capital on hand) to the good's
     units elsewhere with headroom (:func:`abm.redispatch.redispatch`); every good's national
@@ -168,6 +188,8 @@ def execute(model: PlanningEconomy, night: NightPlan) -> DayOutcome:
     W = weights.sum(axis=0)
     wn = np.divide(weights, W[None, :], out=np.zeros_like(weights), where=W[None, :] > 0)
     owed = regional_allocation(wn, decision.allocation)  # (R, n) what each region hands out tonight
+    if decision.delivered is not None:
+        owed = np.asarray(decision.delivered, dtype=float)
     planned = np.maximum(night.targets, 0.0)
     # a unit makes at most its TRUE capacity, whatever it reported (the plan's rounding passes)
     t = np.where(planned > lay.unit_capacity * CAPACITY_ROUNDING, lay.unit_capacity, planned)
@@ -181,7 +203,9 @@ def execute(model: PlanningEconomy, night: NightPlan) -> DayOutcome:
                     output_lost=np.zeros(lay.n_units), transport_lost=np.zeros(n),
                     edge_left=lay.edge_capacity.copy(), edge_load=np.zeros(lay.edge_capacity.shape))
     dispatch = _dispatch_bounds(lay, night) if s.regional_dispatch else None
-    prod = _shift(model, work, owed, loss, dispatch)
+    if _follows(decision):
+        _morning(model, work, decision)
+    prod = _shift(model, work, owed, loss, dispatch, first=True)
     for _ in range(s.shifts - 1):
         if np.all(work.done >= work.targets * (1 - 1e-12)):
             break
@@ -200,10 +224,70 @@ def _dispatch_bounds(lay: Any, night: NightPlan) -> np.ndarray:
     return np.where(np.isfinite(rep_cap), np.maximum(rep_cap, t), t + by_good)
 
 
+def _follows(decision: PlanDecision) -> bool:
+    """Whether the plan says what to ship (a regional plan)."""
+    return decision.morning_shipments is not None or decision.evening_shipments is not None
+
+
+def _follow(model: PlanningEconomy, work: _Workday, shipments: np.ndarray, protect: np.ndarray | None) -> np.ndarray:
+    """Carry out the plan's ``shipments`` ``(D, n)`` from the stocks on hand (in place); returns
+    what each edge carried of each good."""
+    lay = model.layout
+    res = follow_shipments(work.stocks, shipments, lay.edge_src, lay.edge_dst, lay.edge_loss, work.edge_left,
+                           protect)
+    work.stocks = res.stocks
+    work.edge_left = np.maximum(work.edge_left - res.load, 0.0)
+    work.edge_load += res.load
+    work.edge_followed += res.load
+    work.shipped_goods += res.carried
+    work.transport_lost += res.lost
+    return res.carried
+
+
+def _morning(model: PlanningEconomy, work: _Workday, decision: PlanDecision) -> None:
+    """The plan's morning shipments; its day (evening) shipments wait in ``work.later``."""
+    lay = model.layout
+    D, n = lay.edge_src.size, work.stocks.shape[1]
+    work.edge_followed = np.zeros(D)
+    work.shipped_goods = np.zeros((D, n))
+    later = decision.evening_shipments
+    work.later = np.zeros((D, n)) if later is None else np.maximum(np.asarray(later, dtype=float), 0.0)
+    if decision.morning_shipments is not None and D:
+        _follow(model, work, decision.morning_shipments, None)
+
+
+def _later(model: PlanningEconomy, work: _Workday, owed: np.ndarray, keep: np.ndarray) -> np.ndarray:
+    """Send what is on hand of the plan's day shipments (keeping ``keep`` ``(R, n)`` and the part
+    of what a region owes that no planned arrival covers); returns the planned departures
+    still to go, per region and good."""
+    lay = model.layout
+    R, n = work.stocks.shape
+    arriving = np.zeros((R, n))
+    departing = np.zeros((R, n))
+    later = work.later
+    if later is not None and lay.edge_src.size and later.any():
+        np.add.at(arriving, lay.edge_dst, later * (1.0 - lay.edge_loss))
+        later = np.maximum(later - _follow(model, work, later, keep + np.maximum(owed - arriving, 0.0)), 0.0)
+        np.add.at(departing, lay.edge_src, later)
+        work.later = later
+    return departing
+
+
+def _unforeseen(model: PlanningEconomy, work: _Workday, spare: np.ndarray, short: np.ndarray) -> np.ndarray:
+    """Execution's transport on what a regional plan did not foresee: ``spare`` ``(R, n)`` (part
+    of the stocks) towards ``short``; returns the stocks after it."""
+    moved = Region.ship(model, np.maximum(spare, 0.0), np.maximum(short, 0.0), work.edge_left)
+    work.edge_left = np.maximum(work.edge_left - moved.load, 0.0)
+    work.edge_load += moved.load
+    work.transport_lost += moved.lost
+    return np.maximum(work.stocks - moved.sent + moved.received, 0.0)
+
+
 def _shift(model: PlanningEconomy, work: _Workday, owed: np.ndarray, loss: np.ndarray | None,
-           dispatch: np.ndarray | None) -> ProductionResult:
-    """One shift: ship towards what units and citizens still need, re-dispatch (optional),
-    produce; returns the shift's production (``output``: cumulative over the day)."""
+           dispatch: np.ndarray | None, first: bool = False) -> ProductionResult:
+    """One shift: ship towards what units and citizens still need (a regional plan: only what it
+    did not foresee, and not before the first shift), re-dispatch (optional), produce; returns
+    the shift's production (``output``: cumulative over the day)."""
     lay = model.layout
     ti = lay.true_inputs
     R, n = work.stocks.shape
@@ -212,20 +296,28 @@ def _shift(model: PlanningEconomy, work: _Workday, owed: np.ndarray, loss: np.nd
     left = np.where(consumed, work.full - ti.use(work.done), work.full)
     requested = np.bincount(cell, left, minlength=R * n).reshape(R, n)
     requested[:, lay.labour_mask] = 0.0
-    moved = Region.ship(model, work.stocks, requested + owed, work.edge_left)
-    work.edge_left = np.maximum(work.edge_left - moved.load, 0.0)
-    work.edge_load += moved.load
-    work.transport_lost += moved.lost
+    if work.later is None:
+        moved = Region.ship(model, work.stocks, requested + owed, work.edge_left)
+        work.edge_left = np.maximum(work.edge_left - moved.load, 0.0)
+        work.edge_load += moved.load
+        work.transport_lost += moved.lost
+        on_hand = moved.stocks
+    elif first:
+        on_hand = work.stocks
+    else:
+        departing = _later(model, work, owed, requested)
+        work.stocks = _unforeseen(model, work, work.stocks - requested - owed - departing, requested - work.stocks)
+        on_hand = work.stocks
     if dispatch is not None:
-        _redispatch(lay, work, moved.stocks, dispatch)
+        _redispatch(lay, work, on_hand, dispatch)
     # use beyond a unit's allotment may not touch the share of a good owed to citizens
-    coming = moved.stocks.sum(axis=0) + np.bincount(lay.unit_good, work.targets - work.done, minlength=n)
+    coming = on_hand.sum(axis=0) + np.bincount(lay.unit_good, work.targets - work.done, minlength=n)
     reserve = np.divide(owed.sum(axis=0), coming, out=np.zeros(n), where=coming > 0)
-    prod = ProductionUnit.produce(model, work.targets, moved.stocks, work.labour, output_loss=loss, done=work.done,
+    prod = ProductionUnit.produce(model, work.targets, on_hand, work.labour, output_loss=loss, done=work.done,
                                   entitled=work.entitled, reserve=reserve)
     out_cell = lay.unit_region * n + lay.unit_good
     made = np.bincount(out_cell, (prod.output - work.done) - prod.output_lost, minlength=R * n).reshape(R, n)
-    stocks = moved.stocks + made
+    stocks = on_hand + made
     stocks[:, ~lay.industrial] -= prod.used[:, ~lay.industrial]
     stocks[:, lay.labour_mask] = 0.0
     work.stocks = np.maximum(stocks, 0.0)
@@ -271,19 +363,26 @@ def _evening(model: PlanningEconomy, work: _Workday, night: NightPlan, opening: 
     lay = model.layout
     ti = lay.true_inputs
     R, n = work.stocks.shape
-    cell = lay.unit_region[ti.unit] * n + ti.good
-    need = owed + np.bincount(cell, work.full, minlength=R * n).reshape(R, n) * lay.industrial
-    moved = Region.ship(model, work.stocks, need, work.edge_left)
-    work.edge_load += moved.load
-    work.transport_lost += moved.lost
-    delivery = deliver(moved.stocks, night.decision.allocation, night.weights, lay.economy.bundles, lay.population)
-    closing = np.maximum(moved.stocks - delivery.delivered, 0.0)
+    decision = night.decision
+    if work.later is None:
+        cell = lay.unit_region[ti.unit] * n + ti.good
+        need = owed + np.bincount(cell, work.full, minlength=R * n).reshape(R, n) * lay.industrial
+        moved = Region.ship(model, work.stocks, need, work.edge_left)
+        work.edge_load += moved.load
+        work.transport_lost += moved.lost
+        on_hand = moved.stocks
+    else:
+        _later(model, work, owed, np.zeros_like(owed))
+        on_hand = work.stocks = _unforeseen(model, work, work.stocks - owed, owed - work.stocks)
+    delivery = deliver(on_hand, decision.allocation, night.weights, lay.economy.bundles, lay.population,
+                       regional_fulfilment=decision.regional_fulfilment if decision.delivered is not None else None)
+    closing = np.maximum(on_hand - delivery.delivered, 0.0)
     return DayOutcome(
         reports=night.reports, decision=night.decision, targets=work.targets, opening=opening, closing=closing,
         production=prod, produced=np.bincount(lay.unit_good, prod.output, minlength=n),
         output_lost=np.bincount(lay.unit_good, work.output_lost, minlength=n), stock_lost=stock_lost,
         transport_lost=work.transport_lost, delivery=delivery, weights=night.weights, edge_load=work.edge_load,
-        planned_targets=planned.copy(),
+        planned_targets=planned.copy(), edge_followed=work.edge_followed, shipped_goods=work.shipped_goods,
     )
 
 
@@ -295,9 +394,11 @@ def observe(model: PlanningEconomy, outcome: DayOutcome) -> DayObservation:
     lay, st = model.layout, model.state
     received, satisfaction = Citizen.consume(model, outcome)
     true_use, rep_use = ProductionUnit.refit(model, outcome)
+    draw = outcome.production.used + outcome.delivery.delivered
     return DayObservation(
         stocks=outcome.closing,
         last_draw=outcome.production.used.sum(axis=0) + outcome.delivery.delivered.sum(axis=0),
+        regional_draw=draw,
         unit_target=outcome.targets, unit_output=outcome.production.output,
         unit_true_use=true_use, unit_reported_use=rep_use,
         citizen_received=received, citizen_satisfaction=satisfaction,

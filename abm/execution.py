@@ -379,14 +379,17 @@ def deliver(
     weight_reported: np.ndarray,
     bundles_true: np.ndarray,
     population_true: np.ndarray,
+    regional_fulfilment: np.ndarray | None = None,
 ) -> DeliveryResult:
     """Hand out the night's allocation from regional stocks, rationing what is short.
 
     The plan allocates ``allocation[i, p]`` units of good ``i`` to profile ``p``; region ``r``
     hands out the part ``w_rp / sum_r w_rp`` of it, where ``w_rp`` is the reported demand
     weight of the profile's citizens in the region (their count times their mean report
-    factor), and each citizen gets a part proportional to its own report. Where a region's
-    stock of a good falls short of what it owes, every profile gets the same share.
+    factor), and each citizen gets a part proportional to its own report. A regional plan says
+    what each region gives each profile instead (``regional_fulfilment`` ``c_rp``, a share of
+    the bundle): region ``r`` hands out ``c_rp b_ip w_rp``. Where a region's stock of a good
+    falls short of what it owes, every profile gets the same share.
 
     Args:
         stocks: stocks after transport, shape ``(R, n)``.
@@ -394,32 +397,41 @@ def deliver(
         weight_reported: ``(R, m)``.
         bundles_true: per-citizen needs, ``(n, m)``; population_true: citizens per region and
             profile, ``(R, m)``.
+        regional_fulfilment: the regional plan's share per region and profile, ``(R, m)``, or
+            ``None`` (the national split of ``allocation``).
 
     Returns:
         :class:`DeliveryResult`.
     """
     W = weight_reported.sum(axis=0)
-    wn = np.divide(weight_reported, W[None, :], out=np.zeros_like(weight_reported), where=W[None, :] > 0)
-    alloc = regional_allocation(wn, allocation)  # (R, n)
+    pi, gi = np.nonzero(bundles_true.T)  # only (profile, good) pairs in some bundle matter, sorted by profile
+    b_nz = bundles_true[gi, pi]
+    if regional_fulfilment is None:
+        F = np.divide(weight_reported, W[None, :], out=np.zeros_like(weight_reported), where=W[None, :] > 0)
+        G = allocation
+        G_nz = allocation[gi, pi]
+        denom = b_nz * W[pi]
+        per_w = np.divide(G_nz, denom, out=np.zeros_like(G_nz), where=denom > 0)
+        weight = weight_reported
+    else:
+        F = weight_reported * np.asarray(regional_fulfilment, dtype=float)
+        G = bundles_true
+        G_nz = b_nz
+        per_w = np.ones_like(b_nz)
+        weight = F
+    alloc = regional_allocation(F, G)  # (R, n)
     ratio = np.ones_like(alloc)
     np.divide(_MARGIN * stocks, alloc, out=ratio, where=alloc > 0)
     np.minimum(ratio, 1.0, out=ratio)
     delivered = alloc * ratio
-    # only (profile, good) pairs in some bundle matter: nnz entries, not n x m
-    pi, gi = np.nonzero(bundles_true.T)  # sorted by profile
-    b_nz = bundles_true[gi, pi]
-    a_nz = allocation[gi, pi]
     pop = population_true.sum(axis=0)
-    recv = a_nz * np.einsum("rk,rk->k", wn[:, pi], ratio[:, gi])  # received by each pair, all regions
+    recv = G_nz * np.einsum("rk,rk->k", F[:, pi], ratio[:, gi])  # received by each pair, all regions
     need = b_nz * pop[pi]
     share = np.full(bundles_true.shape, np.nan)
     ok = need > 0
     share[gi[ok], pi[ok]] = recv[ok] / need[ok]
-    # region r, profile p, good i: ratio_ri * allocation_ip * w_rp / (W_p * b_ip * n_rp)
-    denom = b_nz * W[pi]
-    per_w = np.divide(a_nz, denom, out=np.zeros_like(a_nz), where=denom > 0)
-    per_cap = np.divide(weight_reported, population_true, out=np.zeros_like(weight_reported),
-                        where=population_true > 0)
+    # region r, profile p, good i: ratio_ri * F_rp * G_ip / (b_ip * n_rp)
+    per_cap = np.divide(weight, population_true, out=np.zeros_like(weight), where=population_true > 0)
     region_share = np.full(population_true.shape, np.nan)
     if pi.size:
         vals = ratio[:, gi] * per_w[None, :]  # (R, nnz)

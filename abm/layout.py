@@ -95,6 +95,7 @@ class Layout:
     default_days: int
     default_seed: int
     safety_stock: float = 0.0
+    default_plan: str | None = None
 
     @property
     def n_goods(self) -> int:
@@ -292,6 +293,7 @@ def build_layout(spec: ScenarioSpec) -> Layout:
         loss_events=events, losses_enabled=bool(spec.losses.enabled),
         investment_share=float(spec.planning.investment_share), default_days=int(spec.scenario.days),
         default_seed=int(spec.scenario.seed), safety_stock=float(spec.planning.safety_stock),
+        default_plan=spec.planning.plan,
     )
 
 

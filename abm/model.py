@@ -26,7 +26,15 @@ from innatura.abm.active_learning import learn_units
 from innatura.abm.adversarial.base import Honest
 from innatura.abm.adversarial.vocabulary import UNIT_STRATEGIES
 from innatura.abm.agents import CentralPlanner, Citizen, EconomyAgent, ProductionUnit, Region
-from innatura.abm.collect import agent_reporters, day_metrics, metric_columns, model_reporters, region_rows, unit_rows
+from innatura.abm.collect import (
+    agent_reporters,
+    day_metrics,
+    edge_rows,
+    metric_columns,
+    model_reporters,
+    region_rows,
+    unit_rows,
+)
 from innatura.abm.day import execute, observe, plan, report
 from innatura.abm.invariants import check_day
 from innatura.abm.layout import Layout, StockLoss, build_layout, merge_regions
@@ -107,7 +115,7 @@ class PlanningEconomy(mesa.Model):
             rng: seed or ``numpy.random.Generator`` (Mesa's ``rng=``); all randomness flows from it.
             settings: a :class:`~abm.settings.RunSettings`; or give its options as keywords.
             **options: the options of :class:`~abm.settings.RunSettings` (not with
-                ``settings``): ``planner``, ``planner_options``, ``days``,
+                ``settings``): ``planner``, ``planner_options``, ``plan``, ``days``,
                 ``investment_share``, ``safety_stock``, ``noise``, ``misreport_share``,
                 ``citizen_strategy``, ``unit_strategy``, ``defences``, ``query_budget``,
                 ``query_noise``, ``daily_queries``, ``max_samples``, ``observation_gap``,
@@ -128,8 +136,9 @@ class PlanningEconomy(mesa.Model):
         self.seed = int(rng) if isinstance(rng, (int, np.integer)) and not isinstance(rng, bool) else None
         self.layout: Layout = self._layout(given)
         lay = self.layout
+        plan = lay.default_plan or "national"
         self.settings = given.resolved(investment_share=lay.investment_share, safety_stock=lay.safety_stock,
-                                       days=lay.default_days)
+                                       days=lay.default_days, plan=plan)
         t1 = time.perf_counter()
         self._place_agents()
         t2 = time.perf_counter()
@@ -147,6 +156,10 @@ class PlanningEconomy(mesa.Model):
         self.timings: dict[str, list[float]] = {p: [] for p in PHASES}
         self.unit_log: list[dict[str, np.ndarray]] = []
         self.region_log: list[dict[str, np.ndarray]] = []
+        self.edge_log: list[dict[str, np.ndarray]] = []
+        #: each night's binding constraints of a regional plan (abm.regional.DIAGNOSTIC_COLUMNS and
+        #: ``day``), since the run was built or resumed
+        self.diagnostics_log: list[dict[str, np.ndarray]] = []
         self.columns = metric_columns(lay)
         self.datacollector = mesa.DataCollector(
             model_reporters=model_reporters(self.columns),
@@ -311,6 +324,11 @@ class PlanningEconomy(mesa.Model):
         if self.settings.collect_agents:
             self.unit_log.append(unit_rows(self, out))
             self.region_log.append(region_rows(self, out))
+            self.edge_log.append(edge_rows(self, out))
+            if out.decision.diagnostics is not None:
+                rows = out.decision.diagnostics
+                size = len(next(iter(rows.values()))) if rows else 0
+                self.diagnostics_log.append({"day": np.full(size, self.state.day, dtype=np.int64), **rows})
         self.datacollector.collect(self)
         t4 = time.perf_counter()
         for name, dt in zip(PHASES, (t1 - t0, t2 - t1, t3 - t2, t4 - t3), strict=True):

@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import logging
 from dataclasses import dataclass, replace
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 from innatura.abm.planning import PlanDecision, PlanningInputs, dispatch_targets
@@ -67,8 +67,14 @@ class NightPlan:
 def plan_night(model: PlanningEconomy, reports: NightReports) -> NightPlan:
     """The central planner aggregates the reports, calls the planning method and sets targets.
 
-    The plan is national, labour is regional (docs/model.md, "Regional friction"). Unless the
-    method sets unit targets itself, the night is re-planned up to
+    With ``settings.plan == "regional"`` the inputs carry the night's regional problem
+    (:func:`abm.regional.regional_problem`, closing targets :func:`abm.regional.closing_target`),
+    and a method that plans on the region graph (``olin``) sets the units' targets, each
+    region's deliveries and the shipments itself (docs/model.md, "The regional plan").
+
+    A national plan has one stock per good and one labour pool per type, while labour is
+    regional (docs/model.md, "Regional friction"). Unless the method sets unit targets itself,
+    the night is then re-planned up to
     ``settings.regional_labour_rounds`` times: each round cuts the capacity of every unit in a
     region whose labour the plan overdraws to the part of its target that labour can staff
     (:func:`regional_labour_cut`), so output moves to units elsewhere or the plan shrinks to
@@ -81,9 +87,16 @@ def plan_night(model: PlanningEconomy, reports: NightReports) -> NightPlan:
     weights = np.bincount(key, reports.citizen_factor, minlength=R * m).reshape(R, m).astype(float, copy=False)
     unit_cap = staffed_capacity(lay, reports.unit_capacity) if s.staffed_capacity else \
         np.asarray(reports.unit_capacity, dtype=float)
-    rounds = 1 + (s.regional_labour_rounds if lay.n_regions > 1 else 0)
+    regional = None
+    if s.plan == "regional":
+        from innatura.abm.regional import closing_target, regional_problem
+
+        target = closing_target(lay, float(s.require("safety_stock")), model.state.regional_draw)
+        regional = regional_problem(model, reports, target=target)
+        unit_cap = np.asarray(reports.unit_capacity, dtype=float)
+    rounds = 1 + (s.regional_labour_rounds if lay.n_regions > 1 and regional is None else 0)
     for _ in range(rounds):
-        inputs, decision, use, targets = _plan_once(model, weights, unit_cap)
+        inputs, decision, use, targets = _plan_once(model, weights, unit_cap, regional)
         if decision.unit_targets is not None:
             break
         cut = regional_labour_cut(lay, use)
@@ -95,10 +108,11 @@ def plan_night(model: PlanningEconomy, reports: NightReports) -> NightPlan:
                      weights=weights)
 
 
-def _plan_once(model: PlanningEconomy, weights: np.ndarray,
-               unit_cap: np.ndarray) -> tuple[PlanningInputs, PlanDecision, np.ndarray, np.ndarray]:
-    """One call of the planning method with unit capacities ``unit_cap``: (inputs, decision
-    with the planned input use per entry, that use, targets per unit)."""
+def _plan_once(model: PlanningEconomy, weights: np.ndarray, unit_cap: np.ndarray,
+               regional: Any = None) -> tuple[PlanningInputs, PlanDecision, np.ndarray, np.ndarray]:
+    """One call of the planning method with unit capacities ``unit_cap`` (and the night's
+    ``regional`` problem, if any): (inputs, decision with the planned input use per entry, that
+    use, targets per unit)."""
     st, lay, s = model.state, model.layout, model.settings
     economy = replace(lay.economy, curves=model.curves.curve_cells(st, unit_cap), population=weights.sum(axis=0))
     capacity = np.bincount(lay.unit_good, unit_cap, minlength=lay.n_goods)
@@ -107,7 +121,7 @@ def _plan_once(model: PlanningEconomy, weights: np.ndarray,
         capacity=capacity, investment_share=float(s.require("investment_share")),
         safety_stock=safety_target(lay, float(s.require("safety_stock")), st.last_draw),
         regional_stocks=st.stocks.copy(), regional_demand=weights, unit_good=lay.unit_good,
-        unit_region=lay.unit_region, unit_capacity=unit_cap, rng=model.rng,
+        unit_region=lay.unit_region, unit_capacity=unit_cap, rng=model.rng, regional=regional,
     )
     decision = model.central_planner.plan(inputs)
     targets = decision.unit_targets

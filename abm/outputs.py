@@ -52,7 +52,9 @@ def _concat(rows: list[dict[str, np.ndarray]]) -> pd.DataFrame:
 
 
 def write_agent_tables(model: PlanningEconomy, out: Path) -> list[Path]:
-    """Write ``units.parquet``, ``regions.parquet`` and ``citizens.parquet`` into ``out``."""
+    """Write ``units.parquet``, ``regions.parquet``, ``citizens.parquet`` and ``edges.parquet``
+    into ``out``, and with a regional plan ``diagnostics.parquet`` (each night's binding
+    constraints and their shadow prices, since the run was built or resumed)."""
     out = Path(out)
     lay = model.layout
     units = _concat(model.unit_log)
@@ -66,8 +68,15 @@ def write_agent_tables(model: PlanningEconomy, out: Path) -> list[Path]:
     cit = pd.DataFrame(citizen_table(model))
     cit["profile"] = np.asarray(lay.profiles, dtype=object)[cit["profile"].to_numpy()]
     cit["region"] = np.asarray(lay.regions, dtype=object)[cit["region"].to_numpy()]
-    return [_parquet(units, out / "units.parquet"), _parquet(regions, out / "regions.parquet"),
-            _parquet(cit, out / "citizens.parquet")]
+    edges = _concat(model.edge_log)
+    if not edges.empty:
+        for column in ("source", "target"):
+            edges[column] = np.asarray(lay.regions, dtype=object)[edges[column].to_numpy()]
+    files = [_parquet(units, out / "units.parquet"), _parquet(regions, out / "regions.parquet"),
+             _parquet(cit, out / "citizens.parquet"), _parquet(edges, out / "edges.parquet")]
+    if model.settings.plan == "regional":
+        files.append(_parquet(_concat(model.diagnostics_log), out / "diagnostics.parquet"))
+    return files
 
 
 def first_day_at_least(days: np.ndarray, values: np.ndarray, level: float) -> int | None:

@@ -71,6 +71,7 @@ class ReportedCurves:
         self.learned = {int(u): np.asarray(e, dtype=np.int64) for u, e in learned.items()}
         self._fits: dict[int, tuple[tuple[int, float], list[SampledInput]]] = {}
         self._cells: dict[int, tuple[tuple, CurveCell]] = {}
+        self._input_use: tuple[tuple, Any] | None = None
 
     @classmethod
     def of(cls, layout: Any, learners: list[int], entries: list[np.ndarray]) -> ReportedCurves:
@@ -94,6 +95,7 @@ class ReportedCurves:
         """Forget the cached reports (they are rebuilt on next use)."""
         self._fits.clear()
         self._cells.clear()
+        self._input_use = None
 
     def unit_fits(self, unit: int, state: Any) -> list[SampledInput]:
         """The input functions unit ``unit`` reports: its fits times its input factor, one per
@@ -129,6 +131,27 @@ class ReportedCurves:
             if targets[u] > 0 and ent.size:
                 out[ent] = [f(float(targets[u])) for f in self.unit_fits(u, state)]
         return out
+
+    def input_use(self, true_inputs: Any, entry_curve: np.ndarray, state: Any) -> Any:
+        """Every unit's input use as the reports state it, unit by unit (an
+        :class:`~innatura.planner.regional.InputUse` for the regional plan): the learned inputs as
+        the units' reported input functions, every other entry of ``true_inputs`` (the public
+        technology, ``~entry_curve``) as its constant coefficient."""
+        from innatura.planner.regional import InputUse
+
+        learners = sorted(u for u in self.learned if state.samples[u] is not None and self.learned[u].size)
+        key = tuple((int(state.sample_version[u]), float(state.unit_input_factor[u])) for u in learners)
+        if self._input_use is not None and self._input_use[0] == key:
+            return self._input_use[1]
+        const = ~entry_curve
+        ent = [self.learned[u] for u in learners]
+        curve_unit = np.repeat(np.array(learners, dtype=np.int64), [e.size for e in ent])
+        curve_good = true_inputs.good[np.concatenate(ent)] if ent else np.zeros(0, dtype=np.int64)
+        curves = tuple(f for u in learners for f in self.unit_fits(u, state))
+        use = InputUse(true_inputs.unit[const], true_inputs.good[const], true_inputs.scale[const], curve_unit,
+                       curve_good, curves)
+        self._input_use = (key, use)
+        return use
 
     def reported_use(self, unit: int, state: Any, q: float) -> float:
         """Unit ``unit``'s reported use of its learned inputs at output ``q``, summed."""

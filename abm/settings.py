@@ -39,7 +39,7 @@ from innatura.abm.adversarial.unit_strategies import OverstateInputs
 from innatura.abm.adversarial.vocabulary import parse_defences, parse_strategy
 from innatura.planner.errors import InvalidInputError
 
-__all__ = ["ALIASES", "DEFAULT_CITIZEN_STRATEGY", "DEFAULT_UNIT_STRATEGY", "RunSettings"]
+__all__ = ["ALIASES", "DEFAULT_CITIZEN_STRATEGY", "DEFAULT_UNIT_STRATEGY", "PLANS", "RunSettings"]
 
 logger = logging.getLogger(__name__)
 
@@ -47,6 +47,10 @@ logger = logging.getLogger(__name__)
 DEFAULT_CITIZEN_STRATEGY = Inflate(1.5)
 #: the strategy misreporting units use unless told otherwise: report 30% more input use.
 DEFAULT_UNIT_STRATEGY = OverstateInputs(1.3)
+
+#: the plans a run can follow: one national plan, or the plan on the region graph
+#: (docs/model.md, "The regional plan").
+PLANS = ("national", "regional")
 
 #: older spellings of options, still accepted: ``citizen_misreport=("inflate", 1.5)``.
 ALIASES = {"citizen_misreport": "citizen_strategy", "unit_misreport": "unit_strategy"}
@@ -112,7 +116,13 @@ class RunSettings:
         regional_labour_rounds: times a night the planner re-plans with the capacities of units
             in regions whose labour the plan overdraws cut to what that labour staffs
             (:func:`abm.night.regional_labour_cut`; docs/model.md, "Regional friction"); ``0``:
-            the plain national plan.
+            the plain national plan. A fallback of the national plan only: the regional plan
+            plans regional labour itself.
+        plan: ``"regional"`` (production, stocks, labour and shipments planned on the region
+            graph; execution follows the plan's shipments) or ``"national"`` (one stock per good,
+            one labour pool per type; execution's transport moves surpluses to deficits);
+            ``None``: the scenario's choice, else national (docs/model.md, "In the agent
+            model").
     """
 
     planner: str = "olin"
@@ -138,6 +148,7 @@ class RunSettings:
     staffed_capacity: bool = False
     regional_dispatch: bool = False
     regional_labour_rounds: int = 3
+    plan: str | None = None
 
     def __post_init__(self) -> None:
         for name, value in self._validated().items():
@@ -149,6 +160,8 @@ class RunSettings:
             raise InvalidInputError(f"planner: a method name, got {self.planner!r}")
         if not isinstance(self.planner_options, Mapping):
             raise InvalidInputError(f"planner_options: a dict of keyword arguments, got {self.planner_options!r}")
+        if self.plan is not None and self.plan not in PLANS:
+            raise InvalidInputError(f"plan: one of {', '.join(PLANS)}, got {self.plan!r}")
         loss = tuple(self.output_loss) if isinstance(self.output_loss, (tuple, list)) else ()
         if len(loss) != 2:
             raise InvalidInputError(f"output_loss: (probability, fraction), got {self.output_loss!r}")
@@ -245,11 +258,12 @@ class RunSettings:
             raise InvalidInputError(f"{name}: not resolved against a scenario (see RunSettings.resolved)")
         return value
 
-    def resolved(self, *, investment_share: float, safety_stock: float, days: int) -> RunSettings:
+    def resolved(self, *, investment_share: float, safety_stock: float, days: int,
+                 plan: str = "national") -> RunSettings:
         """The settings with the scenario's values in place of ``None`` for
-        ``investment_share``, ``safety_stock`` and ``days``."""
+        ``investment_share``, ``safety_stock``, ``days`` and ``plan``."""
         return dataclasses.replace(
-            self,
+            self, plan=plan if self.plan is None else self.plan,
             investment_share=investment_share if self.investment_share is None else self.investment_share,
             safety_stock=safety_stock if self.safety_stock is None else self.safety_stock,
             days=days if self.days is None else self.days,

@@ -49,6 +49,8 @@ class State:
         extra_queries: queries spent after the initial budget, ``(U,)``.
         last_draw: yesterday's national draw on each good's stock (inputs used up, capital
             held, consumption delivered), ``(n,)``; ``None`` before the first day.
+        regional_draw: the same per region, ``(R, n)`` (the regional plan's safety stocks);
+            ``None`` before the first day.
     """
 
     day: int
@@ -73,6 +75,7 @@ class State:
     sample_version: np.ndarray = None  # type: ignore[assignment]
     extra_queries: np.ndarray = None  # type: ignore[assignment]
     last_draw: np.ndarray | None = None
+    regional_draw: np.ndarray | None = None
 
     def __post_init__(self) -> None:
         C, U = self.citizen_code.size, self.unit_code.size
@@ -124,6 +127,7 @@ class State:
         """Roll over to the next day with what the day's observation holds."""
         self.stocks = obs.stocks
         self.last_draw = obs.last_draw
+        self.regional_draw = obs.regional_draw
         self.unit_target = obs.unit_target
         self.unit_output = obs.unit_output
         self.citizen_received = obs.citizen_received

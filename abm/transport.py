@@ -1,8 +1,11 @@
 """Transport of goods along the region graph (shortest paths, edge capacities, losses).
 
-Vectorised over regions and goods: one call ships every surplus to every deficit at once with
-a proportional transportation plan (see :func:`transport`), in a few rounds that reuse the
-capacity earlier rounds left. The plan of a round is the outer product of surpluses and
+Two kinds of shipments: :func:`follow_shipments` carries out a regional plan's shipments edge
+by edge (docs/model.md, "The regional plan"), and :func:`transport` moves surpluses to
+deficits where no plan says what to ship (the national plan, and what a regional plan did not
+foresee). :func:`transport` is vectorised over regions and goods: one call ships every surplus
+to every deficit at once with a proportional transportation plan, in a few rounds that reuse
+the capacity earlier rounds left. The plan of a round is the outer product of surpluses and
 deficit shares, so nothing of shape ``(R, R, n)`` is ever built: edge loads, departures and
 arrivals are ``(R, R) @ (R, n)`` matrix products. Conventions as in :mod:`abm.execution`:
 ``R`` regions, ``n`` goods, ``D`` directed edges.
@@ -21,7 +24,8 @@ if TYPE_CHECKING:  # pragma: no cover
     import networkx as nx
     import scipy.sparse as sp
 
-__all__ = ["PathKeep", "TransportResult", "path_keep", "route_incidence", "transport"]
+__all__ = ["FollowResult", "PathKeep", "TransportResult", "follow_shipments", "path_keep", "route_incidence",
+           "transport"]
 
 logger = logging.getLogger(__name__)
 
@@ -215,3 +219,76 @@ def transport(
         if load.sum() <= 1e-9 * max(total_load.sum(), 1e-300):
             break
     return TransportResult(S, lost, total_load, sent, received)
+
+
+@dataclass(frozen=True, eq=False)
+class FollowResult:
+    """What :func:`follow_shipments` moved: ``stocks`` after it, the units of each good each
+    edge carried (``carried``, before the edge's loss, ``(D, n)``), the ``load`` of each edge
+    ``(D,)`` and what was ``lost`` on the way, per good ``(n,)``."""
+
+    stocks: np.ndarray
+    carried: np.ndarray
+    load: np.ndarray
+    lost: np.ndarray
+
+
+def follow_shipments(stocks: np.ndarray, shipments: np.ndarray, edge_src: np.ndarray, edge_dst: np.ndarray,
+                     loss_rate: np.ndarray, capacity: np.ndarray, protect: np.ndarray | None = None) -> FollowResult:
+    """Carry out planned shipments, edge by edge, from the stocks on hand.
+
+    Every edge ``e = a -> b`` sends the planned ``shipments[e]`` from ``a``'s stock; ``b``
+    receives it less the edge's loss. A shipment that crosses several edges is passed on:
+    goods that reach ``b`` are on hand for ``b``'s own departures in the next round, and rounds
+    repeat until everything planned has left or nothing moves. Where a region holds less than
+    its planned departures plus what it must keep (``protect``: e.g. its citizens' deliveries
+    that no arrival covers), every departure and the kept amount are cut by the same ratio,
+    so no stock goes negative and a shortfall is shared. Nothing exceeds an edge's remaining
+    ``capacity`` (units of all goods).
+
+    Args:
+        stocks: stocks on hand, ``(R, n)`` (not modified).
+        shipments: units of each good to send along each directed edge, ``(D, n)``.
+        edge_src, edge_dst: the edges' regions, ``(D,)``.
+        loss_rate: share lost on each edge per good, ``(D, n)`` (or ``(D,)``).
+        capacity: units each edge can still carry, ``(D,)``.
+        protect: what each region keeps before it sends, ``(R, n)``; default nothing.
+
+    Returns:
+        :class:`FollowResult`.
+    """
+    import scipy.sparse as sp
+
+    S = np.array(stocks, dtype=float, copy=True)
+    R, n = S.shape
+    D = int(np.asarray(edge_src).size)
+    left = np.maximum(np.asarray(shipments, dtype=float), 0.0)
+    carried = np.zeros((D, n))
+    lost = np.zeros(n)
+    if D == 0 or not left.any():
+        return FollowResult(S, carried, np.zeros(D), lost)
+    keep = 1.0 - np.broadcast_to(np.asarray(loss_rate, dtype=float).reshape(D, -1), (D, n))
+    out_of = sp.csr_matrix((np.ones(D), (edge_src, np.arange(D))), shape=(R, D))
+    into = sp.csr_matrix((np.ones(D), (edge_dst, np.arange(D))), shape=(R, D))
+    cap = np.maximum(np.asarray(capacity, dtype=float), 0.0).copy()
+    kept = np.zeros((R, n)) if protect is None else np.maximum(np.asarray(protect, dtype=float), 0.0)
+    total = left.sum()
+    for _ in range(R):
+        claim = out_of @ left + kept
+        # a region sends in full unless its claims exceed its stock (no division by tiny claims)
+        ratio = np.divide(_MARGIN * S, claim, out=np.ones_like(S), where=claim > _MARGIN * S)
+        send = left * ratio[edge_src]
+        load = send.sum(axis=1)
+        fits = np.minimum(1.0, np.divide(cap, load, out=np.ones_like(load), where=load > cap))
+        send *= fits[:, None]
+        if not send.any():
+            break
+        arrive = send * keep
+        S = np.maximum(S - out_of @ send, 0.0) + into @ arrive
+        carried += send
+        lost += (send - arrive).sum(axis=0)
+        cap = np.maximum(cap - send.sum(axis=1), 0.0)
+        left = np.maximum(left - send, 0.0)
+        if left.sum() <= 1e-12 * total:
+            break
+    return FollowResult(S, carried, carried.sum(axis=1), lost)

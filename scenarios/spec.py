@@ -177,11 +177,13 @@ class Regions(_Spec):
 
 
 class Planning(_Spec):
-    """``[planning]``: the planner, the investment share ``sigma`` and the safety stock."""
+    """``[planning]``: the planner, the investment share ``sigma``, the safety stock and the plan
+    (``"national"`` or ``"regional"``; unset: national)."""
 
     investment_share: Rate = 0.5
     safety_stock: Annotated[float, Strict(), Field(ge=0, le=365, allow_inf_nan=False)] = 0.0
     method: Annotated[str, Strict(), StringConstraints(pattern=r"^[a-z][a-z0-9_-]*$")] = "olin"
+    plan: Literal["national", "regional"] | None = None
 
 
 class LossEvent(_Spec):

@@ -84,7 +84,8 @@ def violations(problem, plan, tol=1e-6):
     a = p.stocks + in_m - out_m
     final, ind, lab = p.final, p.industrial, p.labour_mask
     over("stock after the morning below 0", -a[:, ~lab], 0.0)
-    over("inputs beyond the stock on hand and the day's output", use[:, final], (a + Y)[:, final])
+    on_hand = a + Y + (in_e - out_e if getattr(p, "timing", "overnight") == "shifts" else 0.0)
+    over("inputs beyond the stock on hand and the day's output", use[:, final], on_hand[:, final])
     over("capital beyond the capital on hand", use[:, ind], a[:, ind])
     over("labour beyond the supply", use[:, lab], p.labour[:, lab])
     d = _deliveries(p, c)

@@ -69,7 +69,8 @@ def _decision(decision: PlanDecision | None) -> dict[str, Any] | None:
     left out (they only reach the log)."""
     if decision is None:
         return None
-    out = {f.name: getattr(decision, f.name) for f in fields(decision)}
+    # a regional plan's diagnostics are the day's output (diagnostics.parquet), not memory
+    out = {f.name: getattr(decision, f.name) for f in fields(decision) if f.name != "diagnostics"}
     info = {}
     for key, value in dict(decision.info).items():
         try:
@@ -86,11 +87,17 @@ def _check_decision(data: dict[str, Any], model: PlanningEconomy) -> PlanDecisio
     """A :class:`PlanDecision` from saved data, with the shapes of ``model``'s economy."""
     lay = model.layout
     n, m, U = lay.n_goods, lay.economy.bundles.shape[1], lay.n_units
+    R, D = lay.n_regions, lay.edge_src.size
     shapes = {"production": (n,), "allocation": (n, m), "fulfilment": (m,), "unit_targets": (U,),
-              "unit_inputs": (lay.true_inputs.unit.size,)}
+              "unit_inputs": (lay.true_inputs.unit.size,), "delivered": (R, n), "regional_fulfilment": (R, m),
+              "morning_shipments": (D, n), "evening_shipments": (D, n)}
+    optional = ("unit_targets", "unit_inputs", "delivered", "regional_fulfilment", "morning_shipments",
+                "evening_shipments")
+    if "diagnostics" in data:
+        raise InvalidInputError("diagnostics: not part of a saved decision")
     for key, shape in shapes.items():
         value = data.get(key)
-        if value is None and key in ("unit_targets", "unit_inputs"):
+        if value is None and key in optional:
             continue
         if not (isinstance(value, np.ndarray) and value.dtype == np.float64 and value.shape == shape):
             got = f"{value.dtype} {value.shape}" if isinstance(value, np.ndarray) else type(value).__name__

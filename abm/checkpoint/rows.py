@@ -3,12 +3,14 @@
 * The DataCollector's model-level rows (``model.csv``): one array per column, ``model/<i>``
   for the ``i``-th of the model's columns, of whole numbers or floats as collected, so that
   the restored frame has the same types and writes the same bytes.
-* The unit and region logs (``units.parquet``, ``regions.parquet``): one array per column,
-  ``units/<i>`` of shape ``(days, units)``, ``regions/<i>`` of shape ``(days, regions)``.
+* The unit, region and edge logs (``units.parquet``, ``regions.parquet``, ``edges.parquet``):
+  one array per column, ``units/<i>`` of shape ``(days, units)``, ``regions/<i>`` of shape
+  ``(days, regions)``, ``edges/<i>`` of shape ``(days, directed edges)``.
 
 The manifest lists each table's column names and types. The DataCollector's per-agent records
-(``get_agenttype_vars_dataframe``) are not saved: after a resume they hold the days simulated
-since; the unit and region logs hold every day.
+(``get_agenttype_vars_dataframe``) and a regional plan's nightly diagnostics
+(``diagnostics.parquet``) are not saved: after a resume they hold the days simulated since;
+the unit, region and edge logs hold every day.
 """
 
 from __future__ import annotations
@@ -61,7 +63,8 @@ def capture_rows(model: PlanningEconomy) -> tuple[dict[str, Any], dict[str, np.n
     arrays: dict[str, np.ndarray] = {}
     tables = {"model": {c: _plain(f"model column {c!r}", model_vars[c]) for c in model.columns},
               "units": _log("units", model.unit_log, model.layout.n_units),
-              "regions": _log("regions", model.region_log, model.layout.n_regions)}
+              "regions": _log("regions", model.region_log, model.layout.n_regions),
+              "edges": _log("edges", model.edge_log, model.layout.edge_src.size)}
     for name, columns in tables.items():
         data[name], found = _table(name, columns)
         arrays.update(found)
@@ -86,14 +89,16 @@ def _fresh_columns(model: PlanningEconomy) -> dict[str, list[str] | None]:
     found without a day: the check of the saved columns then rests on the indices)."""
     from types import SimpleNamespace
 
-    from innatura.abm.collect import region_rows, unit_rows
+    from innatura.abm.collect import edge_rows, region_rows, unit_rows
 
     lay = model.layout
     U, R, n, m = lay.n_units, lay.n_regions, lay.n_goods, lay.economy.bundles.shape[1]
     day = SimpleNamespace(targets=np.zeros(U), production=SimpleNamespace(output=np.zeros(U), output_lost=np.zeros(U)),
-                          delivery=SimpleNamespace(region_share=np.ones((R, m)), delivered=np.zeros((R, n))))
+                          delivery=SimpleNamespace(region_share=np.ones((R, m)), delivered=np.zeros((R, n))),
+                          decision=SimpleNamespace(morning_shipments=None, evening_shipments=None),
+                          edge_followed=None, edge_load=None)
     out: dict[str, list[str] | None] = {}
-    for name, rows in (("units", unit_rows), ("regions", region_rows)):
+    for name, rows in (("units", unit_rows), ("regions", region_rows), ("edges", edge_rows)):
         try:
             out[name] = list(rows(model, day))  # type: ignore[arg-type]
         except (AttributeError, TypeError, ValueError, IndexError):  # pragma: no cover - a day needs more now
@@ -129,14 +134,16 @@ def restore_rows(model: PlanningEconomy, manifest: Field, npz: ArrayFile) -> Non
         raise rows.error("not the columns of this economy's model-level rows", "model.columns")
     lay, logs = model.layout, {}
     fresh = _fresh_columns(model) if log_days else {}
+    D = lay.edge_src.size
     indices = {"units": {"unit": lay.n_units, "good": lay.n_goods, "region": lay.n_regions},
-               "regions": {"region": lay.n_regions}}
-    for name, size in (("units", lay.n_units), ("regions", lay.n_regions)):
+               "regions": {"region": lay.n_regions}, "edges": {"edge": D, "source": lay.n_regions,
+                                                              "target": lay.n_regions}}
+    for name, size in (("units", lay.n_units), ("regions", lay.n_regions), ("edges", D)):
         stacked = _read_table(rows, npz, name, (log_days, size))
         if log_days:
             _check_log(npz, name, stacked, fresh[name], indices[name])
         logs[name] = [{c: v[d] for c, v in stacked.items()} for d in range(log_days)]
     model_vars = {c: v.tolist() for c, v in table.items()}
     model.datacollector.model_vars = model_vars
-    model.unit_log, model.region_log = logs["units"], logs["regions"]
+    model.unit_log, model.region_log, model.edge_log = logs["units"], logs["regions"], logs["edges"]
     model.metrics = {c: values[-1] for c, values in model_vars.items()} if days else {}

@@ -33,7 +33,7 @@ logger = logging.getLogger(__name__)
 #: fields saved in the manifest, or in a form of their own, rather than as one array each.
 _SPECIAL = {"day", "externalities", "samples", "citizen_strategies", "unit_strategies"}
 #: array fields that are ``None`` before the first day (only), with the layout axes of their shape.
-_OPTIONAL = {"last_draw": ("goods",)}
+_OPTIONAL = {"last_draw": ("goods",), "regional_draw": ("regions", "goods")}
 
 
 def _samples(samples: list[UnitSamples | None]) -> dict[str, np.ndarray]:
@@ -136,7 +136,7 @@ def restore_state(model: PlanningEconomy, manifest: Field, npz: ArrayFile) -> No
         InputFileError: a field missing or of another type or shape (naming file and field).
     """
     fresh, lay = model.state, model.layout
-    sizes = {"goods": lay.n_goods}
+    sizes = {"goods": lay.n_goods, "regions": lay.n_regions}
     values: dict[str, Any] = {"day": manifest.get("day", int)}
     for f in dataclasses.fields(fresh):
         current = getattr(fresh, f.name)

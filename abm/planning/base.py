@@ -8,6 +8,12 @@ method. ``PlanDecision.unit_targets`` may be left ``None``: the central planner 
 each good's production over its units in stacking order
 (:func:`abm.planning.dispatch.dispatch_targets`).
 
+When the run plans on the region graph (``RunSettings.plan = "regional"``), the inputs carry
+the night's :class:`~innatura.planner.regional.RegionalProblem` (``inputs.regional``); a method
+that plans regionally answers with each region's deliveries and fulfilment and the morning and
+evening shipments (:func:`abm.regional.decision_fields`), which execution follows. A method
+that ignores ``inputs.regional`` plans as before, and execution's transport moves its goods.
+
 A method that keeps memory from night to night (a warm start, a history of observations)
 gives it as plain data with ``state_dict()`` and takes it back with ``load_state_dict(state)``,
 so that a run can be checkpointed and resumed with identical results (:mod:`abm.checkpoint`;
@@ -22,11 +28,14 @@ from __future__ import annotations
 import logging
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from typing import Any, Protocol, runtime_checkable
+from typing import TYPE_CHECKING, Any, Protocol, runtime_checkable
 
 import numpy as np
 from innatura.planner.economy import Economy
 from innatura.planner.errors import InvalidInputError
+
+if TYPE_CHECKING:  # pragma: no cover
+    from innatura.planner.regional import RegionalProblem
 
 __all__ = ["PlanDecision", "PlanningInputs", "PlanningMethod", "StatefulMethod", "check_state"]
 
@@ -52,6 +61,9 @@ class PlanningInputs:
         regional_stocks: ``(R, n)``; regional_demand: reported demand weights ``(R, m)``.
         unit_good, unit_region, unit_capacity: the units' good, region and REPORTED capacity.
         rng: the model's generator, for planners that sample.
+        regional: the night's regional problem (reported units, regional stocks, labour and
+            demand, the edges, the closing targets) when the run plans on the region graph;
+            ``None`` for a national plan.
     """
 
     day: int
@@ -67,6 +79,7 @@ class PlanningInputs:
     unit_region: np.ndarray
     unit_capacity: np.ndarray
     rng: np.random.Generator
+    regional: RegionalProblem | None = None
 
 
 @dataclass(frozen=True, eq=False)
@@ -83,6 +96,15 @@ class PlanDecision:
             ``Layout.true_inputs`` at its target, ``(E,)``: what the reports said the targets
             need. Filled by the central planner when a method leaves it ``None``.
         info: free-form diagnostics (iterations, solver status) for logs.
+        delivered: what each region hands out of each good, ``(R, n)``, or ``None``: each
+            region hands out its share of ``allocation`` by reported demand weight.
+        regional_fulfilment: the share of its bundle each region gives each profile, ``(R, m)``,
+            with ``delivered``; ``None`` otherwise.
+        morning_shipments, evening_shipments: units of each good sent along each directed edge
+            before production and after it, ``(D, n)`` (what leaves the edge's source, before
+            its loss), or ``None``: execution's transport moves the goods.
+        diagnostics: the constraints that bind tonight and their shadow prices, columns
+            :data:`abm.regional.DIAGNOSTIC_COLUMNS`, or ``None``.
     """
 
     production: np.ndarray
@@ -92,6 +114,11 @@ class PlanDecision:
     unit_targets: np.ndarray | None = None
     unit_inputs: np.ndarray | None = None
     info: dict[str, Any] = field(default_factory=dict)
+    delivered: np.ndarray | None = None
+    regional_fulfilment: np.ndarray | None = None
+    morning_shipments: np.ndarray | None = None
+    evening_shipments: np.ndarray | None = None
+    diagnostics: dict[str, np.ndarray] | None = None
 
 
 @runtime_checkable

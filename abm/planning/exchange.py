@@ -16,12 +16,18 @@ Each night (``planner="exchange"``):
    allocation; goods nobody consumes are not traded.
 
 Fulfilment and planned humanity are measured on the CE allocation as for every planner.
+
+On the region graph (``RunSettings.plan = "regional"``) production, the units' targets and the
+morning and evening shipments are the regional plan's; the market re-splits its allocation over
+the profiles, and each region hands out its share of the CE allocation by reported demand
+weight (execution's transport moves what the plan's shipments did not bring there).
 """
 
 from __future__ import annotations
 
 import logging
 from collections.abc import Mapping
+from dataclasses import replace
 from typing import Any
 
 import numpy as np
@@ -121,6 +127,10 @@ class ExchangeMethod:
         allocation[untraded] = base.allocation[untraded]
         delivered_need = np.where(need > 0, allocation / np.where(need > 0, need, 1.0), np.inf)
         fulfilment = np.where(np.isfinite(delivered_need.min(axis=0)), delivered_need.min(axis=0), 1.0)
+        if base.delivered is not None:  # a regional plan: keep its production and shipments
+            return replace(base, allocation=allocation, fulfilment=np.minimum(fulfilment, 1.0),
+                           planned_humanity=humanity(allocation, bundles, population), delivered=None,
+                           regional_fulfilment=None, info=info)
         return PlanDecision(
             production=base.production, allocation=allocation, fulfilment=np.minimum(fulfilment, 1.0),
             planned_humanity=humanity(allocation, bundles, population), unit_targets=base.unit_targets,

@@ -18,6 +18,11 @@ The policy's plan (labour shares, consumption and investment shares) becomes uni
 labour; capital unit: the investment ``x_r``) and the allocation of the goods to each region's
 profile, out of the stock plus planned output. The agent model has no logistic regrowth of the
 stock; everything else (execution with TRUE curves, shortfalls, transport) is the model's.
+
+The policy plans the regions itself (labour, consumption and investment per region), so it
+ignores the night's regional problem (``inputs.regional``): with ``RunSettings.plan =
+"regional"`` its targets and allocation are executed as they are, and execution's transport
+moves the goods between regions.
 """
 
 from __future__ import annotations

@@ -11,7 +11,10 @@ The economy is one region by default, with half a day of safety stock (see
 record carries the last day's humanity and plan error to show it. With ``--regions R > 1`` the
 national plan meets regional labour and transport that it does not model, and a random
 economy of thousands of goods starves within days (docs/model.md, "Regional friction"); the
-timings then describe days of heavy rationing.
+timings then describe days of heavy rationing. ``--plan regional`` plans on the region graph
+instead (docs/model.md, "The regional plan"); ``--plan both`` runs the same economy with the
+national plan as the reference and then the regional plan, and prints their per-day times,
+humanity and the ratio regional / national.
 """
 
 from __future__ import annotations
@@ -44,11 +47,15 @@ def configure(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--days", type=whole(0, 100_000), default=3,
                         help="timed days after one warm-up day (default 3)")
     parser.add_argument("--seed", type=seed, default=0, help="random seed")
+    parser.add_argument("--plan", choices=("national", "regional", "both"), default="national",
+                        help="the nightly plan (default national; both: national as the reference, then regional)")
     parser.add_argument("--json", type=Path, default=None, help="also write the JSON record to this file")
 
 
-def bench_day(citizens: int, units: int, goods: int, regions: int, profiles: int, days: int, seed: int) -> dict:
-    """Build the economy, simulate ``1 + days`` days, return the timing record."""
+def bench_day(citizens: int, units: int, goods: int, regions: int, profiles: int, days: int, seed: int,
+              plan: str = "national") -> dict:
+    """Build the economy, simulate ``1 + days`` days with the ``plan`` (``"national"`` or
+    ``"regional"``), return the timing record."""
     from innatura.abm.model import PHASES, PlanningEconomy
     from innatura.scenarios.builders.synthetic import synthetic_spec
 
@@ -56,7 +63,7 @@ def bench_day(citizens: int, units: int, goods: int, regions: int, profiles: int
     spec = synthetic_spec(citizens=citizens, units=units, goods=goods, regions=regions, profiles=profiles,
                           seed=seed, bundle_size=20)
     t1 = time.perf_counter()
-    model = PlanningEconomy(spec, rng=seed, collect_agents=False)
+    model = PlanningEconomy(spec, rng=seed, collect_agents=False, plan=plan)
     t2 = time.perf_counter()
     model.step()  # warm-up: first night builds every reported curve
     warm = {p: model.timings[p][-1] for p in PHASES}
@@ -74,7 +81,8 @@ def bench_day(citizens: int, units: int, goods: int, regions: int, profiles: int
         "model_to_planner_ratio": (total - per_day["plan"]) / per_day["plan"] if per_day["plan"] > 0 else float("nan"),
         "warmup_day": warm, "spec_seconds": t1 - t0, "setup_seconds": t2 - t1,
         "setup_split": dict(model.setup_timings), "days_timed": days,
-        "humanity_last": model.metrics.get("humanity"),
+        "plan": plan, "humanity_last": model.metrics.get("humanity"),
+        "humanity_min": float(model.model_frame()["humanity"].min()),
         "plan_error_last": model.metrics.get("plan_error"),
     }
 
@@ -90,10 +98,30 @@ def run(args: argparse.Namespace) -> int:
     need = model_bytes(args.citizens, args.regions, 2 * args.regions, args.units + args.goods, args.goods)
     check_fits(need, f"{args.citizens} citizens, {args.units} units and {args.goods} goods",
                "--citizens/--units/--goods/--regions")
-    rec = bench_day(args.citizens, args.units, args.goods, args.regions, args.profiles, args.days, args.seed)
+    plans = ("national", "regional") if args.plan == "both" else (args.plan,)
+    records = {p: bench_day(args.citizens, args.units, args.goods, args.regions, args.profiles, args.days, args.seed,
+                            plan=p) for p in plans}
+    for rec in records.values():
+        _print(args, rec)
+    if len(records) == 2:
+        nat, reg = records["national"], records["regional"]
+        print(f"regional / national: {reg['seconds_per_day_total'] / nat['seconds_per_day_total']:.2f} x the time a "
+              f"day; humanity last day {reg['humanity_last']:.4g} vs {nat['humanity_last']:.4g}, lowest "
+              f"{reg['humanity_min']:.4g} vs {nat['humanity_min']:.4g}")
+    rec = records[plans[-1]] if len(records) == 1 else records
+    text = json.dumps(rec, indent=2, default=float)
+    print(text)
+    if args.json is not None:
+        atomic_write_bytes(Path(args.json), (text + "\n").encode())
+    return 0
+
+
+def _print(args: argparse.Namespace, rec: dict) -> None:
+    """The table of one record."""
     s = rec["sizes"]
-    print(f"day of {s['citizens']} citizens, {s['units']} units ({s['scenario_units']} with learned curves), "
-          f"{s['goods']} goods, {s['regions']} regions, {s['profiles']} profiles; mean of {args.days} days")
+    print(f"{rec['plan']} plan: day of {s['citizens']} citizens, {s['units']} units ({s['scenario_units']} with "
+          f"learned curves), {s['goods']} goods, {s['regions']} regions, {s['profiles']} profiles; "
+          f"mean of {args.days} days")
     print(f"{'phase':<10}{'s/day':>10}{'share':>9}")
     for phase, sec in rec["seconds_per_day"].items():
         print(f"{phase:<10}{sec:>10.4f}{sec / rec['seconds_per_day_total']:>9.1%}")
@@ -103,8 +131,3 @@ def run(args: argparse.Namespace) -> int:
     split = ", ".join(f"{k} {v:.2f}" for k, v in rec["setup_split"].items())
     print(f"agent model (report+execute+collect) / planner = {rec['model_to_planner_ratio']:.3f}; "
           f"set-up {rec['setup_seconds']:.2f} s ({split}), spec {rec['spec_seconds']:.2f} s")
-    text = json.dumps(rec, indent=2, default=float)
-    print(text)
-    if args.json is not None:
-        atomic_write_bytes(Path(args.json), (text + "\n").encode())
-    return 0

@@ -37,7 +37,7 @@ MAX_LABOUR_ROUNDS = 100
 #: what the run flags that default to ``None`` on the parser mean when left out of a new run.
 DEFAULTS: dict[str, Any] = {"planner": "olin", "misreport_share": 0.0, "defence": [], "query_budget": 8,
                             "single_region": False, "staffed_capacity": False, "regional_dispatch": False,
-                            "regional_labour_rounds": 3}
+                            "regional_labour_rounds": 3, "plan": None}
 
 
 def configure(parser: argparse.ArgumentParser) -> None:
@@ -84,6 +84,10 @@ def configure(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--query-budget", type=whole(1, MAX_QUERY_BUDGET), default=None,
                         help=f"queries per unit for active learning (1 to {MAX_QUERY_BUDGET}; "
                              f"default {DEFAULTS['query_budget']})")
+    parser.add_argument("--plan", choices=("national", "regional"), default=None,
+                        help="plan on the region graph (regional: production, stocks, labour and shipments per "
+                             "region; execution follows the plan's shipments) or one national plan "
+                             "(default: the scenario's [planning] plan, else national)")
     parser.add_argument("--single-region", action="store_true", default=None,
                         help="merge all regions into one (no geography)")
     parser.add_argument("--staffed-capacity", action="store_true", default=None,
@@ -189,7 +193,8 @@ def _build(args: argparse.Namespace, spec: ScenarioSpec, name: str, seed: int,
                             noise=args.noise, misreport_share=flags["misreport_share"], defences=flags["defence"],
                             query_budget=flags["query_budget"], single_region=flags["single_region"],
                             staffed_capacity=flags["staffed_capacity"], regional_dispatch=flags["regional_dispatch"],
-                            regional_labour_rounds=flags["regional_labour_rounds"], strict=args.strict, **strategies)
+                            regional_labour_rounds=flags["regional_labour_rounds"], plan=flags["plan"],
+                            strict=args.strict, **strategies)
     s = model.settings
     settings = {"scenario_arg": str(name), "seed": seed, "days": days, "planner": s.planner,
                 "investment_share": model.investment_share, "safety_stock": model.safety_stock, "noise": s.noise,
@@ -197,7 +202,7 @@ def _build(args: argparse.Namespace, spec: ScenarioSpec, name: str, seed: int,
                 "unit_strategy": str(s.unit_strategy), "defences": [str(d) for d in s.defences],
                 "query_budget": s.query_budget, "single_region": s.single_region,
                 "staffed_capacity": s.staffed_capacity, "regional_dispatch": s.regional_dispatch,
-                "regional_labour_rounds": s.regional_labour_rounds}
+                "regional_labour_rounds": s.regional_labour_rounds, "plan": s.plan}
     return model, settings
 
 

@@ -16,6 +16,7 @@ point and per-good routing, for thousands of goods over many regions).
 from __future__ import annotations
 
 import logging
+from collections.abc import Mapping
 
 import numpy as np
 from innatura.planner.errors import InvalidInputError
@@ -54,7 +55,8 @@ def lp_size(problem: RegionalProblem) -> int:
 
 
 def plan_regional(problem: RegionalProblem, method: str | None = None, *, max_slp_iter: int = 50,
-                  tol: float = 1e-6, x_start: np.ndarray | None = None, pipeline: bool = True) -> RegionalPlan:
+                  tol: float = 1e-6, x_start: np.ndarray | None = None, pipeline: bool | None = None,
+                  warm: Mapping[str, float] | None = None) -> RegionalPlan:
     """Plan one night on the region graph (``docs/model.md``, "The regional plan").
 
     Args:
@@ -68,7 +70,10 @@ def plan_regional(problem: RegionalProblem, method: str | None = None, *, max_sl
             yesterday's targets).
         pipeline: the investment stage's closing targets include, on top of
             ``problem.closing_target``, the inputs each region's units take today of goods made
-            in other regions (what tomorrow's production needs on hand in the morning).
+            in other regions (what tomorrow's production needs on hand in the morning);
+            ``None``: with the ``"overnight"`` timing only (``problem.timing``).
+        warm: the previous night's :attr:`RegionalPlan.warm` (``"decomposed"``: where its
+            searches start; a warm start changes how fast, not what is found).
 
     Returns:
         :class:`RegionalPlan`.
@@ -88,6 +93,8 @@ def plan_regional(problem: RegionalProblem, method: str | None = None, *, max_sl
         x_start = np.asarray(x_start, dtype=float)
         if x_start.shape != (problem.n_units,):
             raise InvalidInputError(f"x_start: shape {x_start.shape}, expected ({problem.n_units},)")
+    if pipeline is None:
+        pipeline = problem.timing == "overnight"
     if method == "lp":
         return plan_exact(problem, max_slp_iter=max_slp_iter, tol=tol, x_start=x_start, pipeline=pipeline)
-    return plan_decomposed(problem, pipeline=pipeline)
+    return plan_decomposed(problem, pipeline=pipeline, warm=warm)

@@ -41,7 +41,9 @@ priority). The bottleneck is reported; the same method on the night with all reg
 from __future__ import annotations
 
 import logging
+from collections.abc import Mapping
 from dataclasses import dataclass, replace
+from typing import Any
 
 import numpy as np
 from innatura.planner.errors import InvalidInputError
@@ -51,12 +53,18 @@ from innatura.planner.regional.result import RegionalPlan, assemble_plan, pipeli
 from innatura.planner.regional.routing import Routes
 from scipy.optimize import brentq
 
-__all__ = ["STAGE2_TOL", "STRATEGY_ROUNDS", "merged", "plan_decomposed"]
+__all__ = ["FILL_ROUNDS", "STAGE2_TOL", "STRATEGY_ROUNDS", "merged", "plan_decomposed", "supply_bottleneck",
+           "supply_caps", "users"]
 
 logger = logging.getLogger(__name__)
 
 #: rounds of re-planning with a dispatch priced by the bottleneck
 STRATEGY_ROUNDS = 3
+#: rounds of raising the pairs no bottleneck holds above the max-min (the "then total" stage),
+#: and the closing targets no bottleneck holds
+FILL_ROUNDS = 8
+#: how far down the chains of goods made with a good out of reach a bottleneck holds
+SPREAD_DEPTH = 3
 #: tolerance of the investment stage's searches (share of their range): the stage's
 #: objectives are shares of targets and growth rates, not fulfilment
 STAGE2_TOL = 1e-3
@@ -68,18 +76,20 @@ def _largest(excess, hi: float, tol: float = 1e-7) -> tuple[float, Bottleneck | 
     if top.excess <= FEASIBLE:
         return hi, None
     bottom = excess(0.0)
-    if bottom.excess > 0.5 * FEASIBLE:  # infeasible, or within the tolerance only at 0
+    if bottom.excess > FEASIBLE:  # infeasible even at 0
         return 0.0, bottom.bottleneck
+    # the root sought: half way between the bottom's excess and the tolerance
+    level = 0.5 * (max(bottom.excess, 0.0) + FEASIBLE)
     above = [top.bottleneck]
     ends = {0.0: bottom.excess, hi: top.excess}
 
     def f(s: float) -> float:
         if s in ends:  # the bracket's ends as evaluated above
-            return ends[s] - 0.5 * FEASIBLE
+            return ends[s] - level
         pt = excess(s)
         if pt.excess > FEASIBLE:
             above[0] = pt.bottleneck
-        return pt.excess - 0.5 * FEASIBLE
+        return pt.excess - level
 
     step = tol * max(hi, 1e-300)
     lo = brentq(f, 0.0, hi, xtol=step, rtol=4 * np.finfo(float).eps, maxiter=100)
@@ -110,6 +120,7 @@ class _Stage1:
     point: Point
     bottleneck: Bottleneck | None
     strategy: Strategy
+    c: np.ndarray | None = None  # fulfilment per region and profile after the filling, (R, m)
 
 
 def _search(p: RegionalProblem, routes: Routes | None, strategy: Strategy, counter: list) -> _Stage1:
@@ -210,9 +221,171 @@ def _improve(p: RegionalProblem, routes: Routes | None, best: _Stage1, counter: 
     return best
 
 
-def _consumption(p: RegionalProblem, routes: Routes | None, counter: list) -> _Stage1:
-    """The best of the strategies (see the module docstring)."""
-    caps = np.where(p.final[p.unit_good], (1.0 - p.investment_share) * p.unit_capacity, 0.0)
+def users(p: RegionalProblem, good: int, depth: int) -> np.ndarray:
+    """The good and the goods whose production needs it, directly or through up to ``depth - 1``
+    other goods, ``(n,)`` boolean (``depth = 0``: the good alone)."""
+    import scipy.sparse as sp
+
+    inp = p.inputs
+    rows = np.concatenate([inp.good[inp.coefficient > 0], inp.curve_good])
+    cols = p.unit_good[np.concatenate([inp.unit[inp.coefficient > 0], inp.curve_unit])]
+    graph = sp.csr_matrix((np.ones(rows.size), (cols, rows)), shape=(p.n_goods, p.n_goods))  # output <- input
+    out = np.zeros(p.n_goods, dtype=bool)
+    out[good] = True
+    for _ in range(depth):
+        grown = out | (graph @ out.astype(float) > 0)
+        if (grown == out).all():
+            break
+        out = grown
+    return out
+
+
+def _frozen(p: RegionalProblem, b: Bottleneck | None, depth: int = 0) -> np.ndarray:
+    """The region-profile pairs a bottleneck holds: every pair of its region, or for a national
+    bound the pairs whose bundle holds its good or a good made with it (all pairs when none
+    does), ``(R, m)``."""
+    if b is None:
+        return np.ones(p.active.shape, dtype=bool)
+    if b.region >= 0:
+        out = np.zeros(p.active.shape, dtype=bool)
+        out[b.region] = True
+        return out
+    direct = (p.bundles[users(p, b.good, depth)] > 0).any(axis=0)
+    return np.broadcast_to(direct[None, :] if direct.any() else True, p.active.shape).copy()
+
+
+def _spread(held_at, free: np.ndarray) -> tuple[np.ndarray, int]:  # noqa: ANN001
+    """What a bottleneck holds among the ``free`` entries: ``held_at(depth)`` at the least depth
+    that holds some free entry (a good out of reach holds the goods made with it, then the goods
+    made with those, ...); everything free when no depth does."""
+    for depth in range(SPREAD_DEPTH + 1):
+        held = held_at(depth) & free
+        if held.any():
+            return held, depth
+    return free, SPREAD_DEPTH
+
+
+def _fill(p: RegionalProblem, routes: Routes | None, best: _Stage1, counter: list) -> _Stage1:
+    """Raise the fulfilment of the pairs the max-min's bottleneck does not hold (water-filling:
+    the pairs a round's bottleneck holds keep their level, the others rise together), up to
+    :data:`FILL_ROUNDS` rounds; ``best.c`` is the result."""
+    c = np.where(p.active, best.t, 1.0)
+    frozen = ~p.active | _frozen(p, best.bottleneck)
+    if best.t >= 1.0 - 1e-12:
+        return replace(best, c=c)
+    ev = Evaluator(p, routes, 1, np.zeros(p.n_units), best.strategy)
+    zero_t, zero_g = np.zeros((p.n_regions, p.n_goods)), np.zeros(p.n_goods)
+    point = best.point
+    for _ in range(FILL_ROUNDS):
+        free = ~frozen
+        if not free.any():
+            break
+        level = float(c[free].min())
+
+        def at(u: float, free: np.ndarray = free, level: float = level, base: np.ndarray = c) -> np.ndarray:
+            return np.where(free, level + u * (1.0 - level), base)
+
+        u, b = _largest(lambda u, at=at: ev.evaluate(at(u), zero_t, zero_g), 1.0)
+        if u > 0.0:
+            c = at(u)
+            point = ev.evaluate(c, zero_t, zero_g)
+        if u >= 1.0:
+            break
+        held, _ = _spread(lambda d, b=b: _frozen(p, b, d), free)
+        frozen |= held
+    counter[0] += ev.evaluations
+    return replace(best, c=c, point=point)
+
+
+def _consumption(p: RegionalProblem, routes: Routes | None, counter: list, supply: np.ndarray) -> _Stage1:
+    """The best of the strategies (see the module docstring), then the filling (:func:`_fill`)."""
+    return _fill(p, routes, _max_min(p, routes, counter, supply), counter)
+
+
+def supply_caps(p: RegionalProblem) -> np.ndarray:
+    """What each unit can make at most with what its region can have on hand today, ``(U,)``.
+
+    A unit can use no more than its region's labour, no more capital than the whole economy
+    holds (capital made today is not on hand today), and (timing ``"overnight"``) of a final
+    good no unit of its region makes, no more than the whole economy's stock (what the morning
+    shipments could bring at best). Every plan that holds the constraints holds these bounds, so capping the dispatch
+    at them loses nothing, and units whose region lacks an input get no orders they cannot fill.
+    """
+    limit = _supply_limit(p)
+    inp = p.inputs
+    caps = p.unit_capacity.copy()
+    lim = limit[p.unit_region[inp.unit], inp.good]
+    on = (inp.coefficient > 0) & np.isfinite(lim)
+    np.minimum.at(caps, inp.unit[on], lim[on] / inp.coefficient[on])
+    if inp.n_curves:
+        lim = limit[p.unit_region[inp.curve_unit], inp.curve_good]
+        on = np.flatnonzero(np.isfinite(lim))
+        if on.size:
+            cu, cap_lim = inp.curve_unit[on], lim[on]
+            np.minimum.at(caps, cu, _inverse(inp, on, cap_lim, caps[cu]))
+    return caps
+
+
+def _supply_limit(p: RegionalProblem) -> np.ndarray:
+    """What a region's units can have on hand today of each good at most, ``(R, n)``
+    (:func:`supply_caps`; ``inf``: no bound)."""
+    made = np.zeros((p.n_regions, p.n_goods), dtype=bool)
+    made[p.unit_region[p.unit_capacity > 0], p.unit_good[p.unit_capacity > 0]] = True
+    national = p.stocks.sum(axis=0)
+    if p.timing == "shifts":  # final goods made elsewhere today reach the unit a shift later
+        made[:] = True
+    return np.where(p.labour_mask[None, :], p.labour,
+                    np.where(p.industrial[None, :] | ~made, national[None, :], np.inf))
+
+
+def supply_bottleneck(p: RegionalProblem, b: Bottleneck | None, supply: np.ndarray) -> Bottleneck | None:
+    """The bottleneck to report: a good's capacity that binds because :func:`supply_caps` held its
+    units is named by the supply that held them (the labour, capital or stock of an input in the
+    unit's region); any other bottleneck as it is."""
+    if b is None or b.kind != "capacity":
+        return b
+    inp = p.inputs
+    on = (p.unit_good[inp.unit] == b.good) & (supply[inp.unit] < p.unit_capacity[inp.unit]) & (inp.coefficient > 0)
+    if not on.any():
+        return b
+    region = p.unit_region[inp.unit]
+    ratio = np.where(on, _supply_limit(p)[region, inp.good] / np.where(on, inp.coefficient, 1.0), np.inf)
+    k = int(np.argmin(ratio))
+    if not np.isfinite(ratio[k]):
+        return b
+    g = int(inp.good[k])
+    kind = "labour" if p.labour_mask[g] else "capital" if p.industrial[g] else "inputs on hand"
+    return Bottleneck(kind, int(region[k]), g)
+
+
+def _inverse(inp: Any, on: np.ndarray, limit: np.ndarray, top: np.ndarray) -> np.ndarray:
+    """Largest ``q <= top`` with ``g_k(q) <= limit`` for the curve entries ``on`` (bisection;
+    input functions are increasing)."""
+    def g(q: np.ndarray) -> np.ndarray:
+        full = np.zeros(inp.n_curves)
+        full[on] = q
+        return inp.curve_values(full)[0][on]
+
+    finite = np.isfinite(top)
+    hi = np.where(finite, top, 1.0)
+    for _ in range(200):  # unbounded units: double until the input exceeds the limit
+        grow = ~finite & (g(hi) <= limit)
+        if not grow.any():
+            break
+        hi = np.where(grow, 2.0 * hi, hi)
+    fits = g(hi) <= limit
+    lo = np.zeros(hi.size)
+    for _ in range(50):
+        mid = 0.5 * (lo + hi)
+        ok = g(mid) <= limit
+        lo, hi = np.where(ok, mid, lo), np.where(ok, hi, mid)
+    return np.where(fits, np.where(finite, top, np.inf), lo)
+
+
+def _max_min(p: RegionalProblem, routes: Routes | None, counter: list, supply: np.ndarray | None = None) -> _Stage1:
+    """The largest common fulfilment, the best of the strategies (units capped at ``supply``)."""
+    supply = supply_caps(p) if supply is None else supply
+    caps = np.where(p.final[p.unit_good], np.minimum((1.0 - p.investment_share) * p.unit_capacity, supply), 0.0)
     best = _search(p, routes, Strategy(caps, np.zeros(p.n_units), p.n_regions > 1), counter)
     if best.t >= 1.0 - 1e-12:
         return best
@@ -237,7 +410,7 @@ def _growable(p: RegionalProblem, use: np.ndarray, q: np.ndarray) -> np.ndarray:
     return grow
 
 
-def _theta_high(ev: Evaluator, t: float, targets: np.ndarray, g: np.ndarray) -> float:
+def _theta_high(ev: Evaluator, t: float | np.ndarray, targets: np.ndarray, g: np.ndarray) -> float:
     p = ev.problem
     cap = np.bincount(p.unit_good, p.unit_capacity, minlength=p.n_goods)
     hi = float(np.min(cap[g > 0] / g[g > 0]))
@@ -252,23 +425,68 @@ def _theta_high(ev: Evaluator, t: float, targets: np.ndarray, g: np.ndarray) -> 
     return 2.0 * hi
 
 
+def _held(p: RegionalProblem, b: Bottleneck | None, depth: int = 0) -> np.ndarray:
+    """The closing targets a bottleneck of the investment stage holds, ``(R, n)``: a region's
+    labour or capital holds all of its targets, a good's capacity that good's targets everywhere,
+    anything else the bottleneck's good in its region."""
+    out = np.zeros((p.n_regions, p.n_goods), dtype=bool)
+    if b is None:
+        out[:] = True
+    elif b.kind in ("labour", "capital") and b.region >= 0:
+        out[b.region] = True
+    elif b.region < 0:
+        out[:, users(p, b.good, depth)] = True
+    else:
+        out[b.region, b.good] = True
+    return out
+
+
+def _fill_targets(ev: Evaluator, t: np.ndarray, target: np.ndarray) -> np.ndarray:
+    """The share of each closing target the investment stage keeps, ``(R, n)``: the largest
+    common share, then (water-filling, up to :data:`FILL_ROUNDS` rounds) the targets the last
+    round's bottleneck does not hold rise together, so one target out of reach (a good no unit
+    can make today) does not hold back the others."""
+    zero_g = np.zeros(ev.problem.n_goods)
+    share = np.zeros(target.shape)
+    frozen = target <= 0
+    for _ in range(FILL_ROUNDS):
+        free = ~frozen
+        if not free.any():
+            break
+        level = float(share[free].min())
+
+        def at(u: float, free: np.ndarray = free, level: float = level, base: np.ndarray = share) -> np.ndarray:
+            return np.where(free, level + u * (1.0 - level), base)
+
+        u, b = _largest(lambda u, at=at: ev.evaluate(t, at(u) * target, zero_g), 1.0, STAGE2_TOL)
+        share = at(u)
+        if u >= 1.0:
+            break
+        held, _ = _spread(lambda d, b=b: _held(ev.problem, b, d), free)
+        frozen |= held
+    return np.where(target > 0, share, 0.0)
+
+
 def _investment(p: RegionalProblem, routes: Routes | None, s1: _Stage1, counter: list,
-                target: np.ndarray) -> tuple[Point, float]:
-    """Stage 2 with the consumption stage's fulfilment and strategy (caps widened to all capacity),
-    closing ``target`` ``(R, n)``."""
+                target: np.ndarray, supply: np.ndarray) -> tuple[Point, np.ndarray]:
+    """Stage 2 with the consumption stage's fulfilment and strategy (caps widened to all capacity
+    within the ``supply`` caps), closing ``target`` ``(R, n)``; returns the final point and the
+    share of each target kept."""
     keep = 1.0 - p.investment_share
     st = s1.strategy
     staffed = p.final[p.unit_good] & (st.caps < keep * p.unit_capacity)
-    caps = np.maximum(np.where(staffed, st.caps / keep, p.unit_capacity), s1.point.q)
+    caps = np.maximum(np.minimum(np.where(staffed, st.caps / keep, p.unit_capacity), supply), s1.point.q)
     ev = Evaluator(p, routes, 2, s1.point.q, Strategy(caps, st.rank, st.local))
-    t, zero_g = s1.t, np.zeros(p.n_goods)
-    tau = _largest(lambda s: ev.evaluate(t, s * target, zero_g), 1.0, STAGE2_TOL)[0] if target.any() else 0.0
+    t = np.where(p.active, s1.t, 1.0) if s1.c is None else s1.c
+    zero_g = np.zeros(p.n_goods)
+    share = _fill_targets(ev, t, target) if target.any() else np.zeros(target.shape)
+    kept = share * target
     g = np.where(_growable(p, s1.point.use, s1.point.q), ev.stock + 1.0, 0.0)
     theta = 0.0
     if g.any():
-        hi = _theta_high(ev, t, tau * target, g)
-        theta = _largest(lambda s: ev.evaluate(t, tau * target, s * g), hi, STAGE2_TOL)[0]
-    final = ev.evaluate(t, tau * target, theta * g, with_flows=True)
+        hi = _theta_high(ev, t, kept, g)
+        theta = _largest(lambda s: ev.evaluate(t, kept, s * g), hi, STAGE2_TOL)[0]
+    final = ev.evaluate(t, kept, theta * g, with_flows=True)
     counter[0] += ev.evaluations
     if final.excess > FEASIBLE:
         # the wider stage-2 dispatch does not carry the consumption stage itself: keep stage 1
@@ -276,8 +494,8 @@ def _investment(p: RegionalProblem, routes: Routes | None, s1: _Stage1, counter:
                     describe(p, final.bottleneck))
         ev1 = Evaluator(p, routes, 1, np.zeros(p.n_units), st)
         zero = np.zeros((p.n_regions, p.n_goods))
-        return ev1.evaluate(t, zero, zero_g, with_flows=True), 0.0
-    return final, tau
+        return ev1.evaluate(t, zero, zero_g, with_flows=True), np.zeros(target.shape)
+    return final, share
 
 
 def _shipments(p: RegionalProblem, point: Point) -> tuple[np.ndarray, np.ndarray]:
@@ -291,7 +509,20 @@ def _shipments(p: RegionalProblem, point: Point) -> tuple[np.ndarray, np.ndarray
     return out[0], out[1]
 
 
-def plan_decomposed(problem: RegionalProblem, pipeline: bool = True) -> RegionalPlan:
+def _full(p: RegionalProblem, routes: Routes | None, s1: _Stage1) -> np.ndarray:
+    """Unit outputs of the least plan that would fulfil every need with the consumption
+    stage's dispatch (feasible or not): what tomorrow's units need of inputs made elsewhere."""
+    if s1.t >= 1.0 - 1e-12:
+        return s1.point.q
+    # the units' capacities alone: a unit its region cannot supply today is what the pipeline
+    # should supply tomorrow
+    caps = np.where(p.final[p.unit_good], p.unit_capacity, 0.0)
+    ev = Evaluator(p, routes, 1, np.zeros(p.n_units), Strategy(caps, s1.strategy.rank, s1.strategy.local))
+    return ev.evaluate(1.0, np.zeros((p.n_regions, p.n_goods)), np.zeros(p.n_goods)).q
+
+
+def plan_decomposed(problem: RegionalProblem, pipeline: bool = True,
+                    warm: Mapping[str, float] | None = None) -> RegionalPlan:
     """The decomposed regional plan (see the module docstring); ``pipeline``: the closing
     targets include the consumption stage's inputs from other regions
     (:func:`~innatura.planner.regional.result.pipeline_targets`)."""
@@ -299,23 +530,33 @@ def plan_decomposed(problem: RegionalProblem, pipeline: bool = True) -> Regional
 
     # thin (R, goods) products: one BLAS thread is many times faster than several
     with threadpool_limits(limits=1, user_api="blas"):
-        return _plan(problem, pipeline)
+        return _plan(problem, pipeline, warm)
 
 
-def _plan(problem: RegionalProblem, pipeline: bool) -> RegionalPlan:
+def _plan(problem: RegionalProblem, pipeline: bool, warm: Mapping[str, float] | None) -> RegionalPlan:
     p = problem
     routes = Routes(p) if p.n_edges and p.n_regions > 1 else None
     counter = [0]
-    s1 = _consumption(p, routes, counter)
-    target = p.closing_target + (pipeline_targets(p, s1.point.q) if pipeline else 0.0)
-    final, tau = _investment(p, routes, s1, counter, target)
+    supply = supply_caps(p)
+    s1 = _consumption(p, routes, counter, supply)
+    target = np.zeros((p.n_regions, p.n_goods)) if p.closing_target is None else p.closing_target
+    if pipeline:
+        full = _full(p, routes, s1)
+        # tomorrow's inputs from other regions, and the capital the regions' units need to
+        # fulfil every need (where the capital is short, what the investment stage makes goes)
+        capital = np.where(p.industrial[None, :], p.inputs.use(full, p.unit_region, p.n_regions, p.n_goods), 0.0)
+        target = target + pipeline_targets(p, full) + capital
+    final, share = _investment(p, routes, s1, counter, target, supply)
     national = s1.t
     if s1.t < 1.0 - 1e-9 and p.n_regions > 1:
-        national = _consumption(merged(p), None, counter).t
-    c = np.where(p.active, s1.t, 1.0)
+        national = _max_min(merged(p), None, counter).t
+    held = np.asarray(target > 0)
+    # the common share of the closing targets kept (each target keeps at least this share)
+    tau = float(share[held].min()) if held.any() else 0.0
     return assemble_plan(
-        replace(p, closing_target=target), final.q, np.minimum(s1.point.q, final.q), c, _shipments(p, final), tau,
-        method="decomposed",
-        status="decomposed", national_fulfilment=float(national), bottleneck=describe(p, s1.bottleneck),
-        slp_iterations=counter[0],
+        replace(p, closing_target=target), final.q, np.minimum(s1.point.q, final.q),
+        np.where(p.active, s1.t, 1.0) if s1.c is None else s1.c, _shipments(p, final),
+        tau, method="decomposed", status="decomposed", national_fulfilment=float(national),
+        bottleneck=describe(p, supply_bottleneck(p, s1.bottleneck, supply)), slp_iterations=counter[0],
+        warm={"t": float(s1.t), "tau": tau},
     )

@@ -189,14 +189,16 @@ class Evaluator:
         q = self.dispatch(y, req, use)
         return y, q, self.use(q)
 
-    def evaluate(self, t: float, targets: np.ndarray, grow: np.ndarray, with_flows: bool = False) -> Point:
-        """The least plan that delivers ``t`` of every need, keeps ``targets`` ``(R, n)`` in
-        closing stock and makes ``grow`` ``(n,)`` of capital, and how far it breaks a bound.
+    def evaluate(self, t: float | np.ndarray, targets: np.ndarray, grow: np.ndarray, with_flows: bool = False) -> Point:
+        """The least plan that delivers ``t`` of every need (a share, or one per region and
+        profile ``(R, m)``), keeps ``targets`` ``(R, n)`` in closing stock and makes ``grow``
+        ``(n,)`` of capital, and how far it breaks a bound.
 
         A function of its arguments alone: the fixed point climbs from zero every time."""
         p = self.problem
         self.evaluations += 1
-        req = np.where(p.final[None, :], t * self.full_need + targets, targets)
+        deliveries = t * self.full_need if np.ndim(t) == 0 else p.need(np.where(p.active, t, 0.0))
+        req = np.where(p.final[None, :], deliveries + targets, targets)
         loss = np.zeros(p.n_goods)
         y = np.zeros(p.n_goods)
         for k in range(ROUNDS):
@@ -259,12 +261,17 @@ class Evaluator:
         cap = p.edge_capacity
         mo = self._route(np.maximum(s - own, 0.0), np.maximum(own - s, 0.0), cap, with_flows)
         a = s - mo.sent + mo.received
-        # inputs a region lacks after the morning cannot come in the evening
         on_hand = np.where(fin, a + Yc - Uc, a + Yc)
-        after = np.maximum(on_hand, 0.0) - req[:, cols]
+        if p.timing == "shifts":
+            # the day's shipments bring what a region's units lack as well as its deliveries
+            after = on_hand - req[:, cols]
+            short = np.where(fin, 0.0, mo.unmet)
+        else:
+            # inputs a region lacks after the morning cannot come in the evening
+            after = np.maximum(on_hand, 0.0) - req[:, cols]
+            short = np.where(fin, np.maximum(-on_hand, 0.0), mo.unmet)
         ev = self._route(np.maximum(after, 0.0), np.maximum(-after, 0.0), cap - mo.edge_load, with_flows)
-        out.update(morning=mo, evening=ev, a=a, short=np.where(fin, np.maximum(-on_hand, 0.0), mo.unmet),
-                   left=after - ev.sent + ev.received)
+        out.update(morning=mo, evening=ev, a=a, short=short, left=after - ev.sent + ev.received)
         return out
 
     def violations(self, y: np.ndarray, q: np.ndarray, use: np.ndarray, flows: dict) -> tuple[float, Bottleneck | None]:

@@ -11,7 +11,7 @@ investment stage (``stage=2``) over the variables
 - ``capital`` (industrial goods): the capital the region's units need is on hand after the
   morning shipments (``(1 - sigma)`` of it in the consumption stage);
 - ``production`` (final goods): the region's inputs come from its stock after the morning
-  and its own output of the day;
+  and its own output of the day (timing ``"shifts"``: and the day's shipments in and out);
 - ``closing`` (final and industrial goods): the closing stock after the evening's shipments
   and deliveries is at least ``tau`` times the closing target;
 - ``labour``: the region's labour supply (``(1 - sigma)`` of it in the consumption stage);
@@ -119,7 +119,10 @@ class StageLP:
         fin = p.final[g]
         for col0, phase in ((self.m, "morning"), (self.v, "evening")):
             col = col0 + e * ns + k
-            kinds = ("morning", "production", "closing") if phase == "morning" else ("closing",)
+            # the day's (evening) shipments serve other regions' units too when goods reach them
+            # a shift after they are made
+            later = ("production", "closing") if p.timing == "shifts" else ("closing",)
+            kinds = ("morning", "production", "closing") if phase == "morning" else later
             for kind in kinds:
                 sel = fin if kind == "production" else np.ones(col.size, dtype=bool)
                 ent.add(self._row(kind, src[sel], g[sel]), col[sel], 1.0)

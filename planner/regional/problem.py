@@ -20,11 +20,13 @@ import numpy as np
 from innatura.planner.errors import InvalidInputError
 from innatura.planner.regional.input_use import InputUse
 
-__all__ = ["KINDS", "RegionalProblem"]
+__all__ = ["KINDS", "TIMINGS", "RegionalProblem"]
 
 logger = logging.getLogger(__name__)
 
 KINDS = ("final", "industrial", "labour")
+#: when goods shipped from one region can serve another region's units (docs/model.md, "Timing")
+TIMINGS = ("shifts", "overnight")
 
 
 def _array(name: str, value, shape: tuple[int, ...], *, allow_inf: bool = False) -> np.ndarray:  # noqa: ANN001
@@ -88,6 +90,10 @@ class RegionalProblem:
         closing_target: the safety stock of each region and good, ``(R, n)``: the investment
             stage first maximises the common share ``tau`` of it that closes in stock.
         unit_names: optional unit names (for diagnostics), default ``"u<k>"``.
+        timing: ``"overnight"`` (default: only the morning shipments, from the opening stocks,
+            reach other regions' units; what is made today reaches them tomorrow) or
+            ``"shifts"`` (the day's shipments leave as goods are made and reach other regions'
+            units a shift later: a unit may use what another region makes today).
 
     Shapes:
         ``n = len(goods)``, ``R = len(regions)``, ``m = len(profiles)``,
@@ -113,6 +119,7 @@ class RegionalProblem:
     investment_share: float = 0.0
     closing_target: np.ndarray | None = None
     unit_names: tuple[str, ...] | None = None
+    timing: str = "overnight"
 
     def __post_init__(self) -> None:
         self._check_names()
@@ -133,6 +140,8 @@ class RegionalProblem:
         if not 0.0 <= sigma < 1.0:
             raise InvalidInputError(f"investment_share: must be in [0, 1), got {self.investment_share!r}")
         self._set("investment_share", sigma)
+        if self.timing not in TIMINGS:
+            raise InvalidInputError(f"timing: {self.timing!r}; expected one of {TIMINGS}")
 
     def _set(self, name: str, value) -> None:  # noqa: ANN001
         object.__setattr__(self, name, value)

@@ -88,6 +88,8 @@ class RegionalPlan:
             ``"labour Lb0 @ north"``; empty when nothing did (``t* = 1``) or unknown.
         lp_iterations: simplex iterations of all LPs; slp_iterations: successive-LP
             iterations (``lp``) or feasibility evaluations (``decomposed``).
+        warm: what the next night's plan may start from (``decomposed``: the shares its
+            searches found), plain numbers; empty for ``lp``.
     """
 
     unit_targets: np.ndarray
@@ -114,6 +116,7 @@ class RegionalPlan:
     bottleneck: str = ""
     lp_iterations: int = 0
     slp_iterations: int = 0
+    warm: dict[str, float] | None = None
 
     @property
     def unit_investment(self) -> np.ndarray:

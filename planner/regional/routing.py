@@ -164,7 +164,7 @@ def _class_step(routes: Routes, h: int, cols: np.ndarray, S: np.ndarray, Q: np.n
     R = routes.n_regions
     M = (routes.hops == h).astype(float)
     avail = M.T @ S  # what the sources at distance h can spare, per sink
-    ratio = np.divide(Q, avail, out=np.zeros_like(Q), where=avail > 0)  # share asked of every source
+    ratio = np.divide(Q, avail, out=np.zeros_like(Q), where=avail > 1e-250)  # share asked of every source
     if routes.factored:
         inv = np.divide(M, routes.pair, out=np.zeros((R, R)), where=M > 0)
         gh = routes.good[cols] ** h
@@ -173,7 +173,7 @@ def _class_step(routes: Routes, h: int, cols: np.ndarray, S: np.ndarray, Q: np.n
         inv = np.where(M[:, :, None] > 0, 1.0 / keep3, 0.0)
         gh = 1.0
         need = np.einsum("abi,bi->ai", inv, ratio)
-    serve = np.minimum(1.0, np.divide(1.0, need, out=np.ones_like(need), where=need > 0))
+    serve = np.minimum(1.0, np.divide(1.0, need, out=np.ones_like(need), where=need > 1e-250))
     sr = S * serve
     pair = inv * ((sr / gh) @ ratio.T) if routes.factored else np.einsum("abi,ai,bi->ab", inv, sr, ratio)
     ps = _pair_scale(routes, pair, cap)
