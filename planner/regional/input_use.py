@@ -101,6 +101,13 @@ class InputUse:
     curve_unit: np.ndarray = field(default_factory=lambda: np.zeros(0, dtype=np.int64))
     curve_good: np.ndarray = field(default_factory=lambda: np.zeros(0, dtype=np.int64))
     curves: tuple = ()
+    # the curve entries sorted by how they are evaluated (set by ``_index_curves``)
+    _power: np.ndarray = field(init=False, repr=False)
+    _p_scale: np.ndarray = field(init=False, repr=False)
+    _p_exp: np.ndarray = field(init=False, repr=False)
+    _knot_idx: np.ndarray = field(init=False, repr=False)
+    _knots: _Knots = field(init=False, repr=False)
+    _slow: np.ndarray = field(init=False, repr=False)
 
     def __post_init__(self) -> None:
         unit = _int_array("inputs.unit", self.unit)
