@@ -61,7 +61,8 @@ def load_checkpoint(directory: str | Path) -> tuple[PlannerPolicy, LearnedPlanne
     if not isinstance(meta, dict) or "config" not in meta:
         raise InvalidInputError(f"{cfg_path}: field 'config' missing")
     if meta.get("format_version") != FORMAT_VERSION:
-        raise InvalidInputError(f"{cfg_path}: format_version = {meta.get('format_version')!r}, expected {FORMAT_VERSION}")
+        raise InvalidInputError(
+            f"{cfg_path}: format_version = {meta.get('format_version')!r}, expected {FORMAT_VERSION}")
     config = LearnedPlannerConfig.from_dict(meta["config"])
     policy = build_policy(config, config.train.seed)
     try:
