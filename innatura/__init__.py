@@ -76,7 +76,6 @@ __all__ = [
 if TYPE_CHECKING:  # pragma: no cover - for type checkers and IDEs (``import x as x``: a re-export)
     from innatura.abm.model import PlanningEconomy as PlanningEconomy
     from innatura.abm.settings import RunSettings as RunSettings
-    from innatura.planner.plan import plan_day as plan_day
     from innatura.planner.economy import Economy as Economy
     from innatura.planner.errors import ConvergenceError as ConvergenceError
     from innatura.planner.errors import InnaturaError as InnaturaError
@@ -86,6 +85,7 @@ if TYPE_CHECKING:  # pragma: no cover - for type checkers and IDEs (``import x a
     from innatura.planner.metrics import externalities as externalities
     from innatura.planner.metrics import humanity as humanity
     from innatura.planner.nonlinear import solve_nonlinear_io as solve_nonlinear_io
+    from innatura.planner.plan import plan_day as plan_day
     from innatura.scenarios.errors import ScenarioError as ScenarioError
     from innatura.scenarios.registry import load as load_scenario
     from innatura.scenarios.registry import names as scenario_names

@@ -34,6 +34,7 @@ COMMANDS: dict[str, tuple[str, str] | dict[str, tuple[str, str]]] = {
     "equilibrium": ("innatura.cli.equilibrium", "competitive equilibrium of a market in a JSON file"),
     "train": {
         "learned": ("innatura.cli.train_learned", "train the learned (VAE/GNN/policy) planner"),
+        "histories": ("innatura.cli.train_histories", "simulate unit histories (scenarios x seeds x misreporting)"),
     },
     "experiment": {
         "investment-profiles": ("innatura.cli.exp_investment", "OLIN-EP Fig. 3: humanity vs investment share"),
