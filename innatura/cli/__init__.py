@@ -35,6 +35,7 @@ COMMANDS: dict[str, tuple[str, str] | dict[str, tuple[str, str]]] = {
     "train": {
         "learned": ("innatura.cli.train_learned", "train the learned (VAE/GNN/policy) planner"),
         "histories": ("innatura.cli.train_histories", "simulate unit histories (scenarios x seeds x misreporting)"),
+        "inference": ("innatura.cli.train_inference", "train and evaluate type inference on unit histories"),
     },
     "experiment": {
         "investment-profiles": ("innatura.cli.exp_investment", "OLIN-EP Fig. 3: humanity vs investment share"),
