@@ -71,9 +71,7 @@ class UnitInputs:
         """Input amount of each entry when every unit produces ``q[unit]``; shape ``(E,)``."""
         qq = np.maximum(q[self.unit], 0.0)
         out = self.scale * qq
-        c = self.__dict__.get("_curved")
-        if c is None:  # an object pickled before the index existed
-            c = np.flatnonzero(self.exponent != 1.0)
+        c = self.__dict__["_curved"]
         if c.size:  # the planner's kernel, so that planned and executed use agree
             out[c] = power_input(self.scale[c], self.exponent[c], qq[c])
         return out

@@ -8,8 +8,14 @@ only when a unit's samples, its factor or a capacity change, so :class:`Reported
 them and rebuilds only what changed: on most nights nothing.
 
 The structure (which units stack in which cell, which inputs each unit learns) is plain data
-(:meth:`ReportedCurves.to_dict`); the caches are derived from the model's state and are not
-saved: they are rebuilt, identically, on first use.
+(:meth:`ReportedCurves.to_dict`). The reports in use are state, not a mere cache: a unit's
+report stays the fit it made when its samples' version or its factor last changed, and an
+observation that agrees with a known sample to 1e-12 replaces that sample's values without
+a new version (:meth:`abm.active_learning.UnitSamples.add`), so a fit made afresh from the
+samples can differ from the report in use in the last digits. :meth:`ReportedCurves.state_dict`
+gives the reports in use as arrays (the samples each was fitted to), and
+:meth:`ReportedCurves.load_state_dict` rebuilds exactly those reports; the stacked cells are
+rebuilt from them, identically, on first use.
 """
 
 from __future__ import annotations
@@ -22,6 +28,7 @@ import numpy as np
 from innatura.abm.active_learning import SampledInput
 from innatura.planner.curves import PowerLawInput, StackedCurve
 from innatura.planner.economy import CurveCell
+from innatura.planner.errors import InvalidInputError
 
 __all__ = ["CellUnits", "ReportedCurves"]
 
@@ -126,6 +133,66 @@ class ReportedCurves:
     def reported_use(self, unit: int, state: Any, q: float) -> float:
         """Unit ``unit``'s reported use of its learned inputs at output ``q``, summed."""
         return sum(float(f(q)) for f in self.unit_fits(unit, state))
+
+    # -- the reports in use, as arrays (for checkpoints) --------------------------------------
+    def state_dict(self) -> dict[str, np.ndarray]:
+        """The reports in use: for each unit with a report (``k`` units), the key it was made for
+        and the samples it was fitted to.
+
+        Returns:
+            ``unit``, ``version`` (whole numbers) and ``factor`` (the sample version and input
+            factor of the report), ``count`` (samples per report), each ``(k,)``; ``qs``, the
+            samples' orders, concatenated; ``values``, their input use ``(count, inputs)`` per
+            unit, flattened row by row and concatenated.
+        """
+        units = sorted(self._fits)
+        qs, values, count = [], [], []
+        for u in units:
+            fits = self._fits[u][1]
+            q = np.asarray(fits[0].qs, dtype=float) if fits else np.zeros(0)
+            v = np.stack([np.asarray(f.values, dtype=float) for f in fits], axis=1) if fits else np.zeros((0, 0))
+            qs.append(q)
+            values.append(v.ravel())
+            count.append(q.size)
+        return {
+            "unit": np.asarray(units, dtype=np.int64),
+            "version": np.asarray([self._fits[u][0][0] for u in units], dtype=np.int64),
+            "factor": np.asarray([self._fits[u][0][1] for u in units], dtype=float),
+            "count": np.asarray(count, dtype=np.int64),
+            "qs": np.concatenate(qs) if qs else np.zeros(0),
+            "values": np.concatenate(values) if values else np.zeros(0),
+        }
+
+    def load_state_dict(self, state: dict[str, np.ndarray]) -> None:
+        """Rebuild the reports :meth:`state_dict` gave (the stacked cells follow on first use).
+
+        Raises:
+            InvalidInputError: a unit that learns no curve, counts that do not add up to the
+                samples, or samples that are no curve (orders not increasing, values negative).
+        """
+        units, count = np.asarray(state["unit"]), np.asarray(state["count"])
+        k = units.size
+        if not all(np.asarray(state[key]).shape == (k,) for key in ("version", "factor", "count")):
+            raise InvalidInputError(f"reported curves: 'unit', 'version', 'factor' and 'count' must have {k} entries")
+        if k and ((np.diff(units) <= 0).any() or not set(units.tolist()) <= set(self.learned)):
+            raise InvalidInputError("reported curves: 'unit' must list units that learn curves, each once, in order")
+        if (count < 0).any():
+            raise InvalidInputError("reported curves: 'count' must not be negative")
+        width = np.asarray([self.learned[int(u)].size for u in units], dtype=np.int64)
+        qs, values = np.asarray(state["qs"], dtype=float), np.asarray(state["values"], dtype=float)
+        if qs.size != count.sum() or values.size != int((count * width).sum()):
+            raise InvalidInputError(f"reported curves: {qs.size} orders and {values.size} values for counts "
+                                    f"{count.tolist()[:8]}... and {width.tolist()[:8]}... inputs")
+        q_end, v_end = np.cumsum(count), np.cumsum(count * width)
+        fits: dict[int, tuple[tuple[int, float], list[SampledInput]]] = {}
+        for i, u in enumerate(units.tolist()):
+            q = qs[q_end[i] - count[i]:q_end[i]]
+            v = values[v_end[i] - count[i] * width[i]:v_end[i]].reshape(int(count[i]), int(width[i]))
+            factor = float(state["factor"][i])
+            fits[u] = ((int(state["version"][i]), factor),
+                       [SampledInput(tuple(q), tuple(v[:, j]), factor) for j in range(int(width[i]))])
+        self._fits = fits
+        self._cells.clear()
 
     # -- plain data ---------------------------------------------------------------------------
     def to_dict(self) -> dict[str, Any]:

@@ -1,7 +1,8 @@
 """The mutable, hot state of a simulation: numpy arrays that the agents view into.
 
 Everything that changes from day to day lives in one :class:`State`, so that a day is a handful
-of vectorised operations, and a checkpoint is this object plus the generators' states.
+of vectorised operations, and a checkpoint is mostly this object's arrays (:mod:`abm.checkpoint`
+saves every array field, and checks it against the freshly built model's on restore).
 """
 
 from __future__ import annotations

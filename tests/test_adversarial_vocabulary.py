@@ -133,10 +133,10 @@ def test_a_run_with_strategy_objects_resumes_in_a_fresh_process(tmp_path):
     part = PlanningEconomy("selviaria", **options)
     for _ in range(3):
         part.step()
-    save_checkpoint(part, tmp_path / "c.pkl")
+    save_checkpoint(part, tmp_path / "run")
     script = textwrap.dedent(f"""
         from innatura.abm.checkpoint import load_checkpoint
-        model, _ = load_checkpoint({str(tmp_path / "c.pkl")!r})
+        model, _ = load_checkpoint({str(tmp_path / "run")!r})
         assert str(model.settings.citizen_strategy) == "inflate(factor=1.7)", model.settings.citizen_strategy
         model.run_model()
         model.model_frame().to_csv({str(tmp_path / "resumed.csv")!r}, index=False)

@@ -40,7 +40,7 @@ def test_run_writes_every_output(tmp_path, capsys):
     assert summary["metrics"]["humanity_final"] == pytest.approx(df["humanity"].iloc[-1])
     for png in ("humanity.png", "fulfilment.png", "inventory.png"):
         assert (out / png).stat().st_size > 1000
-    assert (out / "checkpoint.pkl").exists()
+    assert (out / "checkpoint" / "manifest.json").exists() and (out / "scenario.toml").exists()
 
 
 def test_resume_gives_the_uninterrupted_result(tmp_path):
@@ -60,8 +60,8 @@ def test_checkpoint_restores_generators_and_learning(tmp_path):
     a = PlanningEconomy("selviaria", rng=2, noise=0.5, misreport_share=0.5)
     for _ in range(3):
         a.step()
-    save_checkpoint(a, tmp_path / "c.pkl")
-    b, _ = load_checkpoint(tmp_path / "c.pkl")
+    save_checkpoint(a, tmp_path / "run")
+    b, _ = load_checkpoint(tmp_path / "run")
     assert b.state.day == 3 and b.rng.bit_generator.state == a.rng.bit_generator.state
     for _ in range(3):
         a.step()

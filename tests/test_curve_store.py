@@ -35,7 +35,7 @@ def power_stacks(draw, max_units=4):
     """A stacked curve of power-law units (the last one unbounded or with a capacity)."""
     k = draw(st.integers(1, max_units))
     funcs = tuple(PowerLawInput(draw(scales), draw(exponents)) for _ in range(k))
-    caps = tuple(draw(capacities) for _ in range(k - 1)) + (draw(st.sampled_from([math.inf, 50.0])),)
+    caps = (*tuple(draw(capacities) for _ in range(k - 1)), draw(st.sampled_from([math.inf, 50.0])))
     return StackedCurve(caps, funcs)
 
 

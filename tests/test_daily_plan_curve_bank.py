@@ -60,7 +60,7 @@ def test_cache_reuses_the_store_of_the_same_curves():
     cache = CurveCache()
     first = cache.store(cells)
     assert cache.store(tuple(CurveCell(*c) for c in cells)) is first
-    other = cells[:-1] + [CurveCell(0, 11, ConstantCurve(0.5))]
+    other = [*cells[:-1], CurveCell(0, 11, ConstantCurve(0.5))]
     assert cache.store(other) is not first
     assert CurveCache().store(cells) is not first  # nothing is shared between caches
 

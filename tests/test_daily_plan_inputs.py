@@ -57,7 +57,7 @@ def test_invalid_coefficient_override_and_method():
 
 
 def test_options_are_the_methods_own():
-    with pytest.raises(InvalidInputError, match="unknown option 'max_iter'.*lp: max_slp_iter, tol"):
+    with pytest.raises(InvalidInputError, match=r"unknown option 'max_iter'.*lp: max_slp_iter, tol"):
         plan_day(selviaria(), **_args(), max_iter=5)
     with pytest.raises(InvalidInputError, match="max_slp_iter/tol"):
         plan_day(selviaria(), **_args(), tol=0.0)

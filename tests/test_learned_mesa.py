@@ -53,3 +53,33 @@ def test_innatura_run_uses_the_checkpoint(checkpoint, tmp_path):
     assert code == 0
     lines = (out / "model.csv").read_text().splitlines()
     assert len(lines) == 3 and lines[0].startswith("day,")
+
+
+def test_a_run_of_the_learned_planner_resumes_bit_identically_and_only_with_its_weights(checkpoint, tmp_path):
+    import shutil
+
+    from innatura.abm.checkpoint import load_checkpoint
+    from innatura.abm.checkpoint import save_checkpoint as save_run
+
+    options = dict(rng=0, planner="learned", planner_options={"model": str(checkpoint)}, days=6)
+    whole = PlanningEconomy("five-regions", **options)
+    whole.run_model()
+    part = PlanningEconomy("five-regions", **options)
+    for _ in range(3):
+        part.step()
+    save_run(part, tmp_path / "run")
+    again, _ = load_checkpoint(tmp_path / "run")
+    again.run_model()
+    assert again.model_frame().equals(whole.model_frame())
+    other = tmp_path / "retrained"  # the weights named by the run are replaced by others
+    shutil.copytree(checkpoint, other)
+    save_run(PlanningEconomy("five-regions", **{**options, "planner_options": {"model": str(other)}}),
+             tmp_path / "other")
+    from innatura.planner.learned import load_checkpoint as load_policy
+
+    policy, cfg = load_policy(other)
+    with torch.no_grad():
+        next(policy.parameters()).add_(0.5)
+    save_checkpoint(other, policy, cfg)
+    with pytest.raises(InvalidInputError, match="not the ones the run was saved with"):
+        load_checkpoint(tmp_path / "other")

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import sys
 
 import numpy as np
 import pandas as pd
@@ -54,9 +53,6 @@ def test_metric_clashing_with_config_is_refused_and_nothing_is_written(tmp_path)
 @pytest.mark.distributed
 def test_dask_local_cluster_gives_the_same_results_as_local(tmp_path):
     pytest.importorskip("distributed")
-    import cloudpickle
-
-    cloudpickle.register_pickle_by_value(sys.modules[__name__])
     local = run_sweep(CONFIGS, noisy_sum, tmp_path / "local", local=True, progress=False).table
     dask = run_sweep(CONFIGS, noisy_sum, tmp_path / "dask", n_workers=2, progress=False).table
     pd.testing.assert_frame_equal(local, dask)

@@ -26,7 +26,7 @@ import logging
 from collections.abc import Callable
 from typing import Any
 
-from innatura.abm.planning.base import PlanDecision, PlanningInputs, PlanningMethod
+from innatura.abm.planning.base import PlanDecision, PlanningInputs, PlanningMethod, StatefulMethod, check_state
 from innatura.abm.planning.dispatch import dispatch_targets
 from innatura.planner.errors import InvalidInputError
 
@@ -35,7 +35,9 @@ __all__ = [
     "PlanDecision",
     "PlanningInputs",
     "PlanningMethod",
+    "StatefulMethod",
     "check_options",
+    "check_state",
     "dispatch_targets",
     "make_method",
 ]

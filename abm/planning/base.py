@@ -7,18 +7,28 @@ Every night the :class:`~abm.agents.CentralPlanner` aggregates the reports into 
 method. ``PlanDecision.unit_targets`` may be left ``None``: the central planner then splits
 each good's production over its units in stacking order
 (:func:`abm.planning.dispatch.dispatch_targets`).
+
+A method that keeps memory from night to night (a warm start, a history of observations)
+gives it as plain data with ``state_dict()`` and takes it back with ``load_state_dict(state)``,
+so that a run can be checkpointed and resumed with identical results (:mod:`abm.checkpoint`;
+docs/architecture.md, "a planning method"). Plain data is a dict with string keys whose values
+are numbers, strings, booleans, ``None``, numpy arrays (floats, whole numbers, booleans), and
+lists or dicts of these. A method without memory returns ``{}``. A method without these two
+methods cannot be checkpointed: saving the run refuses with a message that says so.
 """
 
 from __future__ import annotations
 
 import logging
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any, Protocol, runtime_checkable
 
 import numpy as np
 from innatura.planner.economy import Economy
+from innatura.planner.errors import InvalidInputError
 
-__all__ = ["PlanDecision", "PlanningInputs", "PlanningMethod"]
+__all__ = ["PlanDecision", "PlanningInputs", "PlanningMethod", "StatefulMethod", "check_state"]
 
 logger = logging.getLogger(__name__)
 
@@ -89,9 +99,39 @@ class PlanningMethod(Protocol):
     """A planning method: ``plan(inputs) -> PlanDecision``, with a ``name`` for logs.
 
     A method may keep memory from night to night (a warm start); the model holds one method
-    object per run (:attr:`abm.agents.CentralPlanner.method`).
+    object per run (:attr:`abm.agents.CentralPlanner.method`). To be checkpointed it also
+    provides :class:`StatefulMethod`'s two methods.
     """
 
     name: str
 
     def plan(self, inputs: PlanningInputs) -> PlanDecision: ...
+
+
+@runtime_checkable
+class StatefulMethod(PlanningMethod, Protocol):
+    """A planning method whose memory can be saved and restored (what a checkpoint needs).
+
+    ``state_dict()`` returns the memory as plain data (see the module's docstring); a new
+    method object built with the same options and given that data by ``load_state_dict``
+    plans every later night exactly as the original would. The options the method was built
+    with are not part of the state: the model rebuilds the method from its settings
+    (``planner``, ``planner_options``) before loading the state. ``load_state_dict`` refuses
+    data of the wrong kind (:class:`InvalidInputError`, never another error); what it cannot
+    know before it sees the economy (the length of a warm start) it checks on the first night.
+    """
+
+    def state_dict(self) -> dict[str, Any]: ...
+
+    def load_state_dict(self, state: Mapping[str, Any]) -> None: ...
+
+
+def check_state(method: str, state: Any, keys: set[str]) -> None:
+    """Raise :class:`InvalidInputError` unless ``state`` is a mapping with exactly ``keys``
+    (for ``load_state_dict`` of method ``method``)."""
+    if not isinstance(state, Mapping):
+        raise InvalidInputError(f"planner {method!r}: its state must be a dict, got {type(state).__name__}")
+    if set(state) != keys:
+        missing, unknown = sorted(keys - set(state)), sorted(set(state) - keys)
+        raise InvalidInputError(f"planner {method!r}: state fields {sorted(keys)} expected; missing {missing}, "
+                                f"unknown {unknown}")

@@ -21,10 +21,11 @@ Fulfilment and planned humanity are measured on the CE allocation as for every p
 from __future__ import annotations
 
 import logging
+from collections.abc import Mapping
 from typing import Any
 
 import numpy as np
-from innatura.abm.planning.base import PlanDecision, PlanningInputs
+from innatura.abm.planning.base import PlanDecision, PlanningInputs, check_state
 from innatura.abm.planning.olin import OlinMethod
 from innatura.planner.errors import InvalidInputError
 from innatura.planner.exchange import ExchangeMarket, competitive_equilibrium
@@ -83,6 +84,15 @@ class ExchangeMethod:
         self.redistribution = r
         self.method = method
         self.production = OlinMethod(**options)
+
+    def state_dict(self) -> dict[str, Any]:
+        """The memory of the production plan (the CE solve keeps none)."""
+        return {"production": self.production.state_dict()}
+
+    def load_state_dict(self, state: Mapping[str, Any]) -> None:
+        """Restore what :meth:`state_dict` gave."""
+        check_state(self.name, state, {"production"})
+        self.production.load_state_dict(state["production"])
 
     def plan(self, inputs: PlanningInputs) -> PlanDecision:
         base = self.production.plan(inputs)

@@ -22,14 +22,16 @@ stock; everything else (execution with TRUE curves, shortfalls, transport) is th
 
 from __future__ import annotations
 
+import hashlib
 import logging
 import math
+from collections.abc import Mapping
 from os import PathLike
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
-from innatura.abm.planning.base import PlanDecision, PlanningInputs
+from innatura.abm.planning.base import PlanDecision, PlanningInputs, check_state
 from innatura.planner.curves import StackedCurve
 from innatura.planner.errors import InvalidInputError
 
@@ -53,11 +55,43 @@ class LearnedMethod:
     name = "learned"
 
     def __init__(self, model: str | PathLike[str], goods: str = "goods", capital: str = "capital") -> None:
-        from innatura.planner.learned.checkpoint import load_checkpoint
+        from innatura.planner.learned.checkpoint import CONFIG_FILE, MODEL_FILE, load_checkpoint
 
         self.policy, self.config = load_checkpoint(Path(model))
         self.goods, self.capital = goods, capital
         self._history: list[np.ndarray] = []
+        digest = hashlib.sha256()
+        for name in (CONFIG_FILE, MODEL_FILE):
+            digest.update((Path(model) / name).read_bytes())
+        #: SHA-256 of the trained planner's files: a resumed run checks it has the same planner.
+        self.weights_sha256 = digest.hexdigest()
+
+    # -- memory, for checkpoints -------------------------------------------------------------
+    def state_dict(self) -> dict[str, Any]:
+        """The features seen so far ``(nights + history, regions, 3)`` and the hash of the
+        trained planner's files (a run resumes only with the planner it was saved with)."""
+        n = self.config.economy.n_regions
+        history = np.stack(self._history) if self._history else np.zeros((0, n, 3))
+        return {"history": history, "weights_sha256": self.weights_sha256}
+
+    def load_state_dict(self, state: Mapping[str, Any]) -> None:
+        """Restore what :meth:`state_dict` gave.
+
+        Raises:
+            InvalidInputError: the state is malformed, or was saved with other trained weights.
+        """
+        check_state(self.name, state, {"history", "weights_sha256"})
+        history = state["history"]
+        n = self.config.economy.n_regions
+        if not (isinstance(history, np.ndarray) and history.dtype.kind == "f" and history.ndim == 3
+                and history.shape[1:] == (n, 3) and np.all(np.isfinite(history))):
+            shape = getattr(history, "shape", type(history).__name__)
+            raise InvalidInputError(f"planner 'learned': state 'history': expected finite floats of shape "
+                                    f"(nights, {n}, 3), got {shape}")
+        if state["weights_sha256"] != self.weights_sha256:
+            raise InvalidInputError("planner 'learned': the trained planner's files (--model) are not the ones "
+                                    "the run was saved with (their SHA-256 differs); resume with the same planner")
+        self._history = [np.array(h, dtype=float) for h in history]
 
     # -- reading the reports -----------------------------------------------------------------
     def _indices(self, inputs: PlanningInputs) -> tuple[int, int]:

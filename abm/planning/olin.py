@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import logging
+from collections.abc import Mapping
 from typing import Any
 
 import numpy as np
-from innatura.abm.planning.base import PlanDecision, PlanningInputs
+from innatura.abm.planning.base import PlanDecision, PlanningInputs, check_state
 from innatura.planner.curves import CurveCache
+from innatura.planner.errors import InvalidInputError
 
 __all__ = ["OlinMethod"]
 
@@ -32,10 +34,35 @@ class OlinMethod:
         self._last: np.ndarray | None = None
         self._curves = CurveCache()  # the reported curves' store, re-used while the reports stand
 
+    def state_dict(self) -> dict[str, Any]:
+        """The method's memory as plain data: ``{"last": yesterday's production (n,) or None}``.
+
+        The store of the reported curves is a cache that gives the same numbers when rebuilt,
+        so it is not part of the state; the options are the method's parameters."""
+        return {"last": None if self._last is None else self._last.copy()}
+
+    def load_state_dict(self, state: Mapping[str, Any]) -> None:
+        """Restore the memory :meth:`state_dict` gave.
+
+        Raises:
+            InvalidInputError: ``state`` is not what :meth:`state_dict` gives (a field missing,
+                of another type, or not finite).
+        """
+        check_state(self.name, state, {"last"})
+        last = state["last"]
+        if last is not None and not (isinstance(last, np.ndarray) and last.ndim == 1 and last.dtype.kind == "f"
+                                     and np.all(np.isfinite(last))):
+            raise InvalidInputError(f"planner {self.name!r}: state 'last': expected a 1-d array of finite floats "
+                                    f"or None, got {type(last).__name__}")
+        self._last = None if last is None else np.array(last, dtype=float)
+
     def plan(self, inputs: PlanningInputs) -> PlanDecision:
         from innatura.planner.plan import plan_day
 
         start = self._last if self.warm_start and self._last is not None and self._last.any() else None
+        if start is not None and start.shape != inputs.stocks.shape:
+            raise InvalidInputError(f"planner {self.name!r}: its warm start has {start.size} goods, the economy "
+                                    f"{inputs.stocks.size} (a state restored from another economy?)")
         options = {"safety_stock": inputs.safety_stock, **self.options}
         p = plan_day(inputs.economy, inputs.stocks, inputs.labour_supply, inputs.capacity,
                      inputs.investment_share, x_start=start, curves=self._curves.store(inputs.economy.curves),

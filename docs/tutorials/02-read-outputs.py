@@ -44,7 +44,8 @@ sorted(p.name for p in run.iterdir())
 # | `citizens.parquet` | citizen | profile, region, strategy, what it received, satisfaction at the end |
 # | `summary.json` | run | the settings, sizes, final and aggregate metrics, seconds per phase |
 # | `*.png` | | the figures of the browser view, drawn by the same functions |
-# | `checkpoint.pkl` | | the state to continue from: `innatura run --resume DIR --days N` |
+# | `scenario.toml` | | the run's own copy of its scenario, which a resume rebuilds the economy from |
+# | `checkpoint/` | | the state to continue from, as data: `innatura run --resume DIR --days N` |
 
 # %% [markdown]
 # ## The summary

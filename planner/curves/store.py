@@ -366,9 +366,3 @@ class CurveCache:
             self._store = CurveStore(cells)
             self._key, self._curves = key, tuple(c[2] for c in cells)
         return self._store
-
-    def __getstate__(self) -> dict[str, object]:
-        return {}  # a cache is not state: a pickled model starts with an empty one
-
-    def __setstate__(self, state: dict[str, object]) -> None:
-        self.__init__()  # type: ignore[misc]

@@ -102,7 +102,8 @@ def competitive_equilibrium(market: Market, method: str | None = None, **kwargs:
     solver = METHODS.get((market.kind, name))
     if solver is None:
         known = sorted(m for k, m in METHODS if k == market.kind)
-        raise UnsupportedMethodError(f"method = {name!r}: unknown for a {market.kind} market; one of {', '.join(known)}")
+        raise UnsupportedMethodError(
+            f"method = {name!r}: unknown for a {market.kind} market; one of {', '.join(known)}")
     if name == "closed-form" and market.utility != "cobb-douglas":
         raise UnsupportedMethodError(f"method 'closed-form': needs utility 'cobb-douglas', got {market.utility!r}")
     _check_options(kwargs)

@@ -196,22 +196,24 @@ def fisher_fixed_point_exchange(market: ExchangeMarket, *, tol: float = 1e-9, ma
     p = np.full(supply.size, 1.0 / supply.size)
     res = None
     prev = np.inf
+    prices, spending = p, np.zeros(w.shape)
     for it in range(1, max_iter + 1):
         out = finish_linear_fisher(w, e @ p, supply, p * (e @ p).sum() / (p @ supply))
         if out is None:
             logger.info("fisher fixed point: Fisher solve failed at iteration %d; proportional response", it)
             return proportional_response_exchange(market, tol=max(tol, 1e-6), raise_on_failure=raise_on_failure)
-        new = out[0] / out[0].sum()
+        prices, spending = out[0], out[1]
+        new = prices / prices.sum()
         step = float(np.max(np.abs(new - p)) / new.min())
         p = new
         if step <= tol:
             # within tolerance: go on while the steps still shrink (each solve is exact)
-            res = make_result(market, out[0], out[1], method="fisher-fixed-point", iterations=it, tol=tol)
+            res = make_result(market, prices, spending, method="fisher-fixed-point", iterations=it, tol=tol)
             if res.converged and (step <= 1e-13 or step > 0.5 * prev):
                 return res
         prev = step
     if res is None:
-        res = make_result(market, out[0], out[1], method="fisher-fixed-point", iterations=max_iter, tol=tol)
+        res = make_result(market, prices, spending, method="fisher-fixed-point", iterations=max_iter, tol=tol)
     if raise_on_failure and not res.converged:
         raise ConvergenceError(f"fisher fixed point: error {res.error:.3g} > tol {tol:g}", iterations=max_iter,
                                residual=res.error)

@@ -43,7 +43,8 @@ def blas_threads_limited(threads: int | None) -> Any:
     return threadpool_limits(limits=threads, user_api="blas")
 
 
-def _solve_support(weights, budgets, supply, support):
+def _solve_support(weights: np.ndarray, budgets: np.ndarray, supply: np.ndarray,
+                   support: np.ndarray) -> tuple[np.ndarray, np.ndarray] | None:
     """Prices and spending implied by a support whose multi-good part is a forest.
 
     Returns ``(prices, spend)``, ``spend`` a dense ``(n, m)`` matrix of money flows, or ``None``
@@ -97,9 +98,9 @@ def _solve_support(weights, budgets, supply, support):
     return prices, spend
 
 
-def _forest(support, strength):
+def _forest(support: np.ndarray, strength: np.ndarray) -> np.ndarray:
     """Keep, among buyers with several goods, a maximum-``strength`` spanning forest."""
-    n, m = support.shape
+    m = support.shape[1]
     multi = np.flatnonzero(support.sum(axis=1) >= 2)
     if multi.size == 0:
         return support
@@ -144,7 +145,7 @@ def exact_support_solve(weights: np.ndarray, budgets: np.ndarray, supply: np.nda
         prices, spend = solved
         neg = spend < -1e-12 * scale
         if neg.any():
-            i, j = np.unravel_index(np.argmin(spend), spend.shape)
+            i, j = (int(k) for k in np.unravel_index(np.argmin(spend), spend.shape))
             logger.debug("support: dropping edge (%d, %d) with spending %.2g", i, j, spend[i, j] / scale)
             support[i, j] = False
             continue
@@ -153,7 +154,7 @@ def exact_support_solve(weights: np.ndarray, budgets: np.ndarray, supply: np.nda
         worst_in = np.where(support, bang, np.inf).min(axis=1)
         off = np.flatnonzero(worst_in < best * (1 - mbb_tol))
         if off.size:
-            i = off[np.argmin(worst_in[off] / best[off])]
+            i = int(off[np.argmin(worst_in[off] / best[off])])
             j = int(bang[i].argmax())
             logger.debug("support: adding edge (%d, %d) (%d buyers off their best goods)", i, j, off.size)
             support[i, j] = True
@@ -164,7 +165,8 @@ def exact_support_solve(weights: np.ndarray, budgets: np.ndarray, supply: np.nda
     return None
 
 
-def _smoothed(y, s, fixed, la, budgets, tau):
+def _smoothed(y: np.ndarray, s: np.ndarray, fixed: np.ndarray, la: np.ndarray, budgets: np.ndarray,
+              tau: float) -> tuple[float, np.ndarray, np.ndarray]:
     """Value, gradient and softmax spending shares of the smoothed reduced dual at ``y``."""
     ey = s * np.exp(y)
     z = (la - y[None, :]) / tau  # -inf off the candidate sets
@@ -178,7 +180,7 @@ def _smoothed(y, s, fixed, la, budgets, tau):
     return val, grad, w
 
 
-def _hessian(y, s, budgets, pi, tau):
+def _hessian(y: np.ndarray, s: np.ndarray, budgets: np.ndarray, pi: np.ndarray, tau: float) -> np.ndarray:
     """Hessian of the smoothed reduced dual: ``diag(s e^y) + sum_i B_i (diag(pi_i) - pi_i pi_i^T) / tau``."""
     bp = pi * budgets[:, None]
     return np.diag(s * np.exp(y) + bp.sum(axis=0) / tau) - (bp.T @ pi) / tau

@@ -174,7 +174,8 @@ class ExchangeMarket:
 
     @property
     def shape(self) -> tuple[int, int]:
-        return self.weights.shape  # type: ignore[return-value]
+        rows, cols = self.weights.shape
+        return int(rows), int(cols)
 
     @property
     def supply(self) -> np.ndarray:
@@ -214,7 +215,8 @@ class FisherMarket:
 
     @property
     def shape(self) -> tuple[int, int]:
-        return self.weights.shape  # type: ignore[return-value]
+        rows, cols = self.weights.shape
+        return int(rows), int(cols)
 
 
 Market = ExchangeMarket | FisherMarket

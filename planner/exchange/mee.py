@@ -115,7 +115,7 @@ class MarkovExchangeEconomy:
 
     def allocations(self, theta_belief: np.ndarray) -> np.ndarray:
         """CE allocations of every (state, action) under believed preferences, shape ``(S, B, N, m)``."""
-        out = np.empty((self.n_states, self.n_actions) + self.base.shape)
+        out = np.empty((self.n_states, self.n_actions, *self.base.shape))
         for s in range(self.n_states):
             for b in range(self.n_actions):
                 out[s, b] = ce_allocation(theta_belief[self.context(s)], self.redistributed(s, b))
@@ -163,8 +163,8 @@ class MarkovExchangeEconomy:
 
     def transition_row(self, s: int, b: int) -> np.ndarray:
         nl = self.scale.size
-        c, l = divmod(s, nl)
-        return np.outer(self.context_transition[c], self.level_transition[l, b]).ravel()
+        c, level = divmod(s, nl)
+        return np.outer(self.context_transition[c], self.level_transition[level, b]).ravel()
 
     def reward_bounds(self) -> tuple[float, float]:
         """Bounds on one step's welfare the planner may use: ``N log`` of the smallest and largest supply."""
@@ -186,13 +186,13 @@ def make_mee(rng: np.random.Generator, *, agents: int = 4, goods: int = 3, conte
     scale = np.geomspace(0.5, 2.0, levels)
     tau = np.asarray(taus, dtype=np.float64)
     pl = np.zeros((levels, tau.size, levels))
-    for l in range(levels):
+    for lev in range(levels):
         for b, t in enumerate(tau):
-            up = 0.6 * (1.0 - 0.6 * t) if l + 1 < levels else 0.0
-            down = (0.15 + 0.3 * t) if l > 0 else 0.0
-            pl[l, b, min(l + 1, levels - 1)] += up
-            pl[l, b, max(l - 1, 0)] += down
-            pl[l, b, l] += 1.0 - up - down
+            up = 0.6 * (1.0 - 0.6 * t) if lev + 1 < levels else 0.0
+            down = (0.15 + 0.3 * t) if lev > 0 else 0.0
+            pl[lev, b, min(lev + 1, levels - 1)] += up
+            pl[lev, b, max(lev - 1, 0)] += down
+            pl[lev, b, lev] += 1.0 - up - down
     pc = rng.dirichlet(np.full(contexts, 3.0), size=contexts) if contexts > 1 else np.ones((1, 1))
     return MarkovExchangeEconomy(theta=theta, base=base, scale=scale, taus=tau, context_transition=pc,
                                  level_transition=pl, horizon=horizon, noise=noise, start=levels // 2)

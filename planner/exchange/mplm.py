@@ -84,7 +84,8 @@ def mplm(env: MarkovExchangeEconomy, data: OfflineDataset, *, beta_u: float = 0.
     n_c, n_agents, goods = env.theta.shape
     um = UtilityModel(n_c, n_agents, goods, ridge)
     tm = TransitionModel(env.n_states, env.n_actions)
-    for s, b, x, y, s2 in zip(data.states, data.actions, data.allocations, data.utilities, data.next_states):
+    steps = zip(data.states, data.actions, data.allocations, data.utilities, data.next_states, strict=True)
+    for s, b, x, y, s2 in steps:
         um.update(env.context(int(s)), np.log(x), y)
         tm.update(int(s), int(b), int(s2))
     lo, hi = env.reward_bounds()

@@ -22,6 +22,11 @@ __all__ = ["has_gross_substitutes", "tatonnement"]
 logger = logging.getLogger(__name__)
 
 
+def _income(market: Market, prices: np.ndarray) -> np.ndarray:
+    """Each agent's income at ``prices``: the value of its endowment, or its budget."""
+    return market.endowments @ prices if isinstance(market, ExchangeMarket) else market.budgets
+
+
 def has_gross_substitutes(market: Market) -> bool:
     """Whether the market's demand satisfies (strict) gross substitutes: Cobb-Douglas or CES ``0 < rho < 1``."""
     return market.utility == "cobb-douglas" or (market.utility == "ces" and 0 < market.rho < 1)  # type: ignore[operator]
@@ -49,14 +54,15 @@ def tatonnement(market: Market, *, eta: float = 0.5, tol: float = 1e-8, max_iter
         )
     exchange = isinstance(market, ExchangeMarket)
     supply = market.supply
-    if exchange:
+    if isinstance(market, ExchangeMarket):
         p = np.full(supply.size, 1.0 / supply.size)
     else:
         p = (market.budgets @ normalised_weights(market.weights)) / supply
     x = None
     it = 0
-    for it in range(1, max_iter + 1):
-        income = market.endowments @ p if exchange else market.budgets
+    for _ in range(max_iter):
+        it += 1
+        income = _income(market, p)
         x = demand(market.weights, p, income, market.utility, market.rho)
         z = (x.sum(axis=0) - supply) / supply
         if np.abs(z).max() <= tol:
@@ -64,7 +70,7 @@ def tatonnement(market: Market, *, eta: float = 0.5, tol: float = 1e-8, max_iter
         p = p * (1.0 + eta * np.clip(z, -0.5, 1.0))
         if exchange:
             p /= p.sum()
-    x = demand(market.weights, p, market.endowments @ p if exchange else market.budgets, market.utility, market.rho)
+    x = demand(market.weights, p, _income(market, p), market.utility, market.rho)
     res = make_result(market, p, x, method="tatonnement", iterations=it, tol=tol)
     if raise_on_failure and not res.converged:
         raise ConvergenceError(f"tatonnement: relative excess demand {res.error:.3g} > tol {tol:g}",
