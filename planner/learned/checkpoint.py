@@ -1,10 +1,12 @@
 """Save and reload trained networks: ``model.pt`` (a state_dict) + ``config.json`` in a directory.
 
-Two kinds: the five-regions planner (:func:`save_checkpoint` / :func:`load_checkpoint`) and
-type inference (:func:`save_inference` / :func:`load_inference`, ``"kind": "type-inference"``
-in ``config.json``). Files are written atomically (temporary file + ``os.replace``); the
-state_dict is read with ``weights_only=True`` (no pickle code runs); a reloaded network
-produces the same outputs as the saved one.
+Three kinds: the five-regions planner (:func:`save_checkpoint` / :func:`load_checkpoint`), type
+inference (:func:`save_inference` / :func:`load_inference`, ``"kind": "type-inference"`` in
+``config.json``) and the learned planning policy of any economy (:func:`save_policy` /
+:func:`load_policy`, ``"kind": "learned-io"``; its type inference, when it has one, in the
+sub-folder ``inference/``); :func:`checkpoint_kind` tells them apart. Files are written
+atomically (temporary file + ``os.replace``); the state_dict is read with ``weights_only=True``
+(no pickle code runs); a reloaded network produces the same outputs as the saved one.
 """
 
 from __future__ import annotations
@@ -12,6 +14,7 @@ from __future__ import annotations
 import io
 import json
 import logging
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -21,19 +24,26 @@ from innatura.planner.errors import InvalidInputError
 from innatura.planner.learned.config import LearnedPlannerConfig
 from innatura.planner.learned.infer_train import build_inference
 from innatura.planner.learned.inference import InferenceConfig, TypeInference
+from innatura.planner.learned.pg import PolicyTrainConfig, PriorityPolicy
 from innatura.planner.learned.policy import PlannerPolicy
 from innatura.planner.learned.train import build_policy
 
 __all__ = [
     "CONFIG_FILE",
+    "INFERENCE_DIR",
     "INFERENCE_KIND",
     "MODEL_FILE",
+    "POLICY_KIND",
+    "PolicyCheckpoint",
+    "checkpoint_kind",
     "load_checkpoint",
     "load_inference",
+    "load_policy",
     "read_meta",
     "read_module",
     "save_checkpoint",
     "save_inference",
+    "save_policy",
     "write_module",
 ]
 
@@ -44,6 +54,10 @@ CONFIG_FILE = "config.json"
 FORMAT_VERSION = 1
 #: ``kind`` of a type-inference checkpoint in its ``config.json``.
 INFERENCE_KIND = "type-inference"
+#: ``kind`` of a learned planning policy (any economy) in its ``config.json``.
+POLICY_KIND = "learned-io"
+#: the sub-folder of a policy checkpoint that holds its type inference.
+INFERENCE_DIR = "inference"
 
 
 def write_module(directory: str | Path, module: torch.nn.Module, meta: dict[str, Any]) -> Path:
@@ -141,3 +155,70 @@ def load_inference(directory: str | Path) -> TypeInference:
     model = build_inference(InferenceConfig.from_dict(meta["config"]))
     read_module(directory, model)
     return model
+
+
+@dataclass(frozen=True)
+class PolicyCheckpoint:
+    """A reloaded learned planning policy.
+
+    Attributes:
+        policy: the policy (eval mode, CPU).
+        config: the settings it was trained with.
+        inference: its type inference (``None``: it plans on the reports as they are).
+        extra: the JSON-able metadata saved with it (scenario, environment, timings).
+    """
+
+    policy: PriorityPolicy
+    config: PolicyTrainConfig
+    inference: TypeInference | None
+    extra: dict[str, Any]
+
+
+def checkpoint_kind(directory: str | Path) -> str:
+    """The ``kind`` of the checkpoint in ``directory``: ``"five-regions"`` (no kind recorded),
+    :data:`INFERENCE_KIND` or :data:`POLICY_KIND`.
+
+    Raises:
+        InvalidInputError: the checkpoint is missing or malformed.
+    """
+    return str(read_meta(directory, "learned planner").get("kind", "five-regions"))
+
+
+def save_policy(directory: str | Path, policy: PriorityPolicy, config: PolicyTrainConfig,
+                inference: TypeInference | None = None, extra: dict[str, Any] | None = None) -> Path:
+    """Save a learned planning policy, its settings, its type inference (into ``inference/``)
+    and JSON-able ``extra`` into ``directory``."""
+    directory = Path(directory)
+    if inference is not None:
+        save_inference(directory / INFERENCE_DIR, inference)
+    write_module(directory, policy, {"kind": POLICY_KIND, "config": config.to_dict(),
+                                     "policy": policy.hyperparameters(), "has_inference": inference is not None,
+                                     "extra": extra or {}})
+    logger.info("saved learned planning policy to %s", directory)
+    return directory
+
+
+def load_policy(directory: str | Path) -> PolicyCheckpoint:
+    """Reload what :func:`save_policy` saved.
+
+    Raises:
+        InvalidInputError: naming the file when it is missing, malformed, or of another kind.
+    """
+    directory = Path(directory)
+    meta = read_meta(directory, "learned planning policy")
+    cfg_path = directory / CONFIG_FILE
+    if meta.get("kind") != POLICY_KIND:
+        raise InvalidInputError(f"{cfg_path}: kind = {meta.get('kind')!r}, expected {POLICY_KIND!r} "
+                                "(a checkpoint of innatura train learned --scenario S)")
+    hp = meta.get("policy")
+    if not isinstance(hp, dict):
+        raise InvalidInputError(f"{cfg_path}: field 'policy' missing or not a table")
+    try:
+        with torch.random.fork_rng(devices=[]):
+            policy = PriorityPolicy(**hp)
+    except TypeError as exc:
+        raise InvalidInputError(f"{cfg_path}: field 'policy': {exc}") from exc
+    read_module(directory, policy)
+    inference = load_inference(directory / INFERENCE_DIR) if meta.get("has_inference") else None
+    return PolicyCheckpoint(policy=policy, config=PolicyTrainConfig.from_dict(meta["config"]), inference=inference,
+                            extra=dict(meta.get("extra") or {}))
