@@ -40,7 +40,7 @@ if TYPE_CHECKING:  # pragma: no cover
     from innatura.abm.layout import Layout
     from innatura.abm.model import PlanningEconomy
 
-__all__ = ["TINY_TARGET", "HistoryRecorder", "curve_units", "record_run", "unit_graph"]
+__all__ = ["TINY_TARGET", "HistoryRecorder", "curve_units", "decode_fits", "encode_fits", "record_run", "unit_graph"]
 
 logger = logging.getLogger(__name__)
 
@@ -231,6 +231,51 @@ class HistoryRecorder:
             self.after_day()
         return self.tonight()
 
+    # -- memory, for run checkpoints ----------------------------------------------------------
+    def state_dict(self) -> dict[str, np.ndarray]:
+        """What the recorder remembers, as arrays: the nights recorded, tonight's pending fields
+        and the fitted curves they were read from (:meth:`load_state_dict` restores them)."""
+        U = self.units.size
+        pending = self._pending or {}
+        out = {
+            "rows": np.stack(self._rows) if self._rows else np.zeros((0, U, len(FIELDS))),
+            "truth": np.stack(self._truth) if self._truth else np.zeros((0, U)),
+            "horizon": self._horizon.copy(), "q_ref": self._q_ref.copy(), "last_output": self._last_output.copy(),
+            "audit_seen": np.zeros((0,)) if self._audit_seen is None else np.stack(self._audit_seen).astype(float),
+            "pending_day": np.array([self._pending_day if self._pending is not None else -1], dtype=np.int64),
+            "pending": np.stack([pending[k] for k in _PENDING]) if pending else np.zeros((0, U)),
+            "prev_factor": np.zeros(0) if self._prev is None else np.asarray(self._prev[1], dtype=float),
+        }
+        out.update(encode_fits("fits", self._fits))
+        out.update(encode_fits("prev", None if self._prev is None else self._prev[0]))
+        return out
+
+    def load_state_dict(self, state: dict[str, np.ndarray]) -> None:
+        """Restore what :meth:`state_dict` gave.
+
+        Raises:
+            InvalidInputError: a field is missing or of another shape than this model's units.
+        """
+        U = self.units.size
+        try:
+            rows, truth = np.asarray(state["rows"], dtype=float), np.asarray(state["truth"], dtype=float)
+            if rows.ndim != 3 or rows.shape[1:] != (U, len(FIELDS)) or truth.shape != rows.shape[:2]:
+                raise ValueError(f"rows {rows.shape}, truth {truth.shape} for {U} units")
+            self._rows, self._truth = list(rows), list(truth)
+            self._horizon, self._q_ref = _vector(state["horizon"], U), _vector(state["q_ref"], U)
+            self._last_output = _vector(state["last_output"], U)
+            seen = np.asarray(state["audit_seen"])
+            self._audit_seen = None if seen.size == 0 else (seen[0].astype(np.int64), seen[1].astype(np.int64))
+            day = int(np.asarray(state["pending_day"])[0])
+            pending = np.asarray(state["pending"], dtype=float)
+            self._pending = None if day < 0 else {k: pending[i].copy() for i, k in enumerate(_PENDING)}
+            self._pending_day = day
+            self._fits = decode_fits("fits", state)
+            prev = decode_fits("prev", state)
+            self._prev = None if prev is None else (prev, _vector(state["prev_factor"], U))
+        except (KeyError, ValueError, IndexError, TypeError) as exc:
+            raise InvalidInputError(f"unit histories' state: {exc}") from exc
+
     # -- the result ---------------------------------------------------------------------------
     def histories(self, include_tonight: bool = False, meta: dict[str, Any] | None = None) -> UnitHistories:
         """The nights recorded so far (plus tonight's reports, execution fields NaN, when
@@ -254,6 +299,47 @@ class HistoryRecorder:
             good=lay.unit_good[self.units].astype(np.int64), edges=self.edges, edge_kind=self.edge_kind,
             has_audit=self._audit_seen is not None, meta={**info, **(meta or {})},
         )
+
+
+#: the pending fields of a night, in the order :meth:`HistoryRecorder.state_dict` stacks them.
+_PENDING = ("q_ref", "reported_ref", "reported_prev_ref", "reported_prev_output", "reported_capacity", "audited",
+            "caught", "log_scale", "factor")
+
+
+def _vector(value: Any, size: int) -> np.ndarray:
+    out = np.asarray(value, dtype=float)
+    if out.shape != (size,):
+        raise ValueError(f"expected {size} values, got shape {out.shape}")
+    return out.copy()
+
+
+def encode_fits(prefix: str, fits: list[list[Any]] | None) -> dict[str, np.ndarray]:
+    """Units' fitted input functions (:class:`~abm.active_learning.SampledInput` lists, one per
+    unit, all with factor 1 and the unit's samples) as flat arrays under ``prefix``."""
+    if fits is None:
+        return {f"{prefix}_count": np.zeros(0, dtype=np.int64)}
+    counts = np.array([[len(funcs[0].qs) if funcs else 0, len(funcs)] for funcs in fits], dtype=np.int64)
+    qs = [np.asarray(funcs[0].qs, dtype=float) for funcs in fits if funcs]
+    vals = [np.asarray([f.values for f in funcs], dtype=float).ravel() for funcs in fits if funcs]
+    return {f"{prefix}_count": counts, f"{prefix}_q": np.concatenate(qs) if qs else np.zeros(0),
+            f"{prefix}_v": np.concatenate(vals) if vals else np.zeros(0)}
+
+
+def decode_fits(prefix: str, state: dict[str, np.ndarray]) -> list[list[Any]] | None:
+    """The fits :func:`encode_fits` encoded (``None`` when it encoded none)."""
+    from innatura.abm.active_learning import SampledInput
+
+    counts = np.asarray(state[f"{prefix}_count"], dtype=np.int64)
+    if counts.size == 0:
+        return None
+    q_all, v_all = np.asarray(state[f"{prefix}_q"], dtype=float), np.asarray(state[f"{prefix}_v"], dtype=float)
+    out, iq, iv = [], 0, 0
+    for k, e in counts.reshape(-1, 2).tolist():
+        qs = tuple(q_all[iq:iq + k].tolist())
+        vals = v_all[iv:iv + k * e].reshape(e, k)
+        out.append([SampledInput(qs, tuple(v.tolist())) for v in vals])
+        iq, iv = iq + k, iv + k * e
+    return out
 
 
 def _region_features(lay: Layout, out: Any, units: np.ndarray) -> dict[str, np.ndarray]:
