@@ -40,6 +40,8 @@ COMMANDS: dict[str, tuple[str, str] | dict[str, tuple[str, str]]] = {
     "experiment": {
         "investment-profiles": ("innatura.cli.exp_investment", "OLIN-EP Fig. 3: humanity vs investment share"),
         "learned-ablation": ("innatura.cli.exp_learned_ablation", "ablation of the learned planner"),
+        "learned-vs-defences": ("innatura.cli.exp_learned_defences",
+                                "the learned planner against the defences under misreporting units"),
         "mee": ("innatura.cli.exp_mee", "MOLM regret and MPLM suboptimality on a Markov exchange economy"),
         "misreporting": ("innatura.cli.exp_misreporting", "sweep of misreporting strategies and defences"),
     },
