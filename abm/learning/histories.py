@@ -234,7 +234,12 @@ class HistoryRecorder:
     # -- memory, for run checkpoints ----------------------------------------------------------
     def state_dict(self) -> dict[str, np.ndarray]:
         """What the recorder remembers, as arrays: the nights recorded, tonight's pending fields
-        and the fitted curves they were read from (:meth:`load_state_dict` restores them)."""
+        and the fitted curves they were read from (:meth:`load_state_dict` restores them). A night
+        whose day has passed is completed first (as the next :meth:`sync` would): what its
+        execution revealed is in the model now, and a restored model no longer has it."""
+        if self._pending is not None and self.model.last_outcome is not None \
+                and self.model.state.day != self._pending_day:
+            self.after_day()
         U = self.units.size
         pending = self._pending or {}
         out = {

@@ -2,7 +2,8 @@
 
 The observation is built from what the planner knows after a day, before the next night's
 reports (so that training, which steps the model, and planning, which runs inside the night,
-see the same thing): per region, the share of last night's reported demand (``R share - 1``)
+see the same thing, and a resumed run sees what the original saw): per region, the share of the
+reported demand (its citizens' last demand factors summed; ``R share - 1``)
 and the share of their need its citizens received yesterday (capped at 1); then the day in the
 policy's horizon (``(day mod horizon) / horizon``) and yesterday's humanity. Its size is
 ``2 R + 2``.
@@ -42,14 +43,11 @@ def region_utility(model: PlanningEconomy) -> np.ndarray:
 
 def observation(model: PlanningEconomy, horizon: int) -> np.ndarray:
     """The policy's observation of ``model`` now (see the module), ``(2 R + 2,)``."""
-    R = model.layout.n_regions
-    last = model.central_planner.last_inputs
-    share = np.zeros(R)
-    if last is not None:
-        demand = np.asarray(last.regional_demand, dtype=float).sum(axis=1)
-        total = demand.sum()
-        if total > 0:
-            share = R * demand / total - 1.0
+    lay = model.layout
+    R = lay.n_regions
+    demand = np.bincount(lay.citizen_region, np.asarray(model.state.citizen_factor, dtype=float), minlength=R)
+    total = demand.sum()
+    share = R * demand / total - 1.0 if total > 0 else np.zeros(R)
     day = model.state.day
     humanity = float(model.metrics.get("humanity", 0.0)) if day > 0 else 0.0
     return np.concatenate([share, region_utility(model), [(day % horizon) / horizon, humanity]])
