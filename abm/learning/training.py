@@ -26,12 +26,33 @@ from typing import Any
 from innatura.abm.learning.environment import AgentModelEnvironment
 from innatura.planner.errors import InvalidInputError
 
-__all__ = ["TRAIN_SEED_BASE", "LearnedTraining", "train_inference_for", "train_learned_planner"]
+__all__ = [
+    "DEFAULT_EPISODES_PER_UPDATE",
+    "DEFAULT_UPDATES",
+    "TRAIN_SEED_BASE",
+    "LearnedTraining",
+    "default_policy_config",
+    "train_inference_for",
+    "train_learned_planner",
+]
 
 logger = logging.getLogger(__name__)
 
 #: the first model seed training uses.
 TRAIN_SEED_BASE = 100_000
+#: policy-gradient updates, and episodes per update, unless told otherwise (a few CPU minutes on
+#: archipelago).
+DEFAULT_UPDATES = 12
+DEFAULT_EPISODES_PER_UPDATE = 4
+
+
+def default_policy_config(**changes: Any) -> Any:
+    """The policy-gradient settings of :func:`train_learned_planner` unless told otherwise
+    (:data:`DEFAULT_UPDATES` updates of :data:`DEFAULT_EPISODES_PER_UPDATE` episodes), with ``changes``."""
+    from innatura.planner.learned.pg import PolicyTrainConfig
+
+    settings = {"updates": DEFAULT_UPDATES, "episodes_per_update": DEFAULT_EPISODES_PER_UPDATE, **changes}
+    return PolicyTrainConfig(**settings)
 
 
 @dataclass(frozen=True)
@@ -74,14 +95,15 @@ def train_learned_planner(scenario: str, *, days: int = 15, misreport_share: flo
                           inference_steps: int = 150, device: str = "auto", plan: str = "olin",
                           progress: Callable[[str, int, dict[str, float]], None] | None = None) -> LearnedTraining:
     """Train type inference (``inference="train"``; or pass a trained one, or ``None``) and the
-    policy (``config``: a :class:`~planner.learned.pg.PolicyTrainConfig`; its ``base_investment``
-    is set to the scenario's investment share) on ``scenario``.
+    policy (``config``: a :class:`~planner.learned.pg.PolicyTrainConfig`, default
+    :func:`default_policy_config`; its ``base_investment`` is set to the scenario's investment
+    share) on ``scenario``.
 
     Args:
         progress: called as ``progress(stage, step, row)``: ``("histories", k, {})`` after each
             simulated run, ``("policy", update, row)`` after each policy update.
     """
-    from innatura.planner.learned.pg import PolicyTrainConfig, train_policy
+    from innatura.planner.learned.pg import train_policy
 
     if int(days) < 1:
         raise InvalidInputError(f"train learned: days = {days!r} must be >= 1")
@@ -97,7 +119,7 @@ def train_learned_planner(scenario: str, *, days: int = 15, misreport_share: flo
     inference_seconds = time.perf_counter() - start
     env = AgentModelEnvironment(scenario, days=days, misreport_share=misreport_share, unit_strategy=unit_strategy,
                                 inference=inference, plan=plan, seed_offset=TRAIN_SEED_BASE)
-    cfg = replace(config or PolicyTrainConfig(), base_investment=min(max(env.base_investment, 1e-3), 1 - 1e-3),
+    cfg = replace(config or default_policy_config(), base_investment=min(max(env.base_investment, 1e-3), 1 - 1e-3),
                   max_days=days)
     start = time.perf_counter()
     tick_policy = None if progress is None else (lambda i, row: progress("policy", i, row))

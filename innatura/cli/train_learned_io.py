@@ -25,13 +25,15 @@ logger = logging.getLogger(__name__)
 
 def add_io_flags(parser: argparse.ArgumentParser) -> None:
     """The flags of the learned planner of any economy (ignored on five-regions)."""
+    from innatura.abm.learning.training import DEFAULT_EPISODES_PER_UPDATE, DEFAULT_UPDATES
     from innatura.cli.args import real, whole
 
     group = parser.add_argument_group("any economy (--scenario other than five-regions)")
     group.add_argument("--days", type=whole(1, 10_000), default=15, help="days per training episode (default 15)")
-    group.add_argument("--updates", type=whole(1), default=12, help="policy-gradient updates (default 12)")
-    group.add_argument("--episodes-per-update", type=whole(2, 10_000), default=4,
-                       help="episodes rolled out per update (default 4)")
+    group.add_argument("--updates", type=whole(1), default=DEFAULT_UPDATES,
+                       help=f"policy-gradient updates (default {DEFAULT_UPDATES})")
+    group.add_argument("--episodes-per-update", type=whole(2, 10_000), default=DEFAULT_EPISODES_PER_UPDATE,
+                       help=f"episodes rolled out per update (default {DEFAULT_EPISODES_PER_UPDATE})")
     group.add_argument("--strategy", default="overstate_inputs(1.3)",
                        help="strategy of the misreporting units (default overstate_inputs(1.3))")
     group.add_argument("--inference", type=Path, metavar="DIR", default=None,
@@ -89,20 +91,19 @@ def run_io(args: argparse.Namespace) -> int:
     from tqdm import tqdm
 
     from innatura.abm.adversarial.vocabulary import parse_strategy
-    from innatura.abm.learning.training import train_learned_planner
+    from innatura.abm.learning.training import default_policy_config, train_learned_planner
     from innatura.cli.outputs import check_output_dir
     from innatura.cli.train_learned import write_history
     from innatura.planner.learned.checkpoint import load_inference, save_policy
     from innatura.planner.learned.inference import resolve_device
-    from innatura.planner.learned.pg import PolicyTrainConfig
 
     out = check_output_dir(args.out)
     parse_strategy(args.strategy, kind="unit")
     device = str(resolve_device(args.device))
     inference: Any = "train" if args.inference is None else load_inference(args.inference)
-    cfg = PolicyTrainConfig(updates=args.updates, episodes_per_update=args.episodes_per_update,
-                            lr=1e-2 if args.lr is None else args.lr, seed=args.seed, u_bar=args.u_bar,
-                            weights=_weights(args))
+    cfg = default_policy_config(updates=args.updates, episodes_per_update=args.episodes_per_update,
+                                lr=1e-2 if args.lr is None else args.lr, seed=args.seed, u_bar=args.u_bar,
+                                weights=_weights(args))
     quiet = args.quiet or not sys.stderr.isatty()
     bars = {"histories": tqdm(desc="unit histories", unit="run", disable=quiet),
             "policy": tqdm(total=args.updates, desc="train learned", unit="update", disable=quiet)}
