@@ -184,3 +184,13 @@ def test_train_learned_refuses_a_bad_strategy(tmp_path, capsys):
     assert main(["train", "learned", "--scenario", "selviaria", "--strategy", "nonsense",
                  "--out", str(tmp_path / "m")]) == 2
     assert "'nonsense' is unknown" in capsys.readouterr().err
+
+
+def test_without_its_policy_the_planner_keeps_the_runs_investment_and_equal_priorities(tmp_path):
+    _checkpoint(tmp_path, 3)
+    model = PlanningEconomy("selviaria", rng=0, days=2, planner="learned",
+                            planner_options={"model": str(tmp_path), "policy": False})
+    model.run_model()
+    info = model.central_planner.last_decision.info
+    assert info["investment_share"] == model.settings.require("investment_share")
+    assert info["priorities"] == [1 / 3] * 3
