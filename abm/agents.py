@@ -33,6 +33,7 @@ laid out by the scenario, and an AgentSet out of step with them would corrupt th
 from __future__ import annotations
 
 import logging
+from dataclasses import replace
 from typing import TYPE_CHECKING, Any
 
 import mesa
@@ -185,7 +186,8 @@ class Citizen(EconomyAgent):
         model = self.model
         index = np.array([self.index])
         ctx = citizen_context(model, index, model.state.evidence())
-        return float(self.strategy.report(ctx)[0])
+        memory = model.strategy_memory("citizen", int(model.state.citizen_code[self.index]))
+        return float(self.strategy.report(ctx if memory is None else replace(ctx, memory=memory))[0])
 
     @classmethod
     def report_demands(cls, model: PlanningEconomy, index: np.ndarray, evidence: Evidence) -> np.ndarray:
@@ -196,7 +198,8 @@ class Citizen(EconomyAgent):
             return np.array([model.citizens[i].report_demand() for i in index.tolist()], dtype=float)
         st = model.state
         (out,) = strategy_reports(st.citizen_code[index], st.citizen_strategies,
-                                  lambda pos: citizen_context(model, index[pos], evidence), 1)
+                                  lambda pos: citizen_context(model, index[pos], evidence), 1,
+                                  memory=lambda code: model.strategy_memory("citizen", code))
         return out
 
     @classmethod
@@ -301,7 +304,8 @@ class ProductionUnit(EconomyAgent):
         """
         model = self.model
         ctx = unit_context(model, np.array([self.index]), model.state.evidence())
-        inp, cap = self.strategy.report(ctx)
+        memory = model.strategy_memory("unit", int(model.state.unit_code[self.index]))
+        inp, cap = self.strategy.report(ctx if memory is None else replace(ctx, memory=memory))
         return float(inp[0]), float(cap[0])
 
     @classmethod
@@ -314,7 +318,8 @@ class ProductionUnit(EconomyAgent):
             return np.array([p[0] for p in pairs], dtype=float), np.array([p[1] for p in pairs], dtype=float)
         st = model.state
         inp, cap = strategy_reports(st.unit_code[index], st.unit_strategies,
-                                    lambda pos: unit_context(model, index[pos], evidence), 2)
+                                    lambda pos: unit_context(model, index[pos], evidence), 2,
+                                    memory=lambda code: model.strategy_memory("unit", code))
         return inp, cap
 
     @classmethod

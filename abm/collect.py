@@ -15,6 +15,7 @@ from collections.abc import Callable
 from typing import TYPE_CHECKING
 
 import numpy as np
+from innatura.abm.welfare import MISREPORT_COLUMNS, excess_receipts, misreport_metrics
 
 if TYPE_CHECKING:  # pragma: no cover
     from innatura.abm.agents import EconomyAgent
@@ -42,6 +43,7 @@ REPORT_COLUMNS = (
     "report_curve_error",  # relative L1 error of reported vs true input use at executed output
     "invariant_violations",
     "plan_fallback",  # 1 when the planner failed and yesterday's plan was kept
+    *MISREPORT_COLUMNS,  # truthful citizens' fulfilment, liars' gain, units' slack, detection (abm/welfare.py)
 )
 
 
@@ -62,11 +64,13 @@ def day_metrics(model: PlanningEconomy, out: DayOutcome, violations: int = 0) ->
     """One row of model-level metrics for the day just executed."""
     lay, st = model.layout, model.state
     B = lay.economy.bundles
-    share = out.delivery.share  # (n, m) received over true need
     need = B * lay.population.sum(axis=0)[None, :]
+    # received over TRUE need, each citizen's receipt of each good counted up to its need
+    excess = excess_receipts(lay, out.decision.allocation, out.weights, out.delivery.ratio, st.citizen_factor)
+    share = out.delivery.share - np.divide(excess.by_profile, need, out=np.zeros_like(need), where=need > 0)
     gi, pi = np.nonzero(need)  # only (good, profile) pairs with a need count
     got = share[gi, pi]
-    humanity = float(np.min(got)) if gi.size else float("nan")
+    humanity = min(float(np.min(got)), 1.0) if gi.size else float("nan")
     per_profile = np.full(B.shape[1], np.inf)
     np.minimum.at(per_profile, pi, np.minimum(np.nan_to_num(got), 1.0))
     per_profile = np.where(np.isinf(per_profile), np.nan, per_profile)
@@ -81,7 +85,7 @@ def day_metrics(model: PlanningEconomy, out: DayOutcome, violations: int = 0) ->
     lost = out.output_lost + out.stock_lost.sum(axis=0) + out.transport_lost
     losses = max(float(lost[~lay.labour_mask].sum()), 0.0)
     reg_need = _names(lay)["reg_need"]  # (R, n) the citizens' true needs per region
-    reg_got = np.minimum(out.delivery.delivered, reg_need)
+    reg_got = np.minimum(out.delivery.delivered - excess.by_region, reg_need)
     tot = reg_need.sum(axis=1)
     region_f = np.divide(reg_got.sum(axis=1), tot, out=np.full(tot.shape, np.nan), where=tot > 0)
     bounded = np.isfinite(lay.unit_capacity) & ~lay.unit_implicit
@@ -101,6 +105,7 @@ def day_metrics(model: PlanningEconomy, out: DayOutcome, violations: int = 0) ->
         "report_curve_error": float(np.abs(st.unit_reported_use - st.unit_true_use).sum() / tu) if tu > 0 else 0.0,
         "invariant_violations": float(violations),
         "plan_fallback": float(model.central_planner.fallback),
+        **misreport_metrics(model, out, out.decision.unit_inputs),
     }
     names = _names(lay)
     row.update(zip(names["fulfilment"], per_profile.tolist(), strict=False))

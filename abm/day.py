@@ -40,6 +40,10 @@ __all__ = ["DayObservation", "DayOutcome", "execute", "observe", "plan", "report
 
 logger = logging.getLogger(__name__)
 
+#: a target above a unit's TRUE capacity by more than this factor is cut to the capacity;
+#: within it, it is the plan's rounding (LP solutions overshoot capacities by ~1e-13).
+CAPACITY_ROUNDING = 1.0 + 1e-9
+
 
 @dataclass(frozen=True, eq=False)
 class DayOutcome:
@@ -107,7 +111,8 @@ def report(model: PlanningEconomy) -> NightReports:
     cf, cflag = validate_factors(demand, 0.0, CITIZEN_FACTOR_MAX)
     uf, f1 = validate_factors(inputs, 1.0 / UNIT_FACTOR_MAX, UNIT_FACTOR_MAX)
     capf, f2 = validate_factors(capacity, 1.0 / UNIT_FACTOR_MAX, UNIT_FACTOR_MAX)
-    reports = NightReports(cf, uf, lay.unit_capacity * capf, int(cflag.sum() + (f1 | f2).sum()))
+    reports = NightReports(cf, uf, lay.unit_capacity * capf, int(cflag.sum() + (f1 | f2).sum()),
+                           flagged_citizens=cflag, flagged_units=f1 | f2)
     return apply_defences(model.defence_chain, reports, evidence)
 
 
@@ -148,8 +153,9 @@ def execute(model: PlanningEconomy, night: NightPlan) -> DayOutcome:
     (``decision.unit_inputs``: its reported input use at its target); a unit whose TRUE use
     exceeds its report takes the excess only from what is not owed to citizens tonight (the
     share ``1 - owed / (stock + output still to come)``), so misjudged curves cut investment,
-    not consumption. Then the loss events strike, goods move once more, and citizens receive
-    their allocation (:func:`~abm.execution.deliver`).
+    not consumption. A target above the unit's TRUE capacity is cut to it (a unit that
+    overstated its capacity cannot make what it claimed). Then the loss events strike, goods
+    move once more, and citizens receive their allocation (:func:`~abm.execution.deliver`).
 
     With ``regional_dispatch`` (off by default), each shift first moves the part of a target
     that the unit's region cannot staff or equip (labour supply, capital on hand) to the good's
@@ -162,7 +168,9 @@ def execute(model: PlanningEconomy, night: NightPlan) -> DayOutcome:
     W = weights.sum(axis=0)
     wn = np.divide(weights, W[None, :], out=np.zeros_like(weights), where=W[None, :] > 0)
     owed = regional_allocation(wn, decision.allocation)  # (R, n) what each region hands out tonight
-    t = np.maximum(night.targets, 0.0)
+    planned = np.maximum(night.targets, 0.0)
+    # a unit makes at most its TRUE capacity, whatever it reported (the plan's rounding passes)
+    t = np.where(planned > lay.unit_capacity * CAPACITY_ROUNDING, lay.unit_capacity, planned)
     loss = None
     if s.output_loss[0] > 0:
         hit = rng.random(lay.n_units) < s.output_loss[0]
@@ -180,7 +188,7 @@ def execute(model: PlanningEconomy, night: NightPlan) -> DayOutcome:
         prod = _shift(model, work, owed, loss, dispatch)
     prod = replace(prod, used=work.used, output_lost=work.output_lost)
     stock_lost = _strike_losses(model, work.stocks)
-    return _evening(model, work, night, opening, owed, prod, stock_lost, t)
+    return _evening(model, work, night, opening, owed, prod, stock_lost, planned)
 
 
 def _dispatch_bounds(lay: Any, night: NightPlan) -> np.ndarray:

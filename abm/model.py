@@ -141,6 +141,8 @@ class PlanningEconomy(mesa.Model):
         self.path_keep = path_keep(lay.paths, lay.edge_loss) if lay.paths.shape[1] else None
         self.reporting_regions = self._reporting_regions()
         self.defence_chain: list[Any] = [d.bind(self) for d in self.settings.defences]
+        #: what the strategies remember, per (kind, strategy code) (:meth:`strategy_memory`).
+        self.memories: dict[tuple[str, int], Any] = {}
         self.metrics: dict[str, float] = {}
         self.timings: dict[str, list[float]] = {p: [] for p in PHASES}
         self.unit_log: list[dict[str, np.ndarray]] = []
@@ -275,6 +277,21 @@ class PlanningEconomy(mesa.Model):
             raise InvalidInputError(f"{kind.__name__}: {total} agents in the model's AgentSets for {expected} "
                                     "rows of its arrays; agents are created by the model only")
         return out
+
+    def strategy_memory(self, kind: str, code: int) -> Any:
+        """The memory of the strategy at ``code`` of the agents of ``kind`` (``"citizen"`` or
+        ``"unit"``) in this model, made on first use (``Strategy.new_memory``); ``None`` for a
+        strategy that remembers nothing. An adaptive strategy's bandit lives here
+        (:mod:`abm.adversarial.adaptive`); checkpoints save it with ``state_dict()``."""
+        key = (kind, int(code))
+        held = self.memories.get(key)
+        if held is None:
+            table = self.state.citizen_strategies if kind == "citizen" else self.state.unit_strategies
+            size = self.layout.n_citizens if kind == "citizen" else self.layout.n_units
+            held = table[int(code)].new_memory(size)
+            if held is not None:
+                self.memories[key] = held
+        return held
 
     # -- the day ---------------------------------------------------------------------------
     def step(self) -> None:

@@ -24,6 +24,7 @@ from matplotlib.ticker import LogLocator, MaxNLocator, NullLocator
 
 __all__ = [
     "columns_with_prefix",
+    "detection_figure",
     "fulfilment_figure",
     "humanity_figure",
     "inventory_figure",
@@ -31,6 +32,7 @@ __all__ = [
     "new_figure",
     "no_data",
     "production_figure",
+    "report_gap_figure",
     "write_run_figures",
 ]
 
@@ -234,35 +236,82 @@ def production_figure(df: pd.DataFrame, goods: Sequence[str] | None = None, max_
     return fig
 
 
-def misreport_figure(df: pd.DataFrame) -> Figure:
-    """Reports flagged as invalid or suspicious each night (bars) and the plan error (line)."""
-    fig, ax = new_figure("Misreport flags and plan error")
+def _flags(df: pd.DataFrame) -> np.ndarray:
+    return df["misreport_flags"].to_numpy(dtype=float) if "misreport_flags" in df.columns else np.zeros(len(df))
+
+
+def detection_figure(df: pd.DataFrame) -> Figure:
+    """Detection over time: reports flagged each night (bars) and the precision and recall of
+    the flags against who misreported that night (lines, right axis; docs/model.md)."""
+    fig, ax = new_figure("Detection: flags, precision and recall")
     if df.empty or "misreport_flags" not in df.columns:
         no_data(ax, "misreport flags")
         return fig
     days = _days(df)
-    flags = df["misreport_flags"].to_numpy(dtype=float)
+    flags = _flags(df)
     ax.bar(days, flags, width=0.8, color="C4", alpha=0.75, label="flagged reports")
+    if "misreporters" in df.columns:
+        ax.plot(days, df["misreporters"].to_numpy(dtype=float), color="C4", linestyle=":", linewidth=1.2,
+                label="misreporters")
     ax.set_xlabel("day", fontsize=9)
     _day_axis(ax, days)
-    ax.set_ylabel("flagged reports", fontsize=9, color="C4")
-    ax.set_ylim(0, max(1.0, 1.15 * float(np.nanmax(flags, initial=0.0))))
+    ax.set_ylabel("agents", fontsize=9, color="C4")
+    top = max(flags.max(initial=0.0), df.get("misreporters", pd.Series([0.0])).max())
+    ax.set_ylim(0, max(1.0, 1.15 * float(np.nan_to_num(top))))
     ax.yaxis.set_major_locator(MaxNLocator(integer=True))
     handles, labels = ax.get_legend_handles_labels()
-    if "plan_error" in df.columns:
+    rates = [c for c in ("detection_precision", "detection_recall") if c in df.columns]
+    if rates:
         fig.subplots_adjust(right=0.88)
         twin = ax.twinx()
-        twin.plot(days, df["plan_error"].to_numpy(dtype=float), color="0.2", linewidth=1.4,
-                  marker="o" if len(df) < 3 else None, label="plan error")
-        twin.set_ylabel("plan error (rel. L1)", fontsize=9)
-        error = df["plan_error"].to_numpy(dtype=float)
-        twin.set_ylim(0, max(0.01, 1.15 * float(np.nanmax(error, initial=0.0))))
+        for column, colour in zip(rates, ("C0", "C3"), strict=False):
+            twin.plot(days, df[column].to_numpy(dtype=float), color=colour, linewidth=1.4, marker="o" if len(df) < 3
+                      else None, label=column.removeprefix("detection_"))
+        twin.set_ylim(0, 1.05)
+        twin.set_ylabel("precision / recall", fontsize=9)
         twin.spines[["top"]].set_visible(False)
         twin.tick_params(labelsize=9)
         h2, l2 = twin.get_legend_handles_labels()
         handles, labels = handles + h2, labels + l2
-    ax.legend(handles, labels, fontsize=8, frameon=False, loc="upper left")
+    ax.legend(handles, labels, fontsize=8, frameon=False, loc="upper left", ncol=2)
     return fig
+
+
+#: the report statistics drawn by :func:`report_gap_figure`: column -> label.
+GAP_COLUMNS = {"report_demand_factor": "citizens' demand (reported / true)",
+               "report_input_factor": "units' inputs (reported / true)",
+               "report_capacity_ratio": "units' capacity (reported / true)"}
+
+
+def report_gap_figure(df: pd.DataFrame) -> Figure:
+    """Reported against true, each night: the mean demand factor of the citizens, input factor
+    and capacity ratio of the units (1: truthful), and the liars' gain when it is known."""
+    fig, ax = new_figure("Misreporting: reported vs true")
+    present = {c: lab for c, lab in GAP_COLUMNS.items() if c in df.columns}
+    if df.empty or not present:
+        no_data(ax, "reports")
+        return fig
+    days = _days(df)
+    for k, (column, label) in enumerate(present.items()):
+        ax.plot(days, df[column].to_numpy(dtype=float), color=f"C{k}", linewidth=1.5,
+                marker="o" if len(df) < 3 else None, label=label)
+    if "liars_gain" in df.columns and np.isfinite(df["liars_gain"].to_numpy(dtype=float)).any():
+        ax.plot(days, 1.0 + df["liars_gain"].to_numpy(dtype=float), color="C3", linestyle="--", linewidth=1.2,
+                label="1 + liars' gain (share of need over the truthful)")
+    ax.axhline(1.0, color="0.3", linewidth=0.8)
+    ax.set_xlabel("day", fontsize=9)
+    _day_axis(ax, days)
+    ax.set_ylabel("ratio (1 = truthful)", fontsize=9)
+    ax.legend(fontsize=8, frameon=False, loc="best")
+    return fig
+
+
+def misreport_figure(df: pd.DataFrame) -> Figure:
+    """What misreporting did: :func:`detection_figure` when a defence or the validation flagged
+    some report, else :func:`report_gap_figure` (how far the reports were from the truth)."""
+    if not df.empty and "misreport_flags" in df.columns and np.nansum(_flags(df)) > 0:
+        return detection_figure(df)
+    return report_gap_figure(df)
 
 
 #: file name -> figure function, for :func:`write_run_figures`.

@@ -84,6 +84,8 @@ class StrategyContext:
         regions: the region of EVERY agent of this kind whose report is compared with its
             neighbours' (units: those that report a curve), ``-1`` for the others, ``(N,)``;
             ``None`` when the caller has none.
+        memory: what the strategy remembers in this model (its ``new_memory``, kept by the
+            model per strategy; ``None`` for the strategies that remember nothing).
     """
 
     index: np.ndarray
@@ -94,6 +96,7 @@ class StrategyContext:
     evidence: Evidence | None = None
     kind: str = "citizen"
     regions: np.ndarray | None = None
+    memory: Any = None
 
 
 def validate_factors(values: np.ndarray, low: float, high: float) -> tuple[np.ndarray, np.ndarray]:
@@ -110,7 +113,7 @@ def validate_factors(values: np.ndarray, low: float, high: float) -> tuple[np.nd
 
 
 def strategy_reports(codes: np.ndarray, table: Sequence[Strategy], make_context: Callable[[np.ndarray], Any],
-                     outputs: int) -> list[np.ndarray]:
+                     outputs: int, memory: Callable[[int], Any] | None = None) -> list[np.ndarray]:
     """Call each strategy once on all the agents that use it.
 
     Args:
@@ -119,6 +122,7 @@ def strategy_reports(codes: np.ndarray, table: Sequence[Strategy], make_context:
         make_context: ``f(positions) -> StrategyContext`` for the agents at ``positions`` of
             ``codes`` (positions, not agent indices).
         outputs: 1 (citizens: demand factor) or 2 (units: input and capacity factors).
+        memory: ``f(code) -> memory`` of the strategy at ``code`` (``StrategyContext.memory``).
 
     Returns:
         ``outputs`` arrays of shape ``(k,)``, in the order of ``codes``.
@@ -126,7 +130,9 @@ def strategy_reports(codes: np.ndarray, table: Sequence[Strategy], make_context:
     out = [np.ones(codes.size) for _ in range(outputs)]
     for code in np.unique(codes):  # a handful of strategies, each vectorised over its agents
         pos = np.flatnonzero(codes == code)
-        answer = table[int(code)].report(make_context(pos))
+        ctx = make_context(pos)
+        held = None if memory is None else memory(int(code))
+        answer = table[int(code)].report(ctx if held is None else replace(ctx, memory=held))
         res = (answer,) if isinstance(answer, np.ndarray) else answer
         for k in range(outputs):
             out[k][pos] = res[k]
@@ -142,21 +148,43 @@ class NightReports:
         unit_input_factor: multiplier on each unit's fitted input curves, ``(U,)``.
         unit_capacity: reported capacity per unit, ``(U,)``.
         flags: number of reports flagged invalid or suspicious tonight.
+        flagged_citizens, flagged_units: who was flagged tonight (by validation or a defence),
+            ``(C,)`` / ``(U,)``; ``None``: nobody.
+        raw: the validated reports before any defence touched them (``None``: these are they);
+            see :attr:`before_defences`.
     """
 
     citizen_factor: np.ndarray
     unit_input_factor: np.ndarray
     unit_capacity: np.ndarray
     flags: int = 0
+    flagged_citizens: np.ndarray | None = None
+    flagged_units: np.ndarray | None = None
+    raw: NightReports | None = None
+
+    @property
+    def before_defences(self) -> NightReports:
+        """What the agents reported tonight (validated), before the defences: the ground truth
+        of who misreported (:mod:`abm.adversarial.detection`)."""
+        return self if self.raw is None else self.raw
+
+    def flagged(self) -> tuple[np.ndarray, np.ndarray]:
+        """``(citizens, units)`` flagged tonight, as boolean masks."""
+        C, U = np.shape(self.citizen_factor)[0], np.shape(self.unit_input_factor)[0]
+        fc = np.zeros(C, dtype=bool) if self.flagged_citizens is None else np.asarray(self.flagged_citizens, bool)
+        fu = np.zeros(U, dtype=bool) if self.flagged_units is None else np.asarray(self.flagged_units, bool)
+        return fc, fu
 
 
 def apply_defences(chain: Sequence[Callable[[NightReports, Evidence], NightReports]], reports: NightReports,
                    evidence: Evidence) -> NightReports:
     """Apply the defences in order: callables ``f(reports, evidence) -> reports`` (bound
-    defences of :mod:`abm.adversarial.defences`, or any function of that shape)."""
+    defences of :mod:`abm.adversarial.defences`, or any function of that shape). The result
+    keeps the reports it started from as :attr:`NightReports.raw`."""
+    raw = reports.before_defences
     for defence in chain:
         out = defence(reports, evidence)
         if not isinstance(out, NightReports):
             raise InvalidInputError(f"defence {defence!r} returned {type(out).__name__}, expected NightReports")
         reports = replace(out, flags=out.flags)
-    return reports
+    return reports if reports is raw else replace(reports, raw=raw)

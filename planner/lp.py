@@ -81,7 +81,7 @@ class _Kept:
         self.rows = 0
 
 
-def _option(h: highspy.Highs, key: str) -> object:
+def _option(h: highspy.Highs, key: str) -> bool | float | str | int:
     value = h.getOptionValue(key)
     return value[1] if isinstance(value, tuple) else value  # (status, value) in older highspy
 
@@ -167,8 +167,8 @@ class LexicographicLP:
                 h.clearSolver()
                 self._solve()
                 status = h.getModelStatus()
-                for key, value in saved.items():
-                    h.setOptionValue(key, value)
+                for key, old in saved.items():
+                    h.setOptionValue(key, old)
                 if status in (highspy.HighsModelStatus.kOptimal, highspy.HighsModelStatus.kUnbounded):
                     break
         if status == highspy.HighsModelStatus.kOptimal:

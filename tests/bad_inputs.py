@@ -523,6 +523,67 @@ def bad_flag_values(kind: str) -> st.SearchStrategy:
     return st.one_of(common)
 
 
+# -- study files ---------------------------------------------------------------------------------
+#: a small valid study (``innatura experiment run``) that the study cases break one field of.
+STUDY: dict[str, Any] = {
+    "study": {"name": "corpus", "description": "a small study the corpus breaks", "scenarios": ["selviaria"],
+              "seeds": 2, "days": 2},
+    "levers": {"defence": ["none", "audit(probability=0.5)"]},
+    "uncertainties": {"share": [0.0, 0.3], "strategies": [{"citizens": "inflate(1.5)", "units": "ratchet"}],
+                      "citizen_factor": {"low": 1.1, "high": 2.0, "levels": 2}},
+    "design": {"method": "full-factorial"},
+}
+
+#: (path into the study, a bad value, the field as the message writes it, what it says about it)
+STUDY_FIELDS: list[tuple[tuple, Any, str, str]] = [
+    (("study", "days"), 0, "study.days", "greater than or equal to 1"),
+    (("study", "days"), "3", "study.days", "valid integer"),
+    (("study", "seeds"), 0, "study.seeds", "greater than or equal to 1"),
+    (("study", "seeds"), [1, 1], "study.seeds", "each value once"),
+    (("study", "name"), "Bad Name!", "study.name", "pattern"),
+    (("study", "scenarios", 0), "atlantis", "study.scenarios[0]", "unknown scenario 'atlantis'"),
+    (("study", "planner"), "oracle", "study.planner", "planner 'oracle' is unknown"),
+    (("levers", "defence", 1), "audit(probability=2.0)", "levers.defence[1]", "Audit: probability"),
+    (("levers", "defence", 0), "magic", "levers.defence[0]", "defence 'magic' is unknown"),
+    (("uncertainties", "share", 1), 1.5, "uncertainties.share[1]", "less than or equal to 1"),
+    (("uncertainties", "share", 1), math.nan, "uncertainties.share[1]", "finite number"),
+    (("uncertainties", "strategies", 0, "citizens"), "bribe", "uncertainties.strategies[0].citizens",
+     "citizen strategy 'bribe' is unknown"),
+    (("uncertainties", "strategies", 0, "units"), "inflate", "uncertainties.strategies[0].units",
+     "is a citizen strategy"),
+    (("uncertainties", "strategies", 0, "citizens"), "inflate(factor=0.5)", "uncertainties.strategies[0].citizens",
+     "Inflate: factor"),
+    (("uncertainties", "strategies", 0, "colour"), "red", "uncertainties.strategies[0].colour", "unknown field"),
+    (("uncertainties", "citizen_factor", "high"), 0.5, "uncertainties.citizen_factor", "below low"),
+    (("uncertainties", "citizen_factor"), {"low": 1.1, "high": 2.0}, "uncertainties.citizen_factor", "levels"),
+    (("uncertainties", "citizen_factor"), [0.5], "uncertainties.strategies", "Inflate: factor"),
+    (("design", "method"), "random", "design.method", "'full-factorial' or 'latin-hypercube'"),
+    (("design", "samples"), 10, "design", "latin-hypercube"),
+    (("outcomes", "keep"), ["happiness"], "outcomes.keep[0]", "happiness"),
+    (("levers", "share"), [0.1], "uncertainties.share", "both [levers] and [uncertainties]"),
+    (("uncertainties", "bribes"), [1], "uncertainties.bribes", "unknown field"),
+]
+
+
+def study_text(data: dict[str, Any]) -> str:
+    """A study as TOML: one table per section, every value inline."""
+    return "".join(f"[{section}]\n" + "".join(f"{_toml_key(k)} = {toml_value(v)}\n" for k, v in fields.items())
+                   for section, fields in data.items())
+
+
+@st.composite
+def study_cases(draw: Callable) -> Case:
+    """A study file with one field broken; ``names``: the field as the message writes it, and
+    what the message says about it."""
+    path, value, shown, said = draw(st.sampled_from(STUDY_FIELDS))
+    data = copy.deepcopy(STUDY)
+    node = data
+    for key in path[:-1]:
+        node = node.setdefault(key, {}) if isinstance(key, str) else node[key]
+    node[path[-1]] = value
+    return Case(study_text(data).encode(), (shown, said), label=f"{shown} = {value!r}")
+
+
 # -- running commands and checking what they did -------------------------------------------
 def examples(ci: int) -> int:
     """``ci`` examples under the default profile; the loaded profile's count under another."""

@@ -1,4 +1,5 @@
-"""The misreporting sweep: a real process kill then resume, local vs Dask identity, outputs."""
+"""The misreporting sweep (the shipped study ``misreporting`` with its grid as flags): a real
+process kill then resume, local vs Dask identity, outputs."""
 
 from __future__ import annotations
 
@@ -12,7 +13,13 @@ from pathlib import Path
 
 import pandas as pd
 import pytest
-from innatura.abm.adversarial.experiment import build_model, make_config, misreporting_configs, run_misreporting
+from innatura.abm.adversarial.experiment import (
+    build_model,
+    make_config,
+    misreporting_configs,
+    one_sided_config,
+    run_misreporting,
+)
 from innatura.abm.sweep import collect_runs, run_id, run_sweep
 
 from innatura.cli import main
@@ -33,7 +40,10 @@ def _records(out: Path) -> dict[str, str]:
 def test_grid_is_canonical_and_deduplicated():
     assert len(CONFIGS) == 2 + 2 * 2  # per seed: share 0 x 2 defences, 2 shares x 2 defences
     assert len({run_id(c) for c in CONFIGS}) == len(CONFIGS)
-    assert make_config(strategy="ratchet", share=0.0)["strategy"] == "honest"
+    honest = make_config(unit_strategy="ratchet", share=0.0)
+    assert honest["unit_strategy"] == honest["citizen_strategy"] == "honest"
+    both = make_config(citizen_strategy="inflate(2.0)", unit_strategy="ratchet", share=0.2)
+    assert both["citizen_strategy"] == "inflate(factor=2.0)" and both["unit_strategy"].startswith("ratchet(factor=1.5")
 
 
 def test_a_killed_sweep_resumes_to_exactly_the_expected_runs(tmp_path):
@@ -63,8 +73,10 @@ def test_a_killed_sweep_resumes_to_exactly_the_expected_runs(tmp_path):
     assert all(after[k] == v for k, v in before.items())  # finished runs were not run again
     table = pd.read_parquet(out / "runs.parquet")
     assert len(table) == len(CONFIGS) and table["run_id"].is_unique
-    assert (out / "summary.md").read_text().startswith("# Misreporting sweep: selviaria")
-    assert (out / "welfare_loss_olin.png").stat().st_size > 1000
+    assert (out / "report.md").read_text().startswith("# Study: misreporting")
+    assert (out / "welfare_loss.png").stat().st_size > 1000
+    outcomes = pd.read_parquet(out / "outcomes.parquet")
+    assert len(outcomes) == len(CONFIGS) and set(outcomes["run_id"]) == set(after)
 
     fresh = run_sweep(CONFIGS, run_misreporting, tmp_path / "fresh", local=True, progress=False)
     pd.testing.assert_frame_equal(collect_runs(out), fresh.table)
@@ -110,14 +122,15 @@ def test_planner_options_are_parsed_and_canonical():
         planner_options(["exchange:x=1"], ["olin"])
     with pytest.raises(InvalidInputError, match="key=value"):
         parse_options("nonsense")
-    r = run_misreporting(make_config(planner_options="warm_start=false", strategy="inflate", share=0.3, days=1))
+    r = run_misreporting(make_config(planner_options="warm_start=false", citizen_strategy="inflate", share=0.3, days=1))
     assert r["error"] == "" and r["welfare"] > 0
 
 
 def test_sweep_strategies_take_parameters_in_the_models_syntax():
-    c = make_config(scenario="selviaria", strategy="ratchet(1.2, ramp_days=2)", share=0.2, defence="audit(0.5)+ic")
-    assert c["strategy"] == "ratchet(ramp_days=2)" and c["strategy_param"] == 1.2
-    assert make_config(strategy="inflate", share=0.2)["strategy"] == "inflate"  # run ids of bare names unchanged
+    c = one_sided_config("ratchet(1.2, ramp_days=2)", scenario="selviaria", share=0.2, defence="audit(0.5)+ic")
+    assert c["unit_strategy"] == "ratchet(factor=1.2, ramp_days=2)" and c["citizen_strategy"] == "honest"
+    assert c["defence"].startswith("audit(probability=0.5, ") and "+ic(" in c["defence"]
+    assert one_sided_config("inflate", strategy_param=1.7, share=0.2)["citizen_strategy"] == "inflate(factor=1.7)"
     model, recorder, bound = build_model(c)
     assert str(model.settings.unit_strategy) == "ratchet(factor=1.2, ramp_days=2)"
     assert [type(b).__name__ for b in bound] == ["AuditRun", "ICRun"] and model.defence_chain[0] is recorder
@@ -125,4 +138,4 @@ def test_sweep_strategies_take_parameters_in_the_models_syntax():
     from innatura.planner.errors import InvalidInputError
 
     with pytest.raises(InvalidInputError, match="citizen strategy 'ratchett' is unknown"):
-        make_config(strategy="ratchett")
+        make_config(citizen_strategy="ratchett")

@@ -57,8 +57,8 @@ def test_every_defence_reads_back_from_its_text_and_its_dict(name):
 
 
 def test_one_name_per_strategy():
-    assert sorted(STRATEGIES) == ["collude", "deflate", "hoard", "honest", "inflate", "noise", "overstate_capacity",
-                                  "overstate_inputs", "ratchet"]
+    assert sorted(STRATEGIES) == ["adaptive_inflate", "adaptive_inputs", "collude", "deflate", "hoard", "honest",
+                                  "inflate", "noise", "overstate_capacity", "overstate_inputs", "ratchet"]
     assert len({cls for cls in STRATEGIES.values()}) == len(STRATEGIES)
 
 
@@ -73,7 +73,8 @@ def test_text_forms():
 
 
 @pytest.mark.parametrize("text, kind, message", [
-    ("lie_big", "citizen", "citizen strategy 'lie_big' is unknown; known: honest, inflate, deflate, noise, hoard"),
+    ("lie_big", "citizen", "citizen strategy 'lie_big' is unknown; known: honest, inflate, deflate, noise, hoard, "
+                           "adaptive_inflate"),
     ("ratchet(1.3, ramp_dayz=5)", "unit", "Ratchet has no parameter 'ramp_dayz'; parameters: factor, ramp_days"),
     ("inflate(1.5, 2.0)", "citizen", "Inflate takes at most 1 parameters"),
     ("inflate(0.5)", "citizen", "Inflate: factor must be a number in"),

@@ -74,6 +74,10 @@ RESUMED = {
     "archipelago with losses": ("archipelago", dict(noise=0.2)),
     "selviaria, exchange planner, robust aggregation, belief updates, noisy queries": (
         "selviaria", dict(planner="exchange", misreport_share=0.2, defences="robust+belief", query_noise=0.05)),
+    "butter-village with adaptive adversaries on both sides (UCB1 citizens, EXP3 per unit) and the IC penalty": (
+        "butter-village", dict(misreport_share=0.3, defences="ic", noise=0.3,
+                               citizen_strategy="adaptive_inflate(high=2.0, step=0.25, learner='ucb')",
+                               unit_strategy="adaptive_inputs(learner='exp3', shared=False)")),
 }
 
 
@@ -349,7 +353,8 @@ FREE_FIELDS = (("extra",), ("memory", "last_decision", "info"))
 
 @pytest.fixture(scope="module")
 def good_run(tmp_path_factory) -> Path:
-    run = saved_run(tmp_path_factory.mktemp("good"), noise=0.3)
+    run = saved_run(tmp_path_factory.mktemp("good"), noise=0.3, citizen_strategy="adaptive_inflate(step=0.25)",
+                    unit_strategy="adaptive_inputs(shared=False)")
     ck.load_checkpoint(run)  # it is good
     return run
 

@@ -106,8 +106,8 @@ def test_the_sweep_reruns_a_scenario_whose_file_changed(tmp_path):
     new = table[~table["scenario_hash"].isin(first["scenario_hash"])]
     old = first.set_index(["share", "seed"])["welfare"]
     assert not np.allclose(new.set_index(["share", "seed"]).loc[old.index, "welfare"], old)
-    summary = (tmp_path / "sweep" / "summary.md").read_text()
-    assert "2 runs (2 run now, 0 found finished)" in summary
+    report = (tmp_path / "sweep" / "report.md").read_text()
+    assert "2 runs for 2 cases (2 run now, 0 found finished" in report
 
 
 def test_a_sweep_config_refuses_a_scenario_edited_under_it(tmp_path):

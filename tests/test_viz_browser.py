@@ -41,7 +41,7 @@ CHROMIUM_FLAGS = [
 ARTIFACTS = Path(__file__).parent / "artifacts"
 SCENARIO = "selviaria"  # small: a day takes milliseconds, so the browser dominates the time
 OTHER = "butter-village"  # what the Reset test switches to
-FIGURES = 6  # region map, humanity, production, inventory, misreports, fulfilment
+FIGURES = 7  # region map, humanity, production, inventory, misreports, fulfilment, detection
 DAY = re.compile(r"Day (\d+)")
 
 
@@ -287,4 +287,65 @@ def test_reset_with_new_parameters_changes_model(browser_page):
     assert page.get_by_text("is not a whole number").count() == 0  # the old error went with the old model
     assert _step(page) == 1
     _wait_for_figures(page)
+    assert not problems, problems
+
+
+def _choose(page, label: str, option: str) -> None:
+    """Pick ``option`` in the select labelled ``label``."""
+    page.get_by_label(label, exact=True).click(force=True)
+    page.get_by_role("option", name=option, exact=True).wait_for(timeout=30_000)
+    page.get_by_role("option", name=option, exact=True).click()
+
+
+def _fill(page, label: str, text: str) -> None:
+    field = page.get_by_label(label, exact=False)
+    field.fill(text)
+    field.press("Enter")
+
+
+def test_strategy_and_defence_selectors_reach_the_model_and_its_panels(browser_page):
+    page, problems = browser_page
+    choices = None
+    page.get_by_label("Misreporting units", exact=True).click(force=True)
+    page.get_by_role("option", name="adaptive_inputs", exact=True).wait_for(timeout=30_000)
+    choices = [o.strip() for o in page.get_by_role("option").all_inner_texts()]
+    assert {"honest", "ratchet", "overstate_capacity", "adaptive_inputs"} <= set(choices), choices
+    page.get_by_role("option", name="ratchet", exact=True).click()
+    _fill(page, "Misreporting units: parameters", "1.3, ramp_days=2")
+    _choose(page, "Misreporting citizens", "inflate")
+    _fill(page, "Misreporting citizens: parameters", "2.0")
+    _choose(page, "Defence", "audit+robust")
+    _fill(page, "Defence: parameters", "probability=1.0")
+    slider = page.get_by_role("slider", name="Misreporting share")
+    slider.focus()
+    for _ in range(6):  # 6 steps of 0.05
+        slider.press("ArrowRight")
+    page.wait_for_function("() => document.querySelector('[aria-label=\"Misreporting share\"]')"
+                           ".getAttribute('aria-valuenow') === '0.3'", timeout=30_000)
+    _press(page, "Reset")
+    page.wait_for_function(
+        "() => document.querySelector('.innatura-summary').innerText.startsWith('Day 0')", timeout=60_000)
+    assert _step(page) == 1 and _step(page) == 2
+    summary = _summary(page)
+    assert "liars 30%: inflate / ratchet" in summary and "defence audit+robust" in summary, summary
+    assert "flagged reports 0 " not in summary + " "  # an audit of everyone flags the liars
+    # the table of units: the liars' reports against the truth, flagged
+    page.get_by_text("Units on day 2: reported vs true input use").wait_for(timeout=30_000)
+    for header in ("target", "output", "reported use", "true use", "reported / true", "flagged"):
+        assert page.get_by_role("columnheader", name=header, exact=True).count() >= 1, header
+    assert page.get_by_role("cell", name="ratchet(factor=1.3, ramp_days=2)").count() >= 1
+    _wait_for_figures(page)
+    assert len(_figure_sources(page)) >= FIGURES  # the detection panel among them
+    assert page.get_by_text("not a model parameter").count() == 0
+    assert not problems, problems
+
+
+def test_a_parameter_the_chosen_strategy_lacks_is_named_in_the_page(browser_page):
+    page, problems = browser_page
+    _choose(page, "Misreporting citizens", "noise")
+    _fill(page, "Misreporting citizens: parameters", "factor=3")
+    _press(page, "Reset")
+    page.get_by_text("Noise has no parameter 'factor'").first.wait_for(timeout=30_000)
+    assert page.get_by_text("citizen_strategy: 'noise(factor=3)'").count() >= 1
+    assert _step(page) == 1  # the page still works, on the default strategy
     assert not problems, problems

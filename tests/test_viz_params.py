@@ -10,7 +10,19 @@ import pytest
 pytest.importorskip("solara")
 
 from innatura.planner.errors import InvalidInputError
-from innatura.viz.params import DEFAULTS, MAX_SEED, ViewParams, model_params, parse_params, validate_params
+from innatura.viz.params import (
+    DEFAULTS,
+    MAX_SEED,
+    PARAMETER_FIELDS,
+    ViewParams,
+    compose,
+    defence_choices,
+    model_params,
+    parse_params,
+    split_call,
+    strategy_choices,
+    validate_params,
+)
 
 SCENARIOS = ["archipelago", "selviaria"]
 PLANNERS = ["olin"]
@@ -105,7 +117,8 @@ def test_model_params_widgets_match_the_view_model():
 
     widgets = model_params(SCENARIOS, PLANNERS)
     init = inspect.signature(EconomyView.__init__).parameters
-    assert set(widgets) == set(init) - {"self"}
+    fields = {field for field, _ in PARAMETER_FIELDS.values()}
+    assert set(widgets) == set(init) - {"self", "kwargs"} | fields  # the parameter fields arrive as **kwargs
     assert "scenario" not in widgets  # Mesa >= 3.5 reserves Model(scenario=...)
     assert widgets["seed"]["type"] == "InputText" and widgets["seed"]["value"] == "42"
     assert widgets["scenario_name"]["values"] == SCENARIOS
@@ -135,3 +148,30 @@ def test_strategies_and_defences_use_the_models_syntax():
     params, errors = validate_params({"citizen_strategy": "ratchet", "defence": "magic"})
     assert params.citizen_strategy == DEFAULTS.citizen_strategy and params.defence == "none"
     assert any("is a unit strategy" in e for e in errors) and any("defence 'magic' is unknown" in e for e in errors)
+
+
+def test_selectors_list_the_vocabulary_and_compose_its_text():
+    widgets = model_params(SCENARIOS, PLANNERS)
+    assert widgets["citizen_strategy"]["type"] == "Select"
+    assert widgets["citizen_strategy"]["values"] == strategy_choices("citizen")
+    assert {"inflate", "adaptive_inflate", "honest"} <= set(widgets["citizen_strategy"]["values"])
+    assert {"ratchet", "adaptive_inputs"} <= set(widgets["unit_strategy"]["values"])
+    assert widgets["defence"]["values"][:5] == ["none", "audit", "robust", "belief", "ic"]
+    assert "audit+robust" in defence_choices()
+    # the defaults show as a name and its parameters, which compose back to the same object
+    name, params = widgets["citizen_strategy"]["value"], widgets["citizen_parameters"]["value"]
+    assert (name, params) == ("inflate", "factor=1.5") == split_call(DEFAULTS.citizen_strategy)
+    assert parse_params({"citizen_strategy": compose(name, params)}).citizen_strategy == DEFAULTS.citizen_strategy
+    assert compose("audit+robust", "0.5") == "audit(0.5)+robust"
+    assert compose("inflate(2.0)", "factor=3") == "inflate(2.0)"  # a whole text keeps its own parameters
+    assert compose("noise", " ") == "noise"
+
+
+def test_a_parameter_that_the_chosen_strategy_lacks_is_reported_by_field():
+    from innatura.viz.view_model import EconomyView
+
+    view = EconomyView(scenario_name="selviaria", citizen_strategy="noise", citizen_parameters="factor=2",
+                       defence="audit+ic", defence_parameters="probability=0.5")
+    assert any(e.startswith("citizen_strategy: 'noise(factor=2)'") and "has no parameter 'factor'" in e
+               for e in view.errors), view.errors
+    assert view.params.defence.startswith("audit(probability=0.5,") and "+ic(" in view.params.defence

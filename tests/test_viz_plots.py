@@ -83,12 +83,27 @@ def test_production_figure_pairs_planned_and_executed(frame):
     np.testing.assert_allclose(dashed[0].get_ydata(), frame["planned:milk"])
 
 
-def test_misreport_figure_bars_match_flags_and_plan_error_on_twin(frame):
-    fig = plots.misreport_figure(frame)
+def test_misreport_figure_shows_detection_when_something_was_flagged(frame):
+    detection = frame.assign(misreporters=5.0, detection_precision=np.linspace(0.5, 1.0, 10),
+                             detection_recall=np.linspace(0.1, 0.3, 10))
+    fig = plots.misreport_figure(detection)
     ax, twin = fig.axes[:2]
     heights = [patch.get_height() for patch in ax.patches]
     assert heights == list(frame["misreport_flags"].astype(float))
-    np.testing.assert_allclose(twin.get_lines()[0].get_ydata(), frame["plan_error"])
+    assert [line.get_label() for line in twin.get_lines()] == ["precision", "recall"]
+    np.testing.assert_allclose(twin.get_lines()[1].get_ydata(), detection["detection_recall"])
+    assert twin.get_ylim() == (0.0, 1.05)
+
+
+def test_misreport_figure_shows_the_gap_to_the_truth_when_nothing_was_flagged(frame):
+    quiet = frame.assign(misreport_flags=0, report_demand_factor=1.15, report_input_factor=1.09,
+                         report_capacity_ratio=1.0, liars_gain=0.4)
+    fig = plots.misreport_figure(quiet)
+    assert len(fig.axes) == 1 and not fig.axes[0].patches
+    lines = {line.get_label(): line for line in fig.axes[0].get_lines()}
+    np.testing.assert_allclose(lines["citizens' demand (reported / true)"].get_ydata(), 1.15)
+    np.testing.assert_allclose(lines["1 + liars' gain (share of need over the truthful)"].get_ydata(), 1.4)
+    assert "reported vs true" in fig.axes[0].get_title(loc="left")
 
 
 def test_fulfilment_figure_has_one_line_per_profile(frame):
@@ -98,7 +113,7 @@ def test_fulfilment_figure_has_one_line_per_profile(frame):
 
 @pytest.mark.parametrize(
     "make", [plots.humanity_figure, plots.inventory_figure, plots.production_figure,
-             plots.misreport_figure, plots.fulfilment_figure]
+             plots.misreport_figure, plots.fulfilment_figure, plots.detection_figure, plots.report_gap_figure]
 )
 def test_empty_frame_gives_a_figure_that_says_so(make):
     fig = make(pd.DataFrame())

@@ -134,3 +134,26 @@ def test_strategy_and_defence_fields_reach_the_economy():
     assert [d.probability for d in s.defences] == [0.4]
     view.step()
     assert view.economy.state.citizen_factor.max() <= 2.0
+
+
+def test_unit_table_shows_reported_against_true_use_and_flags():
+    from innatura.viz.components import unit_table
+
+    view = EconomyView(scenario_name="archipelago", misreport_share=0.3, unit_strategy="overstate_inputs",
+                       unit_parameters="1.5", citizen_strategy="honest", defence="audit", defence_parameters="1.0",
+                       seed=2)
+    assert unit_table(view).empty  # nothing simulated yet
+    view.step()
+    view.step()
+    table = unit_table(view)
+    economy = view.economy
+    assert len(table) == economy.layout.n_units
+    assert list(table.columns) == ["unit", "good", "strategy", "target", "output", "reported use", "planned use",
+                                   "true use", "reported / true", "flagged"]
+    liars = table[table["strategy"] == "overstate_inputs(factor=1.5)"]
+    assert len(liars) == int((economy.state.unit_code > 0).sum())
+    measured = liars[liars["reported / true"] != "-"]
+    ratio = measured["reported / true"].astype(float)
+    assert not measured.empty and abs(ratio.median() - 1.5) < 0.05  # the lie, against the truth (learning error aside)
+    flagged = table["flagged"] == "yes"
+    assert flagged.any() and flagged.iloc[:flagged.sum()].all()  # flagged units first

@@ -17,6 +17,7 @@ import numpy as np
 import pandas as pd
 import solara
 from innatura.abm import plots, region_map
+from innatura.viz.params import split_call
 from innatura.viz.view_model import EconomyView
 from matplotlib.figure import Figure
 
@@ -28,6 +29,7 @@ __all__ = [
     "figure_panel",
     "region_snapshot",
     "summary_text",
+    "unit_table",
 ]
 
 logger = logging.getLogger(__name__)
@@ -104,7 +106,8 @@ def _fmt(value: float) -> str:
 
 
 def summary_text(view: EconomyView) -> str:
-    """One line on the current day: humanity (executed and planned), externalities, unmet demand."""
+    """One line on the current day: humanity (executed and planned), externalities, unmet demand,
+    flags, losses, and who lies and the defences when there are any."""
     df = view.frame()
     name = f"{view.params.scenario} · {view.params.planner}"
     if df.empty:
@@ -121,7 +124,19 @@ def summary_text(view: EconomyView) -> str:
     ):
         if column in row.index:
             parts.append(f"{label} {_fmt(float(row[column]))}")
-    return " · ".join(parts)
+    return " · ".join(parts + _adversaries(view))
+
+
+def _adversaries(view: EconomyView) -> list[str]:
+    """Who lies and how, and the defences, when there are any (names, as the selectors show them)."""
+    p = view.params
+    out = []
+    if p.misreport_share > 0:
+        out.append(f"liars {p.misreport_share:.0%}: {split_call(p.citizen_strategy)[0]} / "
+                   f"{split_call(p.unit_strategy)[0]}")
+    if p.defence != "none":
+        out.append(f"defence {split_call(p.defence)[0]}")
+    return out
 
 
 def _sized(fig: Figure, size: tuple[float, float]) -> Figure:
@@ -135,6 +150,57 @@ def FigurePanel(view: EconomyView, step: int, make: Callable[[pd.DataFrame], Fig
     key = [id(view), step]
     fig = solara.use_memo(lambda: _sized(make(view.frame()), PANEL_SIZE), dependencies=key)
     solara.FigureMatplotlib(fig, dependencies=key, format="png", dpi=DPI)
+
+
+def _short(values: np.ndarray) -> list[str]:
+    """Numbers to 4 significant digits, ``-`` for ``nan`` (a narrow table)."""
+    return ["-" if not np.isfinite(v) else f"{v:.4g}" for v in np.asarray(values, dtype=float)]
+
+
+def unit_table(view: EconomyView) -> pd.DataFrame:
+    """The production units on the last day: good, strategy, target, output, the use of their
+    learned inputs at that output as they reported it, as the plan took it after the defences
+    (planned use), and TRUE (with reported over true), and whether a defence (or the
+    validation) flagged their report that night; flagged units first, then by how far their
+    report was from the truth. Empty before the first day."""
+    economy = view.economy
+    outcome = getattr(economy, "last_outcome", None)
+    if economy is None or outcome is None:
+        return pd.DataFrame()
+    lay, st = economy.layout, economy.state
+    _, flagged = outcome.reports.flagged()
+    true_use, planned = np.asarray(st.unit_true_use, dtype=float), np.asarray(st.unit_reported_use, dtype=float)
+    defended = np.asarray(outcome.reports.unit_input_factor, dtype=float)
+    claimed = np.asarray(outcome.reports.before_defences.unit_input_factor, dtype=float)
+    rep_use = planned * np.divide(claimed, defended, out=np.ones_like(claimed), where=defended > 0)
+    ratio = np.divide(rep_use, true_use, out=np.full(true_use.shape, np.nan), where=true_use > 1e-12)
+    strategies = np.asarray([str(x) for x in st.unit_strategies], dtype=object)[st.unit_code]
+    table = pd.DataFrame({
+        "unit": list(lay.unit_names), "good": [lay.goods[g] for g in lay.unit_good], "strategy": strategies,
+        "target": _short(outcome.targets), "output": _short(outcome.production.output),
+        "reported use": _short(rep_use), "planned use": _short(planned), "true use": _short(true_use),
+        "reported / true": _short(ratio), "flagged": np.where(flagged, "yes", ""),
+    })
+    order = np.lexsort((-np.nan_to_num(np.abs(np.log(ratio)), nan=-1.0), ~flagged))
+    return table.iloc[order].reset_index(drop=True)
+
+
+@solara.component
+def UnitTablePanel(view: EconomyView, step: int) -> None:
+    """The table of units (:func:`unit_table`), ten rows a page."""
+    table = solara.use_memo(lambda: unit_table(view), dependencies=[id(view), step])
+    with solara.Column(gap="4px", style={"padding": "2px 8px"}):
+        solara.Text(f"Units on day {view.day}: reported vs true input use", classes=["innatura-units"],
+                    style={"font-weight": "600", "font-size": "14px"})
+        if table.empty:
+            solara.Info("no day simulated yet: press Step", dense=True)
+        else:
+            solara.DataFrame(table, items_per_page=10, scrollable=True)
+
+
+def unit_table_component(view: EconomyView) -> solara.Element:
+    """Entry for ``SolaraViz(components=...)``: the table of units."""
+    return UnitTablePanel(view, view.steps)
 
 
 @solara.component
@@ -194,6 +260,8 @@ COMPONENTS = [
     (figure_panel(plots.humanity_figure), 0),
     (figure_panel(plots.production_figure), 0),
     (figure_panel(plots.inventory_figure), 0),
-    (figure_panel(plots.misreport_figure), 0),
+    (figure_panel(plots.report_gap_figure), 0),
     (figure_panel(plots.fulfilment_figure), 0),
+    (figure_panel(plots.detection_figure), 0),
+    (unit_table_component, 0),
 ]

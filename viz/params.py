@@ -2,8 +2,11 @@
 
 Widgets deliver values as they hold them: a slider a number, a select a string, and the seed
 (an ``InputText``) a string. The strategies of misreporting citizens and units and the
-defences are text in the model's one syntax (``"inflate(1.5)"``, ``"audit(0.5)+robust"``,
-:mod:`abm.adversarial.vocabulary`), read by the same functions as ``innatura run``.
+defences are chosen by name from the vocabulary (selects of :func:`strategy_choices` and
+:func:`defence_choices`) with a parameter field beside each (``2.0``, ``factor=2.0``,
+``probability=0.5``); :func:`compose` makes the model's one text form of them
+(``"inflate(2.0)"``, ``"audit(0.5)+robust"``, :mod:`abm.adversarial.vocabulary`), read by the
+same functions as ``innatura run``.
 :func:`parse_params` casts and checks them and raises an
 :class:`~planner.errors.InvalidInputError` naming the field and the value;
 :func:`validate_params` is the lenient form the page uses: a bad field falls back to its
@@ -22,9 +25,14 @@ from innatura.planner.errors import InvalidInputError
 
 __all__ = [
     "DEFAULTS",
+    "PARAMETER_FIELDS",
     "ViewParams",
+    "compose",
+    "defence_choices",
     "model_params",
     "parse_params",
+    "split_call",
+    "strategy_choices",
     "validate_params",
 ]
 
@@ -140,10 +148,13 @@ def _vocabulary(name: str, value: Any) -> str:
 
     if not isinstance(value, str) or not value.strip():
         raise InvalidInputError(f"{name}: {value!r} is not a name")
-    if name == "defence":
-        chain = parse_defences(value)
-        return "+".join(str(d) for d in chain) if chain else "none"
-    return str(parse_strategy(value, kind="citizen" if name == "citizen_strategy" else "unit"))
+    try:
+        if name == "defence":
+            chain = parse_defences(value)
+            return "+".join(str(d) for d in chain) if chain else "none"
+        return str(parse_strategy(value, kind="citizen" if name == "citizen_strategy" else "unit"))
+    except InvalidInputError as exc:
+        raise InvalidInputError(f"{name}: {exc}") from None
 
 
 def _field(name: str, value: Any, scenarios: Sequence[str] | None, planners: Sequence[str] | None) -> Any:
@@ -226,6 +237,66 @@ def validate_params(
     return ViewParams(**values), errors
 
 
+def strategy_choices(kind: str) -> list[str]:
+    """The names of the ``kind`` (``"citizen"`` or ``"unit"``) strategies, honest first."""
+    from innatura.abm.adversarial.vocabulary import CITIZEN_STRATEGIES, UNIT_STRATEGIES
+
+    return list(CITIZEN_STRATEGIES if kind == "citizen" else UNIT_STRATEGIES)
+
+
+def defence_choices() -> list[str]:
+    """``none``, every defence, and every pair of them in the vocabulary's order (``audit+robust``)."""
+    from itertools import combinations
+
+    from innatura.abm.adversarial.vocabulary import DEFENCES
+
+    names = list(DEFENCES)
+    return ["none", *names, *("+".join(pair) for pair in combinations(names, 2))]
+
+
+def split_call(text: str) -> tuple[str, str]:
+    """``("inflate", "factor=1.5")`` from ``"inflate(factor=1.5)"``; a chain of defences gives
+    its names joined by ``+`` and the first one's parameters."""
+    from innatura.abm.adversarial.base import split_top_level
+
+    pieces = split_top_level(str(text), "+") or ["none"]
+    names = [p.partition("(")[0].strip() for p in pieces]
+    first = pieces[0]
+    params = first[first.index("(") + 1:first.rindex(")")].strip() if "(" in first and first.endswith(")") else ""
+    return "+".join(names), params
+
+
+def compose(name: str, parameters: str) -> str:
+    """The text form of a choice and its parameter field: ``compose("inflate", "2.0")`` is
+    ``"inflate(2.0)"``; blank parameters, or a ``name`` that already has its own, leave it as
+    it is; in a chain of defences the parameters go to the first (``"audit(0.5)+robust"``)."""
+    from innatura.abm.adversarial.base import split_top_level
+
+    text, extra = str(name).strip(), str(parameters or "").strip()
+    if not extra or "(" in text:
+        return text
+    pieces = split_top_level(text, "+") or [text]
+    return "+".join([f"{pieces[0]}({extra})", *pieces[1:]])
+
+
+#: each selector's parameter field, and what it suggests.
+PARAMETER_FIELDS = {"citizen_strategy": ("citizen_parameters", "2.0 or factor=2.0"),
+                    "unit_strategy": ("unit_parameters", "1.3, ramp_days=5"),
+                    "defence": ("defence_parameters", "probability=0.5")}
+
+
+def _selector(label: str, choices: list[str], text: str, what: str) -> dict[str, dict[str, Any]]:
+    """A select of ``choices`` and its parameter field, showing ``text``."""
+    name, params = split_call(text)
+    known = name in choices
+    field, example = PARAMETER_FIELDS[what]
+    return {
+        what: {"type": "Select", "value": name if known else choices[0], "values": choices, "label": label},
+        field: {"type": "InputText", "value": params if known else "",
+                "label": f"{label}: parameters (e.g. {example}; blank: defaults)"},
+    }
+
+
 def model_params(
     scenarios: Sequence[str],
     planners: Sequence[str],
@@ -257,10 +328,8 @@ def model_params(
             "label": "Misreporting share",
         },
         "seed": {"type": "InputText", "value": str(defaults.seed), "label": "Seed (whole number)"},
-        "citizen_strategy": {"type": "InputText", "value": defaults.citizen_strategy,
-                             "label": "Misreporting citizens (e.g. inflate(1.5), noise(sd=0.3))"},
-        "unit_strategy": {"type": "InputText", "value": defaults.unit_strategy,
-                          "label": "Misreporting units (e.g. ratchet(1.3, ramp_days=5))"},
-        "defence": {"type": "InputText", "value": defaults.defence,
-                    "label": "Defences (none, audit, robust, belief, ic; join with +)"},
+        **_selector("Misreporting citizens", strategy_choices("citizen"), defaults.citizen_strategy,
+                    "citizen_strategy"),
+        **_selector("Misreporting units", strategy_choices("unit"), defaults.unit_strategy, "unit_strategy"),
+        **_selector("Defence", defence_choices(), defaults.defence, "defence"),
     }

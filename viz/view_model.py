@@ -22,7 +22,7 @@ import mesa
 import pandas as pd
 from innatura.abm import region_map
 from innatura.planner.errors import InnaturaError
-from innatura.viz.params import DEFAULTS, ViewParams, validate_params
+from innatura.viz.params import DEFAULTS, PARAMETER_FIELDS, ViewParams, compose, validate_params
 
 __all__ = ["EconomyView", "available_planners", "available_scenarios", "build_economy"]
 
@@ -86,7 +86,11 @@ class EconomyView(mesa.Model):
         misreport_share: share of misreporting agents, in [0, 1].
         seed: seed, as text or integer.
         citizen_strategy, unit_strategy, defence: how misreporting agents report and the
-            defences, as text (``"inflate(1.5)"``, ``"audit+robust"``).
+            defences: a name of the vocabulary (``"inflate"``, ``"audit+robust"``) or a whole
+            text (``"inflate(1.5)"``).
+        **kwargs: ``citizen_parameters``, ``unit_parameters``, ``defence_parameters``: the
+            parameters of a choice given by name (``"2.0"``, ``"factor=2.0"``; for a chain of
+            defences, of the first); blank: its defaults (:func:`viz.params.compose`).
 
     Attributes:
         params: the validated parameters actually used.
@@ -106,7 +110,13 @@ class EconomyView(mesa.Model):
         citizen_strategy: str = DEFAULTS.citizen_strategy,
         unit_strategy: str = DEFAULTS.unit_strategy,
         defence: str = DEFAULTS.defence,
+        **kwargs: str,
     ) -> None:
+        fields = {field for field, _ in PARAMETER_FIELDS.values()}
+        errors: list[str] = [f"{key}: not a model parameter (known: {', '.join(sorted(fields))})"
+                             for key in kwargs if key not in fields]
+        citizen_parameters, unit_parameters, defence_parameters = (
+            kwargs.get(PARAMETER_FIELDS[k][0], "") for k in ("citizen_strategy", "unit_strategy", "defence"))
         raw = {
             "scenario": scenario_name,
             "planner": planner,
@@ -114,11 +124,10 @@ class EconomyView(mesa.Model):
             "loss_probability": loss_probability,
             "misreport_share": misreport_share,
             "seed": seed,
-            "citizen_strategy": citizen_strategy,
-            "unit_strategy": unit_strategy,
-            "defence": defence,
+            "citizen_strategy": compose(citizen_strategy, citizen_parameters),
+            "unit_strategy": compose(unit_strategy, unit_parameters),
+            "defence": compose(defence, defence_parameters),
         }
-        errors: list[str] = []
         try:
             choices: dict[str, Any] = {"scenarios": available_scenarios(), "planners": available_planners()}
         except (ImportError, AttributeError) as exc:  # an install without the registry

@@ -201,6 +201,12 @@ class Strategy(Parameters):
     def __call__(self, ctx: StrategyContext) -> np.ndarray | tuple[np.ndarray, np.ndarray]:
         return self.report(ctx)
 
+    def new_memory(self, size: int) -> Any:
+        """What the strategy remembers in one model for the ``size`` agents of its kind (an
+        object with ``state_dict()`` / ``load_state_dict()`` of plain data), handed back each
+        night as ``ctx.memory``; ``None`` (the default): it remembers nothing."""
+        return None
+
     @property
     def param(self) -> float:
         """The primary parameter (what each agent on this strategy gets as ``ctx.param``)."""

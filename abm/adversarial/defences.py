@@ -113,8 +113,10 @@ class BoundDefence:
         c_fac, u_fac, u_cap, fc, fu = self.defend(reports, evidence)
         self.flagged_citizens |= fc
         self.flagged_units |= fu
+        before_c, before_u = reports.flagged()
         return replace(reports, citizen_factor=c_fac, unit_input_factor=u_fac, unit_capacity=u_cap,
-                       flags=int(reports.flags + fc.sum() + fu.sum()))
+                       flags=int(reports.flags + fc.sum() + fu.sum()), flagged_citizens=before_c | fc,
+                       flagged_units=before_u | fu)
 
     def defend(self, reports: NightReports, evidence: Evidence) -> tuple[np.ndarray, ...]:
         """Return ``(citizen factors, unit input factors, unit capacities, citizens flagged tonight,

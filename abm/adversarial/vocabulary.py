@@ -24,6 +24,7 @@ import logging
 from collections.abc import Mapping
 from typing import Any
 
+from innatura.abm.adversarial.adaptive import AdaptiveInflate, AdaptiveInputs
 from innatura.abm.adversarial.base import Honest, Parameters, Strategy, import_class, parse_call, split_top_level
 from innatura.abm.adversarial.citizen_strategies import Deflate, Hoard, Inflate, Noise
 from innatura.abm.adversarial.defences import Audit, BeliefUpdate, Defence, ICPenalty, RobustAggregation
@@ -44,10 +45,12 @@ __all__ = [
 logger = logging.getLogger(__name__)
 
 #: citizen strategy name -> class.
-CITIZEN_STRATEGIES: dict[str, type[Strategy]] = {c.name: c for c in (Honest, Inflate, Deflate, Noise, Hoard)}
+CITIZEN_STRATEGIES: dict[str, type[Strategy]] = {
+    c.name: c for c in (Honest, Inflate, Deflate, Noise, Hoard, AdaptiveInflate)
+}
 #: unit strategy name -> class.
 UNIT_STRATEGIES: dict[str, type[Strategy]] = {
-    c.name: c for c in (Honest, OverstateInputs, Ratchet, OverstateCapacity, Collude)
+    c.name: c for c in (Honest, OverstateInputs, Ratchet, OverstateCapacity, Collude, AdaptiveInputs)
 }
 #: every strategy name -> class (``honest`` serves both kinds).
 STRATEGIES: dict[str, type[Strategy]] = {**CITIZEN_STRATEGIES, **UNIT_STRATEGIES}

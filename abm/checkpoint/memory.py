@@ -1,10 +1,14 @@
-"""What a model remembers besides its state: generators, defences, the planning method.
+"""What a model remembers besides its state: generators, defences, strategies, the planning method.
 
 * Generators: the numpy ``rng``'s ``bit_generator.state`` and Mesa's stdlib ``random`` state
   (``random.getstate()``), as JSON.
 * Defences: for each bound defence of ``model.defence_chain``, its parameters (``to_dict()``)
   and its memory (``state_dict()``); on restore every array of the memory must have the type
   and shape the freshly bound defence has.
+* Strategies: for each memory the model holds for a strategy (``model.memories``, an adaptive
+  strategy's learner), the agents' kind, the strategy's code, the strategy (``to_dict()``,
+  checked against the state's table) and its ``state_dict()``; on restore every array must have
+  the type and shape of the memory the strategy makes afresh.
 * The planning method: its ``state_dict()`` (:class:`abm.planning.StatefulMethod`), and the
   central planner's last decision (the plan kept when a night's method fails).
 
@@ -100,7 +104,8 @@ def _check_decision(data: dict[str, Any], model: PlanningEconomy) -> PlanDecisio
 
 
 def capture_memory(model: PlanningEconomy) -> tuple[dict[str, Any], dict[str, np.ndarray]]:
-    """``(manifest part, arrays)`` of the generators, defences and planning method of ``model``.
+    """``(manifest part, arrays)`` of the generators, defences, strategies' memory and planning
+    method of ``model``.
 
     Raises:
         InvalidInputError: a planning method without ``state_dict``, a defence that is not a
@@ -115,10 +120,27 @@ def capture_memory(model: PlanningEconomy) -> tuple[dict[str, Any], dict[str, np
     tree = {
         "generators": {"numpy": model.rng.bit_generator.state, "python": list(model.random.getstate())},
         "defences": defences,
+        "strategies": _strategy_memories(model),
         "planner": _method_state(model),
         "last_decision": _decision(model.central_planner.last_decision),
     }
     return split(tree, "memory")
+
+
+def _strategy_table(model: PlanningEconomy, kind: str) -> tuple:
+    return model.state.citizen_strategies if kind == "citizen" else model.state.unit_strategies
+
+
+def _strategy_memories(model: PlanningEconomy) -> list[dict[str, Any]]:
+    """What the model's strategies remember, in the order of ``(kind, code)``."""
+    out = []
+    for (kind, code), held in sorted(model.memories.items()):
+        if not (callable(getattr(held, "state_dict", None)) and callable(getattr(held, "load_state_dict", None))):
+            raise InvalidInputError(f"the memory of {kind} strategy {code} ({_class_path(held)}) has no state_dict() "
+                                    "and load_state_dict() to save it as data (see Strategy.new_memory)")
+        strategy = _strategy_table(model, kind)[code]
+        out.append({"kind": kind, "code": int(code), "strategy": strategy.to_dict(), "memory": held.state_dict()})
+    return out
 
 
 def _generators(model: PlanningEconomy, gen: Field, arrays: dict[str, np.ndarray]) -> None:
@@ -185,6 +207,36 @@ def _defences(model: PlanningEconomy, items: list, manifest: Field, arrays: dict
             raise InputFileError(manifest.path, str(exc), field=where) from None
 
 
+def _strategies(model: PlanningEconomy, items: list, manifest: Field, arrays: dict[str, np.ndarray]) -> None:
+    """Put each saved strategy memory into the memory the model makes afresh for it."""
+    for i, item in enumerate(items):
+        where = f"memory.strategies[{i}]"
+        check_no_import(item, manifest.path, where)
+        data = join(item, arrays, f"{manifest.path}: {where}") if isinstance(item, dict) else None
+        if not (isinstance(data, dict) and set(data) == {"kind", "code", "strategy", "memory"}
+                and isinstance(data["memory"], dict)):
+            raise manifest.error("expected {'kind': ..., 'code': ..., 'strategy': {...}, 'memory': {...}}", where)
+        kind, code = data["kind"], data["code"]
+        if kind not in ("citizen", "unit"):
+            raise manifest.error("expected 'citizen' or 'unit'", f"{where}.kind", value=kind)
+        table = _strategy_table(model, kind)
+        if isinstance(code, bool) or not isinstance(code, int) or not 0 <= code < len(table):
+            raise manifest.error(f"expected a strategy code in [0, {len(table) - 1}]", f"{where}.code", value=code)
+        try:
+            if data["strategy"] != table[code].to_dict():
+                raise InvalidInputError(f"saved for {data['strategy']}, the state's {kind} strategy {code} is "
+                                        f"{table[code]}")
+            fresh = model.strategy_memory(kind, code)
+            if fresh is None:
+                raise InvalidInputError(f"{kind} strategy {table[code]} remembers nothing")
+            mine, saved = fresh.state_dict(), data["memory"]
+            if set(saved) != set(mine):
+                raise InvalidInputError(f"memory fields {sorted(mine)} expected, got {sorted(saved)}")
+            fresh.load_state_dict({k: _memory_value(mine[k], saved[k], k) for k in mine})
+        except InvalidInputError as exc:
+            raise InputFileError(manifest.path, str(exc), field=where) from None
+
+
 def _planner(model: PlanningEconomy, manifest: Field, arrays: dict[str, np.ndarray]) -> None:
     planner = manifest.sub("memory").sub("planner")
     method = model.central_planner.method
@@ -209,7 +261,7 @@ def _planner(model: PlanningEconomy, manifest: Field, arrays: dict[str, np.ndarr
 
 
 def restore_memory(model: PlanningEconomy, manifest: Field, npz: ArrayFile) -> None:
-    """Put the saved generators, defences and planning method memory into ``model``.
+    """Put the saved generators, defences, strategies' and planning method's memory into ``model``.
 
     Raises:
         InputFileError: naming the file and the field of any problem.
@@ -218,5 +270,6 @@ def restore_memory(model: PlanningEconomy, manifest: Field, npz: ArrayFile) -> N
     arrays = {k: npz.get(k) for k in npz.names() if k.startswith("memory/")}
     _generators(model, memory.sub("generators"), arrays)
     _defences(model, memory.get("defences", list), manifest, arrays)
+    _strategies(model, memory.get("strategies", list), manifest, arrays)
     _planner(model, manifest, arrays)
 

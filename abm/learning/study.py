@@ -41,7 +41,7 @@ ARMS = ("honest", "no defence", *DEFENCE_ARMS, "learned", "oracle")
 
 def _config(arm: str, scenario: str, strategy: str, share: float, days: int, seed: int, model: str | None,
             audit_probability: float) -> dict[str, Any]:
-    from innatura.abm.adversarial.experiment import make_config
+    from innatura.abm.adversarial.experiment import canonical_defence, make_config
 
     planner, options, defence, chosen = "olin", "", "none", strategy
     if arm == "honest":
@@ -56,9 +56,8 @@ def _config(arm: str, scenario: str, strategy: str, share: float, days: int, see
         planner = "oracle"
     elif arm != "no defence":
         raise InvalidInputError(f"learned-vs-defences: arm {arm!r} is unknown; arms: {', '.join(ARMS)}")
-    return make_config(scenario=scenario, planner=planner, planner_options=options, strategy=chosen,
-                       share=share, defence=defence,
-                       audit_probability=audit_probability, days=days, seed=seed)
+    return make_config(scenario=scenario, planner=planner, planner_options=options, unit_strategy=chosen,
+                       share=share, defence=canonical_defence(defence, audit_probability), days=days, seed=seed)
 
 
 def run_arm(arm: str, scenario: str, strategy: str, share: float, days: int, seed: int, model: str | None = None,

@@ -155,7 +155,7 @@ pd.DataFrame(unit_rows).groupby("defence", sort=False).mean().round(3)
 #
 # `innatura experiment misreporting` runs every (planner, strategy, share, defence, seed)
 # against the honest run with the same seed, on a local Dask cluster by default (`--local`
-# here: in this process), writes each run's result as it finishes, and summarises. Re-running
+# here: in this process), writes each run's result as it finishes, and reports. Re-running
 # the same command runs only what is missing. A tiny sweep:
 
 # %%
@@ -166,21 +166,30 @@ subprocess.run(["innatura", "experiment", "misreporting", "--local", "--quiet", 
 sorted(p.name for p in out.iterdir())
 
 # %% [markdown]
-# `runs.parquet` has one row per run: its configuration, welfare (the mean share of need
-# the truthful citizens received), the welfare loss against the honest run with the same
-# seed (positive: worse), and the precision and recall of the agents the defences flagged.
+# `outcomes.parquet` has one row per case: the scenario, seed, strategy mix, share and
+# defence, then the outcomes: welfare (the mean share of need the truthful citizens received),
+# the welfare loss against the honest run with the same seed (positive: worse), the same for
+# everyone (`welfare_loss_all`: fined liars included), and the recall of each night's flags.
 
 # %%
-sweep = pd.read_parquet(out / "runs.parquet")
-cells = sweep.groupby(["strategy", "share", "defence"])
-cells[["welfare", "welfare_loss", "all_precision", "all_recall"]].mean().round(3)
+cases = pd.read_parquet(out / "outcomes.parquet")
+cells = cases.groupby(["mix", "share", "defence"])
+cells[["welfare", "welfare_loss", "welfare_loss_all", "daily_recall"]].mean().round(3)
 
 # %% [markdown]
-# `summary.md` is the same as a Markdown table, and `welfare_loss_olin.png` a heatmap per
-# strategy (share x defence).
+# `report.md` has the same as Markdown tables, with the spread over seeds, and
+# `welfare_loss.png` the welfare loss against the share of liars, one line per defence.
 
 # %%
-print((out / "summary.md").read_text().splitlines()[2])
+print((out / "report.md").read_text().splitlines()[0])
+
+# %% [markdown]
+# The sweep is the shipped study `misreporting` with its grid as flags. A study of your own is
+# a TOML file (scenarios, seeds, levers, uncertainties, a design) run by
+# `innatura experiment run FILE --out DIR`; `innatura experiment list` lists the shipped ones,
+# among them `misreporting-both-sides` (both sides lie, every defence) and
+# `adaptive-adversaries` (liars that learn how much to lie). See
+# [misreporting and defences](../misreporting.md#studies).
 
 # %% [markdown]
 # ## Next

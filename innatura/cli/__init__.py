@@ -44,6 +44,8 @@ COMMANDS: dict[str, tuple[str, str] | dict[str, tuple[str, str]]] = {
                                 "the learned planner against the defences under misreporting units"),
         "mee": ("innatura.cli.exp_mee", "MOLM regret and MPLM suboptimality on a Markov exchange economy"),
         "misreporting": ("innatura.cli.exp_misreporting", "sweep of misreporting strategies and defences"),
+        "run": ("innatura.cli.exp_run", "run a study file (or a shipped study by name)"),
+        "list": ("innatura.cli.exp_list", "list the studies that ship with innatura"),
     },
     "bench": {
         "io": ("innatura.cli.bench_io", "time (I - A) x = d solvers against scipy spsolve"),

@@ -51,7 +51,7 @@ def parse_case(text: str) -> tuple[int, int, int]:
         raise argparse.ArgumentTypeError(
             f"--case: expected IND,FINAL,INPUTS as three integers (FINAL >= 1), got {text!r}"
         )
-    return parts  # type: ignore[return-value]
+    return parts
 
 
 def configure(parser: argparse.ArgumentParser) -> None:
@@ -139,13 +139,15 @@ def benchmark(
         t, out = _time(lambda: solve_io(A, d, tol=tol), 1)
         sol_times += t
         sol = out
+    if sol is None:
+        raise ValueError(f"repeat: expected at least one round, got {repeat}")
     rss_after_default = _rss_bytes()
     tracemalloc.start()
     solve_io(A, d, tol=tol)
     _, traced_peak = tracemalloc.get_traced_memory()
     tracemalloc.stop()
 
-    spsolve_result = None
+    spsolve_result: dict[str, Any] | None = None
     if not skip_spsolve:
         from scipy.sparse.linalg import spsolve
 

@@ -27,6 +27,7 @@ import json
 import logging
 import time
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 
@@ -92,7 +93,7 @@ def _timed(fn):  # noqa: ANN001, ANN202
     return out, time.perf_counter() - t0
 
 
-def _night(model, reports, stocks, target, exact: bool, exact_max: int) -> tuple[dict, object]:  # noqa: ANN001
+def _night(model, reports, stocks, target, exact: bool, exact_max: int) -> tuple[dict, Any]:  # noqa: ANN001
     from innatura.abm.day import plan
     from innatura.planner.regional import lp_size, plan_regional
 
