@@ -55,7 +55,8 @@ class LearnedMethod:
 
     Args:
         model: directory of a checkpoint (``model.pt`` + ``config.json``).
-        goods, capital: the common stock good and the capital good (five-regions checkpoints).
+        goods: the common stock good (five-regions checkpoints).
+        capital: the capital good (five-regions checkpoints).
         plan: the planning method that makes the plan (checkpoints of any economy; default OLIN-EP).
         debias: how type inference corrects the reports (checkpoints of any economy).
         policy: plan with the checkpoint's policy (checkpoints of any economy); ``False``: the

@@ -201,7 +201,8 @@ class OracleMethod(DebiasedPlan):
     """The run's plan on the units' TRUE curves near their operating points (see the module).
 
     Args:
-        plan, plan_options: the planning method that makes the plan, and its options.
+        plan: the planning method that makes the plan.
+        plan_options: its options.
     """
 
     name = "oracle"
@@ -233,10 +234,13 @@ class LearnedIOMethod(DebiasedPlan):
         model: a checkpoint of ``innatura train learned --scenario S``
             (:func:`planner.learned.checkpoint.load_policy`); or ``None`` with ``policy`` /
             ``inference`` given (training).
-        plan, plan_options: the planning method that makes the plan, and its options.
+        plan: the planning method that makes the plan.
+        plan_options: its options.
         debias: ``"median"``, ``"mean"`` or ``"quantile"`` (:func:`planner.learned.debias.corrected_scales`).
         threshold: misreport probability above which a unit is flagged.
-        policy, inference, horizon: the parts, when ``model`` is ``None``.
+        policy: the policy, when ``model`` is ``None``.
+        inference: the type inference, when ``model`` is ``None``.
+        horizon: the policy's horizon in days, when ``model`` is ``None``.
     """
 
     name = "learned"
