@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import importlib.util
 import json
 
 import numpy as np
@@ -14,6 +15,8 @@ from innatura.scenarios.loader import load_toml
 
 from innatura.cli import main
 
+NEEDS_PYMRIO = pytest.mark.skipif(importlib.util.find_spec("pymrio") is None,
+                                  reason="pymrio is not installed (the io extra)")
 WIOD = data_path("wiod_niot_usa_2000_2014/USA_NIOT_domestic_2000-2014.csv")
 BEA = data_path("bea_summary_2022")
 
@@ -54,7 +57,7 @@ def test_wiod_mapping(wiod):
 
 
 @pytest.mark.parametrize("fmt, table, name", [("wiod", WIOD, "usa-wiod-2014"), ("bea", BEA, "us-2022"),
-                                              ("pymrio", "test", "test-mrio")])
+                                              pytest.param("pymrio", "test", "test-mrio", marks=NEEDS_PYMRIO)])
 def test_day_one_is_plannable(fmt, table, name):
     spec = table_to_spec(load_table(table, fmt, negative_policy="clip"), name)
     economy = spec.to_economy()
@@ -88,6 +91,7 @@ def test_bad_options_and_unclipped_tables_are_rejected(wiod):
         table_to_spec(kept, "x")
 
 
+@NEEDS_PYMRIO
 def test_mrio_regions_become_graph_regions():
     spec = table_to_spec(load_table("test", "pymrio"), "test-mrio", population=1000)
     assert spec.region_names == tuple(f"reg{i}" for i in range(1, 7))

@@ -4,6 +4,7 @@ are refused by every planning method, and ``innatura viz`` frees its port when s
 
 from __future__ import annotations
 
+import importlib.util
 import json
 import math
 import os
@@ -137,7 +138,8 @@ def test_a_sweep_refuses_more_workers_than_cpus_or_fewer_than_one(tmp_path):
 @pytest.mark.parametrize("argv", [
     ("solve", "butter-village", "--json"),
     ("solve", "selviaria", "--json"),
-    ("io", "solve", "test", "--format", "pymrio", "--json"),
+    pytest.param(("io", "solve", "test", "--format", "pymrio", "--json"), marks=pytest.mark.skipif(
+        importlib.util.find_spec("pymrio") is None, reason="pymrio is not installed (the io extra)")),
     ("scenarios", "--json"),
     ("scenarios", "archipelago", "--json"),
 ])

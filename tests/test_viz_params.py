@@ -118,7 +118,8 @@ def test_model_params_widgets_match_the_view_model():
     widgets = model_params(SCENARIOS, PLANNERS)
     init = inspect.signature(EconomyView.__init__).parameters
     fields = {field for field, _ in PARAMETER_FIELDS.values()}
-    assert set(widgets) == set(init) - {"self", "kwargs"} | fields  # the parameter fields arrive as **kwargs
+    # the parameter fields arrive as **kwargs; ``scenario`` is Mesa's own (>= 3.5 fills it on Reset)
+    assert set(widgets) == set(init) - {"self", "kwargs", "scenario"} | fields
     assert "scenario" not in widgets  # Mesa >= 3.5 reserves Model(scenario=...)
     assert widgets["seed"]["type"] == "InputText" and widgets["seed"]["value"] == "42"
     assert widgets["scenario_name"]["values"] == SCENARIOS
@@ -175,3 +176,11 @@ def test_a_parameter_that_the_chosen_strategy_lacks_is_reported_by_field():
     assert any(e.startswith("citizen_strategy: 'noise(factor=2)'") and "has no parameter 'factor'" in e
                for e in view.errors), view.errors
     assert view.params.defence.startswith("audit(probability=0.5,") and "+ic(" in view.params.defence
+
+
+def test_the_scenario_object_mesa_passes_on_reset_is_no_error():
+    from innatura.viz.view_model import EconomyView
+
+    view = EconomyView(scenario=object(), seed="3")  # Mesa >= 3.5: Model(scenario=Scenario(...))
+    assert view.errors == [] and view.economy is not None
+    assert EconomyView(colour="red").errors[0].startswith("colour: not a model parameter")

@@ -6,9 +6,9 @@ values, validates them (:mod:`viz.params`), builds the economy, and keeps any pr
 message instead of raising: a bad seed, an unknown scenario or a failing day show up in the
 page and the server keeps serving. It only reads the economy; it never changes its logic.
 
-The keyword ``scenario`` is avoided on purpose: Mesa >= 3.5 gives ``Model.__init__`` a
-``scenario`` argument of its own (a ``mesa.experimental.scenarios.Scenario``) and fills it on
-Reset, so the view calls its choice ``scenario_name``.
+The keyword ``scenario`` is Mesa's: Mesa >= 3.5 gives ``Model.__init__`` a ``scenario``
+argument of its own (a ``mesa.experimental.scenarios.Scenario``) and fills it on Reset, so the
+view takes it and leaves it unused, and calls its own choice ``scenario_name``.
 """
 
 from __future__ import annotations
@@ -88,6 +88,8 @@ class EconomyView(mesa.Model):
         citizen_strategy, unit_strategy, defence: how misreporting agents report and the
             defences: a name of the vocabulary (``"inflate"``, ``"audit+robust"``) or a whole
             text (``"inflate(1.5)"``).
+        scenario: what Mesa >= 3.5 passes on Reset (a ``mesa.experimental.scenarios.Scenario``);
+            not used: the economy is chosen by ``scenario_name``.
         **kwargs: ``citizen_parameters``, ``unit_parameters``, ``defence_parameters``: the
             parameters of a choice given by name (``"2.0"``, ``"factor=2.0"``; for a chain of
             defences, of the first); blank: its defaults (:func:`viz.params.compose`).
@@ -110,8 +112,10 @@ class EconomyView(mesa.Model):
         citizen_strategy: str = DEFAULTS.citizen_strategy,
         unit_strategy: str = DEFAULTS.unit_strategy,
         defence: str = DEFAULTS.defence,
+        scenario: object = None,
         **kwargs: str,
     ) -> None:
+        del scenario  # Mesa's own scenario object (Mesa >= 3.5 passes one on Reset): not the economy's
         fields = {field for field, _ in PARAMETER_FIELDS.values()}
         errors: list[str] = [f"{key}: not a model parameter (known: {', '.join(sorted(fields))})"
                              for key in kwargs if key not in fields]
