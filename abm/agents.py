@@ -373,6 +373,8 @@ class CentralPlanner(mesa.Agent):
     def __init__(self, model: PlanningEconomy, method: Any) -> None:
         super().__init__(model)
         self.method = method
+        if callable(getattr(method, "bind", None)):
+            method.bind(model)  # a method that reads the model (abm.planning.learned_io)
         self.last_inputs = None
         self.last_decision = None
         self.fallback = False

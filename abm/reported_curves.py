@@ -26,7 +26,7 @@ from typing import Any
 
 import numpy as np
 from innatura.abm.active_learning import SampledInput
-from innatura.planner.curves import PowerLawInput, StackedCurve
+from innatura.planner.curves import InputFunction, PowerLawInput, StackedCurve
 from innatura.planner.economy import CurveCell
 from innatura.planner.errors import InvalidInputError
 
@@ -121,6 +121,27 @@ class ReportedCurves:
                 hit = (key, CurveCell(cell.row, cell.col, StackedCurve(caps, funcs)))
                 self._cells[c] = hit
             out.append(hit[1])
+        return tuple(out)
+
+    def scaled_cells(self, state: Any, capacity: np.ndarray, scale: np.ndarray) -> tuple[CurveCell, ...]:
+        """The curve cells of the reported economy with unit ``u``'s report multiplied by
+        ``scale[u]`` (a planner's correction of what it believes the unit overstates); not cached.
+
+        Args:
+            state: the model's state; capacity: per unit, ``(U,)``.
+            scale: per unit, positive, ``(U,)``; 1 keeps a report as it is.
+        """
+        out = []
+        for cell in self.cells:
+            caps = tuple(float(capacity[u]) for u in cell.units)
+            funcs: list[InputFunction] = []
+            for u, k in zip(cell.units, cell.local, strict=True):
+                if k < 0:
+                    funcs.append(_NO_INPUT)
+                    continue
+                f = self.unit_fits(u, state)[k]
+                funcs.append(f if scale[u] == 1.0 else SampledInput(f.qs, f.values, f.factor * float(scale[u])))
+            out.append(CurveCell(cell.row, cell.col, StackedCurve(caps, tuple(funcs))))
         return tuple(out)
 
     def planned_use(self, true_inputs: Any, state: Any, targets: np.ndarray) -> np.ndarray:

@@ -542,7 +542,7 @@ STUDY_FIELDS: list[tuple[tuple, Any, str, str]] = [
     (("study", "seeds"), [1, 1], "study.seeds", "each value once"),
     (("study", "name"), "Bad Name!", "study.name", "pattern"),
     (("study", "scenarios", 0), "atlantis", "study.scenarios[0]", "unknown scenario 'atlantis'"),
-    (("study", "planner"), "oracle", "study.planner", "planner 'oracle' is unknown"),
+    (("study", "planner"), "clairvoyant", "study.planner", "planner 'clairvoyant' is unknown"),
     (("levers", "defence", 1), "audit(probability=2.0)", "levers.defence[1]", "Audit: probability"),
     (("levers", "defence", 0), "magic", "levers.defence[0]", "defence 'magic' is unknown"),
     (("uncertainties", "share", 1), 1.5, "uncertainties.share[1]", "less than or equal to 1"),

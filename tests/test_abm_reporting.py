@@ -124,7 +124,7 @@ def test_unknown_names_are_rejected():
     from innatura.planner.errors import InvalidInputError
 
     with pytest.raises(InvalidInputError, match="planner"):
-        PlanningEconomy("selviaria", rng=0, planner="oracle")
+        PlanningEconomy("selviaria", rng=0, planner="clairvoyant")
     with pytest.raises(InvalidInputError, match=r"citizen strategy 'lie-big'|citizen strategy 'lie_big' is unknown"):
         PlanningEconomy("selviaria", rng=0, misreport_share=1.0, citizen_strategy="lie_big(2.0)")
     with pytest.raises(InvalidInputError, match="defence 'nope' is unknown; known: audit, robust, belief, ic"):

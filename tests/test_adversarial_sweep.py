@@ -88,7 +88,7 @@ def test_cli_rejects_bad_grids(tmp_path, capsys):
     assert main(["experiment", "misreporting", "--local", "--strategies", "bribe", "--out", str(tmp_path)]) == 2
     assert "bribe" in capsys.readouterr().err
     assert main(["experiment", "misreporting", "--local", "--defences", "audit+magic", "--out", str(tmp_path)]) == 2
-    assert main(["experiment", "misreporting", "--local", "--planners", "oracle", "--out", str(tmp_path)]) == 2
+    assert main(["experiment", "misreporting", "--local", "--planners", "clairvoyant", "--out", str(tmp_path)]) == 2
     assert not list(tmp_path.glob("runs/*.json"))
 
 

@@ -4,7 +4,11 @@ A planning method is any object with a ``name`` and ``plan(inputs) -> PlanDecisi
 (:class:`PlanningMethod`, :mod:`.base`). The methods that ship, one module each:
 
 * ``"olin"`` (:mod:`.olin`): OLIN-EP's bounded daily plan;
-* ``"learned"`` (:mod:`.learned`): a trained VAE/GNN/policy planner;
+* ``"learned"`` (:mod:`.learned`): a trained planner: on any economy, the input-output plan on
+  reports de-biased by type inference with a learned investment share and region priorities
+  (:mod:`.learned_io`); on the five-regions economy, the VAE/GNN/policy planner;
+* ``"oracle"`` (:mod:`.learned_io`): the input-output plan on the units' true curves (a
+  study's upper line);
 * ``"exchange"`` (:mod:`.exchange`): OLIN-EP production, allocation by a competitive
   equilibrium after redistribution.
 
@@ -50,6 +54,7 @@ METHODS: dict[str, str | Callable[..., PlanningMethod]] = {
     "olin": "innatura.abm.planning.olin:OlinMethod",
     "learned": "innatura.abm.planning.learned:LearnedMethod",
     "exchange": "innatura.abm.planning.exchange:ExchangeMethod",
+    "oracle": "innatura.abm.planning.learned_io:OracleMethod",
 }
 
 

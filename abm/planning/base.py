@@ -6,7 +6,9 @@ Every night the :class:`~abm.agents.CentralPlanner` aggregates the reports into 
 :class:`PlanDecision`. A planning method is any object with a ``name`` and that ``plan``
 method. ``PlanDecision.unit_targets`` may be left ``None``: the central planner then splits
 each good's production over its units in stacking order
-(:func:`abm.planning.dispatch.dispatch_targets`).
+(:func:`abm.planning.dispatch.dispatch_targets`). A method that reads the model beyond the
+night's inputs (the units' histories: :mod:`abm.planning.learned_io`) defines ``bind(model)``,
+which the central planner calls once, when it is built.
 
 When the run plans on the region graph (``RunSettings.plan = "regional"``), the inputs carry
 the night's :class:`~innatura.planner.regional.RegionalProblem` (``inputs.regional``); a method

@@ -1,7 +1,14 @@
 """The learned planner as a planning method of the agent model (``planner="learned"``).
 
-:class:`LearnedMethod` loads a checkpoint written by ``innatura train learned`` and, each night,
-turns the :class:`~abm.planning.base.PlanningInputs` of a five-regions-style scenario (see
+:class:`LearnedMethod` reads the checkpoint's kind and plans with what it holds:
+
+- a checkpoint of ``innatura train learned --scenario S`` (any economy):
+  :class:`~abm.planning.learned_io.LearnedIOMethod`, the run's input-output plan on reports
+  de-biased by type inference, with a learned investment share and region priorities;
+- a checkpoint of ``innatura train learned`` (the five-regions economy of the learned-planner
+  paper): :class:`FiveRegionsMethod`, below.
+
+:class:`FiveRegionsMethod` turns the :class:`~abm.planning.base.PlanningInputs` of a five-regions-style scenario (see
 ``scenarios.builders.five_regions``: a common stock good, a capital good, one goods unit per
 region whose labour curve carries the region's productivity) into the policy's inputs:
 
@@ -43,13 +50,68 @@ from innatura.planner.errors import InvalidInputError
 if TYPE_CHECKING:  # pragma: no cover
     from innatura.planner.curves import InputFunction
 
-__all__ = ["LearnedMethod"]
+__all__ = ["FiveRegionsMethod", "LearnedMethod"]
 
 logger = logging.getLogger(__name__)
 
 
 class LearnedMethod:
-    """A trained VAE/GNN/policy planner behind the agent model's planner interface.
+    """The trained planner a checkpoint holds, behind the agent model's planner interface.
+
+    Args:
+        model: directory of a checkpoint (``model.pt`` + ``config.json``).
+        goods: the common stock good (five-regions checkpoints).
+        capital: the capital good (five-regions checkpoints).
+        plan: the planning method that makes the plan (checkpoints of any economy; default OLIN-EP).
+        debias: how type inference corrects the reports (checkpoints of any economy).
+        policy: plan with the checkpoint's policy (checkpoints of any economy); ``False``: the
+            run's investment share and equal priorities (type inference and the corrected plan
+            alone, an ablation).
+
+    Attributes:
+        impl: the method that plans (:class:`FiveRegionsMethod` or
+            :class:`~abm.planning.learned_io.LearnedIOMethod`).
+    """
+
+    name = "learned"
+
+    def __init__(self, model: str | PathLike[str], goods: str = "goods", capital: str = "capital",
+                 plan: str = "olin", debias: str = "median", policy: bool = True) -> None:
+        from innatura.abm.planning.learned_io import LearnedIOMethod
+        from innatura.planner.learned.checkpoint import POLICY_KIND, checkpoint_kind
+
+        self.impl: FiveRegionsMethod | LearnedIOMethod
+        if checkpoint_kind(Path(model)) == POLICY_KIND:
+            self.impl = LearnedIOMethod(model, plan=plan, debias=debias)
+            if not policy:
+                self.impl.policy = None
+        else:
+            self.impl = FiveRegionsMethod(model, goods, capital)
+
+    @property
+    def flagged_units(self) -> np.ndarray:
+        """Units flagged as misreporting by the latest night (none for five-regions checkpoints)."""
+        return getattr(self.impl, "flagged_units", np.zeros(0, dtype=bool))
+
+    def bind(self, model: Any) -> None:
+        """Read ``model`` (the central planner calls this; see :class:`~abm.planning.learned_io.DebiasedPlan`)."""
+        if hasattr(self.impl, "bind"):
+            self.impl.bind(model)
+
+    def plan(self, inputs: PlanningInputs) -> PlanDecision:
+        return self.impl.plan(inputs)
+
+    def state_dict(self) -> dict[str, Any]:
+        """The memory of the method that plans."""
+        return self.impl.state_dict()
+
+    def load_state_dict(self, state: Mapping[str, Any]) -> None:
+        """Restore what :meth:`state_dict` gave (:class:`InvalidInputError` when malformed)."""
+        self.impl.load_state_dict(state)
+
+
+class FiveRegionsMethod:
+    """A trained VAE/GNN/policy planner of the five-regions economy (see the module).
 
     Args:
         model: directory of a checkpoint (``model.pt`` + ``config.json``).

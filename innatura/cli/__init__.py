@@ -34,10 +34,14 @@ COMMANDS: dict[str, tuple[str, str] | dict[str, tuple[str, str]]] = {
     "equilibrium": ("innatura.cli.equilibrium", "competitive equilibrium of a market in a JSON file"),
     "train": {
         "learned": ("innatura.cli.train_learned", "train the learned (VAE/GNN/policy) planner"),
+        "histories": ("innatura.cli.train_histories", "simulate unit histories (scenarios x seeds x misreporting)"),
+        "inference": ("innatura.cli.train_inference", "train and evaluate type inference on unit histories"),
     },
     "experiment": {
         "investment-profiles": ("innatura.cli.exp_investment", "OLIN-EP Fig. 3: humanity vs investment share"),
         "learned-ablation": ("innatura.cli.exp_learned_ablation", "ablation of the learned planner"),
+        "learned-vs-defences": ("innatura.cli.exp_learned_defences",
+                                "the learned planner against the defences under misreporting units"),
         "mee": ("innatura.cli.exp_mee", "MOLM regret and MPLM suboptimality on a Markov exchange economy"),
         "misreporting": ("innatura.cli.exp_misreporting", "sweep of misreporting strategies and defences"),
         "run": ("innatura.cli.exp_run", "run a study file (or a shipped study by name)"),

@@ -1,7 +1,11 @@
 """``innatura train learned``: train the learned (VAE/GNN/policy) planner and save a checkpoint.
 
-Writes into ``--out``: ``model.pt`` (state_dict), ``config.json`` (the full configuration),
-``history.csv`` (per-episode loss terms and mean welfare) and ``training_curve.png``.
+On ``--scenario five-regions`` (the default) it trains the five-regions planner of the
+learned-planner paper; on any other scenario, the learned planner of any economy
+(:mod:`innatura.cli.train_learned_io`: type inference, then a policy trained on the agent
+model's own days). Five-regions writes into ``--out``: ``model.pt`` (state_dict),
+``config.json`` (the full configuration), ``history.csv`` (per-episode loss terms and mean
+welfare) and ``training_curve.png``.
 Reload with :func:`planner.learned.load_checkpoint`.
 """
 
@@ -32,20 +36,26 @@ LEARNED_SCENARIOS = ("five-regions",)
 def configure(parser: argparse.ArgumentParser) -> None:
     """Add the command's arguments."""
     from innatura.cli.args import real, seed, whole
+    from innatura.cli.train_learned_io import add_io_flags
 
-    parser.add_argument("--scenario", default="five-regions", choices=LEARNED_SCENARIOS,
-                        help="economy (default: five-regions)")
+    parser.add_argument("--scenario", default="five-regions",
+                        help="economy (default: five-regions, the paper's planner); any other scenario (a name of "
+                             "innatura scenarios or a TOML path) trains the learned planner of any economy")
     parser.add_argument("--episodes", type=whole(1), default=400,
-                        help="training episodes (one batched rollout + one step each)")
-    parser.add_argument("--batch-size", type=whole(1, 100_000), default=32, help="economies per episode (default 32)")
+                        help="five-regions: training episodes (one batched rollout + one step each)")
+    parser.add_argument("--batch-size", type=whole(1, 100_000), default=32,
+                        help="five-regions: economies per episode (default 32)")
     parser.add_argument("--seed", type=seed, default=0, help="seed of initialisation, economies and sampling")
-    parser.add_argument("--lr", type=real(0.0, 10.0, lo_open=True), default=3e-3, help="Adam learning rate")
+    parser.add_argument("--lr", type=real(0.0, 10.0, lo_open=True), default=None,
+                        help="Adam learning rate (default 0.003 on five-regions, 0.01 elsewhere)")
     parser.add_argument("--misreport-share", type=real(0.0, 1.0), default=0.3,
-                        help="probability a region inflates its reports")
+                        help="probability a region (five-regions) or a unit (elsewhere) misreports (default 0.3)")
     for name in ("vae", "ic", "ir", "ostrom", "resource", "policy"):
         parser.add_argument(f"--lambda-{name}", type=real(0.0, 1e6), default=None,
                             help=f"weight of L_{name} (default: base model)")
-    parser.add_argument("--constrained", action="store_true", help="use the '+ IC, IR, Ostrom' weights as defaults")
+    parser.add_argument("--constrained", action="store_true",
+                        help="five-regions: use the '+ IC, IR, Ostrom' weights as defaults (elsewhere they are)")
+    add_io_flags(parser)
     parser.add_argument("--out", required=True, type=Path, help="output directory")
     parser.add_argument("--quiet", action="store_true", help="no progress bar")
 
@@ -116,6 +126,11 @@ def run(args: argparse.Namespace) -> int:
     """Train, save the checkpoint, the history and the training curve."""
     from tqdm import tqdm
 
+    if args.scenario != "five-regions":
+        from innatura.cli.train_learned_io import run_io
+
+        return run_io(args)
+
     from innatura.cli.outputs import check_output_dir
     from innatura.planner.learned.checkpoint import save_checkpoint
     from innatura.planner.learned.config import BASE_WEIGHTS, CONSTRAINED_WEIGHTS
@@ -123,7 +138,7 @@ def run(args: argparse.Namespace) -> int:
 
     check_output_dir(args.out)
     cfg = learned_config_for(args.scenario, episodes=args.episodes, batch_size=args.batch_size, seed=args.seed,
-                             lr=args.lr)
+                             lr=3e-3 if args.lr is None else args.lr)
     weights = CONSTRAINED_WEIGHTS if args.constrained else BASE_WEIGHTS
     overrides = {n: getattr(args, f"lambda_{n}") for n in ("vae", "ic", "ir", "ostrom", "resource", "policy")}
     weights = replace(weights, **{k: v for k, v in overrides.items() if v is not None})

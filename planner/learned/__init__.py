@@ -6,6 +6,12 @@ investment and labour per region; it is trained by REINFORCE with a learned base
 combined loss of IC, IR, Ostrom, resource and VAE terms. Needs the ``learn`` extra
 (torch, torch_geometric); ``import planner`` does not import this package.
 
+For any economy the package also holds type inference of production units
+(:mod:`.inference`: a unit-type VAE, :mod:`.unit_vae`, and a relational GNN over the units'
+graph, :mod:`.unit_gnn`; trained by :mod:`.infer_train`, judged by :mod:`.infer_eval`), the
+correction of reports it gives (:mod:`.debias`) and a policy over the investment share and
+region priorities trained by policy gradient in any environment (:mod:`.pg`).
+
     from innatura.planner.learned import LearnedPlannerConfig, train, save_checkpoint
     result = train(LearnedPlannerConfig())
 """

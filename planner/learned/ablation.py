@@ -17,7 +17,7 @@ from dataclasses import dataclass, replace
 import torch
 from innatura.planner.learned.baselines import EqualSplit, FullInformationOracle, GreedyOnReports, calibrate_budget_rule
 from innatura.planner.learned.config import BASE_WEIGHTS, CONSTRAINED_WEIGHTS, LearnedPlannerConfig
-from innatura.planner.learned.rollout import EpisodeMetrics, simulate
+from innatura.planner.learned.rollout import EpisodeMetrics, Planner, simulate
 from innatura.planner.learned.train import train
 
 __all__ = ["METRICS", "MODELS", "AblationRow", "markdown_table", "run_ablation", "summarise"]
@@ -67,7 +67,7 @@ def _run(config, seeds, misreport_share, eval_batch, oracle_steps, progress) -> 
     eco = config.economy
     rows: list[AblationRow] = []
     for seed in range(seeds):
-        planners = {}
+        planners: dict[str, Planner] = {}
         for label, weights in ((MODELS[0], BASE_WEIGHTS), (MODELS[1], CONSTRAINED_WEIGHTS)):
             weights = replace(weights, vae=config.weights.vae, resource=config.weights.resource,
                               policy=config.weights.policy)

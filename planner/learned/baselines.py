@@ -117,7 +117,10 @@ class FullInformationOracle:
         return decision_from_raw(node[k], keep[k])
 
     def optimise(self, state: EconomyState) -> tuple[Tensor, Tensor]:
-        """Maximise ``sum_t discount^t welfare_t - resource_weight sum_t excess_t^2`` over the plan; returns pre-activations ``[T, B, N, 3]``, ``[T, B]``."""
+        """Maximise ``sum_t discount^t welfare_t - resource_weight sum_t excess_t^2`` over the plan.
+
+        Returns the plan's pre-activations, ``[T, B, N, 3]`` and ``[T, B]``.
+        """
         cfg, rule = self.cfg, self.rule
         horizon, b, n = cfg.horizon - state.t, state.batch_size, cfg.n_regions
         w = _per_capita(cfg, state.theta)
@@ -137,7 +140,8 @@ class FullInformationOracle:
                 for t in range(horizon):
                     d = decision_from_raw(node[t], keep_raw[t])
                     alloc = allocate(s, d.share_c, d.share_x, d.labour, cfg)
-                    total = total + disc[t] * welfare(region_utility(alloc.consumption, alloc.labour, s.theta, cfg), cfg)
+                    u = region_utility(alloc.consumption, alloc.labour, s.theta, cfg)
+                    total = total + disc[t] * welfare(u, cfg)
                     if self.resource_weight > 0:
                         drawn = alloc.consumption.sum(-1) + alloc.investment.sum(-1)
                         bound = s.stock + cfg.resource_horizon * regrowth(s.stock, cfg)

@@ -8,11 +8,12 @@ them along the region graph, so that a region's plan can depend on its neighbour
 from __future__ import annotations
 
 import logging
+from typing import cast
 
 import torch
 from innatura.planner.errors import InvalidInputError
 from torch import Tensor, nn
-from torch_geometric.nn import GCNConv, GraphConv
+from torch_geometric.nn import GCNConv, GraphConv, MessagePassing
 
 __all__ = ["RegionGNN", "batch_edge_index"]
 
@@ -59,7 +60,7 @@ class RegionGNN(nn.Module):
     def reset_parameters(self) -> None:
         self.lin_in.reset_parameters()
         for c in self.convs:
-            c.reset_parameters()
+            cast(MessagePassing, c).reset_parameters()
 
     def forward(self, x: Tensor, edge_index: Tensor) -> Tensor:
         b, n, _ = x.shape

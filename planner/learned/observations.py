@@ -52,7 +52,10 @@ def draw_noise(batch_size: int, n_regions: int, generator: torch.Generator) -> R
 
 
 def pooled_types(theta: Tensor) -> Tensor:
-    """The IC deviation (docs/model.md, "The five-regions economy"): every region reports the mean type. ``[B, N] -> [B, N]``."""
+    """The IC deviation (docs/model.md, "The five-regions economy"): every region reports the mean type.
+
+    Shapes: ``[B, N] -> [B, N]``.
+    """
     return theta.mean(-1, keepdim=True).expand_as(theta)
 
 

@@ -75,6 +75,8 @@ class PlannerPolicy(nn.Module):
         forward(PlannerInput with batch B) -> PolicyOutput (see the class).
     """
 
+    log_pop: Tensor
+
     def __init__(self, economy: EconomyConfig, model: ModelConfig):
         super().__init__()
         self.economy, self.model = economy, model
@@ -84,7 +86,8 @@ class PlannerPolicy(nn.Module):
         self.gnn = RegionGNN(in_ch, model.hidden, model.gnn_layers, model.conv)
         self.node_head = nn.Linear(model.hidden, 3)
         self.keep_head = nn.Linear(model.hidden, 1)
-        self.value_head = nn.Sequential(nn.Linear(model.hidden + 2, model.hidden), nn.Tanh(), nn.Linear(model.hidden, 1))
+        self.value_head = nn.Sequential(nn.Linear(model.hidden + 2, model.hidden), nn.Tanh(),
+                                        nn.Linear(model.hidden, 1))
         self.log_std = nn.Parameter(torch.empty(4))
         pop = torch.tensor(economy.populations)
         self.register_buffer("log_pop", torch.log(pop / pop.mean()), persistent=False)
@@ -101,9 +104,9 @@ class PlannerPolicy(nn.Module):
         with torch.no_grad():
             self.node_head.bias.copy_(torch.tensor([0.0, -2.0, 0.0]))
             self.keep_head.bias.zero_()
-        for m in self.value_head:
-            if isinstance(m, nn.Linear):
-                m.reset_parameters()
+        for layer in self.value_head:
+            if isinstance(layer, nn.Linear):
+                layer.reset_parameters()
         with torch.no_grad():
             self.log_std.fill_(self.model.init_log_std)
 
@@ -154,8 +157,9 @@ class PlannerPolicy(nn.Module):
     def log_prob(out: PolicyOutput, node_raw: Tensor, keep_raw: Tensor) -> Tensor:
         """Gaussian log-density of pre-activations, summed over the economy's action. ``[B]``."""
         half_log_2pi = 0.5 * math.log(2 * math.pi)
-        lp_node = -0.5 * ((node_raw - out.node_mean) / torch.exp(out.log_std[:3])).pow(2) - out.log_std[:3] - half_log_2pi
-        lp_keep = -0.5 * ((keep_raw - out.keep_mean) / torch.exp(out.log_std[3])).pow(2) - out.log_std[3] - half_log_2pi
+        std_node, std_keep = torch.exp(out.log_std[:3]), torch.exp(out.log_std[3])
+        lp_node = -0.5 * ((node_raw - out.node_mean) / std_node).pow(2) - out.log_std[:3] - half_log_2pi
+        lp_keep = -0.5 * ((keep_raw - out.keep_mean) / std_keep).pow(2) - out.log_std[3] - half_log_2pi
         return lp_node.sum((-1, -2)) + lp_keep
 
     def plan(self, inp: PlannerInput, state: object = None) -> Decision:

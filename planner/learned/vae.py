@@ -84,7 +84,7 @@ class TypeVAE(nn.Module):
             raise InvalidInputError(f"TypeVAE: history must be [B, N, T, {N_FEATURES}], got {tuple(history.shape)}")
         t = history.shape[2]
         pooled = self.embed(history).mean(2)
-        length = torch.full(pooled.shape[:-1] + (1,), 1.0 / math.sqrt(t), dtype=pooled.dtype)
+        length = torch.full((*pooled.shape[:-1], 1), 1.0 / math.sqrt(t), dtype=pooled.dtype)
         out = self.head(torch.cat([pooled, length], -1))
         mu, logvar = out.split(self.latent_dim, dim=-1)
         return Posterior(mu=mu, logvar=logvar.clamp(-8.0, 4.0))
