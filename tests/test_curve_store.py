@@ -86,8 +86,9 @@ def test_store_equals_the_scalar_curves(cells, data):
         xf = np.maximum(x, X_FLOOR)
         f = np.array([float(c.curve(xf[c.col])) for c in cells])
         df = np.array([0.0 if x[c.col] < X_FLOOR else float(c.curve.derivative(xf[c.col])) for c in cells])
-        np.testing.assert_allclose(store.coefficients(x), f, rtol=1e-12, atol=1e-300)
-        np.testing.assert_allclose(store.input_use(x), f * x, rtol=1e-12, atol=1e-300)
+        # knot interpolation may round a zero input use to -1e-16 where the scalar curve gives 0
+        np.testing.assert_allclose(store.coefficients(x), f, rtol=1e-12, atol=1e-14)
+        np.testing.assert_allclose(store.input_use(x), f * x, rtol=1e-12, atol=1e-14 * max(1.0, float(x.max())))
         # f' = G'/x - G/x^2 cancels: compare on the scale of its terms
         assert np.all(np.abs(store.derivatives(x) - df) <= 1e-9 * (np.abs(f) / xf + np.abs(df)) + 1e-300)
         # the marginal use f + f' x is the active unit's slope (the right derivative at a kink)
