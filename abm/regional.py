@@ -66,7 +66,7 @@ def regional_problem(model: PlanningEconomy, reports: NightReports, stocks: np.n
         inputs=model.curves.input_use(lay.true_inputs, lay.entry_curve, model.state),
         edge_src=lay.edge_src, edge_dst=lay.edge_dst,
         edge_capacity=lay.edge_capacity, edge_loss=lay.edge_loss, investment_share=model.investment_share,
-        closing_target=target, unit_names=lay.unit_names,
+        closing_target=np.zeros((R, len(lay.goods))) if target is None else target, unit_names=lay.unit_names,
         timing="shifts" if model.settings.shifts > 1 else "overnight",
     )
 

@@ -43,7 +43,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Mapping
 from dataclasses import dataclass, replace
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 from innatura.planner.errors import InvalidInputError
@@ -52,6 +52,9 @@ from innatura.planner.regional.problem import RegionalProblem
 from innatura.planner.regional.result import RegionalPlan, assemble_plan, pipeline_targets
 from innatura.planner.regional.routing import Routes
 from scipy.optimize import brentq
+
+if TYPE_CHECKING:
+    import scipy.sparse as sp
 
 __all__ = ["FILL_ROUNDS", "STAGE2_TOL", "STRATEGY_ROUNDS", "merged", "plan_decomposed", "supply_bottleneck",
            "supply_caps", "users"]
@@ -132,7 +135,7 @@ def _search(p: RegionalProblem, routes: Routes | None, strategy: Strategy, count
     return _Stage1(t, point, bottleneck, strategy)
 
 
-def _intensity(p: RegionalProblem, q: np.ndarray) -> np.ndarray:
+def _intensity(p: RegionalProblem, q: np.ndarray) -> sp.csr_matrix:
     """Input per unit of output of every (unit, good) at outputs ``q``, sparse ``(U, n)`` (CSR)."""
     import scipy.sparse as sp
 
@@ -539,7 +542,7 @@ def _plan(problem: RegionalProblem, pipeline: bool, warm: Mapping[str, float] | 
     counter = [0]
     supply = supply_caps(p)
     s1 = _consumption(p, routes, counter, supply)
-    target = np.zeros((p.n_regions, p.n_goods)) if p.closing_target is None else p.closing_target
+    target = p.closing_target
     if pipeline:
         full = _full(p, routes, s1)
         # tomorrow's inputs from other regions, and the capital the regions' units need to

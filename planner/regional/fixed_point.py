@@ -73,7 +73,7 @@ class Point:
     use: np.ndarray
     excess: float
     bottleneck: Bottleneck | None
-    available: np.ndarray | None = None
+    available: np.ndarray
     morning: RouteResult | None = None
     evening: RouteResult | None = None
 
@@ -232,9 +232,10 @@ class Evaluator:
         more = np.divide(unmet, kept, out=np.zeros_like(unmet), where=kept > 0)
         return more if more.any() else None
 
-    def _route(self, supply: np.ndarray, demand: np.ndarray, cap: np.ndarray, with_flows: bool) -> RouteResult:
-        """Route, then route what is left around the edges that filled up (once)."""
-        res = route(self.routes, supply, demand, self.cols, cap, with_flows)
+    def _route(self, routes: Routes, supply: np.ndarray, demand: np.ndarray, cap: np.ndarray,
+               with_flows: bool) -> RouteResult:
+        """Route along ``routes``, then route what is left around the edges that filled up (once)."""
+        res = route(routes, supply, demand, self.cols, cap, with_flows)
         full = (cap - res.edge_load) <= 1e-9 * (1.0 + np.where(np.isfinite(cap), cap, 0.0))
         if not (res.unmet > 0).any() or not (full & (res.edge_load > 0)).any():
             return res
@@ -253,13 +254,14 @@ class Evaluator:
         s, Yc, Uc = p.stocks[:, cols], Y[:, cols], use[:, cols]
         own = np.where(fin, np.maximum(Uc - Yc, 0.0), Uc / self.keep)  # what production takes from stock
         out: dict = {"morning": None, "evening": None, "a": s, "Y": Y}
-        if self.routes is None:
+        routes = self.routes
+        if routes is None:
             on_hand = np.where(fin, s + Yc - Uc, s + Yc)
             out["short"] = np.where(fin, np.maximum(-on_hand, 0.0), np.maximum(own - s, 0.0))
             out["left"] = np.maximum(on_hand, 0.0) - req[:, cols]
             return out
         cap = p.edge_capacity
-        mo = self._route(np.maximum(s - own, 0.0), np.maximum(own - s, 0.0), cap, with_flows)
+        mo = self._route(routes, np.maximum(s - own, 0.0), np.maximum(own - s, 0.0), cap, with_flows)
         a = s - mo.sent + mo.received
         on_hand = np.where(fin, a + Yc - Uc, a + Yc)
         if p.timing == "shifts":
@@ -270,7 +272,7 @@ class Evaluator:
             # inputs a region lacks after the morning cannot come in the evening
             after = np.maximum(on_hand, 0.0) - req[:, cols]
             short = np.where(fin, np.maximum(-on_hand, 0.0), mo.unmet)
-        ev = self._route(np.maximum(after, 0.0), np.maximum(-after, 0.0), cap - mo.edge_load, with_flows)
+        ev = self._route(routes, np.maximum(after, 0.0), np.maximum(-after, 0.0), cap - mo.edge_load, with_flows)
         out.update(morning=mo, evening=ev, a=a, short=short, left=after - ev.sent + ev.received)
         return out
 

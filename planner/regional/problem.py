@@ -88,8 +88,9 @@ class RegionalProblem:
         investment_share: ``sigma`` in ``[0, 1)``: the share of labour, capital and unit capacity
             kept from the consumption stage for investment.
         closing_target: the safety stock of each region and good, ``(R, n)``: the investment
-            stage first maximises the common share ``tau`` of it that closes in stock.
-        unit_names: optional unit names (for diagnostics), default ``"u<k>"``.
+            stage first maximises the common share ``tau`` of it that closes in stock; ``None``
+            (default) for zeros.
+        unit_names: unit names (for diagnostics); ``None`` (default) for ``"u<k>"``.
         timing: ``"overnight"`` (default: only the morning shipments, from the opening stocks,
             reach other regions' units; what is made today reaches them tomorrow) or
             ``"shifts"`` (the day's shipments leave as goods are made and reach other regions'
@@ -117,8 +118,9 @@ class RegionalProblem:
     edge_capacity: np.ndarray = field(default_factory=lambda: np.zeros(0))
     edge_loss: np.ndarray = field(default_factory=lambda: np.zeros(0))
     investment_share: float = 0.0
-    closing_target: np.ndarray | None = None
-    unit_names: tuple[str, ...] | None = None
+    # ``None`` is accepted and normalised in ``__post_init__`` (zeros, ``"u<k>"``): never None after
+    closing_target: np.ndarray = None  # type: ignore[assignment]
+    unit_names: tuple[str, ...] = None  # type: ignore[assignment]
     timing: str = "overnight"
 
     def __post_init__(self) -> None:

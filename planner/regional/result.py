@@ -11,11 +11,12 @@ from __future__ import annotations
 
 import logging
 from dataclasses import dataclass
+from typing import Required, TypedDict, Unpack
 
 import numpy as np
 from innatura.planner.regional.problem import RegionalProblem
 
-__all__ = ["RegionalPlan", "Valuations", "assemble_plan", "flows", "pipeline_targets"]
+__all__ = ["PlanInfo", "RegionalPlan", "Valuations", "assemble_plan", "flows", "pipeline_targets"]
 
 logger = logging.getLogger(__name__)
 
@@ -124,6 +125,20 @@ class RegionalPlan:
         return self.unit_targets - self.unit_consumption
 
 
+class PlanInfo(TypedDict, total=False):
+    """What a method tells :func:`assemble_plan` about its plan: the :class:`RegionalPlan`
+    fields of the same names (``method``, ``status`` and ``national_fulfilment`` required)."""
+
+    method: Required[str]
+    status: Required[str]
+    national_fulfilment: Required[float]
+    valuations: Valuations | None
+    bottleneck: str
+    lp_iterations: int
+    slp_iterations: int
+    warm: dict[str, float] | None
+
+
 def flows(problem: RegionalProblem, shipments: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """Departures and arrivals (after the edges' losses) per region and good of ``shipments`` ``(D, n)``."""
     R, n = problem.n_regions, problem.n_goods
@@ -147,10 +162,11 @@ def pipeline_targets(problem: RegionalProblem, x: np.ndarray) -> np.ndarray:
 
 
 def assemble_plan(problem: RegionalProblem, x: np.ndarray, x_consumption: np.ndarray, fulfilment: np.ndarray,
-                  shipments: tuple[np.ndarray, np.ndarray], safety_share: float, **info: object) -> RegionalPlan:
+                  shipments: tuple[np.ndarray, np.ndarray], safety_share: float,
+                  **info: Unpack[PlanInfo]) -> RegionalPlan:
     """The :class:`RegionalPlan` of unit outputs ``x``, fulfilment ``(R, m)`` and the morning and
-    evening ``shipments`` ``(D, n)``; ``info`` fills ``method``, ``status``, ``national_fulfilment``
-    and the optional fields."""
+    evening ``shipments`` ``(D, n)``; ``info`` (:class:`PlanInfo`) fills ``method``, ``status``,
+    ``national_fulfilment`` and the optional fields."""
     p = problem
     R, n = p.n_regions, p.n_goods
     x = np.maximum(np.asarray(x, dtype=float), 0.0)
