@@ -33,6 +33,7 @@ __all__ = [
     "no_data",
     "production_figure",
     "report_gap_figure",
+    "save_figure",
     "write_run_figures",
 ]
 
@@ -324,10 +325,15 @@ RUN_FIGURES = {
 }
 
 
-def _save(fig: Figure, path: Path, dpi: int) -> None:
-    """Write ``fig`` to ``path`` atomically."""
-    with atomic_path(path, suffix=".png") as tmp:
+def save_figure(fig: Figure, path: Path | str, *, dpi: int = 110) -> Path:
+    """Write ``fig`` to ``path`` as a PNG atomically (an interrupted write leaves the old file)
+    and close it; returns the path."""
+    import matplotlib.pyplot as plt
+
+    with atomic_path(Path(path), suffix=".png") as tmp:
         fig.savefig(tmp, dpi=dpi, format="png")
+    plt.close(fig)
+    return Path(path)
 
 
 def write_run_figures(model_df: pd.DataFrame, out_dir: Path | str, *, dpi: int = 120) -> list[Path]:
@@ -351,6 +357,6 @@ def write_run_figures(model_df: pd.DataFrame, out_dir: Path | str, *, dpi: int =
             logger.info("skipping %s: no columns for it", name)
             continue
         path = out / name
-        _save(make(model_df), path, dpi)
+        save_figure(make(model_df), path, dpi=dpi)
         written.append(path)
     return written

@@ -22,7 +22,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 from innatura.abm.study.spec import StudySpec
-from innatura.planner.atomic import atomic_path, atomic_write_text
+from innatura.planner.atomic import atomic_write_text
 
 __all__ = ["cell_summary", "defence_summary", "markdown_table", "write_report"]
 
@@ -158,12 +158,9 @@ def _figures(table: pd.DataFrame, out: Path) -> list[Path]:
 
 
 def _save(fig: Any, path: Path) -> Path:
-    import matplotlib.pyplot as plt
+    from innatura.abm.plots import save_figure
 
-    with atomic_path(path, suffix=".png") as tmp:
-        fig.savefig(tmp, dpi=110)
-    plt.close(fig)
-    return path
+    return save_figure(fig, path)
 
 
 def _panels(table: pd.DataFrame) -> tuple[list[str], list[str]]:

@@ -15,7 +15,6 @@ detection precision and recall, and the share of the no-defence loss recovered) 
 from __future__ import annotations
 
 import argparse
-import io
 import json
 import logging
 import sys
@@ -95,7 +94,7 @@ def plot(path: Path, rows: Sequence[dict[str, Any]], summary: Sequence[dict[str,
     import matplotlib.pyplot as plt
     import numpy as np
 
-    from innatura.planner.atomic import atomic_write_bytes
+    from innatura.abm.plots import save_figure
 
     strategies = list(dict.fromkeys(r["strategy"] for r in summary))
     fig, axes = plt.subplots(len(strategies), 2, figsize=(12, 3.8 * len(strategies)), squeeze=False)
@@ -122,10 +121,7 @@ def plot(path: Path, rows: Sequence[dict[str, Any]], summary: Sequence[dict[str,
         b.legend(fontsize=8)
     fig.suptitle(title)
     fig.tight_layout()
-    buf = io.BytesIO()
-    fig.savefig(buf, format="png", dpi=110)
-    plt.close(fig)
-    atomic_write_bytes(path, buf.getvalue())
+    save_figure(fig, path)
 
 
 def run(args: argparse.Namespace) -> int:

@@ -12,7 +12,6 @@ training). ``--hide-share`` / ``--noise`` degrade the execution records of both 
 from __future__ import annotations
 
 import argparse
-import io
 import json
 import logging
 import sys
@@ -75,7 +74,7 @@ def plot_training(path: Path, history: Sequence[Mapping[str, float]], title: str
     import matplotlib.pyplot as plt
     import numpy as np
 
-    from innatura.planner.atomic import atomic_write_bytes
+    from innatura.abm.plots import save_figure
 
     steps = np.array([h["step"] for h in history])
     k = max(1, len(history) // 25)
@@ -92,10 +91,7 @@ def plot_training(path: Path, history: Sequence[Mapping[str, float]], title: str
     axes[1].set_title("misreport cross-entropy, KL")
     fig.suptitle(title)
     fig.tight_layout()
-    buf = io.BytesIO()
-    fig.savefig(buf, format="png", dpi=110)
-    plt.close(fig)
-    atomic_write_bytes(path, buf.getvalue())
+    save_figure(fig, path)
 
 
 def plot_reliability(path: Path, metrics: Any, title: str = "") -> None:
@@ -105,7 +101,7 @@ def plot_reliability(path: Path, metrics: Any, title: str = "") -> None:
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
-    from innatura.planner.atomic import atomic_write_bytes
+    from innatura.abm.plots import save_figure
 
     fig, ax = plt.subplots(figsize=(5, 5))
     ax.plot([0, 1], [0, 1], color="0.6", lw=1, ls="--", label="calibrated")
@@ -120,10 +116,7 @@ def plot_reliability(path: Path, metrics: Any, title: str = "") -> None:
                  f"90% {metrics.coverage90:.2f}", fontsize=9)
     ax.legend(loc="upper left", fontsize=8)
     fig.tight_layout()
-    buf = io.BytesIO()
-    fig.savefig(buf, format="png", dpi=110)
-    plt.close(fig)
-    atomic_write_bytes(path, buf.getvalue())
+    save_figure(fig, path)
 
 
 def _write(out: Path, study: Any, info: dict[str, Any]) -> None:

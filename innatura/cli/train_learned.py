@@ -92,7 +92,7 @@ def plot_history(path: Path, history: Sequence[Mapping[str, Any]], title: str = 
     import matplotlib.pyplot as plt
     import numpy as np
 
-    from innatura.planner.atomic import atomic_write_bytes
+    from innatura.abm.plots import save_figure
 
     ep = np.array([h["episode"] for h in history])
     fig, (a, b) = plt.subplots(1, 2, figsize=(11, 4))
@@ -116,10 +116,7 @@ def plot_history(path: Path, history: Sequence[Mapping[str, Any]], title: str = 
     b.legend(fontsize=8)
     fig.suptitle(title)
     fig.tight_layout()
-    buf = io.BytesIO()
-    fig.savefig(buf, format="png", dpi=110)
-    plt.close(fig)
-    atomic_write_bytes(path, buf.getvalue())
+    save_figure(fig, path)
 
 
 def run(args: argparse.Namespace) -> int:

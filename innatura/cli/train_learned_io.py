@@ -10,7 +10,6 @@ scenario has units that report curves), ``history.csv`` (one row per policy upda
 from __future__ import annotations
 
 import argparse
-import io
 import logging
 import sys
 import time
@@ -54,7 +53,7 @@ def plot_policy_history(path: Path, history: Sequence[Mapping[str, float]], titl
     import matplotlib.pyplot as plt
     import numpy as np
 
-    from innatura.planner.atomic import atomic_write_bytes
+    from innatura.abm.plots import save_figure
 
     up = np.array([h["update"] for h in history])
     fig, (a, b) = plt.subplots(1, 2, figsize=(11, 4))
@@ -71,10 +70,7 @@ def plot_policy_history(path: Path, history: Sequence[Mapping[str, float]], titl
     b.legend()
     fig.suptitle(title)
     fig.tight_layout()
-    buf = io.BytesIO()
-    fig.savefig(buf, format="png", dpi=110)
-    plt.close(fig)
-    atomic_write_bytes(path, buf.getvalue())
+    save_figure(fig, path)
 
 
 def _weights(args: argparse.Namespace) -> Any:
