@@ -65,7 +65,8 @@ def plan_regional(problem: RegionalProblem, method: str | None = None, *, max_sl
             curves, successive LPs), ``"decomposed"`` (least production by fixed point and
             per-good routing, for large economies), or ``None``: ``"lp"`` while the LPs have at
             most :data:`LP_MAX_VARIABLES` columns (:func:`lp_size`), ``"decomposed"`` above.
-        max_slp_iter, tol: successive-LP iterations per stage and their tolerance (``"lp"``).
+        max_slp_iter: successive-LP iterations per stage (``"lp"``).
+        tol: the successive LPs' tolerance (``"lp"``).
         x_start: first linearisation point of the consumption stage, per unit (``"lp"``; e.g.
             yesterday's targets).
         pipeline: the investment stage's closing targets include, on top of
