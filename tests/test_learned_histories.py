@@ -8,11 +8,26 @@ import math
 
 import numpy as np
 import pytest
-from innatura.abm.learning.dataset import MisreportMix, build_model, generate_dataset, parse_mixes, parse_scenario
+
+pytest.importorskip("torch")  # innatura.planner.learned loads its torch models with the package
+
+from innatura.abm.learning.dataset import (
+    MisreportMix,
+    build_model,
+    generate_dataset,
+    parse_mixes,
+    parse_scenario,
+)
 from innatura.abm.learning.histories import HistoryRecorder, record_run
 from innatura.abm.model import PlanningEconomy
 from innatura.planner.errors import InvalidInputError
-from innatura.planner.learned.histories import EDGE_KINDS, FIELDS, HistoryDataset, load_histories, save_histories
+from innatura.planner.learned.histories import (
+    EDGE_KINDS,
+    FIELDS,
+    HistoryDataset,
+    load_histories,
+    save_histories,
+)
 
 pytestmark = pytest.mark.filterwarnings("ignore")
 
