@@ -33,13 +33,22 @@ def _modules_with_examples() -> list[str]:
 
 
 MODULES = ["innatura", *_modules_with_examples()]
+#: packages that load torch on import (the ``learn`` extra)
+TORCH_PACKAGES = ("innatura.planner.learned", "innatura.abm.learning")
+NEEDS_TORCH = pytest.mark.skipif(importlib.util.find_spec("torch") is None, reason="torch is not installed")
+
+
+def _param(name: str) -> object:
+    if name.startswith(TORCH_PACKAGES):
+        return pytest.param(name, marks=[pytest.mark.learn, NEEDS_TORCH])
+    return name
 
 
 def test_the_modules_with_examples_are_found():
     assert {"innatura.abm.settings", "innatura.abm.model", "innatura.abm.adversarial.vocabulary"} <= set(MODULES)
 
 
-@pytest.mark.parametrize("name", MODULES)
+@pytest.mark.parametrize("name", [_param(m) for m in MODULES])
 def test_docstring_examples(name):
     module = importlib.import_module(name)
     result = doctest.testmod(module, optionflags=doctest.ELLIPSIS | doctest.NORMALIZE_WHITESPACE, verbose=False)
