@@ -71,6 +71,7 @@ def build_economy(params: ViewParams) -> mesa.Model:
         citizen_strategy=params.citizen_strategy,
         unit_strategy=params.unit_strategy,
         defences=params.defence,
+        plan=None if params.plan == "scenario" else params.plan,
     )
 
 
@@ -112,6 +113,7 @@ class EconomyView(mesa.Model):
         citizen_strategy: str = DEFAULTS.citizen_strategy,
         unit_strategy: str = DEFAULTS.unit_strategy,
         defence: str = DEFAULTS.defence,
+        plan: str = DEFAULTS.plan,
         scenario: object = None,
         **kwargs: str,
     ) -> None:
@@ -131,6 +133,7 @@ class EconomyView(mesa.Model):
             "citizen_strategy": compose(citizen_strategy, citizen_parameters),
             "unit_strategy": compose(unit_strategy, unit_parameters),
             "defence": compose(defence, defence_parameters),
+            "plan": plan,
         }
         try:
             choices: dict[str, Any] = {"scenarios": available_scenarios(), "planners": available_planners()}

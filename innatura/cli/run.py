@@ -152,8 +152,10 @@ class RunWriter:
         files.append(write_json(self.out / "summary.json", run_summary(self.model, self.settings, wall)))
         if self.plots:
             from innatura.abm.plots import write_run_figures
+            from innatura.abm.shipment_plots import write_shipment_figures
 
             files += write_run_figures(self.model.model_frame(), self.out)
+            files += write_shipment_figures(self.model, self.out)
         return files
 
 
