@@ -118,8 +118,8 @@ def region_holdbacks(view: EconomyView) -> pd.DataFrame | None:
     count = night[night["constraint"] != "bottleneck"].groupby("region").size()
     return pd.DataFrame({
         "region": top.index,
-        "holds back": [f"{c}: {i}" if c != "bottleneck" else f"bottleneck, {i}" for c, i in zip(top["constraint"], top["item"],
-                                                                                  strict=True)],
+        "holds back": [f"{c}: {i}" if c != "bottleneck" else f"bottleneck, {i}"
+                       for c, i in zip(top["constraint"], top["item"], strict=True)],
         "shadow price": [f"{v:.4g}" if np.isfinite(v) else "-" for v in top["shadow_price"].to_numpy(dtype=float)],
         "binding": [int(count.get(r, 0)) for r in top.index],
     }).reset_index(drop=True)
