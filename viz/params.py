@@ -326,7 +326,7 @@ def model_params(
         "scenario_name": {"type": "Select", "value": scenario, "values": list(scenarios), "label": "Scenario"},
         "planner": {"type": "Select", "value": planner, "values": list(planners), "label": "Planner method"},
         "plan": {"type": "Select", "value": defaults.plan, "values": list(PLANS),
-                 "label": "Plan on (scenario: its own choice)"},
+                 "label": "Plan on"},
         "investment_share": {
             "type": "SliderFloat", "value": investment, "min": 0.0, "max": 0.95, "step": 0.01,
             "label": "Investment share",
