@@ -32,7 +32,7 @@ from matplotlib.ticker import MaxNLocator
 if TYPE_CHECKING:  # pragma: no cover
     from innatura.abm.model import PlanningEconomy
 
-__all__ = ["daily_edge_totals", "shipment_map_of_day", "shipments_figure", "write_shipment_figures"]
+__all__ = ["check_goods", "daily_edge_totals", "shipment_map_of_day", "shipments_figure", "write_shipment_figures"]
 
 logger = logging.getLogger(__name__)
 
@@ -97,6 +97,20 @@ def shipments_figure(model_df: pd.DataFrame, totals: pd.DataFrame | None = None)
     return fig
 
 
+def check_goods(model: PlanningEconomy, goods: Sequence[str], field: str = "goods") -> tuple[str, ...]:
+    """``goods`` as a tuple, once each, after checking that each is a good of ``model``.
+
+    Raises:
+        InvalidInputError: naming ``field`` and the unknown good, with some of the known ones.
+    """
+    known = model.layout.goods
+    for good in goods:
+        if good not in known:
+            raise InvalidInputError(f"{field}: {good!r} is not one of the economy's goods "
+                                    f"({', '.join(known[:8])}{', ...' if len(known) > 8 else ''})")
+    return tuple(dict.fromkeys(goods))
+
+
 def shipment_map_of_day(model: PlanningEconomy, good: str | None = None) -> Figure | None:
     """The last day's planned and executed shipments per directed edge, regions coloured by
     their fulfilment that day; of all goods, or of ``good`` (a good's name). ``None`` before
@@ -106,9 +120,7 @@ def shipment_map_of_day(model: PlanningEconomy, good: str | None = None) -> Figu
         InvalidInputError: ``good`` is not a good of the economy.
     """
     lay = model.layout
-    if good is not None and good not in lay.goods:
-        raise InvalidInputError(f"shipment map: good {good!r} is not one of the economy's goods "
-                                f"({', '.join(lay.goods[:8])}{', ...' if len(lay.goods) > 8 else ''})")
+    check_goods(model, () if good is None else (good,), "shipment map")
     shipments = model.last_shipments
     if shipments is None:
         return None

@@ -149,13 +149,21 @@ def test_write_shipment_figures_writes_the_pngs(regional, tmp_path):
 
 def test_regional_run_writes_the_shipment_pngs(tmp_path):
     out = tmp_path / "run"
-    assert main(["run", SCENARIO, "--plan", "regional", "--days", "2", "--out", str(out), "--quiet"]) == 0
-    for png in ("shipments.png", "shipment_map.png"):
+    assert main(["run", SCENARIO, "--plan", "regional", "--days", "2", "--out", str(out), "--quiet",
+                 "--shipment-map", "Butter"]) == 0
+    for png in ("shipments.png", "shipment_map.png", "shipment_map_Butter.png"):
         assert (out / png).stat().st_size > 10_000
     alone = tmp_path / "alone"
     assert main(["run", SCENARIO, "--single-region", "--days", "1", "--out", str(alone), "--quiet"]) == 0
     assert not (alone / "shipments.png").exists()  # one region: no edges, no shipments
     assert (alone / "humanity.png").exists()
+
+
+def test_an_unknown_good_to_map_is_refused_before_the_run(tmp_path, capsys):
+    out = tmp_path / "run"
+    assert main(["run", SCENARIO, "--days", "1", "--out", str(out), "--quiet", "--shipment-map", "Gold"]) == 2
+    assert "--shipment-map: 'Gold' is not one of the economy's goods (Milk" in capsys.readouterr().err
+    assert not (out / "model.csv").exists()
 
 
 # -- the browser view ----------------------------------------------------------------------------
