@@ -72,11 +72,12 @@ def shipments_figure(model_df: pd.DataFrame, totals: pd.DataFrame | None = None)
         ax.spines[["top", "right"]].set_visible(False)
         ax.tick_params(labelsize=9)
         ax.xaxis.set_major_locator(MaxNLocator(integer=True))
-    series = {} if totals is None or totals.empty else {c: totals[c].to_numpy(dtype=float) for c in
-                                                          ("planned", "followed", "carried")}
-    days = totals["day"].to_numpy(dtype=float) if series else model_df.get("day", pd.Series(dtype=float)).to_numpy()
-    if not series and "shipped" in model_df.columns:
-        series = {"carried": model_df["shipped"].to_numpy(dtype=float)}
+    if totals is not None and not totals.empty:
+        series = {c: totals[c].to_numpy(dtype=float) for c in ("planned", "followed", "carried")}
+        days = totals["day"].to_numpy(dtype=float)
+    else:
+        series = {"carried": model_df["shipped"].to_numpy(dtype=float)} if "shipped" in model_df.columns else {}
+        days = model_df["day"].to_numpy(dtype=float) if "day" in model_df.columns else np.zeros(0)
     if not series or not len(days):
         no_data(top, "shipments")
         no_data(bottom, "losses")

@@ -89,5 +89,6 @@ def day_shipments(outcome: DayOutcome, n_edges: int) -> EdgeShipments:
     executed = outcome.shipped_goods if planned is not None else None
     if planned is not None and executed is None:
         executed = np.zeros_like(planned)
-    carried = np.zeros(n_edges) if outcome.edge_load is None else outcome.edge_load
-    return EdgeShipments(_frozen(planned), _frozen(executed), _frozen(np.asarray(carried, dtype=float)))
+    carried = np.zeros(n_edges) if outcome.edge_load is None else np.array(outcome.edge_load, dtype=float)
+    carried.flags.writeable = False
+    return EdgeShipments(_frozen(planned), _frozen(executed), carried)

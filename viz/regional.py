@@ -40,9 +40,9 @@ def shipment_choices(view: EconomyView) -> list[str]:
     :data:`MAX_GOOD_CHOICES`); only :data:`ALL_GOODS` before the first day or without a
     regional plan."""
     economy = view.economy
-    shipments = None if economy is None else economy.last_shipments
-    if shipments is None:
+    if economy is None or economy.last_shipments is None:
         return [ALL_GOODS]
+    shipments = economy.last_shipments
     goods = economy.layout.goods
     return [ALL_GOODS, *(goods[g] for g in shipments.goods_by_volume()[:MAX_GOOD_CHOICES])]
 
