@@ -41,6 +41,7 @@ from innatura.abm.layout import Layout, StockLoss, build_layout, merge_regions
 from innatura.abm.planning import make_method
 from innatura.abm.reported_curves import ReportedCurves
 from innatura.abm.settings import RunSettings
+from innatura.abm.shipments import EdgeShipments, day_shipments
 from innatura.abm.state import State
 from innatura.abm.transport import path_keep
 from innatura.planner.errors import InvalidInputError
@@ -353,6 +354,14 @@ class PlanningEconomy(mesa.Model):
     @property
     def day(self) -> int:
         return self.state.day
+
+    @property
+    def last_shipments(self) -> EdgeShipments | None:
+        """The last day's shipments per directed edge and good, planned and executed
+        (:class:`~abm.shipments.EdgeShipments`, read-only copies); ``None`` before the first day."""
+        if self.last_outcome is None:
+            return None
+        return day_shipments(self.last_outcome, int(self.layout.edge_src.size))
 
     @property
     def investment_share(self) -> float:

@@ -41,7 +41,7 @@ CHROMIUM_FLAGS = [
 ARTIFACTS = Path(__file__).parent / "artifacts"
 SCENARIO = "selviaria"  # small: a day takes milliseconds, so the browser dominates the time
 OTHER = "butter-village"  # what the Reset test switches to
-FIGURES = 7  # region map, humanity, production, inventory, misreports, fulfilment, detection
+FIGURES = 8  # region map, shipments, humanity, production, inventory, misreports, fulfilment, detection
 DAY = re.compile(r"Day (\d+)")
 
 
@@ -348,4 +348,43 @@ def test_a_parameter_the_chosen_strategy_lacks_is_named_in_the_page(browser_page
     page.get_by_text("Noise has no parameter 'factor'").first.wait_for(timeout=30_000)
     assert page.get_by_text("citizen_strategy: 'noise(factor=3)'").count() >= 1
     assert _step(page) == 1  # the page still works, on the default strategy
+    assert not problems, problems
+
+
+def _changed(page, before: list[str], timeout: float = 30_000) -> list[int]:
+    """Wait until some figure is redrawn; returns the indices of those that changed."""
+    page.wait_for_function(
+        "old => { const now = [...document.querySelectorAll('img.widget-image')].map(i => i.src);"
+        " return now.length === old.length && now.some((s, k) => s !== old[k]); }",
+        arg=before,
+        timeout=timeout,
+    )
+    page.wait_for_timeout(1_000)  # let any other redraw land before counting
+    now = _figure_sources(page)
+    return [k for k, (a, b) in enumerate(zip(before, now, strict=True)) if a != b]
+
+
+def test_regional_plan_shows_shipments_per_good_and_diagnostics(browser_page):
+    page, problems = browser_page
+    _choose(page, "Plan on", "regional")
+    _press(page, "Reset")
+    page.wait_for_function(
+        "() => document.querySelector('.innatura-summary').innerText.startsWith('Day 0')", timeout=60_000)
+    assert page.get_by_text("no diagnostics: they come with the regional plan").count() >= 1
+    assert _step(page) == 1 and _step(page) == 2
+    # the night's binding constraints and shadow prices, and what holds each region back
+    page.get_by_text("What holds each region back, night 2").wait_for(timeout=30_000)
+    for header in ("constraint", "region", "item", "shadow_price", "holds back"):
+        assert page.get_by_role("columnheader", name=header, exact=True).count() >= 1, header
+    _wait_for_figures(page)
+    # the goods selector: all goods, then the goods shipped; picking one redraws the map alone
+    page.get_by_label("Shipments of", exact=True).click(force=True)
+    page.get_by_role("option", name="all goods", exact=True).wait_for(timeout=30_000)
+    goods = [o.strip() for o in page.get_by_role("option").all_inner_texts()]
+    good = goods[goods.index("all goods") + 1]
+    before = _figure_sources(page)
+    page.get_by_role("option", name=good, exact=True).click()
+    assert len(_changed(page, before)) == 1
+    assert page.get_by_label("Shipments of", exact=True).input_value() == good or \
+        page.get_by_text(good, exact=True).count() >= 1
     assert not problems, problems

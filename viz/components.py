@@ -17,15 +17,18 @@ import numpy as np
 import pandas as pd
 import solara
 from innatura.abm import plots, region_map
+from innatura.viz import regional
 from innatura.viz.params import split_call
 from innatura.viz.view_model import EconomyView
 from matplotlib.figure import Figure
 
 __all__ = [
     "COMPONENTS",
+    "DiagnosticsPanel",
     "FigurePanel",
     "NetworkPanel",
     "RegionSnapshot",
+    "ShipmentPanel",
     "figure_panel",
     "region_snapshot",
     "summary_text",
@@ -244,6 +247,56 @@ def network_component(view: EconomyView) -> solara.Element:
     return NetworkPanel(view, view.steps)
 
 
+@solara.component
+def ShipmentPanel(view: EconomyView, step: int) -> None:
+    """The last day's planned and executed shipments per edge, of all goods or of the good
+    chosen in the selector (:func:`viz.regional.shipment_figure`)."""
+    good, set_good = solara.use_state(regional.ALL_GOODS)
+    choices = solara.use_memo(lambda: regional.shipment_choices(view), dependencies=[id(view), step])
+    shown = good if good in choices else regional.ALL_GOODS
+    key = [id(view), step, shown]
+    fig = solara.use_memo(lambda: _sized_or_none(regional.shipment_figure(view, shown), PANEL_SIZE), dependencies=key)
+    with solara.Column(gap="4px", style={"padding": "2px 8px"}):
+        solara.Select(label="Shipments of", value=shown, values=choices, on_value=set_good,
+                      classes=["innatura-good"])
+        if fig is not None:
+            solara.FigureMatplotlib(fig, dependencies=key, format="png", dpi=DPI)
+
+
+def _sized_or_none(fig: Figure | None, size: tuple[float, float]) -> Figure | None:
+    return None if fig is None else _sized(fig, size)
+
+
+def shipment_component(view: EconomyView) -> solara.Element:
+    """Entry for ``SolaraViz(components=...)``: the shipments map with its goods selector."""
+    return ShipmentPanel(view, view.steps)
+
+
+@solara.component
+def DiagnosticsPanel(view: EconomyView, step: int) -> None:
+    """What holds each region back (:func:`viz.regional.region_holdbacks`) and every binding
+    constraint of the night with its shadow price (:func:`viz.regional.diagnostics_table`)."""
+    holdbacks = solara.use_memo(lambda: regional.region_holdbacks(view), dependencies=[id(view), step])
+    table = solara.use_memo(lambda: regional.diagnostics_table(view), dependencies=[id(view), step])
+    with solara.Column(gap="4px", style={"padding": "2px 8px"}):
+        solara.Text(f"What holds each region back, night {view.day}: binding constraints and shadow prices",
+                    classes=["innatura-diagnostics"], style={"font-weight": "600", "font-size": "14px"})
+        if table is None or holdbacks is None:
+            solara.Info("no diagnostics: they come with the regional plan (Plan on: regional), after a day",
+                        dense=True)
+            return
+        if table.empty:
+            solara.Success("nothing binds tonight", dense=True)
+            return
+        solara.DataFrame(holdbacks, items_per_page=5, scrollable=True)
+        solara.DataFrame(table, items_per_page=8, scrollable=True)
+
+
+def diagnostics_component(view: EconomyView) -> solara.Element:
+    """Entry for ``SolaraViz(components=...)``: the night's diagnostics."""
+    return DiagnosticsPanel(view, view.steps)
+
+
 def figure_panel(make: Callable[[pd.DataFrame], Figure]) -> Callable[[EconomyView], solara.Element]:
     """An entry for ``SolaraViz(components=...)`` drawing ``make(view.frame())`` (one of :mod:`abm.plots`)."""
 
@@ -257,6 +310,8 @@ def figure_panel(make: Callable[[pd.DataFrame], Figure]) -> Callable[[EconomyVie
 #: (component, page) pairs for ``SolaraViz``: all on the first page, two per row.
 COMPONENTS = [
     (network_component, 0),
+    (shipment_component, 0),
+    (diagnostics_component, 0),
     (figure_panel(plots.humanity_figure), 0),
     (figure_panel(plots.production_figure), 0),
     (figure_panel(plots.inventory_figure), 0),

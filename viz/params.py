@@ -26,6 +26,7 @@ from innatura.planner.errors import InvalidInputError
 __all__ = [
     "DEFAULTS",
     "PARAMETER_FIELDS",
+    "PLANS",
     "ViewParams",
     "compose",
     "defence_choices",
@@ -37,6 +38,9 @@ __all__ = [
 ]
 
 logger = logging.getLogger(__name__)
+
+#: Choices of :attr:`ViewParams.plan`.
+PLANS = ("scenario", "national", "regional")
 
 #: Largest seed accepted (numpy takes any non-negative int; Mesa and the page keep 64 bits).
 MAX_SEED = 2**63 - 1
@@ -58,6 +62,9 @@ class ViewParams:
         citizen_strategy, unit_strategy: how the misreporting citizens / units report, in the
             canonical text form (``"inflate(factor=1.5)"``).
         defence: the defences applied to the reports, joined by ``+`` (``"none"``: none).
+        plan: what the night plans on, one of :data:`PLANS`: ``"national"`` (one stock per
+            good), ``"regional"`` (the region graph, with shipments along its edges and the
+            night's diagnostics) or ``"scenario"`` (the scenario's own choice).
     """
 
     scenario: str
@@ -69,6 +76,7 @@ class ViewParams:
     citizen_strategy: str = "inflate(factor=1.5)"
     unit_strategy: str = "overstate_inputs(factor=1.3)"
     defence: str = "none"
+    plan: str = "scenario"
 
     def as_dict(self) -> dict[str, Any]:
         """The fields as a plain dict."""
@@ -166,6 +174,8 @@ def _field(name: str, value: Any, scenarios: Sequence[str] | None, planners: Seq
         return _choice(name, value, scenarios)
     if name == "planner":
         return _choice(name, value, planners)
+    if name == "plan":
+        return _choice(name, value, PLANS)
     return _share(name, value)
 
 
@@ -315,6 +325,8 @@ def model_params(
     return {
         "scenario_name": {"type": "Select", "value": scenario, "values": list(scenarios), "label": "Scenario"},
         "planner": {"type": "Select", "value": planner, "values": list(planners), "label": "Planner method"},
+        "plan": {"type": "Select", "value": defaults.plan, "values": list(PLANS),
+                 "label": "Plan on"},
         "investment_share": {
             "type": "SliderFloat", "value": investment, "min": 0.0, "max": 0.95, "step": 0.01,
             "label": "Investment share",

@@ -71,6 +71,7 @@ def build_economy(params: ViewParams) -> mesa.Model:
         citizen_strategy=params.citizen_strategy,
         unit_strategy=params.unit_strategy,
         defences=params.defence,
+        plan=None if params.plan == "scenario" else params.plan,
     )
 
 
@@ -88,11 +89,14 @@ class EconomyView(mesa.Model):
         citizen_strategy, unit_strategy, defence: how misreporting agents report and the
             defences: a name of the vocabulary (``"inflate"``, ``"audit+robust"``) or a whole
             text (``"inflate(1.5)"``).
-        scenario: what Mesa >= 3.5 passes on Reset (a ``mesa.experimental.scenarios.Scenario``);
-            not used: the economy is chosen by ``scenario_name``.
+        plan: what the night plans on: ``"national"``, ``"regional"`` or ``"scenario"`` (its
+            own choice; :data:`viz.params.PLANS`).
         **kwargs: ``citizen_parameters``, ``unit_parameters``, ``defence_parameters``: the
             parameters of a choice given by name (``"2.0"``, ``"factor=2.0"``; for a chain of
-            defences, of the first); blank: its defaults (:func:`viz.params.compose`).
+            defences, of the first); blank: its defaults (:func:`viz.params.compose`). And
+            ``scenario``, what Mesa >= 3.5 passes on Reset (a
+            ``mesa.experimental.scenarios.Scenario``): not used, the economy is chosen by
+            ``scenario_name``.
 
     Attributes:
         params: the validated parameters actually used.
@@ -112,10 +116,10 @@ class EconomyView(mesa.Model):
         citizen_strategy: str = DEFAULTS.citizen_strategy,
         unit_strategy: str = DEFAULTS.unit_strategy,
         defence: str = DEFAULTS.defence,
-        scenario: object = None,
-        **kwargs: str,
+        plan: str = DEFAULTS.plan,
+        **kwargs: Any,
     ) -> None:
-        del scenario  # Mesa's own scenario object (Mesa >= 3.5 passes one on Reset): not the economy's
+        kwargs.pop("scenario", None)  # Mesa's own scenario object (Mesa >= 3.5 passes one on Reset)
         fields = {field for field, _ in PARAMETER_FIELDS.values()}
         errors: list[str] = [f"{key}: not a model parameter (known: {', '.join(sorted(fields))})"
                              for key in kwargs if key not in fields]
@@ -131,6 +135,7 @@ class EconomyView(mesa.Model):
             "citizen_strategy": compose(citizen_strategy, citizen_parameters),
             "unit_strategy": compose(unit_strategy, unit_parameters),
             "defence": compose(defence, defence_parameters),
+            "plan": plan,
         }
         try:
             choices: dict[str, Any] = {"scenarios": available_scenarios(), "planners": available_planners()}

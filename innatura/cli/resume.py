@@ -9,7 +9,7 @@ is either
   is refused with a message naming the flag, the saved value and the given value; or
 * **free on resume** (:data:`FREE_ON_RESUME`): ``--days`` (run further, to that day),
   ``--checkpoint-every``, ``--strict`` (stop at a broken invariant from now on), ``--quiet``,
-  ``--no-plots``, and ``--out``: with ``--out OTHER`` the run is copied into ``OTHER`` (a new
+  ``--no-plots``, ``--shipment-map``, and ``--out``: with ``--out OTHER`` the run is copied into ``OTHER`` (a new
   or empty folder; never one that holds anything) and continues there, leaving ``DIR`` as it
   was.
 
@@ -80,7 +80,7 @@ RUN_FLAGS: dict[str, tuple[str, Callable[[Checkpoint], Any], Callable[[Any], Any
     "plan": ("--plan", lambda ck: ck.settings.plan, str),
 }
 #: flags a resumed run may change (argparse destinations).
-FREE_ON_RESUME = ("days", "checkpoint_every", "strict", "quiet", "no_plots", "out", "resume")
+FREE_ON_RESUME = ("days", "checkpoint_every", "strict", "quiet", "no_plots", "shipment_map", "out", "resume")
 
 
 def _scenario_hash(name: Any) -> str:

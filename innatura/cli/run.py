@@ -18,6 +18,7 @@ import contextlib
 import logging
 import sys
 import time
+from collections.abc import Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -52,8 +53,8 @@ def configure(parser: argparse.ArgumentParser) -> None:
 
     parser.epilog = ("With --resume DIR the run continues from its checkpoint with its own scenario copy, seed and "
                      "settings: a run flag given with --resume must agree with the saved run (it is refused "
-                     "otherwise); --days, --checkpoint-every, --strict, --quiet, --no-plots may change, and --out "
-                     "copies the run into a new or empty folder and continues there.")
+                     "otherwise); --days, --checkpoint-every, --strict, --quiet, --no-plots, --shipment-map may "
+                     "change, and --out copies the run into a new or empty folder and continues there.")
     parser.add_argument("scenario", nargs="?", default=None,
                         help="built-in scenario name or scenario TOML file (default: the default demo)")
     parser.add_argument("--days", type=whole(1, MAX_DAYS), default=None,
@@ -106,6 +107,9 @@ def configure(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--resume", type=Path, default=None, metavar="DIR",
                         help="continue the run saved in DIR (its checkpoint/ and scenario.toml)")
     parser.add_argument("--no-plots", action="store_true", help="skip the PNG figures")
+    parser.add_argument("--shipment-map", action="append", default=None, metavar="GOOD",
+                        help="also draw the last day's planned and executed shipments of GOOD per edge "
+                             "(shipment_map_<GOOD>.png; repeat for several goods)")
     parser.add_argument("--quiet", action="store_true", help="no progress bar and no summary table")
 
 
@@ -121,11 +125,15 @@ class RunWriter:
         model, out, settings: the run, its folder, the settings ``summary.json`` records.
         plots: draw the PNG figures at the end.
         replaces: the run is new (it replaces whatever run its folder held).
+        goods: the goods whose shipment maps are drawn besides all goods' (``--shipment-map``).
     """
 
     def __init__(self, model: PlanningEconomy, out: Path, settings: dict[str, Any], plots: bool,
-                 replaces: bool) -> None:
+                 replaces: bool, goods: Sequence[str] = ()) -> None:
+        from innatura.abm.shipment_plots import check_goods
+
         self.model, self.out, self.settings, self.plots = model, out, settings, plots
+        self.goods = check_goods(model, goods, "--shipment-map")
         self.replaces = replaces
         self.start = time.perf_counter()
 
@@ -152,8 +160,10 @@ class RunWriter:
         files.append(write_json(self.out / "summary.json", run_summary(self.model, self.settings, wall)))
         if self.plots:
             from innatura.abm.plots import write_run_figures
+            from innatura.abm.shipment_plots import write_shipment_figures
 
             files += write_run_figures(self.model.model_frame(), self.out)
+            files += write_shipment_figures(self.model, self.out, goods=self.goods)
         return files
 
 
@@ -276,7 +286,8 @@ def _resume(args: argparse.Namespace, stack: contextlib.ExitStack) -> tuple[Plan
     if args.strict:
         model.settings = model.settings.replace(strict=True)
     settings = {**checkpoint.extra.get("settings", {}), "days": days}
-    return model, RunWriter(model, out, settings, plots=not args.no_plots, replaces=False), days
+    writer = RunWriter(model, out, settings, plots=not args.no_plots, replaces=False, goods=args.shipment_map or ())
+    return model, writer, days
 
 
 def run(args: argparse.Namespace) -> int:
@@ -294,7 +305,8 @@ def run(args: argparse.Namespace) -> int:
         else:
             model, settings, out, days = _started(args)
             stack.enter_context(FolderLock(out, "a run"))
-            writer = RunWriter(model, out, settings, plots=not args.no_plots, replaces=True)
+            writer = RunWriter(model, out, settings, plots=not args.no_plots, replaces=True,
+                               goods=args.shipment_map or ())
         files = _simulate(model, writer, days, args)
     settings = writer.settings
     if not args.quiet:
