@@ -165,6 +165,20 @@ def _figure_sources(page) -> list[str]:
     return page.eval_on_selector_all("img.widget-image", "imgs => imgs.map(i => i.src)")
 
 
+def _settled_sources(page, quiet: float = 1_500, timeout: float = 60_000) -> list[str]:
+    """The figures' sources once none has changed for ``quiet`` ms (a step's redraws can land
+    one by one after the summary already shows the new day)."""
+    deadline = time.monotonic() + timeout / 1000
+    sources = _figure_sources(page)
+    while time.monotonic() < deadline:
+        page.wait_for_timeout(quiet)
+        now = _figure_sources(page)
+        if now == sources:
+            return now
+        sources = now
+    raise AssertionError(f"the figures kept changing for {timeout / 1000:.0f} s")
+
+
 def _press(page, name: str) -> None:
     page.get_by_role("button", name=name, exact=True).click()
 
@@ -382,7 +396,7 @@ def test_regional_plan_shows_shipments_per_good_and_diagnostics(browser_page):
     page.get_by_role("option", name="all goods", exact=True).wait_for(timeout=30_000)
     goods = [o.strip() for o in page.get_by_role("option").all_inner_texts()]
     good = goods[goods.index("all goods") + 1]
-    before = _figure_sources(page)
+    before = _settled_sources(page)
     page.get_by_role("option", name=good, exact=True).click()
     assert len(_changed(page, before)) == 1
     assert page.get_by_label("Shipments of", exact=True).input_value() == good or \
