@@ -181,19 +181,24 @@ class LexicographicLP:
 
     def _run_kept(self, k: int, last_row: tuple | None) -> bool:
         """Solve for objective ``k``; if the LP with the kept optimum of objective ``k - 1``
-        (``last_row``: row, sense, value, slack) is reported infeasible, widen that row's
-        slack (x1e3, x1e6) and retry. Returns False when it stays infeasible (``k > 0``)."""
+        (``last_row``: ``"row"`` or ``"col"``, its index, sense, value, slack and, for a
+        column, its cost) is reported infeasible, widen that optimum's slack (x1e3, x1e6) and
+        retry. Returns False when it stays infeasible (``k > 0``)."""
         try:
             self._run(k)
             return True
         except InfeasiblePlanError:
             if last_row is None:
                 raise
-        row, sense, z, slack = last_row
+        kind, index, sense, z, slack, c = last_row
         for factor in (1e3, 1e6):
             wide = slack * factor
             lo, hi = (z - wide, _INF) if sense == "max" else (-_INF, z + wide)
-            self._h.changeRowBounds(int(row), lo, hi)
+            if kind == "row":
+                self._h.changeRowBounds(int(index), lo, hi)
+            else:
+                lo_j, hi_j = sorted((lo / c, hi / c))
+                self._h.changeColBounds(int(index), max(self.col_lower[index], lo_j), min(self.col_upper[index], hi_j))
             try:
                 self._run(k)
                 return True
@@ -203,8 +208,8 @@ class LexicographicLP:
 
     def _keep(self, kept: _Kept, sense: str, cn: np.ndarray, zn: float, slack: float) -> tuple | None:
         """Keep the optimum ``zn`` of the objective ``cn`` while the next ones are optimised:
-        as a bound on its one column, or as an added row; returns the added row's
-        ``(row, sense, value, slack)`` (``None`` for a column bound)."""
+        as a bound on its one column, or as an added row; returns what :meth:`_run_kept` widens:
+        ``("col" | "row", index, sense, value, slack, cost)``."""
         h = self._h
         nz = np.flatnonzero(cn).astype(np.int32)
         lo, hi = (zn - slack, _INF) if sense == "max" else (-_INF, zn + slack)
@@ -215,10 +220,10 @@ class LexicographicLP:
             lo_j, hi_j = sorted((lo / c, hi / c))
             kept.cols.append((j, self.col_lower[j], self.col_upper[j]))
             h.changeColBounds(j, max(self.col_lower[j], lo_j), min(self.col_upper[j], hi_j))
-            return None
+            return ("col", j, sense, zn, slack, c)
         h.addRow(lo, hi, nz.size, nz, cn[nz])
         kept.rows += 1
-        return (self.shape[0] + kept.rows - 1, sense, zn, slack)
+        return ("row", self.shape[0] + kept.rows - 1, sense, zn, slack, 1.0)
 
     def _restore(self, kept: _Kept) -> None:
         """Undo what :meth:`_keep` changed: column bounds, then the added rows."""

@@ -7,7 +7,7 @@ import logging
 import numpy as np
 import pandas as pd
 import pytest
-from hypothesis import HealthCheck, given, settings
+from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 from innatura.abm.agents import Citizen, ProductionUnit, Region
 from innatura.abm.invariants import InvariantError, check_day
@@ -58,6 +58,9 @@ def test_selviaria_humanity_rises_from_published_start():
 @settings(max_examples=8, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(seed=st.integers(0, 10_000), regions=st.integers(1, 5), noise=st.sampled_from([None, 0.0, 0.5]),
        misreport=st.sampled_from([0.0, 0.5]))
+# night 3 of this economy: the investment stage kept its safety share as a column bound that
+# HiGHS then found infeasible by rounding, and the balanced fallback's root search saw no sign change
+@example(seed=625, regions=4, noise=0.0, misreport=0.0)
 def test_invariants_hold_on_random_economies(seed, regions, noise, misreport):
     spec = synthetic_spec(citizens=300, units=8, goods=16, regions=regions, profiles=3, seed=seed)
     model = PlanningEconomy(spec, rng=seed, strict=True, noise=noise, misreport_share=misreport,

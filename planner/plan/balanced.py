@@ -189,6 +189,18 @@ class _Stage:
         return self.excess(y, slopes) <= FIT_TOL
 
 
+def _bisect(excess: Callable[[float], float], hi: float) -> float:
+    """Largest ``s`` in ``[0, hi]`` found feasible by bisection (``excess(s) <= FIT_TOL``)."""
+    lo, up = 0.0, hi
+    for _ in range(_BISECTIONS):
+        mid = 0.5 * (lo + up)
+        if excess(mid) <= FIT_TOL:
+            lo = mid
+        else:
+            up = mid
+    return lo
+
+
 def _largest_feasible(excess: Callable[[float], float], hi: float) -> float:
     """Largest ``s`` in ``[0, hi]`` with ``excess(s) <= FIT_TOL`` for a continuous, non-decreasing
     ``excess``: Brent's method on the crossing (aimed at half the tolerance), then a bisection
@@ -197,7 +209,10 @@ def _largest_feasible(excess: Callable[[float], float], hi: float) -> float:
         return hi
     if excess(0.0) > 0.5 * FIT_TOL:  # infeasible, or within the tolerance only at 0 (no sign change)
         return 0.0
-    root = brentq(lambda v: excess(v) - 0.5 * FIT_TOL, 0.0, hi, xtol=1e-13 * hi, rtol=1e-12, maxiter=200)
+    try:
+        root = brentq(lambda v: excess(v) - 0.5 * FIT_TOL, 0.0, hi, xtol=1e-13 * hi, rtol=1e-12, maxiter=200)
+    except ValueError:  # no sign change after all (an excess within rounding of the aim at 0)
+        root = _bisect(excess, hi)
     lo = root
     for _ in range(_BISECTIONS):
         if excess(lo) <= FIT_TOL:

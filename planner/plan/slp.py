@@ -6,6 +6,14 @@ iterate, the first objective or the slopes settle; it then checks the solution u
 themselves and re-solves with reserves on the rows it overdraws. Capital and labour rows that
 no feasible point can bind are dropped from the LP (:func:`redundant_rows`), which keeps
 stocks like ``1e9`` next to ``1e-6`` coefficients out of HiGHS.
+
+A secant through the base point overstates the use of more output wherever a curve turns flat
+or concave: a good made by several units that draw on different inputs (each region's own
+labour) uses no more of the first unit's labour once that unit is at capacity, yet the secant
+charges every further unit of output the first unit's average. Every point where such a row
+binds is then a fixed point of the secants. When the iteration stops on one, a tangent LP
+(use linearised by its forward slope at the solution) tells whether more is possible, and the
+iteration restarts from the tangent LP's solution (:data:`ESCAPE_ROUNDS`).
 """
 
 from __future__ import annotations
@@ -16,7 +24,7 @@ from dataclasses import dataclass
 
 import numpy as np
 import scipy.sparse as sp
-from innatura.planner.errors import InvalidInputError
+from innatura.planner.errors import InfeasiblePlanError, InvalidInputError
 from innatura.planner.lp import LexicographicLP, LexResult, UnboundedLPError
 from innatura.planner.plan.inputs import PlanInputs, input_use, secant_slopes
 
@@ -24,6 +32,7 @@ __all__ = [
     "DAMPING_FLOOR",
     "DAMPING_GROWTH",
     "DAMPING_SHRINK",
+    "ESCAPE_ROUNDS",
     "RESERVE_ROUNDS",
     "Objective",
     "SLPResult",
@@ -59,6 +68,19 @@ RESERVE_MARGIN = 1e-6
 #: a capital or labour row is redundant when its largest possible activity stays below its
 #: bound by this relative margin
 REDUNDANT_MARGIN = 1e-9
+#: HiGHS's ``small_matrix_value``: smaller coefficients count as zero in the LP
+SMALL_MATRIX_VALUE = 1e-9
+#: times a stage restarts its successive LPs from a tangent LP's solution when it stopped where
+#: a binding row's curve turns flat or concave (see the module docstring)
+ESCAPE_ROUNDS = 8
+#: the forward slope of a curve cell at the solution ``x`` is taken over a step of this size,
+#: relative to ``max(1, x)``: wide enough to see a kink that the LP's solution sits on or just
+#: below (a unit at its capacity), narrow enough to be the slope of the next output
+KINK_STEP = 1e-4
+#: a cell turns concave when its forward slope is below its secant by this relative margin
+KINK_MARGIN = 1e-3
+#: a row binds when its activity is within this relative margin of its bound
+BINDING_MARGIN = 1e-6
 
 #: one objective of a lexicographic LP: ``("max" | "min", cost vector)``
 Objective = tuple[str, np.ndarray]
@@ -130,7 +152,9 @@ def redundant_rows(M: sp.csc_matrix, bounded: np.ndarray, row_hi: np.ndarray, co
     with np.errstate(divide="ignore"):
         implied = np.minimum(col_hi, np.where(worst > 0, 1.0 / worst, np.inf))
     if (hi <= 0).any():
-        zero_hi = np.asarray((Mb[hi <= 0] != 0).sum(axis=0)).ravel() > 0
+        # HiGHS reads coefficients below its ``small_matrix_value`` as zero: such a coefficient
+        # on an exhausted row limits nothing (a secant slope of 1e-16 is rounding)
+        zero_hi = np.asarray((abs(Mb[hi <= 0]) > SMALL_MATRIX_VALUE).sum(axis=0)).ravel() > 0
     else:
         zero_hi = np.zeros(M.shape[1], bool)
     implied[zero_hi] = 0.0
@@ -242,6 +266,36 @@ class _Iteration:
         self.reserve = self.reserve + np.where(bad, over * (1.0 + RESERVE_MARGIN), 0.0)
         self.xbar, self.w, self.prev_dir, self.z_prev, self.settled = x.copy(), 1.0, None, None, 0
 
+    def tangent(self, x: np.ndarray, slopes: np.ndarray, rows: np.ndarray) -> tuple[np.ndarray, np.ndarray] | None:
+        """Forward slopes of the curve cells at the solution ``x`` and the offsets that make the
+        linearisation ``use(x') = use(x) + slope (x' - x)`` exact at ``x``, per goods row; or
+        ``None`` when no binding row has a cell whose forward slope falls below its secant
+        ``slopes`` (the secants then describe the next output no worse than the tangents).
+
+        Shapes:
+            ``x``: ``(n,)``; ``slopes``: ``(n_curves,)``; ``rows``: the LP's row activities
+            (goods rows first); returns ``(n_curves,)`` and ``(n,)``.
+        """
+        inp, base, in_lp = self.inp, self.stage.base, self.in_lp
+        n, cols = inp.n, inp.curve_cols
+        hi = self.stage.row_hi[:n] - self.reserve
+        margin = BINDING_MARGIN * (1.0 + np.abs(np.where(self.finite_hi, hi, 0.0)))
+        binding = self.finite_hi & (np.asarray(rows)[:n] >= hi - margin)
+        h = np.zeros(n)
+        h[self.stage.cols] = KINK_STEP * np.maximum(1.0, np.abs(base + x))[self.stage.cols]
+        g = self.inp.store.input_use(base + x)
+        forward = np.maximum((self.inp.store.input_use(base + x + h) - g) / np.where(h[cols] > 0, h[cols], 1.0), 0.0)
+        kink = in_lp & binding[inp.curve_rows] & (forward < (1.0 - KINK_MARGIN) * slopes)
+        if not kink.any():
+            return None
+        d = np.where(in_lp, forward, slopes)
+        offset = np.where(in_lp, g - self.inp.store.input_use(base) - d * x[cols], 0.0)
+        return d, np.bincount(inp.curve_rows, offset, minlength=n)
+
+    def restart(self, x: np.ndarray) -> None:
+        """Start the successive LPs again from ``x`` (the reserves stay)."""
+        self.xbar, self.w, self.prev_dir, self.z_prev, self.settled = x.copy(), 1.0, None, None, 0
+
     def damp(self, x: np.ndarray) -> None:
         """Move the linearisation point towards ``x``: the step weight shrinks when the iterates
         oscillate (the step turns back) and grows again while they move steadily."""
@@ -255,6 +309,70 @@ class _Iteration:
         self.xbar = self.xbar + self.w * direction
 
 
+def _first(stage: SLPStage, res: LexResult, slopes: np.ndarray) -> float:
+    """The stage's settling objective at ``res``, signed so that more is better."""
+    k = min(stage.settle_objective, len(res.objective_values) - 1)
+    sense = stage.objectives_at(slopes)[k][0]
+    return float(res.objective_values[k]) * (1.0 if sense == "max" else -1.0)
+
+
+def _successive(run: _Iteration, max_iter: int) -> tuple[LexResult, np.ndarray, np.ndarray, int, bool]:
+    """Successive LPs from ``run.xbar`` until they settle and overdraw no goods row under the
+    curves (or :data:`RESERVE_ROUNDS` reserves or ``max_iter`` LPs are spent).
+
+    Returns:
+        the last LP's result, its production, its slopes, the LPs solved and whether the
+        iteration settled without overdraft.
+    """
+    stage, inp, tol = run.stage, run.inp, run.tol
+    it = 0
+    while it < max_iter:
+        it += 1
+        slopes = run.slopes(run.xbar)
+        run.linearise(slopes, first=it == 1)
+        res, x = run.solve(slopes)
+        if not run.in_lp.any():
+            return res, x, slopes, it, True
+        exact = run.slopes(x)
+        if run.done(res, x, slopes, exact) or run.rounds:
+            over = run.overdraft(res, x, slopes, exact)
+            row_hi = stage.row_hi[: inp.n]
+            bad = over > OVERDRAFT_TOL * tol * (1.0 + np.abs(np.where(run.finite_hi, row_hi, 0.0)))
+            if not bad.any() or run.rounds >= RESERVE_ROUNDS:
+                if bad.any():
+                    logger.info("%s stage: the plan overdraws %d goods under the curves by up to %.3g",
+                                stage.name, int(bad.sum()), float(over.max()))
+                return res, x, slopes, it, not bad.any()
+            run.add_reserve(over, bad, x)
+            continue
+        run.damp(x)
+    logger.info("%s stage: successive LP did not converge in %d iterations", stage.name, max_iter)
+    return res, x, slopes, it, False
+
+
+def _escape(run: _Iteration, res: LexResult, x: np.ndarray, slopes: np.ndarray) -> np.ndarray | None:
+    """The tangent LP's production at the solution ``x`` when it promises more of the stage's
+    settling objective than ``res`` holds; else ``None`` (see the module docstring)."""
+    tangent = run.tangent(x, slopes, res.row_values if res.row_values is not None else np.zeros(run.inp.n))
+    if tangent is None:
+        return None
+    d, offset = tangent
+    reserve = run.reserve
+    run.reserve = reserve + offset
+    try:
+        run.linearise(d, first=True)
+        res_t, x_t = run.solve(d)
+    except InfeasiblePlanError:  # the tangents cut below what fixed columns need: no way past
+        return None
+    finally:
+        run.reserve = reserve
+        run.dropped = None
+    z, z_t = _first(run.stage, res, slopes), _first(run.stage, res_t, d)
+    if z_t <= z + SETTLE_TOL * run.tol * max(1.0, abs(z)):
+        return None
+    return x_t
+
+
 def solve_slp(stage: SLPStage, inp: PlanInputs, max_iter: int, tol: float) -> SLPResult:
     """Successive LPs of one stage around ``stage.base``, from the iterate ``stage.start``.
 
@@ -265,12 +383,15 @@ def solve_slp(stage: SLPStage, inp: PlanInputs, max_iter: int, tol: float) -> SL
     that consumption needs). A row that the solution overdraws by more than
     ``OVERDRAFT_TOL * tol`` (relative) gets a reserve of the overdraft and the LP is solved
     again, linearised at the solution, and checked again (at most :data:`RESERVE_ROUNDS`
-    times).
+    times). A solution where a binding row's curve turns flat or concave is a fixed point of
+    the secants that may hold back the plan: the iteration restarts from the tangent LP's
+    solution while that promises more and the restart ends higher (at most
+    :data:`ESCAPE_ROUNDS` times).
 
     Args:
         stage: the stage's problem.
         inp: the night's validated inputs.
-        max_iter: successive-LP iterations allowed.
+        max_iter: successive-LP iterations allowed (per restart).
         tol: tolerance on the change of the iterate (relative to ``max(1, |x|)``) and of the
             slopes; ``SETTLE_TOL * tol`` on the first objective.
 
@@ -278,30 +399,23 @@ def solve_slp(stage: SLPStage, inp: PlanInputs, max_iter: int, tol: float) -> SL
         :class:`SLPResult`.
     """
     run = _Iteration(stage, inp, tol)
-    stopped = converged = False
-    it = 0
-    while it < max_iter:
-        it += 1
-        slopes = run.slopes(run.xbar)
-        run.linearise(slopes, first=it == 1)
-        res, x = run.solve(slopes)
-        if not run.in_lp.any():
-            return SLPResult(x, res.values, slopes, it, run.lp_iterations, True)
-        exact = run.slopes(x)
-        if run.done(res, x, slopes, exact) or run.rounds:
-            over = run.overdraft(res, x, slopes, exact)
-            row_hi = stage.row_hi[: inp.n]
-            bad = over > OVERDRAFT_TOL * tol * (1.0 + np.abs(np.where(run.finite_hi, row_hi, 0.0)))
-            if not bad.any() or run.rounds >= RESERVE_ROUNDS:
-                if bad.any():
-                    logger.info("%s stage: the plan overdraws %d goods under the curves by up to %.3g",
-                                stage.name, int(bad.sum()), float(over.max()))
-                converged = not bad.any()
-                stopped = True
-                break
-            run.add_reserve(over, bad, x)
-            continue
-        run.damp(x)
-    if not stopped:
-        logger.info("%s stage: successive LP did not converge in %d iterations", stage.name, max_iter)
-    return SLPResult(x, res.values, run.slopes(x), it, run.lp_iterations, converged)
+    res, x, slopes, total, converged = _successive(run, max_iter)
+    for _ in range(ESCAPE_ROUNDS if converged and run.in_lp.any() else 0):
+        start = _escape(run, res, x, slopes)
+        if start is None:
+            break
+        run.restart(start)
+        rounds, reserve = run.rounds, run.reserve.copy()
+        try:
+            res2, x2, slopes2, it, ok = _successive(run, max_iter)
+        except InfeasiblePlanError:
+            run.rounds, run.reserve = rounds, reserve
+            break
+        total += it
+        z = _first(stage, res, slopes)
+        if not ok or _first(stage, res2, slopes2) <= z + SETTLE_TOL * tol * max(1.0, abs(z)):
+            run.rounds, run.reserve = rounds, reserve
+            break
+        res, x, slopes = res2, x2, slopes2
+        logger.debug("%s stage: restarted from a tangent LP past a concave kink", stage.name)
+    return SLPResult(x, res.values, run.slopes(x), total, run.lp_iterations, converged)
