@@ -86,7 +86,7 @@ def _step(cs: CurveSystem, s: _State, base_diag: np.ndarray, on_diag: np.ndarray
     pivot = 1.0 - diag
     dinv = 1.0 / np.where(np.abs(pivot) > _TINY_PIVOT, pivot, 1.0)
     N = s.x.size
-    delta, products, estimate, ok = gmres_jacobi(J, -s.G, None, dinv, tol=s.eta, restart=min(N, RESTART),
+    delta, products, estimate, ok, _ = gmres_jacobi(J, -s.G, None, dinv, tol=s.eta, restart=min(N, RESTART),
                                           maxiter=MAX_CYCLES, true_residual=False)
     cs.products += products
     s.solves += 1
