@@ -99,6 +99,9 @@ class CurveSystem:
         self.d = d
         self.d_norm = max(norm(d), np.finfo(float).tiny)
         self.products = 0
+        #: the iterate whose coefficients the working matrix holds (None: something else); the
+        #: solvers never change an iterate in place
+        self._holds: np.ndarray | None = None
 
     @property
     def n_curves(self) -> int:
@@ -119,6 +122,7 @@ class CurveSystem:
     def _write(self, values: np.ndarray, x: np.ndarray, what: str, nonneg: bool = True) -> None:
         self._check(values, x, what, nonneg)
         self.matrix.data[self._pos] = values
+        self._holds = None
 
     def evaluate(self, x: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         """The curve cells' coefficients ``f(x)`` and marginal input use ``f(x) + f'(x) x``,
@@ -148,8 +152,9 @@ class CurveSystem:
 
     def coefficients_at(self, x: np.ndarray) -> sp.csr_matrix:
         """``F(x)`` in the working matrix (valid until the next :meth:`linearise`)."""
-        if self.n_curves:
+        if self.n_curves and self._holds is not x:
             self._write(self.store.coefficients(x), x, "coefficient")
+            self._holds = x
         return self.matrix
 
     def residual(self, x: np.ndarray, f: np.ndarray | None = None) -> tuple[np.ndarray, float]:
@@ -157,6 +162,7 @@ class CurveSystem:
         cells' coefficients at ``x`` when already evaluated)."""
         if f is not None and self.n_curves:
             self._write(f, x, "coefficient")
+            self._holds = x
         F = self.matrix if f is not None else self.coefficients_at(x)
         G = x - F @ x - self.d
         self.products += 1
@@ -168,6 +174,7 @@ class CurveSystem:
         minus it."""
         if m is not None and self.n_curves:
             self.matrix.data[self._pos] = m
+            self._holds = None
         elif self.n_curves:
             # a coefficient falling steeply with output has a negative marginal use: allowed
             self._write(self.store.marginal_use(x), x, "marginal input use", nonneg=False)
