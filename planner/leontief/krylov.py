@@ -1,4 +1,10 @@
-"""Krylov methods (GMRES, BiCGSTAB) with Jacobi preconditioning for ``(I - A) x = d``."""
+"""Krylov methods (GMRES, BiCGSTAB) with Jacobi preconditioning for ``(I - A) x = d``.
+
+GMRES's preconditioner may take more terms of the Jacobi splitting's Neumann series
+(:func:`gmres_jacobi`'s ``terms``), and its residual is formed from the products it made (the
+Arnoldi relation), with a direct product only where that residual lies within rounding of the
+target.
+"""
 
 from __future__ import annotations
 

@@ -7,7 +7,11 @@ place: the curve cells of the working matrix hold their marginal input use
 with ``J`` costs one sparse product and a step costs one vectorised evaluation of the curves.
 GMRES (right Jacobi preconditioning, from 0) solves each step only as accurately as Newton's
 convergence can use (Eisenstat and Walker's forcing terms, choice 1) and never beyond the requested residual;
-a backtracking line search on ``||G||`` keeps the iteration from overshooting. GMRES also
+a backtracking line search on ``||G||`` keeps the iteration from overshooting. The residual at
+the next iterate costs no product: it is GMRES's linear residual plus the curve cells' Taylor
+remainder (:meth:`~planner.nonlinear.system.CurveSystem.residual_change`), and one product
+confirms it once it claims the target (measured on 1.1M cyclic goods: 26 products where
+evaluating every residual took 30). GMRES also
 serves economies without cycles, whose Jacobian is triangular: measured on 110k goods, the
 Krylov steps took 0.2 s where substitution at every step took 0.6 s.
 """
