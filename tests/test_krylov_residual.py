@@ -144,3 +144,40 @@ def test_coefficients_and_marginal_use_together_equal_them_apart(source):
         f, m = store.coefficients_and_marginal_use(point)
         np.testing.assert_array_equal(f, store.coefficients(point))
         np.testing.assert_array_equal(m, store.marginal_use(point))
+
+
+class _Watched:
+    """A matrix whose products record how many threads BLAS may use at that moment."""
+
+    def __init__(self, A: sp.csr_matrix) -> None:
+        self.A, self.shape, self.threads = A, A.shape, []
+
+    def __matmul__(self, v: np.ndarray) -> np.ndarray:
+        self.threads.append(_blas_threads())
+        return self.A @ v
+
+
+def _blas_threads() -> list[int]:
+    from threadpoolctl import threadpool_info
+
+    return sorted(p["num_threads"] for p in threadpool_info() if p["user_api"] == "blas")
+
+
+def test_gram_schmidt_runs_on_one_blas_thread_and_the_setting_is_restored():
+    from threadpoolctl import threadpool_limits
+
+    before = _blas_threads()
+    if not before:
+        pytest.skip("no BLAS library that threadpoolctl can see")
+    econ = _cyclic(0)
+    A = _Watched(econ.A)
+    dinv = 1.0 / (1.0 - econ.A.diagonal())
+    with threadpool_limits(limits=2, user_api="blas"):  # a setting other than 1 to restore
+        set_before = _blas_threads()
+        out = gmres_jacobi(A, econ.d, dinv * econ.d, dinv, tol=1e-10, restart=30, maxiter=10, terms=2)
+        assert _blas_threads() == set_before
+    assert out.converged and A.threads
+    assert all(t == [1] * len(t) for t in A.threads)
+    assert _blas_threads() == before
+    plain = gmres_jacobi(econ.A, econ.d, dinv * econ.d, dinv, tol=1e-10, restart=30, maxiter=10, terms=2)
+    np.testing.assert_array_equal(out.x, plain.x)
