@@ -72,7 +72,7 @@ class _Arnoldi:
         where the space holds the solution), or -1 when the direction adds nothing at all."""
         V, H, cs, sn, g = self.V, self.H, self.cs, self.sn, self.g
         Vj = V[: j + 1]
-        h = Vj @ w  # BLAS matrix-vector products: 2-3x faster than einsum on a million goods
+        h = Vj @ w  # BLAS matrix-vector products: on one thread 1.6x faster than einsum on a million goods
         w -= h @ Vj
         hn = norm(w)
         if hn < REORTHOGONALISE * math.sqrt(float(h @ h) + hn * hn):  # ||w|| before the pass, without one
