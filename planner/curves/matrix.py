@@ -51,7 +51,9 @@ class CurveMatrix:
     """
 
     def __init__(self, coefficients: Matrix, curves: Sequence[CurveCell] | CurveStore = ()) -> None:
-        A = sp.csr_matrix(coefficients, dtype=float)
+        # a float CSR matrix as it is: a new wrapper would forget its known canonical format
+        A = coefficients if isinstance(coefficients, sp.csr_matrix) and coefficients.dtype == np.float64 else \
+            sp.csr_matrix(coefficients, dtype=float)
         if A.shape[0] != A.shape[1]:
             raise InvalidInputError(f"coefficients: must be square, got shape {A.shape}")
         self.shape = A.shape
@@ -69,6 +71,7 @@ class CurveMatrix:
                 data = A.data.copy()
                 data[pos] = 1.0
                 self.base, self._pos = sp.csr_matrix((data, A.indices, A.indptr), shape=A.shape), pos
+                self.base.has_canonical_format = True  # A's structure, which is canonical
                 return
         self.base, self._pos = self._merged(A, rows, cols)
 

@@ -288,6 +288,21 @@ class CurveStore:
             m[k] = float(curve(xc[k])) + (float(curve.derivative(xc[k])) * xr[k] if xr[k] >= X_FLOOR else 0.0)
         return m
 
+    def coefficients_and_marginal_use(self, x: ArrayLike) -> tuple[np.ndarray, np.ndarray]:
+        """:meth:`coefficients` and :meth:`marginal_use` at the same ``x`` from one evaluation of
+        the units (Newton's method needs both at every accepted iterate)."""
+        xr = np.asarray(x, dtype=float)[self.cols]
+        xc = np.maximum(xr, X_FLOOR)
+        G, dG = self._units(xc, True)
+        f = G / xc
+        m = np.where(xr < X_FLOOR, f, dG)
+        f[self._const_idx] = self._const_val
+        m[self._const_idx] = self._const_val
+        for k, curve in self._objects:
+            f[k] = float(curve(xc[k]))
+            m[k] = f[k] + (float(curve.derivative(xc[k])) * xr[k] if xr[k] >= X_FLOOR else 0.0)
+        return f, m
+
     def input_use(self, x: ArrayLike) -> np.ndarray:
         """``g(x_col) = f(x_col) x_col`` of every cell (the last two results are remembered:
         successive LPs and searches evaluate the same base point again and again)."""

@@ -141,9 +141,10 @@ def solve_io(
     * ``"direct"``: LU factorisation (SuperLU with COLAMD, NATURAL for a triangular
       pattern; LAPACK for dense ``A``). Robust, but fill-in makes it slow and memory-hungry
       on large economies.
-    * ``"krylov"``: GMRES (or ``solver="bicgstab"``) on ``I - A`` applied matrix-free, with
-      Jacobi preconditioning. About ``log(tol) / log(rho)`` sparse products at most, far
-      fewer in practice (about 11 at ``rho = 0.7``).
+    * ``"krylov"``: GMRES (or ``solver="bicgstab"``) on ``I - A`` applied matrix-free,
+      preconditioned by two terms of the Jacobi splitting's Neumann series. About
+      ``log(tol) / log(rho)`` sparse products at most, far fewer in practice (about 11 at
+      ``rho = 0.7``).
     * ``"neumann"``: the power series ``d + A d + A^2 d + ...``; about
       ``log(tol) / log(rho)`` products.
 

@@ -7,7 +7,11 @@ place: the curve cells of the working matrix hold their marginal input use
 with ``J`` costs one sparse product and a step costs one vectorised evaluation of the curves.
 GMRES (right Jacobi preconditioning, from 0) solves each step only as accurately as Newton's
 convergence can use (Eisenstat and Walker's forcing terms, choice 1) and never beyond the requested residual;
-a backtracking line search on ``||G||`` keeps the iteration from overshooting. GMRES also
+a backtracking line search on ``||G||`` keeps the iteration from overshooting. The residual at
+the next iterate costs no product: it is GMRES's linear residual plus the curve cells' Taylor
+remainder (:meth:`~planner.nonlinear.system.CurveSystem.residual_change`), and one product
+confirms it once it claims the target (measured on 1.1M cyclic goods: 26 products where
+evaluating every residual took 30). GMRES also
 serves economies without cycles, whose Jacobian is triangular: measured on 110k goods, the
 Krylov steps took 0.2 s where substitution at every step took 0.6 s.
 """
@@ -20,6 +24,7 @@ from dataclasses import dataclass
 import numpy as np
 from innatura.planner.errors import ConvergenceError
 from innatura.planner.leontief.krylov import gmres_jacobi
+from innatura.planner.leontief.norms import norm
 from innatura.planner.nonlinear.result import NonlinearIOSolution
 from innatura.planner.nonlinear.system import CurveSystem, check_productive
 
@@ -61,8 +66,10 @@ class _State:
     r: float
     eta: float
     history: list[float]
+    evaluated: tuple[np.ndarray, np.ndarray]  # the curve cells' coefficients and marginal use at x
     solves: int = 0
     promised: float = 0.0  # the relative residual the last linear model promised
+    exact: bool = True  # G evaluated with a product (not updated from the linear residual)
 
 
 def _forcing(k: int, s: _State, r_prev: float, tol: float) -> float:
@@ -77,33 +84,58 @@ def _forcing(k: int, s: _State, r_prev: float, tol: float) -> float:
     return float(max(eta, FORCING_TARGET_SHARE * tol / max(s.r, np.finfo(float).tiny)))
 
 
-def _step(cs: CurveSystem, s: _State, base_diag: np.ndarray, on_diag: np.ndarray) -> tuple[np.ndarray, bool]:
-    """The Newton direction at ``s.x`` from GMRES to the relative residual ``s.eta``."""
-    J = cs.linearise(s.x)
+def _step(cs: CurveSystem, s: _State, base_diag: np.ndarray,
+          on_diag: np.ndarray) -> tuple[np.ndarray, np.ndarray | None, bool]:
+    """The Newton direction at ``s.x`` from GMRES to the relative residual ``s.eta``, and the
+    linear residual ``-G - J delta`` it leaves."""
+    J = cs.linearise(s.x, s.evaluated[1])
     diag = base_diag.copy()
     if on_diag.size:
         diag[cs.store.rows[on_diag]] = J.data[cs.positions[on_diag]]
     pivot = 1.0 - diag
     dinv = 1.0 / np.where(np.abs(pivot) > _TINY_PIVOT, pivot, 1.0)
     N = s.x.size
-    delta, products, estimate, ok = gmres_jacobi(J, -s.G, None, dinv, tol=s.eta, restart=min(N, RESTART),
-                                          maxiter=MAX_CYCLES, true_residual=False)
-    cs.products += products
+    out = gmres_jacobi(J, -s.G, None, dinv, tol=s.eta, restart=min(N, RESTART), maxiter=MAX_CYCLES)
+    cs.products += out.products
     s.solves += 1
-    s.promised = estimate / cs.d_norm
-    return delta, ok
+    s.promised = out.residual_norm / cs.d_norm
+    return out.x, out.residual, out.converged
 
 
-def _line_search(cs: CurveSystem, s: _State, delta: np.ndarray) -> tuple[np.ndarray, np.ndarray, float] | None:
-    """The first of ``x + delta, x + delta / 2, ...`` with a sufficient decrease of the residual."""
+def _line_search(cs: CurveSystem, s: _State, delta: np.ndarray,
+                 linear: np.ndarray | None) -> tuple[np.ndarray, np.ndarray, float, tuple] | None:
+    """The first of ``x + delta, x + delta / 2, ...`` with a sufficient decrease of the residual.
+
+    The residual at ``x + a delta`` is ``(1 - a) G - a l + R``, with ``l = -G - J delta`` GMRES's
+    linear residual and ``R`` the curve cells' remainder (:meth:`CurveSystem.residual_change`):
+    no product with the matrix (without ``l``, one product a trial).
+    """
     alpha = 1.0
     for _ in range(MAX_BACKTRACKS):
         x_try = s.x + alpha * delta
-        G_try, r_try = cs.residual(x_try)
+        evaluated = cs.evaluate(x_try)
+        if linear is None:
+            G_try, r_try = cs.residual(x_try, evaluated[0])
+        else:
+            G_try = (1.0 - alpha) * s.G - alpha * linear
+            G_try += cs.residual_change(s.x, alpha * delta, s.evaluated, evaluated[0])
+            r_try = norm(G_try) / cs.d_norm
         if np.isfinite(r_try) and r_try <= (1.0 - ARMIJO * alpha) * s.r:
-            return x_try, G_try, r_try
+            return x_try, G_try, r_try, evaluated
         alpha *= 0.5
     return None
+
+
+def _confirm(cs: CurveSystem, s: _State, tol: float) -> bool:
+    """Whether ``s.x`` meets ``tol``: a residual updated from the linear ones that claims so is
+    evaluated afresh (one product) and replaces the updated one."""
+    if s.r > tol:
+        return False
+    if not s.exact:
+        s.G, s.r = cs.residual(s.x, s.evaluated[0])
+        s.exact = True
+        s.history[-1] = s.r
+    return s.r <= tol
 
 
 def newton_krylov(cs: CurveSystem, x0: np.ndarray | None, tol: float, max_iter: int) -> NonlinearIOSolution:
@@ -117,19 +149,24 @@ def newton_krylov(cs: CurveSystem, x0: np.ndarray | None, tol: float, max_iter: 
             be singular or the curves non-smooth there).
     """
     x = cs.d.copy() if x0 is None else x0.copy()
-    G, r = cs.residual(x)
-    s = _State(x, G, r, FORCING_FIRST, [r])
+    evaluated = cs.evaluate(x)
+    G, r = cs.residual(x, evaluated[0])
+    s = _State(x, G, r, FORCING_FIRST, [r], evaluated)
     on_diag = np.flatnonzero(cs.store.rows == cs.store.cols)
     base_diag = cs.matrix.diagonal()  # the curve cells on the diagonal are rewritten every step
     r_prev = r
     for k in range(max_iter):
-        if s.r <= tol:
+        if _confirm(cs, s, tol):
             return NonlinearIOSolution(s.x, "newton-krylov", k, s.r, tuple(s.history), True, s.solves, cs.products)
         s.eta = _forcing(k, s, r_prev, tol)
-        delta, ok = _step(cs, s, base_diag, on_diag)
+        delta, linear, ok = _step(cs, s, base_diag, on_diag)
         if not np.all(np.isfinite(delta)):
             raise ConvergenceError(f"newton-krylov: GMRES failed at iteration {k}", iterations=k, residual=s.r)
-        found = _line_search(cs, s, delta)
+        found = _line_search(cs, s, delta, linear)
+        if found is None and not s.exact:  # the updated residual may be off: evaluate it, try again
+            s.G, s.r = cs.residual(s.x, s.evaluated[0])
+            s.exact = True
+            continue
         if found is None:
             if s.r <= 10 * tol and ok:
                 break  # stagnated at rounding level just above tol: report honestly below
@@ -143,8 +180,12 @@ def newton_krylov(cs: CurveSystem, x0: np.ndarray | None, tol: float, max_iter: 
                 residual=s.r,
             )
         r_prev = s.r
-        s.x, s.G, s.r = found
+        s.x, s.G, s.r, s.evaluated = found
+        s.exact = linear is None
         s.history.append(s.r)
         logger.debug("newton-krylov: iteration %d, eta %.2g, residual %.3e", k, s.eta, s.r)
+    if not s.exact:
+        s.G, s.r = cs.residual(s.x, s.evaluated[0])
+        s.history[-1] = s.r
     n_iter = len(s.history) - 1
     return NonlinearIOSolution(s.x, "newton-krylov", n_iter, s.r, tuple(s.history), s.r <= tol, s.solves, cs.products)

@@ -99,6 +99,9 @@ class CurveSystem:
         self.d = d
         self.d_norm = max(norm(d), np.finfo(float).tiny)
         self.products = 0
+        #: the iterate whose coefficients the working matrix holds (None: something else); the
+        #: solvers never change an iterate in place
+        self._holds: np.ndarray | None = None
 
     @property
     def n_curves(self) -> int:
@@ -109,31 +112,70 @@ class CurveSystem:
         """Index of each curve cell in ``matrix.data``."""
         return self._pos
 
-    def _write(self, values: np.ndarray, x: np.ndarray, what: str, nonneg: bool = True) -> None:
+    def _check(self, values: np.ndarray, x: np.ndarray, what: str, nonneg: bool = True) -> None:
         bad = ~np.isfinite(values) | ((values < 0) if nonneg else False)
         if bad.any():
             k = int(np.flatnonzero(bad)[0])
             r, c = int(self.store.rows[k]), int(self.store.cols[k])
             raise InvalidInputError(f"curves: cell ({r}, {c}) gives {what} {values[k]!r} at x={x[c]!r}")
+
+    def _write(self, values: np.ndarray, x: np.ndarray, what: str, nonneg: bool = True) -> None:
+        self._check(values, x, what, nonneg)
         self.matrix.data[self._pos] = values
+        self._holds = None
+
+    def evaluate(self, x: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """The curve cells' coefficients ``f(x)`` and marginal input use ``f(x) + f'(x) x``,
+        checked, from one evaluation of the curves; the working matrix is left as it is."""
+        f, m = self.store.coefficients_and_marginal_use(x)
+        self._check(f, x, "coefficient")
+        self._check(m, x, "marginal input use", nonneg=False)  # a coefficient falling steeply: allowed
+        return f, m
+
+    def residual_change(self, x: np.ndarray, delta: np.ndarray, evaluated: tuple[np.ndarray, np.ndarray],
+                        f_new: np.ndarray) -> np.ndarray:
+        """``G(x + delta) - G(x) - J(x) delta`` without a product with the matrix.
+
+        The constant cells are linear, so only the curve cells contribute: each adds to its row
+        the remainder of the first-order expansion of its input use ``g(x) = f(x) x``,
+        ``g(x_c) + g'(x_c) delta_c - g(x_c + delta_c)``, from the coefficients ``f`` and marginal
+        use ``g'`` at ``x`` (``evaluated``, :meth:`evaluate`) and the coefficients ``f_new`` at
+        ``x + delta``.
+        """
+        f, m = evaluated
+        if not self.n_curves:
+            return np.zeros(x.size)
+        c = self.store.cols
+        xc, dc = x[c], delta[c]
+        rem = f * xc + m * dc - f_new * (xc + dc)
+        return np.bincount(self.store.rows, rem, minlength=x.size)
 
     def coefficients_at(self, x: np.ndarray) -> sp.csr_matrix:
         """``F(x)`` in the working matrix (valid until the next :meth:`linearise`)."""
-        if self.n_curves:
+        if self.n_curves and self._holds is not x:
             self._write(self.store.coefficients(x), x, "coefficient")
+            self._holds = x
         return self.matrix
 
-    def residual(self, x: np.ndarray) -> tuple[np.ndarray, float]:
-        """``G(x) = x - F(x) x - d`` and its relative norm ``||G|| / ||d||``."""
-        F = self.coefficients_at(x)
+    def residual(self, x: np.ndarray, f: np.ndarray | None = None) -> tuple[np.ndarray, float]:
+        """``G(x) = x - F(x) x - d`` and its relative norm ``||G|| / ||d||`` (``f``: the curve
+        cells' coefficients at ``x`` when already evaluated)."""
+        if f is not None and self.n_curves:
+            self._write(f, x, "coefficient")
+            self._holds = x
+        F = self.matrix if f is not None else self.coefficients_at(x)
         G = x - F @ x - self.d
         self.products += 1
         return G, norm(G) / self.d_norm
 
-    def linearise(self, x: np.ndarray) -> sp.csr_matrix:
-        """The curve cells' marginal input use at ``x`` in the working matrix, which is then
-        ``F(x) + F'(x) diag(x)``: the Jacobian of ``G`` is ``I`` minus it."""
-        if self.n_curves:
+    def linearise(self, x: np.ndarray, m: np.ndarray | None = None) -> sp.csr_matrix:
+        """The curve cells' marginal input use at ``x`` (``m`` when already evaluated) in the
+        working matrix, which is then ``F(x) + F'(x) diag(x)``: the Jacobian of ``G`` is ``I``
+        minus it."""
+        if m is not None and self.n_curves:
+            self.matrix.data[self._pos] = m
+            self._holds = None
+        elif self.n_curves:
             # a coefficient falling steeply with output has a negative marginal use: allowed
             self._write(self.store.marginal_use(x), x, "marginal input use", nonneg=False)
         return self.matrix
