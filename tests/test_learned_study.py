@@ -68,3 +68,21 @@ def test_the_learned_planner_corrects_flagged_units_by_their_misreporting_case()
     scale = corrected_scales(post, method="location", min_probability=0.5)
     assert np.allclose(scale, [1.0, np.exp(-0.25), np.exp(-0.1)])
     assert np.allclose(corrected_scales(post, method="location"), np.exp([0.01, -0.25, -0.1]))
+
+
+def test_the_study_runs_a_subset_of_arms_without_training(tmp_path, capsys):
+    """``--arms`` without a learned arm runs those arms (and the honest run) and trains nothing."""
+    import csv
+
+    from innatura.cli import main
+
+    out = tmp_path / "study"
+    assert main(["experiment", "learned-vs-defences", "--scenario", "selviaria", "--seeds", "1", "--days", "2",
+                 "--strategy", "overstate_inputs(1.3)", "--arms", "no defence, oracle,oracle", "--out", str(out),
+                 "--quiet"]) == 0
+    with open(out / "summary.csv") as fh:
+        assert [r["arm"] for r in csv.DictReader(fh)] == ["no defence", "oracle"]
+    assert not any(p.name.startswith("model") for p in out.iterdir())
+    assert main(["experiment", "learned-vs-defences", "--scenario", "selviaria", "--arms", "oracle,nonsense",
+                 "--out", str(tmp_path / "bad"), "--quiet"]) == 2
+    assert "arm 'nonsense' is unknown" in capsys.readouterr().err

@@ -3,7 +3,9 @@
 Runs :func:`abm.learning.study.run_study` on each ``--scenario`` (repeatable; default
 :data:`DEFAULT_SCENARIOS`) with ``--misreport-share`` of the units playing each ``--strategy``
 (repeatable; default :data:`DEFAULT_STRATEGIES`) on seeds ``0 .. --seeds - 1``, ``--days``
-days each (``--single-region``: the regions merged into one). The learned arms plan with
+days each (``--single-region``: the regions merged into one; ``--arms``: a subset of
+:data:`abm.learning.study.ARMS`, the honest run always run, training only for the learned
+arms). The learned arms plan with
 ``--model DIR`` (a checkpoint of ``innatura train learned --scenario S``, one per scenario);
 without it the command first trains one per scenario into ``OUT/model-N`` (the training
 defaults of ``train learned``, on the first strategy; training never uses the study's seeds).
@@ -42,6 +44,7 @@ DEFAULT_DAYS = 20
 
 def configure(parser: argparse.ArgumentParser) -> None:
     """Add the command's arguments."""
+    from innatura.abm.learning.study import ARMS
     from innatura.cli.args import real, whole
 
     parser.add_argument("--scenario", action="append", metavar="S",
@@ -58,6 +61,9 @@ def configure(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--model", type=Path, metavar="DIR", action="append",
                         help="checkpoint of innatura train learned --scenario S, one per --scenario in their order "
                              "(default: train one per scenario into OUT/model-N)")
+    parser.add_argument("--arms", default=None, metavar="A,B",
+                        help="the arms to run, comma-separated (default all: " + ", ".join(ARMS) + "); the honest "
+                             "run is always run")
     parser.add_argument("--single-region", action="store_true",
                         help="merge each scenario's regions into one (the plan without regional friction)")
     parser.add_argument("--audit-probability", type=real(0.0, 1.0), default=0.3,
@@ -180,7 +186,13 @@ def run(args: argparse.Namespace) -> int:
     from innatura.abm.learning.study import ARMS, StudySetting, run_study, scenario_spec, summarise
     from innatura.cli.outputs import check_output_dir
     from innatura.planner.atomic import atomic_write_text
+    from innatura.planner.errors import InvalidInputError
 
+    arms = ARMS if args.arms is None else tuple(dict.fromkeys(a.strip() for a in args.arms.split(",")))
+    unknown = [a for a in arms if a not in ARMS]
+    if unknown:
+        raise InvalidInputError(f"learned-vs-defences: --arms {args.arms!r}: arm {unknown[0]!r} is unknown; "
+                                f"arms: {', '.join(ARMS)}")
     out = check_output_dir(args.out)
     scenarios = list(args.scenario or DEFAULT_SCENARIOS)
     strategies = list(args.strategy or DEFAULT_STRATEGIES)
@@ -190,9 +202,13 @@ def run(args: argparse.Namespace) -> int:
         scenario_spec(scenario)
     quiet = args.quiet or not sys.stderr.isatty()
     start = time.perf_counter()
-    models, training = _models(args, scenarios, strategies[0], out, quiet)
+    models: list[Path | None] = [None] * len(scenarios)
+    training: dict[str, Any] = {}
+    if any(a in ("learned", "inferred") for a in arms):
+        trained, training = _models(args, scenarios, strategies[0], out, quiet)
+        models = list(trained)
     rows: list[dict[str, Any]] = []
-    bar = tqdm(total=len(scenarios) * len(strategies) * args.seeds * len(ARMS), desc="learned-vs-defences",
+    bar = tqdm(total=len(scenarios) * len(strategies) * args.seeds * len(arms), desc="learned-vs-defences",
                unit="run", disable=quiet)
 
     def tick(row: dict[str, Any]) -> None:
@@ -202,9 +218,10 @@ def run(args: argparse.Namespace) -> int:
     try:
         for scenario, model in zip(scenarios, models, strict=True):
             for s in strategies:
-                setting = StudySetting(scenario, s, args.misreport_share, args.days, str(model),
-                                       args.audit_probability, args.single_region)
-                rows += run_study(setting, range(args.seeds), progress=tick)
+                setting = StudySetting(scenario, s, args.misreport_share, args.days,
+                                       None if model is None else str(model), args.audit_probability,
+                                       args.single_region)
+                rows += run_study(setting, range(args.seeds), arms, progress=tick)
     finally:
         bar.close()
     summary = summarise(rows)
@@ -214,7 +231,8 @@ def run(args: argparse.Namespace) -> int:
     atomic_write_text(out / "summary.md", table)
     meta = {"scenarios": scenarios, "misreport_share": args.misreport_share, "strategies": strategies,
             "seeds": args.seeds, "days": args.days, "single_region": bool(args.single_region),
-            "models": [str(m) for m in models], "training": training, "seconds": time.perf_counter() - start}
+            "arms": list(arms), "models": [None if m is None else str(m) for m in models], "training": training,
+            "seconds": time.perf_counter() - start}
     atomic_write_text(out / "study.json", json.dumps(meta, indent=2, sort_keys=True))
     plot(out / "learned_vs_defences.png", rows, summary,
          f"{', '.join(scenarios)}: {100 * args.misreport_share:.0f}% of units misreporting, {args.seeds} seeds x "
