@@ -170,10 +170,12 @@ def test_train_run_and_study_on_the_command_line(tmp_path, capsys):
 
     study = tmp_path / "study"
     assert main(["experiment", "learned-vs-defences", "--scenario", "selviaria", "--seeds", "1", "--days", "3",
-                 "--model", str(model), "--out", str(study), "--quiet"]) == 0
+                 "--strategy", "overstate_inputs(1.3)", "--model", str(model), "--out", str(study), "--quiet"]) == 0
     with open(study / "summary.csv") as fh:
-        arms = [r["arm"] for r in csv.DictReader(fh)]
-    assert arms == ["honest", "no defence", "audit", "robust", "belief", "ic", "learned", "oracle"]
+        summary = list(csv.DictReader(fh))
+    assert [r["arm"] for r in summary] == ["honest", "no defence", "audit", "robust", "belief", "ic", "learned",
+                                           "inferred", "oracle"]
+    assert all(float(r["same_stream"]) == 1.0 for r in summary)
     assert (study / "learned_vs_defences.png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
     assert "| learned |" in (study / "summary.md").read_text()
 

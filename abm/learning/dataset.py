@@ -35,6 +35,7 @@ __all__ = [
     "MisreportMix",
     "build_model",
     "generate_dataset",
+    "load_scenario",
     "parse_mixes",
     "parse_scenario",
     "run_mix",
@@ -132,6 +133,17 @@ def parse_scenario(text: str) -> tuple[str, dict[str, Any]]:
             raise InvalidInputError(f"scenario {text!r}: parameter {part!r} is not key=value")
         params[key.strip()] = _literal(value.strip())
     return name, params
+
+
+def load_scenario(text: Any) -> Any:
+    """The scenario ``text`` names, with builder parameters after a colon
+    (``"us-2022:returns_to_scale=0.9"``; :func:`parse_scenario`); a spec or a path passes through."""
+    if not isinstance(text, str):
+        return text
+    from innatura.scenarios.registry import load
+
+    name, params = parse_scenario(text)
+    return load(name, **params) if params else name
 
 
 def _assign(model: Any, units: np.ndarray, mix: MisreportMix, rng: np.random.Generator) -> None:

@@ -75,13 +75,13 @@ def train_inference_for(scenario: str, days: int, seeds: int = 2, mixes: Sequenc
                         progress: Callable[[str], None] | None = None) -> Any:
     """Type inference trained on simulated histories of ``scenario`` (``None`` when no unit of
     it reports a curve)."""
-    from innatura.abm.learning.dataset import generate_dataset
+    from innatura.abm.learning.dataset import generate_dataset, load_scenario
     from innatura.abm.learning.histories import curve_units
     from innatura.abm.model import PlanningEconomy
     from innatura.planner.learned.infer_train import train_inference
     from innatura.planner.learned.inference import InferenceConfig
 
-    if curve_units(PlanningEconomy(scenario, rng=0, days=1, collect_agents=False)).size == 0:
+    if curve_units(PlanningEconomy(load_scenario(scenario), rng=0, days=1, collect_agents=False)).size == 0:
         logger.info("%s: every unit's technology is public; no type inference", scenario)
         return None
     ds = generate_dataset([scenario], [TRAIN_SEED_BASE + seed * 100 + k for k in range(seeds)], list(mixes), days,
@@ -117,8 +117,11 @@ def train_learned_planner(scenario: str, *, days: int = 15, misreport_share: flo
         inference = train_inference_for(scenario, days, steps=inference_steps, seed=seed, device=device,
                                         progress=tick)
     inference_seconds = time.perf_counter() - start
-    env = AgentModelEnvironment(scenario, days=days, misreport_share=misreport_share, unit_strategy=unit_strategy,
-                                inference=inference, plan=plan, seed_offset=TRAIN_SEED_BASE)
+    from innatura.abm.learning.dataset import load_scenario
+
+    env = AgentModelEnvironment(load_scenario(scenario), days=days, misreport_share=misreport_share,
+                                unit_strategy=unit_strategy, inference=inference, plan=plan,
+                                seed_offset=TRAIN_SEED_BASE)
     cfg = replace(config or default_policy_config(), base_investment=min(max(env.base_investment, 1e-3), 1 - 1e-3),
                   max_days=days)
     start = time.perf_counter()

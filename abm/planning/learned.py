@@ -64,6 +64,8 @@ class LearnedMethod:
         capital: the capital good (five-regions checkpoints).
         plan: the planning method that makes the plan (checkpoints of any economy; default OLIN-EP).
         debias: how type inference corrects the reports (checkpoints of any economy).
+        correct: which reports are corrected: ``"flagged"`` (the units flagged tonight) or
+            ``"all"`` (checkpoints of any economy).
         policy: plan with the checkpoint's policy (checkpoints of any economy); ``False``: the
             run's investment share and equal priorities (type inference and the corrected plan
             alone, an ablation).
@@ -76,13 +78,13 @@ class LearnedMethod:
     name = "learned"
 
     def __init__(self, model: str | PathLike[str], goods: str = "goods", capital: str = "capital",
-                 plan: str = "olin", debias: str = "median", policy: bool = True) -> None:
+                 plan: str = "olin", debias: str = "location", correct: str = "flagged", policy: bool = True) -> None:
         from innatura.abm.planning.learned_io import LearnedIOMethod
         from innatura.planner.learned.checkpoint import POLICY_KIND, checkpoint_kind
 
         self.impl: FiveRegionsMethod | LearnedIOMethod
         if checkpoint_kind(Path(model)) == POLICY_KIND:
-            self.impl = LearnedIOMethod(model, plan=plan, debias=debias)
+            self.impl = LearnedIOMethod(model, plan=plan, debias=debias, correct=correct)
             if not policy:
                 self.impl.policy = None
         else:

@@ -8,9 +8,12 @@ plan (:meth:`abm.reported_curves.ReportedCurves.scaled_cells`).
 * :class:`LearnedIOMethod` (``planner="learned"`` with a checkpoint of ``innatura train learned
   --scenario S``): each night it records the units' histories
   (:class:`~abm.learning.histories.HistoryRecorder`), runs type inference on them
-  (:class:`~planner.learned.inference.TypeInference`) and corrects each report by the posterior
-  median of its true input-use scale (:func:`planner.learned.debias.corrected_scales`); a unit
-  whose misreport probability exceeds ``threshold`` tonight is flagged (:attr:`flagged_units`).
+  (:class:`~planner.learned.inference.TypeInference`); a unit whose misreport probability
+  exceeds ``threshold`` tonight is flagged (:attr:`flagged_units`), and each flagged unit's
+  report is corrected by the posterior location of its true input-use scale (the mean of its
+  misreporting case; :func:`planner.learned.debias.corrected_scales`). Units not flagged keep
+  their reports (``correct="all"`` corrects every unit, by its honest case's estimate when it
+  looks honest).
   Its policy (:class:`~planner.learned.pg.PriorityPolicy`) then decides what the plan takes as
   given: the investment share ``sigma`` and per-region priorities ``w_r`` (summing to 1). The
   plan serves the reported demand of region ``r`` weighted by ``R w_r`` (uniform priorities:
@@ -236,7 +239,9 @@ class LearnedIOMethod(DebiasedPlan):
             ``inference`` given (training).
         plan: the planning method that makes the plan.
         plan_options: its options.
-        debias: ``"median"``, ``"mean"`` or ``"quantile"`` (:func:`planner.learned.debias.corrected_scales`).
+        debias: ``"location"``, ``"median"``, ``"mean"`` or ``"quantile"``
+            (:func:`planner.learned.debias.corrected_scales`).
+        correct: ``"flagged"`` (the units flagged tonight) or ``"all"``.
         threshold: misreport probability above which a unit is flagged.
         policy: the policy, when ``model`` is ``None``.
         inference: the type inference, when ``model`` is ``None``.
@@ -246,9 +251,9 @@ class LearnedIOMethod(DebiasedPlan):
     name = "learned"
 
     def __init__(self, model: str | PathLike[str] | None = None, plan: str = "olin",
-                 plan_options: Mapping[str, Any] | None = None, debias: str = "median", threshold: float = 0.5,
+                 plan_options: Mapping[str, Any] | None = None, debias: str = "location", threshold: float = 0.5,
                  policy: PriorityPolicy | None = None, inference: TypeInference | None = None,
-                 horizon: int = 1) -> None:
+                 horizon: int = 1, correct: str = "flagged") -> None:
         from innatura.planner.learned.debias import METHODS as DEBIAS
 
         super().__init__(plan, plan_options)
@@ -256,7 +261,9 @@ class LearnedIOMethod(DebiasedPlan):
             raise InvalidInputError(f"planner 'learned': debias = {debias!r}; known: {', '.join(DEBIAS)}")
         if not 0.0 < float(threshold) < 1.0:
             raise InvalidInputError(f"planner 'learned': threshold = {threshold!r} must lie in (0, 1)")
-        self.debias, self.threshold = debias, float(threshold)
+        if correct not in ("flagged", "all"):
+            raise InvalidInputError(f"planner 'learned': correct = {correct!r}; known: flagged, all")
+        self.debias, self.threshold, self.correct = debias, float(threshold), correct
         self.policy, self.inference, self.horizon = policy, inference, max(1, int(horizon))
         self.weights_sha256 = ""
         if model is not None:
@@ -285,7 +292,8 @@ class LearnedIOMethod(DebiasedPlan):
         post = self.inference.posterior(recorder.histories(include_tonight=True))
         self.flagged_units[:] = False
         self.flagged_units[recorder.units] = post.p_misreport[-1] > self.threshold
-        return corrected_scales(post, -1, method=self.debias)
+        return corrected_scales(post, -1, method=self.debias,
+                                min_probability=self.threshold if self.correct == "flagged" else None)
 
     def state_dict(self) -> dict[str, Any]:
         """The plan's memory, the units' histories, tonight's flags and the checkpoint's hash."""

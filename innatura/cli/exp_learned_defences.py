@@ -1,14 +1,19 @@
 """``innatura experiment learned-vs-defences``: the learned planner against the hand-made defences.
 
-Runs :func:`abm.learning.study.run_study` on ``--scenario`` (default archipelago) with
-``--misreport-share`` of the units playing each ``--strategy`` (repeatable; default
-``overstate_inputs(1.3)``) on seeds ``0 .. --seeds - 1``, ``--days`` days each. The learned arm
-plans with ``--model DIR`` (a checkpoint of ``innatura train learned --scenario S``); without it
-the command first trains one into ``OUT/model`` (the training defaults of ``train learned``, on
-the first strategy; training never uses the study's seeds). Writes into ``--out``:
-``runs.csv`` (one row per arm and seed), ``summary.csv`` and ``summary.md`` (per arm: mean and
-standard deviation over seeds of humanity, its loss against the honest run, plan error,
-detection precision and recall, and the share of the no-defence loss recovered) and
+Runs :func:`abm.learning.study.run_study` on each ``--scenario`` (repeatable; default
+:data:`DEFAULT_SCENARIOS`) with ``--misreport-share`` of the units playing each ``--strategy``
+(repeatable; default :data:`DEFAULT_STRATEGIES`) on seeds ``0 .. --seeds - 1``, ``--days``
+days each (``--single-region``: the regions merged into one; ``--arms``: a subset of
+:data:`abm.learning.study.ARMS`, the honest run always run, training only for the learned
+arms). The learned arms plan with
+``--model DIR`` (a checkpoint of ``innatura train learned --scenario S``, one per scenario);
+without it the command first trains one per scenario into ``OUT/model-N`` (the training
+defaults of ``train learned``, on the first strategy; training never uses the study's seeds).
+Writes into ``--out``: ``runs.csv`` (one row per scenario, strategy, arm and seed),
+``summary.csv`` and ``summary.md`` (per arm: mean and standard deviation over seeds of
+humanity, plan error, detection precision and recall; mean and standard error of the paired
+loss against the honest run and gain over no defence; the share of the no-defence loss
+recovered; the share of seeds on the honest run's random stream), ``study.json`` and
 ``learned_vs_defences.png``.
 """
 
@@ -23,24 +28,44 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
-__all__ = ["configure", "markdown", "plot", "run"]
+__all__ = ["DEFAULT_DAYS", "DEFAULT_SCENARIOS", "DEFAULT_SEEDS", "DEFAULT_STRATEGIES", "configure", "markdown",
+           "plot", "run"]
 
 logger = logging.getLogger(__name__)
+
+#: the study's default scenarios: archipelago, and us-2022 with decreasing returns to scale (its
+#: units then learn private input curves that they can misreport; at constant returns every
+#: coefficient is public and no unit can overstate one).
+DEFAULT_SCENARIOS = ("archipelago", "us-2022:returns_to_scale=0.9")
+DEFAULT_STRATEGIES = ("overstate_inputs(1.3)", "ratchet(1.3)")
+DEFAULT_SEEDS = 4
+DEFAULT_DAYS = 20
 
 
 def configure(parser: argparse.ArgumentParser) -> None:
     """Add the command's arguments."""
+    from innatura.abm.learning.study import ARMS
     from innatura.cli.args import real, whole
 
-    parser.add_argument("--scenario", default="archipelago", help="scenario (default archipelago)")
+    parser.add_argument("--scenario", action="append", metavar="S",
+                        help="scenario, with builder parameters after a colon, repeatable (default archipelago "
+                             "and us-2022:returns_to_scale=0.9)")
     parser.add_argument("--misreport-share", type=real(0.0, 1.0), default=0.3,
                         help="share of units drawn to misreport (default 0.3)")
     parser.add_argument("--strategy", action="append", metavar="S",
-                        help="unit strategy, repeatable (default overstate_inputs(1.3))")
-    parser.add_argument("--seeds", type=whole(1, 1000), default=3, help="seeds 0 .. N-1 (default 3)")
-    parser.add_argument("--days", type=whole(1, 10_000), default=30, help="days per run (default 30)")
-    parser.add_argument("--model", type=Path, metavar="DIR", default=None,
-                        help="checkpoint of innatura train learned --scenario S (default: train one into OUT/model)")
+                        help="unit strategy, repeatable (default overstate_inputs(1.3) and ratchet(1.3))")
+    parser.add_argument("--seeds", type=whole(1, 1000), default=DEFAULT_SEEDS,
+                        help=f"seeds 0 .. N-1 (default {DEFAULT_SEEDS})")
+    parser.add_argument("--days", type=whole(1, 10_000), default=DEFAULT_DAYS,
+                        help=f"days per run (default {DEFAULT_DAYS})")
+    parser.add_argument("--model", type=Path, metavar="DIR", action="append",
+                        help="checkpoint of innatura train learned --scenario S, one per --scenario in their order "
+                             "(default: train one per scenario into OUT/model-N)")
+    parser.add_argument("--arms", default=None, metavar="A,B",
+                        help="the arms to run, comma-separated (default all: " + ", ".join(ARMS) + "); the honest "
+                             "run is always run")
+    parser.add_argument("--single-region", action="store_true",
+                        help="merge each scenario's regions into one (the plan without regional friction)")
     parser.add_argument("--audit-probability", type=real(0.0, 1.0), default=0.3,
                         help="audit probability per unit and night of the audit arm (default 0.3)")
     parser.add_argument("--device", default="auto", help="training device when no --model: auto, cpu, cuda, ...")
@@ -48,41 +73,67 @@ def configure(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--quiet", action="store_true", help="no progress bar")
 
 
-def _train(args: argparse.Namespace, strategy: str, quiet: bool) -> tuple[Path, dict[str, Any]]:
-    """Train a learned planner into ``OUT/model`` with ``train learned``'s defaults."""
+def _train(args: argparse.Namespace, scenario: str, strategy: str, out: Path, quiet: bool) -> dict[str, Any]:
+    """Train a learned planner of ``scenario`` into ``out`` with ``train learned``'s defaults."""
     from tqdm import tqdm
 
     from innatura.abm.learning.training import train_learned_planner
     from innatura.planner.learned.checkpoint import save_policy
     from innatura.planner.learned.inference import resolve_device
 
-    bar = tqdm(desc="train learned", unit="step", disable=quiet)
+    bar = tqdm(desc=f"train learned {scenario}", unit="step", disable=quiet)
     start = time.perf_counter()
     try:
-        trained = train_learned_planner(args.scenario, misreport_share=args.misreport_share, unit_strategy=strategy,
+        trained = train_learned_planner(scenario, misreport_share=args.misreport_share, unit_strategy=strategy,
                                         device=str(resolve_device(args.device)),
                                         progress=lambda stage, i, row: bar.update(1))
     finally:
         bar.close()
     extra = {**trained.extra, "train_seconds": time.perf_counter() - start}
-    out = args.out / "model"
     save_policy(out, trained.policy.policy, trained.policy.config, trained.inference, extra=extra)
-    return out, extra
+    return extra
+
+
+def _models(args: argparse.Namespace, scenarios: Sequence[str], strategy: str, out: Path,
+            quiet: bool) -> tuple[list[Path], dict[str, Any]]:
+    """One checkpoint per scenario: ``--model`` (one per scenario), else trained into ``OUT/model-N``."""
+    from innatura.planner.errors import InvalidInputError
+
+    if args.model:
+        if len(args.model) != len(scenarios):
+            raise InvalidInputError(f"learned-vs-defences: {len(args.model)} --model for {len(scenarios)} scenarios "
+                                    "(give one per --scenario, in their order)")
+        return list(args.model), {}
+    models, training = [], {}
+    for k, scenario in enumerate(scenarios):
+        path = out / f"model-{k}"
+        training[scenario] = _train(args, scenario, strategy, path, quiet)
+        print(f"trained the learned planner of {scenario} in {training[scenario]['train_seconds']:.1f} s "
+              f"({training[scenario]['device']}) into {path}")
+        models.append(path)
+    return models, training
 
 
 def markdown(summary: Sequence[dict[str, Any]]) -> str:
-    """The summary as a Markdown table (mean ± sd over seeds)."""
+    """The summary as a Markdown table: mean ± sd over seeds; the paired differences (loss
+    against the honest run, gain over no defence) as mean ± standard error."""
+    def se(row: dict[str, Any], key: str, digits: int = 4) -> str:
+        mean, err = row[key], row.get(f"{key}_se", float("nan"))
+        return "–" if mean != mean else f"{mean:+.{digits}f} ± {err:.{digits}f}"
+
     def pm(row: dict[str, Any], key: str, digits: int = 4) -> str:
         mean, sd = row[key], row[f"{key}_sd"]
         return "–" if mean != mean else f"{mean:.{digits}f} ± {sd:.{digits}f}"
 
-    lines = ["| strategy | arm | seeds | humanity | loss vs honest | recovered | plan error | precision | recall |",
-             "|---|---|---|---|---|---|---|---|---|"]
+    lines = ["| scenario | strategy | arm | seeds | humanity | loss vs honest | gain over no defence | recovered "
+             "| plan error | precision | recall | same stream |",
+             "|---|---|---|---|---|---|---|---|---|---|---|---|"]
     for r in summary:
         rec = "–" if r["recovered"] != r["recovered"] else f"{100 * r['recovered']:.0f}%"
-        lines.append(f"| {r['strategy']} | {r['arm']} | {r['seeds']} | {pm(r, 'humanity')} | "
-                     f"{pm(r, 'humanity_loss')} | {rec} | {pm(r, 'plan_error')} | {pm(r, 'precision', 2)} | "
-                     f"{pm(r, 'recall', 2)} |")
+        lines.append(f"| {r.get('scenario', '')} | {r['strategy']} | {r['arm']} | {r['seeds']} | "
+                     f"{pm(r, 'humanity')} | {se(r, 'humanity_loss')} | {se(r, 'gain')} | {rec} | "
+                     f"{pm(r, 'plan_error')} | {pm(r, 'precision', 2)} | {pm(r, 'recall', 2)} | "
+                     f"{100 * r.get('same_stream', 1.0):.0f}% |")
     return "\n".join(lines) + "\n"
 
 
@@ -96,21 +147,23 @@ def plot(path: Path, rows: Sequence[dict[str, Any]], summary: Sequence[dict[str,
 
     from innatura.abm.plots import save_figure
 
-    strategies = list(dict.fromkeys(r["strategy"] for r in summary))
-    fig, axes = plt.subplots(len(strategies), 2, figsize=(12, 3.8 * len(strategies)), squeeze=False)
-    for (a, b), strategy in zip(axes, strategies, strict=True):
-        summ = [r for r in summary if r["strategy"] == strategy and r["arm"] != "honest"]
+    cases = list(dict.fromkeys((r.get("scenario", ""), r["strategy"]) for r in summary))
+    fig, axes = plt.subplots(len(cases), 2, figsize=(12, 3.8 * len(cases)), squeeze=False)
+    for (a, b), (scenario, strategy) in zip(axes, cases, strict=True):
+        summ = [r for r in summary if (r.get("scenario", ""), r["strategy"]) == (scenario, strategy)
+                and r["arm"] != "honest"]
         arms = [r["arm"] for r in summ]
         x = np.arange(len(arms))
         a.bar(x, [r["humanity_loss"] for r in summ], yerr=[r["humanity_loss_sd"] for r in summ], color="C0",
               alpha=0.6, capsize=3)
         for k, arm in enumerate(arms):
-            pts = [r["humanity_loss"] for r in rows if r["strategy"] == strategy and r["arm"] == arm]
+            pts = [r["humanity_loss"] for r in rows
+                   if (r.get("scenario", ""), r["strategy"], r["arm"]) == (scenario, strategy, arm)]
             a.scatter(np.full(len(pts), k), pts, color="k", s=12, zorder=3)
         a.axhline(0.0, color="0.5", lw=0.8)
         a.set_xticks(x, arms, rotation=30, ha="right")
         a.set_ylabel("humanity lost vs honest")
-        a.set_title(f"{strategy}: loss (bars: mean ± sd, dots: seeds)", fontsize=9)
+        a.set_title(f"{scenario}, {strategy}: loss (bars: mean ± sd, dots: seeds)", fontsize=9)
         det = [r for r in summ if r["precision"] == r["precision"] or r["recall"] == r["recall"]]
         xd = np.arange(len(det))
         b.bar(xd - 0.2, [np.nan_to_num(r["precision"]) for r in det], 0.4, label="precision")
@@ -130,35 +183,45 @@ def run(args: argparse.Namespace) -> int:
     from tqdm import tqdm
 
     from innatura.abm.adversarial.vocabulary import parse_strategy
-    from innatura.abm.learning.study import ARMS, run_study, summarise
+    from innatura.abm.learning.study import ARMS, StudySetting, run_study, scenario_spec, summarise
     from innatura.cli.outputs import check_output_dir
     from innatura.planner.atomic import atomic_write_text
+    from innatura.planner.errors import InvalidInputError
 
+    arms = ARMS if args.arms is None else tuple(dict.fromkeys(a.strip() for a in args.arms.split(",")))
+    unknown = [a for a in arms if a not in ARMS]
+    if unknown:
+        raise InvalidInputError(f"learned-vs-defences: --arms {args.arms!r}: arm {unknown[0]!r} is unknown; "
+                                f"arms: {', '.join(ARMS)}")
     out = check_output_dir(args.out)
-    strategies = args.strategy or ["overstate_inputs(1.3)"]
+    scenarios = list(args.scenario or DEFAULT_SCENARIOS)
+    strategies = list(args.strategy or DEFAULT_STRATEGIES)
     for s in strategies:
         parse_strategy(s, kind="unit")
+    for scenario in scenarios:
+        scenario_spec(scenario)
     quiet = args.quiet or not sys.stderr.isatty()
     start = time.perf_counter()
+    models: list[Path | None] = [None] * len(scenarios)
     training: dict[str, Any] = {}
-    model = args.model
-    if model is None:
-        model, training = _train(args, strategies[0], quiet)
-        print(f"trained the learned planner in {training['train_seconds']:.1f} s ({training['device']}) "
-              f"into {model}")
+    if any(a in ("learned", "inferred") for a in arms):
+        trained, training = _models(args, scenarios, strategies[0], out, quiet)
+        models = list(trained)
     rows: list[dict[str, Any]] = []
-    bar = tqdm(total=len(strategies) * args.seeds * len(ARMS), desc="learned-vs-defences", unit="run",
-               disable=quiet)
+    bar = tqdm(total=len(scenarios) * len(strategies) * args.seeds * len(arms), desc="learned-vs-defences",
+               unit="run", disable=quiet)
 
     def tick(row: dict[str, Any]) -> None:
         bar.update(1)
         bar.set_postfix_str(f"{row['arm']} s{row['seed']}")
 
     try:
-        for s in strategies:
-            rows += run_study(args.scenario, s, args.misreport_share, range(args.seeds), args.days, str(model),
-                              audit_probability=args.audit_probability,
-                              progress=tick)
+        for scenario, model in zip(scenarios, models, strict=True):
+            for s in strategies:
+                setting = StudySetting(scenario, s, args.misreport_share, args.days,
+                                       None if model is None else str(model), args.audit_probability,
+                                       args.single_region)
+                rows += run_study(setting, range(args.seeds), arms, progress=tick)
     finally:
         bar.close()
     summary = summarise(rows)
@@ -166,12 +229,13 @@ def run(args: argparse.Namespace) -> int:
     atomic_write_text(out / "summary.csv", pd.DataFrame(summary).to_csv(index=False))
     table = markdown(summary)
     atomic_write_text(out / "summary.md", table)
-    meta = {"scenario": args.scenario, "misreport_share": args.misreport_share, "strategies": strategies,
-            "seeds": args.seeds, "days": args.days, "model": str(model), "training": training,
+    meta = {"scenarios": scenarios, "misreport_share": args.misreport_share, "strategies": strategies,
+            "seeds": args.seeds, "days": args.days, "single_region": bool(args.single_region),
+            "arms": list(arms), "models": [None if m is None else str(m) for m in models], "training": training,
             "seconds": time.perf_counter() - start}
     atomic_write_text(out / "study.json", json.dumps(meta, indent=2, sort_keys=True))
     plot(out / "learned_vs_defences.png", rows, summary,
-         f"{args.scenario}: {100 * args.misreport_share:.0f}% of units misreporting, {args.seeds} seeds x "
+         f"{', '.join(scenarios)}: {100 * args.misreport_share:.0f}% of units misreporting, {args.seeds} seeds x "
          f"{args.days} days")
     print(table, end="")
     print(f"{len(rows)} runs in {meta['seconds']:.1f} s; wrote runs.csv, summary.csv, summary.md, "

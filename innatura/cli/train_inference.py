@@ -136,6 +136,7 @@ def _write(out: Path, study: Any, info: dict[str, Any]) -> None:
 
 
 def _report(study: Any, info: dict[str, Any]) -> None:
+    pinned = bool(study.trained.model.pin_revealed > 0.5)
     print(f"trained {info['steps']} steps on {info['train_runs']} runs in {study.seconds:.1f} s ({info['device']})")
     for label, m in (("held-out runs", study.metrics), ("units with hidden records", study.hidden_metrics)):
         if m is None:
@@ -144,6 +145,8 @@ def _report(study: Any, info: dict[str, Any]) -> None:
               f"{m.baseline_spearman:.3f}), MAE {m.mae:.4f} ({m.baseline_mae:.4f}); coverage 50% {m.coverage50:.2f}, "
               f"90% {m.coverage90:.2f}; misreport AUC {m.auc:.3f}, ECE {m.ece:.3f}, at {m.threshold:g}: "
               f"FPR {m.fpr:.3f}, TPR {m.tpr:.3f}")
+        print(f"  posterior location (what the planner corrects by): spearman {m.location_spearman:.3f}, "
+              f"MAE {m.location_mae:.4f}; revealed estimate {'pinned' if pinned else 'not pinned'}")
         for name, f in m.subsets.items():
             print(f"  {name:13s} ({f.pairs} unit-nights): spearman {f.spearman:.3f} ({f.baseline_spearman:.3f}), "
                   f"MAE {f.mae:.4f} ({f.baseline_mae:.4f}), coverage 50% {f.coverage50:.2f}, 90% {f.coverage90:.2f}")

@@ -5,8 +5,12 @@ its reported curve by ``exp(s)`` gives its true curve near its reference output.
 posterior of ``s`` (:class:`~planner.learned.type_posterior.TypePosterior`, a mixture of the
 honest and the misreporting case), :func:`corrected_scales` gives one factor per unit:
 
-- ``"median"`` (default): ``exp(median s)``: a unit more likely honest than not keeps (about)
-  its report, a likely liar gets its report undone; no hedging between the two cases;
+- ``"location"`` (default): ``exp(location s)``, the mean of the more probable case
+  (:attr:`~planner.learned.type_posterior.TypePosterior.location`): a unit more likely honest
+  than not is corrected by what it revealed, a likely liar gets its report undone by its
+  misreporting case's estimate; no hedging between the two cases;
+- ``"median"``: ``exp(median s)`` of the mixture (it moves an honest-looking unit by its share
+  of doubt);
 - ``"mean"``: the posterior mean of the factor, ``E[exp(s)]`` (the expected true use over the
   reported one: unbiased for total input use, but it shifts every unit by its share of doubt);
 - ``"quantile"``: ``exp(q-quantile of s)`` (``q > 0.5``: a cautious planner that provisions
@@ -31,17 +35,17 @@ __all__ = ["METHODS", "corrected_scales"]
 
 logger = logging.getLogger(__name__)
 
-METHODS = ("median", "mean", "quantile")
+METHODS = ("location", "median", "mean", "quantile")
 
 
-def corrected_scales(posterior: TypePosterior, night: int = -1, method: str = "median", quantile: float = 0.5,
+def corrected_scales(posterior: TypePosterior, night: int = -1, method: str = "location", quantile: float = 0.5,
                      min_probability: float | None = None, bounds: tuple[float, float] = (0.05, 20.0)) -> np.ndarray:
     """The factor to multiply each unit's reported curve by on ``night``, ``(U,)``.
 
     Args:
         posterior: type inference's posterior of a run.
         night: the night (an index of its first axis; ``-1``: the last, tonight).
-        method: ``"median"``, ``"mean"`` or ``"quantile"`` (see the module).
+        method: ``"location"``, ``"median"``, ``"mean"`` or ``"quantile"`` (see the module).
         quantile: ``q`` of ``"quantile"``, in ``(0, 1)``.
         min_probability: correct only units whose misreport probability exceeds it.
         bounds: the factors are clipped to these.
@@ -58,7 +62,9 @@ def corrected_scales(posterior: TypePosterior, night: int = -1, method: str = "m
         raise InvalidInputError(f"corrected_scales: night = {night} outside the posterior's {T} nights")
     tonight = TypePosterior(p_misreport=posterior.p_misreport[night][None], means=posterior.means[night][None],
                             sds=posterior.sds[night][None], unit_ids=posterior.unit_ids)
-    if method == "mean":
+    if method == "location":
+        factor = np.exp(tonight.location[0])
+    elif method == "mean":
         # E[exp(s)] of each Gaussian component is exp(mu + sd^2 / 2)
         factor = (tonight.weights * np.exp(tonight.means + 0.5 * tonight.sds ** 2)).sum(-1)[0]
     else:

@@ -6,6 +6,9 @@ execution yet) whose truth is defined, with the truth clipped like the training 
 - ``spearman``: rank correlation of the posterior median with the true log-scale, and
   ``spearman_last`` over units on each run's last night; ``mae``: mean absolute error of the
   median (the mixture's mean hedges between honest and misreporting; its median does not);
+- ``location_spearman``, ``location_mae``: the same for the posterior location (the mean of the
+  more probable case, :attr:`~planner.learned.type_posterior.TypePosterior.location`, the
+  estimate the learned planner corrects a flagged unit's report by);
 - ``baseline_spearman``, ``baseline_mae``: the same for the plain revealed estimate
   (:func:`planner.learned.features.revealed_estimate`);
 - ``coverage50``, ``coverage90``: shares of the truth inside the central 50% / 90% intervals of
@@ -63,6 +66,8 @@ class InferenceMetrics:
     spearman: float
     spearman_last: float
     mae: float
+    location_spearman: float
+    location_mae: float
     baseline_spearman: float
     baseline_mae: float
     coverage50: float
@@ -127,7 +132,7 @@ def _scale_figures(c: Mapping[str, np.ndarray], sel: np.ndarray) -> ScaleFigures
 def _pairs(runs: Sequence[UnitHistories], posteriors: Sequence[TypePosterior], from_night: int,
            units: Sequence[np.ndarray] | None) -> tuple[dict[str, np.ndarray], np.ndarray, np.ndarray]:
     """The counted unit-nights' columns, and each run's last-night medians and truths."""
-    names = ("y", "mid", "lo50", "hi50", "lo90", "hi90", "p", "liar", "base", "revealed")
+    names = ("y", "mid", "lo50", "hi50", "lo90", "hi90", "p", "liar", "base", "revealed", "loc")
     cols: dict[str, list[np.ndarray]] = {k: [] for k in names}
     last_mid, last_y = [], []
     for k, (h, post) in enumerate(zip(runs, posteriors, strict=True)):
@@ -139,7 +144,7 @@ def _pairs(runs: Sequence[UnitHistories], posteriors: Sequence[TypePosterior], f
         mid = post.median
         (lo50, hi50), (lo90, hi90) = post.interval(0.5), post.interval(0.9)
         arrays = (y, mid, lo50, hi50, lo90, hi90, post.p_misreport, np.broadcast_to(h.misreport[None, :], y.shape),
-                  revealed_estimate(h), np.isfinite(explained(h)))
+                  revealed_estimate(h), np.isfinite(explained(h)), post.location)
         for name, arr in zip(names, arrays, strict=True):
             cols[name].append(arr[keep])
         last_mid.append(mid[-1][keep[-1]])
@@ -171,6 +176,7 @@ def metrics_from(runs: Sequence[UnitHistories], posteriors: Sequence[TypePosteri
     flagged = p > threshold
     return InferenceMetrics(
         pairs=whole.pairs, spearman=whole.spearman, spearman_last=_spearman(last_mid, last_y), mae=whole.mae,
+        location_spearman=_spearman(c["loc"], c["y"]), location_mae=float(np.abs(c["loc"] - c["y"]).mean()),
         baseline_spearman=whole.baseline_spearman, baseline_mae=whole.baseline_mae, coverage50=whole.coverage50,
         coverage90=whole.coverage90, auc=roc_auc(p, liar), ece=ece,
         fpr=float(flagged[~liar].mean()) if (~liar).any() else float("nan"),

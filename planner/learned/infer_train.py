@@ -76,6 +76,25 @@ def inference_loss(model: TypeInference, run: RunTensors, generator: torch.Gener
     return loss, {"loss": loss, "scale": scale, "flag": flag, "recon": recon, "kl": kl}
 
 
+def choose_pin(model: TypeInference, runs: Sequence[UnitHistories]) -> bool:
+    """Set ``model.pin_revealed`` to whichever of unpinned and pinned ranks the true scales of
+    ``runs`` (the training runs) better by the posterior location (the baseline as a prior where
+    it is exact, chosen on the training data); returns whether it pinned."""
+    from innatura.planner.learned.infer_eval import evaluate
+
+    if not any(h.labelled[1:].any() for h in runs):
+        return bool(model.pin_revealed > 0.5)
+    figures = []
+    for pin in (0.0, 1.0):
+        model.pin_revealed.fill_(pin)
+        figures.append(evaluate(model, runs).location_spearman)
+    pinned = figures[1] > figures[0]
+    model.pin_revealed.fill_(1.0 if pinned else 0.0)
+    logger.info("type inference: location rank correlation on the training runs %.3f unpinned, %.3f pinned: %s",
+                figures[0], figures[1], "pinned" if pinned else "unpinned")
+    return pinned
+
+
 def train_inference(runs: Sequence[UnitHistories], config: InferenceConfig | None = None,
                     device: str = "auto", progress: Callable[[int, dict[str, float]], None] | None = None
                     ) -> InferenceResult:
@@ -120,6 +139,7 @@ def train_inference(runs: Sequence[UnitHistories], config: InferenceConfig | Non
             if progress is not None:
                 progress(step, row)
         model.eval()
+        choose_pin(model, runs)
         return InferenceResult(model=model, config=config, history=tuple(history))
     finally:
         torch.set_num_threads(threads)

@@ -24,7 +24,7 @@ from __future__ import annotations
 import dataclasses
 import logging
 import math
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 import numpy as np
@@ -37,14 +37,18 @@ from innatura.planner.learned.unit_gnn import UnitGraphConv
 from innatura.planner.learned.unit_vae import UnitPosterior, UnitTypeVAE
 from torch import Tensor, nn
 
-__all__ = ["BASE_FEATURE", "FLAG_THRESHOLD", "InferenceConfig", "RunTensors", "TypeInference", "gaussian_nll",
-           "prepare", "resolve_device"]
+__all__ = ["BASE_FEATURE", "FLAG_THRESHOLD", "FRESH_FEATURE", "SINCE_FEATURE", "InferenceConfig", "RunTensors",
+           "TypeInference", "gaussian_nll", "prepare", "resolve_device"]
 
 logger = logging.getLogger(__name__)
 
 #: the feature the posterior mean of the log-scale corrects: the latest revealed estimate
 #: (:func:`planner.learned.features.revealed_estimate`).
 BASE_FEATURE = FEATURES.index("last_explained")
+#: the feature that says last night revealed the unit's use (its revealed estimate is then fresh).
+FRESH_FEATURE = FEATURES.index("has_explained")
+#: the feature that says how long ago the unit last revealed its use (1: never).
+SINCE_FEATURE = FEATURES.index("since_explained")
 #: the misreport probability above which a unit is flagged (docs/planners.md states the
 #: false-positive rate measured at it).
 FLAG_THRESHOLD = 0.5
@@ -183,6 +187,11 @@ class TypeInference(nn.Module):
         config: sizes (the training fields are kept for the record).
 
     Features are standardised with buffers set by :meth:`fit_normalizer` (the training data's).
+    The buffer ``pin_revealed`` (set by training, :func:`planner.learned.infer_train.choose_pin`)
+    says whether the revealed estimate is the posterior's location wherever it is exact (last
+    night revealed the unit's use) and always in the honest case: where execution meters the
+    inputs exactly, the networks can only add noise to it; where metering is noisy, they
+    denoise it, and the pin is off.
 
     Shapes:
         forward(:class:`RunTensors` of ``U`` units, ``T`` nights) -> :class:`UnitPosterior`
@@ -191,6 +200,7 @@ class TypeInference(nn.Module):
 
     x_mean: Tensor
     x_scale: Tensor
+    pin_revealed: Tensor
 
     def __init__(self, config: InferenceConfig = InferenceConfig()):
         super().__init__()
@@ -202,6 +212,7 @@ class TypeInference(nn.Module):
         self.skip = nn.Linear(len(FEATURES), config.hidden) if config.gnn_layers > 0 else None
         self.register_buffer("x_mean", torch.zeros(len(FEATURES)))
         self.register_buffer("x_scale", torch.ones(len(FEATURES)))
+        self.register_buffer("pin_revealed", torch.zeros(()))
         self.reset_parameters()
 
     def fit_normalizer(self, runs: list[RunTensors]) -> None:
@@ -212,6 +223,11 @@ class TypeInference(nn.Module):
         with torch.no_grad():
             self.x_mean.copy_(x.mean(0).to(self.x_mean))
             self.x_scale.copy_(torch.where(sd > 1e-6, sd, torch.ones_like(sd)).to(self.x_scale))
+
+    def _load_from_state_dict(self, state_dict: dict[str, Any], prefix: str, *args: Any, **kwargs: Any) -> None:
+        # checkpoints from before the pin read as unpinned
+        state_dict.setdefault(prefix + "pin_revealed", torch.zeros(()))
+        super()._load_from_state_dict(state_dict, prefix, *args, **kwargs)
 
     def reset_parameters(self) -> None:
         self.vae.reset_parameters()
@@ -226,7 +242,17 @@ class TypeInference(nn.Module):
             U, T, H = h.shape
             nodes = (h + torch.tanh(self.skip(x))).transpose(0, 1).reshape(T * U, H)
             h = self.gnn(nodes, run.edge_index, run.edge_kind).reshape(T, U, H).transpose(0, 1)
-        return self.vae.heads(h, offset=run.x[..., BASE_FEATURE], evidence=x[..., BASE_FEATURE])
+        post = self.vae.heads(h, offset=run.x[..., BASE_FEATURE], evidence=x[..., BASE_FEATURE])
+        if float(self.pin_revealed) < 0.5:
+            return post
+        # pinned: where last night revealed the unit's use at tonight's curve, its revealed
+        # estimate is the location of both cases, and it is always the honest case's (an honest
+        # unit's scale moves only when it refits on what it reveals)
+        base = run.x[..., BASE_FEATURE, None].expand_as(post.mu[..., 0])
+        honest = (torch.arange(2, device=base.device) == 0).expand_as(base)
+        fresh = (run.x[..., FRESH_FEATURE] > 0.5)[..., None] | honest
+        scale = torch.where(fresh, base, post.mu[..., 0])
+        return replace(post, mu=torch.cat([scale[..., None], post.mu[..., 1:]], dim=-1))
 
     def posterior(self, h: UnitHistories) -> TypePosterior:
         """The posterior of every unit and night of ``h`` (no gradient; the model's device)."""

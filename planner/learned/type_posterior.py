@@ -4,7 +4,10 @@ For each unit and night, type inference gives the probability ``p`` that the uni
 and, for each case, a Gaussian over its log-scale (the log of its true input use over its
 reported use): ``q(s) = (1 - p) N(s; mu_0, sd_0^2) + p N(s; mu_1, sd_1^2)``. Point summaries:
 the mixture's mean and standard deviation, its quantiles (:meth:`TypePosterior.quantile`, by
-bisection on the mixture's distribution function), its median, central intervals.
+bisection on the mixture's distribution function), its median, central intervals, and its
+:attr:`~TypePosterior.location`: the mean of the more probable case (the estimate of the case
+the unit most likely is, not a blend of the two: an honest-looking unit keeps what it revealed,
+a likely liar gets its misreporting case's estimate).
 """
 
 from __future__ import annotations
@@ -90,6 +93,11 @@ class TypePosterior:
     def median(self) -> np.ndarray:
         """The mixture's median of the log-scale, ``(T, U)``."""
         return self.quantile(0.5)
+
+    @property
+    def location(self) -> np.ndarray:
+        """The mean of the more probable component (honest when ``p <= 0.5``), ``(T, U)``."""
+        return np.where(self.p_misreport > 0.5, self.means[..., 1], self.means[..., 0])
 
     def interval(self, level: float) -> tuple[np.ndarray, np.ndarray]:
         """The central ``level`` interval of the log-scale, ``(low, high)``, each ``(T, U)``."""
