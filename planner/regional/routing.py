@@ -10,7 +10,8 @@ matrix products only; otherwise it builds ``(R, R, goods)`` arrays.
 :func:`route` moves supplies to demands, nearest first: in order of hops (1, 2, ...), every
 region still short asks the regions at that distance for what it lacks, in proportion to
 what they can spare, and a region asked for more than it can spare serves every asker in the
-same proportion. Two passes over the distances use what the first left. This is the
+same proportion. Further passes over the distances use what the first left, while a pass still
+moves a share of what is asked (up to :data:`PASSES`). This is the
 decomposed method's transport rule (``docs/model.md``, "The regional plan"): not a
 least-loss transport plan, but close to one on graphs whose nearest supplier is also the
 least lossy.
@@ -30,8 +31,10 @@ __all__ = ["RouteResult", "Routes", "route"]
 
 logger = logging.getLogger(__name__)
 
-#: passes over the hop distances in one call of :func:`route`
-PASSES = 2
+#: most passes over the hop distances in one call of :func:`route`
+PASSES = 6
+#: a pass that brings less than this share of the demand still unmet is the last
+PASS_GAIN = 1e-3
 
 
 class Routes:
@@ -221,7 +224,8 @@ def route(routes: Routes, supply: np.ndarray, demand: np.ndarray, cols: np.ndarr
     load = np.zeros(cap.size)
     flows = np.zeros((R * R, cols.size)) if with_flows else None
     keep3 = None if routes.factored or not routes.classes else routes.keep(cols)
-    for _ in range(PASSES):
+    for k in range(PASSES):
+        before = float(Q.sum())
         for h in routes.classes:
             if not (Q > 1e-300).any() or not (S > 1e-300).any():
                 break
@@ -236,5 +240,9 @@ def route(routes: Routes, supply: np.ndarray, demand: np.ndarray, cols: np.ndarr
             if flows is not None:
                 weight = inv[:, :, None] if routes.factored else inv
                 flows += (weight * y[:, None, :] * x[None, :, :]).reshape(R * R, cols.size)
+        # sources over-asked in a pass serve in proportion: what they could not serve is asked
+        # again of the others; stop when a pass brings next to nothing
+        if k >= 1 and before - float(Q.sum()) <= PASS_GAIN * before:
+            break
     parts = ((routes, flows),) if flows is not None else ()
     return RouteResult(sent=sent, received=received, unmet=Q, edge_load=load, parts=parts)
