@@ -17,7 +17,7 @@ import numpy as np
 from innatura.planner.regional.problem import RegionalProblem
 from innatura.planner.regional.routing import RouteResult, Routes, route
 
-__all__ = ["FEASIBLE", "ROUNDS", "Bottleneck", "Evaluator", "Filler", "Point", "Strategy", "describe"]
+__all__ = ["FEASIBLE", "OVERSHOOT", "ROUNDS", "Bottleneck", "Evaluator", "Filler", "Point", "Strategy", "describe"]
 
 logger = logging.getLogger(__name__)
 
@@ -27,6 +27,11 @@ ROUNDS = 12
 FEASIBLE = 1e-7
 #: fixed-point sweeps of the least production per round
 SWEEPS = 500
+#: what transport still falls short of, when it is less than a tenth of the round before, is made
+#: this many times over: the nearest-first rule gives what is made to nearer regions first, so
+#: that making the exact amount leaves a residue about a hundred times smaller each round;
+#: twice over ends in two or three rounds for a sliver more production
+OVERSHOOT = 2.0
 #: production beyond this many times the targets counts as no least production (the
 #: reported curves' inputs grow faster than their output)
 DIVERGED = 1e9
@@ -201,6 +206,7 @@ class Evaluator:
         req = np.where(p.final[None, :], deliveries + targets, targets)
         loss = np.zeros(p.n_goods)
         y = np.zeros(p.n_goods)
+        last = 0.0
         for k in range(ROUNDS):
             self.loss = loss
             y, q, use = self.least(y, req, grow, loss)
@@ -208,9 +214,12 @@ class Evaluator:
             more = self._shortfall(flows["evening"], req)
             if more is None:
                 break
-            # a shortfall that shrinks slowly (what is made goes to nearer regions first) is
-            # overshot, doubling each round after the sixth: a little more made, far fewer rounds
-            loss[self.cols] += more * 2.0 ** max(0, k - 5)
+            # a shortfall that shrinks fast (what is made goes to nearer regions first) is
+            # overshot (OVERSHOOT); one that shrinks slowly (a full edge, a far region) doubles
+            # each round after the sixth: a little more made, far fewer rounds
+            now = float(more.sum())
+            loss[self.cols] += more * (OVERSHOOT if now < 0.1 * last else 1.0) * 2.0 ** max(0, k - 5)
+            last = now
         excess, where = self.violations(y, q, use, flows)
         available = self.keep * p.labour
         available[:, self.cols] = np.where(p.final[None, self.cols], flows["a"] + flows["Y"][:, self.cols],
