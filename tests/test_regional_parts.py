@@ -130,3 +130,59 @@ def test_bench_regional_command(tmp_path, capsys):
     for night in rec["nights"]:
         assert night["decomposed_planned_humanity"] <= night["lp_planned_humanity"] + 1e-6
     assert "decomposed / national" in capsys.readouterr().out
+
+
+# -- the decomposed plan's evaluations -----------------------------------------------------------
+def _evaluator(problem, stage=1, base=None, caps=None):
+    from innatura.planner.regional.fixed_point import Evaluator, Strategy
+
+    p = problem
+    caps = np.where(p.final[p.unit_good], p.unit_capacity, 0.0) if caps is None else caps
+    base = np.zeros(p.n_units) if base is None else base
+    return Evaluator(p, Routes(p), stage, base, Strategy(caps, np.zeros(p.n_units), True))
+
+
+@pytest.mark.parametrize("seed", [1, 3, 7])
+def test_evaluator_remembers_points_and_climbs_from_smaller_plans_to_the_same_plan(seed):
+    from regional_economies import random_problem
+
+    p = random_problem(np.random.default_rng(seed))
+    zero_t, zero_g = np.zeros((p.n_regions, p.n_goods)), np.zeros(p.n_goods)
+    ev = _evaluator(p)
+    for t in (0.2, 0.6, 0.9, 0.4):  # each from the largest smaller one remembered
+        warm = ev.evaluate(t, zero_t, zero_g)
+        cold = _evaluator(p).evaluate(t, zero_t, zero_g)
+        np.testing.assert_allclose(warm.q, cold.q, rtol=1e-8, atol=1e-9)
+        assert warm.excess == pytest.approx(cold.excess, rel=1e-6, abs=1e-9)
+    assert ev.evaluations == 4
+    assert ev.evaluate(0.6, zero_t, zero_g) is ev.evaluate(0.6, zero_t.copy(), zero_g.copy())
+    assert ev.evaluations == 4  # asked again: remembered
+    flows = ev.evaluate(0.6, zero_t, zero_g, with_flows=True)  # remembered without its flows
+    assert ev.evaluations == 5 and flows.evening is not None and flows.evening.parts
+
+
+def _bakeries():
+    """Bread for region C from a bounded bakery in B (first in the dispatch's order) and one in
+    A; B holds 5 flour, A 3 (one flour a loaf), C none; the edges A - C and B - C lose 10 %."""
+    inputs = InputUse(unit=[0, 1], good=[0, 0], coefficient=[1.0, 1.0])
+    return RegionalProblem(
+        ("flour", "bread"), ("final", "final"), ("A", "B", "C"), ("p",), bundles=[[0.0], [1.0]],
+        demand=[[0.0], [0.0], [7.0]], stocks=[[3.0, 0.0], [5.0, 0.0], [0.0, 0.0]], labour=np.zeros((3, 2)),
+        unit_good=[1, 1], unit_region=[1, 0], unit_capacity=[10.0, np.inf], inputs=inputs, edge_src=[0, 2, 1, 2],
+        edge_dst=[2, 0, 2, 1], edge_capacity=[np.inf] * 4, edge_loss=[0.1] * 4, investment_share=0.5,
+        timing="overnight")
+
+
+def test_investment_stage_starts_from_the_consumption_stage_plan():
+    """At no closing target and no growth the investment stage's plan is the consumption
+    stage's: its wider caps do not move B's bread to B's bakery beyond the flour B holds."""
+    from innatura.planner.regional.fixed_point import FEASIBLE
+
+    p = _bakeries()
+    zero_t, zero_g = np.zeros((p.n_regions, p.n_goods)), np.zeros(p.n_goods)
+    first = _evaluator(p, caps=0.5 * p.unit_capacity).evaluate(1.0, zero_t, zero_g)
+    np.testing.assert_allclose(first.q, [5.0, 2.5 / 0.9], rtol=1e-9)  # 4.5 and 2.5 arrive in C
+    assert first.excess <= FEASIBLE
+    second = _evaluator(p, 2, first.q, p.unit_capacity).evaluate(1.0, zero_t, zero_g)
+    np.testing.assert_allclose(second.q, first.q, rtol=1e-9)
+    assert second.excess <= FEASIBLE

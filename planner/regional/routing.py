@@ -188,10 +188,8 @@ def _class_step(routes: Routes, h: int, cols: np.ndarray, S: np.ndarray, Q: np.n
         M = M * ps
         inv = inv * (ps if routes.factored else ps[:, :, None])
         pair = pair * ps
-    if routes.factored:
-        sent = sr * ((inv @ ratio) / gh)
-    else:
-        sent = sr * np.einsum("abi,bi->ai", inv, ratio)
+        need = (inv @ ratio) / gh if routes.factored else np.einsum("abi,bi->ai", inv, ratio)
+    sent = sr * need
     received = ratio * (M.T @ sr)
     return sent, received, pair, (inv, sr / gh, ratio)
 
