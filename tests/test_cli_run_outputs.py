@@ -99,6 +99,9 @@ def test_bench_day_small(tmp_path, capsys):
     assert set(rec["seconds_per_day"]) == {"report", "plan", "execute", "collect"}
     assert rec["sizes"]["citizens"] == 2000
     assert 0.0 <= rec["humanity_last"] <= 1.0 and rec["plan_error_last"] >= 0.0
+    # day by day, the warm-up day first
+    assert len(rec["humanity_per_day"]) == len(rec["plan_error_per_day"]) == len(rec["plan_seconds_per_day"]) == 2
+    assert rec["humanity_per_day"][-1] == rec["humanity_last"]
     assert "planner" in capsys.readouterr().out
 
 

@@ -77,6 +77,28 @@ def test_route_serves_the_nearest_first_and_conserves_goods():
     assert (arrive - out) == pytest.approx(res.received[:, 0] - res.sent[:, 0])
 
 
+def test_route_serves_what_over_asked_sources_left_from_the_others():
+    # a 20-region small world: the sources nearest to some destinations are asked by several
+    # and serve in proportion; further passes bring the rest from the sources that still have it
+    pairs = [(0, 1), (0, 2), (0, 18), (0, 19), (1, 2), (1, 3), (1, 19), (2, 3), (2, 4), (3, 4), (3, 5), (4, 5),
+             (4, 6), (5, 6), (5, 13), (6, 7), (6, 8), (7, 8), (7, 9), (8, 9), (8, 10), (9, 10), (9, 11), (10, 11),
+             (10, 12), (11, 12), (11, 13), (12, 13), (12, 14), (12, 17), (13, 14), (13, 15), (14, 15), (15, 16),
+             (15, 17), (16, 17), (16, 18), (17, 18), (17, 19), (18, 19)]
+    R = 20
+    src = np.array([a for a, _ in pairs] + [b for _, b in pairs])
+    dst = np.array([b for _, b in pairs] + [a for a, _ in pairs])
+    p = RegionalProblem(("a", "L"), ("final", "labour"), tuple(f"r{k}" for k in range(R)), ("p",), np.zeros((2, 1)),
+                        np.zeros((R, 1)), np.zeros((R, 2)), np.zeros((R, 2)), np.zeros(0, dtype=np.int64),
+                        np.zeros(0, dtype=np.int64), np.zeros(0), InputUse([], [], []), src, dst,
+                        np.full(src.size, np.inf), np.full(src.size, 0.01))
+    supply = np.array([0, 0, 0, 0, 0, 0, 0, 3.2, 2.6, 2.2, 3.7, 1.6, 1.3, 1.0, 0.8, 0.5, 0.3, 0, 0, 0])[:, None]
+    demand = np.array([1.7, 2.1, 4.5, 4.6, 1.0, 0.8, 0.9, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0.3, 0.7])[:, None]
+    res = route(Routes(p), supply, demand, np.array([0]), p.edge_capacity)
+    assert res.unmet.max() <= 1e-12
+    assert res.received[:, 0] == pytest.approx(demand[:, 0], abs=1e-12)
+    assert (res.sent <= supply + 1e-12).all()
+
+
 def test_route_keeps_to_the_edges_capacity():
     p = _ring(cap=1.0)
     res = route(Routes(p), np.array([[10.0], [0.0], [0.0], [0.0]]), np.array([[0.0], [5.0], [0.0], [0.0]]),
@@ -108,3 +130,59 @@ def test_bench_regional_command(tmp_path, capsys):
     for night in rec["nights"]:
         assert night["decomposed_planned_humanity"] <= night["lp_planned_humanity"] + 1e-6
     assert "decomposed / national" in capsys.readouterr().out
+
+
+# -- the decomposed plan's evaluations -----------------------------------------------------------
+def _evaluator(problem, stage=1, base=None, caps=None):
+    from innatura.planner.regional.fixed_point import Evaluator, Strategy
+
+    p = problem
+    caps = np.where(p.final[p.unit_good], p.unit_capacity, 0.0) if caps is None else caps
+    base = np.zeros(p.n_units) if base is None else base
+    return Evaluator(p, Routes(p), stage, base, Strategy(caps, np.zeros(p.n_units), True))
+
+
+@pytest.mark.parametrize("seed", [1, 3, 7])
+def test_evaluator_remembers_points_and_climbs_from_smaller_plans_to_the_same_plan(seed):
+    from regional_economies import random_problem
+
+    p = random_problem(np.random.default_rng(seed))
+    zero_t, zero_g = np.zeros((p.n_regions, p.n_goods)), np.zeros(p.n_goods)
+    ev = _evaluator(p)
+    for t in (0.2, 0.6, 0.9, 0.4):  # each from the largest smaller one remembered
+        warm = ev.evaluate(t, zero_t, zero_g)
+        cold = _evaluator(p).evaluate(t, zero_t, zero_g)
+        np.testing.assert_allclose(warm.q, cold.q, rtol=1e-8, atol=1e-9)
+        assert warm.excess == pytest.approx(cold.excess, rel=1e-6, abs=1e-9)
+    assert ev.evaluations == 4
+    assert ev.evaluate(0.6, zero_t, zero_g) is ev.evaluate(0.6, zero_t.copy(), zero_g.copy())
+    assert ev.evaluations == 4  # asked again: remembered
+    flows = ev.evaluate(0.6, zero_t, zero_g, with_flows=True)  # remembered without its flows
+    assert ev.evaluations == 5 and flows.evening is not None and flows.evening.parts
+
+
+def _bakeries():
+    """Bread for region C from a bounded bakery in B (first in the dispatch's order) and one in
+    A; B holds 5 flour, A 3 (one flour a loaf), C none; the edges A - C and B - C lose 10 %."""
+    inputs = InputUse(unit=[0, 1], good=[0, 0], coefficient=[1.0, 1.0])
+    return RegionalProblem(
+        ("flour", "bread"), ("final", "final"), ("A", "B", "C"), ("p",), bundles=[[0.0], [1.0]],
+        demand=[[0.0], [0.0], [7.0]], stocks=[[3.0, 0.0], [5.0, 0.0], [0.0, 0.0]], labour=np.zeros((3, 2)),
+        unit_good=[1, 1], unit_region=[1, 0], unit_capacity=[10.0, np.inf], inputs=inputs, edge_src=[0, 2, 1, 2],
+        edge_dst=[2, 0, 2, 1], edge_capacity=[np.inf] * 4, edge_loss=[0.1] * 4, investment_share=0.5,
+        timing="overnight")
+
+
+def test_investment_stage_starts_from_the_consumption_stage_plan():
+    """At no closing target and no growth the investment stage's plan is the consumption
+    stage's: its wider caps do not move B's bread to B's bakery beyond the flour B holds."""
+    from innatura.planner.regional.fixed_point import FEASIBLE
+
+    p = _bakeries()
+    zero_t, zero_g = np.zeros((p.n_regions, p.n_goods)), np.zeros(p.n_goods)
+    first = _evaluator(p, caps=0.5 * p.unit_capacity).evaluate(1.0, zero_t, zero_g)
+    np.testing.assert_allclose(first.q, [5.0, 2.5 / 0.9], rtol=1e-9)  # 4.5 and 2.5 arrive in C
+    assert first.excess <= FEASIBLE
+    second = _evaluator(p, 2, first.q, p.unit_capacity).evaluate(1.0, zero_t, zero_g)
+    np.testing.assert_allclose(second.q, first.q, rtol=1e-9)
+    assert second.excess <= FEASIBLE

@@ -72,6 +72,7 @@ def bench_day(citizens: int, units: int, goods: int, regions: int, profiles: int
     per_day = {p: float(np.mean(model.timings[p][1:])) if days else float("nan") for p in PHASES}
     total = sum(per_day.values())
     lay = model.layout
+    frame = model.model_frame()
     return {
         "sizes": {"citizens": lay.n_citizens, "units": lay.n_units, "scenario_units": int((~lay.unit_implicit).sum()),
                   "goods": lay.n_goods, "regions": lay.n_regions, "profiles": len(lay.profiles),
@@ -82,8 +83,12 @@ def bench_day(citizens: int, units: int, goods: int, regions: int, profiles: int
         "warmup_day": warm, "spec_seconds": t1 - t0, "setup_seconds": t2 - t1,
         "setup_split": dict(model.setup_timings), "days_timed": days,
         "plan": plan, "humanity_last": model.metrics.get("humanity"),
-        "humanity_min": float(model.model_frame()["humanity"].min()),
+        "humanity_min": float(frame["humanity"].min()),
         "plan_error_last": model.metrics.get("plan_error"),
+        # day by day (the warm-up day first): what the targets of a fed economy are about
+        "humanity_per_day": [float(v) for v in frame["humanity"]],
+        "plan_error_per_day": [float(v) for v in frame["plan_error"]],
+        "plan_seconds_per_day": [float(v) for v in model.timings["plan"]],
     }
 
 
@@ -128,6 +133,10 @@ def _print(args: argparse.Namespace, rec: dict) -> None:
     print(f"{'total':<10}{rec['seconds_per_day_total']:>10.4f}")
     print(f"planner share {rec['planner_share']:.1%}; last day: humanity {rec['humanity_last']:.4g}, "
           f"plan error {rec['plan_error_last']:.4g}")
+    print(f"{'day':>4}{'humanity':>12}{'plan error':>12}{'plan s':>9}")
+    for d, (h, e, t) in enumerate(zip(rec["humanity_per_day"], rec["plan_error_per_day"],
+                                      rec["plan_seconds_per_day"], strict=True), start=1):
+        print(f"{d:>4}{h:>12.4g}{e:>12.3g}{t:>9.2f}")
     split = ", ".join(f"{k} {v:.2f}" for k, v in rec["setup_split"].items())
     print(f"agent model (report+execute+collect) / planner = {rec['model_to_planner_ratio']:.3f}; "
           f"set-up {rec['setup_seconds']:.2f} s ({split}), spec {rec['spec_seconds']:.2f} s")

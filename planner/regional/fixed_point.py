@@ -10,6 +10,7 @@ that fill up), and the largest scaled violation of a bound with the constraint w
 
 from __future__ import annotations
 
+import hashlib
 import logging
 from dataclasses import dataclass
 
@@ -17,7 +18,8 @@ import numpy as np
 from innatura.planner.regional.problem import RegionalProblem
 from innatura.planner.regional.routing import RouteResult, Routes, route
 
-__all__ = ["FEASIBLE", "ROUNDS", "Bottleneck", "Evaluator", "Filler", "Point", "Strategy", "describe"]
+__all__ = ["FEASIBLE", "MEMORY", "OVERSHOOT", "ROUNDS", "Bottleneck", "Evaluator", "Filler", "Point", "Strategy",
+           "describe"]
 
 logger = logging.getLogger(__name__)
 
@@ -27,6 +29,14 @@ ROUNDS = 12
 FEASIBLE = 1e-7
 #: fixed-point sweeps of the least production per round
 SWEEPS = 500
+#: what transport still falls short of, when it is less than a tenth of the round before, is made
+#: this many times over: the nearest-first rule gives what is made to nearer regions first, so
+#: that making the exact amount leaves a residue about a hundred times smaller each round;
+#: twice over ends in two or three rounds for a sliver more production
+OVERSHOOT = 2.0
+#: evaluations an :class:`Evaluator` remembers (a root search asks again for points it has
+#: evaluated, and starts the fixed point of a larger plan from a smaller one's)
+MEMORY = 8
 #: production beyond this many times the targets counts as no least production (the
 #: reported curves' inputs grow faster than their output)
 DIVERGED = 1e9
@@ -139,6 +149,12 @@ class Evaluator:
         self.unplaced = np.zeros(p.n_goods)
         self.diverged = False
         self.loss = np.zeros(p.n_goods)
+        # the investment stage places its outputs on top of the consumption stage's (``base``):
+        # widened caps in the strategy's order would move that production to other units and
+        # regions, whose labour and inputs on hand the consumption stage did not check
+        self.floor = base if stage == 2 and np.any(base > 0) else None
+        self.floor_made = np.bincount(p.unit_good, base, minlength=p.n_goods) if self.floor is not None else None
+        self.memory: dict[bytes, tuple[tuple, Point, bool]] = {}
 
     def use(self, q: np.ndarray) -> np.ndarray:
         """Input use per region and good at unit outputs ``q`` (curves by secant from ``base``)."""
@@ -150,20 +166,32 @@ class Evaluator:
         return inp.use(q, p.unit_region, p.n_regions, p.n_goods, slopes=slopes, base=self.base)
 
     def dispatch(self, y: np.ndarray, req: np.ndarray, use: np.ndarray) -> np.ndarray:
-        """Unit outputs for national production ``y``; ``local``: a region's own units first make
-        what it lacks beyond its stock. What the units cannot take is left in ``unplaced``."""
+        """Unit outputs for national production ``y``: in the investment stage first the
+        consumption stage's outputs (``base``, all of them), then the rest; ``local``: a
+        region's own units first make what it lacks beyond its stock (and that floor). What the
+        units cannot take is left in ``unplaced``."""
         p, s = self.problem, self.strategy
+        caps, loss = s.caps, self.loss
+        q_floor = np.zeros(p.n_units)
+        if self.floor is not None:
+            q_floor = self.floor
+            y = np.maximum(y - self.floor_made, 0.0)
+            caps = np.maximum(caps - q_floor, 0.0)
         q_local = np.zeros(p.n_units)
         wanted = y
         if s.local:
             lack = np.maximum(req + np.where(p.final[None, :], use, 0.0) - p.stocks, 0.0)  # (R, n)
-            q_local = self.regional.fill(lack.T.ravel(), s.caps)
+            if self.floor is not None:
+                R, n = p.n_regions, p.n_goods
+                lack = np.maximum(lack - np.bincount(p.unit_region * n + p.unit_good, q_floor,
+                                                     minlength=R * n).reshape(R, n), 0.0)
+            q_local = self.regional.fill(lack.T.ravel(), caps)
             # what transport loses or cannot bring (``loss``) comes on top of what the regions'
             # own units make, even where they make more than the nation lacks
-            wanted = np.maximum(y - self.loss - np.bincount(p.unit_good, q_local, minlength=p.n_goods), 0.0) + self.loss
-        q = self.national.fill(wanted, s.caps - q_local)
+            wanted = np.maximum(y - loss - np.bincount(p.unit_good, q_local, minlength=p.n_goods), 0.0) + loss
+        q = self.national.fill(wanted, caps - q_local)
         self.unplaced = np.maximum(wanted - np.bincount(p.unit_good, q, minlength=p.n_goods), 0.0)
-        return q_local + q
+        return q_floor + q_local + q
 
     def least(self, y: np.ndarray, req: np.ndarray, grow: np.ndarray, loss: np.ndarray):  # noqa: ANN201
         """Fixed point of the least production; returns (y, q, use ``(R, n)``)."""
@@ -194,23 +222,55 @@ class Evaluator:
         profile ``(R, m)``), keeps ``targets`` ``(R, n)`` in closing stock and makes ``grow``
         ``(n,)`` of capital, and how far it breaks a bound.
 
-        A function of its arguments alone: the fixed point climbs from zero every time."""
-        p = self.problem
+        The fixed point of the first round climbs from that of the largest remembered
+        evaluation whose arguments are all at most these (the least fixed point is monotone in
+        the targets, so it climbs to the same point); an evaluation asked for again is
+        remembered (:data:`MEMORY`)."""
+        args = (np.asarray(t, dtype=float), np.asarray(targets, dtype=float), np.asarray(grow, dtype=float))
+        key = hashlib.blake2b(b"".join(np.ascontiguousarray(a).tobytes() for a in args), digest_size=16).digest()
+        hit = self.memory.get(key)
+        if hit is not None and (hit[2] or not with_flows):
+            return hit[1]
         self.evaluations += 1
+        point = self._evaluate(args, self._start(args), with_flows)
+        if len(self.memory) >= MEMORY:
+            self.memory.pop(next(iter(self.memory)))
+        self.memory[key] = ((*args, self._y), point, with_flows)
+        return point
+
+    def _start(self, args: tuple) -> np.ndarray:
+        """Least production to start from: that of the first round (no transport loss yet) of the
+        remembered evaluation with the largest such production among those whose arguments are
+        all at most ``args``: below the least production of ``args``' first round."""
+        y = np.zeros(self.problem.n_goods)
+        for old, _, _ in self.memory.values():
+            if old[3].sum() > y.sum() and all(np.all(a <= b) for a, b in zip(old[:3], args, strict=True)):
+                y = old[3]
+        return y.copy()
+
+    def _evaluate(self, args: tuple, y: np.ndarray, with_flows: bool) -> Point:
+        p = self.problem
+        t, targets, grow = args
         deliveries = t * self.full_need if np.ndim(t) == 0 else p.need(np.where(p.active, t, 0.0))
         req = np.where(p.final[None, :], deliveries + targets, targets)
         loss = np.zeros(p.n_goods)
-        y = np.zeros(p.n_goods)
+        last = 0.0
         for k in range(ROUNDS):
             self.loss = loss
             y, q, use = self.least(y, req, grow, loss)
+            if k == 0:
+                self._y = y  # the least production before any loss: where larger plans start
             flows = self.transport(q, use, req, with_flows)
             more = self._shortfall(flows["evening"], req)
             if more is None:
                 break
-            # a shortfall that shrinks slowly (what is made goes to nearer regions first) is
-            # overshot, doubling each round after the sixth: a little more made, far fewer rounds
-            loss[self.cols] += more * 2.0 ** max(0, k - 5)
+            # a shortfall that shrinks fast (what is made goes to nearer regions first) is
+            # overshot (OVERSHOOT); one that shrinks slowly (a full edge, a far region) doubles
+            # each round after the sixth: a little more made, far fewer rounds
+            now = float(more.sum())
+            loss = loss.copy()
+            loss[self.cols] += more * (OVERSHOOT if now < 0.1 * last else 1.0) * 2.0 ** max(0, k - 5)
+            last = now
         excess, where = self.violations(y, q, use, flows)
         available = self.keep * p.labour
         available[:, self.cols] = np.where(p.final[None, self.cols], flows["a"] + flows["Y"][:, self.cols],
@@ -223,9 +283,11 @@ class Evaluator:
         nothing, or nothing that more production can bring)."""
         if ev is None:
             return None
-        unmet = ev.unmet.sum(axis=0)
-        if unmet.max(initial=0.0) <= 1e-10 * (1.0 + req.sum(axis=0).max(initial=0.0)):
+        # the deliveries' violation is about the unmet amount of a region (``violations``): stop
+        # well below the feasibility tolerance, not relative to the largest requirement
+        if ev.unmet.max(initial=0.0) <= 0.1 * FEASIBLE:
             return None
+        unmet = ev.unmet.sum(axis=0)
         # what falls short arrives through lossy routes: make that much more, over the keep
         sent = ev.sent.sum(axis=0)
         kept = np.divide(ev.received.sum(axis=0), sent, out=np.zeros_like(sent), where=sent > 0)
