@@ -126,6 +126,31 @@ def test_pipeline_targets_bring_tomorrows_flour_to_the_bakery(method):
     assert without.closing_expected[1, 0] == pytest.approx(0.0, abs=1e-6)
 
 
+def two_toolmakers(labour_b=0.01):
+    """Bread from a bakery in A; two capital goods: tools made in A (capacity 5), looms made in B,
+    whose two workers' labour (one per unit of either good) is almost all taken."""
+    goods, kinds = ("bread", "tool", "loom", "Lb"), ("final", "industrial", "industrial", "labour")
+    inputs = InputUse(unit=[0, 1, 2], good=[3, 3, 3], coefficient=[1.0, 1.0, 1.0])
+    return RegionalProblem(
+        goods, kinds, ("A", "B"), ("p",), bundles=[[1.0], [0.0], [0.0], [0.0]], demand=[[4.0], [0.0]],
+        stocks=[[0.0, 10.0, 10.0, 0.0], [0.0, 0.0, 0.0, 0.0]], labour=[[0, 0, 0, 100.0], [0, 0, 0, labour_b]],
+        unit_good=[0, 1, 2], unit_region=[0, 0, 1], unit_capacity=[np.inf, 5.0, 10.0], inputs=inputs,
+        edge_src=[0, 1], edge_dst=[1, 0], edge_capacity=[np.inf, np.inf], edge_loss=[0.1, 0.1], investment_share=0.2,
+    )
+
+
+@pytest.mark.parametrize("method", METHODS)
+def test_a_capital_good_out_of_reach_does_not_stop_the_others_growing(method):
+    # B's labour makes at most 0.01 looms: tools still grow to their units' capacity (one
+    # balanced growth rate over both goods would hold tools at 0.01 too)
+    problem = two_toolmakers()
+    plan = plan_regional(problem, method)
+    assert plan.planned_humanity == pytest.approx(1.0)
+    assert plan.unit_targets[1] == pytest.approx(5.0, rel=1e-3)
+    assert plan.unit_targets[2] == pytest.approx(0.01, rel=1e-2)
+    assert violations(problem, plan) == []
+
+
 # -- the LP's duals: derivatives of the max-min fulfilment ----------------------------------------
 def _fd(make, base_value, bump):
     return (t_star(make(base_value + bump)) - t_star(make(base_value - bump))) / (2 * bump)

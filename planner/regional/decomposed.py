@@ -320,9 +320,13 @@ def _max_min(p: RegionalProblem, routes: Routes | None, counter: list, supply: n
 
 
 def _growable(p: RegionalProblem, use: np.ndarray, q: np.ndarray) -> np.ndarray:
-    """Capital goods with a unit that has capacity left and every labour and capital input it
-    needs still available in its region."""
-    left = np.where(p.labour_mask[None, :], p.labour - use, np.where(p.industrial[None, :], p.stocks - use, 1.0))
+    """Capital goods with a unit that has capacity left and every labour input it needs still
+    available in its region, and every capital input in the nation (capital is shipped in the
+    morning to the regions whose units need it; where the regions have no edges, in its region)."""
+    capital = p.stocks - use
+    if p.n_edges:
+        capital = np.broadcast_to(capital.sum(axis=0, keepdims=True), capital.shape)
+    left = np.where(p.labour_mask[None, :], p.labour - use, np.where(p.industrial[None, :], capital, 1.0))
     inp = p.inputs
     blocked_entry = (left[p.unit_region[inp.unit], inp.good] <= 0) & ~p.final[inp.good] & (inp.coefficient > 0)
     blocked = np.zeros(p.n_units, dtype=bool)
@@ -333,19 +337,78 @@ def _growable(p: RegionalProblem, use: np.ndarray, q: np.ndarray) -> np.ndarray:
     return grow
 
 
-def _theta_high(ev: Evaluator, t: float | np.ndarray, targets: np.ndarray, g: np.ndarray) -> float:
+def _theta_high(ev: Evaluator, t: float | np.ndarray, targets: np.ndarray, grow_at) -> float:  # noqa: ANN001
+    """An upper end of the growth searches: ``u`` at which ``grow_at(u)`` (capital growth per
+    good, rising in ``u``) reaches some rising good's total unit capacity, or (no capacity)
+    twice the last doubling of ``u`` that still fits."""
     p = ev.problem
     cap = np.bincount(p.unit_good, p.unit_capacity, minlength=p.n_goods)
-    hi = float(np.min(cap[g > 0] / g[g > 0]))
+    rate = grow_at(1.0) - grow_at(0.0)  # growth per unit of u of the rising goods
+    rising = rate > 0
+    hi = float(np.min((cap[rising] - grow_at(0.0)[rising]) / rate[rising], initial=np.inf))
     if np.isfinite(hi):
-        return hi
+        return max(hi, 0.0)
     hi = 1.0
-    while ev.evaluate(t, targets, 2 * hi * g).excess <= FEASIBLE:
+    while ev.evaluate(t, targets, grow_at(2 * hi)).excess <= FEASIBLE:
         hi *= 2.0
         if hi > 1e12:
             raise InvalidInputError("regional plan: capital goods can grow without limit; give their units a "
                                     "capacity or a labour or capital input")
     return 2.0 * hi
+
+
+def _grows_with(p: RegionalProblem, b: Bottleneck | None, depth: int) -> np.ndarray:
+    """The capital goods whose growth a bottleneck of the growth search holds, ``(n,)``: a good's
+    capacity holds that good (then, deeper, the goods made with it); a region's labour, capital,
+    input on hand or deliveries of a good hold the capital goods whose units in that region use
+    it (depth 0), then those made with it anywhere, directly or through ``depth - 1`` goods."""
+    if b is None or b.kind == "productivity":
+        return p.industrial.copy()
+    if b.kind == "capacity":
+        return p.industrial & users(p, b.good, depth)
+    if depth == 0 and b.region >= 0:
+        inp = p.inputs
+        entry = np.concatenate([(inp.good == b.good) & (inp.coefficient > 0), inp.curve_good == b.good])
+        unit = np.concatenate([inp.unit, inp.curve_unit])[entry]
+        unit = unit[p.unit_region[unit] == b.region]
+        out = np.zeros(p.n_goods, dtype=bool)
+        out[p.unit_good[unit]] = True
+        return p.industrial & out
+    return p.industrial & users(p, b.good, depth + 1)
+
+
+def _fill_growth(ev: Evaluator, t: float | np.ndarray, kept: np.ndarray, weight: np.ndarray) -> np.ndarray:
+    """Capital growth per good, ``(n,)``: ``theta_k * weight_k`` (``weight_k = S_k + 1`` for the
+    goods that can grow, 0 otherwise) by progressive filling. The growing goods' ``theta`` rise
+    together until a bound stops them; the goods the bound holds (:func:`_grows_with`) keep
+    their level and the others rise on, up to :data:`FILL_ROUNDS` rounds. So a capital good its
+    units' regions cannot make (short of labour or of a capital input) does not hold back the
+    growth of the others, as one balanced ``theta`` over all of them would."""
+    p = ev.problem
+    cap = np.bincount(p.unit_good, p.unit_capacity, minlength=p.n_goods)
+    theta = np.zeros(weight.shape)
+    frozen = (weight <= 0) | (cap <= 0)
+    for _ in range(FILL_ROUNDS):
+        free = ~frozen
+        if not free.any():
+            break
+        level = float(theta[free].min())
+
+        def grow_at(u: float, free: np.ndarray = free, level: float = level, base: np.ndarray = theta) -> np.ndarray:
+            return np.where(free, level + u, base) * weight
+
+        hi = _theta_high(ev, t, kept, grow_at)
+        u, b = _largest(lambda u, g=grow_at: ev.evaluate(t, kept, g(u)), hi, STAGE2_TOL)
+        theta = np.where(free, level + u, theta)
+        if b is None:  # the search's upper end: the goods there are at their units' capacity
+            full = free & (theta * weight >= cap * (1.0 - 1e-9))
+            if not full.any():
+                break
+            frozen |= full
+            continue
+        held, _ = _spread(lambda d, b=b: _grows_with(p, b, d), free)
+        frozen |= held
+    return theta * weight
 
 
 def _held(p: RegionalProblem, b: Bottleneck | None, depth: int = 0) -> np.ndarray:
@@ -364,12 +427,15 @@ def _held(p: RegionalProblem, b: Bottleneck | None, depth: int = 0) -> np.ndarra
     return out
 
 
-def _fill_targets(ev: Evaluator, t: np.ndarray, target: np.ndarray) -> np.ndarray:
-    """The share of each closing target the investment stage keeps, ``(R, n)``: the largest
-    common share, then (water-filling, up to :data:`FILL_ROUNDS` rounds) the targets the last
-    round's bottleneck does not hold rise together, so one target out of reach (a good no unit
-    can make today) does not hold back the others."""
-    zero_g = np.zeros(ev.problem.n_goods)
+def _fill_targets(ev: Evaluator, t: np.ndarray, target: np.ndarray, base: np.ndarray | None = None,
+                  grow: np.ndarray | None = None) -> np.ndarray:
+    """The share of each closing target the investment stage keeps, ``(R, n)``, on top of the
+    closing stocks ``base`` and the capital growth ``grow`` already planned: the largest common
+    share, then (water-filling, up to :data:`FILL_ROUNDS` rounds) the targets the last round's
+    bottleneck does not hold rise together, so one target out of reach (a good no unit can make
+    today) does not hold back the others."""
+    base = np.zeros(target.shape) if base is None else base
+    grow = np.zeros(ev.problem.n_goods) if grow is None else grow
     share = np.zeros(target.shape)
     frozen = target <= 0
     for _ in range(FILL_ROUNDS):
@@ -381,7 +447,7 @@ def _fill_targets(ev: Evaluator, t: np.ndarray, target: np.ndarray) -> np.ndarra
         def at(u: float, free: np.ndarray = free, level: float = level, base: np.ndarray = share) -> np.ndarray:
             return np.where(free, level + u * (1.0 - level), base)
 
-        u, b = _largest(lambda u, at=at: ev.evaluate(t, at(u) * target, zero_g), 1.0, STAGE2_TOL)
+        u, b = _largest(lambda u, at=at: ev.evaluate(t, base + at(u) * target, grow), 1.0, STAGE2_TOL)
         share = at(u)
         if u >= 1.0:
             break
@@ -390,11 +456,14 @@ def _fill_targets(ev: Evaluator, t: np.ndarray, target: np.ndarray) -> np.ndarra
     return np.where(target > 0, share, 0.0)
 
 
-def _investment(p: RegionalProblem, routes: Routes | None, s1: _Stage1, counter: list,
-                target: np.ndarray, supply: np.ndarray) -> tuple[Point, np.ndarray]:
+def _investment(p: RegionalProblem, routes: Routes | None, s1: _Stage1, counter: list, target: np.ndarray,
+                supply: np.ndarray, extra: np.ndarray) -> tuple[Point, np.ndarray, np.ndarray]:
     """Stage 2 with the consumption stage's fulfilment and strategy (caps widened to all capacity
-    within the ``supply`` caps), closing ``target`` ``(R, n)``; returns the final point and the
-    share of each target kept."""
+    within the ``supply`` caps), in the exact plan's order: the closing ``target`` ``(R, n)``
+    (:func:`_fill_targets`), then capital growth (:func:`_fill_growth`), then, with what is
+    left, the ``extra`` closing stocks ``(R, n)`` (tomorrow's inputs and capital beyond today's:
+    the final-good closing stocks of the exact plan's last objective). Returns the final point,
+    the share of each target kept and the closing stocks planned."""
     keep = 1.0 - p.investment_share
     st = s1.strategy
     staffed = p.final[p.unit_good] & (st.caps < keep * p.unit_capacity)
@@ -404,12 +473,11 @@ def _investment(p: RegionalProblem, routes: Routes | None, s1: _Stage1, counter:
     zero_g = np.zeros(p.n_goods)
     share = _fill_targets(ev, t, target) if target.any() else np.zeros(target.shape)
     kept = share * target
-    g = np.where(_growable(p, s1.point.use, s1.point.q), ev.stock + 1.0, 0.0)
-    theta = 0.0
-    if g.any():
-        hi = _theta_high(ev, t, kept, g)
-        theta = _largest(lambda s: ev.evaluate(t, kept, s * g), hi, STAGE2_TOL)[0]
-    final = ev.evaluate(t, kept, theta * g, with_flows=True)
+    weight = np.where(_growable(p, s1.point.use, s1.point.q), ev.stock + 1.0, 0.0)
+    grow = _fill_growth(ev, t, kept, weight) if weight.any() else zero_g
+    if extra.any():
+        kept = kept + _fill_targets(ev, t, extra, kept, grow) * extra
+    final = ev.evaluate(t, kept, grow, with_flows=True)
     counter[0] += ev.evaluations
     if final.excess > FEASIBLE:
         # the wider stage-2 dispatch does not carry the consumption stage itself: keep stage 1
@@ -417,8 +485,8 @@ def _investment(p: RegionalProblem, routes: Routes | None, s1: _Stage1, counter:
                     describe(p, final.bottleneck))
         ev1 = Evaluator(p, routes, 1, np.zeros(p.n_units), st)
         zero = np.zeros((p.n_regions, p.n_goods))
-        return ev1.evaluate(t, zero, zero_g, with_flows=True), np.zeros(target.shape)
-    return final, share
+        return ev1.evaluate(t, zero, zero_g, with_flows=True), np.zeros(target.shape), zero
+    return final, share, kept
 
 
 def _shipments(p: RegionalProblem, point: Point) -> tuple[np.ndarray, np.ndarray]:
@@ -462,14 +530,16 @@ def _plan(problem: RegionalProblem, pipeline: bool, warm: Mapping[str, float] | 
     counter = [0]
     supply = supply_caps(p)
     s1 = _consumption(p, routes, counter, supply)
-    target = p.closing_target
+    target, extra = p.closing_target, np.zeros(p.closing_target.shape)
     if pipeline:
+        # tomorrow's inputs from other regions if tomorrow repeats today (the closing targets),
+        # and, after capital growth, those of a plan that fulfils every need and the capital
+        # its regions' units need (where the capital is short, what the investment stage makes goes)
+        target = target + pipeline_targets(p, s1.point.q)
         full = _full(p, routes, s1)
-        # tomorrow's inputs from other regions, and the capital the regions' units need to
-        # fulfil every need (where the capital is short, what the investment stage makes goes)
         capital = np.where(p.industrial[None, :], p.inputs.use(full, p.unit_region, p.n_regions, p.n_goods), 0.0)
-        target = target + pipeline_targets(p, full) + capital
-    final, share = _investment(p, routes, s1, counter, target, supply)
+        extra = np.maximum(pipeline_targets(p, full) + capital - target, 0.0)
+    final, share, _ = _investment(p, routes, s1, counter, target, supply, extra)
     national = s1.t
     if s1.t < 1.0 - 1e-9 and p.n_regions > 1:
         national = _max_min(merged(p), None, counter).t
