@@ -67,7 +67,9 @@ def regional_problem(model: PlanningEconomy, reports: NightReports, stocks: np.n
         edge_src=lay.edge_src, edge_dst=lay.edge_dst,
         edge_capacity=lay.edge_capacity, edge_loss=lay.edge_loss, investment_share=model.investment_share,
         closing_target=np.zeros((R, len(lay.goods))) if target is None else target, unit_names=lay.unit_names,
-        timing="shifts" if model.settings.shifts > 1 else "overnight",
+        # what execution can always do: an input made elsewhere today reaches a unit tomorrow
+        # (its shifts may do better, when a chain of regions is short enough to cross in a day)
+        timing="overnight",
     )
 
 

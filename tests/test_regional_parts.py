@@ -77,6 +77,28 @@ def test_route_serves_the_nearest_first_and_conserves_goods():
     assert (arrive - out) == pytest.approx(res.received[:, 0] - res.sent[:, 0])
 
 
+def test_route_serves_what_over_asked_sources_left_from_the_others():
+    # a 20-region small world: the sources nearest to some destinations are asked by several
+    # and serve in proportion; further passes bring the rest from the sources that still have it
+    pairs = [(0, 1), (0, 2), (0, 18), (0, 19), (1, 2), (1, 3), (1, 19), (2, 3), (2, 4), (3, 4), (3, 5), (4, 5),
+             (4, 6), (5, 6), (5, 13), (6, 7), (6, 8), (7, 8), (7, 9), (8, 9), (8, 10), (9, 10), (9, 11), (10, 11),
+             (10, 12), (11, 12), (11, 13), (12, 13), (12, 14), (12, 17), (13, 14), (13, 15), (14, 15), (15, 16),
+             (15, 17), (16, 17), (16, 18), (17, 18), (17, 19), (18, 19)]
+    R = 20
+    src = np.array([a for a, _ in pairs] + [b for _, b in pairs])
+    dst = np.array([b for _, b in pairs] + [a for a, _ in pairs])
+    p = RegionalProblem(("a", "L"), ("final", "labour"), tuple(f"r{k}" for k in range(R)), ("p",), np.zeros((2, 1)),
+                        np.zeros((R, 1)), np.zeros((R, 2)), np.zeros((R, 2)), np.zeros(0, dtype=np.int64),
+                        np.zeros(0, dtype=np.int64), np.zeros(0), InputUse([], [], []), src, dst,
+                        np.full(src.size, np.inf), np.full(src.size, 0.01))
+    supply = np.array([0, 0, 0, 0, 0, 0, 0, 3.2, 2.6, 2.2, 3.7, 1.6, 1.3, 1.0, 0.8, 0.5, 0.3, 0, 0, 0])[:, None]
+    demand = np.array([1.7, 2.1, 4.5, 4.6, 1.0, 0.8, 0.9, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0.3, 0.7])[:, None]
+    res = route(Routes(p), supply, demand, np.array([0]), p.edge_capacity)
+    assert res.unmet.max() <= 1e-12
+    assert res.received[:, 0] == pytest.approx(demand[:, 0], abs=1e-12)
+    assert (res.sent <= supply + 1e-12).all()
+
+
 def test_route_keeps_to_the_edges_capacity():
     p = _ring(cap=1.0)
     res = route(Routes(p), np.array([[10.0], [0.0], [0.0], [0.0]]), np.array([[0.0], [5.0], [0.0], [0.0]]),

@@ -151,6 +151,17 @@ def test_a_capital_good_out_of_reach_does_not_stop_the_others_growing(method):
     assert violations(problem, plan) == []
 
 
+def test_pipeline_targets_hold_the_inputs_of_goods_served_from_stock_today():
+    # B's bread is in stock for today, so today's plan bakes none; tomorrow the bakery bakes
+    # again and needs its 10 flour on hand: the decomposed plan mills and ships them tonight
+    problem = replace(flour_mill(), stocks=np.array([[4.0, 0, 0], [0, 10.0, 0]]))
+    plan = plan_regional(problem, "decomposed")
+    assert plan.unit_targets[1] == pytest.approx(0.0, abs=1e-9)
+    assert plan.safety_share == pytest.approx(1.0)
+    assert plan.closing_expected[1, 0] >= 10.0 * (1 - 1e-6)
+    assert not violations(problem, plan)
+
+
 # -- the LP's duals: derivatives of the max-min fulfilment ----------------------------------------
 def _fd(make, base_value, bump):
     return (t_star(make(base_value + bump)) - t_star(make(base_value - bump))) / (2 * bump)

@@ -501,15 +501,17 @@ def _shipments(p: RegionalProblem, point: Point) -> tuple[np.ndarray, np.ndarray
 
 
 def _full(p: RegionalProblem, routes: Routes | None, s1: _Stage1) -> np.ndarray:
-    """Unit outputs of the least plan that would fulfil every need with the consumption
-    stage's dispatch (feasible or not): what tomorrow's units need of inputs made elsewhere."""
-    if s1.t >= 1.0 - 1e-12:
-        return s1.point.q
-    # the units' capacities alone: a unit its region cannot supply today is what the pipeline
-    # should supply tomorrow
+    """Unit outputs of the least plan that would fulfil every need from production alone, with
+    the consumption stage's dispatch and the units' capacities (feasible or not): what
+    tomorrow's units make when the stocks are held at their targets, so what they need of
+    inputs made elsewhere. Today's plan may draw on stocks instead of producing (a good still
+    in stock is not made today); tomorrow's pipeline must not count on that."""
     caps = np.where(p.final[p.unit_good], p.unit_capacity, 0.0)
-    ev = Evaluator(p, routes, 1, np.zeros(p.n_units), Strategy(caps, s1.strategy.rank, s1.strategy.local))
-    return ev.evaluate(1.0, np.zeros((p.n_regions, p.n_goods)), np.zeros(p.n_goods)).q
+    # without stocks the least production is the stock-neutral one: y = use(y) + needs
+    bare = replace(p, stocks=np.zeros_like(p.stocks))
+    ev = Evaluator(bare, routes, 1, np.zeros(p.n_units), Strategy(caps, s1.strategy.rank, s1.strategy.local))
+    steady = ev.evaluate(1.0, np.zeros((p.n_regions, p.n_goods)), np.zeros(p.n_goods)).q
+    return np.maximum(steady, s1.point.q)
 
 
 def plan_decomposed(problem: RegionalProblem, pipeline: bool = True,

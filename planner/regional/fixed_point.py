@@ -223,9 +223,11 @@ class Evaluator:
         nothing, or nothing that more production can bring)."""
         if ev is None:
             return None
-        unmet = ev.unmet.sum(axis=0)
-        if unmet.max(initial=0.0) <= 1e-10 * (1.0 + req.sum(axis=0).max(initial=0.0)):
+        # the deliveries' violation is about the unmet amount of a region (``violations``): stop
+        # well below the feasibility tolerance, not relative to the largest requirement
+        if ev.unmet.max(initial=0.0) <= 0.1 * FEASIBLE:
             return None
+        unmet = ev.unmet.sum(axis=0)
         # what falls short arrives through lossy routes: make that much more, over the keep
         sent = ev.sent.sum(axis=0)
         kept = np.divide(ev.received.sum(axis=0), sent, out=np.zeros_like(sent), where=sent > 0)

@@ -10,7 +10,8 @@ matrix products only; otherwise it builds ``(R, R, goods)`` arrays.
 :func:`route` moves supplies to demands, nearest first: in order of hops (1, 2, ...), every
 region still short asks the regions at that distance for what it lacks, in proportion to
 what they can spare, and a region asked for more than it can spare serves every asker in the
-same proportion. Two passes over the distances use what the first left. This is the
+same proportion. Further passes over the distances use what the first left, while a pass still
+moves a share of what is asked (up to :data:`PASSES`). This is the
 decomposed method's transport rule (``docs/model.md``, "The regional plan"): not a
 least-loss transport plan, but close to one on graphs whose nearest supplier is also the
 least lossy.
@@ -30,8 +31,10 @@ __all__ = ["RouteResult", "Routes", "route"]
 
 logger = logging.getLogger(__name__)
 
-#: passes over the hop distances in one call of :func:`route`
-PASSES = 2
+#: most passes over the hop distances in one call of :func:`route`
+PASSES = 6
+#: a pass that brings less than this share of the demand still unmet is the last
+PASS_GAIN = 1e-3
 
 
 class Routes:
@@ -76,6 +79,11 @@ class Routes:
             self.pair = np.exp(np.asarray(self.incidence @ a)).reshape(R, R)
             self.good = np.exp(b)
         self.classes = [h for h in range(1, int(self.hops.max(initial=0)) + 1)]
+        self.incidence_t = self.incidence.T.tocsr()  # (D, R * R): edge loads of pair shipments
+        # per hop class: the pairs at that distance, and (factored keeps) one over their keep
+        self.at = {h: (self.hops == h).astype(float) for h in self.classes}
+        self.inv_at = ({h: np.divide(m, self.pair, out=np.zeros((R, R)), where=m > 0) for h, m in self.at.items()}
+                       if self.factored else {})
 
     @staticmethod
     def _paths(pred: np.ndarray, which: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -146,7 +154,7 @@ class RouteResult:
 def _pair_scale(routes: Routes, pair: np.ndarray, cap: np.ndarray) -> np.ndarray:
     """Share of each pair's shipment that fits the edges' capacity left, ``(R, R)``."""
     R = routes.n_regions
-    load = routes.incidence.T @ pair.ravel()
+    load = routes.incidence_t @ pair.ravel()
     over = load > cap
     if not over.any():
         return np.ones((R, R))
@@ -161,12 +169,11 @@ def _pair_scale(routes: Routes, pair: np.ndarray, cap: np.ndarray) -> np.ndarray
 def _class_step(routes: Routes, h: int, cols: np.ndarray, S: np.ndarray, Q: np.ndarray, cap: np.ndarray, keep3):  # noqa: ANN001, ANN202
     """One hop class: asks, proportional service, scaled to the edges' capacity; returns sent,
     received, pair totals ``(R, R)`` and the factors of the per-good flows."""
-    R = routes.n_regions
-    M = (routes.hops == h).astype(float)
+    M = routes.at[h]
     avail = M.T @ S  # what the sources at distance h can spare, per sink
     ratio = np.divide(Q, avail, out=np.zeros_like(Q), where=avail > 1e-250)  # share asked of every source
     if routes.factored:
-        inv = np.divide(M, routes.pair, out=np.zeros((R, R)), where=M > 0)
+        inv = routes.inv_at[h]
         gh = routes.good[cols] ** h
         need = (inv @ ratio) / gh  # what each unit of supply is asked to send, per source
     else:
@@ -203,6 +210,43 @@ def _widen(res: RouteResult, moving: np.ndarray, c: int, demand: np.ndarray) -> 
     return RouteResult(sent, received, unmet, res.edge_load, tuple(parts))
 
 
+@dataclass
+class _Tally:
+    """What the passes of one :func:`route` call moved so far."""
+
+    sent: np.ndarray
+    received: np.ndarray
+    load: np.ndarray
+    flows: np.ndarray | None
+
+
+def _pass(routes: Routes, cols: np.ndarray, live: np.ndarray, S: np.ndarray, Q: np.ndarray, cap: np.ndarray,
+          keep3: np.ndarray | None, tally: _Tally) -> np.ndarray:
+    """One pass over the hop classes for the goods ``live`` (positions in ``cols``): updates
+    ``S`` and ``Q`` in place and the ``tally``; returns the edges' capacity left."""
+    R = routes.n_regions
+    sub = live.size < cols.size
+    Sl, Ql = (S[:, live], Q[:, live]) if sub else (S, Q)
+    kl = keep3[:, :, live] if sub and keep3 is not None else keep3
+    at = live if sub else slice(None)
+    for h in routes.classes:
+        if not (Ql > 1e-300).any() or not (Sl > 1e-300).any():
+            break
+        s, r, pair, (inv, y, x) = _class_step(routes, h, cols[live], Sl, Ql, cap, kl)
+        Sl = np.maximum(Sl - s, 0.0)
+        Ql = np.maximum(Ql - r, 0.0)
+        tally.sent[:, at] += s
+        tally.received[:, at] += r
+        edge = routes.incidence_t @ pair.ravel()
+        tally.load += edge
+        cap = np.maximum(cap - edge, 0.0)
+        if tally.flows is not None:
+            weight = inv[:, :, None] if routes.factored else inv
+            tally.flows[:, at] += (weight * y[:, None, :] * x[None, :, :]).reshape(R * R, live.size)
+    S[:, at], Q[:, at] = Sl, Ql
+    return cap
+
+
 def route(routes: Routes, supply: np.ndarray, demand: np.ndarray, cols: np.ndarray, capacity: np.ndarray,
           with_flows: bool = False) -> RouteResult:
     """Move ``supply`` ``(R, c)`` towards ``demand`` ``(R, c)`` (amounts to arrive) of the goods
@@ -215,26 +259,22 @@ def route(routes: Routes, supply: np.ndarray, demand: np.ndarray, cols: np.ndarr
         res = route(routes, S_all[:, moving], Q_all[:, moving], cols[moving], capacity, with_flows)
         return _widen(res, moving, cols.size, Q_all)
     S, Q = S_all.copy(), Q_all.copy()
+    tally = _Tally(np.zeros_like(S), np.zeros_like(S), np.zeros(np.size(capacity)),
+                   np.zeros((R * R, cols.size)) if with_flows else None)
     cap = np.maximum(np.asarray(capacity, dtype=float), 0.0)
-    sent = np.zeros_like(S)
-    received = np.zeros_like(S)
-    load = np.zeros(cap.size)
-    flows = np.zeros((R * R, cols.size)) if with_flows else None
     keep3 = None if routes.factored or not routes.classes else routes.keep(cols)
-    for _ in range(PASSES):
-        for h in routes.classes:
-            if not (Q > 1e-300).any() or not (S > 1e-300).any():
+    live = np.arange(cols.size)
+    for k in range(PASSES):
+        before = float(Q.sum())
+        if k:  # later passes move only the goods still asked for and still on offer
+            live = live[(Q[:, live] > 1e-300).any(axis=0) & (S[:, live] > 1e-300).any(axis=0)]
+            if not live.size:
                 break
-            s, r, pair, (inv, y, x) = _class_step(routes, h, cols, S, Q, cap, keep3)
-            S = np.maximum(S - s, 0.0)
-            Q = np.maximum(Q - r, 0.0)
-            sent += s
-            received += r
-            edge = routes.incidence.T @ pair.ravel()
-            load += edge
-            cap = np.maximum(cap - edge, 0.0)
-            if flows is not None:
-                weight = inv[:, :, None] if routes.factored else inv
-                flows += (weight * y[:, None, :] * x[None, :, :]).reshape(R * R, cols.size)
+        cap = _pass(routes, cols, live, S, Q, cap, keep3, tally)
+        # sources over-asked in a pass serve in proportion: what they could not serve is asked
+        # again of the others; stop when a pass brings next to nothing
+        if k >= 1 and before - float(Q.sum()) <= PASS_GAIN * before:
+            break
+    sent, received, load, flows = tally.sent, tally.received, tally.load, tally.flows
     parts = ((routes, flows),) if flows is not None else ()
     return RouteResult(sent=sent, received=received, unmet=Q, edge_load=load, parts=parts)
