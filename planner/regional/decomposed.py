@@ -21,10 +21,12 @@ is justified); the building block is :class:`~innatura.planner.regional.fixed_po
   it; what transport loses or cannot bring feeds ``l``, and production is solved again.
 - **Searches.** Feasibility (capacities, regional labour and capital, shipments that arrive)
   grows monotone in the targets for a fixed dispatch, so the largest common fulfilment ``t``
-  (stage 1, on ``1 - sigma`` of labour, capital and capacity), then the largest share ``tau``
-  of the closing targets and the largest balanced capital growth ``theta (S_k + 1)`` (stage 2)
-  are found by root searches on the largest scaled violation, as in the national ``balanced``
-  method.
+  (stage 1, on ``1 - sigma`` of labour, capital and capacity; with the pipeline, keeping
+  ``t`` times the inputs from other regions of the stock-neutral plan in closing stock, so
+  that tomorrow can repeat today), then the shares of the closing targets (today's pipeline,
+  then that of a plan fulfilling every need and building capital at ``sigma`` of capacity, then
+  the capital the regions' units need) and capital growth ``theta_k (S_k + 1)`` good by good
+  (stage 2) are found by root searches on the largest scaled violation and water-filling.
 - **Strategies.** When ``t < 1`` the constraint that stops it (the bottleneck) prices the
   dispatch: the search is repeated with regions' lacks first made by units anywhere (not
   their own units first), with the units of regions whose labour, capital or inputs on hand
@@ -57,7 +59,7 @@ from scipy.optimize import brentq
 if TYPE_CHECKING:
     import scipy.sparse as sp
 
-__all__ = ["FILL_ROUNDS", "STAGE2_TOL", "STRATEGY_ROUNDS", "merged", "plan_decomposed", "users"]
+__all__ = ["FILL_ROUNDS", "STAGE1_TOL", "STAGE2_TOL", "STRATEGY_ROUNDS", "merged", "plan_decomposed", "users"]
 
 logger = logging.getLogger(__name__)
 
@@ -68,6 +70,8 @@ STRATEGY_ROUNDS = 3
 FILL_ROUNDS = 8
 #: how far down the chains of goods made with a good out of reach a bottleneck holds
 SPREAD_DEPTH = 3
+#: tolerance of the consumption stage's search for the common fulfilment
+STAGE1_TOL = 1e-7
 #: tolerance of the investment stage's searches (share of their range): the stage's
 #: objectives are shares of targets and growth rates, not fulfilment
 STAGE2_TOL = 1e-3
@@ -124,15 +128,21 @@ class _Stage1:
     bottleneck: Bottleneck | None
     strategy: Strategy
     c: np.ndarray | None = None  # fulfilment per region and profile after the filling, (R, m)
+    reserve: np.ndarray | None = None  # closing stocks per unit of fulfilment, (R, n)
 
 
-def _search(p: RegionalProblem, routes: Routes | None, strategy: Strategy, counter: list) -> _Stage1:
+def _search(p: RegionalProblem, routes: Routes | None, strategy: Strategy, counter: list,
+            reserve: np.ndarray | None = None) -> _Stage1:
+    """The largest common fulfilment ``t`` with the dispatch ``strategy``, keeping ``t * reserve``
+    ``(R, n)`` in closing stock (tomorrow's inputs from other regions at the same fulfilment)."""
     ev = Evaluator(p, routes, 1, np.zeros(p.n_units), strategy)
-    zero_t, zero_g = np.zeros((p.n_regions, p.n_goods)), np.zeros(p.n_goods)
-    t, bottleneck = _largest(lambda s: ev.evaluate(s, zero_t, zero_g), 1.0) if p.active.any() else (1.0, None)
-    point = ev.evaluate(t, zero_t, zero_g)
+    keep = np.zeros((p.n_regions, p.n_goods)) if reserve is None else reserve
+    zero_g = np.zeros(p.n_goods)
+    t, bottleneck = _largest(lambda s: ev.evaluate(s, s * keep, zero_g), 1.0, STAGE1_TOL) if p.active.any() \
+        else (1.0, None)
+    point = ev.evaluate(t, t * keep, zero_g)
     counter[0] += ev.evaluations
-    return _Stage1(t, point, bottleneck, strategy)
+    return _Stage1(t, point, bottleneck, strategy, reserve=reserve)
 
 
 def _intensity(p: RegionalProblem, q: np.ndarray) -> sp.csr_matrix:
@@ -193,18 +203,25 @@ def _relieved(p: RegionalProblem, routes: Routes | None, best: _Stage1) -> Strat
         return None
     ev = Evaluator(p, routes, 1, np.zeros(p.n_units), best.strategy)
     probe = min(1.0, best.t + 0.5 * (1.0 - best.t) + 1e-3)
-    pt = ev.evaluate(probe, np.zeros((p.n_regions, p.n_goods)), np.zeros(p.n_goods))
+    pt = ev.evaluate(probe, probe * _reserve(p, best), np.zeros(p.n_goods))
+    caps = _relief(p, pt, best.strategy.caps, np.zeros(p.n_units), p.final[p.unit_good])
+    return None if caps is None else Strategy(caps, best.strategy.rank, best.strategy.local)
+
+
+def _relief(p: RegionalProblem, pt: Point, caps: np.ndarray, floor: np.ndarray, which: np.ndarray) -> np.ndarray | None:
+    """Caps of the units (among ``which``) in regions that the plan ``pt`` over-asks of labour,
+    capital or an input on hand: each such unit's output times what is available over what is
+    asked, at least ``floor`` (``None``: no unit over-asks)."""
     over = pt.use > pt.available * (1 + 1e-9) + 1e-12
     ratio = np.where(over, np.divide(pt.available, pt.use, out=np.ones_like(pt.use), where=over), 1.0)
     inp = p.inputs
     cut = np.ones(p.n_units)
     for unit, good in ((inp.unit, inp.good), (inp.curve_unit, inp.curve_good)):
         np.minimum.at(cut, unit, ratio[p.unit_region[unit], good])
-    cut = np.where(p.final[p.unit_good], cut, 1.0)
+    cut = np.where(which, cut, 1.0)
     if not (cut < 1).any():
         return None
-    caps = best.strategy.caps
-    return Strategy(np.where(cut < 1, np.minimum(caps, pt.q * cut), caps), best.strategy.rank, best.strategy.local)
+    return np.where(cut < 1, np.maximum(np.minimum(caps, pt.q * cut), floor), caps)
 
 
 def _improve(p: RegionalProblem, routes: Routes | None, best: _Stage1, counter: list) -> _Stage1:
@@ -216,7 +233,7 @@ def _improve(p: RegionalProblem, routes: Routes | None, best: _Stage1, counter: 
         for strategy in (_relieved(p, routes, best), _nearest(p, routes, best), _priced(p, best)):
             if strategy is None:
                 continue
-            trial = _search(p, routes, strategy, counter)
+            trial = _search(p, routes, strategy, counter, best.reserve)
             if trial.t > best.t * (1 + 1e-9) + 1e-12:
                 best, improved = trial, True
         if not improved:
@@ -257,15 +274,23 @@ def _frozen(p: RegionalProblem, b: Bottleneck | None, depth: int = 0) -> np.ndar
     return np.broadcast_to(direct[None, :] if direct.any() else True, p.active.shape).copy()
 
 
-def _spread(held_at, free: np.ndarray) -> tuple[np.ndarray, int]:  # noqa: ANN001
+def _spread(held_at, free: np.ndarray, near: np.ndarray | None = None) -> tuple[np.ndarray, int]:  # noqa: ANN001
     """What a bottleneck holds among the ``free`` entries: ``held_at(depth)`` at the least depth
     that holds some free entry (a good out of reach holds the goods made with it, then the goods
-    made with those, ...); everything free when no depth does."""
+    made with those, ...); else the free entries ``near`` it (its region's), if any; everything
+    free when none does."""
     for depth in range(SPREAD_DEPTH + 1):
         held = held_at(depth) & free
         if held.any():
             return held, depth
+    if near is not None and (near & free).any():
+        return near & free, SPREAD_DEPTH
     return free, SPREAD_DEPTH
+
+
+def _reserve(p: RegionalProblem, s1: _Stage1) -> np.ndarray:
+    """The stage's closing stocks per unit of fulfilment, ``(R, n)`` (zero without a reserve)."""
+    return np.zeros((p.n_regions, p.n_goods)) if s1.reserve is None else s1.reserve
 
 
 def _fill(p: RegionalProblem, routes: Routes | None, best: _Stage1, counter: list) -> _Stage1:
@@ -277,7 +302,8 @@ def _fill(p: RegionalProblem, routes: Routes | None, best: _Stage1, counter: lis
     if best.t >= 1.0 - 1e-12:
         return replace(best, c=c)
     ev = Evaluator(p, routes, 1, np.zeros(p.n_units), best.strategy)
-    zero_t, zero_g = np.zeros((p.n_regions, p.n_goods)), np.zeros(p.n_goods)
+    # the reserve stays at the max-min's level: tomorrow is planned for at least ``t``
+    zero_t, zero_g = best.t * _reserve(p, best), np.zeros(p.n_goods)
     point = best.point
     for _ in range(FILL_ROUNDS):
         free = ~frozen
@@ -300,21 +326,25 @@ def _fill(p: RegionalProblem, routes: Routes | None, best: _Stage1, counter: lis
     return replace(best, c=c, point=point)
 
 
-def _consumption(p: RegionalProblem, routes: Routes | None, counter: list, supply: np.ndarray) -> _Stage1:
+def _consumption(p: RegionalProblem, routes: Routes | None, counter: list, supply: np.ndarray,
+                 reserve: np.ndarray | None = None) -> _Stage1:
     """The best of the strategies (see the module docstring), then the filling (:func:`_fill`)."""
-    return _fill(p, routes, _max_min(p, routes, counter, supply), counter)
+    return _fill(p, routes, _max_min(p, routes, counter, supply, reserve), counter)
 
 
-def _max_min(p: RegionalProblem, routes: Routes | None, counter: list, supply: np.ndarray | None = None) -> _Stage1:
-    """The largest common fulfilment, the best of the strategies (units capped at ``supply``)."""
+def _max_min(p: RegionalProblem, routes: Routes | None, counter: list, supply: np.ndarray | None = None,
+             reserve: np.ndarray | None = None) -> _Stage1:
+    """The largest common fulfilment, the best of the strategies (units capped at ``supply``),
+    keeping ``t * reserve`` in closing stock."""
     supply = supply_caps(p) if supply is None else supply
     caps = np.where(p.final[p.unit_good], np.minimum((1.0 - p.investment_share) * p.unit_capacity, supply), 0.0)
-    best = _search(p, routes, Strategy(caps, np.zeros(p.n_units), p.n_regions > 1), counter)
+    best = _search(p, routes, Strategy(caps, np.zeros(p.n_units), p.n_regions > 1), counter, reserve)
     if best.t >= 1.0 - 1e-12:
         return best
     best = _improve(p, routes, best, counter)
     if p.n_regions > 1 and best.t < 1.0 - 1e-12:
-        pooled = _improve(p, routes, _search(p, routes, Strategy(caps, np.zeros(p.n_units), False), counter), counter)
+        pooled = _search(p, routes, Strategy(caps, np.zeros(p.n_units), False), counter, reserve)
+        pooled = _improve(p, routes, pooled, counter)
         best = pooled if pooled.t > best.t else best
     return best
 
@@ -367,14 +397,19 @@ def _grows_with(p: RegionalProblem, b: Bottleneck | None, depth: int) -> np.ndar
     if b.kind == "capacity":
         return p.industrial & users(p, b.good, depth)
     if depth == 0 and b.region >= 0:
-        inp = p.inputs
-        entry = np.concatenate([(inp.good == b.good) & (inp.coefficient > 0), inp.curve_good == b.good])
-        unit = np.concatenate([inp.unit, inp.curve_unit])[entry]
-        unit = unit[p.unit_region[unit] == b.region]
-        out = np.zeros(p.n_goods, dtype=bool)
-        out[p.unit_good[unit]] = True
-        return p.industrial & out
+        return p.industrial & _made_with(p, b.good, b.region)
     return p.industrial & users(p, b.good, depth + 1)
+
+
+def _made_with(p: RegionalProblem, good: int, region: int) -> np.ndarray:
+    """The goods whose units in ``region`` use ``good``, ``(n,)`` boolean."""
+    inp = p.inputs
+    entry = np.concatenate([(inp.good == good) & (inp.coefficient > 0), inp.curve_good == good])
+    unit = np.concatenate([inp.unit, inp.curve_unit])[entry]
+    unit = unit[p.unit_region[unit] == region]
+    out = np.zeros(p.n_goods, dtype=bool)
+    out[p.unit_good[unit]] = True
+    return out
 
 
 def _fill_growth(ev: Evaluator, t: float | np.ndarray, kept: np.ndarray, weight: np.ndarray) -> np.ndarray:
@@ -412,18 +447,31 @@ def _fill_growth(ev: Evaluator, t: float | np.ndarray, kept: np.ndarray, weight:
 
 
 def _held(p: RegionalProblem, b: Bottleneck | None, depth: int = 0) -> np.ndarray:
-    """The closing targets a bottleneck of the investment stage holds, ``(R, n)``: a region's
-    labour or capital holds all of its targets, a good's capacity that good's targets everywhere,
-    anything else the bottleneck's good in its region."""
+    """The closing targets a bottleneck of the investment stage holds, ``(R, n)``: a good's
+    capacity holds that good's targets everywhere (deeper, those of the goods made with it); a
+    region's labour, capital or input on hand holds the targets, everywhere, of the goods its
+    units there make with it (deeper, of the goods made with those); anything else the
+    bottleneck's good in its region (deeper, the goods made with it there)."""
     out = np.zeros((p.n_regions, p.n_goods), dtype=bool)
     if b is None:
         out[:] = True
-    elif b.kind in ("labour", "capital") and b.region >= 0:
-        out[b.region] = True
     elif b.region < 0:
         out[:, users(p, b.good, depth)] = True
+    elif b.kind in ("labour", "capital", "inputs on hand"):
+        made = _made_with(p, b.good, b.region)
+        for _ in range(depth):
+            made = made | _users_of(p, made)
+        out[:, made] = True
     else:
-        out[b.region, b.good] = True
+        out[b.region, users(p, b.good, depth)] = True
+    return out
+
+
+def _users_of(p: RegionalProblem, goods: np.ndarray) -> np.ndarray:
+    """The goods made with any of ``goods`` (one step down the chains), ``(n,)`` boolean."""
+    out = np.zeros(p.n_goods, dtype=bool)
+    for g in np.flatnonzero(goods):
+        out |= users(p, int(g), 1)
     return out
 
 
@@ -451,13 +499,22 @@ def _fill_targets(ev: Evaluator, t: np.ndarray, target: np.ndarray, base: np.nda
         share = at(u)
         if u >= 1.0:
             break
-        held, _ = _spread(lambda d, b=b: _held(ev.problem, b, d), free)
+        held, _ = _spread(lambda d, b=b: _held(ev.problem, b, d), free, _region_of(ev.problem, b))
         frozen |= held
     return np.where(target > 0, share, 0.0)
 
 
+def _region_of(p: RegionalProblem, b: Bottleneck | None) -> np.ndarray | None:
+    """The closing targets of a regional bottleneck's region, ``(R, n)`` (``None``: national)."""
+    if b is None or b.region < 0:
+        return None
+    out = np.zeros((p.n_regions, p.n_goods), dtype=bool)
+    out[b.region] = True
+    return out
+
+
 def _investment(p: RegionalProblem, routes: Routes | None, s1: _Stage1, counter: list, target: np.ndarray,
-                supply: np.ndarray, extra: np.ndarray) -> tuple[Point, np.ndarray, np.ndarray]:
+                supply: np.ndarray, capital: np.ndarray, extra: np.ndarray) -> tuple[Point, np.ndarray, np.ndarray]:
     """Stage 2 with the consumption stage's fulfilment and strategy (caps widened to all capacity
     within the ``supply`` caps), in the exact plan's order: the closing ``target`` ``(R, n)``
     (:func:`_fill_targets`), then capital growth (:func:`_fill_growth`), then, with what is
@@ -468,15 +525,16 @@ def _investment(p: RegionalProblem, routes: Routes | None, s1: _Stage1, counter:
     st = s1.strategy
     staffed = p.final[p.unit_good] & (st.caps < keep * p.unit_capacity)
     caps = np.maximum(np.minimum(np.where(staffed, st.caps / keep, p.unit_capacity), supply), s1.point.q)
-    ev = Evaluator(p, routes, 2, s1.point.q, Strategy(caps, st.rank, st.local))
     t = np.where(p.active, s1.t, 1.0) if s1.c is None else s1.c
     zero_g = np.zeros(p.n_goods)
+    ev = Evaluator(p, routes, 2, s1.point.q, Strategy(caps, st.rank, st.local))
     share = _fill_targets(ev, t, target) if target.any() else np.zeros(target.shape)
     kept = share * target
+    for more in (extra, capital):
+        if more.any():
+            kept = kept + _fill_targets(ev, t, more, kept) * more
     weight = np.where(_growable(p, s1.point.use, s1.point.q), ev.stock + 1.0, 0.0)
     grow = _fill_growth(ev, t, kept, weight) if weight.any() else zero_g
-    if extra.any():
-        kept = kept + _fill_targets(ev, t, extra, kept, grow) * extra
     final = ev.evaluate(t, kept, grow, with_flows=True)
     counter[0] += ev.evaluations
     if final.excess > FEASIBLE:
@@ -484,8 +542,8 @@ def _investment(p: RegionalProblem, routes: Routes | None, s1: _Stage1, counter:
         logger.info("regional plan: investment stage infeasible (%s); keeping the consumption stage",
                     describe(p, final.bottleneck))
         ev1 = Evaluator(p, routes, 1, np.zeros(p.n_units), st)
-        zero = np.zeros((p.n_regions, p.n_goods))
-        return ev1.evaluate(t, zero, zero_g, with_flows=True), np.zeros(target.shape), zero
+        kept = s1.t * _reserve(p, s1)
+        return ev1.evaluate(t, kept, zero_g, with_flows=True), np.zeros(target.shape), kept
     return final, share, kept
 
 
@@ -500,6 +558,15 @@ def _shipments(p: RegionalProblem, point: Point) -> tuple[np.ndarray, np.ndarray
     return out[0], out[1]
 
 
+def _steady(p: RegionalProblem, routes: Routes | None, strategy: Strategy) -> np.ndarray:
+    """Unit outputs of the least plan that fulfils every need from production alone (no stocks:
+    the stock-neutral production ``y = use(y) + needs``) with the dispatch ``strategy``, feasible
+    or not, ``(U,)``."""
+    bare = replace(p, stocks=np.zeros_like(p.stocks))
+    ev = Evaluator(bare, routes, 1, np.zeros(p.n_units), strategy)
+    return ev.evaluate(1.0, np.zeros((p.n_regions, p.n_goods)), np.zeros(p.n_goods)).q
+
+
 def _full(p: RegionalProblem, routes: Routes | None, s1: _Stage1) -> np.ndarray:
     """Unit outputs of the least plan that would fulfil every need from production alone, with
     the consumption stage's dispatch and the units' capacities (feasible or not): what
@@ -507,10 +574,7 @@ def _full(p: RegionalProblem, routes: Routes | None, s1: _Stage1) -> np.ndarray:
     inputs made elsewhere. Today's plan may draw on stocks instead of producing (a good still
     in stock is not made today); tomorrow's pipeline must not count on that."""
     caps = np.where(p.final[p.unit_good], p.unit_capacity, 0.0)
-    # without stocks the least production is the stock-neutral one: y = use(y) + needs
-    bare = replace(p, stocks=np.zeros_like(p.stocks))
-    ev = Evaluator(bare, routes, 1, np.zeros(p.n_units), Strategy(caps, s1.strategy.rank, s1.strategy.local))
-    steady = ev.evaluate(1.0, np.zeros((p.n_regions, p.n_goods)), np.zeros(p.n_goods)).q
+    steady = _steady(p, routes, Strategy(caps, s1.strategy.rank, s1.strategy.local))
     return np.maximum(steady, s1.point.q)
 
 
@@ -531,8 +595,15 @@ def _plan(problem: RegionalProblem, pipeline: bool, warm: Mapping[str, float] | 
     routes = Routes(p) if p.n_edges and p.n_regions > 1 else None
     counter = [0]
     supply = supply_caps(p)
-    s1 = _consumption(p, routes, counter, supply)
-    target, extra = p.closing_target, np.zeros(p.closing_target.shape)
+    reserve = None
+    if pipeline and p.n_regions > 1:
+        # tomorrow's inputs from other regions at today's fulfilment, per unit of it: a plan
+        # that spends today what tomorrow's units need on hand is not repeated tomorrow
+        caps = np.where(p.final[p.unit_good], p.unit_capacity, 0.0)
+        reserve = pipeline_targets(p, _steady(p, routes, Strategy(caps, np.zeros(p.n_units), True)))
+    s1 = _consumption(p, routes, counter, supply, reserve)
+    target = p.closing_target
+    capital, extra = np.zeros(target.shape), np.zeros(target.shape)
     if pipeline:
         # tomorrow's inputs from other regions if tomorrow repeats today (the closing targets),
         # and, after capital growth, those of a plan that fulfils every need and the capital
@@ -540,8 +611,14 @@ def _plan(problem: RegionalProblem, pipeline: bool, warm: Mapping[str, float] | 
         target = target + pipeline_targets(p, s1.point.q)
         full = _full(p, routes, s1)
         capital = np.where(p.industrial[None, :], p.inputs.use(full, p.unit_region, p.n_regions, p.n_goods), 0.0)
-        extra = np.maximum(pipeline_targets(p, full) + capital - target, 0.0)
-    final, share, _ = _investment(p, routes, s1, counter, target, supply, extra)
+        # and the inputs from other regions of tomorrow's capital goods, their units at the
+        # investment share of their capacity
+        build = p.investment_share * np.where(p.industrial[p.unit_good] & np.isfinite(p.unit_capacity),
+                                              p.unit_capacity, 0.0)
+        extra = np.maximum(pipeline_targets(p, full + build) - target, 0.0)
+    final, _, kept = _investment(p, routes, s1, counter, target, supply, capital, extra)
+    target = target + capital + extra
+    share = np.divide(kept, target, out=np.zeros(target.shape), where=target > 0)
     national = s1.t
     if s1.t < 1.0 - 1e-9 and p.n_regions > 1:
         national = _max_min(merged(p), None, counter).t
