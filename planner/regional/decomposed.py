@@ -59,7 +59,8 @@ from scipy.optimize import brentq
 if TYPE_CHECKING:
     import scipy.sparse as sp
 
-__all__ = ["FILL_ROUNDS", "STAGE1_TOL", "STAGE2_TOL", "STRATEGY_ROUNDS", "merged", "plan_decomposed", "users"]
+__all__ = ["FILL_ROUNDS", "STAGE1_TOL", "STAGE2_TOL", "STRATEGY_ROUNDS", "merged", "plan_decomposed", "reserve",
+           "users"]
 
 logger = logging.getLogger(__name__)
 
@@ -567,6 +568,19 @@ def _steady(p: RegionalProblem, routes: Routes | None, strategy: Strategy) -> np
     return ev.evaluate(1.0, np.zeros((p.n_regions, p.n_goods)), np.zeros(p.n_goods)).q
 
 
+def reserve(problem: RegionalProblem, routes: Routes | None = None) -> np.ndarray:
+    """Tomorrow's inputs from other regions per unit of fulfilment, ``(R, n)``: the pipeline
+    (:func:`~innatura.planner.regional.result.pipeline_targets`) of the stock-neutral plan that
+    fulfils every need (units within their capacities, each region's own units first). A plan
+    of fulfilment ``t`` keeps ``t`` times this in closing stock so that tomorrow can repeat
+    today: with the overnight timing, a plan that spends today what tomorrow's units need on
+    hand is not repeated tomorrow."""
+    p = problem
+    routes = Routes(p) if routes is None and p.n_edges and p.n_regions > 1 else routes
+    caps = np.where(p.final[p.unit_good], p.unit_capacity, 0.0)
+    return pipeline_targets(p, _steady(p, routes, Strategy(caps, np.zeros(p.n_units), p.n_regions > 1)))
+
+
 def _full(p: RegionalProblem, routes: Routes | None, s1: _Stage1) -> np.ndarray:
     """Unit outputs of the least plan that would fulfil every need from production alone, with
     the consumption stage's dispatch and the units' capacities (feasible or not): what
@@ -595,20 +609,14 @@ def _plan(problem: RegionalProblem, pipeline: bool, warm: Mapping[str, float] | 
     routes = Routes(p) if p.n_edges and p.n_regions > 1 else None
     counter = [0]
     supply = supply_caps(p)
-    reserve = None
-    if pipeline and p.n_regions > 1:
-        # tomorrow's inputs from other regions at today's fulfilment, per unit of it: a plan
-        # that spends today what tomorrow's units need on hand is not repeated tomorrow
-        caps = np.where(p.final[p.unit_good], p.unit_capacity, 0.0)
-        reserve = pipeline_targets(p, _steady(p, routes, Strategy(caps, np.zeros(p.n_units), True)))
-    s1 = _consumption(p, routes, counter, supply, reserve)
+    s1 = _consumption(p, routes, counter, supply, reserve(p, routes) if pipeline and p.n_regions > 1 else None)
     target = p.closing_target
     capital, extra = np.zeros(target.shape), np.zeros(target.shape)
     if pipeline:
         # tomorrow's inputs from other regions if tomorrow repeats today (the closing targets),
         # and, after capital growth, those of a plan that fulfils every need and the capital
         # its regions' units need (where the capital is short, what the investment stage makes goes)
-        target = target + pipeline_targets(p, s1.point.q)
+        target = target + np.maximum(pipeline_targets(p, s1.point.q), s1.t * _reserve(p, s1))
         full = _full(p, routes, s1)
         capital = np.where(p.industrial[None, :], p.inputs.use(full, p.unit_region, p.n_regions, p.n_goods), 0.0)
         # and the inputs from other regions of tomorrow's capital goods, their units at the
