@@ -21,10 +21,12 @@ is justified); the building block is :class:`~innatura.planner.regional.fixed_po
   it; what transport loses or cannot bring feeds ``l``, and production is solved again.
 - **Searches.** Feasibility (capacities, regional labour and capital, shipments that arrive)
   grows monotone in the targets for a fixed dispatch, so the largest common fulfilment ``t``
-  (stage 1, on ``1 - sigma`` of labour, capital and capacity), then the largest share ``tau``
-  of the closing targets and the largest balanced capital growth ``theta (S_k + 1)`` (stage 2)
-  are found by root searches on the largest scaled violation, as in the national ``balanced``
-  method.
+  (stage 1, on ``1 - sigma`` of labour, capital and capacity; with the pipeline, keeping
+  ``t`` times the inputs from other regions of the stock-neutral plan in closing stock, so
+  that tomorrow can repeat today), then the shares of the closing targets (today's pipeline,
+  then that of a plan fulfilling every need and building capital at ``sigma`` of capacity, then
+  the capital the regions' units need) and capital growth ``theta_k (S_k + 1)`` good by good
+  (stage 2) are found by root searches on the largest scaled violation and water-filling.
 - **Strategies.** When ``t < 1`` the constraint that stops it (the bottleneck) prices the
   dispatch: the search is repeated with regions' lacks first made by units anywhere (not
   their own units first), with the units of regions whose labour, capital or inputs on hand
@@ -57,7 +59,8 @@ from scipy.optimize import brentq
 if TYPE_CHECKING:
     import scipy.sparse as sp
 
-__all__ = ["FILL_ROUNDS", "STAGE2_TOL", "STRATEGY_ROUNDS", "merged", "plan_decomposed", "users"]
+__all__ = ["FILL_ROUNDS", "STAGE1_TOL", "STAGE2_TOL", "STRATEGY_ROUNDS", "merged", "plan_decomposed", "reserve",
+           "users"]
 
 logger = logging.getLogger(__name__)
 
@@ -68,6 +71,8 @@ STRATEGY_ROUNDS = 3
 FILL_ROUNDS = 8
 #: how far down the chains of goods made with a good out of reach a bottleneck holds
 SPREAD_DEPTH = 3
+#: tolerance of the consumption stage's search for the common fulfilment
+STAGE1_TOL = 1e-7
 #: tolerance of the investment stage's searches (share of their range): the stage's
 #: objectives are shares of targets and growth rates, not fulfilment
 STAGE2_TOL = 1e-3
@@ -124,15 +129,21 @@ class _Stage1:
     bottleneck: Bottleneck | None
     strategy: Strategy
     c: np.ndarray | None = None  # fulfilment per region and profile after the filling, (R, m)
+    reserve: np.ndarray | None = None  # closing stocks per unit of fulfilment, (R, n)
 
 
-def _search(p: RegionalProblem, routes: Routes | None, strategy: Strategy, counter: list) -> _Stage1:
+def _search(p: RegionalProblem, routes: Routes | None, strategy: Strategy, counter: list,
+            reserve: np.ndarray | None = None) -> _Stage1:
+    """The largest common fulfilment ``t`` with the dispatch ``strategy``, keeping ``t * reserve``
+    ``(R, n)`` in closing stock (tomorrow's inputs from other regions at the same fulfilment)."""
     ev = Evaluator(p, routes, 1, np.zeros(p.n_units), strategy)
-    zero_t, zero_g = np.zeros((p.n_regions, p.n_goods)), np.zeros(p.n_goods)
-    t, bottleneck = _largest(lambda s: ev.evaluate(s, zero_t, zero_g), 1.0) if p.active.any() else (1.0, None)
-    point = ev.evaluate(t, zero_t, zero_g)
+    keep = np.zeros((p.n_regions, p.n_goods)) if reserve is None else reserve
+    zero_g = np.zeros(p.n_goods)
+    t, bottleneck = _largest(lambda s: ev.evaluate(s, s * keep, zero_g), 1.0, STAGE1_TOL) if p.active.any() \
+        else (1.0, None)
+    point = ev.evaluate(t, t * keep, zero_g)
     counter[0] += ev.evaluations
-    return _Stage1(t, point, bottleneck, strategy)
+    return _Stage1(t, point, bottleneck, strategy, reserve=reserve)
 
 
 def _intensity(p: RegionalProblem, q: np.ndarray) -> sp.csr_matrix:
@@ -193,18 +204,25 @@ def _relieved(p: RegionalProblem, routes: Routes | None, best: _Stage1) -> Strat
         return None
     ev = Evaluator(p, routes, 1, np.zeros(p.n_units), best.strategy)
     probe = min(1.0, best.t + 0.5 * (1.0 - best.t) + 1e-3)
-    pt = ev.evaluate(probe, np.zeros((p.n_regions, p.n_goods)), np.zeros(p.n_goods))
+    pt = ev.evaluate(probe, probe * _reserve(p, best), np.zeros(p.n_goods))
+    caps = _relief(p, pt, best.strategy.caps, np.zeros(p.n_units), p.final[p.unit_good])
+    return None if caps is None else Strategy(caps, best.strategy.rank, best.strategy.local)
+
+
+def _relief(p: RegionalProblem, pt: Point, caps: np.ndarray, floor: np.ndarray, which: np.ndarray) -> np.ndarray | None:
+    """Caps of the units (among ``which``) in regions that the plan ``pt`` over-asks of labour,
+    capital or an input on hand: each such unit's output times what is available over what is
+    asked, at least ``floor`` (``None``: no unit over-asks)."""
     over = pt.use > pt.available * (1 + 1e-9) + 1e-12
     ratio = np.where(over, np.divide(pt.available, pt.use, out=np.ones_like(pt.use), where=over), 1.0)
     inp = p.inputs
     cut = np.ones(p.n_units)
     for unit, good in ((inp.unit, inp.good), (inp.curve_unit, inp.curve_good)):
         np.minimum.at(cut, unit, ratio[p.unit_region[unit], good])
-    cut = np.where(p.final[p.unit_good], cut, 1.0)
+    cut = np.where(which, cut, 1.0)
     if not (cut < 1).any():
         return None
-    caps = best.strategy.caps
-    return Strategy(np.where(cut < 1, np.minimum(caps, pt.q * cut), caps), best.strategy.rank, best.strategy.local)
+    return np.where(cut < 1, np.maximum(np.minimum(caps, pt.q * cut), floor), caps)
 
 
 def _improve(p: RegionalProblem, routes: Routes | None, best: _Stage1, counter: list) -> _Stage1:
@@ -216,7 +234,7 @@ def _improve(p: RegionalProblem, routes: Routes | None, best: _Stage1, counter: 
         for strategy in (_relieved(p, routes, best), _nearest(p, routes, best), _priced(p, best)):
             if strategy is None:
                 continue
-            trial = _search(p, routes, strategy, counter)
+            trial = _search(p, routes, strategy, counter, best.reserve)
             if trial.t > best.t * (1 + 1e-9) + 1e-12:
                 best, improved = trial, True
         if not improved:
@@ -257,15 +275,23 @@ def _frozen(p: RegionalProblem, b: Bottleneck | None, depth: int = 0) -> np.ndar
     return np.broadcast_to(direct[None, :] if direct.any() else True, p.active.shape).copy()
 
 
-def _spread(held_at, free: np.ndarray) -> tuple[np.ndarray, int]:  # noqa: ANN001
+def _spread(held_at, free: np.ndarray, near: np.ndarray | None = None) -> tuple[np.ndarray, int]:  # noqa: ANN001
     """What a bottleneck holds among the ``free`` entries: ``held_at(depth)`` at the least depth
     that holds some free entry (a good out of reach holds the goods made with it, then the goods
-    made with those, ...); everything free when no depth does."""
+    made with those, ...); else the free entries ``near`` it (its region's), if any; everything
+    free when none does."""
     for depth in range(SPREAD_DEPTH + 1):
         held = held_at(depth) & free
         if held.any():
             return held, depth
+    if near is not None and (near & free).any():
+        return near & free, SPREAD_DEPTH
     return free, SPREAD_DEPTH
+
+
+def _reserve(p: RegionalProblem, s1: _Stage1) -> np.ndarray:
+    """The stage's closing stocks per unit of fulfilment, ``(R, n)`` (zero without a reserve)."""
+    return np.zeros((p.n_regions, p.n_goods)) if s1.reserve is None else s1.reserve
 
 
 def _fill(p: RegionalProblem, routes: Routes | None, best: _Stage1, counter: list) -> _Stage1:
@@ -277,7 +303,8 @@ def _fill(p: RegionalProblem, routes: Routes | None, best: _Stage1, counter: lis
     if best.t >= 1.0 - 1e-12:
         return replace(best, c=c)
     ev = Evaluator(p, routes, 1, np.zeros(p.n_units), best.strategy)
-    zero_t, zero_g = np.zeros((p.n_regions, p.n_goods)), np.zeros(p.n_goods)
+    # the reserve stays at the max-min's level: tomorrow is planned for at least ``t``
+    zero_t, zero_g = best.t * _reserve(p, best), np.zeros(p.n_goods)
     point = best.point
     for _ in range(FILL_ROUNDS):
         free = ~frozen
@@ -300,29 +327,37 @@ def _fill(p: RegionalProblem, routes: Routes | None, best: _Stage1, counter: lis
     return replace(best, c=c, point=point)
 
 
-def _consumption(p: RegionalProblem, routes: Routes | None, counter: list, supply: np.ndarray) -> _Stage1:
+def _consumption(p: RegionalProblem, routes: Routes | None, counter: list, supply: np.ndarray,
+                 reserve: np.ndarray | None = None) -> _Stage1:
     """The best of the strategies (see the module docstring), then the filling (:func:`_fill`)."""
-    return _fill(p, routes, _max_min(p, routes, counter, supply), counter)
+    return _fill(p, routes, _max_min(p, routes, counter, supply, reserve), counter)
 
 
-def _max_min(p: RegionalProblem, routes: Routes | None, counter: list, supply: np.ndarray | None = None) -> _Stage1:
-    """The largest common fulfilment, the best of the strategies (units capped at ``supply``)."""
+def _max_min(p: RegionalProblem, routes: Routes | None, counter: list, supply: np.ndarray | None = None,
+             reserve: np.ndarray | None = None) -> _Stage1:
+    """The largest common fulfilment, the best of the strategies (units capped at ``supply``),
+    keeping ``t * reserve`` in closing stock."""
     supply = supply_caps(p) if supply is None else supply
     caps = np.where(p.final[p.unit_good], np.minimum((1.0 - p.investment_share) * p.unit_capacity, supply), 0.0)
-    best = _search(p, routes, Strategy(caps, np.zeros(p.n_units), p.n_regions > 1), counter)
+    best = _search(p, routes, Strategy(caps, np.zeros(p.n_units), p.n_regions > 1), counter, reserve)
     if best.t >= 1.0 - 1e-12:
         return best
     best = _improve(p, routes, best, counter)
     if p.n_regions > 1 and best.t < 1.0 - 1e-12:
-        pooled = _improve(p, routes, _search(p, routes, Strategy(caps, np.zeros(p.n_units), False), counter), counter)
+        pooled = _search(p, routes, Strategy(caps, np.zeros(p.n_units), False), counter, reserve)
+        pooled = _improve(p, routes, pooled, counter)
         best = pooled if pooled.t > best.t else best
     return best
 
 
 def _growable(p: RegionalProblem, use: np.ndarray, q: np.ndarray) -> np.ndarray:
-    """Capital goods with a unit that has capacity left and every labour and capital input it
-    needs still available in its region."""
-    left = np.where(p.labour_mask[None, :], p.labour - use, np.where(p.industrial[None, :], p.stocks - use, 1.0))
+    """Capital goods with a unit that has capacity left and every labour input it needs still
+    available in its region, and every capital input in the nation (capital is shipped in the
+    morning to the regions whose units need it; where the regions have no edges, in its region)."""
+    capital = p.stocks - use
+    if p.n_edges:
+        capital = np.broadcast_to(capital.sum(axis=0, keepdims=True), capital.shape)
+    left = np.where(p.labour_mask[None, :], p.labour - use, np.where(p.industrial[None, :], capital, 1.0))
     inp = p.inputs
     blocked_entry = (left[p.unit_region[inp.unit], inp.good] <= 0) & ~p.final[inp.good] & (inp.coefficient > 0)
     blocked = np.zeros(p.n_units, dtype=bool)
@@ -333,14 +368,19 @@ def _growable(p: RegionalProblem, use: np.ndarray, q: np.ndarray) -> np.ndarray:
     return grow
 
 
-def _theta_high(ev: Evaluator, t: float | np.ndarray, targets: np.ndarray, g: np.ndarray) -> float:
+def _theta_high(ev: Evaluator, t: float | np.ndarray, targets: np.ndarray, grow_at) -> float:  # noqa: ANN001
+    """An upper end of the growth searches: ``u`` at which ``grow_at(u)`` (capital growth per
+    good, rising in ``u``) reaches some rising good's total unit capacity, or (no capacity)
+    twice the last doubling of ``u`` that still fits."""
     p = ev.problem
     cap = np.bincount(p.unit_good, p.unit_capacity, minlength=p.n_goods)
-    hi = float(np.min(cap[g > 0] / g[g > 0]))
+    rate = grow_at(1.0) - grow_at(0.0)  # growth per unit of u of the rising goods
+    rising = rate > 0
+    hi = float(np.min((cap[rising] - grow_at(0.0)[rising]) / rate[rising], initial=np.inf))
     if np.isfinite(hi):
-        return hi
+        return max(hi, 0.0)
     hi = 1.0
-    while ev.evaluate(t, targets, 2 * hi * g).excess <= FEASIBLE:
+    while ev.evaluate(t, targets, grow_at(2 * hi)).excess <= FEASIBLE:
         hi *= 2.0
         if hi > 1e12:
             raise InvalidInputError("regional plan: capital goods can grow without limit; give their units a "
@@ -348,28 +388,103 @@ def _theta_high(ev: Evaluator, t: float | np.ndarray, targets: np.ndarray, g: np
     return 2.0 * hi
 
 
-def _held(p: RegionalProblem, b: Bottleneck | None, depth: int = 0) -> np.ndarray:
-    """The closing targets a bottleneck of the investment stage holds, ``(R, n)``: a region's
-    labour or capital holds all of its targets, a good's capacity that good's targets everywhere,
-    anything else the bottleneck's good in its region."""
-    out = np.zeros((p.n_regions, p.n_goods), dtype=bool)
-    if b is None:
-        out[:] = True
-    elif b.kind in ("labour", "capital") and b.region >= 0:
-        out[b.region] = True
-    elif b.region < 0:
-        out[:, users(p, b.good, depth)] = True
-    else:
-        out[b.region, b.good] = True
+def _grows_with(p: RegionalProblem, b: Bottleneck | None, depth: int) -> np.ndarray:
+    """The capital goods whose growth a bottleneck of the growth search holds, ``(n,)``: a good's
+    capacity holds that good (then, deeper, the goods made with it); a region's labour, capital,
+    input on hand or deliveries of a good hold the capital goods whose units in that region use
+    it (depth 0), then those made with it anywhere, directly or through ``depth - 1`` goods."""
+    if b is None or b.kind == "productivity":
+        return p.industrial.copy()
+    if b.kind == "capacity":
+        return p.industrial & users(p, b.good, depth)
+    if depth == 0 and b.region >= 0:
+        return p.industrial & _made_with(p, b.good, b.region)
+    return p.industrial & users(p, b.good, depth + 1)
+
+
+def _made_with(p: RegionalProblem, good: int, region: int) -> np.ndarray:
+    """The goods whose units in ``region`` use ``good``, ``(n,)`` boolean."""
+    inp = p.inputs
+    entry = np.concatenate([(inp.good == good) & (inp.coefficient > 0), inp.curve_good == good])
+    unit = np.concatenate([inp.unit, inp.curve_unit])[entry]
+    unit = unit[p.unit_region[unit] == region]
+    out = np.zeros(p.n_goods, dtype=bool)
+    out[p.unit_good[unit]] = True
     return out
 
 
-def _fill_targets(ev: Evaluator, t: np.ndarray, target: np.ndarray) -> np.ndarray:
-    """The share of each closing target the investment stage keeps, ``(R, n)``: the largest
-    common share, then (water-filling, up to :data:`FILL_ROUNDS` rounds) the targets the last
-    round's bottleneck does not hold rise together, so one target out of reach (a good no unit
-    can make today) does not hold back the others."""
-    zero_g = np.zeros(ev.problem.n_goods)
+def _fill_growth(ev: Evaluator, t: float | np.ndarray, kept: np.ndarray, weight: np.ndarray) -> np.ndarray:
+    """Capital growth per good, ``(n,)``: ``theta_k * weight_k`` (``weight_k = S_k + 1`` for the
+    goods that can grow, 0 otherwise) by progressive filling. The growing goods' ``theta`` rise
+    together until a bound stops them; the goods the bound holds (:func:`_grows_with`) keep
+    their level and the others rise on, up to :data:`FILL_ROUNDS` rounds. So a capital good its
+    units' regions cannot make (short of labour or of a capital input) does not hold back the
+    growth of the others, as one balanced ``theta`` over all of them would."""
+    p = ev.problem
+    cap = np.bincount(p.unit_good, p.unit_capacity, minlength=p.n_goods)
+    theta = np.zeros(weight.shape)
+    frozen = (weight <= 0) | (cap <= 0)
+    for _ in range(FILL_ROUNDS):
+        free = ~frozen
+        if not free.any():
+            break
+        level = float(theta[free].min())
+
+        def grow_at(u: float, free: np.ndarray = free, level: float = level, base: np.ndarray = theta) -> np.ndarray:
+            return np.where(free, level + u, base) * weight
+
+        hi = _theta_high(ev, t, kept, grow_at)
+        u, b = _largest(lambda u, g=grow_at: ev.evaluate(t, kept, g(u)), hi, STAGE2_TOL)
+        theta = np.where(free, level + u, theta)
+        if b is None:  # the search's upper end: the goods there are at their units' capacity
+            full = free & (theta * weight >= cap * (1.0 - 1e-9))
+            if not full.any():
+                break
+            frozen |= full
+            continue
+        held, _ = _spread(lambda d, b=b: _grows_with(p, b, d), free)
+        frozen |= held
+    return theta * weight
+
+
+def _held(p: RegionalProblem, b: Bottleneck | None, depth: int = 0) -> np.ndarray:
+    """The closing targets a bottleneck of the investment stage holds, ``(R, n)``: a good's
+    capacity holds that good's targets everywhere (deeper, those of the goods made with it); a
+    region's labour, capital or input on hand holds the targets, everywhere, of the goods its
+    units there make with it (deeper, of the goods made with those); anything else the
+    bottleneck's good in its region (deeper, the goods made with it there)."""
+    out = np.zeros((p.n_regions, p.n_goods), dtype=bool)
+    if b is None:
+        out[:] = True
+    elif b.region < 0:
+        out[:, users(p, b.good, depth)] = True
+    elif b.kind in ("labour", "capital", "inputs on hand"):
+        made = _made_with(p, b.good, b.region)
+        for _ in range(depth):
+            made = made | _users_of(p, made)
+        out[:, made] = True
+    else:
+        out[b.region, users(p, b.good, depth)] = True
+    return out
+
+
+def _users_of(p: RegionalProblem, goods: np.ndarray) -> np.ndarray:
+    """The goods made with any of ``goods`` (one step down the chains), ``(n,)`` boolean."""
+    out = np.zeros(p.n_goods, dtype=bool)
+    for g in np.flatnonzero(goods):
+        out |= users(p, int(g), 1)
+    return out
+
+
+def _fill_targets(ev: Evaluator, t: np.ndarray, target: np.ndarray, base: np.ndarray | None = None,
+                  grow: np.ndarray | None = None) -> np.ndarray:
+    """The share of each closing target the investment stage keeps, ``(R, n)``, on top of the
+    closing stocks ``base`` and the capital growth ``grow`` already planned: the largest common
+    share, then (water-filling, up to :data:`FILL_ROUNDS` rounds) the targets the last round's
+    bottleneck does not hold rise together, so one target out of reach (a good no unit can make
+    today) does not hold back the others."""
+    base = np.zeros(target.shape) if base is None else base
+    grow = np.zeros(ev.problem.n_goods) if grow is None else grow
     share = np.zeros(target.shape)
     frozen = target <= 0
     for _ in range(FILL_ROUNDS):
@@ -381,44 +496,56 @@ def _fill_targets(ev: Evaluator, t: np.ndarray, target: np.ndarray) -> np.ndarra
         def at(u: float, free: np.ndarray = free, level: float = level, base: np.ndarray = share) -> np.ndarray:
             return np.where(free, level + u * (1.0 - level), base)
 
-        u, b = _largest(lambda u, at=at: ev.evaluate(t, at(u) * target, zero_g), 1.0, STAGE2_TOL)
+        u, b = _largest(lambda u, at=at: ev.evaluate(t, base + at(u) * target, grow), 1.0, STAGE2_TOL)
         share = at(u)
         if u >= 1.0:
             break
-        held, _ = _spread(lambda d, b=b: _held(ev.problem, b, d), free)
+        held, _ = _spread(lambda d, b=b: _held(ev.problem, b, d), free, _region_of(ev.problem, b))
         frozen |= held
     return np.where(target > 0, share, 0.0)
 
 
-def _investment(p: RegionalProblem, routes: Routes | None, s1: _Stage1, counter: list,
-                target: np.ndarray, supply: np.ndarray) -> tuple[Point, np.ndarray]:
+def _region_of(p: RegionalProblem, b: Bottleneck | None) -> np.ndarray | None:
+    """The closing targets of a regional bottleneck's region, ``(R, n)`` (``None``: national)."""
+    if b is None or b.region < 0:
+        return None
+    out = np.zeros((p.n_regions, p.n_goods), dtype=bool)
+    out[b.region] = True
+    return out
+
+
+def _investment(p: RegionalProblem, routes: Routes | None, s1: _Stage1, counter: list, target: np.ndarray,
+                supply: np.ndarray, capital: np.ndarray, extra: np.ndarray) -> tuple[Point, np.ndarray, np.ndarray]:
     """Stage 2 with the consumption stage's fulfilment and strategy (caps widened to all capacity
-    within the ``supply`` caps), closing ``target`` ``(R, n)``; returns the final point and the
-    share of each target kept."""
+    within the ``supply`` caps), in the exact plan's order: the closing ``target`` ``(R, n)``
+    (:func:`_fill_targets`), then capital growth (:func:`_fill_growth`), then, with what is
+    left, the ``extra`` closing stocks ``(R, n)`` (tomorrow's inputs and capital beyond today's:
+    the final-good closing stocks of the exact plan's last objective). Returns the final point,
+    the share of each target kept and the closing stocks planned."""
     keep = 1.0 - p.investment_share
     st = s1.strategy
     staffed = p.final[p.unit_good] & (st.caps < keep * p.unit_capacity)
     caps = np.maximum(np.minimum(np.where(staffed, st.caps / keep, p.unit_capacity), supply), s1.point.q)
-    ev = Evaluator(p, routes, 2, s1.point.q, Strategy(caps, st.rank, st.local))
     t = np.where(p.active, s1.t, 1.0) if s1.c is None else s1.c
     zero_g = np.zeros(p.n_goods)
+    ev = Evaluator(p, routes, 2, s1.point.q, Strategy(caps, st.rank, st.local))
     share = _fill_targets(ev, t, target) if target.any() else np.zeros(target.shape)
     kept = share * target
-    g = np.where(_growable(p, s1.point.use, s1.point.q), ev.stock + 1.0, 0.0)
-    theta = 0.0
-    if g.any():
-        hi = _theta_high(ev, t, kept, g)
-        theta = _largest(lambda s: ev.evaluate(t, kept, s * g), hi, STAGE2_TOL)[0]
-    final = ev.evaluate(t, kept, theta * g, with_flows=True)
+    for more in (extra, capital):
+        if more.any():
+            kept = kept + _fill_targets(ev, t, more, kept) * more
+    weight = np.where(_growable(p, s1.point.use, s1.point.q), ev.stock + 1.0, 0.0)
+    grow = _fill_growth(ev, t, kept, weight) if weight.any() else zero_g
+    final = ev.evaluate(t, kept, grow, with_flows=True)
     counter[0] += ev.evaluations
     if final.excess > FEASIBLE:
         # the wider stage-2 dispatch does not carry the consumption stage itself: keep stage 1
         logger.info("regional plan: investment stage infeasible (%s); keeping the consumption stage",
                     describe(p, final.bottleneck))
         ev1 = Evaluator(p, routes, 1, np.zeros(p.n_units), st)
-        zero = np.zeros((p.n_regions, p.n_goods))
-        return ev1.evaluate(t, zero, zero_g, with_flows=True), np.zeros(target.shape)
-    return final, share
+        kept = s1.t * _reserve(p, s1)
+        return ev1.evaluate(t, kept, zero_g, with_flows=True), np.zeros(target.shape), kept
+    return final, share, kept
 
 
 def _shipments(p: RegionalProblem, point: Point) -> tuple[np.ndarray, np.ndarray]:
@@ -432,6 +559,28 @@ def _shipments(p: RegionalProblem, point: Point) -> tuple[np.ndarray, np.ndarray
     return out[0], out[1]
 
 
+def _steady(p: RegionalProblem, routes: Routes | None, strategy: Strategy) -> np.ndarray:
+    """Unit outputs of the least plan that fulfils every need from production alone (no stocks:
+    the stock-neutral production ``y = use(y) + needs``) with the dispatch ``strategy``, feasible
+    or not, ``(U,)``."""
+    bare = replace(p, stocks=np.zeros_like(p.stocks))
+    ev = Evaluator(bare, routes, 1, np.zeros(p.n_units), strategy)
+    return ev.evaluate(1.0, np.zeros((p.n_regions, p.n_goods)), np.zeros(p.n_goods)).q
+
+
+def reserve(problem: RegionalProblem, routes: Routes | None = None) -> np.ndarray:
+    """Tomorrow's inputs from other regions per unit of fulfilment, ``(R, n)``: the pipeline
+    (:func:`~innatura.planner.regional.result.pipeline_targets`) of the stock-neutral plan that
+    fulfils every need (units within their capacities, each region's own units first). A plan
+    of fulfilment ``t`` keeps ``t`` times this in closing stock so that tomorrow can repeat
+    today: with the overnight timing, a plan that spends today what tomorrow's units need on
+    hand is not repeated tomorrow."""
+    p = problem
+    routes = Routes(p) if routes is None and p.n_edges and p.n_regions > 1 else routes
+    caps = np.where(p.final[p.unit_good], p.unit_capacity, 0.0)
+    return pipeline_targets(p, _steady(p, routes, Strategy(caps, np.zeros(p.n_units), p.n_regions > 1)))
+
+
 def _full(p: RegionalProblem, routes: Routes | None, s1: _Stage1) -> np.ndarray:
     """Unit outputs of the least plan that would fulfil every need from production alone, with
     the consumption stage's dispatch and the units' capacities (feasible or not): what
@@ -439,10 +588,7 @@ def _full(p: RegionalProblem, routes: Routes | None, s1: _Stage1) -> np.ndarray:
     inputs made elsewhere. Today's plan may draw on stocks instead of producing (a good still
     in stock is not made today); tomorrow's pipeline must not count on that."""
     caps = np.where(p.final[p.unit_good], p.unit_capacity, 0.0)
-    # without stocks the least production is the stock-neutral one: y = use(y) + needs
-    bare = replace(p, stocks=np.zeros_like(p.stocks))
-    ev = Evaluator(bare, routes, 1, np.zeros(p.n_units), Strategy(caps, s1.strategy.rank, s1.strategy.local))
-    steady = ev.evaluate(1.0, np.zeros((p.n_regions, p.n_goods)), np.zeros(p.n_goods)).q
+    steady = _steady(p, routes, Strategy(caps, s1.strategy.rank, s1.strategy.local))
     return np.maximum(steady, s1.point.q)
 
 
@@ -463,15 +609,24 @@ def _plan(problem: RegionalProblem, pipeline: bool, warm: Mapping[str, float] | 
     routes = Routes(p) if p.n_edges and p.n_regions > 1 else None
     counter = [0]
     supply = supply_caps(p)
-    s1 = _consumption(p, routes, counter, supply)
+    s1 = _consumption(p, routes, counter, supply, reserve(p, routes) if pipeline and p.n_regions > 1 else None)
     target = p.closing_target
+    capital, extra = np.zeros(target.shape), np.zeros(target.shape)
     if pipeline:
+        # tomorrow's inputs from other regions if tomorrow repeats today (the closing targets),
+        # and, after capital growth, those of a plan that fulfils every need and the capital
+        # its regions' units need (where the capital is short, what the investment stage makes goes)
+        target = target + np.maximum(pipeline_targets(p, s1.point.q), s1.t * _reserve(p, s1))
         full = _full(p, routes, s1)
-        # tomorrow's inputs from other regions, and the capital the regions' units need to
-        # fulfil every need (where the capital is short, what the investment stage makes goes)
         capital = np.where(p.industrial[None, :], p.inputs.use(full, p.unit_region, p.n_regions, p.n_goods), 0.0)
-        target = target + pipeline_targets(p, full) + capital
-    final, share = _investment(p, routes, s1, counter, target, supply)
+        # and the inputs from other regions of tomorrow's capital goods, their units at the
+        # investment share of their capacity
+        build = p.investment_share * np.where(p.industrial[p.unit_good] & np.isfinite(p.unit_capacity),
+                                              p.unit_capacity, 0.0)
+        extra = np.maximum(pipeline_targets(p, full + build) - target, 0.0)
+    final, _, kept = _investment(p, routes, s1, counter, target, supply, capital, extra)
+    target = target + capital + extra
+    share = np.divide(kept, target, out=np.zeros(target.shape), where=target > 0)
     national = s1.t
     if s1.t < 1.0 - 1e-9 and p.n_regions > 1:
         national = _max_min(merged(p), None, counter).t

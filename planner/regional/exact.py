@@ -27,9 +27,9 @@ from collections.abc import Callable
 from dataclasses import replace
 
 import numpy as np
-from innatura.planner.errors import InvalidInputError
+from innatura.planner.errors import InfeasiblePlanError, InvalidInputError
 from innatura.planner.lp import LexicographicLP, LexResult, UnboundedLPError
-from innatura.planner.regional.decomposed import merged
+from innatura.planner.regional.decomposed import merged, reserve
 from innatura.planner.regional.lp_model import ROW_KINDS, StageLP
 from innatura.planner.regional.problem import RegionalProblem
 from innatura.planner.regional.result import RegionalPlan, Valuations, assemble_plan, pipeline_targets
@@ -38,6 +38,8 @@ __all__ = ["plan_exact"]
 
 logger = logging.getLogger(__name__)
 
+#: consumption-stage solves that search the share of tomorrow's inputs kept
+RESERVE_BISECTIONS = 6
 #: times a stage re-solves with reserves on the rows its solution overdraws under the curves
 RESERVE_ROUNDS = 5
 
@@ -114,13 +116,17 @@ class _SLP:
         return res, slopes, it, False
 
 
-def _consumption_stage(p: RegionalProblem, max_iter: int, tol: float, x_start: np.ndarray | None):  # noqa: ANN202
+def _consumption_stage(p: RegionalProblem, max_iter: int, tol: float, x_start: np.ndarray | None,  # noqa: ANN202
+                       kept: float = 0.0):
+    """The consumption stage's LPs; ``kept``: the share of ``p.closing_target`` held in closing
+    stock (0: none)."""
     model = StageLP(p, 1)
     keep = 1.0 - p.investment_share
     x_hi = np.where(p.final[p.unit_good], keep * p.unit_capacity, 0.0)
     act = p.active
     lo, hi = model.column_bounds(np.zeros(p.n_units), x_hi, np.where(act, 0.0, 1.0), np.ones(act.shape),
-                                 1.0 if act.any() else 0.0, 0.0)
+                                 1.0 if act.any() else 0.0, kept)
+    lo[model.tau] = kept
     lp = LexicographicLP(model.matrix, np.full(model.n_rows, -np.inf), model.row_upper, lo, hi)
     objs = []
     if act.any():
@@ -136,6 +142,35 @@ def _consumption_stage(p: RegionalProblem, max_iter: int, tol: float, x_start: n
     start = np.zeros(p.n_units) if x_start is None else np.clip(np.asarray(x_start, float), 0.0, x_hi)
     res, _, it, ok = slp.run(lambda _slopes: objs, start, max_iter)
     return model, res, it, slp.lp_iterations, ok
+
+
+def _with_reserve(p: RegionalProblem, first: tuple, max_iter: int, tol: float, x_start: np.ndarray | None) -> tuple:
+    """The consumption stage again, keeping in closing stock ``k`` times tomorrow's inputs from
+    other regions per unit of fulfilment (:func:`~innatura.planner.regional.decomposed.reserve`),
+    ``k`` by bisection (:data:`RESERVE_BISECTIONS` steps, from the first solution's fulfilment
+    ``t1``) to the least found whose fulfilment ``t(k)`` is at most ``k``: tomorrow can repeat
+    today. The first solution where nothing is to keep or no ``k`` has a feasible point; and the
+    closing stocks kept, ``k`` times the reserve ``(R, n)``."""
+    t1 = float(first[1].objective_values[0])
+    per_t = reserve(p)
+    if t1 <= 0.0 or not per_t.any():
+        return first, np.zeros(per_t.shape)
+    kept = replace(p, closing_target=per_t)
+    lo, hi, best, k_best = 0.0, t1, None, 0.0
+    for _ in range(RESERVE_BISECTIONS):
+        try:
+            stage = _consumption_stage(kept, max_iter, tol, x_start, kept=hi if best is None else 0.5 * (lo + hi))
+        except InfeasiblePlanError:
+            break
+        k = hi if best is None else 0.5 * (lo + hi)
+        if float(stage[1].objective_values[0]) <= k * (1 + 1e-9):
+            hi, best, k_best = k, stage, k
+        else:
+            lo = k
+    if best is None:
+        logger.info("regional plan: tomorrow's inputs cannot be kept at fulfilment %.4g; planning today alone", t1)
+        return first, np.zeros(per_t.shape)
+    return best, k_best * per_t
 
 
 def _investment_objectives(p: RegionalProblem, model: StageLP, slopes: np.ndarray):  # noqa: ANN202
@@ -210,16 +245,39 @@ def plan_exact(problem: RegionalProblem, *, max_slp_iter: int = 50, tol: float =
     :class:`~innatura.planner.regional.result.Valuations`. ``pipeline``: the closing targets
     include the consumption stage's inputs from other regions
     (:func:`~innatura.planner.regional.result.pipeline_targets`)."""
+    first = _consumption_stage(problem, max_slp_iter, tol, x_start)
+    tries = [(first, np.zeros(problem.stocks.shape))]
+    if pipeline and problem.n_regions > 1 and problem.active.any():
+        kept = _with_reserve(problem, first, max_slp_iter, tol, x_start)
+        if kept[0] is not first:
+            tries.insert(0, kept)
+    for stage1, held in tries:
+        try:
+            return _plan_from(problem, stage1, held, pipeline, max_slp_iter, tol)
+        except InfeasiblePlanError:
+            logger.info("regional plan: the investment stage has no feasible point%s",
+                        " after keeping tomorrow's inputs" if held.any() else "; keeping the consumption stage")
+    return _plan_from(problem, first, tries[-1][1], pipeline, max_slp_iter, tol, investment=False)
+
+
+def _plan_from(problem: RegionalProblem, stage1: tuple, held: np.ndarray, pipeline: bool, max_slp_iter: int,
+               tol: float, investment: bool = True) -> RegionalPlan:
+    """The plan after the consumption stage ``stage1``, the investment stage keeping ``held``
+    ``(R, n)`` and (``pipeline``) the consumption stage's inputs from other regions in closing
+    stock; without ``investment``, the consumption stage alone (status ``slp-not-converged``)."""
     p = problem
-    m1, res1, it1, lpi1, ok1 = _consumption_stage(p, max_slp_iter, tol, x_start)
+    m1, res1, it1, lpi1, ok1 = stage1
     s1 = m1.split(res1.values)
     xC = np.clip(s1["x"], 0.0, None)
     c1 = np.where(p.active, np.clip(s1["c"], 0.0, 1.0), 1.0)
     valuations = _valuations(p, m1, res1)
     if pipeline:
-        p = replace(p, closing_target=p.closing_target + pipeline_targets(p, xC))
-    m2, res2, it2, lpi2, ok2 = _investment_stage(p, c1, xC, max_slp_iter, tol)
-    s2 = m2.split(res2.values)
+        p = replace(p, closing_target=p.closing_target + np.maximum(pipeline_targets(p, xC), held))
+    if investment:
+        m2, res2, it2, lpi2, ok2 = _investment_stage(p, c1, xC, max_slp_iter, tol)
+        s2 = m2.split(res2.values)
+    else:
+        s2, it2, lpi2, ok2 = {**s1, "tau": 0.0}, 0, 0, False
     status = "optimal" if ok1 and ok2 else "slp-not-converged"
     national = valuations.fulfilment
     if national < 1.0 - 1e-9 and p.n_regions > 1:
