@@ -266,6 +266,11 @@ def _first(stage: SLPStage, res: LexResult, slopes: np.ndarray) -> float:
     return float(res.objective_values[k]) * (1.0 if sense == "max" else -1.0)
 
 
+def _higher(z_new: float, z: float, tol: float) -> bool:
+    """Whether ``z_new`` beats ``z`` by more than the settling tolerance (see :func:`_first`)."""
+    return z_new > z + SETTLE_TOL * tol * max(1.0, abs(z))
+
+
 def _successive(run: _Iteration, max_iter: int) -> tuple[LexResult, np.ndarray, np.ndarray, int, bool]:
     """Successive LPs from ``run.xbar`` until they settle and overdraw no goods row under the
     curves (or :data:`RESERVE_ROUNDS` reserves or ``max_iter`` LPs are spent).
@@ -317,8 +322,7 @@ def _escape(run: _Iteration, res: LexResult, x: np.ndarray, slopes: np.ndarray) 
     finally:
         run.reserve = reserve
         run.dropped = None
-    z, z_t = _first(run.stage, res, slopes), _first(run.stage, res_t, d)
-    if z_t <= z + SETTLE_TOL * run.tol * max(1.0, abs(z)):
+    if not _higher(_first(run.stage, res_t, d), _first(run.stage, res, slopes), run.tol):
         return None
     return x_t
 
@@ -362,8 +366,7 @@ def solve_slp(stage: SLPStage, inp: PlanInputs, max_iter: int, tol: float) -> SL
             run.rounds, run.reserve = rounds, reserve
             break
         total += it
-        z = _first(stage, res, slopes)
-        if not ok or _first(stage, res2, slopes2) <= z + SETTLE_TOL * tol * max(1.0, abs(z)):
+        if not ok or not _higher(_first(stage, res2, slopes2), _first(stage, res, slopes), tol):
             run.rounds, run.reserve = rounds, reserve
             break
         res, x, slopes = res2, x2, slopes2
