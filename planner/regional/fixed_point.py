@@ -123,6 +123,21 @@ class Filler:
         return q
 
 
+class _UseCache:
+    """What :meth:`Evaluator.use` computes once: each entry's position in the ``(R, n)`` use
+    (``key``, ``curve_key``; ``None``: no curves), and at ``base`` the curve entries' orders
+    ``b``, values ``g_base`` and derivatives ``d_base``."""
+
+    def __init__(self, p: RegionalProblem, base: np.ndarray):
+        inp = p.inputs
+        self.key = p.unit_region[inp.unit] * p.n_goods + inp.good
+        self.curve_key: np.ndarray | None = None
+        if inp.n_curves:
+            self.curve_key = p.unit_region[inp.curve_unit] * p.n_goods + inp.curve_good
+            self.b = np.asarray(base, dtype=float)[inp.curve_unit]
+            self.g_base, self.d_base = inp.curve_values(self.b)
+
+
 class Evaluator:
     """Least regional plan and its violations for given targets, in one stage and strategy.
 
@@ -155,15 +170,26 @@ class Evaluator:
         self.floor = base if stage == 2 and np.any(base > 0) else None
         self.floor_made = np.bincount(p.unit_good, base, minlength=p.n_goods) if self.floor is not None else None
         self.memory: dict[bytes, tuple[tuple, Point, bool]] = {}
+        self._use = _UseCache(p, base)
 
     def use(self, q: np.ndarray) -> np.ndarray:
-        """Input use per region and good at unit outputs ``q`` (curves by secant from ``base``)."""
-        p = self.problem
-        inp = p.inputs
-        if not inp.n_curves:
-            return inp.use(q, p.unit_region, p.n_regions, p.n_goods)
-        slopes = inp.secant_slopes(self.base, q)
-        return inp.use(q, p.unit_region, p.n_regions, p.n_goods, slopes=slopes, base=self.base)
+        """Input use per region and good at unit outputs ``q`` (curves by secant from ``base``):
+        :meth:`InputUse.use <innatura.planner.regional.input_use.InputUse.use>` with the slopes of
+        :meth:`~innatura.planner.regional.input_use.InputUse.secant_slopes`, the curves' values
+        at ``base`` and the entries' positions computed once per evaluator."""
+        p, c = self.problem, self._use
+        q = np.maximum(q, 0.0)
+        out = np.bincount(c.key, p.inputs.coefficient * q[p.inputs.unit], minlength=p.n_regions * p.n_goods)
+        if c.curve_key is not None:
+            qc = q[p.inputs.curve_unit]
+            slopes = c.d_base.copy()
+            far = np.abs(qc - c.b) > 1e-9 * np.maximum(1.0, np.abs(c.b))
+            if far.any():
+                gp, _ = p.inputs.curve_values(qc)
+                slopes[far] = (gp[far] - c.g_base[far]) / (qc[far] - c.b[far])
+            g = c.g_base + np.maximum(slopes, 0.0) * (qc - c.b)
+            out += np.bincount(c.curve_key, g, minlength=p.n_regions * p.n_goods)
+        return out.reshape(p.n_regions, p.n_goods)
 
     def dispatch(self, y: np.ndarray, req: np.ndarray, use: np.ndarray) -> np.ndarray:
         """Unit outputs for national production ``y``: in the investment stage first the

@@ -171,7 +171,8 @@ def _class_step(routes: Routes, h: int, cols: np.ndarray, S: np.ndarray, Q: np.n
     received, pair totals ``(R, R)`` and the factors of the per-good flows."""
     M = routes.at[h]
     avail = M.T @ S  # what the sources at distance h can spare, per sink
-    ratio = np.divide(Q, avail, out=np.zeros_like(Q), where=avail > 1e-250)  # share asked of every source
+    # share asked of every source (0 where the sources have next to nothing): ``Q / inf = 0``
+    ratio = Q / np.where(avail > 1e-250, avail, np.inf)
     if routes.factored:
         inv = routes.inv_at[h]
         gh = routes.good[cols] ** h
@@ -180,9 +181,10 @@ def _class_step(routes: Routes, h: int, cols: np.ndarray, S: np.ndarray, Q: np.n
         inv = np.where(M[:, :, None] > 0, 1.0 / keep3, 0.0)
         gh = 1.0
         need = np.einsum("abi,bi->ai", inv, ratio)
-    serve = np.minimum(1.0, np.divide(1.0, need, out=np.ones_like(need), where=need > 1e-250))
+    serve = 1.0 / np.maximum(need, 1.0)  # min(1, 1 / need): a source asked for more serves in proportion
     sr = S * serve
-    pair = inv * ((sr / gh) @ ratio.T) if routes.factored else np.einsum("abi,ai,bi->ab", inv, sr, ratio)
+    y = sr / gh if routes.factored else sr
+    pair = inv * (y @ ratio.T) if routes.factored else np.einsum("abi,ai,bi->ab", inv, sr, ratio)
     ps = _pair_scale(routes, pair, cap)
     if (ps < 1.0).any():
         M = M * ps
@@ -191,7 +193,7 @@ def _class_step(routes: Routes, h: int, cols: np.ndarray, S: np.ndarray, Q: np.n
         need = (inv @ ratio) / gh if routes.factored else np.einsum("abi,bi->ai", inv, ratio)
     sent = sr * need
     received = ratio * (M.T @ sr)
-    return sent, received, pair, (inv, sr / gh, ratio)
+    return sent, received, pair, (inv, y, ratio)
 
 
 def _widen(res: RouteResult, moving: np.ndarray, c: int, demand: np.ndarray) -> RouteResult:
