@@ -226,24 +226,32 @@ def _pass(routes: Routes, cols: np.ndarray, live: np.ndarray, S: np.ndarray, Q: 
     ``S`` and ``Q`` in place and the ``tally``; returns the edges' capacity left."""
     R = routes.n_regions
     sub = live.size < cols.size
+    # the live goods' supplies, demands and tallies, gathered once per pass (their own arrays, so
+    # updated in place) and scattered back at its end: the same sums in the same order
     Sl, Ql = (S[:, live], Q[:, live]) if sub else (S, Q)
+    sent, received = (tally.sent[:, live], tally.received[:, live]) if sub else (tally.sent, tally.received)
+    flows = None if tally.flows is None else (tally.flows[:, live] if sub else tally.flows)
     kl = keep3[:, :, live] if sub and keep3 is not None else keep3
-    at = live if sub else slice(None)
+    c = cols[live] if sub else cols
     for h in routes.classes:
         if not (Ql > 1e-300).any() or not (Sl > 1e-300).any():
             break
-        s, r, pair, (inv, y, x) = _class_step(routes, h, cols[live], Sl, Ql, cap, kl)
-        Sl = np.maximum(Sl - s, 0.0)
-        Ql = np.maximum(Ql - r, 0.0)
-        tally.sent[:, at] += s
-        tally.received[:, at] += r
+        s, r, pair, (inv, y, x) = _class_step(routes, h, c, Sl, Ql, cap, kl)
+        np.maximum(np.subtract(Sl, s, out=Sl), 0.0, out=Sl)
+        np.maximum(np.subtract(Ql, r, out=Ql), 0.0, out=Ql)
+        sent += s
+        received += r
         edge = routes.incidence_t @ pair.ravel()
         tally.load += edge
         cap = np.maximum(cap - edge, 0.0)
-        if tally.flows is not None:
+        if flows is not None:
             weight = inv[:, :, None] if routes.factored else inv
-            tally.flows[:, at] += (weight * y[:, None, :] * x[None, :, :]).reshape(R * R, live.size)
-    S[:, at], Q[:, at] = Sl, Ql
+            flows += (weight * y[:, None, :] * x[None, :, :]).reshape(R * R, live.size)
+    if sub:
+        S[:, live], Q[:, live] = Sl, Ql
+        tally.sent[:, live], tally.received[:, live] = sent, received
+        if flows is not None and tally.flows is not None:
+            tally.flows[:, live] = flows
     return cap
 
 
