@@ -112,6 +112,11 @@ class Filler:
 
     def fill(self, demand: np.ndarray, caps: np.ndarray) -> np.ndarray:
         """Each unit's share of ``demand[key]``, ``(U,)``."""
+        return self.fill_sorted(demand[self.keys], caps)
+
+    def fill_sorted(self, wanted: np.ndarray, caps: np.ndarray) -> np.ndarray:
+        """:meth:`fill` with the demand of each unit's key given in the fill order
+        (``demand[keys]``, ``(U,)``)."""
         q = np.zeros(self.order.size)
         if not q.size:
             return q
@@ -119,7 +124,7 @@ class Filler:
         fin = np.where(self.finite, c, 0.0)
         before = np.cumsum(fin) - fin
         before = before - before[self.start]
-        q[self.order] = np.where(self.blocked, 0.0, np.clip(demand[self.keys] - before, 0.0, c))
+        q[self.order] = np.where(self.blocked, 0.0, np.clip(wanted - before, 0.0, c))
         return q
 
 
@@ -171,6 +176,12 @@ class Evaluator:
         self.floor_made = np.bincount(p.unit_good, base, minlength=p.n_goods) if self.floor is not None else None
         self.memory: dict[bytes, tuple[tuple, Point, bool]] = {}
         self._use = _UseCache(p, base)
+        # the regional filler's keys as positions in the (R, n) arrays, and what the floor makes there
+        R, n = p.n_regions, p.n_goods
+        self._lack_at = (self.regional.keys % R) * n + self.regional.keys // R
+        self._lack_final = p.final[self.regional.keys // R]
+        self._lack_floor = None if self.floor is None else np.bincount(
+            p.unit_region * n + p.unit_good, self.floor, minlength=R * n)[self._lack_at]
 
     def use(self, q: np.ndarray) -> np.ndarray:
         """Input use per region and good at unit outputs ``q`` (curves by secant from ``base``):
@@ -206,12 +217,14 @@ class Evaluator:
         q_local = np.zeros(p.n_units)
         wanted = y
         if s.local:
-            lack = np.maximum(req + np.where(p.final[None, :], use, 0.0) - p.stocks, 0.0)  # (R, n)
-            if self.floor is not None:
-                R, n = p.n_regions, p.n_goods
-                lack = np.maximum(lack - np.bincount(p.unit_region * n + p.unit_good, q_floor,
-                                                     minlength=R * n).reshape(R, n), 0.0)
-            q_local = self.regional.fill(lack.T.ravel(), caps)
+            # what each unit's region lacks of its good, in the fill order (only the region and
+            # good pairs that have units)
+            at = self._lack_at
+            lack = np.maximum(req.ravel()[at] + np.where(self._lack_final, use.ravel()[at], 0.0)
+                              - p.stocks.ravel()[at], 0.0)
+            if self._lack_floor is not None:
+                lack = np.maximum(lack - self._lack_floor, 0.0)
+            q_local = self.regional.fill_sorted(lack, caps)
             # what transport loses or cannot bring (``loss``) comes on top of what the regions'
             # own units make, even where they make more than the nation lacks
             wanted = np.maximum(y - loss - np.bincount(p.unit_good, q_local, minlength=p.n_goods), 0.0) + loss
