@@ -176,6 +176,10 @@ class Evaluator:
         self.floor_made = np.bincount(p.unit_good, base, minlength=p.n_goods) if self.floor is not None else None
         self.memory: dict[bytes, tuple[tuple, Point, bool]] = {}
         self._use = _UseCache(p, base)
+        # the shippable goods' opening stocks and which of them are final goods, for every transport
+        self._stock_cols = p.stocks[:, self.cols]
+        self._stock_cols.flags.writeable = False
+        self._final_cols = p.final[None, self.cols]
         # the regional filler's keys as positions in the (R, n) arrays, and what the floor makes there
         R, n = p.n_regions, p.n_goods
         self._lack_at = (self.regional.keys % R) * n + self.regional.keys // R
@@ -239,12 +243,13 @@ class Evaluator:
         capital = np.where(p.industrial & (self.stage == 2), np.maximum(grow, req.sum(axis=0) - self.stock + loss), 0.0)
         use = self.use(self.national.fill(y, self.strategy.caps))
         ceiling = DIVERGED * (1.0 + req.sum())
+        capital = np.maximum(capital, 0.0)
         self.diverged = False
         for _ in range(SWEEPS):
             q = self.dispatch(y, req, use)
             use = self.use(q)
             need = np.maximum(0.0, (use + req).sum(axis=0) - self.stock + loss)
-            y_new = np.where(fin, need, np.maximum(capital, 0.0))
+            y_new = np.where(fin, need, capital)
             if not np.all(y_new <= ceiling):  # convex curves: inputs outgrow output
                 self.diverged = True
                 y = np.minimum(np.nan_to_num(y_new, nan=ceiling, posinf=ceiling), ceiling)
@@ -351,8 +356,8 @@ class Evaluator:
         p, cols = self.problem, self.cols
         R, n = p.n_regions, p.n_goods
         Y = np.bincount(p.unit_region * n + p.unit_good, q, minlength=R * n).reshape(R, n)
-        fin = p.final[None, cols]
-        s, Yc, Uc = p.stocks[:, cols], Y[:, cols], use[:, cols]
+        fin = self._final_cols
+        s, Yc, Uc = self._stock_cols, Y[:, cols], use[:, cols]
         own = np.where(fin, np.maximum(Uc - Yc, 0.0), Uc / self.keep)  # what production takes from stock
         out: dict = {"morning": None, "evening": None, "a": s, "Y": Y}
         routes = self.routes

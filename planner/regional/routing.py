@@ -234,7 +234,7 @@ def _pass(routes: Routes, cols: np.ndarray, live: np.ndarray, S: np.ndarray, Q: 
     kl = keep3[:, :, live] if sub and keep3 is not None else keep3
     c = cols[live] if sub else cols
     for h in routes.classes:
-        if not (Ql > 1e-300).any() or not (Sl > 1e-300).any():
+        if not np.max(Ql, initial=0.0) > 1e-300 or not np.max(Sl, initial=0.0) > 1e-300:
             break
         s, r, pair, (inv, y, x) = _class_step(routes, h, c, Sl, Ql, cap, kl)
         np.maximum(np.subtract(Sl, s, out=Sl), 0.0, out=Sl)
