@@ -176,7 +176,11 @@ class Evaluator:
         self.floor_made = np.bincount(p.unit_good, base, minlength=p.n_goods) if self.floor is not None else None
         self.memory: dict[bytes, tuple[tuple, Point, bool]] = {}
         self._use = _UseCache(p, base)
-        # the shippable goods' opening stocks and which of them are final goods, for every transport
+        # the shippable goods as a slice where they are consecutive (a view, not a copy), their
+        # opening stocks and which of them are final goods, for every transport
+        c = self.cols
+        self._take: slice | np.ndarray = (slice(int(c[0]), int(c[-1]) + 1) if c.size and c[-1] - c[0] == c.size - 1
+                                          else c)
         self._stock_cols = p.stocks[:, self.cols]
         self._stock_cols.flags.writeable = False
         self._final_cols = p.final[None, self.cols]
@@ -353,18 +357,19 @@ class Evaluator:
 
     def transport(self, q: np.ndarray, use: np.ndarray, req: np.ndarray, with_flows: bool) -> dict:
         """Morning and evening shipments of the plan with outputs ``q`` and input use ``use``."""
-        p, cols = self.problem, self.cols
+        p = self.problem
         R, n = p.n_regions, p.n_goods
         Y = np.bincount(p.unit_region * n + p.unit_good, q, minlength=R * n).reshape(R, n)
         fin = self._final_cols
-        s, Yc, Uc = self._stock_cols, Y[:, cols], use[:, cols]
+        take = self._take
+        s, Yc, Uc = self._stock_cols, Y[:, take], use[:, take]
         own = np.where(fin, np.maximum(Uc - Yc, 0.0), Uc / self.keep)  # what production takes from stock
         out: dict = {"morning": None, "evening": None, "a": s, "Y": Y}
         routes = self.routes
         if routes is None:
             on_hand = np.where(fin, s + Yc - Uc, s + Yc)
             out["short"] = np.where(fin, np.maximum(-on_hand, 0.0), np.maximum(own - s, 0.0))
-            out["left"] = np.maximum(on_hand, 0.0) - req[:, cols]
+            out["left"] = np.maximum(on_hand, 0.0) - req[:, take]
             return out
         cap = p.edge_capacity
         mo = self._route(routes, np.maximum(s - own, 0.0), np.maximum(own - s, 0.0), cap, with_flows)
@@ -372,11 +377,11 @@ class Evaluator:
         on_hand = np.where(fin, a + Yc - Uc, a + Yc)
         if p.timing == "shifts":
             # the day's shipments bring what a region's units lack as well as its deliveries
-            after = on_hand - req[:, cols]
+            after = on_hand - req[:, take]
             short = np.where(fin, 0.0, mo.unmet)
         else:
             # inputs a region lacks after the morning cannot come in the evening
-            after = np.maximum(on_hand, 0.0) - req[:, cols]
+            after = np.maximum(on_hand, 0.0) - req[:, take]
             short = np.where(fin, np.maximum(-on_hand, 0.0), mo.unmet)
         ev = self._route(routes, np.maximum(after, 0.0), np.maximum(-after, 0.0), cap - mo.edge_load, with_flows)
         out.update(morning=mo, evening=ev, a=a, short=short, left=after - ev.sent + ev.received)
