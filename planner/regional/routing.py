@@ -151,24 +151,25 @@ class RouteResult:
                            self.edge_load + other.edge_load, self.parts + other.parts)
 
 
-def _pair_scale(routes: Routes, pair: np.ndarray, cap: np.ndarray) -> np.ndarray:
-    """Share of each pair's shipment that fits the edges' capacity left, ``(R, R)``."""
+def _pair_scale(routes: Routes, pair: np.ndarray, cap: np.ndarray) -> tuple[np.ndarray | None, np.ndarray]:
+    """Share of each pair's shipment that fits the edges' capacity left, ``(R, R)`` (``None``:
+    all of it), and the edges' loads of ``pair`` ``(D,)``."""
     R = routes.n_regions
     load = routes.incidence_t @ pair.ravel()
     over = load > cap
     if not over.any():
-        return np.ones((R, R))
+        return None, load
     edge_scale = np.minimum(1.0, np.divide(cap, load, out=np.ones_like(load), where=over))
     P = routes.incidence
     scale = np.ones(R * R)
     rows = np.flatnonzero(np.diff(P.indptr) > 0)
     scale[rows] = np.minimum.reduceat(edge_scale[P.indices], P.indptr[rows])
-    return scale.reshape(R, R) * (1.0 - 1e-12)
+    return scale.reshape(R, R) * (1.0 - 1e-12), load
 
 
 def _class_step(routes: Routes, h: int, cols: np.ndarray, S: np.ndarray, Q: np.ndarray, cap: np.ndarray, keep3):  # noqa: ANN001, ANN202
     """One hop class: asks, proportional service, scaled to the edges' capacity; returns sent,
-    received, pair totals ``(R, R)`` and the factors of the per-good flows."""
+    received, the edges' loads ``(D,)`` and the factors of the per-good flows."""
     M = routes.at[h]
     avail = M.T @ S  # what the sources at distance h can spare, per sink
     # share asked of every source (0 where the sources have next to nothing): ``Q / inf = 0``
@@ -185,15 +186,16 @@ def _class_step(routes: Routes, h: int, cols: np.ndarray, S: np.ndarray, Q: np.n
     sr = S * serve
     y = sr / gh if routes.factored else sr
     pair = inv * (y @ ratio.T) if routes.factored else np.einsum("abi,ai,bi->ab", inv, sr, ratio)
-    ps = _pair_scale(routes, pair, cap)
-    if (ps < 1.0).any():
+    ps, edge = _pair_scale(routes, pair, cap)
+    if ps is not None:
         M = M * ps
         inv = inv * (ps if routes.factored else ps[:, :, None])
         pair = pair * ps
         need = (inv @ ratio) / gh if routes.factored else np.einsum("abi,bi->ai", inv, ratio)
+        edge = routes.incidence_t @ pair.ravel()
     sent = sr * need
     received = ratio * (M.T @ sr)
-    return sent, received, pair, (inv, y, ratio)
+    return sent, received, edge, (inv, y, ratio)
 
 
 def _widen(res: RouteResult, moving: np.ndarray, c: int, demand: np.ndarray) -> RouteResult:
@@ -234,14 +236,13 @@ def _pass(routes: Routes, cols: np.ndarray, live: np.ndarray, S: np.ndarray, Q: 
     kl = keep3[:, :, live] if sub and keep3 is not None else keep3
     c = cols[live] if sub else cols
     for h in routes.classes:
-        if not np.max(Ql, initial=0.0) > 1e-300 or not np.max(Sl, initial=0.0) > 1e-300:
+        if not Ql.max(initial=0.0) > 1e-300 or not Sl.max(initial=0.0) > 1e-300:
             break
-        s, r, pair, (inv, y, x) = _class_step(routes, h, c, Sl, Ql, cap, kl)
+        s, r, edge, (inv, y, x) = _class_step(routes, h, c, Sl, Ql, cap, kl)
         np.maximum(np.subtract(Sl, s, out=Sl), 0.0, out=Sl)
         np.maximum(np.subtract(Ql, r, out=Ql), 0.0, out=Ql)
         sent += s
         received += r
-        edge = routes.incidence_t @ pair.ravel()
         tally.load += edge
         cap = np.maximum(cap - edge, 0.0)
         if flows is not None:
