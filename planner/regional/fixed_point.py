@@ -112,6 +112,11 @@ class Filler:
 
     def fill(self, demand: np.ndarray, caps: np.ndarray) -> np.ndarray:
         """Each unit's share of ``demand[key]``, ``(U,)``."""
+        return self.fill_sorted(demand[self.keys], caps)
+
+    def fill_sorted(self, wanted: np.ndarray, caps: np.ndarray) -> np.ndarray:
+        """:meth:`fill` with the demand of each unit's key given in the fill order
+        (``demand[keys]``, ``(U,)``)."""
         q = np.zeros(self.order.size)
         if not q.size:
             return q
@@ -119,8 +124,23 @@ class Filler:
         fin = np.where(self.finite, c, 0.0)
         before = np.cumsum(fin) - fin
         before = before - before[self.start]
-        q[self.order] = np.where(self.blocked, 0.0, np.clip(demand[self.keys] - before, 0.0, c))
+        q[self.order] = np.where(self.blocked, 0.0, np.clip(wanted - before, 0.0, c))
         return q
+
+
+class _UseCache:
+    """What :meth:`Evaluator.use` computes once: each entry's position in the ``(R, n)`` use
+    (``key``, ``curve_key``; ``None``: no curves), and at ``base`` the curve entries' orders
+    ``b``, values ``g_base`` and derivatives ``d_base``."""
+
+    def __init__(self, p: RegionalProblem, base: np.ndarray):
+        inp = p.inputs
+        self.key = p.unit_region[inp.unit] * p.n_goods + inp.good
+        self.curve_key: np.ndarray | None = None
+        if inp.n_curves:
+            self.curve_key = p.unit_region[inp.curve_unit] * p.n_goods + inp.curve_good
+            self.b = np.asarray(base, dtype=float)[inp.curve_unit]
+            self.g_base, self.d_base = inp.curve_values(self.b)
 
 
 class Evaluator:
@@ -155,15 +175,40 @@ class Evaluator:
         self.floor = base if stage == 2 and np.any(base > 0) else None
         self.floor_made = np.bincount(p.unit_good, base, minlength=p.n_goods) if self.floor is not None else None
         self.memory: dict[bytes, tuple[tuple, Point, bool]] = {}
+        self._use = _UseCache(p, base)
+        # the shippable goods as a slice where they are consecutive (a view, not a copy), their
+        # opening stocks and which of them are final goods, for every transport
+        c = self.cols
+        self._take: slice | np.ndarray = (slice(int(c[0]), int(c[-1]) + 1) if c.size and c[-1] - c[0] == c.size - 1
+                                          else c)
+        self._stock_cols = p.stocks[:, self.cols]
+        self._stock_cols.flags.writeable = False
+        self._final_cols = p.final[None, self.cols]
+        # the regional filler's keys as positions in the (R, n) arrays, and what the floor makes there
+        R, n = p.n_regions, p.n_goods
+        self._lack_at = (self.regional.keys % R) * n + self.regional.keys // R
+        self._lack_final = p.final[self.regional.keys // R]
+        self._lack_floor = None if self.floor is None else np.bincount(
+            p.unit_region * n + p.unit_good, self.floor, minlength=R * n)[self._lack_at]
 
     def use(self, q: np.ndarray) -> np.ndarray:
-        """Input use per region and good at unit outputs ``q`` (curves by secant from ``base``)."""
-        p = self.problem
-        inp = p.inputs
-        if not inp.n_curves:
-            return inp.use(q, p.unit_region, p.n_regions, p.n_goods)
-        slopes = inp.secant_slopes(self.base, q)
-        return inp.use(q, p.unit_region, p.n_regions, p.n_goods, slopes=slopes, base=self.base)
+        """Input use per region and good at unit outputs ``q`` (curves by secant from ``base``):
+        :meth:`InputUse.use <innatura.planner.regional.input_use.InputUse.use>` with the slopes of
+        :meth:`~innatura.planner.regional.input_use.InputUse.secant_slopes`, the curves' values
+        at ``base`` and the entries' positions computed once per evaluator."""
+        p, c = self.problem, self._use
+        q = np.maximum(q, 0.0)
+        out = np.bincount(c.key, p.inputs.coefficient * q[p.inputs.unit], minlength=p.n_regions * p.n_goods)
+        if c.curve_key is not None:
+            qc = q[p.inputs.curve_unit]
+            slopes = c.d_base.copy()
+            far = np.abs(qc - c.b) > 1e-9 * np.maximum(1.0, np.abs(c.b))
+            if far.any():
+                gp, _ = p.inputs.curve_values(qc)
+                slopes[far] = (gp[far] - c.g_base[far]) / (qc[far] - c.b[far])
+            g = c.g_base + np.maximum(slopes, 0.0) * (qc - c.b)
+            out += np.bincount(c.curve_key, g, minlength=p.n_regions * p.n_goods)
+        return out.reshape(p.n_regions, p.n_goods)
 
     def dispatch(self, y: np.ndarray, req: np.ndarray, use: np.ndarray) -> np.ndarray:
         """Unit outputs for national production ``y``: in the investment stage first the
@@ -180,12 +225,14 @@ class Evaluator:
         q_local = np.zeros(p.n_units)
         wanted = y
         if s.local:
-            lack = np.maximum(req + np.where(p.final[None, :], use, 0.0) - p.stocks, 0.0)  # (R, n)
-            if self.floor is not None:
-                R, n = p.n_regions, p.n_goods
-                lack = np.maximum(lack - np.bincount(p.unit_region * n + p.unit_good, q_floor,
-                                                     minlength=R * n).reshape(R, n), 0.0)
-            q_local = self.regional.fill(lack.T.ravel(), caps)
+            # what each unit's region lacks of its good, in the fill order (only the region and
+            # good pairs that have units)
+            at = self._lack_at
+            lack = np.maximum(req.ravel()[at] + np.where(self._lack_final, use.ravel()[at], 0.0)
+                              - p.stocks.ravel()[at], 0.0)
+            if self._lack_floor is not None:
+                lack = np.maximum(lack - self._lack_floor, 0.0)
+            q_local = self.regional.fill_sorted(lack, caps)
             # what transport loses or cannot bring (``loss``) comes on top of what the regions'
             # own units make, even where they make more than the nation lacks
             wanted = np.maximum(y - loss - np.bincount(p.unit_good, q_local, minlength=p.n_goods), 0.0) + loss
@@ -200,12 +247,13 @@ class Evaluator:
         capital = np.where(p.industrial & (self.stage == 2), np.maximum(grow, req.sum(axis=0) - self.stock + loss), 0.0)
         use = self.use(self.national.fill(y, self.strategy.caps))
         ceiling = DIVERGED * (1.0 + req.sum())
+        capital = np.maximum(capital, 0.0)
         self.diverged = False
         for _ in range(SWEEPS):
             q = self.dispatch(y, req, use)
             use = self.use(q)
             need = np.maximum(0.0, (use + req).sum(axis=0) - self.stock + loss)
-            y_new = np.where(fin, need, np.maximum(capital, 0.0))
+            y_new = np.where(fin, need, capital)
             if not np.all(y_new <= ceiling):  # convex curves: inputs outgrow output
                 self.diverged = True
                 y = np.minimum(np.nan_to_num(y_new, nan=ceiling, posinf=ceiling), ceiling)
@@ -309,18 +357,19 @@ class Evaluator:
 
     def transport(self, q: np.ndarray, use: np.ndarray, req: np.ndarray, with_flows: bool) -> dict:
         """Morning and evening shipments of the plan with outputs ``q`` and input use ``use``."""
-        p, cols = self.problem, self.cols
+        p = self.problem
         R, n = p.n_regions, p.n_goods
         Y = np.bincount(p.unit_region * n + p.unit_good, q, minlength=R * n).reshape(R, n)
-        fin = p.final[None, cols]
-        s, Yc, Uc = p.stocks[:, cols], Y[:, cols], use[:, cols]
+        fin = self._final_cols
+        take = self._take
+        s, Yc, Uc = self._stock_cols, Y[:, take], use[:, take]
         own = np.where(fin, np.maximum(Uc - Yc, 0.0), Uc / self.keep)  # what production takes from stock
         out: dict = {"morning": None, "evening": None, "a": s, "Y": Y}
         routes = self.routes
         if routes is None:
             on_hand = np.where(fin, s + Yc - Uc, s + Yc)
             out["short"] = np.where(fin, np.maximum(-on_hand, 0.0), np.maximum(own - s, 0.0))
-            out["left"] = np.maximum(on_hand, 0.0) - req[:, cols]
+            out["left"] = np.maximum(on_hand, 0.0) - req[:, take]
             return out
         cap = p.edge_capacity
         mo = self._route(routes, np.maximum(s - own, 0.0), np.maximum(own - s, 0.0), cap, with_flows)
@@ -328,11 +377,11 @@ class Evaluator:
         on_hand = np.where(fin, a + Yc - Uc, a + Yc)
         if p.timing == "shifts":
             # the day's shipments bring what a region's units lack as well as its deliveries
-            after = on_hand - req[:, cols]
+            after = on_hand - req[:, take]
             short = np.where(fin, 0.0, mo.unmet)
         else:
             # inputs a region lacks after the morning cannot come in the evening
-            after = np.maximum(on_hand, 0.0) - req[:, cols]
+            after = np.maximum(on_hand, 0.0) - req[:, take]
             short = np.where(fin, np.maximum(-on_hand, 0.0), mo.unmet)
         ev = self._route(routes, np.maximum(after, 0.0), np.maximum(-after, 0.0), cap - mo.edge_load, with_flows)
         out.update(morning=mo, evening=ev, a=a, short=short, left=after - ev.sent + ev.received)

@@ -151,27 +151,29 @@ class RouteResult:
                            self.edge_load + other.edge_load, self.parts + other.parts)
 
 
-def _pair_scale(routes: Routes, pair: np.ndarray, cap: np.ndarray) -> np.ndarray:
-    """Share of each pair's shipment that fits the edges' capacity left, ``(R, R)``."""
+def _pair_scale(routes: Routes, pair: np.ndarray, cap: np.ndarray) -> tuple[np.ndarray | None, np.ndarray]:
+    """Share of each pair's shipment that fits the edges' capacity left, ``(R, R)`` (``None``:
+    all of it), and the edges' loads of ``pair`` ``(D,)``."""
     R = routes.n_regions
     load = routes.incidence_t @ pair.ravel()
     over = load > cap
     if not over.any():
-        return np.ones((R, R))
+        return None, load
     edge_scale = np.minimum(1.0, np.divide(cap, load, out=np.ones_like(load), where=over))
     P = routes.incidence
     scale = np.ones(R * R)
     rows = np.flatnonzero(np.diff(P.indptr) > 0)
     scale[rows] = np.minimum.reduceat(edge_scale[P.indices], P.indptr[rows])
-    return scale.reshape(R, R) * (1.0 - 1e-12)
+    return scale.reshape(R, R) * (1.0 - 1e-12), load
 
 
 def _class_step(routes: Routes, h: int, cols: np.ndarray, S: np.ndarray, Q: np.ndarray, cap: np.ndarray, keep3):  # noqa: ANN001, ANN202
     """One hop class: asks, proportional service, scaled to the edges' capacity; returns sent,
-    received, pair totals ``(R, R)`` and the factors of the per-good flows."""
+    received, the edges' loads ``(D,)`` and the factors of the per-good flows."""
     M = routes.at[h]
     avail = M.T @ S  # what the sources at distance h can spare, per sink
-    ratio = np.divide(Q, avail, out=np.zeros_like(Q), where=avail > 1e-250)  # share asked of every source
+    # share asked of every source (0 where the sources have next to nothing): ``Q / inf = 0``
+    ratio = Q / np.where(avail > 1e-250, avail, np.inf)
     if routes.factored:
         inv = routes.inv_at[h]
         gh = routes.good[cols] ** h
@@ -180,18 +182,20 @@ def _class_step(routes: Routes, h: int, cols: np.ndarray, S: np.ndarray, Q: np.n
         inv = np.where(M[:, :, None] > 0, 1.0 / keep3, 0.0)
         gh = 1.0
         need = np.einsum("abi,bi->ai", inv, ratio)
-    serve = np.minimum(1.0, np.divide(1.0, need, out=np.ones_like(need), where=need > 1e-250))
+    serve = 1.0 / np.maximum(need, 1.0)  # min(1, 1 / need): a source asked for more serves in proportion
     sr = S * serve
-    pair = inv * ((sr / gh) @ ratio.T) if routes.factored else np.einsum("abi,ai,bi->ab", inv, sr, ratio)
-    ps = _pair_scale(routes, pair, cap)
-    if (ps < 1.0).any():
+    y = sr / gh if routes.factored else sr
+    pair = inv * (y @ ratio.T) if routes.factored else np.einsum("abi,ai,bi->ab", inv, sr, ratio)
+    ps, edge = _pair_scale(routes, pair, cap)
+    if ps is not None:
         M = M * ps
         inv = inv * (ps if routes.factored else ps[:, :, None])
         pair = pair * ps
         need = (inv @ ratio) / gh if routes.factored else np.einsum("abi,bi->ai", inv, ratio)
+        edge = routes.incidence_t @ pair.ravel()
     sent = sr * need
     received = ratio * (M.T @ sr)
-    return sent, received, pair, (inv, sr / gh, ratio)
+    return sent, received, edge, (inv, y, ratio)
 
 
 def _widen(res: RouteResult, moving: np.ndarray, c: int, demand: np.ndarray) -> RouteResult:
@@ -224,24 +228,31 @@ def _pass(routes: Routes, cols: np.ndarray, live: np.ndarray, S: np.ndarray, Q: 
     ``S`` and ``Q`` in place and the ``tally``; returns the edges' capacity left."""
     R = routes.n_regions
     sub = live.size < cols.size
+    # the live goods' supplies, demands and tallies, gathered once per pass (their own arrays, so
+    # updated in place) and scattered back at its end: the same sums in the same order
     Sl, Ql = (S[:, live], Q[:, live]) if sub else (S, Q)
+    sent, received = (tally.sent[:, live], tally.received[:, live]) if sub else (tally.sent, tally.received)
+    flows = None if tally.flows is None else (tally.flows[:, live] if sub else tally.flows)
     kl = keep3[:, :, live] if sub and keep3 is not None else keep3
-    at = live if sub else slice(None)
+    c = cols[live] if sub else cols
     for h in routes.classes:
-        if not (Ql > 1e-300).any() or not (Sl > 1e-300).any():
+        if not Ql.max(initial=0.0) > 1e-300 or not Sl.max(initial=0.0) > 1e-300:
             break
-        s, r, pair, (inv, y, x) = _class_step(routes, h, cols[live], Sl, Ql, cap, kl)
-        Sl = np.maximum(Sl - s, 0.0)
-        Ql = np.maximum(Ql - r, 0.0)
-        tally.sent[:, at] += s
-        tally.received[:, at] += r
-        edge = routes.incidence_t @ pair.ravel()
+        s, r, edge, (inv, y, x) = _class_step(routes, h, c, Sl, Ql, cap, kl)
+        np.maximum(np.subtract(Sl, s, out=Sl), 0.0, out=Sl)
+        np.maximum(np.subtract(Ql, r, out=Ql), 0.0, out=Ql)
+        sent += s
+        received += r
         tally.load += edge
         cap = np.maximum(cap - edge, 0.0)
-        if tally.flows is not None:
+        if flows is not None:
             weight = inv[:, :, None] if routes.factored else inv
-            tally.flows[:, at] += (weight * y[:, None, :] * x[None, :, :]).reshape(R * R, live.size)
-    S[:, at], Q[:, at] = Sl, Ql
+            flows += (weight * y[:, None, :] * x[None, :, :]).reshape(R * R, live.size)
+    if sub:
+        S[:, live], Q[:, live] = Sl, Ql
+        tally.sent[:, live], tally.received[:, live] = sent, received
+        if flows is not None and tally.flows is not None:
+            tally.flows[:, live] = flows
     return cap
 
 
