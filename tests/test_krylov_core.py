@@ -181,3 +181,21 @@ def test_newton_with_core_equals_newton_without(monkeypatch):
     assert with_core.converged and without.converged
     assert with_core.residual <= 1e-10
     np.testing.assert_allclose(with_core.x, without.x, rtol=1e-8)
+
+
+@pytest.mark.parametrize("permute", [False, True])
+def test_tail_product_equals_the_full_product_on_a_start_set_on_free_goods_only(permute):
+    econ = _cyclic(5)
+    A = econ.A.tolil()
+    for i in range(econ.n_goods, A.shape[0], 4):
+        A[i, i] = 0.25  # free goods with a diagonal of their own
+    A = A.tocsr()
+    A.sort_indices()
+    if permute:
+        A, _ = _permuted_goods(A, 5, econ.n_goods)
+    core = core_product(A, diagonal(A))
+    assert core is not None
+    assert (core.split is None) == permute  # scattered dirty rows: the tail is a full product
+    x = np.zeros(A.shape[0])
+    x[core.start :] = np.random.default_rng(5).random(A.shape[0] - core.start)
+    np.testing.assert_allclose(core.tail(x), A @ x, rtol=1e-14, atol=0)

@@ -57,6 +57,8 @@ class CoreProduct:
         D: those entries as CSR, one row per dirty row (its data re-read from ``A`` by
             :meth:`refresh` when ``A.data`` changes in place).
         skipped: entries the products leave out.
+        split: where the dirty rows' entries before and from ``c0`` begin, alternately, when the
+            dirty rows are contiguous (for :meth:`tail`), else None.
     """
 
     A: sp.csr_matrix
@@ -67,6 +69,7 @@ class CoreProduct:
     positions: np.ndarray
     D: sp.csr_matrix
     skipped: int
+    split: np.ndarray | None = None
 
     def __call__(self, z: np.ndarray) -> np.ndarray:
         """``A @ z`` for ``z`` zero on :attr:`free` (rows ``>= start`` are 0: free rows have
@@ -82,9 +85,43 @@ class CoreProduct:
                 y[self.dirty] = self.D @ z
         return y
 
+    def tail(self, x: np.ndarray) -> np.ndarray:
+        """``A @ x`` for ``x`` zero before ``start`` (a first residual from a Jacobi step on the
+        goods nothing uses): only the dirty rows' entries, each row's two parts summed apart in
+        one call of the sparse kernel (no copy), and the free rows' diagonal."""
+        if self.split is None:
+            return np.asarray(self.A @ x)
+        n = self.A.shape[0]
+        y = np.zeros(n)
+        parts = np.zeros(self.split.size - 1)
+        block_matvec(_Rows(self.split, self.A), 0, parts.size, x, parts)
+        y[self.dirty] = parts[1::2]
+        block_matvec(self.A, self.start, n, x, y[self.start :])
+        return y
+
     def refresh(self) -> None:
         """Re-read the dirty rows' entries from ``A`` (after ``A.data`` changed in place)."""
         np.take(self.A.data, self.positions, out=self.D.data)
+
+
+@dataclass(frozen=True, eq=False)
+class _Rows:
+    """CSR arrays with another row pointer over the same entries (for :func:`block_matvec`)."""
+
+    indptr: np.ndarray
+    A: sp.csr_matrix
+
+    @property
+    def indices(self) -> np.ndarray:
+        return self.A.indices
+
+    @property
+    def data(self) -> np.ndarray:
+        return self.A.data
+
+    @property
+    def shape(self) -> tuple[int, int]:
+        return (self.indptr.size - 1, self.A.shape[1])
 
 
 def core_product(A: Matrix, diag: np.ndarray, *, in_s: np.ndarray | None = None) -> CoreProduct | None:
@@ -132,4 +169,10 @@ def core_product(A: Matrix, diag: np.ndarray, *, in_s: np.ndarray | None = None)
     D.has_sorted_indices = True
     logger.debug("core product: %d free goods from %d, %d dirty rows, %d of %d entries skipped",
                  n - start, start, dirty.size, skipped, A.nnz)
-    return CoreProduct(A, free, start, runs, dirty, positions, D, skipped)
+    split = None
+    if dirty[-1] - dirty[0] + 1 == dirty.size:  # contiguous: before / from c0, row by row
+        split = np.empty(2 * dirty.size + 1, dtype=indices.dtype)
+        split[0:-1:2] = begins
+        split[1::2] = cut
+        split[-1] = ends[-1]
+    return CoreProduct(A, free, start, runs, dirty, positions, D, skipped, split)

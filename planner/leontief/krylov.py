@@ -163,7 +163,9 @@ def gmres_jacobi(
         core: the products over the goods something uses (:func:`~planner.leontief.core.core_product`
             of ``A``): the goods nothing uses are set exactly first (``x_i = dinv_i b_i``), the
             directions are zero on them, and every product after the first residual's skips
-            their columns (``b - (I - A) x`` checked directly as ``r_0 - (I - A)(x - x_0)``).
+            their columns (``b - (I - A) x`` checked directly as ``r_0 - (I - A)(x - x_0)``);
+            the first residual's reads only the rows with entries in their columns where the
+            start is zero on the other goods (:meth:`~planner.leontief.core.CoreProduct.tail`).
 
     Returns:
         A :class:`GMRESResult`.
@@ -195,7 +197,12 @@ def _gmres(
         x[core.free] = dinv[core.free] * b[core.free]
         dinv = np.where(core.free, 0.0, dinv)
     start = x0 is not None or (core is not None and bool(x.any()))
-    r = b - x + A @ x if start else b.copy()
+    if not start:
+        r = b.copy()
+    elif core is not None and not x[: core.start].any():  # set on the goods nothing uses only
+        r = b - x + core.tail(x)
+    else:
+        r = b - x + A @ x
     products = int(start)
     x_start, r_start = (x.copy(), r.copy()) if core is not None else (x, r)
     beta = norm(r)
