@@ -303,7 +303,8 @@ def solve_krylov(
             Gram-Schmidt, which grows with their square, costs about a third.
         core: GMRES's products skip the columns of the goods nothing uses where that pays
             (:func:`~planner.leontief.core.core_product`; measured on 1.1M cyclic goods, whose
-            profile columns hold a quarter of the entries: the solve in 16.5 matvec-times instead of 22.7).
+            profile columns hold a quarter of the entries: the solve in 18.9 matvec-times instead of
+            27.3, medians of three interleaved rounds in one process).
         uses: the rows of ``A`` with an off-diagonal entry, when the caller knows them.
 
     Returns:
