@@ -84,6 +84,8 @@ def _plan(A: Matrix, n: int, hints: dict | None = None) -> tuple[list[str], dict
     kind = hints["kind"] if "kind" in hints else triangular_kind(A)
     if "diag" in hints:
         extra["krylov"] = {"diagonal": hints["diag"]}  # found by the productivity check
+        if "in_s" in hints:
+            extra["krylov"]["uses"] = hints["in_s"]
     if kind is not None:
         extra["triangular"] = {"kind": kind}
         return ["triangular", "krylov", "direct"], extra

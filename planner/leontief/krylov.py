@@ -11,11 +11,13 @@ from __future__ import annotations
 import functools
 import logging
 import math
+from collections.abc import Callable
 from typing import NamedTuple
 
 import numpy as np
 import scipy.sparse as sp
 from innatura.planner.errors import InvalidInputError
+from innatura.planner.leontief.core import CoreProduct, core_product
 from innatura.planner.leontief.norms import norm
 from innatura.planner.leontief.result import Matrix, MethodOutput
 from innatura.planner.leontief.structure import diagonal
@@ -133,7 +135,7 @@ class GMRESResult(NamedTuple):
 
 def gmres_jacobi(
     A: Matrix, b: np.ndarray, x0: np.ndarray | None, dinv: np.ndarray, *, tol: float, restart: int, maxiter: int,
-    true_residual: bool = True, terms: int = 1,
+    true_residual: bool = True, terms: int = 1, core: CoreProduct | None = None,
 ) -> GMRESResult:
     """Restarted GMRES for ``(I - A) x = b``, right-preconditioned by ``diag(dinv)``.
 
@@ -158,13 +160,19 @@ def gmres_jacobi(
             products already made (:meth:`_Arnoldi.residual`: one pass over the basis, no
             further product) and decide convergence on it; otherwise the last cycle's
             estimate ``|g_k|`` is returned and the residual vector is not formed.
+        core: the products over the goods something uses (:func:`~planner.leontief.core.core_product`
+            of ``A``): the goods nothing uses are set exactly first (``x_i = dinv_i b_i``), the
+            directions are zero on them, and every product after the first residual's skips
+            their columns (``b - (I - A) x`` checked directly as ``r_0 - (I - A)(x - x_0)``);
+            the first residual's reads only the rows with entries in their columns where the
+            start is zero on the other goods (:meth:`~planner.leontief.core.CoreProduct.tail`).
 
     Returns:
         A :class:`GMRESResult`.
     """
     with _blas().limit(limits=1, user_api="blas"):
         return _gmres(A, b, x0, dinv, tol=tol, restart=restart, maxiter=maxiter, true_residual=true_residual,
-                      terms=terms)
+                      terms=terms, core=core)
 
 
 @functools.cache
@@ -178,14 +186,25 @@ def _blas() -> ThreadpoolController:
 
 def _gmres(
     A: Matrix, b: np.ndarray, x0: np.ndarray | None, dinv: np.ndarray, *, tol: float, restart: int, maxiter: int,
-    true_residual: bool, terms: int,
+    true_residual: bool, terms: int, core: CoreProduct | None,
 ) -> GMRESResult:
     """:func:`gmres_jacobi`'s cycles."""
     n = b.shape[0]
     target = tol * norm(b)
     x = np.zeros(n) if x0 is None else np.array(x0, dtype=np.float64)
-    r = b.copy() if x0 is None else b - x + A @ x
-    products = 0 if x0 is None else 1
+    product: Callable[[np.ndarray], np.ndarray] = A.__matmul__ if core is None else core
+    if core is not None:  # the goods nothing uses: exact at once; the directions leave them alone
+        x[core.free] = dinv[core.free] * b[core.free]
+        dinv = np.where(core.free, 0.0, dinv)
+    start = x0 is not None or (core is not None and bool(x.any()))
+    if not start:
+        r = b.copy()
+    elif core is not None and not x[: core.start].any():  # set on the goods nothing uses only
+        r = b - x + core.tail(x)
+    else:
+        r = b - x + A @ x
+    products = int(start)
+    x_start, r_start = (x.copy(), r.copy()) if core is not None else (x, r)
     beta = norm(r)
     m = max(1, min(restart, n))
     arnoldi = _Arnoldi(m, n, flexible=terms > 1)
@@ -195,10 +214,10 @@ def _gmres(
         arnoldi.start(r, beta)
         k, estimate, t = 0, beta, terms
         for j in range(m):
-            z = _precondition(A, arnoldi.V[j], dinv, t)
+            z = _precondition(product, arnoldi.V[j], dinv, t)
             if arnoldi.Z is not None:
                 arnoldi.Z[j] = z
-            previous, estimate = estimate, arnoldi.step(j, z - A @ z)
+            previous, estimate = estimate, arnoldi.step(j, z - product(z))
             products += t
             if estimate < 0.0:  # the direction adds nothing: solve with the ones before
                 break
@@ -216,19 +235,24 @@ def _gmres(
         r = arnoldi.residual(k, y, beta)
         beta = norm(r)
         if beta <= target < beta + _rounding(A, x):  # too close to call: a product decides
-            r = b - x + A @ x
+            if core is None:
+                r = b - x + A @ x
+            else:
+                dx = x - x_start
+                r = r_start - dx + core(dx)
             products += 1
             beta = norm(r)
     return GMRESResult(x, products, beta, bool(beta <= target), r)
 
 
-def _precondition(A: Matrix, v: np.ndarray, dinv: np.ndarray, terms: int) -> np.ndarray:
+def _precondition(product: Callable[[np.ndarray], np.ndarray], v: np.ndarray, dinv: np.ndarray,
+                  terms: int) -> np.ndarray:
     """``(I + N + ... + N^(terms - 1)) diag(dinv) v`` with ``N = I - diag(dinv) (I - A)``, by
-    Horner's rule: ``u <- z + N u`` from ``u = z = dinv v`` (``terms - 1`` products)."""
+    Horner's rule: ``u <- z + N u`` from ``u = z = dinv v`` (``terms - 1`` products ``A @ u``)."""
     z = dinv * v
     u = z
     for _ in range(terms - 1):
-        u = z + u - dinv * (u - A @ u)
+        u = z + u - dinv * (u - product(u))
     return u
 
 
@@ -251,6 +275,8 @@ def solve_krylov(
     maxiter: int | None = None,
     diagonal: np.ndarray | None = None,
     terms: int = 2,
+    core: bool = True,
+    uses: np.ndarray | None = None,
 ) -> MethodOutput:
     """Solve ``(I - A) x = d`` with a Jacobi-preconditioned Krylov method.
 
@@ -275,6 +301,11 @@ def solve_krylov(
             series (:func:`gmres_jacobi`). Measured on cyclic economies: with 2 the same
             products as with 1 (11 on 5.7k goods, 19 on 1.1M) in half the directions, so
             Gram-Schmidt, which grows with their square, costs about a third.
+        core: GMRES's products skip the columns of the goods nothing uses where that pays
+            (:func:`~planner.leontief.core.core_product`; measured on 1.1M cyclic goods, whose
+            profile columns hold a quarter of the entries: the solve in 18.9 matvec-times instead of
+            27.3, medians of three interleaved rounds in one process).
+        uses: the rows of ``A`` with an off-diagonal entry, when the caller knows them.
 
     Returns:
         ``MethodOutput``; ``iterations`` counts products with ``A`` for GMRES (residual checks
@@ -288,11 +319,13 @@ def solve_krylov(
     if isinstance(terms, bool) or not isinstance(terms, (int, np.integer)) or terms < 1:
         raise InvalidInputError(f"terms: expected a positive integer, got {terms!r}")
     n = A.shape[0]
-    dinv_src = 1.0 - (_diag(A) if diagonal is None else diagonal)
+    diag = _diag(A) if diagonal is None else diagonal
+    dinv_src = 1.0 - diag
     if np.any(dinv_src == 0):
         i = int(np.nonzero(dinv_src == 0)[0][0])
         raise InvalidInputError(f"A: I - A is singular: the diagonal coefficient A[{i}, {i}] equals 1")
     dinv = 1.0 / dinv_src
+    core_op = core_product(A, diag, in_s=uses) if core and solver == "gmres" else None
     if maxiter is None:
         maxiter = 50 if solver == "gmres" else 1000
     cols = d[:, None] if d.ndim == 1 else d
@@ -304,7 +337,7 @@ def solve_krylov(
         b = np.ascontiguousarray(cols[:, c])
         if solver == "gmres":
             x, count, rnorm, conv, _ = gmres_jacobi(A, b, dinv * b, dinv, tol=tol, restart=restart, maxiter=maxiter,
-                                                 terms=int(terms))
+                                                    terms=int(terms), core=core_op)
             bnorm = norm(b)
             rel = rnorm / bnorm if bnorm > 0 else rnorm
             worst = None if worst is None else max(worst, rel)

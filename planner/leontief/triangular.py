@@ -33,7 +33,7 @@ try:  # the C kernels behind scipy.sparse; the public fallback below builds a ma
 except (ImportError, AttributeError):  # pragma: no cover - depends on the scipy build
     _csr_matvec = None
 
-__all__ = ["block_size", "solve_triangular_io"]
+__all__ = ["block_matvec", "block_size", "solve_triangular_io"]
 
 logger = logging.getLogger(__name__)
 
@@ -43,8 +43,8 @@ def block_size(n: int) -> int:
     return int(min(256, max(64, n // 40)))
 
 
-def _block_matvec(A: sp.csr_matrix, r0: int, r1: int, x: np.ndarray, out: np.ndarray) -> None:
-    """``out += A[r0:r1, :] @ x`` without copying the rows."""
+def block_matvec(A: sp.csr_matrix, r0: int, r1: int, x: np.ndarray, out: np.ndarray) -> None:
+    """``out += A[r0:r1, :] @ x`` without copying the rows (``out`` contiguous, of ``r1 - r0`` entries)."""
     indptr = A.indptr
     if _csr_matvec is not None:
         _csr_matvec(r1 - r0, A.shape[1], indptr[r0 : r1 + 1], A.indices, A.data, x, out)
@@ -101,7 +101,7 @@ def _substitute(A: sp.csr_matrix, d: np.ndarray, kind: str, block: int) -> np.nd
         if two_d:
             rhs += A[r0:r1] @ x
         else:
-            _block_matvec(A, r0, r1, x, rhs)
+            block_matvec(A, r0, r1, x, rhs)
         T = _diagonal_block(A, r0, r1, lo, hi)
         # T is C-ordered; its transpose is the Fortran-ordered matrix LAPACK wants
         sol, info = lapack.dtrtrs(T.T, rhs, lower=int(kind == "upper"), trans=1)

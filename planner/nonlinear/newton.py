@@ -23,6 +23,7 @@ from dataclasses import dataclass
 
 import numpy as np
 from innatura.planner.errors import ConvergenceError
+from innatura.planner.leontief.core import CoreProduct, core_product
 from innatura.planner.leontief.krylov import gmres_jacobi
 from innatura.planner.leontief.norms import norm
 from innatura.planner.nonlinear.result import NonlinearIOSolution
@@ -84,18 +85,20 @@ def _forcing(k: int, s: _State, r_prev: float, tol: float) -> float:
     return float(max(eta, FORCING_TARGET_SHARE * tol / max(s.r, np.finfo(float).tiny)))
 
 
-def _step(cs: CurveSystem, s: _State, base_diag: np.ndarray,
-          on_diag: np.ndarray) -> tuple[np.ndarray, np.ndarray | None, bool]:
+def _step(cs: CurveSystem, s: _State, base_diag: np.ndarray, on_diag: np.ndarray,
+          core: CoreProduct | None) -> tuple[np.ndarray, np.ndarray | None, bool]:
     """The Newton direction at ``s.x`` from GMRES to the relative residual ``s.eta``, and the
     linear residual ``-G - J delta`` it leaves."""
     J = cs.linearise(s.x, s.evaluated[1])
+    if core is not None:
+        core.refresh()
     diag = base_diag.copy()
     if on_diag.size:
         diag[cs.store.rows[on_diag]] = J.data[cs.positions[on_diag]]
     pivot = 1.0 - diag
     dinv = 1.0 / np.where(np.abs(pivot) > _TINY_PIVOT, pivot, 1.0)
     N = s.x.size
-    out = gmres_jacobi(J, -s.G, None, dinv, tol=s.eta, restart=min(N, RESTART), maxiter=MAX_CYCLES)
+    out = gmres_jacobi(J, -s.G, None, dinv, tol=s.eta, restart=min(N, RESTART), maxiter=MAX_CYCLES, core=core)
     cs.products += out.products
     s.solves += 1
     s.promised = out.residual_norm / cs.d_norm
@@ -154,12 +157,13 @@ def newton_krylov(cs: CurveSystem, x0: np.ndarray | None, tol: float, max_iter: 
     s = _State(x, G, r, FORCING_FIRST, [r], evaluated)
     on_diag = np.flatnonzero(cs.store.rows == cs.store.cols)
     base_diag = cs.matrix.diagonal()  # the curve cells on the diagonal are rewritten every step
+    core = core_product(cs.matrix, base_diag)  # the pattern stays; the dirty rows are re-read every step
     r_prev = r
     for k in range(max_iter):
         if _confirm(cs, s, tol):
             return NonlinearIOSolution(s.x, "newton-krylov", k, s.r, tuple(s.history), True, s.solves, cs.products)
         s.eta = _forcing(k, s, r_prev, tol)
-        delta, linear, ok = _step(cs, s, base_diag, on_diag)
+        delta, linear, ok = _step(cs, s, base_diag, on_diag, core)
         if not np.all(np.isfinite(delta)):
             raise ConvergenceError(f"newton-krylov: GMRES failed at iteration {k}", iterations=k, residual=s.r)
         found = _line_search(cs, s, delta, linear)
