@@ -50,7 +50,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 from innatura.planner.regional.filling import FILL_ROUNDS, largest, spread, users, water_fill
 from innatura.planner.regional.fixed_point import Bottleneck, Evaluator, Point, Strategy, describe
-from innatura.planner.regional.investment import STAGE2_TOL, Consumption, invest
+from innatura.planner.regional.investment import STAGE2_TOL, Consumption, invest, relief
 from innatura.planner.regional.problem import RegionalProblem
 from innatura.planner.regional.result import RegionalPlan, assemble_plan, pipeline_targets
 from innatura.planner.regional.routing import Routes
@@ -164,24 +164,8 @@ def _relieved(p: RegionalProblem, routes: Routes | None, best: _Stage1) -> Strat
     ev = Evaluator(p, routes, 1, np.zeros(p.n_units), best.strategy)
     probe = min(1.0, best.t + 0.5 * (1.0 - best.t) + 1e-3)
     pt = ev.evaluate(probe, probe * _reserve(p, best), np.zeros(p.n_goods))
-    caps = _relief(p, pt, best.strategy.caps, np.zeros(p.n_units), p.final[p.unit_good])
+    caps = relief(p, pt, best.strategy.caps, np.zeros(p.n_units), p.final[p.unit_good])
     return None if caps is None else Strategy(caps, best.strategy.rank, best.strategy.local)
-
-
-def _relief(p: RegionalProblem, pt: Point, caps: np.ndarray, floor: np.ndarray, which: np.ndarray) -> np.ndarray | None:
-    """Caps of the units (among ``which``) in regions that the plan ``pt`` over-asks of labour,
-    capital or an input on hand: each such unit's output times what is available over what is
-    asked, at least ``floor`` (``None``: no unit over-asks)."""
-    over = pt.use > pt.available * (1 + 1e-9) + 1e-12
-    ratio = np.where(over, np.divide(pt.available, pt.use, out=np.ones_like(pt.use), where=over), 1.0)
-    inp = p.inputs
-    cut = np.ones(p.n_units)
-    for unit, good in ((inp.unit, inp.good), (inp.curve_unit, inp.curve_good)):
-        np.minimum.at(cut, unit, ratio[p.unit_region[unit], good])
-    cut = np.where(which, cut, 1.0)
-    if not (cut < 1).any():
-        return None
-    return np.where(cut < 1, np.maximum(np.minimum(caps, pt.q * cut), floor), caps)
 
 
 def _improve(p: RegionalProblem, routes: Routes | None, best: _Stage1, counter: list) -> _Stage1:

@@ -11,7 +11,7 @@ targets or goods a round's bottleneck holds keep their level and the others rise
 from __future__ import annotations
 
 import logging
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import numpy as np
 from innatura.planner.errors import InvalidInputError
@@ -20,10 +20,12 @@ from innatura.planner.regional.fixed_point import FEASIBLE, Bottleneck, Evaluato
 from innatura.planner.regional.problem import RegionalProblem
 from innatura.planner.regional.routing import Routes
 
-__all__ = ["STAGE2_TOL", "Consumption", "fill_growth", "fill_targets", "invest"]
+__all__ = ["RELIEF_ROUNDS", "STAGE2_TOL", "Consumption", "fill_growth", "fill_targets", "invest", "relief"]
 
 logger = logging.getLogger(__name__)
 
+#: rounds of re-planning growth with the units that stop it capped (:func:`_relieved`)
+RELIEF_ROUNDS = 2
 #: tolerance of the investment stage's searches (share of their range): the stage's
 #: objectives are shares of targets and growth rates, not fulfilment
 STAGE2_TOL = 1e-3
@@ -93,13 +95,15 @@ def made_with(p: RegionalProblem, good: int, region: int) -> np.ndarray:
 def _grows_with(p: RegionalProblem, b: Bottleneck | None, depth: int) -> np.ndarray:
     """The capital goods whose growth a bottleneck of the growth search holds, ``(n,)``: a good's
     capacity holds that good (then, deeper, the goods made with it); a region's labour, capital,
-    input on hand or deliveries of a good hold the capital goods whose units in that region use
-    it (depth 0), then those made with it anywhere, directly or through ``depth - 1`` goods."""
+    input on hand of a good hold the capital goods whose units in that region use it (depth 0),
+    then those made with it anywhere, directly or through ``depth - 1`` goods; a region's
+    deliveries of a good (what transport brings there competes with every region's use) hold
+    the capital goods made with it anywhere from the start."""
     if b is None or b.kind == "productivity":
         return p.industrial.copy()
     if b.kind == "capacity":
         return p.industrial & users(p, b.good, depth)
-    if depth == 0 and b.region >= 0:
+    if depth == 0 and b.region >= 0 and b.kind != "deliveries":
         return p.industrial & made_with(p, b.good, b.region)
     return p.industrial & users(p, b.good, depth + 1)
 
@@ -125,6 +129,51 @@ def fill_growth(ev: Evaluator, t: float | np.ndarray, kept: np.ndarray, weight: 
     return theta * weight
 
 
+def relief(p: RegionalProblem, pt: Point, caps: np.ndarray, floor: np.ndarray, which: np.ndarray) -> np.ndarray | None:
+    """Caps of the units (among ``which``) in regions that the plan ``pt`` over-asks of labour,
+    capital or an input on hand: each such unit's output times what is available over what is
+    asked, at least ``floor`` (``None``: no unit over-asks)."""
+    over = pt.use > pt.available * (1 + 1e-9) + 1e-12
+    ratio = np.where(over, np.divide(pt.available, pt.use, out=np.ones_like(pt.use), where=over), 1.0)
+    inp = p.inputs
+    cut = np.ones(p.n_units)
+    for unit, good in ((inp.unit, inp.good), (inp.curve_unit, inp.curve_good)):
+        np.minimum.at(cut, unit, ratio[p.unit_region[unit], good])
+    cut = np.where(which, cut, 1.0)
+    if not (cut < 1).any():
+        return None
+    return np.where(cut < 1, np.maximum(np.minimum(caps, pt.q * cut), floor), caps)
+
+
+def _relative(grow: np.ndarray, weight: np.ndarray) -> float:
+    """The relative capital growth ``sum_k grow_k / (S_k + 1)`` (the exact plan's second
+    objective of the investment stage)."""
+    return float(np.divide(grow, weight, out=np.zeros(grow.shape), where=weight > 0).sum())
+
+
+def _relieved(ev: Evaluator, t: float | np.ndarray, kept: np.ndarray, grow: np.ndarray,
+              weight: np.ndarray) -> np.ndarray | None:
+    """Caps of the units making capital goods that more growth would send to regions short of
+    an input: growth goes to each good's units in rank order, so a unit whose region lacks
+    labour, capital or an input on hand (beyond the closing stocks ``kept`` of final goods)
+    stops the good's growth although its units elsewhere could make it. At a probe of more
+    growth (half way to the growing goods' capacity), each such unit is capped at its output
+    at the probe times what its region has over what the probe asks, at least its output with
+    ``grow``; the rest of its good's growth moves to the good's other units (``None``: no unit
+    over-asks)."""
+    p = ev.problem
+    cap = np.bincount(p.unit_good, p.unit_capacity, minlength=p.n_goods)
+    room = np.where(weight > 0, np.maximum(cap - grow, 0.0), 0.0)
+    room = np.where(np.isfinite(room), room, weight)
+    if not (room > 0).any():
+        return None
+    root = ev.evaluate(t, kept, grow)
+    probe = ev.evaluate(t, kept, grow + 0.5 * room)
+    final = ~p.labour_mask & ~p.industrial
+    net = replace(probe, available=np.where(final[None, :], np.maximum(probe.available - kept, 0.0), probe.available))
+    return relief(p, net, ev.strategy.caps, root.q, p.industrial[p.unit_good])
+
+
 def _users_of(p: RegionalProblem, goods: np.ndarray) -> np.ndarray:
     """The goods made with any of ``goods`` (one step down the chains), ``(n,)`` boolean."""
     out = np.zeros(p.n_goods, dtype=bool)
@@ -137,8 +186,9 @@ def _held(p: RegionalProblem, b: Bottleneck | None, depth: int = 0) -> np.ndarra
     """The closing targets a bottleneck of the investment stage holds, ``(R, n)``: a good's
     capacity holds that good's targets everywhere (deeper, those of the goods made with it); a
     region's labour, capital or input on hand holds the targets, everywhere, of the goods its
-    units there make with it (deeper, of the goods made with those); anything else the
-    bottleneck's good in its region (deeper, the goods made with it there)."""
+    units there make with it (deeper, of the goods made with those); a region's deliveries of a
+    good the good's targets everywhere (what transport brings there is what the other regions'
+    targets of it do not take first; deeper, the goods made with it)."""
     out = np.zeros((p.n_regions, p.n_goods), dtype=bool)
     if b is None:
         out[:] = True
@@ -147,10 +197,8 @@ def _held(p: RegionalProblem, b: Bottleneck | None, depth: int = 0) -> np.ndarra
         for _ in range(depth):
             made = made | _users_of(p, made)
         out[:, made] = True
-    elif b.region < 0:
-        out[:, users(p, b.good, depth)] = True
     else:
-        out[b.region, users(p, b.good, depth)] = True
+        out[:, users(p, b.good, depth)] = True
     return out
 
 
@@ -204,6 +252,18 @@ def invest(p: RegionalProblem, routes: Routes | None, s1: Consumption, counter: 
             kept = kept + fill_targets(ev, t, more, kept) * more
     weight = np.where(_growable(p, point.use, point.q), ev.stock + 1.0, 0.0)
     grow = fill_growth(ev, t, kept, weight) if weight.any() else zero_g
+    for _ in range(RELIEF_ROUNDS if weight.any() else 0):
+        caps = _relieved(ev, t, kept, grow, weight)
+        if caps is None:
+            break
+        trial = Evaluator(p, routes, 2, point.q, Strategy(caps, strategy.rank, strategy.local))
+        # the caps must still carry the targets kept
+        more = fill_growth(trial, t, kept, weight) if trial.evaluate(t, kept, zero_g).excess <= FEASIBLE else None
+        better = more is not None and _relative(more, weight) > _relative(grow, weight) * (1 + 1e-6) + 1e-12
+        counter[0] += (ev if better else trial).evaluations
+        if not better:
+            break
+        ev, grow = trial, more
     final = ev.evaluate(t, kept, grow, with_flows=True)
     counter[0] += ev.evaluations
     if final.excess > FEASIBLE:
