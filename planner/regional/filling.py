@@ -124,7 +124,10 @@ def water_fill(start: np.ndarray, frozen: np.ndarray, fits: Callable[[np.ndarray
             return np.where(free, level + (u * (1.0 - level) if share else u), base)
 
         hi = 1.0 if share or high is None else high(at)
-        u, b = largest(lambda u, at=at: fits(at(u)), hi, tol)
+        def point_at(u: float, at: Callable[[float], np.ndarray] = at) -> Point:
+            return fits(at(u))
+
+        u, b = largest(point_at, hi, tol)
         if u > 0.0:
             x = at(u)
         if share and u >= 1.0:

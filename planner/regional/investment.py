@@ -258,8 +258,11 @@ def invest(p: RegionalProblem, routes: Routes | None, s1: Consumption, counter: 
             break
         trial = Evaluator(p, routes, 2, point.q, Strategy(caps, strategy.rank, strategy.local))
         # the caps must still carry the targets kept
-        more = fill_growth(trial, t, kept, weight) if trial.evaluate(t, kept, zero_g).excess <= FEASIBLE else None
-        better = more is not None and _relative(more, weight) > _relative(grow, weight) * (1 + 1e-6) + 1e-12
+        if trial.evaluate(t, kept, zero_g).excess > FEASIBLE:
+            counter[0] += trial.evaluations
+            break
+        more = fill_growth(trial, t, kept, weight)
+        better = _relative(more, weight) > _relative(grow, weight) * (1 + 1e-6) + 1e-12
         counter[0] += (ev if better else trial).evaluations
         if not better:
             break
