@@ -151,6 +151,48 @@ def test_a_capital_good_out_of_reach_does_not_stop_the_others_growing(method):
     assert violations(problem, plan) == []
 
 
+def toolmakers_apart(edge_capacity=0.5):
+    """Tools (capacity 10 a unit) made in A and in B from one wood and one labour each; A holds
+    0.5 wood, B 20, and the edges carry 0.5 a day (10 % lost); A's citizens need 4 bread."""
+    goods, kinds = ("bread", "wood", "tool", "Lb"), ("final", "final", "industrial", "labour")
+    inputs = InputUse(unit=[0, 1, 1, 2, 2], good=[3, 1, 3, 1, 3], coefficient=[1.0] * 5)
+    return RegionalProblem(
+        goods, kinds, ("A", "B"), ("p",), bundles=[[1.0], [0.0], [0.0], [0.0]], demand=[[4.0], [0.0]],
+        stocks=[[0.0, 0.5, 10.0, 0.0], [0.0, 20.0, 0.0, 0.0]], labour=[[0, 0, 0, 100.0], [0, 0, 0, 100.0]],
+        unit_good=[0, 2, 2], unit_region=[0, 0, 1], unit_capacity=[np.inf, 10.0, 10.0], inputs=inputs,
+        edge_src=[0, 1], edge_dst=[1, 0], edge_capacity=[edge_capacity] * 2, edge_loss=[0.1, 0.1],
+        investment_share=0.2,
+    )
+
+
+@pytest.mark.parametrize("method", METHODS)
+def test_a_region_short_of_an_input_does_not_stop_a_capital_good_growing_elsewhere(method):
+    # A's tool unit comes first in the dispatch but has at most 0.95 wood on hand (and that is
+    # kept for tomorrow); B's unit has wood for its whole capacity: tools grow there (the
+    # exact plan: 0.95 in A and 10 in B), not held at what A can make
+    problem = toolmakers_apart()
+    plan = plan_regional(problem, method)
+    assert plan.planned_humanity == pytest.approx(1.0)
+    assert plan.unit_targets[2] >= 10.0 * (1 - 2e-3)
+    assert violations(problem, plan) == []
+
+
+def test_a_regional_deliveries_bottleneck_holds_the_goods_targets_everywhere():
+    # what transport brings to a region is what the other regions' targets of the good leave:
+    # holding the region's own target alone stops the next round at the same bottleneck
+    from innatura.planner.regional.fixed_point import Bottleneck
+    from innatura.planner.regional.investment import _grows_with, _held
+
+    problem = two_toolmakers()
+    b = Bottleneck("deliveries", 1, 0)
+    held = _held(problem, b)
+    assert held[:, 0].all() and not held[:, 1:].any()
+    held = _held(problem, Bottleneck("inputs on hand", 1, 0))  # B's loom unit uses no bread
+    assert not held.any()
+    # growth: the capital goods made with the good anywhere (here none), not only in its region
+    assert not _grows_with(problem, b, 0).any()
+
+
 def test_pipeline_targets_hold_the_inputs_of_goods_served_from_stock_today():
     # B's bread is in stock for today, so today's plan bakes none; tomorrow the bakery bakes
     # again and needs its 10 flour on hand: the decomposed plan mills and ships them tonight

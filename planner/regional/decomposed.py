@@ -48,13 +48,13 @@ from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING
 
 import numpy as np
-from innatura.planner.errors import InvalidInputError
-from innatura.planner.regional.fixed_point import FEASIBLE, Bottleneck, Evaluator, Point, Strategy, describe
+from innatura.planner.regional.filling import FILL_ROUNDS, largest, spread, users, water_fill
+from innatura.planner.regional.fixed_point import Bottleneck, Evaluator, Point, Strategy, describe
+from innatura.planner.regional.investment import STAGE2_TOL, Consumption, invest, relief
 from innatura.planner.regional.problem import RegionalProblem
 from innatura.planner.regional.result import RegionalPlan, assemble_plan, pipeline_targets
 from innatura.planner.regional.routing import Routes
 from innatura.planner.regional.supply import supply_bottleneck, supply_caps
-from scipy.optimize import brentq
 
 if TYPE_CHECKING:
     import scipy.sparse as sp
@@ -66,49 +66,8 @@ logger = logging.getLogger(__name__)
 
 #: rounds of re-planning with a dispatch priced by the bottleneck
 STRATEGY_ROUNDS = 3
-#: rounds of raising the pairs no bottleneck holds above the max-min (the "then total" stage),
-#: and the closing targets no bottleneck holds
-FILL_ROUNDS = 8
-#: how far down the chains of goods made with a good out of reach a bottleneck holds
-SPREAD_DEPTH = 3
 #: tolerance of the consumption stage's search for the common fulfilment
 STAGE1_TOL = 1e-7
-#: tolerance of the investment stage's searches (share of their range): the stage's
-#: objectives are shares of targets and growth rates, not fulfilment
-STAGE2_TOL = 1e-3
-
-
-def _largest(excess, hi: float, tol: float = 1e-7) -> tuple[float, Bottleneck | None]:  # noqa: ANN001
-    """Largest ``s`` in ``[0, hi]`` whose evaluation fits, and the bottleneck just above it."""
-    top = excess(hi)
-    if top.excess <= FEASIBLE:
-        return hi, None
-    bottom = excess(0.0)
-    if bottom.excess > FEASIBLE:  # infeasible even at 0
-        return 0.0, bottom.bottleneck
-    # the root sought: half way between the bottom's excess and the tolerance
-    level = 0.5 * (max(bottom.excess, 0.0) + FEASIBLE)
-    above = [top.bottleneck]
-    ends = {0.0: bottom.excess, hi: top.excess}
-
-    def f(s: float) -> float:
-        if s in ends:  # the bracket's ends as evaluated above
-            return ends[s] - level
-        pt = excess(s)
-        if pt.excess > FEASIBLE:
-            above[0] = pt.bottleneck
-        return pt.excess - level
-
-    step = tol * max(hi, 1e-300)
-    lo = brentq(f, 0.0, hi, xtol=step, rtol=4 * np.finfo(float).eps, maxiter=100)
-    for _ in range(60):  # onto the feasible side of the root, in steps of the tolerance (doubling)
-        if excess(lo).excess <= FEASIBLE:
-            return lo, above[0]
-        lo -= step
-        step *= 2.0
-        if lo <= 0.0:
-            break
-    return 0.0, above[0]
 
 
 def merged(problem: RegionalProblem) -> RegionalProblem:
@@ -139,7 +98,7 @@ def _search(p: RegionalProblem, routes: Routes | None, strategy: Strategy, count
     ev = Evaluator(p, routes, 1, np.zeros(p.n_units), strategy)
     keep = np.zeros((p.n_regions, p.n_goods)) if reserve is None else reserve
     zero_g = np.zeros(p.n_goods)
-    t, bottleneck = _largest(lambda s: ev.evaluate(s, s * keep, zero_g), 1.0, STAGE1_TOL) if p.active.any() \
+    t, bottleneck = largest(lambda s: ev.evaluate(s, s * keep, zero_g), 1.0, STAGE1_TOL) if p.active.any() \
         else (1.0, None)
     point = ev.evaluate(t, t * keep, zero_g)
     counter[0] += ev.evaluations
@@ -205,24 +164,8 @@ def _relieved(p: RegionalProblem, routes: Routes | None, best: _Stage1) -> Strat
     ev = Evaluator(p, routes, 1, np.zeros(p.n_units), best.strategy)
     probe = min(1.0, best.t + 0.5 * (1.0 - best.t) + 1e-3)
     pt = ev.evaluate(probe, probe * _reserve(p, best), np.zeros(p.n_goods))
-    caps = _relief(p, pt, best.strategy.caps, np.zeros(p.n_units), p.final[p.unit_good])
+    caps = relief(p, pt, best.strategy.caps, np.zeros(p.n_units), p.final[p.unit_good])
     return None if caps is None else Strategy(caps, best.strategy.rank, best.strategy.local)
-
-
-def _relief(p: RegionalProblem, pt: Point, caps: np.ndarray, floor: np.ndarray, which: np.ndarray) -> np.ndarray | None:
-    """Caps of the units (among ``which``) in regions that the plan ``pt`` over-asks of labour,
-    capital or an input on hand: each such unit's output times what is available over what is
-    asked, at least ``floor`` (``None``: no unit over-asks)."""
-    over = pt.use > pt.available * (1 + 1e-9) + 1e-12
-    ratio = np.where(over, np.divide(pt.available, pt.use, out=np.ones_like(pt.use), where=over), 1.0)
-    inp = p.inputs
-    cut = np.ones(p.n_units)
-    for unit, good in ((inp.unit, inp.good), (inp.curve_unit, inp.curve_good)):
-        np.minimum.at(cut, unit, ratio[p.unit_region[unit], good])
-    cut = np.where(which, cut, 1.0)
-    if not (cut < 1).any():
-        return None
-    return np.where(cut < 1, np.maximum(np.minimum(caps, pt.q * cut), floor), caps)
 
 
 def _improve(p: RegionalProblem, routes: Routes | None, best: _Stage1, counter: list) -> _Stage1:
@@ -242,25 +185,6 @@ def _improve(p: RegionalProblem, routes: Routes | None, best: _Stage1, counter: 
     return best
 
 
-def users(p: RegionalProblem, good: int, depth: int) -> np.ndarray:
-    """The good and the goods whose production needs it, directly or through up to ``depth - 1``
-    other goods, ``(n,)`` boolean (``depth = 0``: the good alone)."""
-    import scipy.sparse as sp
-
-    inp = p.inputs
-    rows = np.concatenate([inp.good[inp.coefficient > 0], inp.curve_good])
-    cols = p.unit_good[np.concatenate([inp.unit[inp.coefficient > 0], inp.curve_unit])]
-    graph = sp.csr_matrix((np.ones(rows.size), (cols, rows)), shape=(p.n_goods, p.n_goods))  # output <- input
-    out = np.zeros(p.n_goods, dtype=bool)
-    out[good] = True
-    for _ in range(depth):
-        grown = out | (graph @ out.astype(float) > 0)
-        if (grown == out).all():
-            break
-        out = grown
-    return out
-
-
 def _frozen(p: RegionalProblem, b: Bottleneck | None, depth: int = 0) -> np.ndarray:
     """The region-profile pairs a bottleneck holds: every pair of its region, or for a national
     bound the pairs whose bundle holds its good or a good made with it (all pairs when none
@@ -275,54 +199,24 @@ def _frozen(p: RegionalProblem, b: Bottleneck | None, depth: int = 0) -> np.ndar
     return np.broadcast_to(direct[None, :] if direct.any() else True, p.active.shape).copy()
 
 
-def _spread(held_at, free: np.ndarray, near: np.ndarray | None = None) -> tuple[np.ndarray, int]:  # noqa: ANN001
-    """What a bottleneck holds among the ``free`` entries: ``held_at(depth)`` at the least depth
-    that holds some free entry (a good out of reach holds the goods made with it, then the goods
-    made with those, ...); else the free entries ``near`` it (its region's), if any; everything
-    free when none does."""
-    for depth in range(SPREAD_DEPTH + 1):
-        held = held_at(depth) & free
-        if held.any():
-            return held, depth
-    if near is not None and (near & free).any():
-        return near & free, SPREAD_DEPTH
-    return free, SPREAD_DEPTH
-
-
 def _reserve(p: RegionalProblem, s1: _Stage1) -> np.ndarray:
     """The stage's closing stocks per unit of fulfilment, ``(R, n)`` (zero without a reserve)."""
     return np.zeros((p.n_regions, p.n_goods)) if s1.reserve is None else s1.reserve
 
 
 def _fill(p: RegionalProblem, routes: Routes | None, best: _Stage1, counter: list) -> _Stage1:
-    """Raise the fulfilment of the pairs the max-min's bottleneck does not hold (water-filling:
-    the pairs a round's bottleneck holds keep their level, the others rise together), up to
-    :data:`FILL_ROUNDS` rounds; ``best.c`` is the result."""
-    c = np.where(p.active, best.t, 1.0)
-    frozen = ~p.active | _frozen(p, best.bottleneck)
+    """Raise the fulfilment of the pairs the max-min's bottleneck does not hold (progressive
+    filling: the pairs a round's bottleneck holds keep their level, the others rise together);
+    ``best.c`` is the result."""
+    c0 = np.where(p.active, best.t, 1.0)
     if best.t >= 1.0 - 1e-12:
-        return replace(best, c=c)
+        return replace(best, c=c0)
     ev = Evaluator(p, routes, 1, np.zeros(p.n_units), best.strategy)
     # the reserve stays at the max-min's level: tomorrow is planned for at least ``t``
     zero_t, zero_g = best.t * _reserve(p, best), np.zeros(p.n_goods)
-    point = best.point
-    for _ in range(FILL_ROUNDS):
-        free = ~frozen
-        if not free.any():
-            break
-        level = float(c[free].min())
-
-        def at(u: float, free: np.ndarray = free, level: float = level, base: np.ndarray = c) -> np.ndarray:
-            return np.where(free, level + u * (1.0 - level), base)
-
-        u, b = _largest(lambda u, at=at: ev.evaluate(at(u), zero_t, zero_g), 1.0)
-        if u > 0.0:
-            c = at(u)
-            point = ev.evaluate(c, zero_t, zero_g)
-        if u >= 1.0:
-            break
-        held, _ = _spread(lambda d, b=b: _frozen(p, b, d), free)
-        frozen |= held
+    c = water_fill(c0, ~p.active | _frozen(p, best.bottleneck), lambda x: ev.evaluate(x, zero_t, zero_g),
+                   lambda b, free, _c: spread(lambda d: _frozen(p, b, d), free), tol=STAGE1_TOL)
+    point = best.point if (c == c0).all() else ev.evaluate(c, zero_t, zero_g)
     counter[0] += ev.evaluations
     return replace(best, c=c, point=point)
 
@@ -348,204 +242,6 @@ def _max_min(p: RegionalProblem, routes: Routes | None, counter: list, supply: n
         pooled = _improve(p, routes, pooled, counter)
         best = pooled if pooled.t > best.t else best
     return best
-
-
-def _growable(p: RegionalProblem, use: np.ndarray, q: np.ndarray) -> np.ndarray:
-    """Capital goods with a unit that has capacity left and every labour input it needs still
-    available in its region, and every capital input in the nation (capital is shipped in the
-    morning to the regions whose units need it; where the regions have no edges, in its region)."""
-    capital = p.stocks - use
-    if p.n_edges:
-        capital = np.broadcast_to(capital.sum(axis=0, keepdims=True), capital.shape)
-    left = np.where(p.labour_mask[None, :], p.labour - use, np.where(p.industrial[None, :], capital, 1.0))
-    inp = p.inputs
-    blocked_entry = (left[p.unit_region[inp.unit], inp.good] <= 0) & ~p.final[inp.good] & (inp.coefficient > 0)
-    blocked = np.zeros(p.n_units, dtype=bool)
-    blocked[inp.unit[blocked_entry]] = True
-    ok_unit = p.industrial[p.unit_good] & ~blocked & (p.unit_capacity > q)
-    grow = np.zeros(p.n_goods, dtype=bool)
-    grow[p.unit_good[ok_unit]] = True
-    return grow
-
-
-def _theta_high(ev: Evaluator, t: float | np.ndarray, targets: np.ndarray, grow_at) -> float:  # noqa: ANN001
-    """An upper end of the growth searches: ``u`` at which ``grow_at(u)`` (capital growth per
-    good, rising in ``u``) reaches some rising good's total unit capacity, or (no capacity)
-    twice the last doubling of ``u`` that still fits."""
-    p = ev.problem
-    cap = np.bincount(p.unit_good, p.unit_capacity, minlength=p.n_goods)
-    rate = grow_at(1.0) - grow_at(0.0)  # growth per unit of u of the rising goods
-    rising = rate > 0
-    hi = float(np.min((cap[rising] - grow_at(0.0)[rising]) / rate[rising], initial=np.inf))
-    if np.isfinite(hi):
-        return max(hi, 0.0)
-    hi = 1.0
-    while ev.evaluate(t, targets, grow_at(2 * hi)).excess <= FEASIBLE:
-        hi *= 2.0
-        if hi > 1e12:
-            raise InvalidInputError("regional plan: capital goods can grow without limit; give their units a "
-                                    "capacity or a labour or capital input")
-    return 2.0 * hi
-
-
-def _grows_with(p: RegionalProblem, b: Bottleneck | None, depth: int) -> np.ndarray:
-    """The capital goods whose growth a bottleneck of the growth search holds, ``(n,)``: a good's
-    capacity holds that good (then, deeper, the goods made with it); a region's labour, capital,
-    input on hand or deliveries of a good hold the capital goods whose units in that region use
-    it (depth 0), then those made with it anywhere, directly or through ``depth - 1`` goods."""
-    if b is None or b.kind == "productivity":
-        return p.industrial.copy()
-    if b.kind == "capacity":
-        return p.industrial & users(p, b.good, depth)
-    if depth == 0 and b.region >= 0:
-        return p.industrial & _made_with(p, b.good, b.region)
-    return p.industrial & users(p, b.good, depth + 1)
-
-
-def _made_with(p: RegionalProblem, good: int, region: int) -> np.ndarray:
-    """The goods whose units in ``region`` use ``good``, ``(n,)`` boolean."""
-    inp = p.inputs
-    entry = np.concatenate([(inp.good == good) & (inp.coefficient > 0), inp.curve_good == good])
-    unit = np.concatenate([inp.unit, inp.curve_unit])[entry]
-    unit = unit[p.unit_region[unit] == region]
-    out = np.zeros(p.n_goods, dtype=bool)
-    out[p.unit_good[unit]] = True
-    return out
-
-
-def _fill_growth(ev: Evaluator, t: float | np.ndarray, kept: np.ndarray, weight: np.ndarray) -> np.ndarray:
-    """Capital growth per good, ``(n,)``: ``theta_k * weight_k`` (``weight_k = S_k + 1`` for the
-    goods that can grow, 0 otherwise) by progressive filling. The growing goods' ``theta`` rise
-    together until a bound stops them; the goods the bound holds (:func:`_grows_with`) keep
-    their level and the others rise on, up to :data:`FILL_ROUNDS` rounds. So a capital good its
-    units' regions cannot make (short of labour or of a capital input) does not hold back the
-    growth of the others, as one balanced ``theta`` over all of them would."""
-    p = ev.problem
-    cap = np.bincount(p.unit_good, p.unit_capacity, minlength=p.n_goods)
-    theta = np.zeros(weight.shape)
-    frozen = (weight <= 0) | (cap <= 0)
-    for _ in range(FILL_ROUNDS):
-        free = ~frozen
-        if not free.any():
-            break
-        level = float(theta[free].min())
-
-        def grow_at(u: float, free: np.ndarray = free, level: float = level, base: np.ndarray = theta) -> np.ndarray:
-            return np.where(free, level + u, base) * weight
-
-        hi = _theta_high(ev, t, kept, grow_at)
-        u, b = _largest(lambda u, g=grow_at: ev.evaluate(t, kept, g(u)), hi, STAGE2_TOL)
-        theta = np.where(free, level + u, theta)
-        if b is None:  # the search's upper end: the goods there are at their units' capacity
-            full = free & (theta * weight >= cap * (1.0 - 1e-9))
-            if not full.any():
-                break
-            frozen |= full
-            continue
-        held, _ = _spread(lambda d, b=b: _grows_with(p, b, d), free)
-        frozen |= held
-    return theta * weight
-
-
-def _held(p: RegionalProblem, b: Bottleneck | None, depth: int = 0) -> np.ndarray:
-    """The closing targets a bottleneck of the investment stage holds, ``(R, n)``: a good's
-    capacity holds that good's targets everywhere (deeper, those of the goods made with it); a
-    region's labour, capital or input on hand holds the targets, everywhere, of the goods its
-    units there make with it (deeper, of the goods made with those); anything else the
-    bottleneck's good in its region (deeper, the goods made with it there)."""
-    out = np.zeros((p.n_regions, p.n_goods), dtype=bool)
-    if b is None:
-        out[:] = True
-    elif b.region < 0:
-        out[:, users(p, b.good, depth)] = True
-    elif b.kind in ("labour", "capital", "inputs on hand"):
-        made = _made_with(p, b.good, b.region)
-        for _ in range(depth):
-            made = made | _users_of(p, made)
-        out[:, made] = True
-    else:
-        out[b.region, users(p, b.good, depth)] = True
-    return out
-
-
-def _users_of(p: RegionalProblem, goods: np.ndarray) -> np.ndarray:
-    """The goods made with any of ``goods`` (one step down the chains), ``(n,)`` boolean."""
-    out = np.zeros(p.n_goods, dtype=bool)
-    for g in np.flatnonzero(goods):
-        out |= users(p, int(g), 1)
-    return out
-
-
-def _fill_targets(ev: Evaluator, t: np.ndarray, target: np.ndarray, base: np.ndarray | None = None,
-                  grow: np.ndarray | None = None) -> np.ndarray:
-    """The share of each closing target the investment stage keeps, ``(R, n)``, on top of the
-    closing stocks ``base`` and the capital growth ``grow`` already planned: the largest common
-    share, then (water-filling, up to :data:`FILL_ROUNDS` rounds) the targets the last round's
-    bottleneck does not hold rise together, so one target out of reach (a good no unit can make
-    today) does not hold back the others."""
-    base = np.zeros(target.shape) if base is None else base
-    grow = np.zeros(ev.problem.n_goods) if grow is None else grow
-    share = np.zeros(target.shape)
-    frozen = target <= 0
-    for _ in range(FILL_ROUNDS):
-        free = ~frozen
-        if not free.any():
-            break
-        level = float(share[free].min())
-
-        def at(u: float, free: np.ndarray = free, level: float = level, base: np.ndarray = share) -> np.ndarray:
-            return np.where(free, level + u * (1.0 - level), base)
-
-        u, b = _largest(lambda u, at=at: ev.evaluate(t, base + at(u) * target, grow), 1.0, STAGE2_TOL)
-        share = at(u)
-        if u >= 1.0:
-            break
-        held, _ = _spread(lambda d, b=b: _held(ev.problem, b, d), free, _region_of(ev.problem, b))
-        frozen |= held
-    return np.where(target > 0, share, 0.0)
-
-
-def _region_of(p: RegionalProblem, b: Bottleneck | None) -> np.ndarray | None:
-    """The closing targets of a regional bottleneck's region, ``(R, n)`` (``None``: national)."""
-    if b is None or b.region < 0:
-        return None
-    out = np.zeros((p.n_regions, p.n_goods), dtype=bool)
-    out[b.region] = True
-    return out
-
-
-def _investment(p: RegionalProblem, routes: Routes | None, s1: _Stage1, counter: list, target: np.ndarray,
-                supply: np.ndarray, capital: np.ndarray, extra: np.ndarray) -> tuple[Point, np.ndarray, np.ndarray]:
-    """Stage 2 with the consumption stage's fulfilment and strategy (caps widened to all capacity
-    within the ``supply`` caps), in the exact plan's order: the closing ``target`` ``(R, n)``
-    (:func:`_fill_targets`), then capital growth (:func:`_fill_growth`), then, with what is
-    left, the ``extra`` closing stocks ``(R, n)`` (tomorrow's inputs and capital beyond today's:
-    the final-good closing stocks of the exact plan's last objective). Returns the final point,
-    the share of each target kept and the closing stocks planned."""
-    keep = 1.0 - p.investment_share
-    st = s1.strategy
-    staffed = p.final[p.unit_good] & (st.caps < keep * p.unit_capacity)
-    caps = np.maximum(np.minimum(np.where(staffed, st.caps / keep, p.unit_capacity), supply), s1.point.q)
-    t = np.where(p.active, s1.t, 1.0) if s1.c is None else s1.c
-    zero_g = np.zeros(p.n_goods)
-    ev = Evaluator(p, routes, 2, s1.point.q, Strategy(caps, st.rank, st.local))
-    share = _fill_targets(ev, t, target) if target.any() else np.zeros(target.shape)
-    kept = share * target
-    for more in (extra, capital):
-        if more.any():
-            kept = kept + _fill_targets(ev, t, more, kept) * more
-    weight = np.where(_growable(p, s1.point.use, s1.point.q), ev.stock + 1.0, 0.0)
-    grow = _fill_growth(ev, t, kept, weight) if weight.any() else zero_g
-    final = ev.evaluate(t, kept, grow, with_flows=True)
-    counter[0] += ev.evaluations
-    if final.excess > FEASIBLE:
-        # the wider stage-2 dispatch does not carry the consumption stage itself: keep stage 1
-        logger.info("regional plan: investment stage infeasible (%s); keeping the consumption stage",
-                    describe(p, final.bottleneck))
-        ev1 = Evaluator(p, routes, 1, np.zeros(p.n_units), st)
-        kept = s1.t * _reserve(p, s1)
-        return ev1.evaluate(t, kept, zero_g, with_flows=True), np.zeros(target.shape), kept
-    return final, share, kept
 
 
 def _shipments(p: RegionalProblem, point: Point) -> tuple[np.ndarray, np.ndarray]:
@@ -624,7 +320,9 @@ def _plan(problem: RegionalProblem, pipeline: bool, warm: Mapping[str, float] | 
         build = p.investment_share * np.where(p.industrial[p.unit_good] & np.isfinite(p.unit_capacity),
                                               p.unit_capacity, 0.0)
         extra = np.maximum(pipeline_targets(p, full + build) - target, 0.0)
-    final, _, kept = _investment(p, routes, s1, counter, target, supply, capital, extra)
+    t = np.where(p.active, s1.t, 1.0) if s1.c is None else s1.c
+    final, _, kept = invest(p, routes, Consumption(t, s1.point, s1.strategy, s1.t * _reserve(p, s1)), counter,
+                            target, supply, capital, extra)
     target = target + capital + extra
     share = np.divide(kept, target, out=np.zeros(target.shape), where=target > 0)
     national = s1.t
