@@ -90,7 +90,11 @@ def _train(args: argparse.Namespace, scenario: str, strategy: str, out: Path, qu
     finally:
         bar.close()
     extra = {**trained.extra, "train_seconds": time.perf_counter() - start}
-    save_policy(out, trained.policy.policy, trained.policy.config, trained.inference, extra=extra)
+    save_policy(out, trained.policy.policy, trained.policy.config, trained.inference, extra=extra,
+                guard=trained.guard)
+    if trained.guard is not None:
+        print(f"{scenario}: {trained.guard.verdict}")
+        extra = {**extra, "guard": trained.guard.to_dict()}
     return extra
 
 
