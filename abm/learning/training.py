@@ -33,7 +33,6 @@ from innatura.planner.errors import InvalidInputError
 
 __all__ = [
     "DEFAULT_EPISODES_PER_UPDATE",
-    "DEFAULT_GUARD_SEEDS",
     "DEFAULT_UPDATES",
     "TRAIN_SEED_BASE",
     "LearnedTraining",
@@ -50,8 +49,6 @@ TRAIN_SEED_BASE = 100_000
 #: archipelago).
 DEFAULT_UPDATES = 12
 DEFAULT_EPISODES_PER_UPDATE = 4
-#: held-out episodes per arm of the policy guard unless told otherwise.
-DEFAULT_GUARD_SEEDS = 4
 
 
 def default_policy_config(**changes: Any) -> Any:
@@ -103,16 +100,13 @@ def train_inference_for(scenario: str, days: int, seeds: int = 2, mixes: Sequenc
 def train_learned_planner(scenario: str, *, days: int = 15, misreport_share: float = 0.3,
                           unit_strategy: str = "overstate_inputs(1.3)", config: Any = None, inference: Any = "train",
                           inference_steps: int = 150, device: str = "auto", plan: str = "olin",
-                          guard_seeds: int = DEFAULT_GUARD_SEEDS, guard_tolerance: float = 0.0,
                           progress: Callable[[str, int, dict[str, float]], None] | None = None) -> LearnedTraining:
     """Train type inference (``inference="train"``; or pass a trained one, or ``None``) and the
     policy (``config``: a :class:`~planner.learned.pg.PolicyTrainConfig`, default
     :func:`default_policy_config`; its ``base_investment`` is set to the scenario's investment
-    share) on ``scenario``.
+    share; its ``guard_seeds`` and ``guard_tolerance`` set the guard) on ``scenario``.
 
     Args:
-        guard_seeds: held-out episodes per arm of the guard (0: no guard, the policy is kept).
-        guard_tolerance: how much worse than the baseline (humanity per day) a kept policy may be.
         progress: called as ``progress(stage, step, row)``: ``("histories", k, {})`` after each
             simulated run, ``("policy", update, row)`` after each policy update, ``("guard", k,
             {})`` after each of the guard's episodes.
@@ -145,10 +139,10 @@ def train_learned_planner(scenario: str, *, days: int = 15, misreport_share: flo
     result = train_policy(env, cfg, progress=tick_policy)
     policy_seconds = time.perf_counter() - start
     guard = None
-    if int(guard_seeds) > 0:
+    if cfg.guard_seeds > 0:
         start = time.perf_counter()
         guard = guard_policy(_Ticking(env, None if progress is None else (lambda k: progress("guard", k, {}))),
-                             result.policy, guard_seeds_for(int(guard_seeds), cfg), guard_tolerance, days)
+                             result.policy, guard_seeds_for(cfg.guard_seeds, cfg), cfg.guard_tolerance, days)
         logger.info("%s: %s", scenario, guard.verdict)
     extra = {"scenario": str(scenario), "days": int(days), "misreport_share": float(misreport_share),
              "unit_strategy": str(unit_strategy), "plan": plan, "inference_seconds": inference_seconds,

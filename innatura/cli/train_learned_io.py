@@ -8,7 +8,8 @@ scenario has units that report curves), ``history.csv`` (one row per policy upda
 (:func:`planner.learned.guard.guard_policy`) runs the policy and the baseline it replaces (the
 run's investment share, equal priorities) on ``--guard-seeds`` held-out episodes and keeps the
 policy only if it is at least as good; its decision is printed and saved in ``config.json``
-(``guard``), and a rejected policy's planner plans with the baseline. Plan with it: ``innatura run S --planner learned --model DIR``.
+(``guard``), and a rejected policy's planner plans with the baseline. Plan with it:
+``innatura run S --planner learned --model DIR``.
 """
 
 from __future__ import annotations
@@ -28,8 +29,7 @@ logger = logging.getLogger(__name__)
 
 def add_io_flags(parser: argparse.ArgumentParser) -> None:
     """The flags of the learned planner of any economy (ignored on five-regions)."""
-    from innatura.abm.learning.training import DEFAULT_EPISODES_PER_UPDATE, DEFAULT_GUARD_SEEDS, DEFAULT_UPDATES
-    from innatura.planner.learned.pg import DEFAULT_INVESTMENT_RANGE
+    from innatura.abm.learning.training import DEFAULT_EPISODES_PER_UPDATE, DEFAULT_UPDATES
     from innatura.cli.args import real, whole
 
     group = parser.add_argument_group("any economy (--scenario other than five-regions)")
@@ -46,13 +46,13 @@ def add_io_flags(parser: argparse.ArgumentParser) -> None:
                        help="steps of type inference's training (default 150)")
     group.add_argument("--u-bar", type=real(0.0, 1.0), default=0.0,
                        help="reservation utility of the IR penalty (default 0)")
-    group.add_argument("--investment-range", type=real(0.0, 1e6, lo_open=True), default=DEFAULT_INVESTMENT_RANGE,
+    group.add_argument("--investment-range", type=real(0.0, 1e6, lo_open=True), default=0.25,
                        help="the policy's investment share stays within this relative distance of the run's "
-                            f"(default {DEFAULT_INVESTMENT_RANGE}: within 25%%)")
-    group.add_argument("--guard-seeds", type=whole(0, 1000), default=DEFAULT_GUARD_SEEDS,
+                            "(default 0.25: within 25%%)")
+    group.add_argument("--guard-seeds", type=whole(0, 1000), default=4,
                        help="held-out episodes on which the trained policy must do at least as well as the "
                             "baseline (run's investment share, equal priorities), else the baseline plans; 0: no "
-                            f"guard (default {DEFAULT_GUARD_SEEDS})")
+                            "guard (default 4)")
     group.add_argument("--plan", default="olin", help="the planning method that makes the plan (default olin)")
     group.add_argument("--device", default="auto", help="auto (CUDA when present, else CPU), cpu, cuda, ...")
 
@@ -127,7 +127,7 @@ def run_io(args: argparse.Namespace) -> int:
         trained = train_learned_planner(args.scenario, days=args.days, misreport_share=args.misreport_share,
                                         unit_strategy=args.strategy, config=cfg, inference=inference,
                                         inference_steps=args.inference_steps, device=device, plan=args.plan,
-                                        guard_seeds=args.guard_seeds, progress=tick)
+                                        progress=tick)
     finally:
         for bar in bars.values():
             bar.close()

@@ -232,6 +232,6 @@ def load_policy(directory: str | Path) -> PolicyCheckpoint:
     read_module(directory, policy)
     inference = load_inference(directory / INFERENCE_DIR) if meta.get("has_inference") else None
     guard = meta.get("guard")
+    decision = None if guard is None else GuardDecision.from_dict(guard, f"{cfg_path}: field 'guard'")
     return PolicyCheckpoint(policy=policy, config=PolicyTrainConfig.from_dict(meta["config"]), inference=inference,
-                            extra=dict(meta.get("extra") or {}),
-                            guard=None if guard is None else GuardDecision.from_dict(guard, f"{cfg_path}: field 'guard'"))
+                            extra=dict(meta.get("extra") or {}), guard=decision)

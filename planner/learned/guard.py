@@ -22,7 +22,13 @@ from typing import Any
 
 import numpy as np
 from innatura.planner.errors import InvalidInputError
-from innatura.planner.learned.pg import PlanAction, PlanningEnvironment, PolicyTrainConfig, PriorityPolicy
+from innatura.planner.learned.pg import (
+    DEFAULT_GUARD_SEEDS,
+    PlanAction,
+    PlanningEnvironment,
+    PolicyTrainConfig,
+    PriorityPolicy,
+)
 
 __all__ = ["DEFAULT_GUARD_SEEDS", "GUARD_SEED_BASE", "GuardDecision", "baseline_action", "episode_humanity",
            "guard_policy", "guard_seeds"]
@@ -32,8 +38,6 @@ logger = logging.getLogger(__name__)
 #: the first environment seed of the guard's episodes (training's are ``seed * 1_000_003 + k``
 #: for ``k < updates * episodes_per_update``; :func:`guard_seeds` skips any that collide).
 GUARD_SEED_BASE = 500_000
-#: held-out episodes per arm unless told otherwise.
-DEFAULT_GUARD_SEEDS = 4
 
 
 @dataclass(frozen=True)

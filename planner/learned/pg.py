@@ -35,6 +35,7 @@ from innatura.planner.learned.losses import discounted_returns, ic_penalty, ir_p
 from torch import Tensor, nn
 
 __all__ = [
+    "DEFAULT_GUARD_SEEDS",
     "DEFAULT_INVESTMENT_RANGE",
     "CounterfactualEnvironment",
     "PlanAction",
@@ -53,6 +54,8 @@ logger = logging.getLogger(__name__)
 #: the relative half-width of the investment shares a policy may set around the run's share,
 #: unless told otherwise (:class:`PriorityPolicy`).
 DEFAULT_INVESTMENT_RANGE = 0.25
+#: held-out episodes per arm of the policy guard unless told otherwise (:class:`PolicyTrainConfig`).
+DEFAULT_GUARD_SEEDS = 4
 
 
 def investment_bounds(base_investment: float, investment_range: float) -> tuple[float, float]:
@@ -213,6 +216,9 @@ class PolicyTrainConfig:
         u_bar: reservation utility of IR.
         max_days: bound on an episode's length.
         seed: initialisation, sampling and the environments' reset seeds.
+        guard_seeds, guard_tolerance: the policy guard that trainers run after training
+            (:func:`planner.learned.guard.guard_policy`): held-out episodes per arm (0: none) and
+            how much worse than the baseline, in humanity per day, a kept policy may be.
         weights: the penalties' weights (``ic``, ``ir``, ``ostrom`` are used).
     """
 
@@ -229,6 +235,8 @@ class PolicyTrainConfig:
     u_bar: float = 0.0
     max_days: int = 1000
     seed: int = 0
+    guard_seeds: int = DEFAULT_GUARD_SEEDS
+    guard_tolerance: float = 0.0
     weights: LossWeights = field(default_factory=lambda: CONSTRAINED_WEIGHTS)
 
     def __post_init__(self) -> None:
@@ -242,6 +250,9 @@ class PolicyTrainConfig:
                                     f"discount = {self.discount} in (0, 1]")
         if not 0.0 < self.base_investment < 1.0:
             raise InvalidInputError(f"PolicyTrainConfig.base_investment = {self.base_investment!r}: must lie in (0, 1)")
+        if int(self.guard_seeds) < 0 or not 0.0 <= self.guard_tolerance < math.inf:
+            raise InvalidInputError(f"PolicyTrainConfig: guard_seeds = {self.guard_seeds!r} must be >= 0, "
+                                    f"guard_tolerance = {self.guard_tolerance!r} finite and >= 0")
         if not 0.0 < self.investment_range < math.inf:
             raise InvalidInputError(f"PolicyTrainConfig.investment_range = {self.investment_range!r}: must be > 0")
 
