@@ -98,7 +98,7 @@ def train_inference_for(scenario: str, days: int, seeds: int = 2, mixes: Sequenc
 
 
 def train_learned_planner(scenario: str, *, days: int = 15, misreport_share: float = 0.3,
-                          unit_strategy: str = "overstate_inputs(1.3)", config: Any = None, inference: Any = "train",
+                          unit_strategy: str = "overstate_inputs(2.0)", config: Any = None, inference: Any = "train",
                           inference_steps: int = 150, device: str = "auto", plan: str = "olin",
                           progress: Callable[[str, int, dict[str, float]], None] | None = None) -> LearnedTraining:
     """Train type inference (``inference="train"``; or pass a trained one, or ``None``) and the

@@ -38,8 +38,8 @@ def add_io_flags(parser: argparse.ArgumentParser) -> None:
                        help=f"policy-gradient updates (default {DEFAULT_UPDATES})")
     group.add_argument("--episodes-per-update", type=whole(2, 10_000), default=DEFAULT_EPISODES_PER_UPDATE,
                        help=f"episodes rolled out per update (default {DEFAULT_EPISODES_PER_UPDATE})")
-    group.add_argument("--strategy", default="overstate_inputs(1.3)",
-                       help="strategy of the misreporting units (default overstate_inputs(1.3))")
+    group.add_argument("--strategy", default="overstate_inputs(2.0)",
+                       help="strategy of the misreporting units (default overstate_inputs(2.0))")
     group.add_argument("--inference", type=Path, metavar="DIR", default=None,
                        help="type inference to plan with (innatura train inference); default: train one")
     group.add_argument("--inference-steps", type=whole(1), default=150,
