@@ -140,3 +140,19 @@ def test_a_rejected_policy_plans_with_the_baseline(tmp_path):
     assert np.allclose(infos["rejected"]["priorities"], baseline_action(policy).priorities)
     assert infos["kept"]["investment_share"] < 0.5 * run_share
     assert np.ptp(infos["kept"]["priorities"]) > 0
+
+
+def test_train_learned_flags_default_to_the_policy_settings():
+    """The command's defaults (written out so that building the parser does not import torch)
+    are the policy's."""
+    import argparse
+
+    from innatura.planner.learned.pg import DEFAULT_GUARD_SEEDS, DEFAULT_INVESTMENT_RANGE
+
+    from innatura.cli.train_learned_io import add_io_flags
+
+    parser = argparse.ArgumentParser()
+    add_io_flags(parser)
+    args = parser.parse_args([])
+    assert args.investment_range == DEFAULT_INVESTMENT_RANGE and args.guard_seeds == DEFAULT_GUARD_SEEDS
+    assert args.strategy == "overstate_inputs(2.0)"
