@@ -192,7 +192,7 @@ class PriorityPolicy(nn.Module):
         """The action of pre-activations ``[R + 1]``."""
         r = raw.detach().double()
         lo, hi = self.investment_bounds()
-        mid = (self.base_investment - lo) / (hi - lo)
+        mid = min(max((self.base_investment - lo) / (hi - lo), 1e-6), 1.0 - 1e-6)  # base at a bound
         offset = math.log(mid / (1.0 - mid))
         return PlanAction(lo + (hi - lo) * float(torch.sigmoid(r[0] + offset)), torch.softmax(r[1:], 0).numpy())
 
