@@ -7,7 +7,9 @@ each arm (:data:`ARMS`):
 - ``no defence``: the drawn units play ``strategy``, OLIN-EP plans on their reports;
 - one arm per defence (``audit``, ``robust``, ``belief``, ``ic``): OLIN-EP behind it;
 - ``learned``: the learned planner (:class:`~abm.planning.learned_io.LearnedIOMethod`) of a
-  checkpoint: type inference, corrected reports and its policy's investment share and priorities;
+  checkpoint: type inference, corrected reports and its policy's investment share and priorities
+  when the policy guard kept the policy (else the run's share and equal priorities: then it
+  plans as ``inferred``; ``policy_kept`` in the rows);
 - ``inferred``: the same without the policy (type inference and corrected reports alone);
 - ``oracle``: the plan on the units' true curves (:class:`~abm.planning.learned_io.OracleMethod`).
 
@@ -55,7 +57,7 @@ class StudySetting:
     Attributes:
         scenario: a scenario name or file, with builder parameters after a colon
             (``us-2022:returns_to_scale=0.9``).
-        strategy: the misreporting units' strategy (``overstate_inputs(1.3)``, ``ratchet(1.3)``).
+        strategy: the misreporting units' strategy (``overstate_inputs(2.0)``, ``ratchet(3.0)``).
         share: the share of units drawn to misreport.
         days: days per run.
         model: the learned planner's checkpoint (``None``: no learned arms).
@@ -64,7 +66,7 @@ class StudySetting:
     """
 
     scenario: str
-    strategy: str = "overstate_inputs(1.3)"
+    strategy: str = "overstate_inputs(2.0)"
     share: float = 0.3
     days: int = 30
     model: str | None = None
@@ -143,10 +145,12 @@ def run_arm(arm: str, setting: StudySetting, seed: int) -> dict[str, Any]:
         flagged |= np.asarray(method_flags, dtype=bool)
     w = welfare(model_.model_frame())
     det = detection_scores(flagged, recorder.units)
+    kept = getattr(getattr(model_.central_planner.method, "impl", None), "policy_kept", None)
     stream = int(model_.rng.bit_generator.state["state"]["state"]) % 1_000_000_007
     return {"arm": arm, "seed": int(seed), "humanity": w.humanity, "plan_error": w.plan_error,
             "misreporters": det.misreporters, "flagged": det.flagged, "precision": det.precision,
-            "recall": det.recall, "stream": stream, "seconds": time.perf_counter() - start}
+            "recall": det.recall, "stream": stream, "seconds": time.perf_counter() - start,
+            "policy_kept": float("nan") if arm != "learned" or kept is None else float(bool(kept))}
 
 
 def run_study(setting: StudySetting, seeds: Sequence[int], arms: Sequence[str] = ARMS,
@@ -185,7 +189,9 @@ def summarise(rows: Sequence[dict[str, Any]]) -> list[dict[str, Any]]:
     (``_se``) over seeds of humanity, the paired humanity loss against the honest run, the
     paired gain over no defence, plan error, precision, recall and seconds; the share of the
     no-defence loss recovered, ``1 - mean loss(arm) / mean loss(no defence)``; and
-    ``same_stream``, the share of seeds whose run drew the honest run's random numbers."""
+    ``same_stream``, the share of seeds whose run drew the honest run's random numbers; and
+    ``policy_kept``, the share of seeds whose learned planner planned with its policy (the
+    guard kept it; NaN for the other arms)."""
     out = []
     keys = dict.fromkeys((r.get("scenario", ""), r["strategy"]) for r in rows)
     for scenario, strategy in keys:
@@ -199,5 +205,6 @@ def summarise(rows: Sequence[dict[str, Any]]) -> list[dict[str, Any]]:
             row["recovered"] = (1.0 - row["humanity_loss"] / none_loss
                                 if np.isfinite(none_loss) and none_loss > 0 else float("nan"))
             row["same_stream"] = float(np.mean([bool(r.get("same_stream", True)) for r in sel]))
+            row["policy_kept"] = _stat([r.get("policy_kept", float("nan")) for r in sel])[0]
             out.append(row)
     return out

@@ -9,7 +9,12 @@
 2. **The policy**: REINFORCE (:func:`planner.learned.pg.train_policy`) in
    :class:`~abm.learning.environment.AgentModelEnvironment`, episodes of ``days`` days with
    ``misreport_share`` of the units playing ``unit_strategy``, on model seeds from
-   :data:`TRAIN_SEED_BASE` on.
+   :data:`TRAIN_SEED_BASE` on; its investment share stays within ``investment_range`` of the
+   run's (:class:`~planner.learned.pg.PriorityPolicy`).
+3. **The guard** (:func:`planner.learned.guard.guard_policy`; ``guard_seeds=0``: none): the
+   trained policy and the baseline it replaces (the run's investment share, equal priorities;
+   both on the de-biased plan) on ``guard_seeds`` held-out episodes of the same environment;
+   the policy is kept only if it is at least as good, else the planner plans with the baseline.
 
 Model seeds below :data:`TRAIN_SEED_BASE` are never used in training, so studies that evaluate
 on seeds ``0, 1, ...`` evaluate on held-out runs.
@@ -63,11 +68,13 @@ class LearnedTraining:
         policy: the trained :class:`~planner.learned.pg.PolicyTrainResult` (policy, config, log).
         inference: the type inference it plans with (``None``: nothing to infer).
         extra: JSON-able description (scenario, days, misreporting, seconds of each stage, device).
+        guard: the guard's :class:`~planner.learned.guard.GuardDecision` (``None``: no guard ran).
     """
 
     policy: Any
     inference: Any
     extra: dict[str, Any]
+    guard: Any = None
 
 
 def train_inference_for(scenario: str, days: int, seeds: int = 2, mixes: Sequence[str] = ("honest", "overstate",
@@ -91,18 +98,21 @@ def train_inference_for(scenario: str, days: int, seeds: int = 2, mixes: Sequenc
 
 
 def train_learned_planner(scenario: str, *, days: int = 15, misreport_share: float = 0.3,
-                          unit_strategy: str = "overstate_inputs(1.3)", config: Any = None, inference: Any = "train",
+                          unit_strategy: str = "overstate_inputs(2.0)", config: Any = None, inference: Any = "train",
                           inference_steps: int = 150, device: str = "auto", plan: str = "olin",
                           progress: Callable[[str, int, dict[str, float]], None] | None = None) -> LearnedTraining:
     """Train type inference (``inference="train"``; or pass a trained one, or ``None``) and the
     policy (``config``: a :class:`~planner.learned.pg.PolicyTrainConfig`, default
     :func:`default_policy_config`; its ``base_investment`` is set to the scenario's investment
-    share) on ``scenario``.
+    share; its ``guard_seeds`` and ``guard_tolerance`` set the guard) on ``scenario``.
 
     Args:
         progress: called as ``progress(stage, step, row)``: ``("histories", k, {})`` after each
-            simulated run, ``("policy", update, row)`` after each policy update.
+            simulated run, ``("policy", update, row)`` after each policy update, ``("guard", k,
+            {})`` after each of the guard's episodes.
     """
+    from innatura.planner.learned.guard import guard_policy
+    from innatura.planner.learned.guard import guard_seeds as guard_seeds_for
     from innatura.planner.learned.pg import train_policy
 
     if int(days) < 1:
@@ -127,8 +137,34 @@ def train_learned_planner(scenario: str, *, days: int = 15, misreport_share: flo
     start = time.perf_counter()
     tick_policy = None if progress is None else (lambda i, row: progress("policy", i, row))
     result = train_policy(env, cfg, progress=tick_policy)
+    policy_seconds = time.perf_counter() - start
+    guard = None
+    if cfg.guard_seeds > 0:
+        start = time.perf_counter()
+        guard = guard_policy(_Ticking(env, None if progress is None else (lambda k: progress("guard", k, {}))),
+                             result.policy, guard_seeds_for(cfg.guard_seeds, cfg), cfg.guard_tolerance, days)
+        logger.info("%s: %s", scenario, guard.verdict)
     extra = {"scenario": str(scenario), "days": int(days), "misreport_share": float(misreport_share),
              "unit_strategy": str(unit_strategy), "plan": plan, "inference_seconds": inference_seconds,
-             "policy_seconds": time.perf_counter() - start, "device": str(device),
-             "n_regions": env.n_regions, "train_seed_base": TRAIN_SEED_BASE}
-    return LearnedTraining(policy=result, inference=inference, extra=extra)
+             "policy_seconds": policy_seconds, "device": str(device),
+             "n_regions": env.n_regions, "train_seed_base": TRAIN_SEED_BASE,
+             "guard_seconds": 0.0 if guard is None else time.perf_counter() - start}
+    return LearnedTraining(policy=result, inference=inference, extra=extra, guard=guard)
+
+
+class _Ticking:
+    """An environment that reports each finished episode (the guard's progress)."""
+
+    def __init__(self, env: AgentModelEnvironment, tick: Callable[[int], None] | None) -> None:
+        self.env, self.tick, self.count = env, tick, 0
+        self.n_regions, self.observation_size = env.n_regions, env.observation_size
+
+    def reset(self, seed: int) -> Any:
+        return self.env.reset(seed)
+
+    def step(self, action: Any) -> Any:
+        tr = self.env.step(action)
+        if tr.done and self.tick is not None:
+            self.tick(self.count)
+            self.count += 1
+        return tr

@@ -18,7 +18,9 @@ plan (:meth:`abm.reported_curves.ReportedCurves.scaled_cells`).
   given: the investment share ``sigma`` and per-region priorities ``w_r`` (summing to 1). The
   plan serves the reported demand of region ``r`` weighted by ``R w_r`` (uniform priorities:
   the reports as they are); goods still reach regions as the reports say. The policy observes
-  :func:`abm.learning.observe.observation`.
+  :func:`abm.learning.observe.observation`. A checkpoint whose policy the guard rejected
+  (:mod:`planner.learned.guard`) plans without it: the run's investment share and equal
+  priorities (:attr:`LearnedIOMethod.policy_kept`).
 * :class:`OracleMethod` (``planner="oracle"``): corrects each report by the unit's TRUE scale
   tonight (its true input use over its report at its reference output) and keeps the run's
   investment share and demand: the plan that knows the true curves, the study's upper line.
@@ -266,6 +268,8 @@ class LearnedIOMethod(DebiasedPlan):
         self.debias, self.threshold, self.correct = debias, float(threshold), correct
         self.policy, self.inference, self.horizon = policy, inference, max(1, int(horizon))
         self.weights_sha256 = ""
+        #: the checkpoint's policy plans (``False``: the guard rejected it, the baseline plans).
+        self.policy_kept = True
         if model is not None:
             self._load(Path(model))
 
@@ -274,6 +278,11 @@ class LearnedIOMethod(DebiasedPlan):
 
         saved = load_policy(directory)
         self.policy, self.inference = saved.policy, saved.inference
+        self.policy_kept = saved.policy_kept
+        if not saved.policy_kept:
+            logger.info("%s: the policy guard rejected the policy; planning with the run's investment share and "
+                        "equal priorities", directory)
+            self.policy = None
         self.horizon = max(1, int(saved.extra.get("days", 1)))
         digest = hashlib.sha256()
         for name in (CONFIG_FILE, MODEL_FILE):

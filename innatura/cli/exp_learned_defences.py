@@ -33,11 +33,14 @@ __all__ = ["DEFAULT_DAYS", "DEFAULT_SCENARIOS", "DEFAULT_SEEDS", "DEFAULT_STRATE
 
 logger = logging.getLogger(__name__)
 
-#: the study's default scenarios: archipelago, and us-2022 with decreasing returns to scale (its
-#: units then learn private input curves that they can misreport; at constant returns every
-#: coefficient is public and no unit can overstate one).
-DEFAULT_SCENARIOS = ("archipelago", "us-2022:returns_to_scale=0.9")
-DEFAULT_STRATEGIES = ("overstate_inputs(1.3)", "ratchet(1.3)")
+#: the study's default scenario: archipelago (us-2022 runs with ``--scenario
+#: us-2022:returns_to_scale=0.9``: at decreasing returns its units learn private input curves
+#: that they can misreport; at constant returns every coefficient is public; its runs take
+#: several times archipelago's, past the defaults' 20 minutes on two cores).
+DEFAULT_SCENARIOS = ("archipelago",)
+#: the default strategies: factors at which misreporting with no defence costs archipelago
+#: measurable humanity (overstating by 1.3 or ratcheting to 2.0 does not).
+DEFAULT_STRATEGIES = ("overstate_inputs(2.0)", "ratchet(3.0)")
 DEFAULT_SEEDS = 4
 DEFAULT_DAYS = 20
 
@@ -48,12 +51,14 @@ def configure(parser: argparse.ArgumentParser) -> None:
     from innatura.cli.args import real, whole
 
     parser.add_argument("--scenario", action="append", metavar="S",
-                        help="scenario, with builder parameters after a colon, repeatable (default archipelago "
-                             "and us-2022:returns_to_scale=0.9)")
+                        help="scenario, with builder parameters after a colon, repeatable (default archipelago; "
+                             "us-2022 with private curves: us-2022:returns_to_scale=0.9)")
     parser.add_argument("--misreport-share", type=real(0.0, 1.0), default=0.3,
                         help="share of units drawn to misreport (default 0.3)")
     parser.add_argument("--strategy", action="append", metavar="S",
-                        help="unit strategy, repeatable (default overstate_inputs(1.3) and ratchet(1.3))")
+                        help="unit strategy, repeatable (default overstate_inputs(2.0) and ratchet(3.0): both cost "
+                             "archipelago measurable humanity with no defence; the learned planner trains on the "
+                             "first)")
     parser.add_argument("--seeds", type=whole(1, 1000), default=DEFAULT_SEEDS,
                         help=f"seeds 0 .. N-1 (default {DEFAULT_SEEDS})")
     parser.add_argument("--days", type=whole(1, 10_000), default=DEFAULT_DAYS,
@@ -90,7 +95,11 @@ def _train(args: argparse.Namespace, scenario: str, strategy: str, out: Path, qu
     finally:
         bar.close()
     extra = {**trained.extra, "train_seconds": time.perf_counter() - start}
-    save_policy(out, trained.policy.policy, trained.policy.config, trained.inference, extra=extra)
+    save_policy(out, trained.policy.policy, trained.policy.config, trained.inference, extra=extra,
+                guard=trained.guard)
+    if trained.guard is not None:
+        print(f"{scenario}: {trained.guard.verdict}")
+        extra = {**extra, "guard": trained.guard.to_dict()}
     return extra
 
 
@@ -103,7 +112,17 @@ def _models(args: argparse.Namespace, scenarios: Sequence[str], strategy: str, o
         if len(args.model) != len(scenarios):
             raise InvalidInputError(f"learned-vs-defences: {len(args.model)} --model for {len(scenarios)} scenarios "
                                     "(give one per --scenario, in their order)")
-        return list(args.model), {}
+        from innatura.planner.learned.checkpoint import read_meta
+
+        given = {}
+        for scenario, path in zip(scenarios, args.model, strict=True):
+            guard = read_meta(path, "learned planning policy").get("guard")
+            given[scenario] = {"model": str(path), "guard": guard}
+            if guard is not None:
+                print(f"{scenario}: {path}: the policy guard {'kept' if guard.get('kept') else 'rejected'} the policy "
+                      f"(difference {float(guard.get('difference', float('nan'))):+.4f} humanity per day over "
+                      f"{len(guard.get('seeds', []))} held-out seeds)")
+        return list(args.model), given
     models, training = [], {}
     for k, scenario in enumerate(scenarios):
         path = out / f"model-{k}"
@@ -116,7 +135,8 @@ def _models(args: argparse.Namespace, scenarios: Sequence[str], strategy: str, o
 
 def markdown(summary: Sequence[dict[str, Any]]) -> str:
     """The summary as a Markdown table: mean ± sd over seeds; the paired differences (loss
-    against the honest run, gain over no defence) as mean ± standard error."""
+    against the honest run, gain over no defence) as mean ± standard error; ``policy``: whether
+    the learned arm planned with its policy (the guard kept it) or with the baseline."""
     def se(row: dict[str, Any], key: str, digits: int = 4) -> str:
         mean, err = row[key], row.get(f"{key}_se", float("nan"))
         return "–" if mean != mean else f"{mean:+.{digits}f} ± {err:.{digits}f}"
@@ -125,12 +145,18 @@ def markdown(summary: Sequence[dict[str, Any]]) -> str:
         mean, sd = row[key], row[f"{key}_sd"]
         return "–" if mean != mean else f"{mean:.{digits}f} ± {sd:.{digits}f}"
 
-    lines = ["| scenario | strategy | arm | seeds | humanity | loss vs honest | gain over no defence | recovered "
-             "| plan error | precision | recall | same stream |",
-             "|---|---|---|---|---|---|---|---|---|---|---|---|"]
+    def policy(row: dict[str, Any]) -> str:
+        kept = row.get("policy_kept", float("nan"))
+        if kept != kept:
+            return "–"
+        return {1.0: "kept", 0.0: "rejected: baseline"}.get(float(kept), f"kept on {100 * kept:.0f}%")
+
+    lines = ["| scenario | strategy | arm | policy | seeds | humanity | loss vs honest | gain over no defence "
+             "| recovered | plan error | precision | recall | same stream |",
+             "|---|---|---|---|---|---|---|---|---|---|---|---|---|"]
     for r in summary:
         rec = "–" if r["recovered"] != r["recovered"] else f"{100 * r['recovered']:.0f}%"
-        lines.append(f"| {r.get('scenario', '')} | {r['strategy']} | {r['arm']} | {r['seeds']} | "
+        lines.append(f"| {r.get('scenario', '')} | {r['strategy']} | {r['arm']} | {policy(r)} | {r['seeds']} | "
                      f"{pm(r, 'humanity')} | {se(r, 'humanity_loss')} | {se(r, 'gain')} | {rec} | "
                      f"{pm(r, 'plan_error')} | {pm(r, 'precision', 2)} | {pm(r, 'recall', 2)} | "
                      f"{100 * r.get('same_stream', 1.0):.0f}% |")

@@ -4,7 +4,12 @@ Trains with :func:`abm.learning.training.train_learned_planner` and writes into 
 ``model.pt`` + ``config.json`` (the policy; reload with
 :func:`planner.learned.checkpoint.load_policy`), ``inference/`` (its type inference, when the
 scenario has units that report curves), ``history.csv`` (one row per policy update) and
-``training_curve.png``. Plan with it: ``innatura run S --planner learned --model DIR``.
+``training_curve.png``. After training, the policy guard
+(:func:`planner.learned.guard.guard_policy`) runs the policy and the baseline it replaces (the
+run's investment share, equal priorities) on ``--guard-seeds`` held-out episodes and keeps the
+policy only if it is at least as good; its decision is printed and saved in ``config.json``
+(``guard``), and a rejected policy's planner plans with the baseline. Plan with it:
+``innatura run S --planner learned --model DIR``.
 """
 
 from __future__ import annotations
@@ -33,14 +38,21 @@ def add_io_flags(parser: argparse.ArgumentParser) -> None:
                        help=f"policy-gradient updates (default {DEFAULT_UPDATES})")
     group.add_argument("--episodes-per-update", type=whole(2, 10_000), default=DEFAULT_EPISODES_PER_UPDATE,
                        help=f"episodes rolled out per update (default {DEFAULT_EPISODES_PER_UPDATE})")
-    group.add_argument("--strategy", default="overstate_inputs(1.3)",
-                       help="strategy of the misreporting units (default overstate_inputs(1.3))")
+    group.add_argument("--strategy", default="overstate_inputs(2.0)",
+                       help="strategy of the misreporting units (default overstate_inputs(2.0))")
     group.add_argument("--inference", type=Path, metavar="DIR", default=None,
                        help="type inference to plan with (innatura train inference); default: train one")
     group.add_argument("--inference-steps", type=whole(1), default=150,
                        help="steps of type inference's training (default 150)")
     group.add_argument("--u-bar", type=real(0.0, 1.0), default=0.0,
                        help="reservation utility of the IR penalty (default 0)")
+    group.add_argument("--investment-range", type=real(0.0, 1e6, lo_open=True), default=0.25,
+                       help="the policy's investment share stays within this relative distance of the run's "
+                            "(default 0.25: within 25%%)")
+    group.add_argument("--guard-seeds", type=whole(0, 1000), default=4,
+                       help="held-out episodes on which the trained policy must do at least as well as the "
+                            "baseline (run's investment share, equal priorities), else the baseline plans; 0: no "
+                            "guard (default 4)")
     group.add_argument("--plan", default="olin", help="the planning method that makes the plan (default olin)")
     group.add_argument("--device", default="auto", help="auto (CUDA when present, else CPU), cpu, cuda, ...")
 
@@ -102,7 +114,8 @@ def run_io(args: argparse.Namespace) -> int:
                                 weights=_weights(args))
     quiet = args.quiet or not sys.stderr.isatty()
     bars = {"histories": tqdm(desc="unit histories", unit="run", disable=quiet),
-            "policy": tqdm(total=args.updates, desc="train learned", unit="update", disable=quiet)}
+            "policy": tqdm(total=args.updates, desc="train learned", unit="update", disable=quiet),
+            "guard": tqdm(total=2 * args.guard_seeds, desc="policy guard", unit="episode", disable=quiet)}
 
     def tick(stage: str, step: int, row: dict[str, float]) -> None:
         bars[stage].update(1)
@@ -121,7 +134,7 @@ def run_io(args: argparse.Namespace) -> int:
     seconds = time.perf_counter() - start
     extra = {**trained.extra, "train_seconds": seconds}
     result = trained.policy
-    save_policy(out, result.policy, result.config, trained.inference, extra=extra)
+    save_policy(out, result.policy, result.config, trained.inference, extra=extra, guard=trained.guard)
     history = [{**row, "days": float(args.days)} for row in result.history]
     write_history(out / "history.csv", history)
     plot_policy_history(out / "training_curve.png", history,
@@ -132,6 +145,8 @@ def run_io(args: argparse.Namespace) -> int:
           f"({args.updates} updates x {args.episodes_per_update} episodes x {args.days} days)")
     print(f"humanity per day: {first['humanity']:.4f} (first update) -> {last['humanity']:.4f} (last); "
           f"loss {first['loss']:.4f} -> {last['loss']:.4f}")
+    if trained.guard is not None:
+        print(trained.guard.verdict)
     print(f"checkpoint: {out / 'model.pt'}, {out / 'config.json'}; curve: {out / 'training_curve.png'}")
     print(f"plan with it: innatura run {args.scenario} --planner learned --model {out}")
     return 0

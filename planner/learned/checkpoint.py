@@ -4,7 +4,8 @@ Three kinds: the five-regions planner (:func:`save_checkpoint` / :func:`load_che
 inference (:func:`save_inference` / :func:`load_inference`, ``"kind": "type-inference"`` in
 ``config.json``) and the learned planning policy of any economy (:func:`save_policy` /
 :func:`load_policy`, ``"kind": "learned-io"``; its type inference, when it has one, in the
-sub-folder ``inference/``); :func:`checkpoint_kind` tells them apart. Files are written
+sub-folder ``inference/``; the policy guard's decision, when it ran, under ``guard``:
+:class:`~planner.learned.guard.GuardDecision`); :func:`checkpoint_kind` tells them apart. Files are written
 atomically (temporary file + ``os.replace``); the state_dict is read with ``weights_only=True``
 (no pickle code runs); a reloaded network produces the same outputs as the saved one.
 """
@@ -22,6 +23,7 @@ import torch
 from innatura.planner.atomic import atomic_write_bytes
 from innatura.planner.errors import InvalidInputError
 from innatura.planner.learned.config import LearnedPlannerConfig
+from innatura.planner.learned.guard import GuardDecision
 from innatura.planner.learned.infer_train import build_inference
 from innatura.planner.learned.inference import InferenceConfig, TypeInference
 from innatura.planner.learned.pg import PolicyTrainConfig, PriorityPolicy
@@ -166,12 +168,20 @@ class PolicyCheckpoint:
         config: the settings it was trained with.
         inference: its type inference (``None``: it plans on the reports as they are).
         extra: the JSON-able metadata saved with it (scenario, environment, timings).
+        guard: the policy guard's decision (``None``: no guard ran; ``guard.kept`` false: plan
+            with the baseline, not the policy).
     """
 
     policy: PriorityPolicy
     config: PolicyTrainConfig
     inference: TypeInference | None
     extra: dict[str, Any]
+    guard: GuardDecision | None = None
+
+    @property
+    def policy_kept(self) -> bool:
+        """The policy plans: no guard ran, or the guard kept it."""
+        return self.guard is None or self.guard.kept
 
 
 def checkpoint_kind(directory: str | Path) -> str:
@@ -185,15 +195,16 @@ def checkpoint_kind(directory: str | Path) -> str:
 
 
 def save_policy(directory: str | Path, policy: PriorityPolicy, config: PolicyTrainConfig,
-                inference: TypeInference | None = None, extra: dict[str, Any] | None = None) -> Path:
-    """Save a learned planning policy, its settings, its type inference (into ``inference/``)
-    and JSON-able ``extra`` into ``directory``."""
+                inference: TypeInference | None = None, extra: dict[str, Any] | None = None,
+                guard: GuardDecision | None = None) -> Path:
+    """Save a learned planning policy, its settings, its type inference (into ``inference/``),
+    the policy guard's decision and JSON-able ``extra`` into ``directory``."""
     directory = Path(directory)
     if inference is not None:
         save_inference(directory / INFERENCE_DIR, inference)
     write_module(directory, policy, {"kind": POLICY_KIND, "config": config.to_dict(),
                                      "policy": policy.hyperparameters(), "has_inference": inference is not None,
-                                     "extra": extra or {}})
+                                     "guard": None if guard is None else guard.to_dict(), "extra": extra or {}})
     logger.info("saved learned planning policy to %s", directory)
     return directory
 
@@ -220,5 +231,7 @@ def load_policy(directory: str | Path) -> PolicyCheckpoint:
         raise InvalidInputError(f"{cfg_path}: field 'policy': {exc}") from exc
     read_module(directory, policy)
     inference = load_inference(directory / INFERENCE_DIR) if meta.get("has_inference") else None
+    guard = meta.get("guard")
+    decision = None if guard is None else GuardDecision.from_dict(guard, f"{cfg_path}: field 'guard'")
     return PolicyCheckpoint(policy=policy, config=PolicyTrainConfig.from_dict(meta["config"]), inference=inference,
-                            extra=dict(meta.get("extra") or {}))
+                            extra=dict(meta.get("extra") or {}), guard=decision)

@@ -35,6 +35,8 @@ from innatura.planner.learned.losses import discounted_returns, ic_penalty, ir_p
 from torch import Tensor, nn
 
 __all__ = [
+    "DEFAULT_GUARD_SEEDS",
+    "DEFAULT_INVESTMENT_RANGE",
     "CounterfactualEnvironment",
     "PlanAction",
     "PlanningEnvironment",
@@ -42,10 +44,25 @@ __all__ = [
     "PolicyTrainResult",
     "PriorityPolicy",
     "Transition",
+    "investment_bounds",
     "train_policy",
 ]
 
 logger = logging.getLogger(__name__)
+
+
+#: the relative half-width of the investment shares a policy may set around the run's share,
+#: unless told otherwise (:class:`PriorityPolicy`).
+DEFAULT_INVESTMENT_RANGE = 0.25
+#: held-out episodes per arm of the policy guard unless told otherwise (:class:`PolicyTrainConfig`).
+DEFAULT_GUARD_SEEDS = 4
+
+
+def investment_bounds(base_investment: float, investment_range: float) -> tuple[float, float]:
+    """The investment shares a policy may set: ``base (1 -/+ range)`` cut to ``[0.001, 0.999]``."""
+    lo = max(base_investment * (1.0 - investment_range), 1e-3)
+    hi = min(base_investment * (1.0 + investment_range), 1.0 - 1e-3)
+    return min(lo, base_investment), max(hi, base_investment)
 
 
 @dataclass(frozen=True)
@@ -106,8 +123,10 @@ class CounterfactualEnvironment(Protocol):
 class PriorityPolicy(nn.Module):
     """Gaussian policy over the pre-activations of ``(sigma, priorities)`` and a value baseline.
 
-    ``sigma = sigmoid(logit(base_investment) + a_0)``, ``priorities = softmax(a_1..R)``: a fresh
-    policy (means near 0) invests ``base_investment`` and serves every region alike.
+    ``sigma = lo + (hi - lo) sigmoid(a_0 + logit((base_investment - lo) / (hi - lo)))``,
+    ``priorities = softmax(a_1..R)``: a fresh policy (means near 0) invests ``base_investment``
+    and serves every region alike, and no policy invests outside ``[lo, hi]``, the range
+    ``base_investment * (1 -/+ investment_range)`` cut to ``[0.001, 0.999]``.
 
     Args:
         observation_size: size of an observation.
@@ -115,19 +134,24 @@ class PriorityPolicy(nn.Module):
         hidden: width of the two-layer tanh network.
         init_log_std: initial log standard deviation of every pre-activation.
         base_investment: the investment share of a zero pre-activation, in ``(0, 1)``.
+        investment_range: the relative half-width of the investment shares the policy may set
+            around ``base_investment`` (> 0; 0.25: within 25% of it).
 
     Shapes:
         observation ``[B, observation_size]`` -> mean ``[B, R + 1]``, log_std ``[R + 1]``, value ``[B]``.
     """
 
     def __init__(self, observation_size: int, n_regions: int, hidden: int = 32, init_log_std: float = -0.5,
-                 base_investment: float = 0.5):
+                 base_investment: float = 0.5, investment_range: float = DEFAULT_INVESTMENT_RANGE):
         super().__init__()
         if observation_size < 1 or n_regions < 1 or hidden < 1:
             raise InvalidInputError(f"PriorityPolicy: observation_size = {observation_size}, n_regions = {n_regions}, "
                                     f"hidden = {hidden} must be >= 1")
         if not 0.0 < base_investment < 1.0:
             raise InvalidInputError(f"PriorityPolicy: base_investment = {base_investment!r} must lie in (0, 1)")
+        if not 0.0 < investment_range < math.inf:
+            raise InvalidInputError(f"PriorityPolicy: investment_range = {investment_range!r} must be > 0")
+        self.investment_range = float(investment_range)
         self.observation_size, self.n_regions, self.hidden = int(observation_size), int(n_regions), int(hidden)
         self.init_log_std, self.base_investment = float(init_log_std), float(base_investment)
         self.body = nn.Sequential(nn.Linear(observation_size, hidden), nn.Tanh(), nn.Linear(hidden, hidden), nn.Tanh())
@@ -157,13 +181,20 @@ class PriorityPolicy(nn.Module):
     def hyperparameters(self) -> dict[str, float | int]:
         """The constructor's arguments (JSON-able: a checkpoint rebuilds the policy from them)."""
         return {"observation_size": self.observation_size, "n_regions": self.n_regions, "hidden": self.hidden,
-                "init_log_std": self.init_log_std, "base_investment": self.base_investment}
+                "init_log_std": self.init_log_std, "base_investment": self.base_investment,
+                "investment_range": self.investment_range}
+
+    def investment_bounds(self) -> tuple[float, float]:
+        """``(lo, hi)``: the investment shares the policy may set (see the class)."""
+        return investment_bounds(self.base_investment, self.investment_range)
 
     def to_action(self, raw: Tensor) -> PlanAction:
         """The action of pre-activations ``[R + 1]``."""
         r = raw.detach().double()
-        offset = math.log(self.base_investment / (1.0 - self.base_investment))
-        return PlanAction(float(torch.sigmoid(r[0] + offset)), torch.softmax(r[1:], 0).numpy())
+        lo, hi = self.investment_bounds()
+        mid = min(max((self.base_investment - lo) / (hi - lo), 1e-6), 1.0 - 1e-6)  # base at a bound
+        offset = math.log(mid / (1.0 - mid))
+        return PlanAction(lo + (hi - lo) * float(torch.sigmoid(r[0] + offset)), torch.softmax(r[1:], 0).numpy())
 
     def act(self, observation: np.ndarray) -> PlanAction:
         """The deterministic (mean) action for one observation."""
@@ -180,10 +211,14 @@ class PolicyTrainConfig:
         updates: gradient steps; episodes_per_update: episodes rolled out for each.
         lr, grad_clip, value_coef: Adam step size, gradient-norm bound, baseline weight.
         discount: of the rewards within an episode.
-        hidden, init_log_std, base_investment: the policy network (:class:`PriorityPolicy`).
+        hidden, init_log_std, base_investment, investment_range: the policy network
+            (:class:`PriorityPolicy`).
         u_bar: reservation utility of IR.
         max_days: bound on an episode's length.
         seed: initialisation, sampling and the environments' reset seeds.
+        guard_seeds, guard_tolerance: the policy guard that trainers run after training
+            (:func:`planner.learned.guard.guard_policy`): held-out episodes per arm (0: none) and
+            how much worse than the baseline, in humanity per day, a kept policy may be.
         weights: the penalties' weights (``ic``, ``ir``, ``ostrom`` are used).
     """
 
@@ -196,9 +231,12 @@ class PolicyTrainConfig:
     hidden: int = 32
     init_log_std: float = -0.5
     base_investment: float = 0.5
+    investment_range: float = DEFAULT_INVESTMENT_RANGE
     u_bar: float = 0.0
     max_days: int = 1000
     seed: int = 0
+    guard_seeds: int = DEFAULT_GUARD_SEEDS
+    guard_tolerance: float = 0.0
     weights: LossWeights = field(default_factory=lambda: CONSTRAINED_WEIGHTS)
 
     def __post_init__(self) -> None:
@@ -212,6 +250,11 @@ class PolicyTrainConfig:
                                     f"discount = {self.discount} in (0, 1]")
         if not 0.0 < self.base_investment < 1.0:
             raise InvalidInputError(f"PolicyTrainConfig.base_investment = {self.base_investment!r}: must lie in (0, 1)")
+        if int(self.guard_seeds) < 0 or not 0.0 <= self.guard_tolerance < math.inf:
+            raise InvalidInputError(f"PolicyTrainConfig: guard_seeds = {self.guard_seeds!r} must be >= 0, "
+                                    f"guard_tolerance = {self.guard_tolerance!r} finite and >= 0")
+        if not 0.0 < self.investment_range < math.inf:
+            raise InvalidInputError(f"PolicyTrainConfig.investment_range = {self.investment_range!r}: must be > 0")
 
     def to_dict(self) -> dict[str, Any]:
         """The settings as JSON-able data (:meth:`from_dict` reads them back)."""
@@ -314,7 +357,7 @@ def train_policy(env: PlanningEnvironment, config: PolicyTrainConfig | None = No
         with torch.random.fork_rng(devices=[]):
             torch.manual_seed(config.seed)
             policy = PriorityPolicy(env.observation_size, env.n_regions, config.hidden, config.init_log_std,
-                                    config.base_investment)
+                                    config.base_investment, config.investment_range)
         gen = torch.Generator().manual_seed(config.seed)
         opt = torch.optim.Adam(policy.parameters(), lr=config.lr)
         history = []
