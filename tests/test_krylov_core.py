@@ -80,6 +80,20 @@ def test_no_core_where_it_would_not_pay():
     assert core_product(A.toarray(), diagonal(A)) is None
 
 
+def test_small_economies_keep_full_products():
+    """Below CORE_MIN_GOODS there is no core (the edge scenario "largest amounts" of
+    tests/test_safe_runs.py, six goods with amounts of 1e9, needs the full products to reach
+    its residual); from it on, the same economy gets one."""
+    econ = _cyclic(0)
+    assert econ.A.shape[0] >= core_module.CORE_MIN_GOODS
+    assert core_product(econ.A, diagonal(econ.A)) is not None
+    small = _cyclic(0, 40, 10, 4, 20)
+    assert small.A.shape[0] < core_module.CORE_MIN_GOODS
+    assert core_product(small.A, diagonal(small.A)) is None
+    out = solve_krylov(small.A, small.d, tol=1e-11)
+    assert relative_residual(small.A, small.d, out.x) <= 1e-11
+
+
 def test_no_core_when_the_plain_rows_fragment():
     """200 final goods scattered among 600: more runs of plain rows than one call each pays;
     the solve then makes full products and still matches spsolve."""
