@@ -21,7 +21,8 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 from innatura.abm.agents import Citizen, ProductionUnit, Region
-from innatura.abm.execution import DeliveryResult, ProductionResult, deliver, regional_allocation
+from innatura.abm.delivery import DeliveryResult, deliver, regional_allocation
+from innatura.abm.execution import ProductionResult
 from innatura.abm.night import NightPlan
 from innatura.abm.planning import PlanDecision
 from innatura.abm.redispatch import redispatch, static_ceiling
@@ -127,7 +128,7 @@ def report(model: PlanningEconomy) -> NightReports:
 # -- plan ----------------------------------------------------------------------------------------
 def plan(model: PlanningEconomy, reports: NightReports) -> NightPlan:
     """The central planner turns ``reports`` into the night's plan
-    (:meth:`abm.agents.CentralPlanner.plan_night`)."""
+    (:meth:`abm.central_planner.CentralPlanner.plan_night`)."""
     return model.central_planner.plan_night(reports)
 
 

@@ -25,7 +25,8 @@ import numpy as np
 from innatura.abm.active_learning import learn_units
 from innatura.abm.adversarial.base import Honest
 from innatura.abm.adversarial.vocabulary import UNIT_STRATEGIES
-from innatura.abm.agents import CentralPlanner, Citizen, EconomyAgent, ProductionUnit, Region
+from innatura.abm.agents import Citizen, EconomyAgent, ProductionUnit, Region
+from innatura.abm.central_planner import CentralPlanner
 from innatura.abm.collect import (
     agent_reporters,
     day_metrics,
@@ -83,7 +84,7 @@ class PlanningEconomy(mesa.Model):
 
     Agents: :class:`~abm.agents.Region` (one per node of the region graph),
     :class:`~abm.agents.Citizen`, :class:`~abm.agents.ProductionUnit` and one
-    :class:`~abm.agents.CentralPlanner`; the classes used are the class attributes
+    :class:`~abm.central_planner.CentralPlanner`; the classes used are the class attributes
     ``region_type``, ``citizen_type``, ``unit_type`` and ``planner_type``, so that a subclass of
     the model can populate it with subclasses of the agents.
 

@@ -4,7 +4,7 @@ daily plan" and "Regional friction").
 :func:`plan_night` aggregates the citizens' demand factors into reported demand per region and
 profile, builds the REPORTED economy (the units' reported curves, :mod:`abm.reported_curves`),
 calls the planning method (:mod:`abm.planning`) through the
-:class:`~abm.agents.CentralPlanner`, splits each good's production over its units, and returns
+:class:`~abm.central_planner.CentralPlanner`, splits each good's production over its units, and returns
 a :class:`NightPlan`. The helpers take the arrays they use: :func:`regional_labour_cut`,
 :func:`safety_target`, :func:`staffed_capacity`.
 """

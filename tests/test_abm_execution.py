@@ -5,7 +5,8 @@ from __future__ import annotations
 import networkx as nx
 import numpy as np
 import pytest
-from innatura.abm.execution import Technology, UnitInputs, deliver, produce
+from innatura.abm.delivery import deliver
+from innatura.abm.execution import Technology, UnitInputs, produce
 from innatura.abm.planning import dispatch_targets
 from innatura.abm.transport import route_incidence, transport
 from innatura.planner.curves import PowerLawInput, StackedCurve

@@ -6,7 +6,8 @@ from __future__ import annotations
 import networkx as nx
 import numpy as np
 import pytest
-from innatura.abm.execution import Technology, UnitInputs, deliver, produce
+from innatura.abm.delivery import deliver
+from innatura.abm.execution import Technology, UnitInputs, produce
 from innatura.abm.redispatch import redispatch, static_ceiling
 from innatura.abm.transport import path_keep, route_incidence, transport
 from innatura.planner.errors import InvalidInputError
@@ -184,7 +185,7 @@ def test_regional_options_keep_the_invariants_and_determinism(flags):
 
 
 def test_regional_allocation_equals_dense_product():
-    from innatura.abm.execution import regional_allocation
+    from innatura.abm.delivery import regional_allocation
 
     rng = np.random.default_rng(7)
     wn = rng.random((5, 4))

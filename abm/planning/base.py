@@ -1,7 +1,7 @@
 """What a planning method sees and answers: :class:`PlanningInputs`, :class:`PlanDecision` and
 the :class:`PlanningMethod` protocol.
 
-Every night the :class:`~abm.agents.CentralPlanner` aggregates the reports into a
+Every night the :class:`~abm.central_planner.CentralPlanner` aggregates the reports into a
 :class:`PlanningInputs` and calls ``method.plan(inputs)``, which returns a
 :class:`PlanDecision`. A planning method is any object with a ``name`` and that ``plan``
 method. ``PlanDecision.unit_targets`` may be left ``None``: the central planner then splits
@@ -128,7 +128,7 @@ class PlanningMethod(Protocol):
     """A planning method: ``plan(inputs) -> PlanDecision``, with a ``name`` for logs.
 
     A method may keep memory from night to night (a warm start); the model holds one method
-    object per run (:attr:`abm.agents.CentralPlanner.method`). To be checkpointed it also
+    object per run (:attr:`abm.central_planner.CentralPlanner.method`). To be checkpointed it also
     provides :class:`StatefulMethod`'s two methods.
     """
 
