@@ -23,6 +23,7 @@ import numpy as np
 from innatura.abm.agents import Citizen, ProductionUnit, Region
 from innatura.abm.delivery import DeliveryResult, deliver, regional_allocation
 from innatura.abm.execution import ProductionResult
+from innatura.abm.loss_events import strike_losses
 from innatura.abm.night import NightPlan
 from innatura.abm.planning import PlanDecision
 from innatura.abm.redispatch import redispatch, static_ceiling
@@ -212,7 +213,7 @@ def execute(model: PlanningEconomy, night: NightPlan) -> DayOutcome:
             break
         prod = _shift(model, work, owed, loss, dispatch)
     prod = replace(prod, used=work.used, output_lost=work.output_lost)
-    stock_lost = _strike_losses(model, work.stocks)
+    stock_lost = strike_losses(model, work.stocks)
     return _evening(model, work, night, opening, owed, prod, stock_lost, planned)
 
 
@@ -340,22 +341,6 @@ def _redispatch(lay: Any, work: _Workday, stocks: np.ndarray, dispatch: np.ndarr
         full_new = ti.use(t_new)
         work.entitled = work.entitled + np.maximum(full_new - work.full, 0.0)
         work.targets, work.full = t_new, full_new
-
-
-def _strike_losses(model: PlanningEconomy, stocks: np.ndarray) -> np.ndarray:
-    """The scenario's loss events (``settings.noise``: their daily probability) take their share
-    of ``stocks`` (in place); returns what was lost, ``(R, n)``."""
-    lay, noise = model.layout, model.settings.noise
-    R = stocks.shape[0]
-    stock_lost = np.zeros_like(stocks)
-    for ev in lay.loss_events if (noise is not None or lay.losses_enabled) else ():
-        p = noise if noise is not None else ev.probability
-        draws = model.rng.random(1 if ev.scope == "economy" else R)
-        hit = np.broadcast_to(draws < p, (R,))
-        lost = stocks[:, ev.goods] * ev.fraction * hit[:, None]
-        stock_lost[:, ev.goods] += lost
-        stocks[:, ev.goods] -= lost
-    return stock_lost
 
 
 def _evening(model: PlanningEconomy, work: _Workday, night: NightPlan, opening: np.ndarray, owed: np.ndarray,
