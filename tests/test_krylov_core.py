@@ -3,6 +3,8 @@ against full products, and GMRES and Newton with it against spsolve and without 
 
 from __future__ import annotations
 
+from fractions import Fraction
+
 import numpy as np
 import pytest
 import scipy.sparse as sp
@@ -15,6 +17,14 @@ from innatura.planner.leontief.structure import diagonal
 from innatura.planner.nonlinear import solve_nonlinear_io
 from innatura.scenarios.generators import random_curves, random_economy
 from scipy.sparse.linalg import spsolve
+
+#: the size guard as shipped; the tests below lower it to see the core on small economies
+DEFAULT_MIN_GOODS = core_module.CORE_MIN_GOODS
+
+
+@pytest.fixture(autouse=True)
+def _core_on_small_economies(monkeypatch):
+    monkeypatch.setattr(core_module, "CORE_MIN_GOODS", 0)
 
 
 def _cyclic(seed: int, n_ind: int = 300, n_fin: int = 60, k: int = 12, profiles: int = 40):
@@ -80,18 +90,64 @@ def test_no_core_where_it_would_not_pay():
     assert core_product(A.toarray(), diagonal(A)) is None
 
 
-def test_small_economies_keep_full_products():
-    """Below CORE_MIN_GOODS there is no core (the edge scenario "largest amounts" of
-    tests/test_safe_runs.py, six goods with amounts of 1e9, needs the full products to reach
-    its residual); from it on, the same economy gets one."""
-    econ = _cyclic(0)
-    assert econ.A.shape[0] >= core_module.CORE_MIN_GOODS
-    assert core_product(econ.A, diagonal(econ.A)) is not None
-    small = _cyclic(0, 40, 10, 4, 20)
-    assert small.A.shape[0] < core_module.CORE_MIN_GOODS
+def test_small_economies_keep_full_products(monkeypatch):
+    """Below CORE_MIN_GOODS finding the core costs more than it saves: no core; from it on,
+    one."""
+    monkeypatch.setattr(core_module, "CORE_MIN_GOODS", DEFAULT_MIN_GOODS)
+    small = _cyclic(0)
+    assert small.A.shape[0] < DEFAULT_MIN_GOODS
     assert core_product(small.A, diagonal(small.A)) is None
-    out = solve_krylov(small.A, small.d, tol=1e-11)
-    assert relative_residual(small.A, small.d, out.x) <= 1e-11
+    large = _cyclic(0, 2000, 300, 20, 40)
+    assert large.A.shape[0] >= DEFAULT_MIN_GOODS
+    assert core_product(large.A, diagonal(large.A)) is not None
+
+
+def _large_amounts(seed: int) -> tuple[sp.csr_matrix, np.ndarray, np.ndarray]:
+    """Four goods and two profiles as the edge scenario "largest amounts" of
+    tests/test_safe_runs.py gives them to the scaled-demand plan: profile 1 takes about 1e9
+    of good 1 a head and the demand is a few thousandths, so good 1's production (2e6) cancels
+    in its row against terms 5e8 times the demand's norm. Seed 0 is that system; the others
+    scale its amounts. Returns ``(A, d, x)`` with ``x`` the exact solution (by substitution in
+    rational arithmetic) rounded to doubles."""
+    u = np.random.default_rng(seed).uniform(0.5, 2.0, 3) if seed else np.ones(3)
+    A = np.zeros((6, 6))
+    A[0, 4], A[1, 0], A[1, 4], A[1, 5] = 1.0, 0.2, 0.5 * u[0], 1e9 * u[1]
+    A[2, 0], A[3, 0], A[3, 1] = 0.1, 0.01, 0.02
+    d = np.array([0.0, 0.0, 0.0, 0.0, 0.0032359346496598660, 0.0021572897664399108 * u[2]])
+    F = [Fraction(v) for v in d]
+    x4, x5 = F[4], F[5]
+    x0 = Fraction(A[0, 4]) * x4
+    x1 = Fraction(A[1, 0]) * x0 + Fraction(A[1, 4]) * x4 + Fraction(A[1, 5]) * x5
+    x = np.array([float(v) for v in (x0, x1, Fraction(A[2, 0]) * x0,
+                                     Fraction(A[3, 0]) * x0 + Fraction(A[3, 1]) * x1, x4, x5)])
+    M = sp.csr_matrix(A)
+    M.sort_indices()
+    return M, d, x
+
+
+@pytest.mark.parametrize("seed", range(12))
+def test_core_reaches_the_residual_where_large_amounts_cancel(seed):
+    """The residual of a good whose production cancels 1e9 amounts: evaluated in another order
+    than ``b - x + A @ x`` it differs by an ulp of the production (1.2e-7 of ``||d||`` on seed
+    0); GMRES with the core judges convergence by ``b - x + A @ x`` and reaches 1e-10 there,
+    as with full products."""
+    A, d, exact = _large_amounts(seed)
+    assert core_product(A, diagonal(A)) is not None
+    out = solve_krylov(A, d, tol=1e-10)
+    assert out.converged and out.residual is not None and out.residual <= 1e-10
+    assert relative_residual(A, d, out.x) <= 1e-10
+    np.testing.assert_allclose(out.x, exact, rtol=4 * np.finfo(float).eps, atol=0)
+    full = solve_krylov(A, d, tol=1e-10, core=False)
+    assert out.iterations <= full.iterations + 1
+
+
+def test_linear_recursion_with_the_core_reaches_the_residual_on_large_amounts():
+    """The scaled-demand plan's solve of the edge scenario "largest amounts" (a linear system
+    through :func:`solve_nonlinear_io`: direct, then Krylov with the core)."""
+    A, d, exact = _large_amounts(0)
+    sol = solve_nonlinear_io((A, []), d, tol=1e-10)
+    assert sol.converged and sol.residual <= 1e-10
+    np.testing.assert_allclose(sol.x, exact, rtol=4 * np.finfo(float).eps, atol=0)
 
 
 def test_no_core_when_the_plain_rows_fragment():

@@ -195,3 +195,52 @@ def test_newton_from_the_linear_solution_at_the_calibration_point_is_one_residua
     store = random_curves(econ, lin.x, 1.0, rng=np.random.default_rng(8))
     sol = solve_nonlinear_io((econ.A, store), econ.d, x0=lin.x)
     assert sol.iterations == 0 and sol.products == 1 and sol.residual <= 1e-10
+
+
+def _curved_cyclic(seed: int):
+    """A cyclic economy with curves on a fifth of its goods' cells, diagonal cells among them."""
+    from innatura.planner.leontief import solve_io
+    from innatura.scenarios.generators import random_curves, random_economy
+
+    econ = random_economy(300, 60, 10, 30, cyclic=True, rng=np.random.default_rng(seed))
+    x_lin = solve_io(econ.A, econ.d).x
+    curves = random_curves(econ, x_lin, 0.2, rng=np.random.default_rng(seed))
+    assert (curves.rows == curves.cols).any()
+    return econ, curves
+
+
+def test_curve_system_diagonal_follows_the_curve_cells_written():
+    from innatura.planner.nonlinear import prepare_system
+
+    econ, curves = _curved_cyclic(0)
+    cs = prepare_system((econ.A, curves), 1.2 * econ.d, None)
+    x = 1.3 * econ.d + np.random.default_rng(0).random(econ.d.size)
+    for M in (cs.coefficients_at(x), cs.linearise(x), cs.coefficients_at(2.0 * x)):
+        np.testing.assert_array_equal(cs.diagonal(), M.diagonal())
+
+
+def test_newton_finds_the_diagonal_once_and_checks_its_solution_with_it(monkeypatch):
+    """One scan of the matrix for its diagonal per Newton solve (the Jacobi pivots of every
+    step and the productivity check at the solution take it from there); the full check, which
+    finds the diagonal afresh, accepts the solution too."""
+    econ, curves = _curved_cyclic(1)
+    d = 1.2 * econ.d
+    calls = []
+    real = sp.csr_matrix.diagonal
+
+    def spy(self, k=0):
+        calls.append(self.shape)
+        return real(self, k)
+
+    monkeypatch.setattr(sp.csr_matrix, "diagonal", spy)
+    sol = solve_nonlinear_io((econ.A, curves), d, "newton-krylov", tol=1e-10)
+    assert sol.converged and sol.residual <= 1e-10
+    assert len(calls) == 1
+    monkeypatch.undo()
+    from innatura.planner.leontief import check_productive
+    from innatura.planner.nonlinear import prepare_system
+
+    cs = prepare_system((econ.A, curves), d, None)
+    assert check_productive(cs.coefficients_at(sol.x)) < 1.0  # the full check, diagonal found afresh
+    _, r = cs.residual(sol.x)
+    assert r <= 1e-10

@@ -4,7 +4,11 @@ Generates (or loads from the cache) a seed-style or cyclic random economy
 (:func:`scenarios.generators.random_economy`), then times in one process: scipy's ``spsolve``
 with default options on ``I - A`` (the OLIN-EP papers' method), the project's default solver
 :func:`planner.leontief.solve_io`, and one sparse matrix-vector product ``A @ x`` (the floor
-any method must pay). Prints a table and, with ``--json``, writes the figures as JSON.
+any method must pay), in interleaved rounds of three products and one solve. The default's
+time in products ("matvec-times") is judged in the process's CPU time, medians over the
+rounds: on a shared machine wall-clock time also counts waits for a core, which the products
+and the solve meet unequally (the wall-clock figure and each round's CPU figure are printed
+too). Prints a table and, with ``--json``, writes the figures as JSON.
 """
 
 from __future__ import annotations
@@ -21,7 +25,7 @@ import time
 import tracemalloc
 from collections.abc import Callable
 from pathlib import Path
-from typing import Any
+from typing import Any, NamedTuple
 
 import numpy as np
 import scipy
@@ -96,6 +100,48 @@ def _time(fn: Callable[[], Any], repeat: int) -> tuple[list[float], Any]:
     return times, out
 
 
+def _time_both(fn: Callable[[], Any], repeat: int) -> tuple[list[float], list[float], Any]:
+    """Wall-clock and CPU seconds of the process (``time.process_time``) of ``repeat`` calls."""
+    walls, cpus, out = [], [], None
+    for _ in range(max(1, repeat)):
+        c0, t0 = time.process_time(), time.perf_counter()
+        out = fn()
+        walls.append(time.perf_counter() - t0)
+        cpus.append(time.process_time() - c0)
+    return walls, cpus, out
+
+
+class _Rounds(NamedTuple):
+    """What :func:`_rounds` measured: wall and CPU seconds of each product and solve."""
+
+    mv_times: list[float]
+    mv_cpu: list[float]
+    sol_times: list[float]
+    sol_cpu: list[float]
+    #: per round, the solve's CPU time over the median of the round's products'
+    per_round: list[float]
+    sol: Any
+
+
+def _rounds(product: Callable[[], Any], solve: Callable[[], Any], repeat: int) -> _Rounds:
+    """Interleaved rounds (3 products, then one solve) so that both see the same machine load;
+    ratios use medians, which a shared machine's bursts disturb less than minima. Wall-clock
+    time also counts the waits of an oversubscribed machine, which the products and the solve
+    meet unequally; the process's CPU time (the products and the solve run on one thread)
+    counts only the work, and its ratio is the figure judged against the target."""
+    out = _Rounds([], [], [], [], [], None)
+    sol = None
+    for _ in range(repeat):
+        walls, cpus, _ = _time_both(product, 3)
+        out.mv_times.extend(walls)
+        out.mv_cpu.extend(cpus)
+        t, c, sol = _time_both(solve, 1)
+        out.sol_times.extend(t)
+        out.sol_cpu.extend(c)
+        out.per_round.append(c[0] / statistics.median(cpus))
+    return out._replace(sol=sol)
+
+
 def _rss_bytes() -> int:
     return int(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss) * 1024
 
@@ -128,17 +174,10 @@ def benchmark(
     matrix_bytes = A.data.nbytes + A.indices.nbytes + A.indptr.nbytes
     logger.info("economy ready in %.1f s: %d x %d, %d nonzeros", gen_seconds, N, N, A.nnz)
 
-    # interleaved rounds (3 products, then one solve) so that both see the same machine load;
-    # ratios use medians, which a shared machine's bursts disturb less than minima
     v = np.random.default_rng(seed).random(N)
-    mv_times: list[float] = []
-    sol_times: list[float] = []
-    sol = None
-    for _ in range(repeat):
-        mv_times += _time(lambda: A @ v, 3)[0]
-        t, out = _time(lambda: solve_io(A, d, tol=tol), 1)
-        sol_times += t
-        sol = out
+    rounds = _rounds(lambda: A @ v, lambda: solve_io(A, d, tol=tol), repeat)
+    mv_times, mv_cpu, sol_times, sol_cpu = rounds.mv_times, rounds.mv_cpu, rounds.sol_times, rounds.sol_cpu
+    per_round, sol = rounds.per_round, rounds.sol
     if sol is None:
         raise ValueError(f"repeat: expected at least one round, got {repeat}")
     rss_after_default = _rss_bytes()
@@ -164,7 +203,11 @@ def benchmark(
     mv_med = statistics.median(mv_times)
     sol_med = statistics.median(sol_times)
     kind = "cyclic" if cyclic else "seed"
-    ratios = {"default_over_matvec": sol_med / mv_med}
+    ratios: dict[str, Any] = {
+        "default_over_matvec": sol_med / mv_med,
+        "default_over_matvec_cpu": statistics.median(sol_cpu) / statistics.median(mv_cpu),
+        "default_over_matvec_cpu_rounds": per_round,
+    }
     if spsolve_result and spsolve_result["error"] is None:
         ratios["spsolve_over_default"] = spsolve_result["seconds"] / sol_med
     peak = _rss_bytes()
@@ -175,7 +218,7 @@ def benchmark(
         "max_memory_bytes": TARGET_MEMORY_BYTES,
     }
     met = {
-        "matvec_times": ratios["default_over_matvec"] <= TARGET_MATVECS[kind],
+        "matvec_times": ratios["default_over_matvec_cpu"] <= TARGET_MATVECS[kind],
         "residual": sol.residual <= TARGET_RESIDUAL,
         "memory": rss_after_default <= TARGET_MEMORY_BYTES,
     }
@@ -187,9 +230,11 @@ def benchmark(
             "kind": kind, "seed": seed, "size": N, "nnz": int(A.nnz),
         },
         "generate_seconds": gen_seconds,
-        "matvec": {"seconds": mv_med, "min": min(mv_times), "runs": len(mv_times)},
+        "matvec": {"seconds": mv_med, "min": min(mv_times), "runs": len(mv_times),
+                   "cpu_seconds": statistics.median(mv_cpu)},
         "default": {
             "method": sol.method, "seconds": sol_med, "min": min(sol_times), "runs": len(sol_times),
+            "cpu_seconds": statistics.median(sol_cpu),
             "iterations": sol.iterations, "residual": sol.residual, "attempts": list(sol.attempts), "tol": tol,
         },
         "spsolve": spsolve_result,
@@ -240,9 +285,11 @@ def format_table(r: dict) -> str:
     ratios = r["ratios"]
     if "spsolve_over_default" in ratios:
         lines.append(f"speed-up over spsolve: {ratios['spsolve_over_default']:.0f}x (target >= {TARGET_SPEEDUP:.0f}x)")
+    rounds = ", ".join(f"{v:.1f}" for v in ratios.get("default_over_matvec_cpu_rounds", []))
     lines.append(
-        f"default / matvec: {ratios['default_over_matvec']:.1f} (target <= {r['targets']['max_matvec_times']:.0f}); "
-        f"residual target <= {TARGET_RESIDUAL:g}"
+        f"default / matvec in CPU time: {ratios['default_over_matvec_cpu']:.1f} "
+        f"(target <= {r['targets']['max_matvec_times']:.0f}; rounds {rounds}); "
+        f"in wall-clock time {ratios['default_over_matvec']:.1f}; residual target <= {TARGET_RESIDUAL:g}"
     )
     m = r["memory"]
     lines.append(

@@ -37,10 +37,12 @@ CORE_MIN_SHARE = 0.05
 #: ... and when the rows multiplied in place form at most this many contiguous runs (one call
 #: of the sparse kernel each)
 CORE_MAX_RUNS = 64
-#: ... and only from this many goods on: below it a product costs microseconds, and on a
-#: six-good economy with a coefficient of 1e9 the GMRES solve with the core stopped at a
-#: relative residual of 1.9e-9 where full products reach 1e-10
-CORE_MIN_GOODS = 100
+#: ... and only from this many goods on: below it finding the core costs more than the products
+#: save (measured, minima of 101 interleaved GMRES solves with and without it on cyclic
+#: economies: 1.61x the time of full products at 8 goods, 1.31x at 400, 0.99x at 2500, 0.67x
+#: at 9700). A matter of cost only: with the core a solve reaches the same residual (the
+#: convergence check is a full product, :func:`~planner.leontief.krylov.gmres_jacobi`)
+CORE_MIN_GOODS = 2000
 
 
 def uses(A: sp.csr_matrix, diag: np.ndarray) -> np.ndarray:

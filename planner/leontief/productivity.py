@@ -136,7 +136,7 @@ def _cheap_bound(A: Matrix, hints: dict | None = None) -> float:
     uses nothing) lies on no cycle and contributes only its diagonal coefficient.
     """
     if sp.issparse(A):
-        diag = diagonal(A)
+        diag = _known_diagonal(A, hints)
         in_s = (np.diff(A.indptr) - (diag != 0)) > 0  # rows with an off-diagonal entry
         colsum_s = A.T @ in_s.astype(np.float64)
         if hints is not None:
@@ -157,6 +157,17 @@ def _cheap_bound(A: Matrix, hints: dict | None = None) -> float:
     return min(b1, b2)
 
 
+def _known_diagonal(A: sp.csr_matrix, hints: dict | None) -> np.ndarray:
+    """The diagonal of ``A``: from ``hints["diag"]`` when the caller knows it, else found (and
+    left in ``hints``)."""
+    if hints is not None and "diag" in hints:
+        return np.asarray(hints["diag"])
+    diag = diagonal(A)
+    if hints is not None:
+        hints["diag"] = diag
+    return diag
+
+
 def check_productive(A: Matrix, names: Sequence[str] | None = None, *, hints: dict | None = None) -> float:
     """Prove ``rho(A) < 1`` or raise :class:`~planner.errors.NonProductiveError`.
 
@@ -166,7 +177,9 @@ def check_productive(A: Matrix, names: Sequence[str] | None = None, *, hints: di
         hints: a dict that receives what is computed on the way (``kind``: the triangular
             pattern or None; ``in_s``: rows with an off-diagonal entry, ``colsum_s``: column
             sums over those rows, ``diag``), which :func:`~planner.leontief.solve_io` and
-            :func:`~planner.leontief.structure.has_cycle` reuse.
+            :func:`~planner.leontief.structure.has_cycle` reuse. A ``diag`` (the diagonal of
+            sparse ``A``) or ``kind`` already in it is taken as known and not found again
+            (Newton's method knows both for the matrix it checks at its solution).
 
     Returns:
         An upper bound on the spectral radius that is below 1 (the radius itself when the
@@ -179,11 +192,11 @@ def check_productive(A: Matrix, names: Sequence[str] | None = None, *, hints: di
     n = A.shape[0]
     if n == 0:
         return 0.0
-    kind = triangular_kind(A)
+    kind = hints["kind"] if hints is not None and "kind" in hints else triangular_kind(A)
     if hints is not None:
         hints["kind"] = kind
     if kind is not None:
-        diag = diagonal(A) if sp.issparse(A) else np.diag(A)
+        diag = _known_diagonal(A, hints) if sp.issparse(A) else np.diag(A)
         rho = float(diag.max(initial=0.0))
         if rho < 1.0 - _SINGULAR:
             return rho
@@ -195,7 +208,7 @@ def check_productive(A: Matrix, names: Sequence[str] | None = None, *, hints: di
         if bound < 1.0 - _SINGULAR:
             return bound
     if kind is None and sp.issparse(A) and strong_components(A)[0] == n:  # acyclic: the diagonal decides
-        rho = float(diagonal(A).max(initial=0.0))
+        rho = float(_known_diagonal(A, hints).max(initial=0.0))
         if rho < 1.0 - _SINGULAR:
             return rho
     radii = component_radii(A)

@@ -85,17 +85,13 @@ def _forcing(k: int, s: _State, r_prev: float, tol: float) -> float:
     return float(max(eta, FORCING_TARGET_SHARE * tol / max(s.r, np.finfo(float).tiny)))
 
 
-def _step(cs: CurveSystem, s: _State, base_diag: np.ndarray, on_diag: np.ndarray,
-          core: CoreProduct | None) -> tuple[np.ndarray, np.ndarray | None, bool]:
+def _step(cs: CurveSystem, s: _State, core: CoreProduct | None) -> tuple[np.ndarray, np.ndarray | None, bool]:
     """The Newton direction at ``s.x`` from GMRES to the relative residual ``s.eta``, and the
     linear residual ``-G - J delta`` it leaves."""
     J = cs.linearise(s.x, s.evaluated[1])
     if core is not None:
         core.refresh()
-    diag = base_diag.copy()
-    if on_diag.size:
-        diag[cs.store.rows[on_diag]] = J.data[cs.positions[on_diag]]
-    pivot = 1.0 - diag
+    pivot = 1.0 - cs.diagonal()  # the Jacobian's: the curve cells hold their marginal use
     dinv = 1.0 / np.where(np.abs(pivot) > _TINY_PIVOT, pivot, 1.0)
     N = s.x.size
     out = gmres_jacobi(J, -s.G, None, dinv, tol=s.eta, restart=min(N, RESTART), maxiter=MAX_CYCLES, core=core)
@@ -155,15 +151,13 @@ def newton_krylov(cs: CurveSystem, x0: np.ndarray | None, tol: float, max_iter: 
     evaluated = cs.evaluate(x)
     G, r = cs.residual(x, evaluated[0])
     s = _State(x, G, r, FORCING_FIRST, [r], evaluated)
-    on_diag = np.flatnonzero(cs.store.rows == cs.store.cols)
-    base_diag = cs.matrix.diagonal()  # the curve cells on the diagonal are rewritten every step
-    core = core_product(cs.matrix, base_diag)  # the pattern stays; the dirty rows are re-read every step
+    core = core_product(cs.matrix, cs.diagonal())  # the pattern stays; the dirty rows are re-read every step
     r_prev = r
     for k in range(max_iter):
         if _confirm(cs, s, tol):
             return NonlinearIOSolution(s.x, "newton-krylov", k, s.r, tuple(s.history), True, s.solves, cs.products)
         s.eta = _forcing(k, s, r_prev, tol)
-        delta, linear, ok = _step(cs, s, base_diag, on_diag, core)
+        delta, linear, ok = _step(cs, s, core)
         if not np.all(np.isfinite(delta)):
             raise ConvergenceError(f"newton-krylov: GMRES failed at iteration {k}", iterations=k, residual=s.r)
         found = _line_search(cs, s, delta, linear)

@@ -22,6 +22,7 @@ from innatura.planner.leontief import check_productive as _leontief_check_produc
 from innatura.planner.leontief import validate_coefficients
 from innatura.planner.leontief.norms import norm
 from innatura.planner.leontief.result import Matrix
+from innatura.planner.leontief.structure import diagonal, triangular_kind
 
 __all__ = ["CurveSystem", "IOSystem", "check_productive", "economy_system", "prepare_system", "system_labels"]
 
@@ -60,14 +61,24 @@ def system_labels(economy: Economy) -> tuple[str, ...]:
     return tuple(economy.goods) + tuple(f"profile:{p}" for p in economy.profiles)
 
 
-def check_productive(F: Matrix, names: Sequence[str] | None = None, *, where: str = "") -> None:
+def check_productive(F: Matrix, names: Sequence[str] | None = None, *, where: str = "",
+                     known: dict | None = None) -> None:
     """Raise :class:`NonProductiveError` unless ``rho(F) < 1`` (``F`` at some iterate).
 
     Uses :func:`planner.leontief.check_productive`, which names the goods of every strongly
     connected block whose spectral radius is ``>= 1``; ``where`` is added to the message.
+
+    Args:
+        F, names, where: as above.
+        known: ``F`` is a :class:`CurveSystem`'s working matrix (validated when the system was
+            built, its curve cells checked when written), with what is known of it for
+            :func:`planner.leontief.check_productive` (``diag``, ``kind``); None validates ``F``.
     """
     try:
-        _leontief_check_productive(validate_coefficients(F, names), names)
+        if known is None:
+            _leontief_check_productive(validate_coefficients(F, names), names)
+        else:
+            _leontief_check_productive(F, names, hints=dict(known))
     except NonProductiveError as exc:
         raise NonProductiveError(
             f"F(x){where}: {exc}", goods=exc.goods, spectral_radius=exc.spectral_radius
@@ -102,6 +113,9 @@ class CurveSystem:
         #: the iterate whose coefficients the working matrix holds (None: something else); the
         #: solvers never change an iterate in place
         self._holds: np.ndarray | None = None
+        #: the working matrix's diagonal outside the curve cells, its triangular pattern and
+        #: the curve cells on the diagonal, found once (:meth:`diagonal`); the pattern stays
+        self._diag: tuple[np.ndarray, str | None, np.ndarray] | None = None
 
     @property
     def n_curves(self) -> int:
@@ -180,9 +194,28 @@ class CurveSystem:
             self._write(self.store.marginal_use(x), x, "marginal input use", nonneg=False)
         return self.matrix
 
+    def _structure(self) -> tuple[np.ndarray, str | None, np.ndarray]:
+        if self._diag is None:
+            M = self.matrix
+            on_diag = np.flatnonzero(self.store.rows == self.store.cols)
+            self._diag = (diagonal(M), triangular_kind(M), on_diag)
+        return self._diag
+
+    def diagonal(self) -> np.ndarray:
+        """The working matrix's diagonal as it holds now: the diagonal is found once (one scan
+        of the matrix), the curve cells on it re-read from the matrix at every call."""
+        base, _, on_diag = self._structure()
+        out = base.copy()
+        if on_diag.size:
+            out[self.store.rows[on_diag]] = self.matrix.data[self._pos[on_diag]]
+        return out
+
     def check_solution(self, x: np.ndarray) -> None:
-        """Raise :class:`NonProductiveError` unless ``F(x)`` is productive."""
-        check_productive(self.coefficients_at(x), self.names, where=" at the solution")
+        """Raise :class:`NonProductiveError` unless ``F(x)`` is productive (its diagonal and
+        pattern as :meth:`diagonal` knows them: no scan of the matrix for them)."""
+        F = self.coefficients_at(x)
+        known = {"diag": self.diagonal(), "kind": self._structure()[1]}
+        check_productive(F, self.names, where=" at the solution", known=known)
 
 
 def prepare_system(system: Economy | tuple[Matrix, Sequence[CurveCell] | CurveStore], d: np.ndarray | None,
