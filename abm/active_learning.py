@@ -51,8 +51,8 @@ class SampledInput:
     factor: float = 1.0
     _q: np.ndarray = field(init=False, repr=False, compare=False)
     _g: np.ndarray = field(init=False, repr=False, compare=False)
-    _s: np.ndarray = field(init=False, repr=False, compare=False)
-    _b: float | None = field(init=False, repr=False, compare=False)
+    _dq: np.ndarray = field(init=False, repr=False, compare=False)
+    _lazy: dict[str, np.ndarray | float | None] = field(init=False, repr=False, compare=False)
 
     def __post_init__(self) -> None:
         q = np.asarray(self.qs, dtype=float)
@@ -64,14 +64,72 @@ class SampledInput:
         if (np.diff(q) <= 0).any():
             raise InvalidInputError("SampledInput: orders must be strictly increasing")
         q = np.concatenate([[0.0], q])
-        g = np.concatenate([[0.0], g])
+        self._set_knots(q, np.concatenate([[0.0], g]), np.diff(q))
+
+    def _set_knots(self, q: np.ndarray, g: np.ndarray, dq: np.ndarray) -> None:
+        """Set the interpolation's knots ``q``, ``g`` (from 0) and ``dq = diff(q)``; the slopes and
+        the tail exponent follow on first use."""
         object.__setattr__(self, "_q", q)
         object.__setattr__(self, "_g", g)
-        object.__setattr__(self, "_s", np.diff(g) / np.diff(q))
-        b = 1.0
-        if q.size >= 3 and g[-2] > 0 and g[-1] > 0:
-            b = float(np.clip(np.log(g[-1] / g[-2]) / np.log(q[-1] / q[-2]), 0.25, 4.0))
-        object.__setattr__(self, "_b", b if g[-1] > 0 and (q.size < 3 or g[-2] > 0) else None)
+        object.__setattr__(self, "_dq", dq)
+        object.__setattr__(self, "_lazy", {})
+
+    @property
+    def _s(self) -> np.ndarray:
+        """The slope of each segment between knots."""
+        s = self._lazy.get("s")
+        if s is None:
+            s = self._lazy["s"] = np.diff(self._g) / self._dq
+        return s  # type: ignore[return-value]
+
+    @property
+    def _b(self) -> float | None:
+        """The tail's exponent (``None``: the last segment's line)."""
+        if "b" not in self._lazy:
+            q, g = self._q, self._g
+            b = 1.0
+            if q.size >= 3 and g[-2] > 0 and g[-1] > 0:
+                b = float(np.clip(np.log(g[-1] / g[-2]) / np.log(q[-1] / q[-2]), 0.25, 4.0))
+            self._lazy["b"] = b if g[-1] > 0 and (q.size < 3 or g[-2] > 0) else None
+        return self._lazy["b"]  # type: ignore[return-value]
+
+    @classmethod
+    def _checked(cls, qs: tuple[float, ...], values: tuple[float, ...], factor: float, q: np.ndarray,
+                 dq: np.ndarray, g: np.ndarray) -> SampledInput:
+        """The function of ``qs``, ``values`` and ``factor`` whose checks the caller made:
+        ``q`` the orders from 0, ``dq`` their differences, ``g`` the values times ``factor`` from 0."""
+        out = object.__new__(cls)
+        object.__setattr__(out, "qs", qs)
+        object.__setattr__(out, "values", values)
+        object.__setattr__(out, "factor", factor)
+        out._set_knots(q, g, dq)
+        return out
+
+    @classmethod
+    def columns(cls, qs: np.ndarray, values: np.ndarray, factor: float = 1.0) -> list[SampledInput]:
+        """``[SampledInput(tuple(qs), tuple(values[:, j]), factor) for each column j]``, the
+        same functions to the last bit, with the checks made once for all columns."""
+        q = np.asarray(qs, dtype=float)
+        v = np.asarray(values, dtype=float)
+        g = v * float(factor)
+        ok = (q.ndim == 1 and v.ndim == 2 and v.shape[0] == q.size and q.size > 0 and bool(np.all(np.isfinite(q)))
+              and bool(np.all(np.isfinite(g))) and not (q <= 0).any() and not (g < 0).any()
+              and not (np.diff(q) <= 0).any())
+        if not ok:  # the constructor names what is wrong
+            return [cls(tuple(q), tuple(v[:, j]), factor) for j in range(v.shape[1] if v.ndim == 2 else 0)]
+        q_tuple = tuple(np.asarray(qs))
+        q0 = np.concatenate([[0.0], q])
+        dq = np.diff(q0)
+        knots = np.concatenate([np.zeros((v.shape[1], 1)), g.T], axis=1)
+        return [cls._checked(q_tuple, tuple(v[:, j]), factor, q0, dq, knots[j]) for j in range(v.shape[1])]
+
+    def with_factor(self, factor: float) -> SampledInput:
+        """``SampledInput(self.qs, self.values, factor)``, the same function to the last bit,
+        without checking the samples again."""
+        g = np.asarray(self.values, dtype=float) * float(factor)
+        if not (np.all(np.isfinite(g)) and not (g < 0).any()):
+            return SampledInput(self.qs, self.values, factor)
+        return self._checked(self.qs, self.values, factor, self._q, self._dq, np.concatenate([[0.0], g]))
 
     def __call__(self, q: np.ndarray | float) -> np.ndarray | float:
         qa = np.maximum(np.asarray(q, dtype=float), 0.0)
@@ -143,7 +201,7 @@ class UnitSamples:
 
     def fitted(self, factor: float = 1.0) -> list[SampledInput]:
         """The unit's interpolated input functions, one per input."""
-        return [SampledInput(tuple(self.qs), tuple(self.values[:, j]), factor) for j in range(self.values.shape[1])]
+        return SampledInput.columns(self.qs, self.values, factor)
 
 
 def choose_queries(qs: np.ndarray, g: np.ndarray) -> float:

@@ -131,8 +131,12 @@ class ReportedCurves:
             state: the model's state; capacity: per unit, ``(U,)``.
             scale: per unit, positive, ``(U,)``; 1 keeps a report as it is.
         """
+        plain = self.curve_cells(state, capacity)
         out = []
-        for cell in self.cells:
+        for c, cell in enumerate(self.cells):
+            if all(k < 0 or scale[u] == 1.0 for u, k in zip(cell.units, cell.local, strict=True)):
+                out.append(plain[c])  # no unit of the cell is corrected: the cell as reported
+                continue
             caps = tuple(float(capacity[u]) for u in cell.units)
             funcs: list[InputFunction] = []
             for u, k in zip(cell.units, cell.local, strict=True):
@@ -140,7 +144,7 @@ class ReportedCurves:
                     funcs.append(_NO_INPUT)
                     continue
                 f = self.unit_fits(u, state)[k]
-                funcs.append(f if scale[u] == 1.0 else SampledInput(f.qs, f.values, f.factor * float(scale[u])))
+                funcs.append(f if scale[u] == 1.0 else f.with_factor(f.factor * float(scale[u])))
             out.append(CurveCell(cell.row, cell.col, StackedCurve(caps, tuple(funcs))))
         return tuple(out)
 

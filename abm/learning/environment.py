@@ -42,7 +42,9 @@ class AgentModelEnvironment:
         scenario: a built-in scenario name, a TOML path or a spec.
         days: days per episode (the policy's horizon).
         misreport_share: share of units drawn to misreport.
-        unit_strategy: their strategy (:func:`abm.adversarial.vocabulary.parse_strategy`).
+        unit_strategy: their strategy (:func:`abm.adversarial.vocabulary.parse_strategy`; default
+            ``overstate_inputs(2.0)``, the default of ``innatura train learned`` and of the study
+            ``learned-vs-defences``).
         inference: type inference for de-biasing (``None``: the reports as they are).
         plan: the planning method that makes the plan.
         seed_offset: added to every episode's seed (training keeps clear of evaluation seeds).
@@ -54,7 +56,7 @@ class AgentModelEnvironment:
     """
 
     def __init__(self, scenario: Any, days: int = 10, misreport_share: float = 0.3,
-                 unit_strategy: Any = "overstate_inputs(1.3)", inference: TypeInference | None = None,
+                 unit_strategy: Any = "overstate_inputs(2.0)", inference: TypeInference | None = None,
                  plan: str = "olin", seed_offset: int = 0, model_options: dict[str, Any] | None = None) -> None:
         from innatura.abm.model import load_spec
 
