@@ -33,7 +33,8 @@ is justified); the building block is :class:`~innatura.planner.regional.fixed_po
   a higher ``t`` would over-ask capped at what they can staff and supply (their goods move to
   units elsewhere), with a good that does not reach a region made by its units nearest to it,
   and with each good's units ranked by their use of the bottleneck resource (least first).
-  The best plan is kept (at most :data:`STRATEGY_ROUNDS` rounds).
+  The best plan is kept (at most :data:`STRATEGY_ROUNDS` rounds); a dispatch whose plan does
+  not fit just above the best ``t`` is not searched (feasibility is monotone in ``t``).
 
 Every region-profile pair gets the same fulfilment ``t`` (the max-min value; no second
 priority). The bottleneck is reported; the same method on the night with all regions pooled
@@ -49,7 +50,7 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 from innatura.planner.regional.filling import FILL_ROUNDS, largest, spread, users, water_fill
-from innatura.planner.regional.fixed_point import Bottleneck, Evaluator, Point, Strategy, describe
+from innatura.planner.regional.fixed_point import FEASIBLE, Bottleneck, Evaluator, Point, Strategy, describe
 from innatura.planner.regional.investment import STAGE2_TOL, Consumption, invest, relief
 from innatura.planner.regional.problem import RegionalProblem
 from innatura.planner.regional.result import RegionalPlan, assemble_plan, pipeline_targets
@@ -92,12 +93,21 @@ class _Stage1:
 
 
 def _search(p: RegionalProblem, routes: Routes | None, strategy: Strategy, counter: list,
-            reserve: np.ndarray | None = None) -> _Stage1:
+            reserve: np.ndarray | None = None, above: float | None = None) -> _Stage1:
     """The largest common fulfilment ``t`` with the dispatch ``strategy``, keeping ``t * reserve``
-    ``(R, n)`` in closing stock (tomorrow's inputs from other regions at the same fulfilment)."""
+    ``(R, n)`` in closing stock (tomorrow's inputs from other regions at the same fulfilment).
+
+    ``above``: only a fulfilment above this counts; where the plan at ``above`` does not fit,
+    none above it does (feasibility is monotone in ``t`` for a fixed dispatch), and the search
+    ends there with ``t = 0``."""
     ev = Evaluator(p, routes, 1, np.zeros(p.n_units), strategy)
     keep = np.zeros((p.n_regions, p.n_goods)) if reserve is None else reserve
     zero_g = np.zeros(p.n_goods)
+    if above is not None and above < 1.0:
+        pt = ev.evaluate(above, above * keep, zero_g)
+        if pt.excess > FEASIBLE:
+            counter[0] += ev.evaluations
+            return _Stage1(0.0, pt, pt.bottleneck, strategy, reserve=reserve)
     t, bottleneck = largest(lambda s: ev.evaluate(s, s * keep, zero_g), 1.0, STAGE1_TOL) if p.active.any() \
         else (1.0, None)
     point = ev.evaluate(t, t * keep, zero_g)
@@ -177,8 +187,9 @@ def _improve(p: RegionalProblem, routes: Routes | None, best: _Stage1, counter: 
         for strategy in (_relieved(p, routes, best), _nearest(p, routes, best), _priced(p, best)):
             if strategy is None:
                 continue
-            trial = _search(p, routes, strategy, counter, best.reserve)
-            if trial.t > best.t * (1 + 1e-9) + 1e-12:
+            bar = best.t * (1 + 1e-9) + 1e-12
+            trial = _search(p, routes, strategy, counter, best.reserve, above=bar)
+            if trial.t > bar:
                 best, improved = trial, True
         if not improved:
             break
@@ -273,18 +284,25 @@ def reserve(problem: RegionalProblem, routes: Routes | None = None) -> np.ndarra
     hand is not repeated tomorrow."""
     p = problem
     routes = Routes(p) if routes is None and p.n_edges and p.n_regions > 1 else routes
-    caps = np.where(p.final[p.unit_good], p.unit_capacity, 0.0)
-    return pipeline_targets(p, _steady(p, routes, Strategy(caps, np.zeros(p.n_units), p.n_regions > 1)))
+    return pipeline_targets(p, _steady(p, routes, _full_strategy(p, np.zeros(p.n_units), p.n_regions > 1)))
 
 
-def _full(p: RegionalProblem, routes: Routes | None, s1: _Stage1) -> np.ndarray:
+def _full_strategy(p: RegionalProblem, rank: np.ndarray, local: bool) -> Strategy:
+    """The dispatch of the stock-neutral plans (:func:`_steady`): the final goods' units at their
+    capacity, in the order ``rank``."""
+    return Strategy(np.where(p.final[p.unit_good], p.unit_capacity, 0.0), rank, local)
+
+
+def _full(p: RegionalProblem, routes: Routes | None, s1: _Stage1, steady: np.ndarray | None = None) -> np.ndarray:
     """Unit outputs of the least plan that would fulfil every need from production alone, with
     the consumption stage's dispatch and the units' capacities (feasible or not): what
     tomorrow's units make when the stocks are held at their targets, so what they need of
     inputs made elsewhere. Today's plan may draw on stocks instead of producing (a good still
-    in stock is not made today); tomorrow's pipeline must not count on that."""
-    caps = np.where(p.final[p.unit_good], p.unit_capacity, 0.0)
-    steady = _steady(p, routes, Strategy(caps, s1.strategy.rank, s1.strategy.local))
+    in stock is not made today); tomorrow's pipeline must not count on that. ``steady``: the
+    stock-neutral outputs with the first search's dispatch (:func:`reserve`'s), the same plan
+    when the consumption stage kept that dispatch's order."""
+    if steady is None or s1.strategy.rank.any() or s1.strategy.local != (p.n_regions > 1):
+        steady = _steady(p, routes, _full_strategy(p, s1.strategy.rank, s1.strategy.local))
     return np.maximum(steady, s1.point.q)
 
 
@@ -305,7 +323,10 @@ def _plan(problem: RegionalProblem, pipeline: bool, warm: Mapping[str, float] | 
     routes = Routes(p) if p.n_edges and p.n_regions > 1 else None
     counter = [0]
     supply = supply_caps(p)
-    s1 = _consumption(p, routes, counter, supply, reserve(p, routes) if pipeline and p.n_regions > 1 else None)
+    steady = None
+    if pipeline and p.n_regions > 1:
+        steady = _steady(p, routes, _full_strategy(p, np.zeros(p.n_units), True))
+    s1 = _consumption(p, routes, counter, supply, None if steady is None else pipeline_targets(p, steady))
     target = p.closing_target
     capital, extra = np.zeros(target.shape), np.zeros(target.shape)
     if pipeline:
@@ -313,7 +334,7 @@ def _plan(problem: RegionalProblem, pipeline: bool, warm: Mapping[str, float] | 
         # and, after capital growth, those of a plan that fulfils every need and the capital
         # its regions' units need (where the capital is short, what the investment stage makes goes)
         target = target + np.maximum(pipeline_targets(p, s1.point.q), s1.t * _reserve(p, s1))
-        full = _full(p, routes, s1)
+        full = _full(p, routes, s1, steady)
         capital = np.where(p.industrial[None, :], p.inputs.use(full, p.unit_region, p.n_regions, p.n_goods), 0.0)
         # and the inputs from other regions of tomorrow's capital goods, their units at the
         # investment share of their capacity

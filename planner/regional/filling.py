@@ -17,7 +17,6 @@ from collections.abc import Callable
 import numpy as np
 from innatura.planner.regional.fixed_point import FEASIBLE, Bottleneck, Point
 from innatura.planner.regional.problem import RegionalProblem
-from scipy.optimize import brentq
 
 __all__ = ["FILL_ROUNDS", "SPREAD_DEPTH", "largest", "spread", "users", "water_fill"]
 
@@ -30,8 +29,18 @@ SPREAD_DEPTH = 3
 
 
 def largest(excess: Callable[[float], Point], hi: float, tol: float = 1e-7) -> tuple[float, Bottleneck | None]:
-    """Largest ``s`` in ``[0, hi]`` whose evaluation ``excess(s)`` fits, and the bottleneck just
-    above it (``None`` when ``hi`` fits)."""
+    """Largest ``s`` in ``[0, hi]`` whose evaluation ``excess(s)`` fits, to within ``tol * hi``,
+    and the bottleneck of the nearest point above it that does not fit (``None`` when ``hi``
+    fits).
+
+    The largest scaled violation is flat (at most the feasibility tolerance) below the root
+    and rises close to linearly, and convexly, above it: the secant through the two nearest
+    points that do not fit has its root at or just above the root sought, so the search probes
+    half a tolerance below that secant's root and, when the probe fits, one tolerance above
+    the probe, which closes the bracket (a regula falsi kept on the side that does not fit).
+    After a probe that fits, the next one steps at least ``2^k`` tolerances up from it (``k``
+    probes that fit in a row), never beyond the bracket's middle; a bracket that does not
+    halve in four probes is bisected."""
     top = excess(hi)
     if top.excess <= FEASIBLE:
         return hi, None
@@ -40,27 +49,33 @@ def largest(excess: Callable[[float], Point], hi: float, tol: float = 1e-7) -> t
         return 0.0, bottom.bottleneck
     # the root sought: half way between the bottom's excess and the tolerance
     level = 0.5 * (max(bottom.excess, 0.0) + FEASIBLE)
-    above = [top.bottleneck]
-    ends = {0.0: bottom.excess, hi: top.excess}
-
-    def f(s: float) -> float:
-        if s in ends:  # the bracket's ends as evaluated above
-            return ends[s] - level
-        pt = excess(s)
-        if pt.excess > FEASIBLE:
-            above[0] = pt.bottleneck
-        return pt.excess - level
-
     step = tol * max(hi, 1e-300)
-    lo = brentq(f, 0.0, hi, xtol=step, rtol=4 * np.finfo(float).eps, maxiter=100)
-    for _ in range(60):  # onto the feasible side of the root, in steps of the tolerance (doubling)
-        if excess(lo).excess <= FEASIBLE:
-            return lo, above[0]
-        lo -= step
-        step *= 2.0
-        if lo <= 0.0:
+    lo, up, f_up, where = 0.0, hi, top.excess, top.bottleneck
+    before: tuple[float, float] | None = None  # the point above ``up`` that did not fit
+    climb = 1.0  # the least step up from ``lo``, in tolerances (doubles while probes fit)
+    widths = [up - lo]
+    for _ in range(200):
+        if up - lo <= step:
             break
-    return 0.0, above[0]
+        guess = None
+        if before is not None and before[1] > f_up:
+            guess = up - (f_up - level) * (before[0] - up) / (before[1] - f_up)
+        elif f_up > level:
+            guess = up - (f_up - level) * (up - lo) / (f_up - level + max(level - bottom.excess, 0.0) + 1e-300)
+        mid = 0.5 * (lo + up)
+        s = max(guess - 0.5 * step if guess is not None else lo, min(lo + climb * step, mid))
+        if len(widths) > 4 and up - lo > 0.5 * widths[-5]:  # the bracket did not halve in four probes
+            s = mid
+        s = min(max(s, lo + 0.5 * step), up - 0.5 * step)
+        pt = excess(s)
+        if pt.excess <= FEASIBLE:
+            lo = s
+            climb *= 2.0
+        else:
+            before, up, f_up, where = (up, f_up), s, pt.excess, pt.bottleneck
+            climb = 1.0
+        widths.append(up - lo)
+    return lo, where
 
 
 def users(p: RegionalProblem, good: int, depth: int) -> np.ndarray:
