@@ -42,3 +42,29 @@ def test_the_run_flag_chooses_the_regional_method(tmp_path):
     assert main(["run", "--resume", str(out), "--regional-method", "decomposed", "--days", "2", "--quiet"]) != 0
     assert main(["run", "--resume", str(out), "--regional-method", "lp", "--days", "2", "--quiet",
                  "--no-plots"]) == 0
+
+
+@pytest.mark.parametrize("seed", range(6))
+def test_the_reserve_is_kept_at_the_fulfilment_the_consumption_stage_plans(seed):
+    from dataclasses import replace
+
+    from innatura.planner.regional.decomposed import reserve
+
+    problem = random_problem(np.random.default_rng(100 + seed), regions=4, scarce=0.3)
+    first = exact._consumption_stage(problem, 50, 1e-6, None)
+    t1 = float(first[1].objective_values[0])
+    stage, held = exact._with_reserve(problem, first, 50, 1e-6, None)
+    per_t = reserve(problem)
+    if stage is first:
+        assert not held.any()
+        return
+    t = float(stage[1].objective_values[0])
+    assert 0.0 < t <= t1 + 1e-9
+    np.testing.assert_allclose(held, t * per_t, rtol=1e-6)
+    # a larger reserve per unit of fulfilment leaves a smaller fixed point
+    doubled = exact._consumption_stage(replace(problem, closing_target=2.0 * per_t), 50, 1e-6, None, tied=True)
+    assert float(doubled[1].objective_values[0]) <= t + 1e-9
+    plan = plan_regional(problem, "lp")
+    assert violations(problem, plan) == []
+    if plan.status == "optimal":
+        assert (plan.closing_expected >= held - 2e-6 * (1.0 + held)).all()

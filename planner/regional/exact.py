@@ -174,7 +174,7 @@ def _with_reserve(p: RegionalProblem, first: tuple, max_iter: int, tol: float, x
         stage = _consumption_stage(replace(p, closing_target=per_t), max_iter, tol, x_start, tied=True)
     except InfeasiblePlanError:
         stage = None
-    k = float(stage[1].objective_values[0]) if stage is not None else 0.0
+    k = float(stage[1].values[stage[0].t]) if stage is not None else 0.0
     if k <= 1e-9 * t1:
         logger.info("regional plan: tomorrow's inputs cannot be kept at fulfilment %.4g; planning today alone", t1)
         return first, np.zeros(per_t.shape)
@@ -218,8 +218,7 @@ def _investment_stage(p: RegionalProblem, c1: np.ndarray, xC: np.ndarray, max_it
     model = StageLP(p, 2)
     if held is not None and held.any():
         closing = model.rows_of("closing")
-        # a hair below what the consumption stage's solution keeps, so that it stays feasible
-        model.row_upper[closing] -= (1.0 - 1e-9) * held[model.row_region[closing], model.row_item[closing]]
+        model.row_upper[closing] -= held[model.row_region[closing], model.row_item[closing]]
     cap = np.where(p.unit_capacity >= xC, p.unit_capacity, xC)
     lo, hi = model.column_bounds(xC, cap, c1, c1, 0.0, 1.0 if p.closing_target.any() else 0.0)
     lp = LexicographicLP(model.matrix, np.full(model.n_rows, -np.inf), model.row_upper, lo, hi,
@@ -292,18 +291,27 @@ def _plan_from(problem: RegionalProblem, stage1: tuple, held: np.ndarray, pipeli
     if pipeline:
         p = replace(p, closing_target=p.closing_target + np.maximum(pipeline_targets(p, xC), held))
     if investment:
-        # the reserve the consumption stage kept stays kept; tau shares the rest of the targets
+        # the reserve the consumption stage kept stays kept (a hair below it, to HiGHS's
+        # feasibility tolerance, so that the consumption stage's solution stays feasible); tau
+        # shares the rest of the targets
+        held = np.maximum((1.0 - 1e-6) * held - 1e-6, 0.0)
         rest = replace(p, closing_target=np.maximum(p.closing_target - held, 0.0)) if held.any() else p
         m2, res2, it2, lpi2, ok2 = _investment_stage(rest, c1, xC, max_slp_iter, tol, held=held)
         s2 = m2.split(res2.values)
     else:
         s2, it2, lpi2, ok2 = {**s1, "tau": 0.0}, 0, 0, False
+    tau = s2["tau"]
+    if investment and held.any():
+        # the common share of the whole targets: the reserve kept and tau of the rest
+        target = p.closing_target
+        shares = (held + tau * np.maximum(target - held, 0.0))[target > 0] / target[target > 0]
+        tau = float(np.clip(shares.min(initial=1.0), 0.0, 1.0))
     status = "optimal" if ok1 and ok2 else "slp-not-converged"
     national = valuations.fulfilment
     if national < 1.0 - 1e-9 and p.n_regions > 1:
         pooled = _consumption_stage(merged(problem), max_slp_iter, tol, None)[1]
         national = max(national, float(pooled.objective_values[0]))
     return assemble_plan(
-        p, np.maximum(s2["x"], xC), xC, c1, (s2["m"], s2["v"]), s2["tau"], method="lp", status=status,
+        p, np.maximum(s2["x"], xC), xC, c1, (s2["m"], s2["v"]), tau, method="lp", status=status,
         national_fulfilment=national, valuations=valuations, lp_iterations=lpi1 + lpi2, slp_iterations=it1 + it2,
     )
