@@ -45,8 +45,10 @@ RESERVE_ROUNDS = 5
 #: objective (the next lexicographic objective) or a few curve cells and row bounds (the next
 #: linearisation) change, so the last basis stays primal feasible or nearly so; the dual simplex
 #: (HiGHS's default) restarts far from the optimum on these degenerate transport LPs (on a night
-#: of ``archipelago``, 7272 columns: 11 s for the consumption stage against 0.4 s).
-HIGHS_OPTIONS = {"simplex_strategy": 4}
+#: of ``archipelago``, 7272 columns: 11 s for the consumption stage against 0.4 s). Its primal
+#: feasibility tolerance is tightened from 1e-7 to 1e-9, so that shipments do not plan more than
+#: a stock holds by HiGHS's tolerance (execution follows them to 1e-9).
+HIGHS_OPTIONS = {"simplex_strategy": 4, "primal_feasibility_tolerance": 1e-9}
 
 
 class _SLP:
