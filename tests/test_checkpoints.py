@@ -459,7 +459,7 @@ CONFLICTS = {
     "defence": ["--defence", "robust"], "query_budget": ["--query-budget", "5"],
     "single_region": ["--single-region"], "staffed_capacity": ["--staffed-capacity"],
     "regional_dispatch": ["--regional-dispatch"], "regional_labour_rounds": ["--regional-labour-rounds", "1"],
-    "plan": ["--plan", "regional"],
+    "plan": ["--plan", "regional"], "regional_method": ["--regional-method", "lp"],
 }
 SAVED = ["butter-village", "--seed", "4", "--misreport-share", "0.3", "--defence", "audit(0.5)", "--noise", "0.3"]
 

@@ -89,6 +89,9 @@ def configure(parser: argparse.ArgumentParser) -> None:
                         help="plan on the region graph (regional: production, stocks, labour and shipments per "
                              "region; execution follows the plan's shipments) or one national plan "
                              "(default: the scenario's [planning] plan, else national)")
+    parser.add_argument("--regional-method", type=_regional_method, default=None, metavar="M",
+                        help="method of the regional plan (with --plan regional): lp (exact LPs) or decomposed; "
+                             "default: by the LP's size")
     parser.add_argument("--single-region", action="store_true", default=None,
                         help="merge all regions into one (no geography)")
     parser.add_argument("--staffed-capacity", action="store_true", default=None,
@@ -187,6 +190,26 @@ def _option(args: argparse.Namespace, name: str) -> Any:
     return DEFAULTS[name] if value is None else value
 
 
+def _regional_method(text: str) -> str:
+    """The ``--regional-method`` value: one of the regional plan's methods."""
+    from innatura.planner.regional import METHODS
+
+    if text not in METHODS:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a regional method; expected one of {', '.join(METHODS)}")
+    return text
+
+
+def _planner_options(args: argparse.Namespace) -> dict[str, Any]:
+    """The planning method's options from the run flags: ``model`` (``--model``) and
+    ``regional_method`` (``--regional-method``)."""
+    options: dict[str, Any] = {}
+    if args.model is not None:
+        options["model"] = str(Path(args.model).resolve())
+    if args.regional_method is not None:
+        options["regional_method"] = args.regional_method
+    return options
+
+
 def _build(args: argparse.Namespace, spec: ScenarioSpec, name: str, seed: int,
            days: int) -> tuple[PlanningEconomy, dict[str, Any]]:
     """The model of a new run of ``spec`` (given as ``name``) and the settings ``summary.json``
@@ -198,8 +221,7 @@ def _build(args: argparse.Namespace, spec: ScenarioSpec, name: str, seed: int,
     flags = {k: _option(args, k) for k in DEFAULTS}
     model = PlanningEconomy(spec, rng=seed, planner=flags["planner"], days=days, investment_share=args.investment,
                             safety_stock=args.safety_stock,
-                            planner_options={"model": str(Path(args.model).resolve())} if args.model is not None
-                            else {},
+                            planner_options=_planner_options(args),
                             noise=args.noise, misreport_share=flags["misreport_share"], defences=flags["defence"],
                             query_budget=flags["query_budget"], single_region=flags["single_region"],
                             staffed_capacity=flags["staffed_capacity"], regional_dispatch=flags["regional_dispatch"],
