@@ -15,7 +15,7 @@ from innatura.abm.adversarial import (
     detection_scores,
     truthful_welfare,
 )
-from innatura.abm.adversarial.defences import Peers
+from innatura.abm.adversarial.peers import Peers
 from innatura.abm.model import PlanningEconomy
 from innatura.abm.reporting import Evidence, NightReports
 from innatura.planner.errors import InvalidInputError

@@ -20,25 +20,25 @@ detection metrics of :mod:`abm.adversarial.detection`.
   inflating stops paying (``strength``, ``tolerance``).
 
 The model binds the defences it was built with (``PlanningEconomy(defences=("audit",))``) in
-order. Peers (:class:`Peers`): citizens on the same profile in the same region; units that report a
-curve (scenario units with curve inputs) making the same good.
+order. Peers (:class:`abm.adversarial.peers.Peers`): citizens on the same profile in the same
+region; units that report a curve (scenario units with curve inputs) making the same good.
 """
 
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable
 from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
 from innatura.abm.adversarial.base import Parameters, check_positive, check_whole
+from innatura.abm.adversarial.peers import Peers, within_peer_groups
 from innatura.abm.reporting import Evidence, NightReports
 from innatura.planner.errors import InvalidInputError
 from innatura.planner.robust import mad_outliers, robust_location
 
 if TYPE_CHECKING:  # pragma: no cover
-    from innatura.abm.layout import Layout
+    pass
 
 __all__ = [
     "Audit",
@@ -46,40 +46,11 @@ __all__ = [
     "BoundDefence",
     "Defence",
     "ICPenalty",
-    "Peers",
     "RobustAggregation",
     "attach_defences",
 ]
 
 logger = logging.getLogger(__name__)
-
-
-@dataclass(frozen=True, eq=False)
-class Peers:
-    """Who is compared with whom, from a model's layout.
-
-    Attributes:
-        citizen_group: region * profiles + profile of every citizen, ``(C,)``.
-        unit_reports_curve: units whose input factor means something (they report a curve), ``(U,)``.
-        unit_group: good of every unit, ``(U,)``.
-        true_capacity: every unit's TRUE capacity (for audits), ``(U,)``.
-        unit_reports: units that report at all (not implicit workshops), ``(U,)``.
-    """
-
-    citizen_group: np.ndarray
-    unit_reports_curve: np.ndarray
-    unit_group: np.ndarray
-    true_capacity: np.ndarray
-    unit_reports: np.ndarray
-
-    @classmethod
-    def of(cls, layout: Layout) -> Peers:
-        m = layout.population.shape[1]
-        curve = np.zeros(layout.n_units, dtype=bool)
-        curve[layout.true_inputs.unit[layout.entry_curve]] = True
-        return cls(citizen_group=layout.citizen_region * m + layout.citizen_profile,
-                   unit_reports_curve=curve & ~layout.unit_implicit, unit_group=np.asarray(layout.unit_good),
-                   true_capacity=np.asarray(layout.unit_capacity, dtype=float), unit_reports=~layout.unit_implicit)
 
 
 @dataclass(frozen=True)
@@ -277,32 +248,11 @@ class RobustAggregation(Defence):
         return np.where(judged, loc[groups], values), flagged
 
 
-def _within_peer_groups(peers: Peers, reports: NightReports,
-                        transform: Callable[[np.ndarray, np.ndarray], tuple[np.ndarray, np.ndarray]],
-                        ) -> tuple[np.ndarray, ...]:
-    """Apply ``transform(values, groups) -> (values, flags)`` to the reports, peer group by group.
-
-    Citizens' demand factors are judged within their citizen groups; units' input factors
-    within their unit groups, for the units that report curves. Capacities pass unchanged.
-
-    Returns:
-        ``(citizen factors, unit input factors, unit capacities, citizen flags, unit flags)``.
-    """
-    c_fac, fc = transform(np.asarray(reports.citizen_factor, dtype=float), peers.citizen_group)
-    u_fac = np.asarray(reports.unit_input_factor, dtype=float).copy()
-    fu = np.zeros(u_fac.size, dtype=bool)
-    idx = np.flatnonzero(peers.unit_reports_curve)
-    if idx.size:
-        _, grp = np.unique(peers.unit_group[idx], return_inverse=True)
-        u_fac[idx], fu[idx] = transform(u_fac[idx], grp)
-    return c_fac, u_fac, np.asarray(reports.unit_capacity, dtype=float), fc, fu
-
-
 class RobustRun(BoundDefence):
     """:class:`RobustAggregation` bound to a model."""
 
     def defend(self, reports: NightReports, evidence: Evidence) -> tuple[np.ndarray, ...]:
-        return _within_peer_groups(self.peers, reports, self.spec.aggregate)
+        return within_peer_groups(self.peers, reports, self.spec.aggregate)
 
 
 # -- belief updates from execution ------------------------------------------------------------
@@ -391,7 +341,7 @@ class ICRun(BoundDefence):
     """:class:`ICPenalty` bound to a model."""
 
     def defend(self, reports: NightReports, evidence: Evidence) -> tuple[np.ndarray, ...]:
-        return _within_peer_groups(self.peers, reports, self.spec.penalise)
+        return within_peer_groups(self.peers, reports, self.spec.penalise)
 
 
 def attach_defences(model: Any, defences: list | tuple) -> tuple[BoundDefence, ...]:

@@ -21,7 +21,7 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
-from innatura.abm.adversarial.defences import Peers
+from innatura.abm.adversarial.peers import Peers
 from innatura.abm.reporting import Evidence, NightReports
 
 __all__ = ["Detection", "ReportRecorder", "Welfare", "detection_scores", "truthful_welfare", "welfare", "welfare_loss"]
