@@ -21,11 +21,13 @@ from __future__ import annotations
 import logging
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from typing import Any
 
 import numpy as np
 from innatura.planner.errors import InvalidInputError
 
-__all__ = ["MAX_QUERY_BUDGET", "SampledInput", "UnitSamples", "choose_queries", "curve_error", "learn_units"]
+__all__ = ["MAX_QUERY_BUDGET", "SampledInput", "UnitSamples", "choose_queries", "curve_error", "learn_units",
+           "summed_use"]
 
 logger = logging.getLogger(__name__)
 
@@ -292,3 +294,22 @@ def curve_error(true_use: TrueUse, samples: UnitSamples, unit: int, top: float, 
     fit = np.stack([f(grid) for f in fits], axis=1)
     scale = np.maximum(np.abs(truth), 1e-300)
     return float(np.mean(np.abs(fit - truth) / scale))
+
+
+def summed_use(funcs: list[Any], q: float) -> float:
+    """``sum(float(g(q)) for g in funcs)`` to the last bit, at one order ``q > 0``: the input
+    functions of one unit's fit (:meth:`UnitSamples.fitted`, which share
+    their orders) evaluated together, as :func:`numpy.interp` evaluates each, within their
+    samples; one by one otherwise."""
+    first = funcs[0] if funcs else None
+    knots = getattr(first, "_q", None)
+    if knots is None or q >= knots[-1] or any(getattr(g, "_q", None) is not knots for g in funcs):
+        return sum(float(g(q)) for g in funcs)
+    j = int(np.searchsorted(knots, q, side="right")) - 1
+    if knots[j] == q:
+        values = np.array([g._g[j] for g in funcs])
+    else:
+        lo = np.array([g._g[j] for g in funcs])
+        hi = np.array([g._g[j + 1] for g in funcs])
+        values = (hi - lo) / (knots[j + 1] - knots[j]) * (q - knots[j]) + lo
+    return sum(values.tolist())

@@ -2,8 +2,7 @@
 
 import numpy as np
 import pytest
-from innatura.abm.active_learning import SampledInput, UnitSamples
-from innatura.abm.learning.histories import summed_use
+from innatura.abm.active_learning import SampledInput, UnitSamples, summed_use
 from innatura.planner.errors import InvalidInputError
 
 

@@ -32,6 +32,7 @@ from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
+from innatura.abm.active_learning import summed_use
 from innatura.planner.errors import InvalidInputError
 from innatura.planner.learned.histories import FIELDS, PRE_PLAN, UnitHistories
 
@@ -40,7 +41,7 @@ if TYPE_CHECKING:  # pragma: no cover
     from innatura.abm.layout import Layout
     from innatura.abm.model import PlanningEconomy
 
-__all__ = ["TINY_TARGET", "HistoryRecorder", "curve_units", "decode_fits", "encode_fits", "record_run", "summed_use",
+__all__ = ["TINY_TARGET", "HistoryRecorder", "curve_units", "decode_fits", "encode_fits", "record_run",
            "unit_graph"]
 
 logger = logging.getLogger(__name__)
@@ -54,25 +55,6 @@ def curve_units(model: PlanningEconomy) -> np.ndarray:
     """The units of ``model`` that report input curves (they learned them), sorted, ``(U,)``."""
     st = model.state
     return np.array([u for u in sorted(model.curves.learned) if st.samples[u] is not None], dtype=np.int64)
-
-
-def summed_use(funcs: list[Any], q: float) -> float:
-    """``sum(float(g(q)) for g in funcs)`` to the last bit, at one order ``q > 0``: the input
-    functions of one unit's fit (:meth:`abm.active_learning.UnitSamples.fitted`, which share
-    their orders) evaluated together, as :func:`numpy.interp` evaluates each, within their
-    samples; one by one otherwise."""
-    first = funcs[0] if funcs else None
-    knots = getattr(first, "_q", None)
-    if knots is None or q >= knots[-1] or any(getattr(g, "_q", None) is not knots for g in funcs):
-        return sum(float(g(q)) for g in funcs)
-    j = int(np.searchsorted(knots, q, side="right")) - 1
-    if knots[j] == q:
-        values = np.array([g._g[j] for g in funcs])
-    else:
-        lo = np.array([g._g[j] for g in funcs])
-        hi = np.array([g._g[j + 1] for g in funcs])
-        values = (hi - lo) / (knots[j + 1] - knots[j]) * (q - knots[j]) + lo
-    return sum(values.tolist())
 
 
 def _pairs(groups: np.ndarray) -> np.ndarray:
