@@ -298,9 +298,8 @@ def curve_error(true_use: TrueUse, samples: UnitSamples, unit: int, top: float, 
 
 def summed_use(funcs: list[Any], q: float) -> float:
     """``sum(float(g(q)) for g in funcs)`` to the last bit, at one order ``q > 0``: the input
-    functions of one unit's fit (:meth:`UnitSamples.fitted`, which share
-    their orders) evaluated together, as :func:`numpy.interp` evaluates each, within their
-    samples; one by one otherwise."""
+    functions of one unit's fit (:meth:`UnitSamples.fitted`, which share their orders) evaluated
+    together, as :func:`numpy.interp` evaluates each, within their samples; one by one otherwise."""
     first = funcs[0] if funcs else None
     knots = getattr(first, "_q", None)
     if knots is None or q >= knots[-1] or any(getattr(g, "_q", None) is not knots for g in funcs):
