@@ -190,16 +190,17 @@ class RowBlocked:
         return self.A.shape
 
 
-def row_blocked(A: sp.csr_matrix, threads: int | None = None, *,
-                min_nnz: int = MIN_PARALLEL_NNZ) -> RowBlocked:
+def row_blocked(A: sp.csr_matrix, threads: int | None = None, *, min_nnz: int | None = None) -> RowBlocked:
     """The :class:`RowBlocked` product of ``A`` (blocks balanced by nonzeros, one per thread).
 
     Args:
         A: CSR matrix (float64; other dtypes are multiplied plainly).
         threads: see :func:`resolve_threads`.
-        min_nnz: below this many nonzeros the product runs on one thread.
+        min_nnz: below this many nonzeros the product runs on one thread (default
+            :data:`MIN_PARALLEL_NNZ`).
     """
     n_threads = resolve_threads(threads)
+    min_nnz = MIN_PARALLEL_NNZ if min_nnz is None else min_nnz
     if not sp.isspmatrix_csr(A):
         raise InvalidInputError(f"A: row-blocked products need a CSR matrix, got {type(A).__name__}")
     if n_threads == 1 or A.nnz < min_nnz or A.shape[0] < 2 or A.dtype != np.float64:
