@@ -6,8 +6,9 @@ the GIL) into its own slice of ``y`` in its own thread, changes no row's order o
 result equals ``A @ x`` to the bit, whatever the number of threads.
 
 :func:`row_blocked` builds a :class:`RowBlocked` product once per matrix: the blocks are balanced
-by nonzeros (a binary search in ``indptr``), and each call hands the blocks to a thread pool that
-persists between calls (one per thread count). The products read ``A.data`` at every call, so
+by nonzeros (a binary search in ``indptr``), several a thread, and each call hands them to a
+thread pool that persists between calls (one per thread count), whose threads take the blocks
+in turn. The products read ``A.data`` at every call, so
 values changed in place (Newton's Jacobian) are used; the pattern (``indptr``, ``indices``) must
 stay.
 
@@ -34,6 +35,7 @@ from innatura.planner.leontief.result import Matrix
 from innatura.planner.leontief.triangular import block_matvec
 
 __all__ = [
+    "GROUPS_PER_THREAD",
     "MIN_PARALLEL_NNZ",
     "THREADS_ENV",
     "Block",
@@ -48,6 +50,10 @@ __all__ = [
 
 logger = logging.getLogger(__name__)
 
+#: a product is cut into this many row blocks a thread (balanced by nonzeros), which the threads
+#: take in turn: on a busy machine a thread that waits for a core holds back one block, not half
+#: the product
+GROUPS_PER_THREAD = 8
 #: the environment variable that sets the default number of threads
 THREADS_ENV = "INNATURA_THREADS"
 #: products of matrices with fewer nonzeros run on one thread: handing blocks to the pool costs
@@ -116,22 +122,23 @@ def _block_nnz(block: Block) -> int:
     return int(M.indptr[r1]) - int(M.indptr[r0])
 
 
-def group_blocks(blocks: Sequence[Block], threads: int) -> tuple[tuple[Block, ...], ...]:
-    """``blocks`` dealt into ``threads`` groups of about equal nonzeros, in order: the blocks'
-    entries laid end to end are cut at the multiples of ``1 / threads`` of their total (at the
-    row boundary nearest after each), and group ``g`` takes the pieces of share ``g``."""
+def group_blocks(blocks: Sequence[Block], parts: int) -> tuple[tuple[Block, ...], ...]:
+    """``blocks`` dealt into ``parts`` groups of about equal nonzeros, in order: the blocks'
+    entries laid end to end are cut at the multiples of ``1 / parts`` of their total (at the
+    row boundary nearest after each), and group ``g`` takes the pieces of share ``g`` (empty
+    groups dropped)."""
     total = sum(_block_nnz(b) for b in blocks)
-    share = total / threads
-    groups: list[list[Block]] = [[] for _ in range(threads)]
+    share = total / parts
+    groups: list[list[Block]] = [[] for _ in range(parts)]
     offset = 0
     for M, r0, r1, o0 in blocks:
         nnz = _block_nnz((M, r0, r1, o0))
         base = int(M.indptr[r0])
-        inside = share * np.arange(1, threads)
+        inside = share * np.arange(1, parts)
         inside = inside[(inside > offset) & (inside < offset + nnz)]
         for s, e in _cut(M.indptr, r0, r1, base + inside - offset):
             mid = offset + (int(M.indptr[s]) + int(M.indptr[e])) / 2 - base
-            groups[min(threads - 1, int(mid // share)) if share > 0 else 0].append((M, s, e, o0 + s - r0))
+            groups[min(parts - 1, int(mid // share)) if share > 0 else 0].append((M, s, e, o0 + s - r0))
         offset += nnz
     return tuple(tuple(g) for g in groups if g)
 
@@ -141,17 +148,30 @@ def _run_group(group: Sequence[Block], x: np.ndarray, out: np.ndarray) -> None:
         block_matvec(M, r0, r1, x, out[o0 : o0 + r1 - r0])
 
 
-def run_blocks(groups: Sequence[Sequence[Block]], x: np.ndarray, out: np.ndarray) -> None:
-    """Each group's blocks added into ``out`` (:func:`block_matvec`), the groups in parallel:
-    all but the first in the pool, the first in the calling thread. The groups must write
-    disjoint parts of ``out``."""
-    if len(groups) == 1:
-        _run_group(groups[0], x, out)
+def run_blocks(groups: Sequence[Sequence[Block]], x: np.ndarray, out: np.ndarray, threads: int) -> None:
+    """Each group's blocks added into ``out`` (:func:`block_matvec`) on ``threads`` threads (the
+    calling one and ``threads - 1`` of the pool), each taking the next group not yet taken until
+    none is left: a thread the machine holds back delays the product by one group, not by its
+    share. The groups must write disjoint parts of ``out``."""
+    if threads == 1 or len(groups) == 1:
+        for g in groups:
+            _run_group(g, x, out)
         return
-    pool = _pool(len(groups))
-    futures: list[Future[None]] = [pool.submit(_run_group, g, x, out) for g in groups[1:]]
+    queue = iter(groups)
+    lock = threading.Lock()
+
+    def work() -> None:
+        while True:
+            with lock:
+                g = next(queue, None)
+            if g is None:
+                return
+            _run_group(g, x, out)
+
+    pool = _pool(threads)
+    futures: list[Future[None]] = [pool.submit(work) for _ in range(min(threads, len(groups)) - 1)]
     try:
-        _run_group(groups[0], x, out)
+        work()
     finally:
         for f in futures:
             f.result()
@@ -164,7 +184,8 @@ class RowBlocked:
     Attributes:
         A: the matrix (CSR).
         threads: threads the products use (1: the plain product).
-        groups: per thread, its ``(A, r0, r1, r0)`` row blocks (empty with one thread).
+        groups: the row blocks ``(A, r0, r1, r0)``, :data:`GROUPS_PER_THREAD` a thread, balanced
+            by nonzeros, which the threads take in turn (empty with one thread).
     """
 
     A: sp.csr_matrix
@@ -179,7 +200,7 @@ class RowBlocked:
         if x.shape[0] != self.A.shape[1]:
             raise ValueError(f"dimension mismatch: {self.A.shape} @ {x.shape}")
         y = np.zeros(self.A.shape[0])
-        run_blocks(self.groups, np.ascontiguousarray(x), y)
+        run_blocks(self.groups, np.ascontiguousarray(x), y, self.threads)
         return y
 
     def __matmul__(self, x: np.ndarray) -> np.ndarray:
@@ -205,7 +226,7 @@ def row_blocked(A: sp.csr_matrix, threads: int | None = None, *, min_nnz: int | 
         raise InvalidInputError(f"A: row-blocked products need a CSR matrix, got {type(A).__name__}")
     if n_threads == 1 or A.nnz < min_nnz or A.shape[0] < 2 or A.dtype != np.float64:
         return RowBlocked(A, 1, ())
-    groups = group_blocks([(A, 0, A.shape[0], 0)], n_threads)
+    groups = group_blocks([(A, 0, A.shape[0], 0)], n_threads * GROUPS_PER_THREAD)
     logger.debug("row-blocked product: %d x %d, %d nonzeros in %d blocks", *A.shape, A.nnz, len(groups))
     return RowBlocked(A, n_threads, groups)
 

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import itertools
+
 import numpy as np
 import pytest
 import scipy.sparse as sp
@@ -11,6 +13,7 @@ from innatura.planner.leontief.core import core_product
 from innatura.planner.leontief.structure import diagonal
 from innatura.planner.nonlinear import solve_nonlinear_io
 from innatura.planner.parallel_product import (
+    GROUPS_PER_THREAD,
     THREADS_ENV,
     balanced_blocks,
     group_blocks,
@@ -52,10 +55,10 @@ def test_blocks_cover_every_row_once_and_balance_the_entries():
     A = _random_csr(rng, 5000, 5000, 0.01)
     for threads in (2, 3, 4):
         groups = row_blocked(A, threads, min_nnz=0).groups
-        assert len(groups) == threads
+        assert len(groups) == threads * GROUPS_PER_THREAD
         rows = [(r0, r1) for g in groups for _, r0, r1, _ in g]
         assert rows[0][0] == 0 and rows[-1][1] == A.shape[0]
-        assert all(a[1] == b[0] for a, b in zip(rows[:-1], rows[1:], strict=True))
+        assert all(a[1] == b[0] for a, b in itertools.pairwise(rows))
         loads = [sum(int(A.indptr[r1] - A.indptr[r0]) for _, r0, r1, _ in g) for g in groups]
         assert max(loads) - min(loads) <= 2 * int(np.diff(A.indptr).max())
 
@@ -76,7 +79,7 @@ def test_grouped_blocks_write_their_own_offsets():
     y = np.zeros(300)
     from innatura.planner.parallel_product import run_blocks
 
-    run_blocks(groups, x, y)
+    run_blocks(groups, x, y, 2)
     expected = np.zeros(300)
     expected[:100] = A[:100] @ x
     expected[100:140] = B @ x
@@ -107,7 +110,7 @@ def test_threads_from_keyword_environment_and_cores(monkeypatch):
     assert resolve_threads() == 3
     assert resolve_threads(1) == 1
     monkeypatch.setenv(THREADS_ENV, "zero")
-    with pytest.raises(InvalidInputError, match="INNATURA_THREADS.*'zero'"):
+    with pytest.raises(InvalidInputError, match=r"INNATURA_THREADS.*'zero'"):
         resolve_threads()
     for bad in (0, -1, 1.5, True, "2"):
         with pytest.raises(InvalidInputError, match="threads: expected a positive integer"):
@@ -126,7 +129,7 @@ def test_threaded_core_product_equals_the_plain_one(monkeypatch):
     rng = np.random.default_rng(0)
     for threads in (2, 3):
         core = core_product(A, diag, threads=threads)
-        assert core is not None and len(core.groups) == threads
+        assert core is not None and core.threads == threads and len(core.groups) == threads * GROUPS_PER_THREAD
         for _ in range(3):
             z = rng.standard_normal(A.shape[0])
             z[core.free] = 0.0
@@ -137,7 +140,7 @@ def test_linear_and_nonlinear_solves_are_identical_with_one_and_two_threads(monk
     monkeypatch.setattr("innatura.planner.parallel_product.MIN_PARALLEL_NNZ", 0)
     monkeypatch.setattr("innatura.planner.leontief.core.MIN_PARALLEL_NNZ", 0)
     econ = random_economy(6000, 600, 10, 40, cyclic=True, rng=np.random.default_rng(7))
-    assert len(row_blocked(econ.A, 2).groups) == 2
+    assert row_blocked(econ.A, 2).threads == 2
     one = solve_io(econ.A, econ.d, threads=1)
     two = solve_io(econ.A, econ.d, threads=2)
     assert one.method == two.method == "krylov"
@@ -154,7 +157,7 @@ def test_linear_and_nonlinear_solves_are_identical_with_one_and_two_threads(monk
 def test_environment_variable_sets_the_solvers_threads(monkeypatch):
     monkeypatch.setattr("innatura.planner.parallel_product.MIN_PARALLEL_NNZ", 0)
     econ = random_economy(3000, 300, 8, 20, cyclic=True, rng=np.random.default_rng(9))
-    assert len(row_blocked(econ.A, 2).groups) == 2
+    assert row_blocked(econ.A, 2).threads == 2
     monkeypatch.setenv(THREADS_ENV, "1")
     one = solve_io(econ.A, econ.d, method="krylov")
     monkeypatch.setenv(THREADS_ENV, "2")

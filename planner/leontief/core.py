@@ -26,7 +26,14 @@ import scipy.sparse as sp
 from innatura.planner.leontief.result import Matrix
 from innatura.planner.leontief.structure import row_search
 from innatura.planner.leontief.triangular import block_matvec
-from innatura.planner.parallel_product import MIN_PARALLEL_NNZ, Block, group_blocks, resolve_threads, run_blocks
+from innatura.planner.parallel_product import (
+    GROUPS_PER_THREAD,
+    MIN_PARALLEL_NNZ,
+    Block,
+    group_blocks,
+    resolve_threads,
+    run_blocks,
+)
 
 __all__ = ["CORE_MAX_RUNS", "CORE_MIN_GOODS", "CORE_MIN_SHARE", "CoreProduct", "core_product", "uses"]
 
@@ -67,9 +74,10 @@ class CoreProduct:
         skipped: entries the products leave out.
         split: where the dirty rows' entries before and from ``c0`` begin, alternately, when the
             dirty rows are contiguous (for :meth:`tail`), else None.
-        groups: the runs and the contiguous dirty rows as row blocks balanced by nonzeros, one
-            group per thread (:func:`~planner.parallel_product.group_blocks`), when the products
+        groups: the runs and the contiguous dirty rows as row blocks balanced by nonzeros
+            (:func:`~planner.parallel_product.group_blocks`, several a thread), when the products
             run in threads; empty otherwise. Each row's sum is the same to the bit.
+        threads: the threads that take those blocks.
     """
 
     A: sp.csr_matrix
@@ -82,13 +90,14 @@ class CoreProduct:
     skipped: int
     split: np.ndarray | None = None
     groups: tuple[tuple[Block, ...], ...] = ()
+    threads: int = 1
 
     def __call__(self, z: np.ndarray) -> np.ndarray:
         """``A @ z`` for ``z`` zero on :attr:`free` (rows ``>= start`` are 0: free rows have
         no off-diagonal entry and ``z`` is 0 on their diagonal)."""
         y = np.zeros(self.A.shape[0])
         if self.groups:
-            run_blocks(self.groups, z, y)
+            run_blocks(self.groups, z, y, self.threads)
             if not self._contiguous:
                 y[self.dirty] = self.D @ z
             return y
@@ -207,5 +216,5 @@ def core_product(A: Matrix, diag: np.ndarray, *, in_s: np.ndarray | None = None,
         blocks: list[Block] = [(A, r0, r1, r0) for r0, r1 in runs]
         if split is not None:
             blocks.append((D, 0, D.shape[0], int(dirty[0])))
-        groups = group_blocks(blocks, n_threads)
-    return CoreProduct(A, free, start, runs, dirty, positions, D, skipped, split, groups)
+        groups = group_blocks(blocks, n_threads * GROUPS_PER_THREAD)
+    return CoreProduct(A, free, start, runs, dirty, positions, D, skipped, split, groups, n_threads if groups else 1)
