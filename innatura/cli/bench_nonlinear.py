@@ -22,6 +22,7 @@ each count's wall-clock and CPU (all threads') seconds; the main figures are the
 from __future__ import annotations
 
 import argparse
+import functools
 import json
 import logging
 import os
@@ -164,11 +165,12 @@ def _solves(b: NonlinearBench, A: sp.csr_matrix, d: np.ndarray, lin: IOSolution,
     for r in range(b.repeat):
         for i, t in enumerate(counts):
             if r or i:
-                w, c, lin_t = _timed_cpu(lambda t=t: solve_io(A, d, tol=b.tol, threads=t))
+                w, c, lin_t = _timed_cpu(functools.partial(solve_io, A, d, tol=b.tol, threads=t))
                 per[t]["linear"].append(w)
                 per[t]["linear_cpu"].append(c)
                 identical &= bool(np.array_equal(lin_t.x, lin.x))
-            w, c, sol = _timed_cpu(lambda t=t: solve_nonlinear_io((A, store), dn, b.method, tol=b.tol, threads=t))
+            w, c, sol = _timed_cpu(
+                functools.partial(solve_nonlinear_io, (A, store), dn, b.method, tol=b.tol, threads=t))
             per[t]["nonlinear"].append(w)
             per[t]["nonlinear_cpu"].append(c)
             if sols:
@@ -215,7 +217,7 @@ def benchmark(b: NonlinearBench) -> dict:
     for _ in range(5):  # interleaved: the single-thread product, then the threaded ones
         mv_runs.append(_timed(lambda: A @ v)[0])
         for t in counts:
-            tp_runs[t].append(_timed(lambda t=t: blocked[t](v))[0])
+            tp_runs[t].append(_timed(functools.partial(blocked[t], v))[0])
     mv = statistics.median(mv_runs)
     lin_seconds, lin_cpu, lin = _timed_cpu(lambda: solve_io(A, d, tol=b.tol, threads=counts[0]))
     rng = np.random.default_rng(b.seed + 1)
