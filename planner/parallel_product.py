@@ -63,6 +63,9 @@ MIN_PARALLEL_NNZ = 1_000_000
 _pools: dict[int, ThreadPoolExecutor] = {}
 _pools_lock = threading.Lock()
 
+if hasattr(os, "register_at_fork"):  # a forked child has none of the parent's threads: new pools there
+    os.register_at_fork(after_in_child=_pools.clear)
+
 
 def resolve_threads(threads: int | None = None) -> int:
     """The number of threads: ``threads``, else ``$INNATURA_THREADS``, else the usable cores.

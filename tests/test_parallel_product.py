@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import itertools
+import multiprocessing
+import os
 
 import numpy as np
 import pytest
@@ -163,3 +165,18 @@ def test_environment_variable_sets_the_solvers_threads(monkeypatch):
     monkeypatch.setenv(THREADS_ENV, "2")
     two = solve_io(econ.A, econ.d, method="krylov")
     assert np.array_equal(one.x, two.x) and one.iterations == two.iterations
+
+
+def _product_in_child(threads: int) -> bool:
+    rng = np.random.default_rng(4)
+    A = _random_csr(rng, 500, 500, 0.05)
+    x = rng.standard_normal(500)
+    return bool(np.array_equal(row_blocked(A, threads, min_nnz=0)(x), A @ x))
+
+
+@pytest.mark.skipif(not hasattr(os, "fork"), reason="needs fork")
+def test_a_forked_child_starts_its_own_pool():
+    assert _product_in_child(2)  # the parent's pool exists now
+    ctx = multiprocessing.get_context("fork")
+    with ctx.Pool(1) as pool:
+        assert pool.apply_async(_product_in_child, (2,)).get(timeout=120)
