@@ -8,9 +8,8 @@ result equals ``A @ x`` to the bit, whatever the number of threads.
 :func:`row_blocked` builds a :class:`RowBlocked` product once per matrix: the blocks are balanced
 by nonzeros (a binary search in ``indptr``), several a thread, and each call hands them to a
 thread pool that persists between calls (one per thread count), whose threads take the blocks
-in turn. The products read ``A.data`` at every call, so
-values changed in place (Newton's Jacobian) are used; the pattern (``indptr``, ``indices``) must
-stay.
+in turn. The products read ``A.data`` at every call, so values changed in place (Newton's
+Jacobian) are used; the pattern (``indptr``, ``indices``) must stay.
 
 Threads: the keyword ``threads``, else the environment variable :data:`THREADS_ENV`
 (``INNATURA_THREADS``), else the cores this process may run on (``os.sched_getaffinity``).
