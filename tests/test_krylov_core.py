@@ -227,9 +227,9 @@ def test_default_solver_uses_the_core_with_the_productivity_checks_rows(monkeypa
     calls = []
     real = core_module.core_product
 
-    def spy(A, diag, *, in_s=None):
+    def spy(A, diag, *, in_s=None, threads=None):
         calls.append(in_s is not None)
-        out = real(A, diag, in_s=in_s)
+        out = real(A, diag, in_s=in_s, threads=threads)
         assert out is not None
         return out
 

@@ -38,6 +38,18 @@ def test_bench_io_cyclic_without_spsolve(tmp_path, capsys):
     assert "skipped" in capsys.readouterr().out
 
 
+def test_bench_io_prints_the_threaded_product_beside_the_floor(tmp_path, capsys):
+    out = tmp_path / "b.json"
+    assert main(["bench", "io", "--case", "1000,100,20", "--cyclic", "--skip-spsolve", "--threads", "2",
+                 "--repeat", "1", "--json", str(out), "--cache-dir", "none", "--quiet"]) == 0
+    table = capsys.readouterr().out
+    assert "one matvec A @ x (floor, 1 thread)" in table and "one matvec, 2 threads (row blocks)" in table
+    r = json.loads(out.read_text())
+    tp = r["threaded_matvec"]
+    assert tp["threads"] == 2 and r["machine"]["threads"] == 2
+    assert tp["speedup"] == pytest.approx(r["matvec"]["seconds"] / tp["seconds"])
+
+
 @pytest.mark.parametrize("case", ["1,2", "a,b,c", "10,0,5", "-1,2,3"])
 def test_bench_io_bad_case(case, capsys):
     assert main(["bench", "io", "--case", case]) == 2  # argparse's status, returned, not raised

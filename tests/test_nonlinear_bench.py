@@ -44,3 +44,18 @@ def test_bench_nonlinear_fixed_point_and_no_curves(tmp_path):
 def test_bench_nonlinear_bad_arguments(args, message, capsys):
     assert main(["bench", "nonlinear", "--case", "10,5,2", "--cache-dir", "none", "--quiet", *args]) == 2
     assert message in capsys.readouterr().err
+
+
+def test_bench_nonlinear_thread_counts_interleaved(tmp_path, capsys, monkeypatch):
+    monkeypatch.setattr("innatura.planner.parallel_product.MIN_PARALLEL_NNZ", 0)
+    monkeypatch.setattr("innatura.planner.leontief.core.MIN_PARALLEL_NNZ", 0)
+    out = tmp_path / "t.json"
+    assert main(["bench", "nonlinear", "--case", "2500,250,10", "--profiles", "20", "--cyclic", "--threads", "1,2",
+                 "--repeat", "2", "--json", str(out), "--cache-dir", "none", "--quiet"]) == 0
+    table = capsys.readouterr().out
+    assert "one matvec, 2 thread(s) (row blocks)" in table and "identical across thread counts: yes" in table
+    r = json.loads(out.read_text())
+    assert set(r["threads"]) == {"1", "2"} and r["machine"]["threads"] == [1, 2]
+    assert r["threads"]["1"]["blocks"] == 1 and r["threads"]["2"]["blocks"] > 1
+    assert r["identical_across_threads"] is True and r["nonlinear"]["converged"]
+    assert r["threads"]["2"]["nonlinear_seconds"] > 0 and r["threads"]["1"]["linear_cpu_seconds"] > 0

@@ -3,12 +3,15 @@
 Generates (or loads from the cache) a seed-style or cyclic random economy
 (:func:`scenarios.generators.random_economy`), then times in one process: scipy's ``spsolve``
 with default options on ``I - A`` (the OLIN-EP papers' method), the project's default solver
-:func:`planner.leontief.solve_io`, and one sparse matrix-vector product ``A @ x`` (the floor
-any method must pay), in interleaved rounds of three products and one solve. The default's
-time in products ("matvec-times") is judged in the process's CPU time, medians over the
-rounds: on a shared machine wall-clock time also counts waits for a core, which the products
-and the solve meet unequally (the wall-clock figure and each round's CPU figure are printed
-too). Prints a table and, with ``--json``, writes the figures as JSON.
+:func:`planner.leontief.solve_io` on ``--threads`` threads, one sparse matrix-vector product
+``A @ x`` on one thread (the floor any method must pay) and the same product in row blocks on
+``--threads`` threads (:mod:`planner.parallel_product`, the solver's), in interleaved rounds of
+three products of each kind and one solve. Matvec-times are always against the single-thread
+product. The default's time in products is judged in the process's CPU time (all threads'),
+medians over the rounds: on a shared machine wall-clock time also counts waits for a core,
+which the products and the solve meet unequally; the wall-clock figure, which shows what the
+threads save, and each round's CPU figure are printed too. Prints a table and, with
+``--json``, writes the figures as JSON.
 """
 
 from __future__ import annotations
@@ -81,6 +84,8 @@ def configure(parser: argparse.ArgumentParser) -> None:
         "--cache-dir", default=".bench-cache", metavar="DIR",
         help="where generated economies are cached as .npz ('none' disables; default .bench-cache)",
     )
+    parser.add_argument("--threads", type=whole(1, 1024), default=None, metavar="N",
+                        help="threads of the solver's sparse products (default $INNATURA_THREADS or the usable cores)")
     parser.add_argument("--quiet", action="store_true", help="no progress bar")
 
 
@@ -116,6 +121,9 @@ class _Rounds(NamedTuple):
 
     mv_times: list[float]
     mv_cpu: list[float]
+    #: wall and CPU seconds of the threaded product
+    tp_times: list[float]
+    tp_cpu: list[float]
     sol_times: list[float]
     sol_cpu: list[float]
     #: per round, the solve's CPU time over the median of the round's products'
@@ -123,18 +131,22 @@ class _Rounds(NamedTuple):
     sol: Any
 
 
-def _rounds(product: Callable[[], Any], solve: Callable[[], Any], repeat: int) -> _Rounds:
-    """Interleaved rounds (3 products, then one solve) so that both see the same machine load;
-    ratios use medians, which a shared machine's bursts disturb less than minima. Wall-clock
-    time also counts the waits of an oversubscribed machine, which the products and the solve
-    meet unequally; the process's CPU time (the products and the solve run on one thread)
+def _rounds(product: Callable[[], Any], threaded: Callable[[], Any], solve: Callable[[], Any],
+            repeat: int) -> _Rounds:
+    """Interleaved rounds (3 single-thread products, 3 threaded ones, then one solve) so that
+    all see the same machine load; ratios use medians, which a shared machine's bursts disturb
+    less than minima. Wall-clock time also counts the waits of an oversubscribed machine, which
+    the products and the solve meet unequally; the process's CPU time (summed over its threads)
     counts only the work, and its ratio is the figure judged against the target."""
-    out = _Rounds([], [], [], [], [], None)
+    out = _Rounds([], [], [], [], [], [], [], None)
     sol = None
     for _ in range(repeat):
         walls, cpus, _ = _time_both(product, 3)
         out.mv_times.extend(walls)
         out.mv_cpu.extend(cpus)
+        walls_t, cpus_t, _ = _time_both(threaded, 3)
+        out.tp_times.extend(walls_t)
+        out.tp_cpu.extend(cpus_t)
         t, c, sol = _time_both(solve, 1)
         out.sol_times.extend(t)
         out.sol_cpu.extend(c)
@@ -157,12 +169,15 @@ def benchmark(
     cache_dir: str | os.PathLike[str] | None = ".bench-cache",
     progress: bool = False,
     tol: float = 1e-10,
+    threads: int | None = None,
 ) -> dict:
     """Run the benchmark and return the results as a JSON-ready dict (see the module docstring)."""
     from innatura.planner.leontief import relative_residual, solve_io
+    from innatura.planner.parallel_product import resolve_threads, row_blocked
     from innatura.scenarios.generator_cache import cached_random_economy
 
     _check_args(repeat, tol)
+    n_threads = resolve_threads(threads)
     n_ind, n_fin, k = case
     t0 = time.perf_counter()
     econ = cached_random_economy(
@@ -175,14 +190,15 @@ def benchmark(
     logger.info("economy ready in %.1f s: %d x %d, %d nonzeros", gen_seconds, N, N, A.nnz)
 
     v = np.random.default_rng(seed).random(N)
-    rounds = _rounds(lambda: A @ v, lambda: solve_io(A, d, tol=tol), repeat)
+    blocked = row_blocked(A, n_threads)
+    rounds = _rounds(lambda: A @ v, lambda: blocked(v), lambda: solve_io(A, d, tol=tol, threads=n_threads), repeat)
     mv_times, mv_cpu, sol_times, sol_cpu = rounds.mv_times, rounds.mv_cpu, rounds.sol_times, rounds.sol_cpu
     per_round, sol = rounds.per_round, rounds.sol
     if sol is None:
         raise ValueError(f"repeat: expected at least one round, got {repeat}")
     rss_after_default = _rss_bytes()
     tracemalloc.start()
-    solve_io(A, d, tol=tol)
+    solve_io(A, d, tol=tol, threads=n_threads)
     _, traced_peak = tracemalloc.get_traced_memory()
     tracemalloc.stop()
 
@@ -232,6 +248,11 @@ def benchmark(
         "generate_seconds": gen_seconds,
         "matvec": {"seconds": mv_med, "min": min(mv_times), "runs": len(mv_times),
                    "cpu_seconds": statistics.median(mv_cpu)},
+        "threaded_matvec": {
+            "threads": n_threads, "blocks": max(1, len(blocked.groups)), "seconds": statistics.median(rounds.tp_times),
+            "min": min(rounds.tp_times), "cpu_seconds": statistics.median(rounds.tp_cpu),
+            "speedup": mv_med / statistics.median(rounds.tp_times),
+        },
         "default": {
             "method": sol.method, "seconds": sol_med, "min": min(sol_times), "runs": len(sol_times),
             "cpu_seconds": statistics.median(sol_cpu),
@@ -248,7 +269,8 @@ def benchmark(
         "targets": targets,
         "met": met,
         "machine": {
-            "cpus": os.cpu_count(), "python": platform.python_version(), "load_average": list(os.getloadavg()),
+            "cpus": os.cpu_count(), "threads": n_threads, "python": platform.python_version(),
+            "load_average": list(os.getloadavg()),
             "numpy": np.__version__, "scipy": scipy.__version__,
         },
     }
@@ -268,7 +290,11 @@ def format_table(r: dict) -> str:
         f"{'method':<34}{'median time':>12}{'x matvec':>10}{'residual':>11}",
     ]
     mv = r["matvec"]["seconds"]
-    lines.append(f"{'one matvec A @ x (floor)':<34}{_fmt_s(mv):>12}{1.0:>10.1f}{'':>11}")
+    lines.append(f"{'one matvec A @ x (floor, 1 thread)':<34}{_fmt_s(mv):>12}{1.0:>10.1f}{'':>11}")
+    tp = r.get("threaded_matvec")
+    if tp is not None:
+        tp_name = f"one matvec, {tp['threads']} thread{'s' if tp['threads'] > 1 else ''} (row blocks)"
+        lines.append(f"{tp_name:<34}{_fmt_s(tp['seconds']):>12}{tp['seconds'] / mv:>10.2f}{'':>11}")
     dft = r["default"]
     name = f"solve_io default ({dft['method']}, {dft['iterations']} it)"
     lines.append(f"{name:<34}{_fmt_s(dft['seconds']):>12}{dft['seconds'] / mv:>10.1f}{dft['residual']:>11.1e}")
@@ -286,6 +312,7 @@ def format_table(r: dict) -> str:
     if "spsolve_over_default" in ratios:
         lines.append(f"speed-up over spsolve: {ratios['spsolve_over_default']:.0f}x (target >= {TARGET_SPEEDUP:.0f}x)")
     rounds = ", ".join(f"{v:.1f}" for v in ratios.get("default_over_matvec_cpu_rounds", []))
+    lines.append("x matvec: wall-clock time over the single-thread product's")
     lines.append(
         f"default / matvec in CPU time: {ratios['default_over_matvec_cpu']:.1f} "
         f"(target <= {r['targets']['max_matvec_times']:.0f}; rounds {rounds}); "
@@ -325,6 +352,7 @@ def run(args: argparse.Namespace) -> int:
         cache_dir=cache,
         progress=progress,
         tol=args.tol,
+        threads=args.threads,
     )
     print(format_table(result))
     if args.json:

@@ -29,6 +29,7 @@ from innatura.planner.leontief.result import IOSolution, Matrix, MethodOutput
 from innatura.planner.leontief.structure import dependency_order, triangular_kind
 from innatura.planner.leontief.triangular import solve_triangular_io
 from innatura.planner.leontief.validation import label, validate_coefficients, validate_demand, validate_names
+from innatura.planner.parallel_product import resolve_threads, row_blocked
 from numpy.typing import ArrayLike
 
 __all__ = [
@@ -105,6 +106,11 @@ def _plan(A: Matrix, n: int, hints: dict | None = None) -> tuple[list[str], dict
 def _call(name: str, A: Matrix, d: np.ndarray, tol: float, options: dict) -> MethodOutput:
     fn = METHOD_FUNCTIONS[name]
     params = inspect.signature(fn).parameters
+    if "threads" in options:  # solve_io's own: the Krylov method takes A's row-blocked product
+        options = dict(options)
+        threads = options.pop("threads")
+        if name == "krylov" and sp.isspmatrix_csr(A):
+            A = row_blocked(A, threads)
     unknown = sorted(set(options) - set(params) - {"A", "d"})
     if unknown:
         valid = [p for p in params if p not in ("A", "d", "tol")]
@@ -126,6 +132,7 @@ def solve_io(
     tol: float = 1e-10,
     names: Sequence[str] | None = None,
     check_productive: bool = True,
+    threads: int | None = None,
     **options: Any,
 ) -> IOSolution:
     """Solve the Leontief system ``(I - A) x = d`` for the production vector ``x``.
@@ -170,6 +177,9 @@ def solve_io(
         check_productive: first prove ``rho(A) < 1`` (cheap bounds first; see
             :func:`~planner.leontief.productivity.check_productive`). Turn off for matrices
             known to be productive or for systems that are not input-output tables.
+        threads: threads of the Krylov method's sparse products (row blocks, the same result
+            to the bit: :mod:`~planner.parallel_product`); default ``$INNATURA_THREADS`` or the
+            cores this process may use.
         **options: passed to an explicitly chosen method (e.g. ``ordering="NATURAL"`` for
             ``"direct"``, ``solver="bicgstab"``, ``restart`` or ``maxiter`` for ``"krylov"``,
             ``maxiter`` for ``"neumann"``, ``kind`` or ``block`` for ``"triangular"``).
@@ -187,6 +197,9 @@ def solve_io(
     """
     t0 = time.perf_counter()
     _check_call(method, tol, options)
+    if threads is not None:
+        resolve_threads(threads)  # a bad value is an error whichever method runs
+        options = {**options, "threads": threads}
     shape = getattr(A, "shape", None) or np.shape(A)
     if names is not None and len(shape) == 2:
         names = validate_names(names, shape[0])
@@ -231,7 +244,7 @@ def _solve_valid(M: Matrix, dv: np.ndarray, method: str | None, tol: float, opti
         out, res = _attempt(method, M, dv, tol, options, refine=False)
         return IOSolution(out.x, method, int(out.iterations), res, bool(res <= tol), time.perf_counter() - t0,
                           (method,))
-    return _default(M, dv, tol, hints, t0)
+    return _default(M, dv, tol, hints, t0, options.get("threads"))
 
 
 def _check_call(method: str | None, tol: float, options: dict[str, Any]) -> None:
@@ -271,7 +284,7 @@ def _attempt(
     return MethodOutput(x, iters, bool(res <= tol), res), float(res)
 
 
-def _default(M: Matrix, dv: np.ndarray, tol: float, hints: dict, t0: float) -> IOSolution:
+def _default(M: Matrix, dv: np.ndarray, tol: float, hints: dict, t0: float, threads: int | None = None) -> IOSolution:
     """The default's methods in order (:func:`_plan`) until one reaches ``tol``."""
     plan, extra = _plan(M, M.shape[0], hints)
     attempts: list[str] = []
@@ -281,6 +294,8 @@ def _default(M: Matrix, dv: np.ndarray, tol: float, hints: dict, t0: float) -> I
         try:
             params = inspect.signature(METHOD_FUNCTIONS[name]).parameters
             opts = {k: v for k, v in extra.get(name, {}).items() if k in params}  # what the method takes
+            if threads is not None:
+                opts["threads"] = threads
             out, res = _attempt(name, M, dv, tol, opts, refine=True)
         except MemoryError as exc:
             logger.warning("method %s ran out of memory (%s); trying the next", name, exc)

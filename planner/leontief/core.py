@@ -26,6 +26,14 @@ import scipy.sparse as sp
 from innatura.planner.leontief.result import Matrix
 from innatura.planner.leontief.structure import row_search
 from innatura.planner.leontief.triangular import block_matvec
+from innatura.planner.parallel_product import (
+    GROUPS_PER_THREAD,
+    MIN_PARALLEL_NNZ,
+    Block,
+    group_blocks,
+    resolve_threads,
+    run_blocks,
+)
 
 __all__ = ["CORE_MAX_RUNS", "CORE_MIN_GOODS", "CORE_MIN_SHARE", "CoreProduct", "core_product", "uses"]
 
@@ -66,6 +74,10 @@ class CoreProduct:
         skipped: entries the products leave out.
         split: where the dirty rows' entries before and from ``c0`` begin, alternately, when the
             dirty rows are contiguous (for :meth:`tail`), else None.
+        groups: the runs and the contiguous dirty rows as row blocks balanced by nonzeros
+            (:func:`~planner.parallel_product.group_blocks`, several a thread), when the products
+            run in threads; empty otherwise. Each row's sum is the same to the bit.
+        threads: the threads that take those blocks.
     """
 
     A: sp.csr_matrix
@@ -77,11 +89,18 @@ class CoreProduct:
     D: sp.csr_matrix
     skipped: int
     split: np.ndarray | None = None
+    groups: tuple[tuple[Block, ...], ...] = ()
+    threads: int = 1
 
     def __call__(self, z: np.ndarray) -> np.ndarray:
         """``A @ z`` for ``z`` zero on :attr:`free` (rows ``>= start`` are 0: free rows have
         no off-diagonal entry and ``z`` is 0 on their diagonal)."""
         y = np.zeros(self.A.shape[0])
+        if self.groups:
+            run_blocks(self.groups, z, y, self.threads)
+            if not self._contiguous:
+                y[self.dirty] = self.D @ z
+            return y
         for r0, r1 in self.runs:
             block_matvec(self.A, r0, r1, z, y[r0:r1])
         if self.dirty.size:
@@ -91,6 +110,10 @@ class CoreProduct:
             else:
                 y[self.dirty] = self.D @ z
         return y
+
+    @property
+    def _contiguous(self) -> bool:
+        return bool(self.dirty.size) and int(self.dirty[-1]) - int(self.dirty[0]) + 1 == self.dirty.size
 
     def tail(self, x: np.ndarray) -> np.ndarray:
         """``A @ x`` for ``x`` zero before ``start`` (a first residual from a Jacobi step on the
@@ -131,13 +154,16 @@ class _Rows:
         return (self.indptr.size - 1, self.A.shape[1])
 
 
-def core_product(A: Matrix, diag: np.ndarray, *, in_s: np.ndarray | None = None) -> CoreProduct | None:
+def core_product(A: Matrix, diag: np.ndarray, *, in_s: np.ndarray | None = None,
+                 threads: int | None = None) -> CoreProduct | None:
     """The :class:`CoreProduct` of ``A``, or None where it would not pay (see the module docstring).
 
     Args:
         A: the matrix; only CSR with sorted indices qualifies.
         diag: its diagonal.
         in_s: :func:`uses` of ``A`` when known (the productivity check finds it).
+        threads: threads of the products (:func:`~planner.parallel_product.resolve_threads`;
+            one below :data:`~planner.parallel_product.MIN_PARALLEL_NNZ` nonzeros).
     """
     if not sp.isspmatrix_csr(A) or not A.has_sorted_indices or A.nnz == 0:
         return None
@@ -184,4 +210,11 @@ def core_product(A: Matrix, diag: np.ndarray, *, in_s: np.ndarray | None = None)
         split[0:-1:2] = begins
         split[1::2] = cut
         split[-1] = ends[-1]
-    return CoreProduct(A, free, start, runs, dirty, positions, D, skipped, split)
+    groups: tuple[tuple[Block, ...], ...] = ()
+    n_threads = resolve_threads(threads)
+    if n_threads > 1 and A.nnz - skipped >= MIN_PARALLEL_NNZ:
+        blocks: list[Block] = [(A, r0, r1, r0) for r0, r1 in runs]
+        if split is not None:
+            blocks.append((D, 0, D.shape[0], int(dirty[0])))
+        groups = group_blocks(blocks, n_threads * GROUPS_PER_THREAD)
+    return CoreProduct(A, free, start, runs, dirty, positions, D, skipped, split, groups, n_threads if groups else 1)

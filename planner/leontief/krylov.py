@@ -21,6 +21,7 @@ from innatura.planner.leontief.core import CoreProduct, core_product
 from innatura.planner.leontief.norms import norm
 from innatura.planner.leontief.result import Matrix, MethodOutput
 from innatura.planner.leontief.structure import diagonal
+from innatura.planner.parallel_product import RowBlocked, product_of
 from scipy.sparse.linalg import LinearOperator, bicgstab
 from threadpoolctl import ThreadpoolController
 
@@ -134,7 +135,8 @@ class GMRESResult(NamedTuple):
 
 
 def gmres_jacobi(
-    A: Matrix, b: np.ndarray, x0: np.ndarray | None, dinv: np.ndarray, *, tol: float, restart: int, maxiter: int,
+    A: Matrix | RowBlocked, b: np.ndarray, x0: np.ndarray | None, dinv: np.ndarray, *, tol: float, restart: int,
+    maxiter: int,
     true_residual: bool = True, terms: int = 1, core: CoreProduct | None = None,
 ) -> GMRESResult:
     """Restarted GMRES for ``(I - A) x = b``, right-preconditioned by ``diag(dinv)``.
@@ -146,7 +148,8 @@ def gmres_jacobi(
     process's setting is restored after it).
 
     Args:
-        A, b: the system.
+        A, b: the system; ``A`` may be a :class:`~planner.parallel_product.RowBlocked` product
+            (its products in threads, equal to the plain ones to the bit).
         x0: starting point; ``None`` starts from 0 (no product for the first residual).
         dinv: the preconditioner's diagonal.
         tol: relative residual to reach.
@@ -190,7 +193,8 @@ def _blas() -> ThreadpoolController:
 
 
 def _gmres(
-    A: Matrix, b: np.ndarray, x0: np.ndarray | None, dinv: np.ndarray, *, tol: float, restart: int, maxiter: int,
+    A: Matrix | RowBlocked, b: np.ndarray, x0: np.ndarray | None, dinv: np.ndarray, *, tol: float, restart: int,
+    maxiter: int,
     true_residual: bool, terms: int, core: CoreProduct | None,
 ) -> GMRESResult:
     """:func:`gmres_jacobi`'s cycles."""
@@ -256,11 +260,13 @@ def _precondition(product: Callable[[np.ndarray], np.ndarray], v: np.ndarray, di
     return u
 
 
-def _rounding(A: Matrix, x: np.ndarray) -> float:
+def _rounding(A: Matrix | RowBlocked, x: np.ndarray) -> float:
     """How far the residual from the Arnoldi relation may lie from ``b - x + A @ x`` evaluated
     directly: both round the products, each row's sum of ``k`` terms of size about ``|x|``
     to about ``sqrt(k) eps ||x||`` (measured: 4e-12 ``||d||`` on 110k cyclic goods whose
     production is 9000 ``||d||``; this bound gives 3.2e-11 there)."""
+    if isinstance(A, RowBlocked):
+        A = A.A
     k = int(np.diff(A.indptr).max(initial=1)) if sp.issparse(A) else A.shape[1]
     return ROUNDING_SAFETY * np.finfo(np.float64).eps * math.sqrt(max(k, 1)) * norm(x)
 
@@ -288,8 +294,13 @@ def solve_krylov(
     many products but one more direction: on a million goods its orthogonalisation against the
     longer basis costs more than the first residual's product.
 
+    The sparse products run in row blocks over threads (:mod:`~planner.parallel_product`; the
+    same result to the bit): ``$INNATURA_THREADS`` or the usable cores, or the threads of a
+    :class:`~planner.parallel_product.RowBlocked` ``A``.
+
     Args:
-        A: coefficient matrix (dense or sparse).
+        A: coefficient matrix (dense or sparse), or the :class:`~planner.parallel_product.RowBlocked`
+            product of a CSR matrix (:func:`~planner.parallel_product.row_blocked` with ``threads``).
         d: right-hand side, ``(n,)`` or ``(n, k)`` (columns solved one after another).
         tol: relative residual ``||(I - A) x - d|| / ||d||`` to reach.
         solver: ``"gmres"`` (:func:`gmres_jacobi`, restarted every ``restart`` iterations) or
@@ -318,6 +329,10 @@ def solve_krylov(
         raise InvalidInputError(f"solver: unknown Krylov solver {solver!r}; valid: {', '.join(KRYLOV_SOLVERS)}")
     if isinstance(terms, bool) or not isinstance(terms, (int, np.integer)) or terms < 1:
         raise InvalidInputError(f"terms: expected a positive integer, got {terms!r}")
+    if isinstance(A, RowBlocked):
+        matvec, A = A, A.A
+    else:
+        matvec = product_of(A)
     n = A.shape[0]
     diag = _diag(A) if diagonal is None else diagonal
     dinv_src = 1.0 - diag
@@ -325,7 +340,8 @@ def solve_krylov(
         i = int(np.nonzero(dinv_src == 0)[0][0])
         raise InvalidInputError(f"A: I - A is singular: the diagonal coefficient A[{i}, {i}] equals 1")
     dinv = 1.0 / dinv_src
-    core_op = core_product(A, diag, in_s=uses) if core and solver == "gmres" else None
+    threads = matvec.threads if isinstance(matvec, RowBlocked) else 1
+    core_op = core_product(A, diag, in_s=uses, threads=threads) if core and solver == "gmres" else None
     if maxiter is None:
         maxiter = 50 if solver == "gmres" else 1000
     cols = d[:, None] if d.ndim == 1 else d
@@ -336,13 +352,13 @@ def solve_krylov(
     for c in range(cols.shape[1]):
         b = np.ascontiguousarray(cols[:, c])
         if solver == "gmres":
-            x, count, rnorm, conv, _ = gmres_jacobi(A, b, dinv * b, dinv, tol=tol, restart=restart, maxiter=maxiter,
-                                                    terms=int(terms), core=core_op)
+            x, count, rnorm, conv, _ = gmres_jacobi(matvec, b, dinv * b, dinv, tol=tol, restart=restart,
+                                                    maxiter=maxiter, terms=int(terms), core=core_op)
             bnorm = norm(b)
             rel = rnorm / bnorm if bnorm > 0 else rnorm
             worst = None if worst is None else max(worst, rel)
         else:
-            op = LinearOperator((n, n), matvec=lambda v: v.ravel() - A @ v.ravel(), dtype=np.float64)
+            op = LinearOperator((n, n), matvec=lambda v: v.ravel() - matvec(v.ravel()), dtype=np.float64)
             M = LinearOperator((n, n), matvec=lambda v: dinv * v.ravel(), dtype=np.float64)
             counter = [0]
 

@@ -75,6 +75,7 @@ def solve_nonlinear_io(
     damping: float = 1.0,
     names: Sequence[str] | None = None,
     raise_on_failure: bool = True,
+    threads: int | None = None,
 ) -> NonlinearIOSolution:
     """Solve ``(I - F(x)) x = d`` (OLIN-EP Eq. 3) with coefficient curves ``F`` (Eq. 4).
 
@@ -96,6 +97,8 @@ def solve_nonlinear_io(
         names: row names for error messages (taken from the economy when one is given).
         raise_on_failure: raise :class:`ConvergenceError` when ``tol`` is not reached;
             otherwise return the last iterate with ``converged=False``.
+        threads: threads of the sparse products (:mod:`~planner.parallel_product`: row blocks,
+            the same result to the bit; default ``$INNATURA_THREADS`` or the usable cores).
 
     Returns:
         :class:`NonlinearIOSolution`.
@@ -108,7 +111,7 @@ def solve_nonlinear_io(
             coefficient.
     """
     _check_arguments(method, tol, max_iter, damping)
-    cs = prepare_system(system, d, names)
+    cs = prepare_system(system, d, names, threads)
     if method is None:
         method = "newton-krylov" if cs.n_curves else "fixed-point"
     if x0 is not None:

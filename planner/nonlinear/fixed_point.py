@@ -65,7 +65,7 @@ def fixed_point(cs: CurveSystem, x0: np.ndarray | None, tol: float, max_iter: in
         if k == max_iter:
             break
         try:
-            sol = solve_io(cs.matrix, cs.d, names=cs.names)
+            sol = solve_io(cs.matrix, cs.d, names=cs.names, threads=cs.threads)
         except NonProductiveError as exc:
             raise NonProductiveError(
                 f"F(x) at iterate {k}: {exc}", goods=exc.goods, spectral_radius=exc.spectral_radius

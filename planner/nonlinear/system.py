@@ -23,6 +23,7 @@ from innatura.planner.leontief import validate_coefficients
 from innatura.planner.leontief.norms import norm
 from innatura.planner.leontief.result import Matrix
 from innatura.planner.leontief.structure import diagonal, triangular_kind
+from innatura.planner.parallel_product import product_of, resolve_threads
 
 __all__ = ["CurveSystem", "IOSystem", "check_productive", "economy_system", "prepare_system", "system_labels"]
 
@@ -93,18 +94,27 @@ class CurveSystem:
         curves: the curve cells, or a :class:`~planner.curves.CurveStore` of them.
         d: final demand ``(N,)``, finite and non-negative.
         names: row names for error messages.
+        threads: threads of the sparse products (:mod:`~planner.parallel_product`; default
+            ``$INNATURA_THREADS`` or the usable cores).
 
     Attributes:
         matrix: the working matrix: ``F(x)`` after :meth:`residual`, the curve cells' marginal
             input use after :meth:`linearise` (then ``I - matrix`` is the Jacobian).
         store: the curve cells.
         products: sparse products with ``matrix`` so far.
+        threads: threads of the sparse products.
+        product: what multiplies like ``matrix`` (``product @ x``): its
+            :class:`~planner.parallel_product.RowBlocked` product over those threads where it is
+            CSR (the same to the bit; it reads the curve cells as the matrix holds them at each
+            call), else the matrix.
     """
 
     def __init__(self, coefficients: Matrix, curves: Sequence[CurveCell] | CurveStore, d: np.ndarray,
-                 names: Sequence[str] | None) -> None:
+                 names: Sequence[str] | None, threads: int | None = None) -> None:
         cm = CurveMatrix(coefficients, curves)
         self.matrix, self.store, self._pos = cm.base, cm.store, cm.positions
+        self.threads = resolve_threads(threads)
+        self.product = product_of(self.matrix, self.threads)
         self.shape = cm.shape
         self.names = None if names is None else tuple(names)
         self.d = d
@@ -178,7 +188,7 @@ class CurveSystem:
             self._write(f, x, "coefficient")
             self._holds = x
         F = self.matrix if f is not None else self.coefficients_at(x)
-        G = x - F @ x - self.d
+        G = x - (self.product if F is self.matrix else F) @ x - self.d
         self.products += 1
         return G, norm(G) / self.d_norm
 
@@ -219,9 +229,9 @@ class CurveSystem:
 
 
 def prepare_system(system: Economy | tuple[Matrix, Sequence[CurveCell] | CurveStore], d: np.ndarray | None,
-                   names: Sequence[str] | None) -> CurveSystem:
+                   names: Sequence[str] | None, threads: int | None = None) -> CurveSystem:
     """Check a system (an :class:`Economy` or a pair ``(coefficients, curves)``), its demand and
-    row names, and hold it as a :class:`CurveSystem`."""
+    row names, and hold it as a :class:`CurveSystem` (its products on ``threads`` threads)."""
     curves: Sequence[CurveCell] | CurveStore
     if isinstance(system, Economy):
         A, curves, d_sys = economy_system(system)
@@ -241,7 +251,7 @@ def prepare_system(system: Economy | tuple[Matrix, Sequence[CurveCell] | CurveSt
         names = tuple(str(v) for v in names)
         if len(shape) == 2 and len(names) != shape[0]:
             raise InvalidInputError(f"names: {len(names)} names for {shape[0]} rows")
-    cs = CurveSystem(validate_coefficients(A, names), curves, np.asarray(d, dtype=float), names)
+    cs = CurveSystem(validate_coefficients(A, names), curves, np.asarray(d, dtype=float), names, threads)
     if cs.d.shape != (cs.shape[0],):
         raise InvalidInputError(f"d: shape {cs.d.shape}, expected {(cs.shape[0],)}")
     if not np.all(np.isfinite(cs.d)) or (cs.d < 0).any():
