@@ -1,7 +1,9 @@
 """The documentation site: ``mkdocs build --strict`` builds it (running the tutorials), it
 references no asset outside itself, and it renders from the built folder in Chromium.
 
-One build for the module, into a temporary folder. The browser test serves that folder with
+One build for the module, into a temporary folder; or, with ``INNATURA_DOCS_SITE=FOLDER``, the
+site that ``mkdocs build --strict`` has just built into ``FOLDER`` (``.ci/run`` builds it as its
+documentation step, and the suite checks that build instead of repeating it). The browser test serves that folder with
 ``python -m http.server`` on a free port of 127.0.0.1, takes a screenshot of a tutorial page
 (``tests/artifacts/docs-tutorial.png``) and of the API reference
 (``tests/artifacts/docs-api.png``), and fails on a page error, an HTTP status >= 400 or any
@@ -30,7 +32,8 @@ pytest.importorskip("mkdocstrings_handlers.python")
 pytest.importorskip("jupytext")
 pytest.importorskip("nbclient")
 
-pytestmark = [pytest.mark.docs, pytest.mark.slow, pytest.mark.timeout(600)]
+# one build of the site, served once: under ``pytest -n`` the module stays in one worker
+pytestmark = [pytest.mark.docs, pytest.mark.slow, pytest.mark.timeout(600), pytest.mark.xdist_group("docs-site")]
 
 ARTIFACTS = Path(__file__).parent / "artifacts"
 CHROMIUM = os.environ.get("INNATURA_CHROMIUM", "/usr/bin/chromium")
@@ -50,6 +53,12 @@ TUTORIAL = "tutorials/03-misreporting/"
 
 @pytest.fixture(scope="module")
 def site(tmp_path_factory) -> Path:
+    built = os.environ.get("INNATURA_DOCS_SITE")
+    if built:
+        folder = Path(built)
+        assert (folder / "index.html").is_file() and (folder / "sitemap.xml").is_file(), (
+            f"INNATURA_DOCS_SITE={built}: no site built there (index.html, sitemap.xml); run mkdocs build --strict")
+        return folder
     out = tmp_path_factory.mktemp("site")
     env = {k: v for k, v in os.environ.items() if k != "INNATURA_DOCS_EXECUTE"}
     env["NO_MKDOCS_2_WARNING"] = "1"

@@ -3,7 +3,8 @@
 import numpy as np
 import pytest
 
-pytestmark = pytest.mark.learn
+# one training run for the module: under ``pytest -n`` the module stays in one worker
+pytestmark = [pytest.mark.learn, pytest.mark.xdist_group("learned-mesa")]
 torch = pytest.importorskip("torch")
 pytest.importorskip("torch_geometric")
 pytest.importorskip("mesa")

@@ -4,7 +4,8 @@ import json
 
 import pytest
 
-pytestmark = pytest.mark.learn
+# one training run for the module: under ``pytest -n`` the module stays in one worker
+pytestmark = [pytest.mark.learn, pytest.mark.xdist_group("learned-train")]
 torch = pytest.importorskip("torch")
 pytest.importorskip("torch_geometric")
 

@@ -25,7 +25,8 @@ playwright_api = pytest.importorskip("playwright.sync_api")
 
 from innatura.cli.viz import asset_dir, server_command, server_env  # noqa: E402
 
-pytestmark = [pytest.mark.browser, pytest.mark.timeout(180)]
+# one server and one page that the tests drive in turn: under ``pytest -n`` the module stays in one worker
+pytestmark = [pytest.mark.browser, pytest.mark.timeout(180), pytest.mark.xdist_group("viz-browser")]
 
 CHROMIUM = os.environ.get("INNATURA_CHROMIUM", "/usr/bin/chromium")
 CHROMIUM_FLAGS = [
