@@ -70,6 +70,38 @@ def test_the_learned_planner_corrects_flagged_units_by_their_misreporting_case()
     assert np.allclose(corrected_scales(post, method="location"), np.exp([0.01, -0.25, -0.1]))
 
 
+def test_the_cautious_correction_adds_a_margin_to_a_sure_liar_and_shrinks_an_unsure_one():
+    """The 0.8 quantile of the posterior: a unit sure to misreport gets its case's estimate plus
+    0.8416 of its standard deviation; a unit whose case is uncertain lands between the two cases'
+    estimates, nearer the report (log-scale 0) than its misreporting case (checked against the
+    quantile of a large sample of the mixture); honest-looking units keep their reports."""
+    from innatura.planner.learned.debias import CAUTIOUS_QUANTILE
+
+    post = TypePosterior(p_misreport=np.array([[0.1, 0.999999, 0.6]]),
+                         means=np.array([[[0.01, -0.3], [0.0, -0.69], [0.0, -0.5]]]),
+                         sds=np.array([[[0.05, 0.05], [0.007, 0.007], [0.02, 0.02]]]), unit_ids=np.arange(3))
+    scale = corrected_scales(post, method="quantile", quantile=CAUTIOUS_QUANTILE, min_probability=0.5)
+    assert scale[0] == 1.0
+    assert math.log(scale[1]) == pytest.approx(-0.69 + 0.8416 * 0.007, abs=1e-4)
+    rng = np.random.default_rng(0)
+    n = 400_000
+    liar = rng.random(n) < 0.6
+    draws = np.where(liar, rng.normal(-0.5, 0.02, n), rng.normal(0.0, 0.02, n))
+    assert math.log(scale[2]) == pytest.approx(np.quantile(draws, CAUTIOUS_QUANTILE), abs=2e-3)
+    assert math.log(scale[2]) > -0.25  # nearer the report than the misreporting case's -0.5
+
+
+def test_the_learned_planner_corrects_by_the_cautious_quantile_unless_told_otherwise():
+    from innatura.abm.planning.learned_io import LearnedIOMethod
+    from innatura.planner.errors import InvalidInputError
+
+    method = LearnedIOMethod()
+    assert (method.debias, method.quantile) == ("quantile", 0.8)
+    assert LearnedIOMethod(debias="location").debias == "location"
+    with pytest.raises(InvalidInputError, match=r"quantile = 1\.5"):
+        LearnedIOMethod(quantile=1.5)
+
+
 def test_the_study_runs_a_subset_of_arms_without_training(tmp_path, capsys):
     """``--arms`` without a learned arm runs those arms (and the honest run) and trains nothing."""
     import csv

@@ -63,7 +63,10 @@ class LearnedMethod:
         goods: the common stock good (five-regions checkpoints).
         capital: the capital good (five-regions checkpoints).
         plan: the planning method that makes the plan (checkpoints of any economy; default OLIN-EP).
-        debias: how type inference corrects the reports (checkpoints of any economy).
+        debias: how type inference corrects the reports (checkpoints of any economy; default
+            ``"quantile"``, :class:`~abm.planning.learned_io.LearnedIOMethod`).
+        quantile: the quantile of ``debias="quantile"`` (``None``: 0.8,
+            :data:`planner.learned.debias.CAUTIOUS_QUANTILE`).
         correct: which reports are corrected: ``"flagged"`` (the units flagged tonight) or
             ``"all"`` (checkpoints of any economy).
         policy: plan with the checkpoint's policy (checkpoints of any economy); ``False``: the
@@ -78,13 +81,14 @@ class LearnedMethod:
     name = "learned"
 
     def __init__(self, model: str | PathLike[str], goods: str = "goods", capital: str = "capital",
-                 plan: str = "olin", debias: str = "location", correct: str = "flagged", policy: bool = True) -> None:
+                 plan: str = "olin", debias: str = "quantile", correct: str = "flagged", policy: bool = True,
+                 quantile: float | None = None) -> None:
         from innatura.abm.planning.learned_io import LearnedIOMethod
         from innatura.planner.learned.checkpoint import POLICY_KIND, checkpoint_kind
 
         self.impl: FiveRegionsMethod | LearnedIOMethod
         if checkpoint_kind(Path(model)) == POLICY_KIND:
-            self.impl = LearnedIOMethod(model, plan=plan, debias=debias, correct=correct)
+            self.impl = LearnedIOMethod(model, plan=plan, debias=debias, correct=correct, quantile=quantile)
             if not policy:
                 self.impl.policy = None
         else:

@@ -10,10 +10,10 @@ plan (:meth:`abm.reported_curves.ReportedCurves.scaled_cells`).
   (:class:`~abm.learning.histories.HistoryRecorder`), runs type inference on them
   (:class:`~planner.learned.inference.TypeInference`); a unit whose misreport probability
   exceeds ``threshold`` tonight is flagged (:attr:`flagged_units`), and each flagged unit's
-  report is corrected by the posterior location of its true input-use scale (the mean of its
-  misreporting case; :func:`planner.learned.debias.corrected_scales`). Units not flagged keep
-  their reports (``correct="all"`` corrects every unit, by its honest case's estimate when it
-  looks honest).
+  report is corrected by the 0.8 quantile of the posterior of its true input-use scale
+  (:func:`planner.learned.debias.corrected_scales`; a shortfall of inputs costs more than a
+  surplus, see :mod:`planner.learned.debias`). Units not flagged keep their reports
+  (``correct="all"`` corrects every unit).
   Its policy (:class:`~planner.learned.pg.PriorityPolicy`) then decides what the plan takes as
   given: the investment share ``sigma`` and per-region priorities ``w_r`` (summing to 1). The
   plan serves the reported demand of region ``r`` weighted by ``R w_r`` (uniform priorities:
@@ -241,8 +241,10 @@ class LearnedIOMethod(DebiasedPlan):
             ``inference`` given (training).
         plan: the planning method that makes the plan.
         plan_options: its options.
-        debias: ``"location"``, ``"median"``, ``"mean"`` or ``"quantile"``
+        debias: ``"quantile"`` (default), ``"location"``, ``"median"`` or ``"mean"``
             (:func:`planner.learned.debias.corrected_scales`).
+        quantile: the quantile of ``"quantile"``, in ``(0, 1)`` (default
+            :data:`planner.learned.debias.CAUTIOUS_QUANTILE`).
         correct: ``"flagged"`` (the units flagged tonight) or ``"all"``.
         threshold: misreport probability above which a unit is flagged.
         policy: the policy, when ``model`` is ``None``.
@@ -253,9 +255,10 @@ class LearnedIOMethod(DebiasedPlan):
     name = "learned"
 
     def __init__(self, model: str | PathLike[str] | None = None, plan: str = "olin",
-                 plan_options: Mapping[str, Any] | None = None, debias: str = "location", threshold: float = 0.5,
+                 plan_options: Mapping[str, Any] | None = None, debias: str = "quantile", threshold: float = 0.5,
                  policy: PriorityPolicy | None = None, inference: TypeInference | None = None,
-                 horizon: int = 1, correct: str = "flagged") -> None:
+                 horizon: int = 1, correct: str = "flagged", quantile: float | None = None) -> None:
+        from innatura.planner.learned.debias import CAUTIOUS_QUANTILE
         from innatura.planner.learned.debias import METHODS as DEBIAS
 
         super().__init__(plan, plan_options)
@@ -265,7 +268,10 @@ class LearnedIOMethod(DebiasedPlan):
             raise InvalidInputError(f"planner 'learned': threshold = {threshold!r} must lie in (0, 1)")
         if correct not in ("flagged", "all"):
             raise InvalidInputError(f"planner 'learned': correct = {correct!r}; known: flagged, all")
-        self.debias, self.threshold, self.correct = debias, float(threshold), correct
+        q = CAUTIOUS_QUANTILE if quantile is None else float(quantile)
+        if not 0.0 < q < 1.0:
+            raise InvalidInputError(f"planner 'learned': quantile = {quantile!r} must lie in (0, 1)")
+        self.debias, self.threshold, self.correct, self.quantile = debias, float(threshold), correct, q
         self.policy, self.inference, self.horizon = policy, inference, max(1, int(horizon))
         self.weights_sha256 = ""
         #: the checkpoint's policy plans (``False``: the guard rejected it, the baseline plans).
@@ -301,7 +307,7 @@ class LearnedIOMethod(DebiasedPlan):
         post = self.inference.posterior(recorder.histories(include_tonight=True))
         self.flagged_units[:] = False
         self.flagged_units[recorder.units] = post.p_misreport[-1] > self.threshold
-        return corrected_scales(post, -1, method=self.debias,
+        return corrected_scales(post, -1, method=self.debias, quantile=self.quantile,
                                 min_probability=self.threshold if self.correct == "flagged" else None)
 
     def state_dict(self) -> dict[str, Any]:

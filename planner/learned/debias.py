@@ -16,6 +16,20 @@ honest and the misreporting case), :func:`corrected_scales` gives one factor per
 - ``"quantile"``: ``exp(q-quantile of s)`` (``q > 0.5``: a cautious planner that provisions
   for more input use than the median).
 
+Why the learned planner corrects by a quantile (``"quantile"`` at :data:`CAUTIOUS_QUANTILE`):
+the two errors of a correction do not cost the same. A unit whose corrected curve says LESS
+than it truly uses is allotted too little; an execution that rations every allotment of a
+short good alike (as the agent model's does) cuts its output, which cuts the units that need
+its good, around the economy's input cycles; with thin stocks one such unit can stop a whole
+day. A unit corrected to MORE than it uses leaves some inputs unused. Under the pinball
+loss with a cost ``a`` per unit of under-provision and ``b`` per unit of over-provision the
+best estimate is the ``a / (a + b)`` quantile of the posterior, so a planner that counts a
+shortfall four times as costly as a surplus corrects by the 0.8 quantile of the log-scale:
+a likely liar gets its misreporting case's estimate plus a margin of its uncertainty, and a
+unit whose case is uncertain is shrunk towards its report (for a unit that overstates, whose
+misreporting case lies below its honest one, the mixture's upper quantile lies between the
+two cases' estimates, nearer the honest one the less probable the lie).
+
 With ``min_probability``, units whose misreport probability is at most that keep their report
 (factor 1): only suspected liars are corrected, and honest learning error is left to the units'
 own refits. The planning method multiplies each unit's reported curve (its input factor) by
@@ -31,11 +45,14 @@ import numpy as np
 from innatura.planner.errors import InvalidInputError
 from innatura.planner.learned.type_posterior import TypePosterior
 
-__all__ = ["METHODS", "corrected_scales"]
+__all__ = ["CAUTIOUS_QUANTILE", "METHODS", "corrected_scales"]
 
 logger = logging.getLogger(__name__)
 
 METHODS = ("location", "median", "mean", "quantile")
+#: the quantile the learned planner corrects by (see the module): a shortfall of a unit's
+#: inputs counted four times as costly as a surplus.
+CAUTIOUS_QUANTILE = 0.8
 
 
 def corrected_scales(posterior: TypePosterior, night: int = -1, method: str = "location", quantile: float = 0.5,
