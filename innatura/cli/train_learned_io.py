@@ -122,7 +122,7 @@ def run_io(args: argparse.Namespace) -> int:
         if row:
             bars[stage].set_postfix(humanity=f"{row['humanity']:.3f}")
 
-    start = time.perf_counter()
+    start, cpu_start = time.perf_counter(), time.process_time()
     try:
         trained = train_learned_planner(args.scenario, days=args.days, misreport_share=args.misreport_share,
                                         unit_strategy=args.strategy, config=cfg, inference=inference,
@@ -131,8 +131,8 @@ def run_io(args: argparse.Namespace) -> int:
     finally:
         for bar in bars.values():
             bar.close()
-    seconds = time.perf_counter() - start
-    extra = {**trained.extra, "train_seconds": seconds}
+    seconds, cpu_seconds = time.perf_counter() - start, time.process_time() - cpu_start
+    extra = {**trained.extra, "train_seconds": seconds, "train_cpu_seconds": cpu_seconds}
     result = trained.policy
     save_policy(out, result.policy, result.config, trained.inference, extra=extra, guard=trained.guard)
     history = [{**row, "days": float(args.days)} for row in result.history]
@@ -140,7 +140,8 @@ def run_io(args: argparse.Namespace) -> int:
     plot_policy_history(out / "training_curve.png", history,
                         title=f"learned planner, {args.scenario}, seed {args.seed}")
     first, last = result.history[0], result.history[-1]
-    print(f"trained in {seconds:.1f} s ({device}): type inference {extra['inference_seconds']:.1f} s"
+    print(f"trained on {device} in {seconds:.1f} s of wall time ({cpu_seconds:.1f} s of processor time):"
+          f" type inference {extra['inference_seconds']:.1f} s"
           f"{' (given)' if args.inference is not None else ''}, policy {extra['policy_seconds']:.1f} s "
           f"({args.updates} updates x {args.episodes_per_update} episodes x {args.days} days)")
     print(f"humanity per day: {first['humanity']:.4f} (first update) -> {last['humanity']:.4f} (last); "
