@@ -94,8 +94,11 @@ def plan_regional(problem: RegionalProblem, method: str | None = None, *, max_sl
         x_start = np.asarray(x_start, dtype=float)
         if x_start.shape != (problem.n_units,):
             raise InvalidInputError(f"x_start: shape {x_start.shape}, expected ({problem.n_units},)")
+    if method == "decomposed" and problem.timing == "layers" and problem.layers > 1:
+        raise InvalidInputError(f"timing: 'layers' ({problem.layers} layers) is planned by the 'lp' method only; "
+                                "the 'decomposed' method plans the 'overnight' timing (layers=1)")
     if pipeline is None:
-        pipeline = problem.timing == "overnight"
+        pipeline = problem.timing in ("overnight", "layers")
     if method == "lp":
         return plan_exact(problem, max_slp_iter=max_slp_iter, tol=tol, x_start=x_start, pipeline=pipeline)
     return plan_decomposed(problem, pipeline=pipeline, warm=warm)

@@ -240,6 +240,13 @@ class StageLP:
         vals = self._cell_mult[pos] * off_cell[self._cell_of[pos]]
         return np.bincount(self._cand[self._cell_rows[pos]], vals, minlength=self.n_rows)
 
+    def curve_gap(self, values: np.ndarray, slopes: np.ndarray) -> np.ndarray:
+        """Per row, how far the curves themselves exceed their linearisation (at ``slopes``,
+        through the origin) at the solution ``values`` ``(n_var,)``, ``(rows,)``."""
+        inp = self.problem.inputs
+        q = values[: self.problem.n_units][inp.curve_unit]
+        return self.row_offsets(inp.curve_values(q)[0] - slopes * q)
+
     # -- bounds ---------------------------------------------------------------------------------------
     def column_bounds(self, x_low: np.ndarray, x_high: np.ndarray, c_low: np.ndarray, c_high: np.ndarray,
                       t_high: float, tau_high: float) -> tuple[np.ndarray, np.ndarray]:
