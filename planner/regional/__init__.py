@@ -98,7 +98,7 @@ def plan_regional(problem: RegionalProblem, method: str | None = None, *, max_sl
         raise InvalidInputError(f"timing: 'layers' ({problem.layers} layers) is planned by the 'lp' method only; "
                                 "the 'decomposed' method plans the 'overnight' timing (layers=1)")
     if pipeline is None:
-        pipeline = problem.timing in ("overnight", "layers")
+        pipeline = problem.timing == "overnight"
     if method == "lp":
         return plan_exact(problem, max_slp_iter=max_slp_iter, tol=tol, x_start=x_start, pipeline=pipeline)
     return plan_decomposed(problem, pipeline=pipeline, warm=warm)

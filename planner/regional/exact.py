@@ -74,7 +74,7 @@ class _SLP:
 
     def _solve(self, objectives: list) -> LexResult:
         try:
-            res = self.lp.solve(objectives)
+            res = self.lp.solve(objectives, rel_slack=self.model.kept_slack)
         except UnboundedLPError:
             raise InvalidInputError(
                 "regional plan: a stage is unbounded; some units can produce without limit (give them a "
@@ -151,6 +151,7 @@ def _consumption_stage(p: RegionalProblem, max_iter: int, tol: float, x_start: n
         objs = [("max", obj_t), ("max", obj_c)]
     obj_act = np.zeros(model.n_var)
     obj_act[: model.c] = 1.0
+    obj_act[model.n_base:] = model.activity_weights()  # a layered model's phase shipments
     objs.append(("min", obj_act))
     slp = _SLP(model, lp, np.zeros(p.n_units), tol)
     start = np.zeros(p.n_units) if x_start is None else np.clip(np.asarray(x_start, float), 0.0, x_hi)
@@ -206,6 +207,7 @@ def _investment_objectives(p: RegionalProblem, model: StageLP, slopes: np.ndarra
     cost[model.c:] = 0.0
     ship = np.zeros(model.n_var)
     ship[model.m:model.c] = 1.0
+    ship[model.n_base:] = model.activity_weights()
     tie = 1e-6 * float(weight[weight > 0].min()) if weight.any() else 1.0
     objs.append(("min", cost + tie * ship))
     return objs

@@ -63,6 +63,11 @@ class LayeredStageLP(StageLP):
         phase_goods: the ``nf`` final goods that phases ship.
     """
 
+    #: the copies ``X_l`` of the units' columns make the later objectives' LPs degenerate: with
+    #: the optima kept to 1e-9, HiGHS ends them without a verdict and solves them again from
+    #: scratch (seconds each, on 20 islands); to 1e-5 it does not
+    kept_slack = 1e-5
+
     def __init__(self, problem: RegionalProblem, stage: int):
         super().__init__(problem, stage)
         p = problem
@@ -208,6 +213,12 @@ class LayeredStageLP(StageLP):
         out = super().row_offsets(offset_entries)
         lr, _, lv = self._layer_curves(offset_entries, False)
         return out + np.bincount(lr, lv, minlength=self.n_rows)
+
+    def activity_weights(self) -> np.ndarray:
+        """``X_l``: 0 (the day's output ``x`` is counted), the phase shipments: 1."""
+        w = np.zeros(self.n_var - self.n_base)
+        w[self.P - self.n_base:] = 1.0
+        return w
 
     def curve_gap(self, values: np.ndarray, slopes: np.ndarray) -> np.ndarray:
         """As :meth:`StageLP.curve_gap`, with each layer row's curves at its layer's ``X_l``."""
