@@ -35,7 +35,7 @@ import logging
 
 import numpy as np
 import scipy.sparse as sp
-from innatura.planner.regional.lp_model import ROW_KINDS, StageLP
+from innatura.planner.regional.lp_model import ROW_KINDS, StageLP, _Entries
 from innatura.planner.regional.problem import RegionalProblem
 
 __all__ = ["LAYER_ROW_KINDS", "LayeredStageLP", "stage_model"]
@@ -65,8 +65,8 @@ class LayeredStageLP(StageLP):
 
     #: the copies ``X_l`` of the units' columns make the later objectives' LPs degenerate: with
     #: the optima kept to 1e-9, HiGHS ends them without a verdict and solves them again from
-    #: scratch (seconds each, on 20 islands); to 1e-5 it does not
-    kept_slack = 1e-5
+    #: scratch (seconds each, on 20 islands); to 1e-5 it does not (``L > 1``)
+    LAYERED_SLACK = 1e-5
 
     def __init__(self, problem: RegionalProblem, stage: int):
         super().__init__(problem, stage)
@@ -83,6 +83,7 @@ class LayeredStageLP(StageLP):
                                             "cell": np.zeros(0, np.int64), "mult": np.zeros(0)}
         if L == 1:
             return
+        self.kept_slack = self.LAYERED_SLACK
         rows, cols, vals, kind, region, item, upper = self._layer_rows(base_rows)
         A = sp.coo_matrix((vals, (rows, cols)), shape=(int(kind.size) + base_rows, self.n_var))
         base = sp.csc_matrix((self.matrix.data, self.matrix.indices, self.matrix.indptr),
@@ -96,57 +97,47 @@ class LayeredStageLP(StageLP):
         self.row_upper = np.concatenate([self.row_upper, upper])
 
     # -- the added rows ---------------------------------------------------------------------------
-    def _layer_rows(self, base_rows: int) -> tuple:
-        """COO entries of the added columns (in base and added rows) and the added rows' labels."""
+    def _layer_row(self, lay: int, region: np.ndarray, good: np.ndarray) -> np.ndarray:
+        """Candidate number of the ``layer`` row of layer ``lay`` (1 .. L - 1)."""
+        return self._base_rows + (lay - 1) * self._block + np.asarray(region) * self._nf + self._fpos[good]
+
+    def _phase_row(self, k: int, region: np.ndarray, good: np.ndarray) -> np.ndarray:
+        """Candidate number of the ``phase`` row of phase ``k`` (1 .. L - 1)."""
+        return self._layer_row(self.layers - 1 + k, region, good)
+
+    def _flow_entries(self, ent: _Entries) -> None:
+        """The morning's and the phases' flows of final goods in the rows they reach, and the
+        phases' load on the edges."""
         p = self.problem
-        L, U, D, R, n = self.layers, p.n_units, p.n_edges, p.n_regions, p.n_goods
-        nf = self.phase_goods.size
-        fpos = np.full(n, -1, dtype=np.int64)
-        fpos[self.phase_goods] = np.arange(nf)
-        # added rows: layer l (l = 1..L-1) and phase k (k = 1..L-1) per (region, final good), order per unit
-        block = R * nf
-
-        def layer_row(lay, r, g):  # noqa: ANN001, ANN202
-            return base_rows + (np.asarray(lay) - 1) * block + np.asarray(r) * nf + fpos[np.asarray(g)]
-
-        def phase_row(k, r, g):  # noqa: ANN001, ANN202
-            return base_rows + (L - 1) * block + (np.asarray(k) - 1) * block + np.asarray(r) * nf + fpos[np.asarray(g)]
-
-        order0 = base_rows + 2 * (L - 1) * block
-        rr, cc, vv = [], [], []
-
-        def add(r, c, v) -> None:  # noqa: ANN001
-            r = np.asarray(r, dtype=np.int64).ravel()
-            rr.append(r)
-            cc.append(np.broadcast_to(np.asarray(c, dtype=np.int64), r.shape).ravel())
-            vv.append(np.broadcast_to(np.asarray(v, dtype=float), r.shape).ravel())
-
-        # morning flows of final goods enter every layer and phase row
-        ns = self.ship_goods.size
-        spos = np.full(n, -1, dtype=np.int64)
-        spos[self.ship_goods] = np.arange(ns)
+        L, D, nf = self.layers, p.n_edges, self._nf
+        spos = np.full(p.n_goods, -1, dtype=np.int64)
+        spos[self.ship_goods] = np.arange(self.ship_goods.size)
         ef = np.repeat(np.arange(D), nf)
         gf = np.tile(self.phase_goods, D)
         keep = p.keep[ef, gf]
         src, dst = p.edge_src[ef], p.edge_dst[ef]
-        mcol = self.m + ef * ns + spos[gf]
+        mcol = self.m + ef * self.ship_goods.size + spos[gf]
         for lay in range(1, L):
-            for rows_of in (layer_row, phase_row):
-                add(rows_of(lay, src, gf), mcol, 1.0)
-                add(rows_of(lay, dst, gf), mcol, -keep)
-        # phase k's flows: layer rows l > k, phase rows k' >= k, the day's production and closing rows, edges
+            for rows_of in (self._layer_row, self._phase_row):
+                ent.add(rows_of(lay, src, gf), mcol, 1.0)
+                ent.add(rows_of(lay, dst, gf), mcol, -keep)
+        # phase k: layer rows l > k, phase rows k' >= k, the day's production and closing rows, edges
+        fin_cap = np.isfinite(p.edge_capacity[ef])
         for k in range(1, L):
-            pcol = self.P + (k - 1) * D * nf + ef * nf + np.arange(ef.size) % max(nf, 1)
-            targets = [(layer_row, lay) for lay in range(k + 1, L)] + [(phase_row, kk) for kk in range(k, L)]
-            for rows_of, lay in targets:
-                add(rows_of(lay, src, gf), pcol, 1.0)
-                add(rows_of(lay, dst, gf), pcol, -keep)
-            for kind in ("production", "closing"):
-                add(self._cand[self._row(kind, src, gf)], pcol, 1.0)
-                add(self._cand[self._row(kind, dst, gf)], pcol, -keep)
-            fin_cap = np.isfinite(p.edge_capacity[ef])
-            add(self._cand[self._edge0 + ef[fin_cap]], pcol[fin_cap], 1.0)
-        # the units' cumulative output X_l and its inputs in layer rows l and phase rows k = l
+            pcol = self.P + (k - 1) * D * nf + np.arange(ef.size)
+            for region, sign in ((src, 1.0), (dst, -keep)):
+                rows = [self._layer_row(lay, region, gf) for lay in range(k + 1, L)]
+                rows += [self._phase_row(kk, region, gf) for kk in range(k, L)]
+                rows += [self._cand[self._row(kind, region, gf)] for kind in ("production", "closing")]
+                for r in rows:
+                    ent.add(r, pcol, sign)
+            ent.add(self._cand[self._edge0 + ef[fin_cap]], pcol[fin_cap], 1.0)
+
+    def _unit_entries(self, ent: _Entries) -> None:
+        """The units' cumulative outputs ``X_l`` with their inputs in the layer and phase rows,
+        and the ``order`` rows ``X_l - X_{l+1} <= 0``."""
+        p = self.problem
+        L, U = self.layers, p.n_units
         u = np.arange(U)
         g, r = p.unit_good, p.unit_region
         fin = p.final[g]
@@ -154,35 +145,49 @@ class LayeredStageLP(StageLP):
         cu, cg = cells["unit"], cells["good"]
         cfin = p.final[cg]
         lay_rows, lay_cols, lay_cell = [], [], []
+        order0 = self._base_rows + 2 * (L - 1) * self._block
         for lay in range(1, L):
             xcol = self.X + (lay - 1) * U
-            for rows_of in (layer_row, phase_row):
-                add(rows_of(lay, r[fin], g[fin]), xcol + u[fin], -1.0)
+            for rows_of in (self._layer_row, self._phase_row):
+                ent.add(rows_of(lay, r[fin], g[fin]), xcol + u[fin], -1.0)
                 lay_rows.append(rows_of(lay, p.unit_region[cu[cfin]], cg[cfin]))
                 lay_cols.append(xcol + cu[cfin])
                 lay_cell.append(np.flatnonzero(cfin))
-            # order: X_l - X_{l+1} <= 0 (X_L = x)
             nxt = self.X + lay * U if lay < L - 1 else self.x
-            add(order0 + (lay - 1) * U + u, xcol + u, 1.0)
-            add(order0 + (lay - 1) * U + u, nxt + u, -1.0)
+            ent.add(order0 + (lay - 1) * U + u, xcol + u, 1.0)
+            ent.add(order0 + (lay - 1) * U + u, nxt + u, -1.0)
         lrows, lcols, lcell = (np.concatenate(a) for a in (lay_rows, lay_cols, lay_cell))
         self._lay = {"rows": lrows, "cols": lcols, "cell": lcell, "mult": np.ones(lrows.size)}
-        add(lrows, lcols, cells["const"][lcell])
-        rows, cols, vals = np.concatenate(rr), np.concatenate(cc), np.concatenate(vv)
+        ent.add(lrows, lcols, cells["const"][lcell])
+
+    def _layer_rows(self, base_rows: int) -> tuple:
+        """COO entries of the added columns (in base and added rows) and the added rows' labels."""
+        p = self.problem
+        L, U, R, n = self.layers, p.n_units, p.n_regions, p.n_goods
+        nf = self._nf = self.phase_goods.size
+        self._fpos = np.full(n, -1, dtype=np.int64)
+        self._fpos[self.phase_goods] = np.arange(nf)
+        self._block, self._base_rows = R * nf, base_rows
+        block = self._block
+        ent = _Entries()
+        self._flow_entries(ent)
+        self._unit_entries(ent)
+        rows, cols, vals = ent.arrays()
         # label the added candidate rows, keep those with entries
         n_new = 2 * (L - 1) * block + (L - 1) * U
         new = np.arange(n_new)
         kinds = np.where(new < (L - 1) * block, 0, np.where(new < 2 * (L - 1) * block, 1, 2))
-        rest = new % block
+        rest = new % max(block, 1)
         region = np.where(kinds < 2, rest // max(nf, 1), -1)
-        item = np.where(kinds < 2, self.phase_goods[rest % max(nf, 1)] if nf else 0, (new - 2 * (L - 1) * block) % U)
+        item = np.where(kinds < 2, self.phase_goods[rest % max(nf, 1)] if nf else 0,
+                        (new - 2 * (L - 1) * block) % max(U, 1))
         upper = np.where(kinds < 2, p.stocks[np.maximum(region, 0), item % n], 0.0)
         is_new = rows >= base_rows
         used = np.unique(rows[is_new] - base_rows)
         remap = np.full(n_new, -1, dtype=np.int64)
         remap[used] = np.arange(used.size)
         rows = np.where(is_new, base_rows + remap[np.where(is_new, rows - base_rows, 0)], rows)
-        self._lay["rows"] = base_rows + remap[lrows - base_rows]
+        self._lay["rows"] = base_rows + remap[self._lay["rows"] - base_rows]
         kind = len(ROW_KINDS) + kinds[used]
         return rows, cols, vals, kind, region[used], item[used], upper[used]
 

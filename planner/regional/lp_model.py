@@ -63,7 +63,7 @@ class _Entries:
 class StageLP:
     """Matrix, bounds and index maps of one stage's LP (see the module docstring).
 
-    ``kept_slack`` (class attribute): the relative slack each objective's optimum is kept to
+    ``kept_slack``: the relative slack each objective's optimum is kept to
     while the later ones are optimised (``LexicographicLP.solve``'s ``rel_slack``).
 
     Args:
