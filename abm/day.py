@@ -174,7 +174,9 @@ def execute(model: PlanningEconomy, night: NightPlan) -> DayOutcome:
     A regional plan (docs/model.md, "The regional plan") says what to ship: its morning
     shipments leave from the opening stocks before the first shift and its evening shipments
     after the loss events, before delivery (:func:`abm.transport.follow_shipments`, cut where
-    a region holds less than planned). Each region owes its citizens the plan's deliveries.
+    a region holds less than planned); a plan in layers (``timing="layers"``) adds its phase
+    shipments to the day's shipments before the first shift of their layer
+    (:func:`phase_shifts`). Each region owes its citizens the plan's deliveries.
     The first shift then produces from what is on hand; before each further shift, and after the
     evening shipments, execution's transport moves only what the plan did not foresee: from
     stock beyond what a region's units, citizens and planned departures need, towards units and
