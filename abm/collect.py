@@ -207,7 +207,7 @@ def region_rows(model: PlanningEconomy, out: DayOutcome) -> dict[str, np.ndarray
 
 def edge_rows(model: PlanningEconomy, out: DayOutcome) -> dict[str, np.ndarray]:
     """Rows of the day for the directed edges of the region graph: ``planned`` units (all goods)
-    the night's plan ships along the edge (morning and day shipments; 0 for a national plan),
+    the night's plan ships along the edge (morning, between layers and day shipments; 0 for a national plan),
     ``followed`` units execution sent of them, ``carried`` units the edge carried in all
     (the plan's shipments and execution's transport of what the plan did not foresee)."""
     lay, st = model.layout, model.state
@@ -217,6 +217,8 @@ def edge_rows(model: PlanningEconomy, out: DayOutcome) -> dict[str, np.ndarray]:
     for ship in (d.morning_shipments, d.evening_shipments):
         if ship is not None:
             planned += np.asarray(ship, dtype=float).sum(axis=1)
+    if d.phase_shipments is not None:
+        planned += np.asarray(d.phase_shipments, dtype=float).sum(axis=(0, 2))
     return {
         "day": np.full(D, st.day, dtype=np.int64), "edge": np.arange(D, dtype=np.int64),
         "source": lay.edge_src.astype(np.int64), "target": lay.edge_dst.astype(np.int64), "planned": planned,

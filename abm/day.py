@@ -39,7 +39,7 @@ from innatura.abm.transport import follow_shipments
 if TYPE_CHECKING:  # pragma: no cover
     from innatura.abm.model import PlanningEconomy
 
-__all__ = ["DayObservation", "DayOutcome", "execute", "observe", "plan", "report"]
+__all__ = ["DayObservation", "DayOutcome", "execute", "observe", "phase_shifts", "plan", "report"]
 
 logger = logging.getLogger(__name__)
 
@@ -150,6 +150,7 @@ class _Workday:
     edge_left: np.ndarray
     edge_load: np.ndarray
     later: np.ndarray | None = None  # (D, n) a regional plan's day shipments not yet sent
+    phases: list[tuple[int, np.ndarray]] | None = None  # a layered plan's phase shipments not yet due: (shift, (D, n))
     edge_followed: np.ndarray | None = None
     shipped_goods: np.ndarray | None = None
 
@@ -173,7 +174,9 @@ def execute(model: PlanningEconomy, night: NightPlan) -> DayOutcome:
     A regional plan (docs/model.md, "The regional plan") says what to ship: its morning
     shipments leave from the opening stocks before the first shift and its evening shipments
     after the loss events, before delivery (:func:`abm.transport.follow_shipments`, cut where
-    a region holds less than planned). Each region owes its citizens the plan's deliveries.
+    a region holds less than planned); a plan in layers (``timing="layers"``) adds its phase
+    shipments to the day's shipments before the first shift of their layer
+    (:func:`phase_shifts`). Each region owes its citizens the plan's deliveries.
     The first shift then produces from what is on hand; before each further shift, and after the
     evening shipments, execution's transport moves only what the plan did not foresee: from
     stock beyond what a region's units, citizens and planned departures need, towards units and
@@ -208,10 +211,12 @@ def execute(model: PlanningEconomy, night: NightPlan) -> DayOutcome:
     if _follows(decision):
         _morning(model, work, decision)
     prod = _shift(model, work, owed, loss, dispatch, first=True)
-    for _ in range(s.shifts - 1):
+    for shift in range(1, s.shifts):
         if np.all(work.done >= work.targets * (1 - 1e-12)):
             break
+        _release(work, shift)
         prod = _shift(model, work, owed, loss, dispatch)
+    _release(work, s.shifts)
     prod = replace(prod, used=work.used, output_lost=work.output_lost)
     stock_lost = strike_losses(model, work.stocks)
     return _evening(model, work, night, opening, owed, prod, stock_lost, planned)
@@ -224,6 +229,23 @@ def _dispatch_bounds(lay: Any, night: NightPlan) -> np.ndarray:
     rep_cap = np.minimum(lay.unit_capacity, night.reports.unit_capacity)
     by_good = np.bincount(lay.unit_good, t, minlength=lay.n_goods)[lay.unit_good]
     return np.where(np.isfinite(rep_cap), np.maximum(rep_cap, t), t + by_good)
+
+
+def _release(work: _Workday, shift: int) -> None:
+    """Add the phase shipments due by ``shift`` (0-based) to the day shipments to send."""
+    if not work.phases or work.later is None:
+        return
+    while work.phases and work.phases[0][0] <= shift:
+        work.later = work.later + work.phases.pop(0)[1]
+
+
+def phase_shifts(layers: int, shifts: int) -> np.ndarray:
+    """The shift (0-based) before which phase ``k = 1 .. layers - 1`` of a layered plan leaves:
+    layer ``l`` is the block of shifts from ``floor((l - 1) shifts / layers)``, so phase ``k``
+    leaves before shift ``floor(k shifts / layers)`` (at least the second shift: the first
+    follows the morning shipments), ``(layers - 1,)``."""
+    k = np.arange(1, layers)
+    return np.maximum((k * shifts) // layers, 1)
 
 
 def _follows(decision: PlanDecision) -> bool:
@@ -247,7 +269,9 @@ def _follow(model: PlanningEconomy, work: _Workday, shipments: np.ndarray, prote
 
 
 def _morning(model: PlanningEconomy, work: _Workday, decision: PlanDecision) -> None:
-    """The plan's morning shipments; its day (evening) shipments wait in ``work.later``."""
+    """The plan's morning shipments; its day (evening) shipments wait in ``work.later``, and a
+    layered plan's phase shipments in ``work.phases`` until their shift
+    (:func:`phase_shifts`)."""
     lay = model.layout
     D, n = lay.edge_src.size, work.stocks.shape[1]
     work.edge_followed = np.zeros(D)
@@ -256,6 +280,11 @@ def _morning(model: PlanningEconomy, work: _Workday, decision: PlanDecision) -> 
     work.later = np.zeros((D, n)) if later is None else np.maximum(np.asarray(later, dtype=float), 0.0)
     if decision.morning_shipments is not None and D:
         _follow(model, work, decision.morning_shipments, None)
+    phases = decision.phase_shipments
+    if phases is not None and D:
+        phases = np.maximum(np.asarray(phases, dtype=float), 0.0)
+        due = phase_shifts(phases.shape[0] + 1, model.settings.shifts)
+        work.phases = [(int(due[k]), phases[k]) for k in range(phases.shape[0])]
 
 
 def _later(model: PlanningEconomy, work: _Workday, owed: np.ndarray, keep: np.ndarray) -> np.ndarray:

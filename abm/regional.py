@@ -97,6 +97,7 @@ def decision_fields(problem: RegionalProblem, plan: RegionalPlan) -> dict[str, A
         "planned_humanity": float(plan.planned_humanity), "unit_targets": np.asarray(plan.unit_targets, dtype=float),
         "delivered": plan.delivered, "regional_fulfilment": plan.fulfilment,
         "morning_shipments": plan.morning_shipments, "evening_shipments": plan.evening_shipments,
+        "phase_shipments": plan.phase_shipments,
         "diagnostics": plan_diagnostics(problem, plan),
     }
 

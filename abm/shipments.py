@@ -85,6 +85,8 @@ def day_shipments(outcome: DayOutcome, n_edges: int) -> EdgeShipments:
     """The shipments of the day ``outcome`` on a graph of ``n_edges`` directed edges."""
     d = outcome.decision
     parts = [np.asarray(s, dtype=float) for s in (d.morning_shipments, d.evening_shipments) if s is not None]
+    if d.phase_shipments is not None:
+        parts.append(np.asarray(d.phase_shipments, dtype=float).sum(axis=0))
     planned = sum(parts[1:], parts[0]) if parts else None  # as ``planned`` of edges.parquet
     executed = outcome.shipped_goods if planned is not None else None
     if planned is not None and executed is None:

@@ -460,6 +460,7 @@ CONFLICTS = {
     "single_region": ["--single-region"], "staffed_capacity": ["--staffed-capacity"],
     "regional_dispatch": ["--regional-dispatch"], "regional_labour_rounds": ["--regional-labour-rounds", "1"],
     "plan": ["--plan", "regional"], "regional_method": ["--regional-method", "lp"],
+    "regional_layers": ["--regional-layers", "2"],
 }
 SAVED = ["butter-village", "--seed", "4", "--misreport-share", "0.3", "--defence", "audit(0.5)", "--noise", "0.3"]
 

@@ -95,6 +95,11 @@ def _check_decision(data: dict[str, Any], model: PlanningEconomy) -> PlanDecisio
                 "evening_shipments")
     if "diagnostics" in data:
         raise InvalidInputError("diagnostics: not part of a saved decision")
+    phases = data.get("phase_shipments")
+    if phases is not None and not (isinstance(phases, np.ndarray) and phases.dtype == np.float64
+                                   and phases.ndim == 3 and phases.shape[1:] == (D, n)):
+        got = f"{phases.dtype} {phases.shape}" if isinstance(phases, np.ndarray) else type(phases).__name__
+        raise InvalidInputError(f"phase_shipments: expected an array of float64 (layers - 1, {D}, {n}), got {got}")
     for key, shape in shapes.items():
         value = data.get(key)
         if value is None and key in optional:

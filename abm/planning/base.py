@@ -105,6 +105,9 @@ class PlanDecision:
         morning_shipments, evening_shipments: units of each good sent along each directed edge
             before production and after it, ``(D, n)`` (what leaves the edge's source, before
             its loss), or ``None``: execution's transport moves the goods.
+        phase_shipments: a plan in layers (``timing="layers"``): units of each good sent along
+            each directed edge between layers ``k`` and ``k + 1`` of the day, ``(L - 1, D, n)``;
+            ``None`` otherwise.
         diagnostics: the constraints that bind tonight and their shadow prices, columns
             :data:`abm.regional.DIAGNOSTIC_COLUMNS`, or ``None``.
     """
@@ -120,6 +123,7 @@ class PlanDecision:
     regional_fulfilment: np.ndarray | None = None
     morning_shipments: np.ndarray | None = None
     evening_shipments: np.ndarray | None = None
+    phase_shipments: np.ndarray | None = None
     diagnostics: dict[str, np.ndarray] | None = None
 
 

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Mapping
+from dataclasses import replace
 from typing import Any
 
 import numpy as np
@@ -33,14 +34,23 @@ class OlinMethod:
         warm_start: start each night from yesterday's plan.
         regional_method: ``"lp"``, ``"decomposed"`` or ``None`` (by size; see
             :func:`~innatura.planner.regional.plan_regional`).
+        regional_layers: ``None`` (default: the ``"overnight"`` timing) or ``L >= 1``: plan
+            the day in ``L`` layers with shipments between them (``timing="layers"``, the
+            exact method only; docs/model.md, "Timing").
         options: further keyword arguments of ``plan_day`` (``max_slp_iter``, ``tol``).
     """
 
     name = "olin"
 
-    def __init__(self, warm_start: bool = True, regional_method: str | None = None, **options: Any) -> None:
+    def __init__(self, warm_start: bool = True, regional_method: str | None = None,
+                 regional_layers: int | None = None, **options: Any) -> None:
         self.warm_start = bool(warm_start)
         self.regional_method = regional_method
+        if regional_layers is not None and (isinstance(regional_layers, bool) or not isinstance(regional_layers, int)
+                                            or regional_layers < 1):
+            raise InvalidInputError(f"planner {self.name!r}: regional_layers: {regional_layers!r}; expected a whole "
+                                    "number >= 1")
+        self.regional_layers = regional_layers
         self.options = dict(options)
         self._last: np.ndarray | None = None
         self._targets: np.ndarray | None = None
@@ -110,10 +120,13 @@ class OlinMethod:
         problem = inputs.regional
         if problem is None:  # pragma: no cover - plan() calls this with a regional problem only
             raise InvalidInputError(f"planner {self.name!r}: no regional problem tonight")
+        if self.regional_layers is not None:
+            problem = replace(problem, timing="layers", layers=self.regional_layers)
         warm = self.warm_start and self._targets is not None and self._targets.shape == (problem.n_units,)
         options = {k: v for k, v in self.options.items() if k in ("max_slp_iter", "tol")}
         plan = plan_regional(problem, self.regional_method, x_start=self._targets if warm else None,
-                             warm=self._warm if self.warm_start else None, pipeline=True, **options)
+                             warm=self._warm if self.warm_start else None,
+                             pipeline=True, **options)
         self._targets = np.asarray(plan.unit_targets, dtype=float)
         self._warm = dict(plan.warm) if plan.warm else None
         fields = decision_fields(problem, plan)

@@ -79,6 +79,7 @@ RUN_FLAGS: dict[str, tuple[str, Callable[[Checkpoint], Any], Callable[[Any], Any
     "regional_labour_rounds": ("--regional-labour-rounds", lambda ck: ck.settings.regional_labour_rounds, int),
     "plan": ("--plan", lambda ck: ck.settings.plan, str),
     "regional_method": ("--regional-method", lambda ck: ck.settings.planner_options.get("regional_method"), str),
+    "regional_layers": ("--regional-layers", lambda ck: ck.settings.planner_options.get("regional_layers"), int),
 }
 #: flags a resumed run may change (argparse destinations).
 FREE_ON_RESUME = ("days", "checkpoint_every", "strict", "quiet", "no_plots", "shipment_map", "out", "resume")

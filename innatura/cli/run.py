@@ -92,6 +92,10 @@ def configure(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--regional-method", type=_regional_method, default=None, metavar="M",
                         help="method of the regional plan (with --plan regional): lp (exact LPs) or decomposed; "
                              "default: by the LP's size")
+    parser.add_argument("--regional-layers", type=whole(1, 64), default=None, metavar="L",
+                        help="plan the day in L layers with shipments between them (with --plan regional and "
+                             "--regional-method lp): what a region makes in one layer reaches other regions' units "
+                             "in the next; default: the overnight timing")
     parser.add_argument("--single-region", action="store_true", default=None,
                         help="merge all regions into one (no geography)")
     parser.add_argument("--staffed-capacity", action="store_true", default=None,
@@ -200,13 +204,15 @@ def _regional_method(text: str) -> str:
 
 
 def _planner_options(args: argparse.Namespace) -> dict[str, Any]:
-    """The planning method's options from the run flags: ``model`` (``--model``) and
-    ``regional_method`` (``--regional-method``)."""
+    """The planning method's options from the run flags: ``model`` (``--model``),
+    ``regional_method`` (``--regional-method``) and ``regional_layers`` (``--regional-layers``)."""
     options: dict[str, Any] = {}
     if args.model is not None:
         options["model"] = str(Path(args.model).resolve())
     if args.regional_method is not None:
         options["regional_method"] = args.regional_method
+    if getattr(args, "regional_layers", None) is not None:
+        options["regional_layers"] = int(args.regional_layers)
     return options
 
 

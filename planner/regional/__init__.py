@@ -72,7 +72,8 @@ def plan_regional(problem: RegionalProblem, method: str | None = None, *, max_sl
         pipeline: the investment stage's closing targets include, on top of
             ``problem.closing_target``, the inputs each region's units take today of goods made
             in other regions (what tomorrow's production needs on hand in the morning);
-            ``None``: with the ``"overnight"`` timing only (``problem.timing``).
+            ``None``: with the ``"overnight"`` and ``"layers"`` timings (``problem.timing``; with
+            layers the same reserve and targets, measured in docs/model.md, "Timing").
         warm: the previous night's :attr:`RegionalPlan.warm` (``"decomposed"``: where its
             searches start; a warm start changes how fast, not what is found).
 
@@ -94,8 +95,11 @@ def plan_regional(problem: RegionalProblem, method: str | None = None, *, max_sl
         x_start = np.asarray(x_start, dtype=float)
         if x_start.shape != (problem.n_units,):
             raise InvalidInputError(f"x_start: shape {x_start.shape}, expected ({problem.n_units},)")
+    if method == "decomposed" and problem.timing == "layers" and problem.layers > 1:
+        raise InvalidInputError(f"timing: 'layers' ({problem.layers} layers) is planned by the 'lp' method only; "
+                                "the 'decomposed' method plans the 'overnight' timing (layers=1)")
     if pipeline is None:
-        pipeline = problem.timing == "overnight"
+        pipeline = problem.timing in ("overnight", "layers")
     if method == "lp":
         return plan_exact(problem, max_slp_iter=max_slp_iter, tol=tol, x_start=x_start, pipeline=pipeline)
     return plan_decomposed(problem, pipeline=pipeline, warm=warm)

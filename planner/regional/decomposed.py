@@ -79,6 +79,7 @@ def merged(problem: RegionalProblem) -> RegionalProblem:
         labour=p.labour.sum(axis=0, keepdims=True), unit_region=np.zeros(p.n_units, dtype=np.int64),
         edge_src=np.zeros(0, dtype=np.int64), edge_dst=np.zeros(0, dtype=np.int64), edge_capacity=np.zeros(0),
         edge_loss=np.zeros((0, p.n_goods)), closing_target=p.closing_target.sum(axis=0, keepdims=True),
+        timing="overnight" if p.timing == "layers" else p.timing,
     )
 
 

@@ -31,6 +31,7 @@ import scipy.sparse as sp
 from innatura.planner.errors import InfeasiblePlanError, InvalidInputError
 from innatura.planner.lp import LexicographicLP, LexResult, UnboundedLPError
 from innatura.planner.regional.decomposed import merged, reserve
+from innatura.planner.regional.layered import LAYER_ROW_KINDS, stage_model
 from innatura.planner.regional.lp_model import ROW_KINDS, StageLP
 from innatura.planner.regional.problem import RegionalProblem
 from innatura.planner.regional.result import RegionalPlan, Valuations, assemble_plan, pipeline_targets
@@ -68,14 +69,12 @@ class _SLP:
 
     def overdraft(self, res: LexResult, slopes: np.ndarray, x: np.ndarray) -> np.ndarray:
         """How far each row's activity under the curves themselves exceeds its bound at ``x``."""
-        inp = self.inputs
-        true_minus_linear = inp.curve_values(x[inp.curve_unit])[0] - slopes * x[inp.curve_unit]
-        activity = res.row_values + self.model.row_offsets(true_minus_linear)
+        activity = res.row_values + self.model.curve_gap(res.values, slopes)
         return np.where(np.isfinite(self.model.row_upper), activity - self.model.row_upper, 0.0)
 
     def _solve(self, objectives: list) -> LexResult:
         try:
-            res = self.lp.solve(objectives)
+            res = self.lp.solve(objectives, rel_slack=self.model.kept_slack)
         except UnboundedLPError:
             raise InvalidInputError(
                 "regional plan: a stage is unbounded; some units can produce without limit (give them a "
@@ -128,7 +127,7 @@ def _consumption_stage(p: RegionalProblem, max_iter: int, tol: float, x_start: n
     """The consumption stage's LPs; ``tied``: ``t`` times ``p.closing_target`` is held in closing
     stock (the share ``tau`` is the fulfilment ``t`` itself: the closing rows' ``tau`` entries move
     to the ``t`` column), else nothing is."""
-    model = StageLP(p, 1)
+    model = stage_model(p, 1)
     keep = 1.0 - p.investment_share
     x_hi = np.where(p.final[p.unit_good], keep * p.unit_capacity, 0.0)
     act = p.active
@@ -152,6 +151,7 @@ def _consumption_stage(p: RegionalProblem, max_iter: int, tol: float, x_start: n
         objs = [("max", obj_t), ("max", obj_c)]
     obj_act = np.zeros(model.n_var)
     obj_act[: model.c] = 1.0
+    obj_act[model.n_base:] = model.activity_weights()  # a layered model's phase shipments
     objs.append(("min", obj_act))
     slp = _SLP(model, lp, np.zeros(p.n_units), tol)
     start = np.zeros(p.n_units) if x_start is None else np.clip(np.asarray(x_start, float), 0.0, x_hi)
@@ -207,6 +207,7 @@ def _investment_objectives(p: RegionalProblem, model: StageLP, slopes: np.ndarra
     cost[model.c:] = 0.0
     ship = np.zeros(model.n_var)
     ship[model.m:model.c] = 1.0
+    ship[model.n_base:] = model.activity_weights()
     tie = 1e-6 * float(weight[weight > 0].min()) if weight.any() else 1.0
     objs.append(("min", cost + tie * ship))
     return objs
@@ -217,7 +218,7 @@ def _investment_stage(p: RegionalProblem, c1: np.ndarray, xC: np.ndarray, max_it
     """The investment stage's LPs; ``held`` ``(R, n)``: closing stocks kept whatever the share
     ``tau`` (the consumption stage's reserve, which its solution keeps), on which ``tau`` times
     ``p.closing_target`` comes."""
-    model = StageLP(p, 2)
+    model = stage_model(p, 2)
     if held is not None and held.any():
         closing = model.rows_of("closing")
         model.row_upper[closing] -= held[model.row_region[closing], model.row_item[closing]]
@@ -237,7 +238,9 @@ def _valuations(p: RegionalProblem, model: StageLP, res: LexResult) -> Valuation
     t = res.objective_values[0] if p.active.any() else 1.0
     dual = res.row_duals[0] if res.row_duals and p.active.any() else np.zeros(model.n_rows)
     kind, region, item = model.row_kind, model.row_region, model.row_item
-    goods_rows = kind <= ROW_KINDS.index("closing")
+    # the opening stocks bound the morning, capital, production and closing rows and the layers'
+    goods_rows = (kind <= ROW_KINDS.index("closing")) | (kind == len(ROW_KINDS) + LAYER_ROW_KINDS.index("layer")) \
+        | (kind == len(ROW_KINDS) + LAYER_ROW_KINDS.index("phase"))
     stock = np.bincount(region[goods_rows] * n + item[goods_rows], dual[goods_rows], minlength=R * n)
     lab = kind == ROW_KINDS.index("labour")
     labour = np.bincount(region[lab] * n + item[lab], dual[lab], minlength=R * n)
@@ -314,6 +317,7 @@ def _plan_from(problem: RegionalProblem, stage1: tuple, held: np.ndarray, pipeli
         pooled = _consumption_stage(merged(problem), max_slp_iter, tol, None)[1]
         national = max(national, float(pooled.objective_values[0]))
     return assemble_plan(
-        p, np.maximum(s2["x"], xC), xC, c1, (s2["m"], s2["v"]), tau, method="lp", status=status,
+        p, np.maximum(s2["x"], xC), xC, c1, (s2["m"], s2["v"]), tau, phases=s2.get("phases"), method="lp",
+        status=status,
         national_fulfilment=national, valuations=valuations, lp_iterations=lpi1 + lpi2, slp_iterations=it1 + it2,
     )

@@ -63,6 +63,9 @@ class _Entries:
 class StageLP:
     """Matrix, bounds and index maps of one stage's LP (see the module docstring).
 
+    ``kept_slack``: the relative slack each objective's optimum is kept to
+    while the later ones are optimised (``LexicographicLP.solve``'s ``rel_slack``).
+
     Args:
         problem: the night's problem.
         stage: ``1`` (consumption) or ``2`` (investment).
@@ -76,6 +79,8 @@ class StageLP:
         row_upper: the rows' upper bounds (before linearisation offsets).
     """
 
+    kept_slack = 1e-9
+
     def __init__(self, problem: RegionalProblem, stage: int):
         p = self.problem = problem
         self.stage = stage
@@ -88,7 +93,7 @@ class StageLP:
         self.c = self.v + D * ns
         self.t = self.c + R * m
         self.tau = self.t + 1
-        self.n_var = self.tau + 1
+        self.n_var = self.n_base = self.tau + 1
         # candidate rows: one per (kind, region, good) plus edges and region-profile pairs
         self._base = {k: i * R * n for i, k in enumerate(("morning", "production", "closing", "labour"))}
         self._edge0 = 4 * R * n
@@ -239,6 +244,18 @@ class StageLP:
         pos = self._curve_pos
         vals = self._cell_mult[pos] * off_cell[self._cell_of[pos]]
         return np.bincount(self._cand[self._cell_rows[pos]], vals, minlength=self.n_rows)
+
+    def activity_weights(self) -> np.ndarray:
+        """Weights of the columns after the stage's own (``n_base`` on) in the activity
+        objectives (units made and shipped): none here."""
+        return np.zeros(self.n_var - self.n_base)
+
+    def curve_gap(self, values: np.ndarray, slopes: np.ndarray) -> np.ndarray:
+        """Per row, how far the curves themselves exceed their linearisation (at ``slopes``,
+        through the origin) at the solution ``values`` ``(n_var,)``, ``(rows,)``."""
+        inp = self.problem.inputs
+        q = values[: self.problem.n_units][inp.curve_unit]
+        return self.row_offsets(inp.curve_values(q)[0] - slopes * q)
 
     # -- bounds ---------------------------------------------------------------------------------------
     def column_bounds(self, x_low: np.ndarray, x_high: np.ndarray, c_low: np.ndarray, c_high: np.ndarray,

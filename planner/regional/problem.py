@@ -26,7 +26,7 @@ logger = logging.getLogger(__name__)
 
 KINDS = ("final", "industrial", "labour")
 #: when goods shipped from one region can serve another region's units (docs/model.md, "Timing")
-TIMINGS = ("shifts", "overnight")
+TIMINGS = ("shifts", "overnight", "layers")
 
 
 def _array(name: str, value, shape: tuple[int, ...], *, allow_inf: bool = False) -> np.ndarray:  # noqa: ANN001
@@ -94,7 +94,12 @@ class RegionalProblem:
         timing: ``"overnight"`` (default: only the morning shipments, from the opening stocks,
             reach other regions' units; what is made today reaches them tomorrow) or
             ``"shifts"`` (the day's shipments leave as goods are made and reach other regions'
-            units a shift later: a unit may use what another region makes today).
+            units a shift later: a unit may use what another region makes today) or
+            ``"layers"`` (the day in ``layers`` layers with shipments between them: what a
+            region makes in one layer reaches other regions' units in the next;
+            :mod:`~innatura.planner.regional.layered`).
+        layers: ``L >= 1``, the layers of the ``"layers"`` timing (``1``: the ``"overnight"``
+            plan); ignored by the other timings.
 
     Shapes:
         ``n = len(goods)``, ``R = len(regions)``, ``m = len(profiles)``,
@@ -122,6 +127,7 @@ class RegionalProblem:
     closing_target: np.ndarray = None  # type: ignore[assignment]
     unit_names: tuple[str, ...] = None  # type: ignore[assignment]
     timing: str = "overnight"
+    layers: int = 1
 
     def __post_init__(self) -> None:
         self._check_names()
@@ -144,6 +150,9 @@ class RegionalProblem:
         self._set("investment_share", sigma)
         if self.timing not in TIMINGS:
             raise InvalidInputError(f"timing: {self.timing!r}; expected one of {TIMINGS}")
+        if isinstance(self.layers, bool) or not isinstance(self.layers, (int, np.integer)) or self.layers < 1:
+            raise InvalidInputError(f"layers: {self.layers!r}; expected a whole number >= 1")
+        self._set("layers", int(self.layers))
 
     def _set(self, name: str, value) -> None:  # noqa: ANN001
         object.__setattr__(self, name, value)

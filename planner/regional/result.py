@@ -70,8 +70,10 @@ class RegionalPlan:
         labour_used: labour needed, ``(R, n)`` (labour goods).
         morning_shipments, evening_shipments: units of good ``i`` sent along edge ``e``,
             ``(D, n)`` (before the edge's loss).
-        edge_load: units each edge carries, all goods, both shipments, ``(D,)``.
+        edge_load: units each edge carries, all goods, all shipments, ``(D,)``.
         transport_lost: units of each good lost on the way, ``(n,)``.
+        phase_shipments: with the ``"layers"`` timing, units of good ``i`` sent along edge ``e``
+            between layers ``k`` and ``k + 1`` (phase ``k``), ``(L - 1, D, n)``; ``None`` otherwise.
         morning_stocks: stock on hand for production after the morning shipments, ``(R, n)``.
         closing_expected: closing stock after the evening's deliveries, ``(R, n)``.
         planned_humanity: the smallest fulfilment over region-profile pairs with a need
@@ -118,6 +120,7 @@ class RegionalPlan:
     lp_iterations: int = 0
     slp_iterations: int = 0
     warm: dict[str, float] | None = None
+    phase_shipments: np.ndarray | None = None
 
     @property
     def unit_investment(self) -> np.ndarray:
@@ -163,9 +166,10 @@ def pipeline_targets(problem: RegionalProblem, x: np.ndarray) -> np.ndarray:
 
 def assemble_plan(problem: RegionalProblem, x: np.ndarray, x_consumption: np.ndarray, fulfilment: np.ndarray,
                   shipments: tuple[np.ndarray, np.ndarray], safety_share: float,
-                  **info: Unpack[PlanInfo]) -> RegionalPlan:
+                  phases: np.ndarray | None = None, **info: Unpack[PlanInfo]) -> RegionalPlan:
     """The :class:`RegionalPlan` of unit outputs ``x``, fulfilment ``(R, m)`` and the morning and
-    evening ``shipments`` ``(D, n)``; ``info`` (:class:`PlanInfo`) fills ``method``, ``status``,
+    evening ``shipments`` ``(D, n)`` (and the phase shipments ``phases`` ``(L - 1, D, n)`` of the
+    ``"layers"`` timing, ``None`` for none); ``info`` (:class:`PlanInfo`) fills ``method``, ``status``,
     ``national_fulfilment`` and the optional fields."""
     p = problem
     R, n = p.n_regions, p.n_goods
@@ -177,11 +181,16 @@ def assemble_plan(problem: RegionalProblem, x: np.ndarray, x_consumption: np.nda
     delivered = p.need(c)
     out_m, in_m = flows(p, morning)
     out_e, in_e = flows(p, evening)
+    day = evening
+    if phases is not None:
+        phases = np.maximum(np.asarray(phases, dtype=float), 0.0)
+        day = evening + phases.sum(axis=0)
+        out_e, in_e = flows(p, day)
     morning_stocks = p.stocks + in_m - out_m
     consumed = p.final[None, :]
     closing = morning_stocks + production - np.where(consumed, use, 0.0) + in_e - out_e - delivered
     closing = np.where(p.labour_mask[None, :], 0.0, np.maximum(closing, 0.0))
-    lost = (morning + evening) * p.edge_loss
+    lost = (morning + day) * p.edge_loss
     w = p.demand * c  # (R, m)
     act = c[p.active]
     return RegionalPlan(
@@ -189,7 +198,8 @@ def assemble_plan(problem: RegionalProblem, x: np.ndarray, x_consumption: np.nda
         delivered=delivered, allocation=p.bundles * w.sum(axis=0)[None, :], production=production,
         inputs_used=np.where(consumed, use, 0.0), capital_required=np.where(p.industrial[None, :], use, 0.0),
         labour_used=np.where(p.labour_mask[None, :], use, 0.0), morning_shipments=morning,
-        evening_shipments=evening, edge_load=(morning + evening).sum(axis=1), transport_lost=lost.sum(axis=0),
+        evening_shipments=evening, edge_load=(morning + day).sum(axis=1), transport_lost=lost.sum(axis=0),
         morning_stocks=np.where(p.labour_mask[None, :], 0.0, morning_stocks), closing_expected=closing,
-        planned_humanity=float(act.min()) if act.size else 1.0, safety_share=float(safety_share), **info,
+        planned_humanity=float(act.min()) if act.size else 1.0, safety_share=float(safety_share),
+        phase_shipments=phases, **info,
     )
