@@ -34,7 +34,7 @@ from innatura.abm.reporting import (
     apply_defences,
     validate_factors,
 )
-from innatura.abm.transport import follow_shipments
+from innatura.abm.workday import Workday, follows, morning, phase_shifts, release, send_later, unforeseen
 
 if TYPE_CHECKING:  # pragma: no cover
     from innatura.abm.model import PlanningEconomy
@@ -134,27 +134,6 @@ def plan(model: PlanningEconomy, reports: NightReports) -> NightPlan:
 
 
 # -- execute -------------------------------------------------------------------------------------
-@dataclass(eq=False)
-class _Workday:
-    """The running totals of a day's shifts (mutable, local to :func:`execute`)."""
-
-    targets: np.ndarray
-    full: np.ndarray
-    entitled: np.ndarray
-    stocks: np.ndarray
-    labour: np.ndarray
-    done: np.ndarray
-    used: np.ndarray
-    output_lost: np.ndarray
-    transport_lost: np.ndarray
-    edge_left: np.ndarray
-    edge_load: np.ndarray
-    later: np.ndarray | None = None  # (D, n) a regional plan's day shipments not yet sent
-    phases: list[tuple[int, np.ndarray]] | None = None  # a layered plan's phase shipments not yet due: (shift, (D, n))
-    edge_followed: np.ndarray | None = None
-    shipped_goods: np.ndarray | None = None
-
-
 def execute(model: PlanningEconomy, night: NightPlan) -> DayOutcome:
     """Run the night's plan with the TRUE technology (docs/model.md, "Execution").
 
@@ -203,20 +182,20 @@ def execute(model: PlanningEconomy, night: NightPlan) -> DayOutcome:
         hit = rng.random(lay.n_units) < s.output_loss[0]
         loss = np.where(hit, s.output_loss[1], 0.0)
     R, n = opening.shape
-    work = _Workday(targets=t, full=lay.true_inputs.use(t), entitled=night.unit_inputs, stocks=opening,
+    work = Workday(targets=t, full=lay.true_inputs.use(t), entitled=night.unit_inputs, stocks=opening,
                     labour=lay.labour_supply.copy(), done=np.zeros(lay.n_units), used=np.zeros((R, n)),
                     output_lost=np.zeros(lay.n_units), transport_lost=np.zeros(n),
                     edge_left=lay.edge_capacity.copy(), edge_load=np.zeros(lay.edge_capacity.shape))
     dispatch = _dispatch_bounds(lay, night) if s.regional_dispatch else None
-    if _follows(decision):
-        _morning(model, work, decision)
+    if follows(decision):
+        morning(model, work, decision)
     prod = _shift(model, work, owed, loss, dispatch, first=True)
     for shift in range(1, s.shifts):
         if np.all(work.done >= work.targets * (1 - 1e-12)):
             break
-        _release(work, shift)
+        release(work, shift)
         prod = _shift(model, work, owed, loss, dispatch)
-    _release(work, s.shifts)
+    release(work, s.shifts)
     prod = replace(prod, used=work.used, output_lost=work.output_lost)
     stock_lost = strike_losses(model, work.stocks)
     return _evening(model, work, night, opening, owed, prod, stock_lost, planned)
@@ -231,90 +210,7 @@ def _dispatch_bounds(lay: Any, night: NightPlan) -> np.ndarray:
     return np.where(np.isfinite(rep_cap), np.maximum(rep_cap, t), t + by_good)
 
 
-def _release(work: _Workday, shift: int) -> None:
-    """Add the phase shipments due by ``shift`` (0-based) to the day shipments to send."""
-    if not work.phases or work.later is None:
-        return
-    while work.phases and work.phases[0][0] <= shift:
-        work.later = work.later + work.phases.pop(0)[1]
-
-
-def phase_shifts(layers: int, shifts: int) -> np.ndarray:
-    """The shift (0-based) before which phase ``k = 1 .. layers - 1`` of a layered plan leaves:
-    layer ``l`` is the block of shifts from ``floor((l - 1) shifts / layers)``, so phase ``k``
-    leaves before shift ``floor(k shifts / layers)`` (at least the second shift: the first
-    follows the morning shipments), ``(layers - 1,)``."""
-    k = np.arange(1, layers)
-    return np.maximum((k * shifts) // layers, 1)
-
-
-def _follows(decision: PlanDecision) -> bool:
-    """Whether the plan says what to ship (a regional plan)."""
-    return decision.morning_shipments is not None or decision.evening_shipments is not None
-
-
-def _follow(model: PlanningEconomy, work: _Workday, shipments: np.ndarray, protect: np.ndarray | None) -> np.ndarray:
-    """Carry out the plan's ``shipments`` ``(D, n)`` from the stocks on hand (in place); returns
-    what each edge carried of each good."""
-    lay = model.layout
-    res = follow_shipments(work.stocks, shipments, lay.edge_src, lay.edge_dst, lay.edge_loss, work.edge_left,
-                           protect)
-    work.stocks = res.stocks
-    work.edge_left = np.maximum(work.edge_left - res.load, 0.0)
-    work.edge_load += res.load
-    work.edge_followed += res.load
-    work.shipped_goods += res.carried
-    work.transport_lost += res.lost
-    return res.carried
-
-
-def _morning(model: PlanningEconomy, work: _Workday, decision: PlanDecision) -> None:
-    """The plan's morning shipments; its day (evening) shipments wait in ``work.later``, and a
-    layered plan's phase shipments in ``work.phases`` until their shift
-    (:func:`phase_shifts`)."""
-    lay = model.layout
-    D, n = lay.edge_src.size, work.stocks.shape[1]
-    work.edge_followed = np.zeros(D)
-    work.shipped_goods = np.zeros((D, n))
-    later = decision.evening_shipments
-    work.later = np.zeros((D, n)) if later is None else np.maximum(np.asarray(later, dtype=float), 0.0)
-    if decision.morning_shipments is not None and D:
-        _follow(model, work, decision.morning_shipments, None)
-    phases = decision.phase_shipments
-    if phases is not None and D:
-        phases = np.maximum(np.asarray(phases, dtype=float), 0.0)
-        due = phase_shifts(phases.shape[0] + 1, model.settings.shifts)
-        work.phases = [(int(due[k]), phases[k]) for k in range(phases.shape[0])]
-
-
-def _later(model: PlanningEconomy, work: _Workday, owed: np.ndarray, keep: np.ndarray) -> np.ndarray:
-    """Send what is on hand of the plan's day shipments (keeping ``keep`` ``(R, n)`` and the part
-    of what a region owes that no planned arrival covers); returns the planned departures
-    still to go, per region and good."""
-    lay = model.layout
-    R, n = work.stocks.shape
-    arriving = np.zeros((R, n))
-    departing = np.zeros((R, n))
-    later = work.later
-    if later is not None and lay.edge_src.size and later.any():
-        np.add.at(arriving, lay.edge_dst, later * (1.0 - lay.edge_loss))
-        later = np.maximum(later - _follow(model, work, later, keep + np.maximum(owed - arriving, 0.0)), 0.0)
-        np.add.at(departing, lay.edge_src, later)
-        work.later = later
-    return departing
-
-
-def _unforeseen(model: PlanningEconomy, work: _Workday, spare: np.ndarray, short: np.ndarray) -> np.ndarray:
-    """Execution's transport on what a regional plan did not foresee: ``spare`` ``(R, n)`` (part
-    of the stocks) towards ``short``; returns the stocks after it."""
-    moved = Region.ship(model, np.maximum(spare, 0.0), np.maximum(short, 0.0), work.edge_left)
-    work.edge_left = np.maximum(work.edge_left - moved.load, 0.0)
-    work.edge_load += moved.load
-    work.transport_lost += moved.lost
-    return np.maximum(work.stocks - moved.sent + moved.received, 0.0)
-
-
-def _shift(model: PlanningEconomy, work: _Workday, owed: np.ndarray, loss: np.ndarray | None,
+def _shift(model: PlanningEconomy, work: Workday, owed: np.ndarray, loss: np.ndarray | None,
            dispatch: np.ndarray | None, first: bool = False) -> ProductionResult:
     """One shift: ship towards what units and citizens still need (a regional plan: only what it
     did not foresee, and not before the first shift), re-dispatch (optional), produce; returns
@@ -336,8 +232,8 @@ def _shift(model: PlanningEconomy, work: _Workday, owed: np.ndarray, loss: np.nd
     elif first:
         on_hand = work.stocks
     else:
-        departing = _later(model, work, owed, requested)
-        work.stocks = _unforeseen(model, work, work.stocks - requested - owed - departing, requested - work.stocks)
+        departing = send_later(model, work, owed, requested)
+        work.stocks = unforeseen(model, work, work.stocks - requested - owed - departing, requested - work.stocks)
         on_hand = work.stocks
     if dispatch is not None:
         _redispatch(lay, work, on_hand, dispatch)
@@ -359,7 +255,7 @@ def _shift(model: PlanningEconomy, work: _Workday, owed: np.ndarray, loss: np.nd
     return prod
 
 
-def _redispatch(lay: Any, work: _Workday, stocks: np.ndarray, dispatch: np.ndarray) -> None:
+def _redispatch(lay: Any, work: Workday, stocks: np.ndarray, dispatch: np.ndarray) -> None:
     """Move the targets a region cannot staff or equip to the good's units elsewhere."""
     ti = lay.true_inputs
     static = lay.industrial | lay.labour_mask
@@ -372,7 +268,7 @@ def _redispatch(lay: Any, work: _Workday, stocks: np.ndarray, dispatch: np.ndarr
         work.targets, work.full = t_new, full_new
 
 
-def _evening(model: PlanningEconomy, work: _Workday, night: NightPlan, opening: np.ndarray, owed: np.ndarray,
+def _evening(model: PlanningEconomy, work: Workday, night: NightPlan, opening: np.ndarray, owed: np.ndarray,
              prod: ProductionResult, stock_lost: np.ndarray, planned: np.ndarray) -> DayOutcome:
     """Bring what was made to the citizens (and capital towards tomorrow's units), hand it out."""
     lay = model.layout
@@ -387,8 +283,8 @@ def _evening(model: PlanningEconomy, work: _Workday, night: NightPlan, opening: 
         work.transport_lost += moved.lost
         on_hand = moved.stocks
     else:
-        _later(model, work, owed, np.zeros_like(owed))
-        on_hand = work.stocks = _unforeseen(model, work, work.stocks - owed, owed - work.stocks)
+        send_later(model, work, owed, np.zeros_like(owed))
+        on_hand = work.stocks = unforeseen(model, work, work.stocks - owed, owed - work.stocks)
     delivery = deliver(on_hand, decision.allocation, night.weights, lay.economy.bundles, lay.population,
                        regional_fulfilment=decision.regional_fulfilment if decision.delivered is not None else None)
     closing = np.maximum(on_hand - delivery.delivered, 0.0)
