@@ -149,17 +149,48 @@ def test_a_run_killed_while_it_saves_resumes_from_the_previous_checkpoint_bit_id
     assert {p.name for p in (run / CHECKPOINT_DIR).iterdir()} == named | {MANIFEST}  # the orphan is gone
 
 
+RESUME_DAYS = (1, 7, 23, 50)
+
+
 @pytest.mark.slow
 @pytest.mark.parametrize("scenario, flags", [
     ("archipelago", ["--noise", "0.2"]),
     ("butter-village", ["--misreport-share", "0.3", "--defence", "audit(0.5)", "--noise", "0.3"]),
 ])
-def test_resume_from_days_1_7_23_50_of_a_60_day_run_writes_the_same_bytes(tmp_path, scenario, flags):
+def test_resume_from_days_1_7_23_50_of_a_60_day_run_writes_the_same_bytes(tmp_path, monkeypatch, scenario, flags):
+    """One 60-day run; after day 1, 7, 23 and 50 it is also saved, as ``innatura run`` saves a run,
+    into a folder of its own; each of these folders is resumed to day 60 and writes the bytes of the
+    whole run."""
+    from innatura.cli.run import RunWriter
+
+    start, whole = RunWriter.__init__, []
+
+    def saving_writer(writer: RunWriter, *args: object, **kwargs: object) -> None:
+        start(writer, *args, **kwargs)
+        if whole:  # a writer of one of the saved folders
+            return
+        whole.append(writer)
+        model, step = writer.model, writer.model.step
+
+        def saving_step() -> None:
+            step()
+            if model.state.day in RESUME_DAYS and model.running:
+                (tmp_path / f"from-{model.state.day}").mkdir()
+                part = RunWriter(model, tmp_path / f"from-{model.state.day}", writer.settings, plots=False,
+                                 replaces=True)
+                part.rows()
+                part.checkpoint()
+
+        model.step = saving_step  # type: ignore[method-assign]
+
+    monkeypatch.setattr(RunWriter, "__init__", saving_writer)
     common = [scenario, "--seed", "4", *flags, *QUIET]
     assert call(["run", *common, "--days", "60", "--out", tmp_path / "whole"])[0] == 0
-    for day in (1, 7, 23, 50):
+    monkeypatch.undo()
+    assert sorted(p.name for p in tmp_path.glob("from-*")) == sorted(f"from-{day}" for day in RESUME_DAYS)
+    for day in RESUME_DAYS:
         part = tmp_path / f"from-{day}"
-        assert call(["run", *common, "--days", day, "--out", part])[0] == 0
+        assert manifest_day(part) == day
         status, _, err = call(["run", "--resume", part, "--days", "60", *QUIET])
         assert status == 0, err
         assert outputs(part) == outputs(tmp_path / "whole"), f"resumed from day {day}"
