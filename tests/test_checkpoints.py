@@ -149,29 +149,85 @@ def test_a_run_killed_while_it_saves_resumes_from_the_previous_checkpoint_bit_id
     assert {p.name for p in (run / CHECKPOINT_DIR).iterdir()} == named | {MANIFEST}  # the orphan is gone
 
 
+RESUME_DAYS = (1, 7, 23, 50)
+#: the flags of the 60-day runs of each scenario (seed 4)
+SIXTY_DAYS = {
+    "archipelago": ["--noise", "0.2"],
+    "butter-village": ["--misreport-share", "0.3", "--defence", "audit(0.5)", "--noise", "0.3"],
+}
+
+
+def sixty_day_run(out: Path, scenario: str) -> Path:
+    """``innatura run SCENARIO --days 60`` into ``out/whole``; after day 1, 7, 23 and 50 the run
+    is also saved, as ``innatura run`` saves a run, into ``out/from-DAY``. The folder ``out``."""
+    from innatura.cli.run import RunWriter
+
+    start, whole = RunWriter.__init__, []
+
+    def saving_writer(writer: RunWriter, *args: object, **kwargs: object) -> None:
+        start(writer, *args, **kwargs)
+        if whole:  # a writer of one of the saved folders
+            return
+        whole.append(writer)
+        model, step = writer.model, writer.model.step
+
+        def saving_step() -> None:
+            step()
+            if model.state.day in RESUME_DAYS and model.running:
+                (out / f"from-{model.state.day}").mkdir()
+                part = RunWriter(model, out / f"from-{model.state.day}", writer.settings, plots=False,
+                                 replaces=True)
+                part.rows()
+                part.checkpoint()
+
+        model.step = saving_step  # type: ignore[method-assign]
+
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(RunWriter, "__init__", saving_writer)
+        status, _, err = call(["run", scenario, "--seed", "4", *SIXTY_DAYS[scenario], *QUIET, "--days", "60",
+                               "--out", out / "whole"])
+    assert status == 0, err
+    assert sorted(p.name for p in out.glob("from-*")) == sorted(f"from-{day}" for day in RESUME_DAYS)
+    return out
+
+
+@pytest.fixture(scope="module")
+def sixty_days(tmp_path_factory):
+    """The 60-day run of a scenario of :data:`SIXTY_DAYS`, made once per module (and worker)."""
+    made: dict[str, Path] = {}
+
+    def get(scenario: str) -> Path:
+        if scenario not in made:
+            made[scenario] = sixty_day_run(tmp_path_factory.mktemp(f"sixty-{scenario}"), scenario)
+        return made[scenario]
+
+    return get
+
+
+#: the tests that share the 60-day butter-village run run in one worker
+BUTTER_60 = pytest.mark.xdist_group("checkpoints-butter-village-60-days")
+
+
 @pytest.mark.slow
-@pytest.mark.parametrize("scenario, flags", [
-    ("archipelago", ["--noise", "0.2"]),
-    ("butter-village", ["--misreport-share", "0.3", "--defence", "audit(0.5)", "--noise", "0.3"]),
-])
-def test_resume_from_days_1_7_23_50_of_a_60_day_run_writes_the_same_bytes(tmp_path, scenario, flags):
-    common = [scenario, "--seed", "4", *flags, *QUIET]
-    assert call(["run", *common, "--days", "60", "--out", tmp_path / "whole"])[0] == 0
-    for day in (1, 7, 23, 50):
-        part = tmp_path / f"from-{day}"
-        assert call(["run", *common, "--days", day, "--out", part])[0] == 0
+@pytest.mark.parametrize("scenario", [pytest.param("archipelago"), pytest.param("butter-village", marks=BUTTER_60)])
+def test_resume_from_days_1_7_23_50_of_a_60_day_run_writes_the_same_bytes(sixty_days, tmp_path, scenario):
+    """One 60-day run, also saved after day 1, 7, 23 and 50 into folders of their own; each of
+    these folders, resumed to day 60, writes the bytes of the whole run."""
+    runs = sixty_days(scenario)
+    for day in RESUME_DAYS:
+        part = copy_run(runs / f"from-{day}", tmp_path / f"from-{day}")
+        assert manifest_day(part) == day
         status, _, err = call(["run", "--resume", part, "--days", "60", *QUIET])
         assert status == 0, err
-        assert outputs(part) == outputs(tmp_path / "whole"), f"resumed from day {day}"
+        assert outputs(part) == outputs(runs / "whole"), f"resumed from day {day}"
 
 
 @pytest.mark.slow
-def test_a_run_killed_at_random_moments_resumes_bit_identically(tmp_path):
+@BUTTER_60
+def test_a_run_killed_at_random_moments_resumes_bit_identically(sixty_days, tmp_path):
     """SIGKILL from outside, while the run steps or writes, three times; each time the run
     resumes from its last checkpoint; the finished run writes the bytes of one that never stopped."""
-    common = ["butter-village", "--seed", "8", "--misreport-share", "0.3", "--defence", "audit(0.5)", "--noise",
-              "0.3", "--days", "60", *QUIET]
-    assert call(["run", *common, "--out", tmp_path / "whole"])[0] == 0
+    common = ["butter-village", "--seed", "4", *SIXTY_DAYS["butter-village"], "--days", "60", *QUIET]
     run, rng = tmp_path / "killed", random.Random(18)
     argv = ["run", *common, "--checkpoint-every", "1", "--out", run]
     for target in (8, 25, 41):
@@ -187,7 +243,7 @@ def test_a_run_killed_at_random_moments_resumes_bit_identically(tmp_path):
         argv = ["run", "--resume", run, "--checkpoint-every", "1", *QUIET]
     status, _, err = call(["run", "--resume", run, *QUIET])
     assert status == 0, err
-    assert outputs(run) == outputs(tmp_path / "whole")
+    assert outputs(run) == outputs(sixty_days("butter-village") / "whole")
 
 
 # -- an interrupted save keeps the previous checkpoint ----------------------------------------------
