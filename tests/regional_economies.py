@@ -86,3 +86,17 @@ def random_problem(rng, n_final=4, n_ind=1, n_lab=2, regions=3, profiles=2, curv
         inputs=inputs, edge_src=np.array(src), edge_dst=np.array(dst), edge_capacity=ecap, edge_loss=loss,
         investment_share=sigma, closing_target=target,
     )
+
+
+def flour_mill(flour_in_a=4.0, cap_ab=np.inf, **timing):
+    """A mill in A, a bakery in B (one flour and one labour per loaf), flour in stock only in A:
+    B's bakery can only have the flour A ships in the morning (10 % lost); ``timing``: the
+    problem's ``timing`` and ``layers``."""
+    goods, kinds = ("flour", "bread", "Lb"), ("final", "final", "labour")
+    inputs = InputUse(unit=[0, 1, 1], good=[2, 0, 2], coefficient=[1.0, 1.0, 1.0])
+    return RegionalProblem(
+        goods, kinds, ("A", "B"), ("p",), bundles=[[0.0], [1.0], [0.0]], demand=[[0.0], [10.0]],
+        stocks=[[flour_in_a, 0, 0], [0, 0, 0]], labour=[[0, 0, 100], [0, 0, 100]], unit_good=[0, 1],
+        unit_region=[0, 1], unit_capacity=[np.inf, np.inf], inputs=inputs, edge_src=[0, 1], edge_dst=[1, 0],
+        edge_capacity=[cap_ab, np.inf], edge_loss=[0.1, 0.1], **timing,
+    )

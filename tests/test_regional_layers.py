@@ -11,20 +11,13 @@ import pytest
 from innatura.planner.errors import InvalidInputError
 from innatura.planner.regional import InputUse, RegionalProblem, plan_regional
 from innatura.planner.regional.layered import LayeredStageLP, stage_model
-from regional_economies import random_problem
+from regional_economies import flour_mill, random_problem
 
 
 def mill_and_bakery(layers: int, flour_in_a: float = 4.0, cap_ab: float = np.inf) -> RegionalProblem:
     """A mill in A, a bakery in B (one flour and one labour per loaf), flour in stock only in A,
     10 % of what the edge carries lost; B's 10 citizens need a loaf each."""
-    goods, kinds = ("flour", "bread", "Lb"), ("final", "final", "labour")
-    inputs = InputUse(unit=[0, 1, 1], good=[2, 0, 2], coefficient=[1.0, 1.0, 1.0])
-    return RegionalProblem(
-        goods, kinds, ("A", "B"), ("p",), bundles=[[0.0], [1.0], [0.0]], demand=[[0.0], [10.0]],
-        stocks=[[flour_in_a, 0, 0], [0, 0, 0]], labour=[[0, 0, 100], [0, 0, 100]], unit_good=[0, 1],
-        unit_region=[0, 1], unit_capacity=[np.inf, np.inf], inputs=inputs, edge_src=[0, 1], edge_dst=[1, 0],
-        edge_capacity=[cap_ab, np.inf], edge_loss=[0.1, 0.1], timing="layers", layers=layers,
-    )
+    return flour_mill(flour_in_a, cap_ab, timing="layers", layers=layers)
 
 
 def grain_chain(layers: int) -> RegionalProblem:

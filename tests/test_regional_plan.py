@@ -12,7 +12,7 @@ from hypothesis import strategies as st
 from innatura.planner.errors import InvalidInputError
 from innatura.planner.regional import InputUse, RegionalProblem, constraint_table, plan_regional
 from regional_checker import violations
-from regional_economies import random_problem
+from regional_economies import flour_mill, random_problem
 
 METHODS = ("lp", "decomposed")
 
@@ -40,19 +40,6 @@ def two_bakeries(labour_a=100.0, labour_b=2.0, need=10.0):
         goods, kinds, ("A", "B"), ("p",), bundles=[[1.0], [0.0]], demand=[[0.0], [need]], stocks=np.zeros((2, 2)),
         labour=[[0, labour_a], [0, labour_b]], unit_good=[0, 0], unit_region=[0, 1], unit_capacity=[np.inf, np.inf],
         inputs=inputs, edge_src=[0, 1], edge_dst=[1, 0], edge_capacity=[np.inf, np.inf], edge_loss=[0.5, 0.5],
-    )
-
-
-def flour_mill(flour_in_a=4.0, cap_ab=np.inf):
-    """A mill in A, a bakery in B (one flour and one labour per loaf), flour in stock only in A:
-    B's bakery can only have the flour A ships in the morning (10 % lost)."""
-    goods, kinds = ("flour", "bread", "Lb"), ("final", "final", "labour")
-    inputs = InputUse(unit=[0, 1, 1], good=[2, 0, 2], coefficient=[1.0, 1.0, 1.0])
-    return RegionalProblem(
-        goods, kinds, ("A", "B"), ("p",), bundles=[[0.0], [1.0], [0.0]], demand=[[0.0], [10.0]],
-        stocks=[[flour_in_a, 0, 0], [0, 0, 0]], labour=[[0, 0, 100], [0, 0, 100]], unit_good=[0, 1],
-        unit_region=[0, 1], unit_capacity=[np.inf, np.inf], inputs=inputs, edge_src=[0, 1], edge_dst=[1, 0],
-        edge_capacity=[cap_ab, np.inf], edge_loss=[0.1, 0.1],
     )
 
 
