@@ -175,6 +175,8 @@ def _product_in_child(threads: int) -> bool:
 
 
 @pytest.mark.skipif(not hasattr(os, "fork"), reason="needs fork")
+# forking a process whose pool threads run is what this test is about (Python 3.12 warns of it)
+@pytest.mark.filterwarnings("ignore:This process .* is multi-threaded:DeprecationWarning")
 def test_a_forked_child_starts_its_own_pool():
     assert _product_in_child(2)  # the parent's pool exists now
     ctx = multiprocessing.get_context("fork")
