@@ -125,8 +125,7 @@ class OlinMethod:
         warm = self.warm_start and self._targets is not None and self._targets.shape == (problem.n_units,)
         options = {k: v for k, v in self.options.items() if k in ("max_slp_iter", "tol")}
         plan = plan_regional(problem, self.regional_method, x_start=self._targets if warm else None,
-                             warm=self._warm if self.warm_start else None,
-                             pipeline=True, **options)
+                             warm=self._warm if self.warm_start else None, pipeline=True, **options)
         self._targets = np.asarray(plan.unit_targets, dtype=float)
         self._warm = dict(plan.warm) if plan.warm else None
         fields = decision_fields(problem, plan)

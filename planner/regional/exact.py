@@ -31,7 +31,7 @@ import scipy.sparse as sp
 from innatura.planner.errors import InfeasiblePlanError, InvalidInputError
 from innatura.planner.lp import LexicographicLP, LexResult, UnboundedLPError
 from innatura.planner.regional.decomposed import merged, reserve
-from innatura.planner.regional.layered import LAYER_ROW_KINDS, stage_model
+from innatura.planner.regional.layered import layer_row_kind, stage_model
 from innatura.planner.regional.lp_model import ROW_KINDS, StageLP
 from innatura.planner.regional.problem import RegionalProblem
 from innatura.planner.regional.result import RegionalPlan, Valuations, assemble_plan, pipeline_targets
@@ -239,8 +239,8 @@ def _valuations(p: RegionalProblem, model: StageLP, res: LexResult) -> Valuation
     dual = res.row_duals[0] if res.row_duals and p.active.any() else np.zeros(model.n_rows)
     kind, region, item = model.row_kind, model.row_region, model.row_item
     # the opening stocks bound the morning, capital, production and closing rows and the layers'
-    goods_rows = (kind <= ROW_KINDS.index("closing")) | (kind == len(ROW_KINDS) + LAYER_ROW_KINDS.index("layer")) \
-        | (kind == len(ROW_KINDS) + LAYER_ROW_KINDS.index("phase"))
+    layer_rows = [layer_row_kind("layer"), layer_row_kind("phase")]
+    goods_rows = (kind <= ROW_KINDS.index("closing")) | np.isin(kind, layer_rows)
     stock = np.bincount(region[goods_rows] * n + item[goods_rows], dual[goods_rows], minlength=R * n)
     lab = kind == ROW_KINDS.index("labour")
     labour = np.bincount(region[lab] * n + item[lab], dual[lab], minlength=R * n)

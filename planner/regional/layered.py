@@ -38,12 +38,17 @@ import scipy.sparse as sp
 from innatura.planner.regional.lp_model import ROW_KINDS, StageLP, _Entries
 from innatura.planner.regional.problem import RegionalProblem
 
-__all__ = ["LAYER_ROW_KINDS", "LayeredStageLP", "stage_model"]
+__all__ = ["LAYER_ROW_KINDS", "LayeredStageLP", "layer_row_kind", "stage_model"]
 
 logger = logging.getLogger(__name__)
 
 #: the row kinds :class:`LayeredStageLP` adds, numbered after :data:`~.lp_model.ROW_KINDS`
 LAYER_ROW_KINDS = ("layer", "phase", "order")
+
+
+def layer_row_kind(kind: str) -> int:
+    """The ``row_kind`` code of an added row kind (one of :data:`LAYER_ROW_KINDS`)."""
+    return len(ROW_KINDS) + LAYER_ROW_KINDS.index(kind)
 
 
 def stage_model(problem: RegionalProblem, stage: int) -> StageLP:
