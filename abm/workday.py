@@ -49,7 +49,6 @@ class Workday:
     shipped_goods: np.ndarray | None = None
 
 
-
 def release(work: Workday, shift: int) -> None:
     """Add the phase shipments due by ``shift`` (0-based) to the day shipments to send."""
     if not work.phases or work.later is None:
